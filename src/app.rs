@@ -1,0 +1,95 @@
+//! Where a command line becomes work: parse the arguments, find and load the
+//! config when the command needs it, dispatch to `commands`, and turn the
+//! outcome into an exit code. Errors are printed once, here, with their
+//! whole chain of causes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Config};
+use crate::{commands, platform};
+
+/// Exit codes, by name (see DESIGN.md).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const SKIPPED: u8 = 75;
+}
+
+/// The entry point of the binary.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let code = run(&cli, &mut stdout.lock(), &mut stderr.lock());
+    ExitCode::from(code)
+}
+
+/// Runs one parsed command line; returns the exit code.
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match dispatch(cli, out, err) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = if e.downcast_ref::<config::ConfigError>().is_some() {
+                exit::USAGE
+            } else {
+                exit::FAILED
+            };
+            let _ = writeln!(err, "photos-backup: error: {e:#}");
+            code
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    match &cli.command {
+        Command::Assets(args) => {
+            let libraries = match &args.library {
+                Some(path) => vec![path.clone()],
+                None => load_config(cli)?
+                    .libraries
+                    .into_iter()
+                    .map(|l| l.path)
+                    .collect(),
+            };
+            commands::assets::run(args, &libraries, out, err)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// `--config`, else `$PHOTOS_BACKUP_CONFIG`, else the default file.
+#[must_use]
+pub fn config_path(cli: &Cli) -> PathBuf {
+    let home = platform::home_dir();
+    cli.config
+        .clone()
+        .or_else(|| std::env::var_os("PHOTOS_BACKUP_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| platform::default_config_file(&home))
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let home = platform::home_dir();
+    let env = config::Environment {
+        default_state_dir: platform::default_state_dir(&home),
+        home,
+    };
+    Ok(config::load(&config_path(cli), &env)?)
+}

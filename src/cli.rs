@@ -1,0 +1,76 @@
+//! The command line, as clap definitions and nothing else: what the user can
+//! type. Turning it into work is `app`'s job, so this file stays a plain,
+//! testable description of the interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Unattended, incremental, encrypted backups of Apple Photos libraries.
+#[derive(Debug, Parser)]
+#[command(name = "photos-backup", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: $PHOTOS_BACKUP_CONFIG, else
+    /// ~/.config/photos-backup/photos_backup.conf).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the assets of a Photos library, read directly from its database.
+    Assets(AssetsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AssetsArgs {
+    /// The `.photoslibrary` bundle to read (default: every library in the config).
+    #[arg(long, value_name = "PATH")]
+    pub library: Option<PathBuf>,
+
+    /// One JSON object per asset (a JSON array), paths relative to the library.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Everything a complete backup must hold: trashed assets and burst frames
+    /// that were not picked too. By default, what Photos shows.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only assets added, created, edited or modified on or after this day
+    /// (YYYY-MM-DD, local midnight).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<chrono::NaiveDate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn since_must_be_a_date() {
+        let err =
+            Cli::try_parse_from(["photos-backup", "assets", "--since", "yesterday"]).unwrap_err();
+        assert!(err.to_string().contains("--since"), "{err}");
+        let ok = Cli::try_parse_from(["photos-backup", "assets", "--since", "2024-02-29"]).unwrap();
+        let Command::Assets(args) = ok.command;
+        assert_eq!(args.since, chrono::NaiveDate::from_ymd_opt(2024, 2, 29));
+    }
+}

@@ -1,0 +1,95 @@
+//! `photos-backup assets`: what the reader sees in a library, as a table for
+//! people or as JSON for tools and tests.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{Local, NaiveTime, TimeZone};
+
+use crate::cli::AssetsArgs;
+use crate::photos::{Asset, Library, Selection};
+
+/// Lists the assets of each library in `libraries` to `out`; warnings go to `err`.
+pub fn run(
+    args: &AssetsArgs,
+    libraries: &[PathBuf],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let selection = Selection {
+        all: args.all,
+        since: args.since.map(|d| {
+            let midnight = d.and_time(NaiveTime::MIN);
+            Local
+                .from_local_datetime(&midnight)
+                .earliest()
+                .unwrap_or_else(|| midnight.and_utc().with_timezone(&Local))
+                .to_utc()
+        }),
+    };
+    let mut all = Vec::new();
+    for path in libraries {
+        let library = Library::open(path)?;
+        if let Some(w) = &library.schema.warning {
+            writeln!(err, "warning: {}: {w}", path.display())?;
+        }
+        let assets = library.assets(&selection)?;
+        if args.json {
+            all.extend(assets);
+        } else {
+            write_table(out, &library.root, &assets)?;
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &all).context("writing JSON")?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn write_table(out: &mut dyn Write, root: &std::path::Path, assets: &[Asset]) -> Result<()> {
+    writeln!(out, "{}: {} assets", root.display(), assets.len())?;
+    writeln!(
+        out,
+        "{:<36}  {:<25}  {:<5}  {:<9}  NAME",
+        "UUID", "CREATED", "TYPE", "STATE"
+    )?;
+    for a in assets {
+        let kind = if a.ismovie { "video" } else { "photo" };
+        let state = if a.intrash {
+            "trash"
+        } else if a.ismissing {
+            "icloud"
+        } else if a.path.is_none() {
+            "no file"
+        } else if a.hasadjustments {
+            "edited"
+        } else {
+            "ok"
+        };
+        writeln!(
+            out,
+            "{:<36}  {:<25}  {kind:<5}  {state:<9}  {}",
+            a.uuid,
+            a.date.format("%Y-%m-%d %H:%M:%S %:z"),
+            printable(&a.original_filename)
+        )?;
+    }
+    Ok(())
+}
+
+/// A name from the library is untrusted: escape control characters so it
+/// cannot move the cursor or hide text on the user's terminal.
+#[must_use]
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! One file per subcommand. Each takes what it needs (parsed arguments, the
+//! config, output streams) and returns `anyhow::Result`, so `app` decides
+//! how an error is shown and which exit code it means.
+
+pub mod assets;

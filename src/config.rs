@@ -1,0 +1,326 @@
+//! The configuration file (`photos_backup.conf`, TOML) and what it means.
+//!
+//! Parse, then resolve: serde reads the text into `RawConfig`, which rejects
+//! unknown keys; `validate` turns it into a `Config` whose paths are absolute
+//! (with `~` expanded) and whose values have been checked. Every error names
+//! the file and the key, so a user can fix it without reading code.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// A configuration error: always the file, usually the key, and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: key `{key}`: {message}")]
+    Key {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("config file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+}
+
+/// The configuration as written, before any checking beyond its shape.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub state: RawState,
+    pub staging: RawStaging,
+    pub threshold: RawThreshold,
+    #[serde(default, rename = "library")]
+    pub libraries: Vec<RawLibrary>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaging {
+    pub dir: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThreshold {
+    pub default: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLibrary {
+    pub name: String,
+    pub path: String,
+}
+
+/// A checked configuration: absolute paths, parsed dates, unique names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub file: PathBuf,
+    pub state_dir: PathBuf,
+    pub staging_dir: PathBuf,
+    pub default_threshold: NaiveDate,
+    pub libraries: Vec<Library>,
+}
+
+/// One configured Photos library: a family member's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Library {
+    /// Short name used in staging paths and archive names.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// What `validate` needs to know about the machine: where home is and where
+/// state lives by default. Passed in so the rules stay pure.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub home: PathBuf,
+    pub default_state_dir: PathBuf,
+}
+
+/// Reads and validates the config file at `path`.
+pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text, path, env)
+}
+
+/// Parses config text; `path` is used for messages and relative paths.
+pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: one_line(&e.to_string()),
+    })?;
+    let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = e.path().to_string();
+        let message = one_line(&e.into_inner().to_string());
+        if key == "." {
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                message,
+            }
+        } else {
+            ConfigError::Key {
+                path: path.to_owned(),
+                key,
+                message,
+            }
+        }
+    })?;
+    validate(raw, path, env)
+}
+
+/// Checks a raw config and resolves its paths.
+pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+    let key_error = |key: &str, message: String| ConfigError::Key {
+        path: path.to_owned(),
+        key: key.to_owned(),
+        message,
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |key: &str, value: &str| -> Result<PathBuf, ConfigError> {
+        if value.trim().is_empty() {
+            return Err(key_error(key, "must not be empty".into()));
+        }
+        Ok(resolve_path(value, &env.home, base))
+    };
+
+    let state_dir = match &raw.state.dir {
+        Some(dir) => resolve("state.dir", dir)?,
+        None => env.default_state_dir.clone(),
+    };
+    let staging_dir = resolve("staging.dir", &raw.staging.dir)?;
+    let default_threshold = NaiveDate::parse_from_str(raw.threshold.default.trim(), "%Y-%m-%d")
+        .map_err(|e| {
+            key_error(
+                "threshold.default",
+                format!("{:?} is not a date YYYY-MM-DD ({e})", raw.threshold.default),
+            )
+        })?;
+
+    let mut names = HashSet::new();
+    let mut libraries = Vec::with_capacity(raw.libraries.len());
+    for (i, lib) in raw.libraries.into_iter().enumerate() {
+        let key = format!("library[{i}]");
+        check_library_name(&lib.name).map_err(|m| key_error(&format!("{key}.name"), m))?;
+        if !names.insert(lib.name.clone()) {
+            return Err(key_error(
+                &format!("{key}.name"),
+                format!("{:?} is used by another library", lib.name),
+            ));
+        }
+        let path = resolve(&format!("{key}.path"), &lib.path)?;
+        libraries.push(Library {
+            name: lib.name,
+            path,
+        });
+    }
+
+    Ok(Config {
+        file: path.to_owned(),
+        state_dir,
+        staging_dir,
+        default_threshold,
+        libraries,
+    })
+}
+
+/// A library name becomes a folder and part of an archive name: keep it plain.
+fn check_library_name(name: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 64 {
+        Err("must be 1 to 64 characters".into())
+    } else if name.starts_with('.') || !name.chars().all(ok_char) {
+        Err(format!(
+            "{name:?} may only hold letters, digits, '-', '_' and '.', and not start with '.'"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Expands `~` and makes a path absolute relative to the config file's folder.
+#[must_use]
+pub fn resolve_path(value: &str, home: &Path, base: &Path) -> PathBuf {
+    let expanded = if value == "~" {
+        home.to_owned()
+    } else if let Some(rest) = value.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        PathBuf::from(value)
+    };
+    if expanded.is_absolute() {
+        expanded
+    } else {
+        base.join(expanded)
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Environment {
+        Environment {
+            home: PathBuf::from("/home/ann"),
+            default_state_dir: PathBuf::from("/home/ann/.local/state/photos-backup"),
+        }
+    }
+
+    const MINIMAL: &str = r#"
+        [staging]
+        dir = "~/staging"
+        [threshold]
+        default = "2024-01-01"
+        [[library]]
+        name = "ann"
+        path = "~/Pictures/Photos Library.photoslibrary"
+    "#;
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        parse(text, Path::new("/etc/pb/photos_backup.conf"), &env())
+    }
+
+    #[test]
+    fn minimal_config_expands_home_and_defaults_state() {
+        let c = parse_str(MINIMAL).unwrap();
+        assert_eq!(c.staging_dir, PathBuf::from("/home/ann/staging"));
+        assert_eq!(c.state_dir, env().default_state_dir);
+        assert_eq!(
+            c.libraries[0].path,
+            PathBuf::from("/home/ann/Pictures/Photos Library.photoslibrary")
+        );
+        assert_eq!(
+            c.default_threshold,
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_config_file() {
+        let c = parse_str(&MINIMAL.replace("~/staging", "staging")).unwrap();
+        assert_eq!(c.staging_dir, PathBuf::from("/etc/pb/staging"));
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_the_file() {
+        let text = MINIMAL.replace("[staging]", "[staging]\ndirr = 1");
+        let msg = parse_str(&text).unwrap_err().to_string();
+        assert!(msg.contains("/etc/pb/photos_backup.conf"), "{msg}");
+        assert!(msg.contains("dirr"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_section_is_rejected() {
+        let msg = parse_str(&format!("{MINIMAL}\n[stagin]\ndir = 'x'"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("stagin"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let msg = parse_str(&MINIMAL.replace("\"~/staging\"", "3"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("key `staging.dir`"), "{msg}");
+    }
+
+    #[test]
+    fn bad_date_names_the_key() {
+        let msg = parse_str(&MINIMAL.replace("2024-01-01", "2024-13-01"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("key `threshold.default`"), "{msg}");
+        assert!(msg.contains("2024-13-01"), "{msg}");
+    }
+
+    #[test]
+    fn hostile_or_duplicate_library_names_are_refused() {
+        for bad in ["../x", "a/b", ".hidden", "", "tab\there"] {
+            let text = MINIMAL.replace("name = \"ann\"", &format!("name = {bad:?}"));
+            let msg = parse_str(&text).unwrap_err().to_string();
+            assert!(msg.contains("key `library[0].name`"), "{bad:?}: {msg}");
+        }
+        let twice = format!("{MINIMAL}\n[[library]]\nname = \"ann\"\npath = \"/x\"");
+        let msg = parse_str(&twice).unwrap_err().to_string();
+        assert!(msg.contains("key `library[1].name`"), "{msg}");
+    }
+
+    #[test]
+    fn syntax_error_names_the_file() {
+        let msg = parse_str("[staging\n").unwrap_err().to_string();
+        assert!(
+            msg.starts_with("config file /etc/pb/photos_backup.conf"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn missing_required_section_is_named() {
+        let msg = parse_str("[threshold]\ndefault = \"2024-01-01\"")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("staging"), "{msg}");
+    }
+}

@@ -1,0 +1,11 @@
+//! photos-backup keeps Apple Photos libraries safe: it reads `Photos.sqlite`
+//! directly, stages originals with their sidecars, mirrors them to an encrypted
+//! remote volume and seals each month into a borg archive. See `DESIGN.md` for
+//! the map of modules; `app` is where a command line becomes work.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod photos;
+pub mod platform;

@@ -1,0 +1,426 @@
+//! From raw database values to an `Asset`: the rules that turn Photos' columns
+//! into meaning (which file is the original, is it on this disk, is it a Live
+//! Photo, a burst frame Photos shows, ...). Kept apart from the SQL so each
+//! rule reads on its own; the facts behind them were checked against the
+//! reference answers of the peer reader osxphotos on six real libraries.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use unicode_normalization::UnicodeNormalization;
+
+use super::model::{Asset, Resource, ResourceRole};
+use super::time;
+
+/// `ZSAVEDASSETTYPE` of a file referenced in place rather than copied in.
+const SAVED_REFERENCED: i64 = 10;
+/// `ZKINDSUBTYPE` values.
+const SUBTYPE_PANORAMA: i64 = 1;
+const SUBTYPE_LIVE: i64 = 2;
+const SUBTYPE_SCREENSHOT: i64 = 10;
+const SUBTYPE_SLOMO: i64 = 101;
+const SUBTYPE_TIMELAPSE: i64 = 102;
+/// `ZHDRTYPE` / `ZCUSTOMRENDEREDVALUE` of a panorama.
+const HDR_PANORAMA: i64 = 6;
+/// `ZAVALANCHEPICKTYPE` bits of burst frames Photos shows.
+const PICK_SELECTED: i64 = 8;
+const PICK_KEY: i64 = 16;
+/// `ZINTERNALRESOURCE.ZDATASTORESUBTYPE` values.
+const STORE_ORIGINAL: i64 = 1;
+const STORE_ORIGINAL_CLOUD: i64 = 3;
+const STORE_RAW: i64 = 17;
+/// `ZLOCALAVAILABILITY` of a resource whose data is on this disk.
+const LOCALLY_AVAILABLE: i64 = 1;
+
+/// One asset row as read, before any interpretation.
+#[derive(Debug, Default, Clone)]
+pub struct RawAsset {
+    pub pk: i64,
+    pub uuid: String,
+    pub filename: Option<String>,
+    pub directory: Option<String>,
+    pub original_filename: Option<String>,
+    pub date_created: Option<f64>,
+    pub tz_offset: Option<i64>,
+    pub date_added: Option<f64>,
+    pub adjustment_timestamp: Option<f64>,
+    pub modification_date: Option<f64>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub favorite: Option<i64>,
+    pub hidden: Option<i64>,
+    pub trashed: Option<i64>,
+    pub kind: Option<i64>,
+    pub kind_subtype: Option<i64>,
+    pub uti: Option<String>,
+    pub original_filesize: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub avalanche_uuid: Option<String>,
+    pub avalanche_pick: Option<i64>,
+    pub saved_asset_type: Option<i64>,
+    pub adjustments: Option<i64>,
+    pub external_edit_format: Option<String>,
+    pub depth: Option<i64>,
+    pub hdr: Option<i64>,
+    pub capture_device: Option<i64>,
+    pub cloud_batch_publish: Option<f64>,
+}
+
+/// One `ZINTERNALRESOURCE` row.
+#[derive(Debug, Default, Clone)]
+pub struct RawResource {
+    pub subtype: Option<i64>,
+    pub local_availability: Option<i64>,
+    /// The file's UTI where the resource table names it (Photos 5 and 6).
+    pub uti: Option<String>,
+}
+
+/// Lists library folders once and answers "is this file there?" from memory,
+/// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
+pub struct Disk {
+    root: PathBuf,
+    dirs: HashMap<PathBuf, HashSet<String>>,
+}
+
+impl Disk {
+    #[must_use]
+    pub fn new(root: &Path) -> Self {
+        Self {
+            root: root.to_owned(),
+            dirs: HashMap::new(),
+        }
+    }
+
+    fn names(&mut self, dir: &Path) -> &HashSet<String> {
+        let full = self.root.join(dir);
+        self.dirs.entry(dir.to_owned()).or_insert_with(|| {
+            std::fs::read_dir(&full)
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether the file at `path` (relative to the root, or absolute) exists.
+    pub fn exists(&mut self, path: &str) -> bool {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            return p.is_file();
+        }
+        match (p.parent(), p.file_name().and_then(|n| n.to_str())) {
+            (Some(dir), Some(name)) => self.names(dir).contains(name),
+            _ => false,
+        }
+    }
+
+    /// The first file in `dir` whose name starts with `prefix`, sorted by name.
+    pub fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
+        let mut hits: Vec<&String> = self
+            .names(Path::new(dir))
+            .iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        hits.sort();
+        hits.first().map(|n| format!("{dir}/{n}"))
+    }
+}
+
+/// Untrusted text from the database, in the form Photos shows it (NFC).
+fn clean(s: Option<String>) -> Option<String> {
+    s.map(|s| s.nfc().collect::<String>())
+        .filter(|s| !s.is_empty())
+}
+
+fn flag(v: Option<i64>) -> bool {
+    v == Some(1)
+}
+
+fn core_date(v: Option<f64>) -> Option<DateTime<Utc>> {
+    v.and_then(time::from_core_data)
+}
+
+/// Builds the asset from its row and the rows that hang off it.
+#[must_use]
+pub fn asset(
+    raw: RawAsset,
+    keywords: Vec<String>,
+    persons: Vec<String>,
+    albums: Vec<String>,
+    resources: &[RawResource],
+    disk: &mut Disk,
+) -> Asset {
+    let filename = clean(raw.filename).unwrap_or_default();
+    let original_filename = clean(raw.original_filename).unwrap_or_else(|| filename.clone());
+    let tzoffset = raw.tz_offset.map(|o| o as i32);
+    let date: DateTime<FixedOffset> = match core_date(raw.date_created) {
+        Some(t) => time::with_offset(t, tzoffset.unwrap_or(0)),
+        None => DateTime::<Utc>::UNIX_EPOCH.fixed_offset(),
+    };
+    let shared = raw.cloud_batch_publish.is_some();
+    let isreference = raw.saved_asset_type == Some(SAVED_REFERENCED);
+    let subtype = raw.kind_subtype.unwrap_or(0);
+    let uti = clean(raw.uti);
+    let uti_original = if shared {
+        uti.clone()
+    } else {
+        let from_resource = resources
+            .iter()
+            .find(|r| r.subtype == Some(STORE_ORIGINAL) && r.uti.is_some())
+            .and_then(|r| clean(r.uti.clone()));
+        from_resource
+            .or_else(|| uti_for_name(&original_filename).map(str::to_owned))
+            .or_else(|| uti.clone())
+    };
+    let israw = uti_original
+        .as_deref()
+        .is_some_and(|u| u.contains("raw-image"));
+    let has_raw = resources.iter().any(|r| r.subtype == Some(STORE_RAW));
+    let ismissing = original_missing(resources);
+    let hasadjustments = raw.adjustments.is_some_and(|v| v != 0);
+    let ismovie = raw.kind == Some(1);
+    let uuid = clean(Some(raw.uuid)).unwrap_or_default();
+    let directory = clean(raw.directory).unwrap_or_default();
+
+    let original = original_path(&directory, &filename, shared, &uuid);
+    let present = original.as_deref().is_some_and(|p| disk.exists(p));
+    let path = original.clone().filter(|_| present && !ismissing);
+
+    let stem_dir = |p: &str| {
+        let path = Path::new(p);
+        (
+            path.parent()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    let path_raw = match (&original, has_raw && !ismissing && !isreference) {
+        (Some(orig), true) => {
+            let (dir, stem) = stem_dir(orig);
+            disk.find_prefixed(&dir, &format!("{stem}_4"))
+        }
+        _ => None,
+    };
+    let live_photo = subtype == SUBTYPE_LIVE;
+    let path_live_photo = match (&path, live_photo) {
+        (Some(p), true) => {
+            let (dir, stem) = stem_dir(p);
+            Some(format!("{dir}/{stem}_3.mov")).filter(|p| disk.exists(p))
+        }
+        _ => None,
+    };
+    let renders = format!("resources/renders/{}", uuid.chars().next().unwrap_or('0'));
+    let path_edited = hasadjustments
+        .then(|| edited_candidates(&uti, ismovie))
+        .into_iter()
+        .flatten()
+        .map(|suffix| format!("{renders}/{uuid}{suffix}"))
+        .find(|p| disk.exists(p));
+
+    let mut resource_list = Vec::new();
+    if let Some(p) = &original {
+        resource_list.push(Resource {
+            role: ResourceRole::Original,
+            path: p.clone(),
+            present: present && !ismissing,
+        });
+    }
+    for (role, p) in [
+        (ResourceRole::Raw, &path_raw),
+        (ResourceRole::LiveVideo, &path_live_photo),
+        (ResourceRole::Edited, &path_edited),
+    ] {
+        if let Some(p) = p {
+            resource_list.push(Resource {
+                role,
+                path: p.clone(),
+                present: true,
+            });
+        }
+    }
+    if hasadjustments {
+        let edited_live = format!("{renders}/{uuid}_2_100_a.mov");
+        if live_photo && disk.exists(&edited_live) {
+            resource_list.push(Resource {
+                role: ResourceRole::EditedLiveVideo,
+                path: edited_live,
+                present: true,
+            });
+        }
+        let plist = format!("{renders}/{uuid}.plist");
+        if disk.exists(&plist) {
+            resource_list.push(Resource {
+                role: ResourceRole::Adjustments,
+                path: plist,
+                present: true,
+            });
+        }
+    }
+    if let Some(orig) = original.as_deref().filter(|_| !isreference && !shared) {
+        let (dir, stem) = stem_dir(orig);
+        let aae = format!("{dir}/{stem}_5.aae");
+        if disk.exists(&aae) {
+            resource_list.push(Resource {
+                role: ResourceRole::OriginalAdjustments,
+                path: aae,
+                present: true,
+            });
+        }
+    }
+
+    let (latitude, longitude) = match (raw.latitude, raw.longitude) {
+        (Some(lat), Some(lon)) if !(lat == -180.0 && lon == -180.0) => (Some(lat), Some(lon)),
+        _ => (None, None),
+    };
+    let pick = raw.avalanche_pick.unwrap_or(0);
+    let burst = raw.avalanche_uuid.is_some();
+
+    Asset {
+        pk: raw.pk,
+        uuid,
+        filename,
+        original_filename,
+        date,
+        tzoffset,
+        date_added: core_date(raw.date_added),
+        date_modified: core_date(raw.adjustment_timestamp),
+        date_changed: core_date(raw.modification_date),
+        title: clean(raw.title),
+        description: clean(raw.description),
+        keywords: keywords.into_iter().map(|k| k.nfc().collect()).collect(),
+        persons: persons.into_iter().map(|p| p.nfc().collect()).collect(),
+        albums: albums.into_iter().map(|a| a.nfc().collect()).collect(),
+        favorite: flag(raw.favorite),
+        hidden: flag(raw.hidden),
+        intrash: flag(raw.trashed),
+        isphoto: raw.kind == Some(0),
+        ismovie,
+        uti,
+        uti_original,
+        original_filesize: raw.original_filesize.unwrap_or(0),
+        width: raw.width.unwrap_or(0),
+        height: raw.height.unwrap_or(0),
+        latitude,
+        longitude,
+        burst,
+        burst_uuid: clean(raw.avalanche_uuid),
+        burst_selected: burst && (pick == 0 || pick & (PICK_SELECTED | PICK_KEY) != 0),
+        live_photo,
+        has_raw,
+        israw,
+        shared,
+        isreference,
+        ismissing,
+        hasadjustments,
+        external_edit: raw.external_edit_format.as_deref() == Some("com.apple.Photos.externalEdit"),
+        portrait: raw.depth.is_some_and(|d| d != 0),
+        screenshot: subtype == SUBTYPE_SCREENSHOT,
+        selfie: raw.capture_device == Some(1),
+        slow_mo: subtype == SUBTYPE_SLOMO,
+        time_lapse: subtype == SUBTYPE_TIMELAPSE,
+        panorama: subtype == SUBTYPE_PANORAMA || raw.hdr == Some(HDR_PANORAMA),
+        path,
+        path_edited,
+        path_live_photo,
+        path_raw,
+        resources: resource_list,
+        kind: raw.kind,
+    }
+}
+
+/// What Photos shows in its main views: not in the trash, a real photo or
+/// video, and of a burst only the key frame and the frames the user kept.
+#[must_use]
+pub fn shown_by_photos(a: &Asset) -> bool {
+    !a.intrash && matches!(a.kind, Some(0 | 1)) && (!a.burst || a.burst_selected)
+}
+
+/// The original is known to be elsewhere (iCloud) when the database has
+/// original resources and none of them is available locally.
+fn original_missing(resources: &[RawResource]) -> bool {
+    let mut originals = resources
+        .iter()
+        .filter(|r| matches!(r.subtype, Some(STORE_ORIGINAL | STORE_ORIGINAL_CLOUD)))
+        .peekable();
+    originals.peek().is_some()
+        && !originals.any(|r| r.local_availability == Some(LOCALLY_AVAILABLE))
+}
+
+/// Where the original lives: in `originals/`, in the shared-album store, or
+/// (a referenced file) at an absolute path outside the library.
+fn original_path(directory: &str, filename: &str, shared: bool, uuid: &str) -> Option<String> {
+    if filename.is_empty() {
+        return None;
+    }
+    if shared {
+        return Some(format!(
+            "resources/cloudsharing/data/{directory}/{filename}"
+        ));
+    }
+    if directory.starts_with('/') {
+        return Some(format!("{directory}/{filename}"));
+    }
+    let dir = if directory.is_empty() {
+        uuid.chars().next().map(String::from).unwrap_or_default()
+    } else {
+        directory.to_owned()
+    };
+    Some(format!("originals/{dir}/{filename}"))
+}
+
+/// Name suffixes Photos uses for the full-size render of an edit, most
+/// likely first: HEIC edits of HEIC photos on newer Photos, JPEG otherwise.
+fn edited_candidates(uti: &Option<String>, ismovie: bool) -> Vec<&'static str> {
+    if ismovie {
+        vec!["_2_0_a.mov"]
+    } else if uti.as_deref() == Some("public.heic") {
+        vec!["_1_201_a.heic", "_1_201_a.jpeg"]
+    } else {
+        vec!["_1_201_a.jpeg", "_1_201_a.heic"]
+    }
+}
+
+/// The UTI of a file by its extension, for libraries whose resource table
+/// no longer names it.
+#[must_use]
+pub fn uti_for_name(name: &str) -> Option<&'static str> {
+    let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" | "jpe" => "public.jpeg",
+        "heic" => "public.heic",
+        "heif" => "public.heif",
+        "png" => "public.png",
+        "gif" => "com.compuserve.gif",
+        "tif" | "tiff" => "public.tiff",
+        "bmp" => "com.microsoft.bmp",
+        "webp" => "org.webmproject.webp",
+        "mov" => "com.apple.quicktime-movie",
+        "mp4" => "public.mpeg-4",
+        "m4v" => "com.apple.m4v-video",
+        "avi" => "public.avi",
+        "dng" => "com.adobe.raw-image",
+        "cr2" => "com.canon.cr2-raw-image",
+        "cr3" => "com.canon.cr3-raw-image",
+        "crw" => "com.canon.crw-raw-image",
+        "nef" => "com.nikon.raw-image",
+        "nrw" => "com.nikon.nrw-raw-image",
+        "arw" => "com.sony.arw-raw-image",
+        "srf" => "com.sony.raw-image",
+        "orf" => "com.olympus.raw-image",
+        "raf" => "com.fuji.raw-image",
+        "rw2" => "com.panasonic.rw2-raw-image",
+        "pef" => "com.pentax.raw-image",
+        _ => return None,
+    })
+}

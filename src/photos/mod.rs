@@ -1,0 +1,105 @@
+//! The Photos library reader: opens a `.photoslibrary` bundle, snapshots its
+//! database, discovers the schema and reads assets with their resources.
+//!
+//! It never writes to, locks or leaves files in the library: everything is read
+//! from a private copy (see `snapshot`).
+
+pub mod derive;
+pub mod model;
+pub mod query;
+pub mod schema;
+pub mod snapshot;
+pub mod time;
+
+use std::path::{Path, PathBuf};
+
+pub use model::{Asset, Resource, ResourceRole};
+pub use query::Selection;
+pub use schema::Schema;
+
+/// Why a library could not be read. Every variant names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotosError {
+    #[error("Photos library {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0} is not a Photos library (no database/Photos.sqlite inside)")]
+    NotALibrary(PathBuf),
+    #[error("unsupported library version in {path}: {detail}")]
+    Unsupported { path: PathBuf, detail: String },
+    #[error("the database of {path} is damaged or unreadable: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the database of {0} kept changing while it was copied; try again when Photos is idle"
+    )]
+    Busy(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl PhotosError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// An opened library: its root, its snapshot and its discovered schema.
+pub struct Library {
+    pub root: PathBuf,
+    pub schema: Schema,
+    snapshot: snapshot::Snapshot,
+}
+
+impl Library {
+    /// Opens the library bundle at `root` (the `.photoslibrary` folder).
+    pub fn open(root: &Path) -> Result<Self, PhotosError> {
+        let db = database_path(root)?;
+        let snapshot = snapshot::take(&db)?;
+        let schema = Schema::discover(&snapshot.conn, root)?;
+        Ok(Self {
+            root: root.to_owned(),
+            schema,
+            snapshot,
+        })
+    }
+
+    /// Reads the assets the selection asks for, sorted by uuid.
+    pub fn assets(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
+        query::assets(&self.snapshot.conn, &self.schema, &self.root, selection).map_err(|e| {
+            PhotosError::Corrupt {
+                path: self.root.clone(),
+                detail: e.to_string(),
+            }
+        })
+    }
+}
+
+/// `root/database/Photos.sqlite`, after checking that `root` looks like a library.
+pub fn database_path(root: &Path) -> Result<PathBuf, PhotosError> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(PhotosError::NotALibrary(root.to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(PhotosError::Missing(root.to_owned()))
+        }
+        Err(e) => return Err(PhotosError::io(root, e)),
+    }
+    let db = root.join("database").join("Photos.sqlite");
+    if db.is_file() {
+        return Ok(db);
+    }
+    if root.join("database").join("photos.db").is_file() {
+        return Err(PhotosError::Unsupported {
+            path: root.to_owned(),
+            detail: "this is a Photos 4 or older library (database/photos.db only); \
+                     only Photos 5 (macOS 10.15) and later libraries are supported"
+                .into(),
+        });
+    }
+    Err(PhotosError::NotALibrary(root.to_owned()))
+}

@@ -1,0 +1,346 @@
+//! The SQL side of the reader: one pass over the asset table (joined with its
+//! attributes) plus one pass each for keywords, persons, albums and resources,
+//! grouped by asset in memory. Column names come from `Schema`, so the same
+//! code reads every Photos version.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Row};
+
+use super::derive::{self, RawAsset, RawResource};
+use super::schema::Schema;
+use super::time;
+use super::Asset;
+
+/// Which assets to read.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Everything a backup must hold: trash and unpicked burst frames too.
+    pub all: bool,
+    /// Only assets added, created, edited or modified at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Reads the selected assets, sorted by uuid.
+pub fn assets(
+    conn: &Connection,
+    schema: &Schema,
+    root: &Path,
+    selection: &Selection,
+) -> rusqlite::Result<Vec<Asset>> {
+    let raws = read_assets(conn, schema, selection)?;
+    let mut keywords = read_keywords(conn, schema)?;
+    let mut persons = read_persons(conn, schema)?;
+    let mut albums = read_albums(conn, schema)?;
+    let mut resources = read_resources(conn, schema)?;
+    let mut disk = derive::Disk::new(root);
+
+    let mut out: Vec<Asset> = raws
+        .into_iter()
+        .filter_map(|raw| {
+            let pk = raw.pk;
+            let asset = derive::asset(
+                raw,
+                sorted(keywords.remove(&pk)),
+                sorted_keep_repeats(persons.remove(&pk)),
+                sorted(albums.remove(&pk)),
+                &resources.remove(&pk).unwrap_or_default(),
+                &mut disk,
+            );
+            (selection.all || derive::shown_by_photos(&asset)).then_some(asset)
+        })
+        .collect();
+    out.sort_by(|a, b| a.uuid.cmp(&b.uuid));
+    Ok(out)
+}
+
+fn sorted(v: Option<Vec<String>>) -> Vec<String> {
+    let mut v = v.unwrap_or_default();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Persons keep repeats: two faces of two people of the same name are two.
+fn sorted_keep_repeats(v: Option<Vec<String>>) -> Vec<String> {
+    let mut v = v.unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Text that may not be valid UTF-8 (a damaged or hostile database): lossy.
+fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        ValueRef::Integer(n) => Some(n.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Null => None,
+    })
+}
+
+fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Integer(n) => Some(n),
+        ValueRef::Real(f) => Some(f as i64),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok()),
+        _ => None,
+    })
+}
+
+fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Integer(n) => Some(n as f64),
+        ValueRef::Real(f) => Some(f),
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse().ok()),
+        _ => None,
+    })
+}
+
+fn read_assets(
+    conn: &Connection,
+    schema: &Schema,
+    selection: &Selection,
+) -> rusqlite::Result<Vec<RawAsset>> {
+    let a = &schema.asset;
+    let b = &schema.attributes;
+    let mut joins = String::new();
+    let description = match &schema.description {
+        Some(d) if b.has("ZASSETDESCRIPTION") && d.has("ZLONGDESCRIPTION") => {
+            joins.push_str(&format!(
+                " LEFT JOIN {} AS d ON d.Z_PK = b.ZASSETDESCRIPTION",
+                d.name
+            ));
+            "d.ZLONGDESCRIPTION".to_owned()
+        }
+        _ => "NULL".to_owned(),
+    };
+    let external_format = match &schema.unmanaged_adjustment {
+        Some(u) if b.has("ZUNMANAGEDADJUSTMENT") && u.has("ZADJUSTMENTFORMATIDENTIFIER") => {
+            joins.push_str(&format!(
+                " LEFT JOIN {} AS u ON u.Z_PK = b.ZUNMANAGEDADJUSTMENT",
+                u.name
+            ));
+            "u.ZADJUSTMENTFORMATIDENTIFIER".to_owned()
+        }
+        _ => "NULL".to_owned(),
+    };
+    let columns = [
+        "a.Z_PK".to_owned(),
+        "a.ZUUID".to_owned(),
+        a.col("a", &["ZFILENAME"]),
+        a.col("a", &["ZDIRECTORY"]),
+        b.col("b", &["ZORIGINALFILENAME"]),
+        a.col("a", &["ZDATECREATED"]),
+        b.col("b", &["ZTIMEZONEOFFSET"]),
+        a.col("a", &["ZADDEDDATE"]),
+        a.col("a", &["ZADJUSTMENTTIMESTAMP"]),
+        a.col("a", &["ZMODIFICATIONDATE"]),
+        b.col("b", &["ZTITLE"]),
+        description,
+        a.col("a", &["ZFAVORITE"]),
+        a.col("a", &["ZHIDDEN"]),
+        a.col("a", &["ZTRASHEDSTATE"]),
+        a.col("a", &["ZKIND"]),
+        a.col("a", &["ZKINDSUBTYPE"]),
+        a.col("a", &["ZUNIFORMTYPEIDENTIFIER"]),
+        b.col("b", &["ZORIGINALFILESIZE"]),
+        a.col("a", &["ZWIDTH"]),
+        a.col("a", &["ZHEIGHT"]),
+        a.col("a", &["ZLATITUDE"]),
+        a.col("a", &["ZLONGITUDE"]),
+        a.col("a", &["ZAVALANCHEUUID"]),
+        a.col("a", &["ZAVALANCHEPICKTYPE"]),
+        a.col("a", &["ZSAVEDASSETTYPE"]),
+        a.col("a", &["ZADJUSTMENTSSTATE", "ZHASADJUSTMENTS"]),
+        external_format,
+        a.col("a", &["ZDEPTHTYPE", "ZDEPTHSTATES"]),
+        a.col("a", &["ZHDRTYPE", "ZCUSTOMRENDEREDVALUE"]),
+        b.col("b", &["ZCAMERACAPTUREDEVICE"]),
+        a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
+    ];
+    let mut sql = format!(
+        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
+        columns.join(", "),
+        a.name,
+        b.name,
+    );
+    let since = selection.since.map(time::to_core_data);
+    if since.is_some() {
+        let dates: Vec<String> = [
+            "ZADDEDDATE",
+            "ZDATECREATED",
+            "ZADJUSTMENTTIMESTAMP",
+            "ZMODIFICATIONDATE",
+        ]
+        .iter()
+        .filter(|c| a.has(c))
+        .map(|c| format!("a.{c} >= ?1"))
+        .collect();
+        sql.push_str(&format!(" WHERE ({})", dates.join(" OR ")));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let map = |row: &Row| -> rusqlite::Result<RawAsset> {
+        Ok(RawAsset {
+            pk: row.get(0)?,
+            uuid: text(row, 1)?.unwrap_or_default(),
+            filename: text(row, 2)?,
+            directory: text(row, 3)?,
+            original_filename: text(row, 4)?,
+            date_created: real(row, 5)?,
+            tz_offset: int(row, 6)?,
+            date_added: real(row, 7)?,
+            adjustment_timestamp: real(row, 8)?,
+            modification_date: real(row, 9)?,
+            title: text(row, 10)?,
+            description: text(row, 11)?,
+            favorite: int(row, 12)?,
+            hidden: int(row, 13)?,
+            trashed: int(row, 14)?,
+            kind: int(row, 15)?,
+            kind_subtype: int(row, 16)?,
+            uti: text(row, 17)?,
+            original_filesize: int(row, 18)?,
+            width: int(row, 19)?,
+            height: int(row, 20)?,
+            latitude: real(row, 21)?,
+            longitude: real(row, 22)?,
+            avalanche_uuid: text(row, 23)?,
+            avalanche_pick: int(row, 24)?,
+            saved_asset_type: int(row, 25)?,
+            adjustments: int(row, 26)?,
+            external_edit_format: text(row, 27)?,
+            depth: int(row, 28)?,
+            hdr: int(row, 29)?,
+            capture_device: int(row, 30)?,
+            cloud_batch_publish: real(row, 31)?,
+        })
+    };
+    let rows = match since {
+        Some(s) => stmt.query_map([s], map)?.collect(),
+        None => stmt.query_map([], map)?.collect(),
+    };
+    rows
+}
+
+/// Runs `sql` returning (asset pk, text) pairs and groups them by asset.
+fn group_text(conn: &Connection, sql: &str) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        if let (Some(pk), Some(value)) = (int(row, 0)?, text(row, 1)?) {
+            out.entry(pk).or_default().push(value);
+        }
+    }
+    Ok(out)
+}
+
+fn read_keywords(
+    conn: &Connection,
+    schema: &Schema,
+) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+    let (Some(join), Some(keyword)) = (&schema.keywords_join, &schema.keyword) else {
+        return Ok(HashMap::new());
+    };
+    group_text(
+        conn,
+        &format!(
+            "SELECT b.ZASSET, k.ZTITLE FROM {} AS j \
+             JOIN {} AS k ON k.Z_PK = j.{} \
+             JOIN {} AS b ON b.Z_PK = j.{}",
+            join.table, keyword.name, join.right, schema.attributes.name, join.left
+        ),
+    )
+}
+
+fn read_persons(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+    let (Some(face), Some(person)) = (&schema.face, &schema.person) else {
+        return Ok(HashMap::new());
+    };
+    let (Some(asset_col), Some(person_col)) = (
+        face.first(&["ZASSETFORFACE", "ZASSET"]),
+        face.first(&["ZPERSONFORFACE", "ZPERSON"]),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    // A face of a person nobody named is `_UNKNOWN_`, as osxphotos says it.
+    let name = person.col("p", &["ZFULLNAME"]);
+    group_text(
+        conn,
+        &format!(
+            "SELECT f.{asset_col}, COALESCE(NULLIF({name}, ''), '{UNKNOWN_PERSON}') \
+             FROM {} AS f JOIN {} AS p ON p.Z_PK = f.{person_col}",
+            face.name, person.name
+        ),
+    )
+}
+
+/// The name of a person Photos found but nobody named.
+pub const UNKNOWN_PERSON: &str = "_UNKNOWN_";
+
+/// Kinds of `ZGENERICALBUM` rows that are albums a user made or joined.
+const USER_ALBUM: i64 = 2;
+const SHARED_ALBUM: i64 = 1505;
+
+fn read_albums(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+    let (Some(join), Some(album)) = (&schema.albums_join, &schema.album) else {
+        return Ok(HashMap::new());
+    };
+    let trashed = if album.has("ZTRASHEDSTATE") {
+        "AND g.ZTRASHEDSTATE = 0"
+    } else {
+        ""
+    };
+    group_text(
+        conn,
+        &format!(
+            "SELECT j.{}, g.ZTITLE FROM {} AS j JOIN {} AS g ON g.Z_PK = j.{} \
+             WHERE g.ZKIND IN ({USER_ALBUM}, {SHARED_ALBUM}) {trashed}",
+            join.left, join.table, album.name, join.right
+        ),
+    )
+}
+
+fn read_resources(
+    conn: &Connection,
+    schema: &Schema,
+) -> rusqlite::Result<HashMap<i64, Vec<RawResource>>> {
+    let Some(r) = &schema.resource else {
+        return Ok(HashMap::new());
+    };
+    let (uti, uti_join) = match &schema.uti_table {
+        Some(t) if r.has("ZUNIFORMTYPEIDENTIFIER") && t.has("ZIDENTIFIER") => (
+            "t.ZIDENTIFIER",
+            format!(
+                " LEFT JOIN {} AS t ON t.Z_PK = r.ZUNIFORMTYPEIDENTIFIER",
+                t.name
+            ),
+        ),
+        _ => ("NULL", String::new()),
+    };
+    let sql = format!(
+        "SELECT r.ZASSET, {}, {}, {uti} FROM {} AS r{uti_join} WHERE r.ZASSET IS NOT NULL",
+        r.col("r", &["ZDATASTORESUBTYPE"]),
+        r.col("r", &["ZLOCALAVAILABILITY"]),
+        r.name
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut out: HashMap<i64, Vec<RawResource>> = HashMap::new();
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let Some(pk) = int(row, 0)? else { continue };
+        out.entry(pk).or_default().push(RawResource {
+            subtype: int(row, 1)?,
+            local_availability: int(row, 2)?,
+            uti: text(row, 3)?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,241 @@
+//! What this particular `Photos.sqlite` looks like, discovered from the file.
+//!
+//! Apple renames tables and columns between Photos versions (`ZGENERICASSET`
+//! became `ZASSET`, `ZHASADJUSTMENTS` became `ZADJUSTMENTSSTATE`) and the
+//! numbers in join-table names (`Z_1KEYWORDS.Z_37KEYWORDS`, `Z_26ASSETS`) are
+//! Core Data entity numbers that shift whenever the model gains an entity.
+//! Rather than a table of versions to keep up by hand, this module reads the
+//! catalog (`sqlite_master`, `PRAGMA table_info`, `Z_PRIMARYKEY`) and answers
+//! "which table, which column" for the concepts the reader needs. A column a
+//! version lacks is read as NULL.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::Connection;
+
+use super::PhotosError;
+
+/// Photos 5 (macOS 10.15) is the first model this reader supports.
+pub const FIRST_SUPPORTED_MODEL: i64 = 13_000;
+/// The newest model seen in a real library (macOS 26.1). Newer ones still
+/// read, with a warning, when the tables the reader needs are there.
+pub const NEWEST_KNOWN_MODEL: i64 = 19_320;
+
+/// A table and the set of its column names.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub name: String,
+    columns: HashSet<String>,
+}
+
+impl Table {
+    #[must_use]
+    pub fn has(&self, column: &str) -> bool {
+        self.columns.contains(column)
+    }
+
+    /// `alias.COLUMN` for the first candidate the table has, else `NULL`:
+    /// the way a renamed or missing column is read across versions.
+    #[must_use]
+    pub fn col(&self, alias: &str, candidates: &[&str]) -> String {
+        candidates
+            .iter()
+            .find(|c| self.has(c))
+            .map_or_else(|| "NULL".to_owned(), |c| format!("{alias}.{c}"))
+    }
+
+    /// The first candidate column the table has.
+    #[must_use]
+    pub fn first<'a>(&self, candidates: &[&'a str]) -> Option<&'a str> {
+        candidates.iter().copied().find(|c| self.has(c))
+    }
+
+    fn columns_matching(&self, prefix: &str, suffix: &str) -> Option<&str> {
+        self.columns.iter().map(String::as_str).find(|c| {
+            c.starts_with(prefix) && c.ends_with(suffix) && is_entity_column(c, prefix, suffix)
+        })
+    }
+}
+
+/// `Z_<digits>ASSETS` and the like: Core Data's many-to-many columns.
+fn is_entity_column(column: &str, prefix: &str, suffix: &str) -> bool {
+    let middle = &column[prefix.len()..column.len() - suffix.len()];
+    !middle.is_empty() && middle.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A many-to-many table: which column points at the asset side and which at
+/// the other side.
+#[derive(Debug, Clone)]
+pub struct JoinTable {
+    pub table: String,
+    pub left: String,
+    pub right: String,
+}
+
+/// The discovered shape of one library database.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub model_version: i64,
+    /// `ZASSET` on Photos 6+, `ZGENERICASSET` on Photos 5.
+    pub asset: Table,
+    pub attributes: Table,
+    pub description: Option<Table>,
+    pub resource: Option<Table>,
+    pub album: Option<Table>,
+    pub person: Option<Table>,
+    pub face: Option<Table>,
+    pub keyword: Option<Table>,
+    pub cloud_shared_album: Option<Table>,
+    /// `ZUNMANAGEDADJUSTMENT`: how an edit was made (external editors).
+    pub unmanaged_adjustment: Option<Table>,
+    /// `ZUNIFORMTYPEIDENTIFIER`: UTI strings the resource table points at (Photos 5, 6).
+    pub uti_table: Option<Table>,
+    /// `Z_1KEYWORDS`: attributes row (left) to keyword (right).
+    pub keywords_join: Option<JoinTable>,
+    /// `Z_<n>ASSETS`: album (left) to asset (right).
+    pub albums_join: Option<JoinTable>,
+    /// Core Data entity numbers by entity name, from `Z_PRIMARYKEY`.
+    pub entities: HashMap<String, i64>,
+    /// Set when the model is newer than any this reader was tested with.
+    pub warning: Option<String>,
+}
+
+impl Schema {
+    pub fn discover(conn: &Connection, library: &std::path::Path) -> Result<Self, PhotosError> {
+        let sql_err = |e: rusqlite::Error| PhotosError::Corrupt {
+            path: library.to_owned(),
+            detail: e.to_string(),
+        };
+        let tables = read_tables(conn).map_err(sql_err)?;
+        let unsupported = |detail: String| PhotosError::Unsupported {
+            path: library.to_owned(),
+            detail,
+        };
+
+        if !tables.contains_key("Z_METADATA") || !tables.contains_key("Z_PRIMARYKEY") {
+            return Err(unsupported(
+                "the database has no Core Data metadata (Z_METADATA, Z_PRIMARYKEY); \
+                 only Photos 5 (macOS 10.15) and later libraries are supported"
+                    .into(),
+            ));
+        }
+        let model_version = read_model_version(conn).map_err(|d| unsupported(d))?;
+        if model_version < FIRST_SUPPORTED_MODEL {
+            return Err(unsupported(format!(
+                "Photos model version {model_version} is older than Photos 5 (macOS 10.15); \
+                 open the library once in a newer Photos to upgrade it"
+            )));
+        }
+        let entities = read_entities(conn).map_err(sql_err)?;
+
+        let take = |name: &str| tables.get(name).cloned();
+        let asset = take("ZASSET")
+            .or_else(|| take("ZGENERICASSET"))
+            .ok_or_else(|| unsupported("no asset table (ZASSET or ZGENERICASSET)".into()))?;
+        let attributes = take("ZADDITIONALASSETATTRIBUTES")
+            .ok_or_else(|| unsupported("no table ZADDITIONALASSETATTRIBUTES".into()))?;
+        for needed in ["Z_PK", "ZUUID", "ZDATECREATED"] {
+            if !asset.has(needed) {
+                return Err(unsupported(format!(
+                    "{} has no column {needed}",
+                    asset.name
+                )));
+            }
+        }
+        if !attributes.has("ZASSET") {
+            return Err(unsupported(
+                "ZADDITIONALASSETATTRIBUTES has no column ZASSET".into(),
+            ));
+        }
+
+        let keywords_join = entities
+            .get("Keyword")
+            .and_then(|ent| find_join(&tables, &format!("Z_{ent}KEYWORDS"), "ASSETATTRIBUTES"));
+        let albums_join = ["Album", "GenericAlbum"].iter().find_map(|name| {
+            let ent = entities.get(*name)?;
+            find_join(&tables, &format!("Z_{ent}ALBUMS"), "ASSETS")
+        });
+
+        let warning = (model_version > NEWEST_KNOWN_MODEL).then(|| {
+            format!(
+                "Photos model version {model_version} is newer than any this version of \
+                 photos-backup was tested with ({NEWEST_KNOWN_MODEL}); reading it anyway"
+            )
+        });
+
+        Ok(Self {
+            model_version,
+            asset,
+            attributes,
+            description: take("ZASSETDESCRIPTION"),
+            resource: take("ZINTERNALRESOURCE"),
+            album: take("ZGENERICALBUM"),
+            person: take("ZPERSON"),
+            face: take("ZDETECTEDFACE"),
+            keyword: take("ZKEYWORD"),
+            cloud_shared_album: take("ZCLOUDSHAREDALBUM"),
+            unmanaged_adjustment: take("ZUNMANAGEDADJUSTMENT"),
+            uti_table: take("ZUNIFORMTYPEIDENTIFIER"),
+            keywords_join,
+            albums_join,
+            entities,
+            warning,
+        })
+    }
+}
+
+/// The many-to-many table that has the column `other` (e.g. `Z_37KEYWORDS`)
+/// and a column `Z_<n><suffix>` for the asset side.
+fn find_join(tables: &HashMap<String, Table>, other: &str, suffix: &str) -> Option<JoinTable> {
+    let mut candidates: Vec<&Table> = tables.values().filter(|t| t.has(other)).collect();
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
+    candidates.into_iter().find_map(|t| {
+        let left = t.columns_matching("Z_", suffix)?;
+        Some(JoinTable {
+            table: t.name.clone(),
+            left: left.to_owned(),
+            right: other.to_owned(),
+        })
+    })
+}
+
+fn read_tables(conn: &Connection) -> rusqlite::Result<HashMap<String, Table>> {
+    let mut stmt = conn.prepare(
+        "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p \
+         WHERE m.type = 'table'",
+    )?;
+    let mut tables: HashMap<String, Table> = HashMap::new();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (table, column) = row?;
+        let entry = tables.entry(table.clone()).or_insert_with(|| Table {
+            name: table,
+            columns: HashSet::new(),
+        });
+        entry.columns.insert(column);
+    }
+    Ok(tables)
+}
+
+fn read_entities(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
+    let mut stmt = conn.prepare("SELECT Z_NAME, Z_ENT FROM Z_PRIMARYKEY")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    rows.collect()
+}
+
+/// `PLModelVersion` from the binary plist in `Z_METADATA.Z_PLIST`.
+fn read_model_version(conn: &Connection) -> Result<i64, String> {
+    let blob: Vec<u8> = conn
+        .query_row("SELECT Z_PLIST FROM Z_METADATA LIMIT 1", [], |r| r.get(0))
+        .map_err(|e| format!("cannot read Z_METADATA.Z_PLIST: {e}"))?;
+    let value = plist::Value::from_reader(std::io::Cursor::new(blob))
+        .map_err(|e| format!("Z_METADATA.Z_PLIST is not a property list: {e}"))?;
+    let version = value
+        .as_dictionary()
+        .and_then(|d| d.get("PLModelVersion"))
+        .ok_or("Z_METADATA has no PLModelVersion: not a Photos library database")?;
+    version
+        .as_signed_integer()
+        .or_else(|| version.as_string().and_then(|s| s.trim().parse().ok()))
+        .ok_or_else(|| format!("PLModelVersion is not a number: {version:?}"))
+}

@@ -1,0 +1,114 @@
+//! A consistent private copy of a library's database, so the reader never
+//! touches the live one.
+//!
+//! Photos keeps most recent changes in `Photos.sqlite-wal`; opening the live
+//! file would take locks Photos also takes and could write the `-shm`. Instead
+//! the database and its WAL are copied into a private temp dir (`std::fs::copy`
+//! clones on APFS and reflinks on Linux where the filesystem can), the copy is
+//! opened, checked with `PRAGMA quick_check`, and the copy is retried when the
+//! files changed while they were copied (Photos checkpointed mid-copy).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use rusqlite::{Connection, OpenFlags};
+use tempfile::TempDir;
+
+use super::PhotosError;
+
+/// How often a copy that raced a write by Photos is retried.
+const ATTEMPTS: u32 = 5;
+
+/// The open copy; the temp dir (and the copy in it) goes away on drop.
+pub struct Snapshot {
+    pub conn: Connection,
+    // Kept for its Drop: the directory lives as long as the connection.
+    _dir: TempDir,
+}
+
+/// Size and modification time of the database and its WAL: cheap to take,
+/// used to see a copy race and, later, to skip reading an unchanged library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub db: (u64, Option<SystemTime>),
+    pub wal: Option<(u64, Option<SystemTime>)>,
+}
+
+impl Fingerprint {
+    pub fn of(db: &Path) -> Result<Self, PhotosError> {
+        let meta = fs::metadata(db).map_err(|e| PhotosError::io(db, e))?;
+        let wal_path = wal_path(db);
+        let wal = match fs::metadata(&wal_path) {
+            Ok(m) => Some((m.len(), m.modified().ok())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(PhotosError::io(&wal_path, e)),
+        };
+        Ok(Self {
+            db: (meta.len(), meta.modified().ok()),
+            wal,
+        })
+    }
+}
+
+/// The `-wal` file that belongs to a database file.
+#[must_use]
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Copies `db` (and its WAL) into a private temp dir and opens the copy.
+pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
+    let mut last_error = None;
+    for _ in 0..ATTEMPTS {
+        let before = Fingerprint::of(db)?;
+        let dir = tempfile::Builder::new()
+            .prefix("photos-backup-snapshot-")
+            .tempdir()
+            .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
+        let copy = dir.path().join("Photos.sqlite");
+        fs::copy(db, &copy).map_err(|e| PhotosError::io(db, e))?;
+        if before.wal.is_some() {
+            let wal = wal_path(db);
+            match fs::copy(&wal, wal_path(&copy)) {
+                Ok(_) => {}
+                // Photos checkpointed and removed it mid-copy: try again.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(PhotosError::io(&wal, e)),
+            }
+        }
+        if Fingerprint::of(db)? != before {
+            continue;
+        }
+        match open_checked(&copy, db) {
+            Ok(conn) => return Ok(Snapshot { conn, _dir: dir }),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+}
+
+/// Opens the private copy and checks it. Read-write only because SQLite needs
+/// to build a fresh `-shm` for the copied WAL; nothing is written to the data.
+fn open_checked(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
+    let corrupt = |e: &dyn std::fmt::Display| PhotosError::Corrupt {
+        path: original.to_owned(),
+        detail: e.to_string(),
+    };
+    let conn = Connection::open_with_flags(
+        copy,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| corrupt(&e))?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(|e| corrupt(&e))?;
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| corrupt(&e))?;
+    if verdict != "ok" {
+        return Err(corrupt(&format!("quick_check: {verdict}")));
+    }
+    Ok(conn)
+}
