@@ -10,8 +10,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "photos-backup", version, about, long_about = None)]
 pub struct Cli {
-    /// Configuration file (default: $PHOTOS_BACKUP_CONFIG, else
-    /// ~/.config/photos-backup/photos_backup.conf).
+    /// Configuration file (default: `$PHOTOS_BACKUP_CONFIG`, else
+    /// `~/.config/photos-backup/photos_backup.conf`).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 

@@ -169,17 +169,7 @@ pub fn asset(
     let isreference = raw.saved_asset_type == Some(SAVED_REFERENCED);
     let subtype = raw.kind_subtype.unwrap_or(0);
     let uti = clean(raw.uti);
-    let uti_original = if shared {
-        uti.clone()
-    } else {
-        let from_resource = resources
-            .iter()
-            .find(|r| r.subtype == Some(STORE_ORIGINAL) && r.uti.is_some())
-            .and_then(|r| clean(r.uti.clone()));
-        from_resource
-            .or_else(|| uti_for_name(&original_filename).map(str::to_owned))
-            .or_else(|| uti.clone())
-    };
+    let uti_original = original_uti(shared, uti.as_deref(), resources, &original_filename);
     let israw = uti_original
         .as_deref()
         .is_some_and(|u| u.contains("raw-image"));
@@ -190,97 +180,25 @@ pub fn asset(
     let uuid = clean(Some(raw.uuid)).unwrap_or_default();
     let directory = clean(raw.directory).unwrap_or_default();
 
-    let original = original_path(&directory, &filename, shared, &uuid);
-    let present = original.as_deref().is_some_and(|p| disk.exists(p));
-    let path = original.clone().filter(|_| present && !ismissing);
-
-    let stem_dir = |p: &str| {
-        let path = Path::new(p);
-        (
-            path.parent()
-                .map(|d| d.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        )
-    };
-    let path_raw = match (&original, has_raw && !ismissing && !isreference) {
-        (Some(orig), true) => {
-            let (dir, stem) = stem_dir(orig);
-            disk.find_prefixed(&dir, &format!("{stem}_4"))
-        }
-        _ => None,
-    };
-    let live_photo = subtype == SUBTYPE_LIVE;
-    let path_live_photo = match (&path, live_photo) {
-        (Some(p), true) => {
-            let (dir, stem) = stem_dir(p);
-            Some(format!("{dir}/{stem}_3.mov")).filter(|p| disk.exists(p))
-        }
-        _ => None,
-    };
-    let renders = format!("resources/renders/{}", uuid.chars().next().unwrap_or('0'));
-    let path_edited = hasadjustments
-        .then(|| edited_candidates(&uti, ismovie))
-        .into_iter()
-        .flatten()
-        .map(|suffix| format!("{renders}/{uuid}{suffix}"))
-        .find(|p| disk.exists(p));
-
-    let mut resource_list = Vec::new();
-    if let Some(p) = &original {
-        resource_list.push(Resource {
-            role: ResourceRole::Original,
-            path: p.clone(),
-            present: present && !ismissing,
-        });
-    }
-    for (role, p) in [
-        (ResourceRole::Raw, &path_raw),
-        (ResourceRole::LiveVideo, &path_live_photo),
-        (ResourceRole::Edited, &path_edited),
-    ] {
-        if let Some(p) = p {
-            resource_list.push(Resource {
-                role,
-                path: p.clone(),
-                present: true,
-            });
-        }
-    }
-    if hasadjustments {
-        let edited_live = format!("{renders}/{uuid}_2_100_a.mov");
-        if live_photo && disk.exists(&edited_live) {
-            resource_list.push(Resource {
-                role: ResourceRole::EditedLiveVideo,
-                path: edited_live,
-                present: true,
-            });
-        }
-        let plist = format!("{renders}/{uuid}.plist");
-        if disk.exists(&plist) {
-            resource_list.push(Resource {
-                role: ResourceRole::Adjustments,
-                path: plist,
-                present: true,
-            });
-        }
-    }
-    if let Some(orig) = original.as_deref().filter(|_| !isreference && !shared) {
-        let (dir, stem) = stem_dir(orig);
-        let aae = format!("{dir}/{stem}_5.aae");
-        if disk.exists(&aae) {
-            resource_list.push(Resource {
-                role: ResourceRole::OriginalAdjustments,
-                path: aae,
-                present: true,
-            });
-        }
-    }
+    let files = Files::find(
+        &FileFacts {
+            uuid: &uuid,
+            directory: &directory,
+            filename: &filename,
+            uti: uti.as_deref(),
+            shared,
+            isreference,
+            ismissing,
+            has_raw,
+            live_photo: subtype == SUBTYPE_LIVE,
+            hasadjustments,
+            ismovie,
+        },
+        disk,
+    );
 
     let (latitude, longitude) = match (raw.latitude, raw.longitude) {
-        (Some(lat), Some(lon)) if !(lat == -180.0 && lon == -180.0) => (Some(lat), Some(lon)),
+        (Some(lat), Some(lon)) if !is_no_location(lat, lon) => (Some(lat), Some(lon)),
         _ => (None, None),
     };
     let pick = raw.avalanche_pick.unwrap_or(0);
@@ -316,7 +234,7 @@ pub fn asset(
         burst,
         burst_uuid: clean(raw.avalanche_uuid),
         burst_selected: burst && (pick == 0 || pick & (PICK_SELECTED | PICK_KEY) != 0),
-        live_photo,
+        live_photo: subtype == SUBTYPE_LIVE,
         has_raw,
         israw,
         shared,
@@ -330,12 +248,151 @@ pub fn asset(
         slow_mo: subtype == SUBTYPE_SLOMO,
         time_lapse: subtype == SUBTYPE_TIMELAPSE,
         panorama: subtype == SUBTYPE_PANORAMA || raw.hdr == Some(HDR_PANORAMA),
-        path,
-        path_edited,
-        path_live_photo,
-        path_raw,
-        resources: resource_list,
+        path: files.path,
+        path_edited: files.edited,
+        path_live_photo: files.live,
+        path_raw: files.raw,
+        resources: files.resources,
         kind: raw.kind,
+    }
+}
+
+/// The original's UTI: the resource table's where it names one (Photos 5
+/// and 6), else from the imported name's extension, else the current UTI.
+/// Shared-album assets only have the one Photos gives them.
+fn original_uti(
+    shared: bool,
+    uti: Option<&str>,
+    resources: &[RawResource],
+    original_filename: &str,
+) -> Option<String> {
+    if shared {
+        return uti.map(str::to_owned);
+    }
+    resources
+        .iter()
+        .find(|r| r.subtype == Some(STORE_ORIGINAL) && r.uti.is_some())
+        .and_then(|r| clean(r.uti.clone()))
+        .or_else(|| uti_for_name(original_filename).map(str::to_owned))
+        .or_else(|| uti.map(str::to_owned))
+}
+
+/// Photos writes -180, -180 for "no location" (the exact value, never computed).
+#[allow(clippy::float_cmp)]
+fn is_no_location(lat: f64, lon: f64) -> bool {
+    lat == -180.0 && lon == -180.0
+}
+
+/// What the file rules need to know about an asset (flags as Photos has them).
+#[allow(clippy::struct_excessive_bools)]
+struct FileFacts<'a> {
+    uuid: &'a str,
+    directory: &'a str,
+    filename: &'a str,
+    uti: Option<&'a str>,
+    shared: bool,
+    isreference: bool,
+    ismissing: bool,
+    has_raw: bool,
+    live_photo: bool,
+    hasadjustments: bool,
+    ismovie: bool,
+}
+
+/// The files of one asset: the osxphotos-style paths (present files only)
+/// and the full list of resources a backup must hold.
+struct Files {
+    path: Option<String>,
+    raw: Option<String>,
+    live: Option<String>,
+    edited: Option<String>,
+    resources: Vec<Resource>,
+}
+
+/// The folder and the name without extension of a relative path.
+fn dir_and_stem(p: &str) -> (String, String) {
+    let path = Path::new(p);
+    let dir = path.parent().map(|d| d.to_string_lossy().into_owned());
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    (dir.unwrap_or_default(), stem.unwrap_or_default())
+}
+
+impl Files {
+    fn find(f: &FileFacts, disk: &mut Disk) -> Self {
+        let original = original_path(f.directory, f.filename, f.shared, f.uuid);
+        let present = original.as_deref().is_some_and(|p| disk.exists(p)) && !f.ismissing;
+        let path = original.clone().filter(|_| present);
+        let raw = match &original {
+            Some(orig) if f.has_raw && !f.ismissing && !f.isreference => {
+                let (dir, stem) = dir_and_stem(orig);
+                disk.find_prefixed(&dir, &format!("{stem}_4"))
+            }
+            _ => None,
+        };
+        let live = match &path {
+            Some(p) if f.live_photo => {
+                let (dir, stem) = dir_and_stem(p);
+                Some(format!("{dir}/{stem}_3.mov")).filter(|p| disk.exists(p))
+            }
+            _ => None,
+        };
+        let renders = format!("resources/renders/{}", f.uuid.chars().next().unwrap_or('0'));
+        let edited = if f.hasadjustments {
+            edited_suffixes(f.uti, f.ismovie)
+                .iter()
+                .map(|suffix| format!("{renders}/{}{suffix}", f.uuid))
+                .find(|p| disk.exists(p))
+        } else {
+            None
+        };
+
+        let mut resources = Vec::new();
+        if let Some(p) = &original {
+            resources.push(Resource {
+                role: ResourceRole::Original,
+                path: p.clone(),
+                present,
+            });
+        }
+        let mut add = |role, path: Option<String>| {
+            if let Some(path) = path {
+                resources.push(Resource {
+                    role,
+                    path,
+                    present: true,
+                });
+            }
+        };
+        add(ResourceRole::Raw, raw.clone());
+        add(ResourceRole::LiveVideo, live.clone());
+        add(ResourceRole::Edited, edited.clone());
+        if f.hasadjustments {
+            let edited_live = format!("{renders}/{}_2_100_a.mov", f.uuid);
+            add(
+                ResourceRole::EditedLiveVideo,
+                Some(edited_live).filter(|p| f.live_photo && disk.exists(p)),
+            );
+            let plist = format!("{renders}/{}.plist", f.uuid);
+            add(
+                ResourceRole::Adjustments,
+                Some(plist).filter(|p| disk.exists(p)),
+            );
+        }
+        if let Some(orig) = original.as_deref().filter(|_| !f.isreference && !f.shared) {
+            let (dir, stem) = dir_and_stem(orig);
+            let aae = format!("{dir}/{stem}_5.aae");
+            add(
+                ResourceRole::OriginalAdjustments,
+                Some(aae).filter(|p| disk.exists(p)),
+            );
+        }
+        Self {
+            path,
+            raw,
+            live,
+            edited,
+            resources,
+        }
     }
 }
 
@@ -381,13 +438,13 @@ fn original_path(directory: &str, filename: &str, shared: bool, uuid: &str) -> O
 
 /// Name suffixes Photos uses for the full-size render of an edit, most
 /// likely first: HEIC edits of HEIC photos on newer Photos, JPEG otherwise.
-fn edited_candidates(uti: &Option<String>, ismovie: bool) -> Vec<&'static str> {
+fn edited_suffixes(uti: Option<&str>, ismovie: bool) -> &'static [&'static str] {
     if ismovie {
-        vec!["_2_0_a.mov"]
-    } else if uti.as_deref() == Some("public.heic") {
-        vec!["_1_201_a.heic", "_1_201_a.jpeg"]
+        &["_2_0_a.mov"]
+    } else if uti == Some("public.heic") {
+        &["_1_201_a.heic", "_1_201_a.jpeg"]
     } else {
-        vec!["_1_201_a.jpeg", "_1_201_a.heic"]
+        &["_1_201_a.jpeg", "_1_201_a.heic"]
     }
 }
 

@@ -26,7 +26,7 @@ pub enum PhotosError {
     NotALibrary(PathBuf),
     #[error("unsupported library version in {path}: {detail}")]
     Unsupported { path: PathBuf, detail: String },
-    #[error("the database of {path} is damaged or unreadable: {detail}")]
+    #[error("database {path} is damaged or unreadable: {detail}")]
     Corrupt { path: PathBuf, detail: String },
     #[error(
         "the database of {0} kept changing while it was copied; try again when Photos is idle"
@@ -51,6 +51,8 @@ impl PhotosError {
 /// An opened library: its root, its snapshot and its discovered schema.
 pub struct Library {
     pub root: PathBuf,
+    /// `root/database/Photos.sqlite`: named in errors about the data.
+    pub db: PathBuf,
     pub schema: Schema,
     snapshot: snapshot::Snapshot,
 }
@@ -60,9 +62,10 @@ impl Library {
     pub fn open(root: &Path) -> Result<Self, PhotosError> {
         let db = database_path(root)?;
         let snapshot = snapshot::take(&db)?;
-        let schema = Schema::discover(&snapshot.conn, root)?;
+        let schema = Schema::discover(&snapshot.conn, &db)?;
         Ok(Self {
             root: root.to_owned(),
+            db,
             schema,
             snapshot,
         })
@@ -72,7 +75,7 @@ impl Library {
     pub fn assets(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
         query::assets(&self.snapshot.conn, &self.schema, &self.root, selection).map_err(|e| {
             PhotosError::Corrupt {
-                path: self.root.clone(),
+                path: self.db.clone(),
                 detail: e.to_string(),
             }
         })

@@ -8,6 +8,8 @@ use serde::{Serialize, Serializer};
 
 use super::time::iso;
 
+/// The flags mirror Photos' own columns one to one, hence many bools.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Asset {
     /// The asset's row number in this database; not stable across libraries.

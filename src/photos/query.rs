@@ -108,68 +108,13 @@ fn read_assets(
     schema: &Schema,
     selection: &Selection,
 ) -> rusqlite::Result<Vec<RawAsset>> {
+    let (columns, joins) = asset_columns(schema);
     let a = &schema.asset;
-    let b = &schema.attributes;
-    let mut joins = String::new();
-    let description = match &schema.description {
-        Some(d) if b.has("ZASSETDESCRIPTION") && d.has("ZLONGDESCRIPTION") => {
-            joins.push_str(&format!(
-                " LEFT JOIN {} AS d ON d.Z_PK = b.ZASSETDESCRIPTION",
-                d.name
-            ));
-            "d.ZLONGDESCRIPTION".to_owned()
-        }
-        _ => "NULL".to_owned(),
-    };
-    let external_format = match &schema.unmanaged_adjustment {
-        Some(u) if b.has("ZUNMANAGEDADJUSTMENT") && u.has("ZADJUSTMENTFORMATIDENTIFIER") => {
-            joins.push_str(&format!(
-                " LEFT JOIN {} AS u ON u.Z_PK = b.ZUNMANAGEDADJUSTMENT",
-                u.name
-            ));
-            "u.ZADJUSTMENTFORMATIDENTIFIER".to_owned()
-        }
-        _ => "NULL".to_owned(),
-    };
-    let columns = [
-        "a.Z_PK".to_owned(),
-        "a.ZUUID".to_owned(),
-        a.col("a", &["ZFILENAME"]),
-        a.col("a", &["ZDIRECTORY"]),
-        b.col("b", &["ZORIGINALFILENAME"]),
-        a.col("a", &["ZDATECREATED"]),
-        b.col("b", &["ZTIMEZONEOFFSET"]),
-        a.col("a", &["ZADDEDDATE"]),
-        a.col("a", &["ZADJUSTMENTTIMESTAMP"]),
-        a.col("a", &["ZMODIFICATIONDATE"]),
-        b.col("b", &["ZTITLE"]),
-        description,
-        a.col("a", &["ZFAVORITE"]),
-        a.col("a", &["ZHIDDEN"]),
-        a.col("a", &["ZTRASHEDSTATE"]),
-        a.col("a", &["ZKIND"]),
-        a.col("a", &["ZKINDSUBTYPE"]),
-        a.col("a", &["ZUNIFORMTYPEIDENTIFIER"]),
-        b.col("b", &["ZORIGINALFILESIZE"]),
-        a.col("a", &["ZWIDTH"]),
-        a.col("a", &["ZHEIGHT"]),
-        a.col("a", &["ZLATITUDE"]),
-        a.col("a", &["ZLONGITUDE"]),
-        a.col("a", &["ZAVALANCHEUUID"]),
-        a.col("a", &["ZAVALANCHEPICKTYPE"]),
-        a.col("a", &["ZSAVEDASSETTYPE"]),
-        a.col("a", &["ZADJUSTMENTSSTATE", "ZHASADJUSTMENTS"]),
-        external_format,
-        a.col("a", &["ZDEPTHTYPE", "ZDEPTHSTATES"]),
-        a.col("a", &["ZHDRTYPE", "ZCUSTOMRENDEREDVALUE"]),
-        b.col("b", &["ZCAMERACAPTUREDEVICE"]),
-        a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
-    ];
     let mut sql = format!(
         "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
         columns.join(", "),
         a.name,
-        b.name,
+        schema.attributes.name,
     );
     let since = selection.since.map(time::to_core_data);
     if since.is_some() {
@@ -181,7 +126,8 @@ fn read_assets(
         ]
         .iter()
         .filter(|c| a.has(c))
-        .map(|c| format!("a.{c} >= ?1"))
+        // Beyond year 9999 a date is garbage (10.15.7 has one), not "recent".
+        .map(|c| format!("(a.{c} >= ?1 AND a.{c} < {LAST_VALID_DATE})"))
         .collect();
         sql.push_str(&format!(" WHERE ({})", dates.join(" OR ")));
     }
@@ -228,6 +174,72 @@ fn read_assets(
     };
     rows
 }
+
+/// The columns of the asset query, in `RawAsset` order, and the joins they
+/// need; a column this version lacks is `NULL`.
+fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
+    let a = &schema.asset;
+    let b = &schema.attributes;
+    let mut joins = String::new();
+    let description = match &schema.description {
+        Some(d) if b.has("ZASSETDESCRIPTION") && d.has("ZLONGDESCRIPTION") => {
+            joins.push_str(&format!(
+                " LEFT JOIN {} AS d ON d.Z_PK = b.ZASSETDESCRIPTION",
+                d.name
+            ));
+            "d.ZLONGDESCRIPTION".to_owned()
+        }
+        _ => "NULL".to_owned(),
+    };
+    let external_format = match &schema.unmanaged_adjustment {
+        Some(u) if b.has("ZUNMANAGEDADJUSTMENT") && u.has("ZADJUSTMENTFORMATIDENTIFIER") => {
+            joins.push_str(&format!(
+                " LEFT JOIN {} AS u ON u.Z_PK = b.ZUNMANAGEDADJUSTMENT",
+                u.name
+            ));
+            "u.ZADJUSTMENTFORMATIDENTIFIER".to_owned()
+        }
+        _ => "NULL".to_owned(),
+    };
+    let columns = vec![
+        "a.Z_PK".to_owned(),
+        "a.ZUUID".to_owned(),
+        a.col("a", &["ZFILENAME"]),
+        a.col("a", &["ZDIRECTORY"]),
+        b.col("b", &["ZORIGINALFILENAME"]),
+        a.col("a", &["ZDATECREATED"]),
+        b.col("b", &["ZTIMEZONEOFFSET"]),
+        a.col("a", &["ZADDEDDATE"]),
+        a.col("a", &["ZADJUSTMENTTIMESTAMP"]),
+        a.col("a", &["ZMODIFICATIONDATE"]),
+        b.col("b", &["ZTITLE"]),
+        description,
+        a.col("a", &["ZFAVORITE"]),
+        a.col("a", &["ZHIDDEN"]),
+        a.col("a", &["ZTRASHEDSTATE"]),
+        a.col("a", &["ZKIND"]),
+        a.col("a", &["ZKINDSUBTYPE"]),
+        a.col("a", &["ZUNIFORMTYPEIDENTIFIER"]),
+        b.col("b", &["ZORIGINALFILESIZE"]),
+        a.col("a", &["ZWIDTH"]),
+        a.col("a", &["ZHEIGHT"]),
+        a.col("a", &["ZLATITUDE"]),
+        a.col("a", &["ZLONGITUDE"]),
+        a.col("a", &["ZAVALANCHEUUID"]),
+        a.col("a", &["ZAVALANCHEPICKTYPE"]),
+        a.col("a", &["ZSAVEDASSETTYPE"]),
+        a.col("a", &["ZADJUSTMENTSSTATE", "ZHASADJUSTMENTS"]),
+        external_format,
+        a.col("a", &["ZDEPTHTYPE", "ZDEPTHSTATES"]),
+        a.col("a", &["ZHDRTYPE", "ZCUSTOMRENDEREDVALUE"]),
+        b.col("b", &["ZCAMERACAPTUREDEVICE"]),
+        a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
+    ];
+    (columns, joins)
+}
+
+/// 9999-12-31 as Core Data seconds.
+const LAST_VALID_DATE: f64 = 252_423_993_599.0;
 
 /// Runs `sql` returning (asset pk, text) pairs and groups them by asset.
 fn group_text(conn: &Connection, sql: &str) -> rusqlite::Result<HashMap<i64, Vec<String>>> {

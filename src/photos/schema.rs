@@ -101,14 +101,14 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn discover(conn: &Connection, library: &std::path::Path) -> Result<Self, PhotosError> {
+    pub fn discover(conn: &Connection, db: &std::path::Path) -> Result<Self, PhotosError> {
         let sql_err = |e: rusqlite::Error| PhotosError::Corrupt {
-            path: library.to_owned(),
+            path: db.to_owned(),
             detail: e.to_string(),
         };
         let tables = read_tables(conn).map_err(sql_err)?;
         let unsupported = |detail: String| PhotosError::Unsupported {
-            path: library.to_owned(),
+            path: db.to_owned(),
             detail,
         };
 
@@ -119,7 +119,7 @@ impl Schema {
                     .into(),
             ));
         }
-        let model_version = read_model_version(conn).map_err(|d| unsupported(d))?;
+        let model_version = read_model_version(conn).map_err(unsupported)?;
         if model_version < FIRST_SUPPORTED_MODEL {
             return Err(unsupported(format!(
                 "Photos model version {model_version} is older than Photos 5 (macOS 10.15); \

@@ -90,8 +90,9 @@ pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
     Err(last_error.unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
 }
 
-/// Opens the private copy and checks it. Read-write only because SQLite needs
-/// to build a fresh `-shm` for the copied WAL; nothing is written to the data.
+/// Opens the private copy and checks it. The copy is opened read-write only
+/// so that a fresh `-shm` can be built for its WAL; `query_only` keeps the
+/// data itself untouched.
 fn open_checked(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
     let corrupt = |e: &dyn std::fmt::Display| PhotosError::Corrupt {
         path: original.to_owned(),

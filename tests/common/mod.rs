@@ -1,0 +1,116 @@
+//! Shared helpers for the integration tests: where the real Photos fixture
+//! libraries are, how to run the built binary, and how to make a private,
+//! writable copy of a library to damage on purpose.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The six real libraries: `$PHOTOS_BACKUP_FIXTURES`, else
+/// `../shared/fixtures/photos-libraries` relative to the project root.
+/// `None` (with a message) when they are absent, unless CI requires them.
+pub fn fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("PHOTOS_BACKUP_FIXTURES").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/photos-libraries"),
+        PathBuf::from,
+    );
+    if dir.join("expected").is_dir() {
+        return Some(dir);
+    }
+    let required = std::env::var_os("PHOTOS_BACKUP_REQUIRE_FIXTURES").is_some()
+        || std::env::var_os("CI").is_some();
+    assert!(
+        !required,
+        "fixture libraries not found at {} (set PHOTOS_BACKUP_FIXTURES)",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: fixture libraries not found at {} (set PHOTOS_BACKUP_FIXTURES)",
+        dir.display()
+    );
+    None
+}
+
+/// The names of the fixture libraries, without `.photoslibrary`.
+pub const LIBRARIES: [&str; 6] = [
+    "Test-10.15.7",
+    "Test-13.0.0",
+    "Test-26.1",
+    "Test-Empty-Library-Ventura-13-5",
+    "Test-Media-Types-15.7.2",
+    "Test-Shared-10.15.1",
+];
+
+pub fn library(fixtures: &Path, name: &str) -> PathBuf {
+    fixtures.join(format!("{name}.photoslibrary"))
+}
+
+/// Runs the built binary with `args`, no config from the environment.
+pub fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+        .args(args)
+        .env_remove("PHOTOS_BACKUP_CONFIG")
+        .output()
+        .expect("run photos-backup")
+}
+
+/// `assets --json --library LIB [extra...]`, parsed; panics with stderr on failure.
+pub fn assets_json(library: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "assets".as_ref(),
+        "--json".as_ref(),
+        "--library".as_ref(),
+        library.as_os_str(),
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "assets failed on {}: {}",
+        library.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("assets --json prints JSON")
+}
+
+/// Copies a library folder (recursively) into `dest`, returning the copy's path.
+pub fn copy_library(src: &Path, dest: &Path) -> PathBuf {
+    let target = dest.join(src.file_name().unwrap());
+    for entry in walkdir::WalkDir::new(src) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(src).unwrap();
+        let to = target.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+            let mut perms = std::fs::metadata(&to).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&to, perms).unwrap();
+        }
+    }
+    target
+}
+
+/// A listing of every file under `root` with size, mtime and content, to
+/// prove a command left a library exactly as it found it.
+pub fn tree_state(root: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime, Vec<u8>)> {
+    let mut out: Vec<_> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().to_owned(),
+                meta.len(),
+                meta.modified().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

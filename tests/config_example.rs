@@ -1,0 +1,52 @@
+//! The shipped `photos_backup.conf.example` must stay a valid config: users
+//! copy it, so every key in it must be one the parser accepts.
+
+use std::path::{Path, PathBuf};
+
+use photos_backup::config::{self, Environment};
+
+#[test]
+fn the_example_config_parses_and_means_what_it_says() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("photos_backup.conf.example");
+    let env = Environment {
+        home: PathBuf::from("/Users/anna"),
+        default_state_dir: PathBuf::from("/state"),
+    };
+    let config = config::load(&path, &env).expect("example config parses");
+    assert_eq!(
+        config.staging_dir,
+        Path::new("/Users/anna/PhotosBackup/staging")
+    );
+    assert_eq!(
+        config.state_dir,
+        Path::new("/Users/anna/Library/Application Support/photos-backup")
+    );
+    let names: Vec<&str> = config.libraries.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["anna", "ben"]);
+}
+
+#[test]
+fn assets_without_library_reads_the_configured_ones_and_names_a_bad_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("photos_backup.conf");
+    std::fs::write(
+        &conf,
+        "[staging]\ndir = 'x'\n[threshold]\ndefault = '2024-1-32'\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+        .args(["assets", "--config"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a config error is a usage error"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&conf.display().to_string()) && err.contains("threshold.default"),
+        "{err}"
+    );
+}
