@@ -28,54 +28,65 @@ pub fn run(
                 .to_utc()
         }),
     };
-    let mut all = Vec::new();
+    // JSON is one array over all libraries, written as the assets stream by.
+    let mut written = 0usize;
+    if args.json {
+        out.write_all(b"[")?;
+    }
     for path in libraries {
         let library = Library::open(path)?;
         if let Some(w) = &library.schema.warning {
             writeln!(err, "warning: {}: {w}", path.display())?;
         }
-        let assets = library.assets(&selection)?;
         if args.json {
-            all.extend(assets);
+            library.for_each_asset(&selection, |asset| -> Result<()> {
+                out.write_all(if written == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer_pretty(&mut *out, &asset).context("writing JSON")?;
+                written += 1;
+                Ok(())
+            })?;
         } else {
-            write_table(out, &library.root, &assets)?;
+            writeln!(out, "{}", library.root.display())?;
+            writeln!(
+                out,
+                "{:<36}  {:<25}  {:<5}  {:<9}  NAME",
+                "UUID", "CREATED", "TYPE", "STATE"
+            )?;
+            let mut count = 0usize;
+            library.for_each_asset(&selection, |asset| -> Result<()> {
+                count += 1;
+                write_row(out, &asset)
+            })?;
+            writeln!(out, "{count} assets")?;
         }
     }
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &all).context("writing JSON")?;
-        writeln!(out)?;
+        out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
     }
+    out.flush()?;
     Ok(())
 }
 
-fn write_table(out: &mut dyn Write, root: &std::path::Path, assets: &[Asset]) -> Result<()> {
-    writeln!(out, "{}: {} assets", root.display(), assets.len())?;
+fn write_row(out: &mut dyn Write, a: &Asset) -> Result<()> {
+    let kind = if a.ismovie { "video" } else { "photo" };
+    let state = if a.intrash {
+        "trash"
+    } else if a.ismissing {
+        "icloud"
+    } else if a.path.is_none() {
+        "no file"
+    } else if a.hasadjustments {
+        "edited"
+    } else {
+        "ok"
+    };
     writeln!(
         out,
-        "{:<36}  {:<25}  {:<5}  {:<9}  NAME",
-        "UUID", "CREATED", "TYPE", "STATE"
+        "{:<36}  {:<25}  {kind:<5}  {state:<9}  {}",
+        a.uuid,
+        a.date.format("%Y-%m-%d %H:%M:%S %:z"),
+        printable(&a.original_filename)
     )?;
-    for a in assets {
-        let kind = if a.ismovie { "video" } else { "photo" };
-        let state = if a.intrash {
-            "trash"
-        } else if a.ismissing {
-            "icloud"
-        } else if a.path.is_none() {
-            "no file"
-        } else if a.hasadjustments {
-            "edited"
-        } else {
-            "ok"
-        };
-        writeln!(
-            out,
-            "{:<36}  {:<25}  {kind:<5}  {state:<9}  {}",
-            a.uuid,
-            a.date.format("%Y-%m-%d %H:%M:%S %:z"),
-            printable(&a.original_filename)
-        )?;
-    }
     Ok(())
 }
 

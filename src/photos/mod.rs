@@ -73,12 +73,35 @@ impl Library {
 
     /// Reads the assets the selection asks for, sorted by uuid.
     pub fn assets(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
-        query::assets(&self.snapshot.conn, &self.schema, &self.root, selection).map_err(|e| {
-            PhotosError::Corrupt {
+        let mut out = Vec::new();
+        self.for_each_asset(selection, |a| {
+            out.push(a);
+            Ok::<(), PhotosError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// Hands the selected assets to `f` one by one, in uuid order, without
+    /// holding them all in memory.
+    pub fn for_each_asset<E: From<PhotosError>>(
+        &self,
+        selection: &Selection,
+        f: impl FnMut(Asset) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let sql_error = |e: rusqlite::Error| {
+            E::from(PhotosError::Corrupt {
                 path: self.db.clone(),
                 detail: e.to_string(),
-            }
-        })
+            })
+        };
+        query::for_each(
+            &self.snapshot.conn,
+            &self.schema,
+            &self.root,
+            selection,
+            sql_error,
+            f,
+        )
     }
 }
 

@@ -24,37 +24,79 @@ pub struct Selection {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// Reads the selected assets, sorted by uuid.
-pub fn assets(
+/// Reads the selected assets in uuid order and hands each to `f`, one at a
+/// time, so a listing of a million assets never holds them all in memory.
+/// Database errors become `E` through `sql_error`; an error from `f` stops
+/// the walk and is returned.
+pub fn for_each<E>(
     conn: &Connection,
     schema: &Schema,
     root: &Path,
     selection: &Selection,
-) -> rusqlite::Result<Vec<Asset>> {
-    let raws = read_assets(conn, schema, selection)?;
-    let mut keywords = read_keywords(conn, schema)?;
-    let mut persons = read_persons(conn, schema)?;
-    let mut albums = read_albums(conn, schema)?;
-    let mut resources = read_resources(conn, schema)?;
+    sql_error: impl Fn(rusqlite::Error) -> E,
+    mut f: impl FnMut(Asset) -> Result<(), E>,
+) -> Result<(), E> {
+    let filter = selection.since.map(|t| since_condition(schema, t));
+    // Side tables, read once and restricted to the selected assets.
+    let scope = filter.as_ref().map(|cond| {
+        format!(
+            "IN (SELECT a.Z_PK FROM {} AS a WHERE {cond})",
+            schema.asset.name
+        )
+    });
+    let scope = scope.as_deref();
+    let mut keywords = read_keywords(conn, schema, scope).map_err(&sql_error)?;
+    let mut persons = read_persons(conn, schema, scope).map_err(&sql_error)?;
+    let mut albums = read_albums(conn, schema, scope).map_err(&sql_error)?;
+    let mut resources = read_resources(conn, schema, scope).map_err(&sql_error)?;
     let mut disk = derive::Disk::new(root);
 
-    let mut out: Vec<Asset> = raws
-        .into_iter()
-        .filter_map(|raw| {
-            let pk = raw.pk;
-            let asset = derive::asset(
-                raw,
-                sorted(keywords.remove(&pk)),
-                sorted_keep_repeats(persons.remove(&pk)),
-                sorted(albums.remove(&pk)),
-                &resources.remove(&pk).unwrap_or_default(),
-                &mut disk,
-            );
-            (selection.all || derive::shown_by_photos(&asset)).then_some(asset)
-        })
-        .collect();
-    out.sort_by(|a, b| a.uuid.cmp(&b.uuid));
-    Ok(out)
+    let (columns, joins) = asset_columns(schema);
+    let mut sql = format!(
+        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
+        columns.join(", "),
+        schema.asset.name,
+        schema.attributes.name,
+    );
+    if let Some(cond) = &filter {
+        sql.push_str(&format!(" WHERE {cond}"));
+    }
+    sql.push_str(" ORDER BY a.ZUUID");
+    let mut stmt = conn.prepare(&sql).map_err(&sql_error)?;
+    let mut rows = stmt.query([]).map_err(&sql_error)?;
+    while let Some(row) = rows.next().map_err(&sql_error)? {
+        let raw = raw_asset(row).map_err(&sql_error)?;
+        let pk = raw.pk;
+        let asset = derive::asset(
+            raw,
+            sorted(keywords.remove(&pk)),
+            sorted_keep_repeats(persons.remove(&pk)),
+            sorted(albums.remove(&pk)),
+            &resources.remove(&pk).unwrap_or_default(),
+            &mut disk,
+        );
+        if selection.all || derive::shown_by_photos(&asset) {
+            f(asset)?;
+        }
+    }
+    Ok(())
+}
+
+/// Added, created, edited or modified at or after `since`. Dates beyond year
+/// 9999 are garbage (10.15.7 has one), not "recent".
+fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
+    let since = time::to_core_data(since);
+    let dates: Vec<String> = [
+        "ZADDEDDATE",
+        "ZDATECREATED",
+        "ZADJUSTMENTTIMESTAMP",
+        "ZMODIFICATIONDATE",
+    ]
+    .iter()
+    .filter(|c| schema.asset.has(c))
+    .map(|c| format!("(a.{c} >= {since:?} AND a.{c} < {LAST_VALID_DATE:?})"))
+    .collect();
+    format!("({})", dates.join(" OR "))
 }
 
 fn sorted(v: Option<Vec<String>>) -> Vec<String> {
@@ -103,76 +145,42 @@ fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
     })
 }
 
-fn read_assets(
-    conn: &Connection,
-    schema: &Schema,
-    selection: &Selection,
-) -> rusqlite::Result<Vec<RawAsset>> {
-    let (columns, joins) = asset_columns(schema);
-    let a = &schema.asset;
-    let mut sql = format!(
-        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
-        columns.join(", "),
-        a.name,
-        schema.attributes.name,
-    );
-    let since = selection.since.map(time::to_core_data);
-    if since.is_some() {
-        let dates: Vec<String> = [
-            "ZADDEDDATE",
-            "ZDATECREATED",
-            "ZADJUSTMENTTIMESTAMP",
-            "ZMODIFICATIONDATE",
-        ]
-        .iter()
-        .filter(|c| a.has(c))
-        // Beyond year 9999 a date is garbage (10.15.7 has one), not "recent".
-        .map(|c| format!("(a.{c} >= ?1 AND a.{c} < {LAST_VALID_DATE})"))
-        .collect();
-        sql.push_str(&format!(" WHERE ({})", dates.join(" OR ")));
-    }
-    let mut stmt = conn.prepare(&sql)?;
-    let map = |row: &Row| -> rusqlite::Result<RawAsset> {
-        Ok(RawAsset {
-            pk: row.get(0)?,
-            uuid: text(row, 1)?.unwrap_or_default(),
-            filename: text(row, 2)?,
-            directory: text(row, 3)?,
-            original_filename: text(row, 4)?,
-            date_created: real(row, 5)?,
-            tz_offset: int(row, 6)?,
-            date_added: real(row, 7)?,
-            adjustment_timestamp: real(row, 8)?,
-            modification_date: real(row, 9)?,
-            title: text(row, 10)?,
-            description: text(row, 11)?,
-            favorite: int(row, 12)?,
-            hidden: int(row, 13)?,
-            trashed: int(row, 14)?,
-            kind: int(row, 15)?,
-            kind_subtype: int(row, 16)?,
-            uti: text(row, 17)?,
-            original_filesize: int(row, 18)?,
-            width: int(row, 19)?,
-            height: int(row, 20)?,
-            latitude: real(row, 21)?,
-            longitude: real(row, 22)?,
-            avalanche_uuid: text(row, 23)?,
-            avalanche_pick: int(row, 24)?,
-            saved_asset_type: int(row, 25)?,
-            adjustments: int(row, 26)?,
-            external_edit_format: text(row, 27)?,
-            depth: int(row, 28)?,
-            hdr: int(row, 29)?,
-            capture_device: int(row, 30)?,
-            cloud_batch_publish: real(row, 31)?,
-        })
-    };
-    let rows = match since {
-        Some(s) => stmt.query_map([s], map)?.collect(),
-        None => stmt.query_map([], map)?.collect(),
-    };
-    rows
+/// One row of the asset query (columns in `asset_columns` order).
+fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
+    Ok(RawAsset {
+        pk: row.get(0)?,
+        uuid: text(row, 1)?.unwrap_or_default(),
+        filename: text(row, 2)?,
+        directory: text(row, 3)?,
+        original_filename: text(row, 4)?,
+        date_created: real(row, 5)?,
+        tz_offset: int(row, 6)?,
+        date_added: real(row, 7)?,
+        adjustment_timestamp: real(row, 8)?,
+        modification_date: real(row, 9)?,
+        title: text(row, 10)?,
+        description: text(row, 11)?,
+        favorite: int(row, 12)?,
+        hidden: int(row, 13)?,
+        trashed: int(row, 14)?,
+        kind: int(row, 15)?,
+        kind_subtype: int(row, 16)?,
+        uti: text(row, 17)?,
+        original_filesize: int(row, 18)?,
+        width: int(row, 19)?,
+        height: int(row, 20)?,
+        latitude: real(row, 21)?,
+        longitude: real(row, 22)?,
+        avalanche_uuid: text(row, 23)?,
+        avalanche_pick: int(row, 24)?,
+        saved_asset_type: int(row, 25)?,
+        adjustments: int(row, 26)?,
+        external_edit_format: text(row, 27)?,
+        depth: int(row, 28)?,
+        hdr: int(row, 29)?,
+        capture_device: int(row, 30)?,
+        cloud_batch_publish: real(row, 31)?,
+    })
 }
 
 /// The columns of the asset query, in `RawAsset` order, and the joins they
@@ -254,9 +262,15 @@ fn group_text(conn: &Connection, sql: &str) -> rusqlite::Result<HashMap<i64, Vec
     Ok(out)
 }
 
+/// `AND <column> <scope>` when the read is restricted to selected assets.
+fn within(column: &str, scope: Option<&str>) -> String {
+    scope.map_or_else(String::new, |s| format!(" AND {column} {s}"))
+}
+
 fn read_keywords(
     conn: &Connection,
     schema: &Schema,
+    scope: Option<&str>,
 ) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
     let (Some(join), Some(keyword)) = (&schema.keywords_join, &schema.keyword) else {
         return Ok(HashMap::new());
@@ -266,13 +280,22 @@ fn read_keywords(
         &format!(
             "SELECT b.ZASSET, k.ZTITLE FROM {} AS j \
              JOIN {} AS k ON k.Z_PK = j.{} \
-             JOIN {} AS b ON b.Z_PK = j.{}",
-            join.table, keyword.name, join.right, schema.attributes.name, join.left
+             JOIN {} AS b ON b.Z_PK = j.{} WHERE 1{}",
+            join.table,
+            keyword.name,
+            join.right,
+            schema.attributes.name,
+            join.left,
+            within("b.ZASSET", scope)
         ),
     )
 }
 
-fn read_persons(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+fn read_persons(
+    conn: &Connection,
+    schema: &Schema,
+    scope: Option<&str>,
+) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
     let (Some(face), Some(person)) = (&schema.face, &schema.person) else {
         return Ok(HashMap::new());
     };
@@ -288,8 +311,10 @@ fn read_persons(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<
         conn,
         &format!(
             "SELECT f.{asset_col}, COALESCE(NULLIF({name}, ''), '{UNKNOWN_PERSON}') \
-             FROM {} AS f JOIN {} AS p ON p.Z_PK = f.{person_col}",
-            face.name, person.name
+             FROM {} AS f JOIN {} AS p ON p.Z_PK = f.{person_col} WHERE 1{}",
+            face.name,
+            person.name,
+            within(&format!("f.{asset_col}"), scope)
         ),
     )
 }
@@ -301,7 +326,11 @@ pub const UNKNOWN_PERSON: &str = "_UNKNOWN_";
 const USER_ALBUM: i64 = 2;
 const SHARED_ALBUM: i64 = 1505;
 
-fn read_albums(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
+fn read_albums(
+    conn: &Connection,
+    schema: &Schema,
+    scope: Option<&str>,
+) -> rusqlite::Result<HashMap<i64, Vec<String>>> {
     let (Some(join), Some(album)) = (&schema.albums_join, &schema.album) else {
         return Ok(HashMap::new());
     };
@@ -314,8 +343,12 @@ fn read_albums(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i
         conn,
         &format!(
             "SELECT j.{}, g.ZTITLE FROM {} AS j JOIN {} AS g ON g.Z_PK = j.{} \
-             WHERE g.ZKIND IN ({USER_ALBUM}, {SHARED_ALBUM}) {trashed}",
-            join.left, join.table, album.name, join.right
+             WHERE g.ZKIND IN ({USER_ALBUM}, {SHARED_ALBUM}) {trashed}{}",
+            join.left,
+            join.table,
+            album.name,
+            join.right,
+            within(&format!("j.{}", join.left), scope)
         ),
     )
 }
@@ -323,6 +356,7 @@ fn read_albums(conn: &Connection, schema: &Schema) -> rusqlite::Result<HashMap<i
 fn read_resources(
     conn: &Connection,
     schema: &Schema,
+    scope: Option<&str>,
 ) -> rusqlite::Result<HashMap<i64, Vec<RawResource>>> {
     let Some(r) = &schema.resource else {
         return Ok(HashMap::new());
@@ -338,10 +372,11 @@ fn read_resources(
         _ => ("NULL", String::new()),
     };
     let sql = format!(
-        "SELECT r.ZASSET, {}, {}, {uti} FROM {} AS r{uti_join} WHERE r.ZASSET IS NOT NULL",
+        "SELECT r.ZASSET, {}, {}, {uti} FROM {} AS r{uti_join} WHERE r.ZASSET IS NOT NULL{}",
         r.col("r", &["ZDATASTORESUBTYPE"]),
         r.col("r", &["ZLOCALAVAILABILITY"]),
-        r.name
+        r.name,
+        within("r.ZASSET", scope)
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut out: HashMap<i64, Vec<RawResource>> = HashMap::new();
