@@ -37,7 +37,8 @@ fn snapshots_taken_during_writes_and_checkpoints_are_consistent() {
                 ))
                 .unwrap();
                 if n % 50 == 0 {
-                    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+                    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                        .unwrap();
                 }
             }
             n
@@ -50,9 +51,11 @@ fn snapshots_taken_during_writes_and_checkpoints_are_consistent() {
             Ok(snap) => {
                 let (rows, broken): (i64, i64) = snap
                     .conn
-                    .query_row("SELECT count(*), count(*) FILTER (WHERE a + b != 0) FROM t", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT count(*), count(*) FILTER (WHERE a + b != 0) FROM t",
+                        [],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
                     .unwrap();
                 assert_eq!(broken, 0, "a snapshot saw half a transaction");
                 assert!(rows >= last_rows, "a later snapshot saw fewer rows");
@@ -64,13 +67,19 @@ fn snapshots_taken_during_writes_and_checkpoints_are_consistent() {
         }
     }
     stop.store(true, Ordering::Relaxed);
-    let writes = writer.join().unwrap();
-    assert!(writes > 100, "the writer barely ran ({writes} transactions)");
+    let transactions = writer.join().unwrap();
+    assert!(
+        transactions > 100,
+        "the writer barely ran ({transactions} transactions)"
+    );
     assert!(taken > 30, "only {taken} of 60 snapshots succeeded");
     // Nothing was left beside the live database.
     let names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().all(|n| n.starts_with("Photos.sqlite")), "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("Photos.sqlite")),
+        "{names:?}"
+    );
 }
