@@ -7,5 +7,8 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod export;
+pub mod ledger;
 pub mod photos;
 pub mod platform;
+pub mod threshold;
