@@ -167,3 +167,30 @@ fn reading_leaves_the_library_exactly_as_it_was() {
     common::assets_json(&lib, &["--all"]);
     assert_eq!(common::tree_state(&lib), before);
 }
+
+#[test]
+fn named_uuids_are_selected_whatever_their_dates_and_quotes_are_harmless() {
+    use photos_backup::photos::{Library, Selection};
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let lib = Library::open(&common::library(&fixtures, "Test-13.0.0")).unwrap();
+    let far = chrono::DateTime::parse_from_rfc3339("2100-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let selection = Selection {
+        all: false,
+        since: Some(far),
+        uuids: vec![
+            "D79B8D77-BFFC-460B-9312-034F2877D35B".into(),
+            "x') OR 1=1 OR ZUUID IN ('".into(),
+        ],
+    };
+    let got: Vec<String> = lib
+        .assets(&selection)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.uuid)
+        .collect();
+    assert_eq!(got, ["D79B8D77-BFFC-460B-9312-034F2877D35B"]);
+}

@@ -27,6 +27,7 @@ pub fn run(
                 .unwrap_or_else(|| midnight.and_utc().with_timezone(&Local))
                 .to_utc()
         }),
+        uuids: Vec::new(),
     };
     // JSON is one array over all libraries, written as the assets stream by.
     let mut written = 0usize;

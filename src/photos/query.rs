@@ -20,8 +20,10 @@ use super::Asset;
 pub struct Selection {
     /// Everything a backup must hold: trash and unpicked burst frames too.
     pub all: bool,
-    /// Only assets added, created, edited or modified at or after this instant.
+    /// Only assets added, created, edited or modified at or after this instant...
     pub since: Option<DateTime<Utc>>,
+    /// ...plus these, whatever their dates (the ledger's pending assets).
+    pub uuids: Vec<String>,
 }
 
 /// Reads the selected assets in uuid order and hands each to `f`, one at a
@@ -36,7 +38,17 @@ pub fn for_each<E>(
     sql_error: impl Fn(rusqlite::Error) -> E,
     mut f: impl FnMut(Asset) -> Result<(), E>,
 ) -> Result<(), E> {
-    let filter = selection.since.map(|t| since_condition(schema, t));
+    let filter = selection.since.map(|t| {
+        let dates = since_condition(schema, t);
+        if selection.uuids.is_empty() {
+            dates
+        } else {
+            format!(
+                "({dates} OR a.ZUUID IN ({}))",
+                quoted_list(&selection.uuids)
+            )
+        }
+    });
     // Side tables, read once and restricted to the selected assets.
     let scope = filter.as_ref().map(|cond| {
         format!(
@@ -80,6 +92,15 @@ pub fn for_each<E>(
         }
     }
     Ok(())
+}
+
+/// `'a', 'b'` as SQL string literals (quotes doubled, so any text is safe).
+fn quoted_list(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Added, created, edited or modified at or after `since`. Dates beyond year
