@@ -37,6 +37,8 @@ pub struct RawConfig {
     pub state: RawState,
     pub staging: RawStaging,
     pub threshold: RawThreshold,
+    #[serde(default)]
+    pub export: RawExport,
     #[serde(default, rename = "library")]
     pub libraries: Vec<RawLibrary>,
 }
@@ -59,6 +61,16 @@ pub struct RawThreshold {
     pub default: String,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExport {
+    pub edited: Option<bool>,
+    pub unpicked_bursts: Option<bool>,
+    pub download_missing: Option<bool>,
+    pub max_downloads_per_run: Option<u32>,
+    pub download_timeout_seconds: Option<u64>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLibrary {
@@ -73,7 +85,33 @@ pub struct Config {
     pub state_dir: PathBuf,
     pub staging_dir: PathBuf,
     pub default_threshold: NaiveDate,
+    pub export: Export,
     pub libraries: Vec<Library>,
+}
+
+/// What to export besides originals, and how to fetch originals in iCloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// Also stage the edited render as `NAME_edited.EXT` (default on).
+    pub edited: bool,
+    /// Also stage burst frames that were not picked: they are originals too (default on).
+    pub unpicked_bursts: bool,
+    /// Ask Photos to download originals that are only in iCloud (macOS; default off).
+    pub download_missing: bool,
+    pub max_downloads_per_run: u32,
+    pub download_timeout: std::time::Duration,
+}
+
+impl Default for Export {
+    fn default() -> Self {
+        Self {
+            edited: true,
+            unpicked_bursts: true,
+            download_missing: false,
+            max_downloads_per_run: 50,
+            download_timeout: std::time::Duration::from_secs(300),
+        }
+    }
 }
 
 /// One configured Photos library: a family member's.
@@ -154,6 +192,27 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
             )
         })?;
 
+    let defaults = Export::default();
+    let export = Export {
+        edited: raw.export.edited.unwrap_or(defaults.edited),
+        unpicked_bursts: raw.export.unpicked_bursts.unwrap_or(defaults.unpicked_bursts),
+        download_missing: raw.export.download_missing.unwrap_or(defaults.download_missing),
+        max_downloads_per_run: raw
+            .export
+            .max_downloads_per_run
+            .unwrap_or(defaults.max_downloads_per_run),
+        download_timeout: match raw.export.download_timeout_seconds {
+            Some(0) => {
+                return Err(key_error(
+                    "export.download_timeout_seconds",
+                    "must be at least 1".into(),
+                ))
+            }
+            Some(s) => std::time::Duration::from_secs(s),
+            None => defaults.download_timeout,
+        },
+    };
+
     let mut names = HashSet::new();
     let mut libraries = Vec::with_capacity(raw.libraries.len());
     for (i, lib) in raw.libraries.into_iter().enumerate() {
@@ -177,6 +236,7 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         state_dir,
         staging_dir,
         default_threshold,
+        export,
         libraries,
     })
 }
