@@ -11,4 +11,5 @@ pub mod export;
 pub mod ledger;
 pub mod photos;
 pub mod platform;
+pub mod process;
 pub mod threshold;

@@ -4,5 +4,6 @@
 //! in iCloud (`download`).
 
 pub mod copy;
+pub mod download;
 pub mod layout;
 pub mod xmp;
