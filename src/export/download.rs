@@ -1,6 +1,6 @@
 //! Originals that are only in iCloud ("Optimize Mac Storage"): the only way to
 //! get them without Apple's private frameworks is to ask Photos itself, through
-//! its AppleScript `export ... with using originals`. The `Downloader` trait is
+//! its `AppleScript` `export ... with using originals`. The `Downloader` trait is
 //! the seam: on macOS it drives Photos through `osascript`; tests use a fake.
 //! When and how often to retry is decided by pure functions here.
 
