@@ -1,1 +1,467 @@
-//! (being written)
+//! The XMP sidecar staged next to each original. Photos keeps titles,
+//! captions, keywords, people, favorites and often the corrected date and
+//! place only in its database, not in the file; a backup of the bare files
+//! would lose them. The sidecar carries them in the standard properties that
+//! exiftool, Lightroom and digiKam read, plus the asset's uuid in a namespace
+//! of our own. The text is untrusted, so it is escaped and stripped of what
+//! XML 1.0 forbids; the output is deterministic so that the export compares
+//! sidecars by hash and rewrites only the ones that changed.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, FixedOffset};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::photos::query::UNKNOWN_PERSON;
+use crate::photos::Asset;
+
+/// Our namespace: the uuid ties a sidecar (and so its file) back to the asset.
+pub const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
+
+/// The namespaces the sidecar declares, in order.
+const NAMESPACES: [(&str, &str); 6] = [
+    ("dc", "http://purl.org/dc/elements/1.1/"),
+    ("xmp", "http://ns.adobe.com/xap/1.0/"),
+    ("photoshop", "http://ns.adobe.com/photoshop/1.0/"),
+    ("exif", "http://ns.adobe.com/exif/1.0/"),
+    ("Iptc4xmpExt", "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"),
+    ("photosbackup", NAMESPACE),
+];
+
+/// The XMP packet for `asset`: same asset, same bytes.
+#[must_use]
+pub fn sidecar(asset: &Asset) -> String {
+    let mut x = String::new();
+    x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
+    x.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"photos-backup\">\n");
+    x.push_str(" <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n");
+    x.push_str("  <rdf:Description rdf:about=\"\"");
+    for (prefix, uri) in NAMESPACES {
+        x.push_str(&format!("\n    xmlns:{prefix}=\"{uri}\""));
+    }
+    x.push_str(">\n");
+
+    alt(&mut x, "dc:title", asset.title.as_deref());
+    alt(&mut x, "dc:description", asset.description.as_deref());
+    bag(
+        &mut x,
+        "dc:subject",
+        asset.keywords.iter().map(String::as_str),
+    );
+    let persons = asset.persons.iter().map(String::as_str);
+    bag(
+        &mut x,
+        "Iptc4xmpExt:PersonInImage",
+        persons.filter(|p| *p != UNKNOWN_PERSON),
+    );
+
+    let created = date(&asset.date);
+    simple(&mut x, "photoshop:DateCreated", &created);
+    simple(&mut x, "xmp:CreateDate", &created);
+    simple(&mut x, "exif:DateTimeOriginal", &created);
+    if let Some(modified) = asset.date_modified {
+        simple(
+            &mut x,
+            "xmp:ModifyDate",
+            &date(&modified.with_timezone(asset.date.offset())),
+        );
+    }
+    if let (Some(lat), Some(lon)) = (asset.latitude, asset.longitude) {
+        if let (Some(lat), Some(lon)) = (
+            coordinate(lat, 90.0, 'N', 'S'),
+            coordinate(lon, 180.0, 'E', 'W'),
+        ) {
+            simple(&mut x, "exif:GPSLatitude", &lat);
+            simple(&mut x, "exif:GPSLongitude", &lon);
+        }
+    }
+    simple(&mut x, "xmp:Rating", if asset.favorite { "5" } else { "0" });
+
+    simple(&mut x, "photosbackup:AssetUUID", &asset.uuid);
+    simple(
+        &mut x,
+        "photosbackup:OriginalFilename",
+        &asset.original_filename,
+    );
+    simple(&mut x, "photosbackup:LibraryFilename", &asset.filename);
+    if asset.hidden {
+        simple(&mut x, "photosbackup:Hidden", "True");
+    }
+
+    x.push_str("  </rdf:Description>\n");
+    x.push_str(" </rdf:RDF>\n");
+    x.push_str("</x:xmpmeta>\n");
+    x.push_str("<?xpacket end=\"w\"?>\n");
+    x
+}
+
+/// `<name>value</name>`, or nothing when the value is blank.
+fn simple(x: &mut String, name: &str, value: &str) {
+    let value = text(value);
+    if !value.trim().is_empty() {
+        x.push_str(&format!("   <{name}>{value}</{name}>\n"));
+    }
+}
+
+/// A language alternative with only the default language.
+fn alt(x: &mut String, name: &str, value: Option<&str>) {
+    let value = text(value.unwrap_or_default());
+    if !value.trim().is_empty() {
+        x.push_str(&format!(
+            "   <{name}>\n    <rdf:Alt>\n     <rdf:li xml:lang=\"x-default\">{value}</rdf:li>\n    </rdf:Alt>\n   </{name}>\n"
+        ));
+    }
+}
+
+/// An unordered set: sorted and deduplicated, so the database's order
+/// cannot change the bytes; blank items dropped.
+fn bag<'a>(x: &mut String, name: &str, items: impl Iterator<Item = &'a str>) {
+    let items: BTreeSet<String> = items.map(text).filter(|i| !i.trim().is_empty()).collect();
+    if items.is_empty() {
+        return;
+    }
+    x.push_str(&format!("   <{name}>\n    <rdf:Bag>\n"));
+    for item in items {
+        x.push_str(&format!("     <rdf:li>{item}</rdf:li>\n"));
+    }
+    x.push_str(&format!("    </rdf:Bag>\n   </{name}>\n"));
+}
+
+/// Untrusted text as XML character data: NFC, without the characters XML
+/// 1.0 forbids or that are control characters, markup characters escaped;
+/// CR as a reference, since parsers turn a raw CR into LF.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfc() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            '\t' | '\n' => out.push(c),
+            '\u{fffe}' | '\u{ffff}' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An XMP date: ISO 8601 with the UTC offset, fractional seconds only when
+/// there are any (3, 6 or 9 digits).
+fn date(t: &DateTime<FixedOffset>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()
+}
+
+/// A coordinate in the XMP form of EXIF GPS values, `DDD,MM.mmmmmmR`
+/// (minutes to six places, about 2 mm), or `None` when out of range.
+fn coordinate(value: f64, max: f64, positive: char, negative: char) -> Option<String> {
+    if !value.is_finite() || value.abs() > max {
+        return None;
+    }
+    let reference = if value < 0.0 { negative } else { positive };
+    // Whole millionths of a minute, so rounding carries into minutes and degrees.
+    let micro_minutes = (value.abs() * 60.0 * 1e6).round() as u64;
+    let degrees = micro_minutes / 60_000_000;
+    let minutes = micro_minutes % 60_000_000;
+    Some(format!(
+        "{degrees},{:02}.{:06}{reference}",
+        minutes / 1_000_000,
+        minutes % 1_000_000
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn asset() -> Asset {
+        let zone = FixedOffset::west_opt(4 * 3600).unwrap();
+        Asset {
+            pk: 1,
+            uuid: "6F9619FF-8B86-D011-B42D-00C04FC964FF".into(),
+            filename: "6F9619FF-8B86-D011-B42D-00C04FC964FF.heic".into(),
+            original_filename: "IMG_0001.HEIC".into(),
+            date: zone.with_ymd_and_hms(2021, 8, 11, 19, 2, 58).unwrap()
+                + chrono::Duration::milliseconds(322),
+            tzoffset: Some(-4 * 3600),
+            date_added: None,
+            date_modified: None,
+            date_changed: None,
+            title: None,
+            description: None,
+            keywords: vec![],
+            persons: vec![],
+            albums: vec![],
+            favorite: false,
+            hidden: false,
+            intrash: false,
+            isphoto: true,
+            ismovie: false,
+            uti: Some("public.heic".into()),
+            uti_original: Some("public.heic".into()),
+            original_filesize: 1_234_567,
+            width: 4032,
+            height: 3024,
+            latitude: None,
+            longitude: None,
+            burst: false,
+            burst_uuid: None,
+            burst_selected: false,
+            live_photo: false,
+            has_raw: false,
+            israw: false,
+            shared: false,
+            isreference: false,
+            ismissing: false,
+            hasadjustments: false,
+            external_edit: false,
+            portrait: false,
+            screenshot: false,
+            selfie: false,
+            slow_mo: false,
+            time_lapse: false,
+            panorama: false,
+            path: None,
+            path_edited: None,
+            path_live_photo: None,
+            path_raw: None,
+            resources: vec![],
+            kind: Some(0),
+        }
+    }
+
+    fn full() -> Asset {
+        let mut a = asset();
+        a.title = Some("Sunset over the bay".into());
+        a.description = Some("With Anna and Bob.\nSecond line.".into());
+        a.keywords = vec![
+            "sunset".into(),
+            "beach".into(),
+            "sunset".into(),
+            "Küste".into(),
+        ];
+        a.persons = vec![
+            "Bob".into(),
+            UNKNOWN_PERSON.into(),
+            "Anna".into(),
+            UNKNOWN_PERSON.into(),
+            "Bob".into(),
+        ];
+        a.latitude = Some(40.446_195);
+        a.longitude = Some(-79.948_862);
+        a.favorite = true;
+        a.hidden = true;
+        a.date_modified = Some(Utc.with_ymd_and_hms(2021, 8, 12, 10, 0, 0).unwrap());
+        a
+    }
+
+    /// A small well-formedness check, enough for what `sidecar` writes:
+    /// every char allowed by XML 1.0, tags balanced with one root, attribute
+    /// values quoted, `<` only as markup, `&` only in the five entities or a
+    /// character reference, `>` never in text.
+    fn assert_well_formed(xml: &str) {
+        for c in xml.chars() {
+            let ok = matches!(c, '\t' | '\n' | '\r')
+                || ('\u{20}'..='\u{d7ff}').contains(&c)
+                || ('\u{e000}'..='\u{fffd}').contains(&c)
+                || c >= '\u{10000}';
+            assert!(ok, "char {c:?} not allowed in XML");
+        }
+        let mut stack: Vec<&str> = Vec::new();
+        let mut roots = 0;
+        let mut rest = xml;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("<?") {
+                let end = after
+                    .find("?>")
+                    .expect("unterminated processing instruction");
+                rest = &after[end + 2..];
+            } else if let Some(after) = rest.strip_prefix("</") {
+                let end = after.find('>').expect("unterminated end tag");
+                assert_eq!(stack.pop(), Some(&after[..end]), "unbalanced end tag");
+                rest = &after[end + 1..];
+            } else if let Some(after) = rest.strip_prefix('<') {
+                let end = after.find('>').expect("unterminated tag");
+                let tag = &after[..end];
+                let (tag, empty) = tag.strip_suffix('/').map_or((tag, false), |t| (t, true));
+                let name = tag.split_whitespace().next().expect("tag without a name");
+                check_attributes(&tag[name.len()..]);
+                if stack.is_empty() {
+                    roots += 1;
+                }
+                if !empty {
+                    stack.push(name);
+                }
+                rest = &after[end + 1..];
+            } else {
+                let end = rest.find('<').unwrap_or(rest.len());
+                check_text(&rest[..end]);
+                assert!(
+                    !stack.is_empty() || rest[..end].trim().is_empty(),
+                    "text outside the root"
+                );
+                rest = &rest[end..];
+            }
+        }
+        assert!(stack.is_empty(), "unclosed: {stack:?}");
+        assert_eq!(roots, 1, "one root element");
+    }
+
+    fn check_attributes(mut attrs: &str) {
+        loop {
+            attrs = attrs.trim_start();
+            if attrs.is_empty() {
+                return;
+            }
+            let (name, after) = attrs
+                .split_once("=\"")
+                .expect("attribute without a quoted value");
+            assert!(
+                !name.is_empty() && !name.contains(char::is_whitespace),
+                "{name:?}"
+            );
+            let end = after.find('"').expect("unterminated attribute value");
+            check_text(&after[..end]);
+            attrs = &after[end + 1..];
+        }
+    }
+
+    fn check_text(text: &str) {
+        assert!(!text.contains(['<', '>']), "markup in text: {text:?}");
+        let mut parts = text.split('&');
+        parts.next();
+        for part in parts {
+            let (reference, _) = part.split_once(';').expect("unterminated reference");
+            let ok = ["amp", "lt", "gt", "quot", "apos"].contains(&reference)
+                || reference
+                    .strip_prefix("#x")
+                    .is_some_and(|hex| u32::from_str_radix(hex, 16).is_ok());
+            assert!(ok, "bad reference &{reference};");
+        }
+    }
+
+    #[test]
+    fn full_asset() {
+        let xml = sidecar(&full());
+        assert_well_formed(&xml);
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn minimal_asset() {
+        let xml = sidecar(&asset());
+        assert_well_formed(&xml);
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn hostile_asset() {
+        let mut a = asset();
+        a.title = Some("<script>alert(\"x\" & 'y')</script> ]]> \u{0}\u{1b}\u{7f}\u{85}\u{fffe}\u{ffff}\r\n\tend".into());
+        a.description = Some("Cafe\u{301} </dc:description><x:evil/>".into());
+        a.keywords = vec![String::new(), "  ".into(), "\u{1}".into(), "a&b".into()];
+        a.persons = vec![UNKNOWN_PERSON.into(), "O'Brien <ob@example.com>".into()];
+        a.original_filename = "../\u{0}IMG?.HEIC".into();
+        a.uuid = "\"/><evil/>".into();
+        a.latitude = Some(f64::NAN);
+        a.longitude = Some(10.0);
+        let xml = sidecar(&a);
+        assert_well_formed(&xml);
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn long_titles_are_kept_whole() {
+        let mut a = asset();
+        let title = "Long & winding ".repeat(700);
+        a.title = Some(title.clone());
+        let xml = sidecar(&a);
+        assert_well_formed(&xml);
+        assert!(xml.contains(&title.replace('&', "&amp;")));
+    }
+
+    #[test]
+    fn deterministic_and_order_independent() {
+        let a = full();
+        assert_eq!(sidecar(&a), sidecar(&a.clone()));
+        let mut shuffled = a.clone();
+        shuffled.keywords.reverse();
+        shuffled.persons.reverse();
+        assert_eq!(sidecar(&a), sidecar(&shuffled));
+        let mut changed = a.clone();
+        changed.title = Some("Another".into());
+        assert_ne!(sidecar(&a), sidecar(&changed));
+    }
+
+    #[test]
+    fn text_is_nfc_and_clean() {
+        assert_eq!(text("Cafe\u{301}"), "Caf\u{e9}");
+        assert_eq!(text("a\u{0}b\u{1f}c\u{7f}d\u{9f}e"), "abcde");
+        assert_eq!(text("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
+        assert_eq!(text("a\r\nb\tc"), "a&#xD;\nb\tc");
+        assert_eq!(text("\u{fffe}\u{ffff}\u{fffd}"), "\u{fffd}");
+    }
+
+    #[test]
+    fn dates_keep_their_offset() {
+        let a = asset();
+        assert_eq!(date(&a.date), "2021-08-11T19:02:58.322-04:00");
+        let whole = Utc
+            .with_ymd_and_hms(2024, 1, 2, 3, 4, 5)
+            .unwrap()
+            .fixed_offset();
+        assert_eq!(date(&whole), "2024-01-02T03:04:05+00:00");
+        let micros = whole + chrono::Duration::microseconds(123_456);
+        assert_eq!(date(&micros), "2024-01-02T03:04:05.123456+00:00");
+    }
+
+    #[test]
+    fn coordinates() {
+        assert_eq!(
+            coordinate(40.446_195, 90.0, 'N', 'S').unwrap(),
+            "40,26.771700N"
+        );
+        assert_eq!(
+            coordinate(-79.948_862, 180.0, 'E', 'W').unwrap(),
+            "79,56.931720W"
+        );
+        assert_eq!(coordinate(0.0, 90.0, 'N', 'S').unwrap(), "0,00.000000N");
+        assert_eq!(
+            coordinate(-180.0, 180.0, 'E', 'W').unwrap(),
+            "180,00.000000W"
+        );
+        // Rounding carries into the degrees instead of writing 60 minutes.
+        assert_eq!(
+            coordinate(10.999_999_999_9, 90.0, 'N', 'S').unwrap(),
+            "11,00.000000N"
+        );
+        assert_eq!(coordinate(90.1, 90.0, 'N', 'S'), None);
+        assert_eq!(coordinate(f64::INFINITY, 180.0, 'E', 'W'), None);
+        assert_eq!(coordinate(f64::NAN, 180.0, 'E', 'W'), None);
+    }
+
+    #[test]
+    fn omitted_when_empty() {
+        let xml = sidecar(&asset());
+        for absent in [
+            "dc:title",
+            "dc:description",
+            "dc:subject",
+            "PersonInImage",
+            "GPS",
+            "ModifyDate",
+            "Hidden",
+        ] {
+            assert!(!xml.contains(absent), "{absent} in\n{xml}");
+        }
+        let mut blank = asset();
+        blank.title = Some("  ".into());
+        blank.persons = vec![UNKNOWN_PERSON.into()];
+        assert_eq!(sidecar(&blank), xml);
+    }
+}
