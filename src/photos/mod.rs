@@ -9,6 +9,7 @@ pub mod model;
 pub mod query;
 pub mod schema;
 pub mod snapshot;
+pub mod synthetic;
 pub mod time;
 
 use std::path::{Path, PathBuf};
