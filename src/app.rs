@@ -60,6 +60,19 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
 fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     match &cli.command {
+        Command::Run(args) => {
+            let config = load_config(cli)?;
+            let mut progress = progress_for(cli);
+            let runner = crate::process::System;
+            let photos_app = crate::export::download::PhotosApp { runner: &runner };
+            let mut deps = commands::run::Deps {
+                now: crate::clock::Clock::now(&crate::clock::SystemClock),
+                downloader: platform::can_ask_photos().then_some(&photos_app as _),
+                progress: progress.as_mut(),
+            };
+            let ok = commands::run::run(&config, args.dry_run, &mut deps, out)?;
+            Ok(if ok { exit::OK } else { exit::FAILED })
+        }
         Command::Assets(args) => {
             let libraries = match &args.library {
                 Some(path) => vec![path.clone()],
@@ -72,6 +85,18 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             commands::assets::run(args, &libraries, out, err)?;
             Ok(exit::OK)
         }
+    }
+}
+
+/// A progress bar on a terminal, plain log lines otherwise, nothing with `-q`.
+fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
+    use std::io::IsTerminal;
+    if cli.quiet {
+        Box::new(crate::export::stage::Silent)
+    } else if std::io::stderr().is_terminal() {
+        Box::new(crate::export::progress::Bar::default())
+    } else {
+        Box::new(crate::export::progress::Lines::default())
     }
 }
 

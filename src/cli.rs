@@ -29,8 +29,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Back up: stage new and changed photos of every configured library.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
     /// List the assets of a Photos library, read directly from its database.
     Assets(AssetsArgs),
+}
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 done (or nothing to do), 1 failed, 2 usage or config error, \
+                          75 skipped (another run in progress, off network)";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Show what would be done, change nothing anywhere.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +84,9 @@ mod tests {
             Cli::try_parse_from(["photos-backup", "assets", "--since", "yesterday"]).unwrap_err();
         assert!(err.to_string().contains("--since"), "{err}");
         let ok = Cli::try_parse_from(["photos-backup", "assets", "--since", "2024-02-29"]).unwrap();
-        let Command::Assets(args) = ok.command;
+        let Command::Assets(args) = ok.command else {
+            panic!("not assets")
+        };
         assert_eq!(args.since, chrono::NaiveDate::from_ymd_opt(2024, 2, 29));
     }
 }

@@ -30,18 +30,27 @@ impl FixedClock {
     }
 
     pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        let mut t = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut t = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *t += by;
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -51,7 +60,9 @@ mod tests {
 
     #[test]
     fn fixed_clock_moves_only_when_told() {
-        let t = DateTime::parse_from_rfc3339("2026-01-31T23:59:00Z").unwrap().to_utc();
+        let t = DateTime::parse_from_rfc3339("2026-01-31T23:59:00Z")
+            .unwrap()
+            .to_utc();
         let c = FixedClock::new(t);
         assert_eq!(c.now(), t);
         c.advance(chrono::Duration::minutes(5));

@@ -195,8 +195,14 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
     let defaults = Export::default();
     let export = Export {
         edited: raw.export.edited.unwrap_or(defaults.edited),
-        unpicked_bursts: raw.export.unpicked_bursts.unwrap_or(defaults.unpicked_bursts),
-        download_missing: raw.export.download_missing.unwrap_or(defaults.download_missing),
+        unpicked_bursts: raw
+            .export
+            .unpicked_bursts
+            .unwrap_or(defaults.unpicked_bursts),
+        download_missing: raw
+            .export
+            .download_missing
+            .unwrap_or(defaults.download_missing),
         max_downloads_per_run: raw
             .export
             .max_downloads_per_run

@@ -47,10 +47,12 @@ pub fn read(dir: &Path) -> Result<Option<NaiveDate>, ThresholdError> {
         Err(source) => return Err(ThresholdError::Read { path, source }),
     };
     let text = String::from_utf8_lossy(&text);
-    parse(&text).map(Some).ok_or_else(|| ThresholdError::Malformed {
-        found: text.chars().take(40).collect(),
-        path,
-    })
+    parse(&text)
+        .map(Some)
+        .ok_or_else(|| ThresholdError::Malformed {
+            found: text.chars().take(40).collect(),
+            path,
+        })
 }
 
 /// Writes the threshold atomically (temp file, fsync, rename, fsync dir).
@@ -67,7 +69,9 @@ pub fn write(dir: &Path, date: NaiveDate) -> Result<(), ThresholdError> {
     writeln!(tmp, "{}", date.format("%Y-%m-%d")).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(&path).map_err(|e| err(e.error))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err)?;
     Ok(())
 }
 
@@ -78,7 +82,14 @@ mod tests {
     #[test]
     fn parses_one_date_and_nothing_else() {
         assert_eq!(parse("2024-05-01\n"), NaiveDate::from_ymd_opt(2024, 5, 1));
-        for bad in ["", "2024-5-1", "2024-13-01", "2024-05-01 extra", "01.05.2024", "2024-05-01x"] {
+        for bad in [
+            "",
+            "2024-5-1",
+            "2024-13-01",
+            "2024-05-01 extra",
+            "01.05.2024",
+            "2024-05-01x",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }
@@ -100,7 +111,10 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, "yesterday\n").unwrap();
         let msg = read(dir.path()).unwrap_err().to_string();
-        assert!(msg.contains(&path.display().to_string()) && msg.contains("yesterday"), "{msg}");
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains("yesterday"),
+            "{msg}"
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "yesterday\n");
     }
 }

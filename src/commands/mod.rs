@@ -3,3 +3,4 @@
 //! how an error is shown and which exit code it means.
 
 pub mod assets;
+pub mod run;

@@ -1,9 +1,13 @@
 //! The export engine: which files of which assets to stage (`plan`, pure),
 //! where they go and under which name (`layout`, pure), the XMP sidecar
-//! (`xmp`, pure), durable copies (`copy`) and fetching originals that are only
-//! in iCloud (`download`).
+//! (`xmp`, pure), durable copies (`copy`), carrying a plan out (`stage`),
+//! fetching originals that are only in iCloud (`download`) and showing
+//! progress (`progress`).
 
 pub mod copy;
 pub mod download;
 pub mod layout;
+pub mod plan;
+pub mod progress;
+pub mod stage;
 pub mod xmp;

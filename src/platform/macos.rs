@@ -7,3 +7,5 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
         .join("Application Support")
         .join("photos-backup")
 }
+
+pub const CAN_ASK_PHOTOS: bool = true;

@@ -20,6 +20,12 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
     imp::default_state_dir(home)
 }
 
+/// Whether Photos can be asked for originals (through `osascript`): macOS only.
+#[must_use]
+pub fn can_ask_photos() -> bool {
+    imp::CAN_ASK_PHOTOS
+}
+
 /// The user's home folder from `$HOME`; `/` when unset (launchd always sets it).
 #[must_use]
 pub fn home_dir() -> PathBuf {

@@ -10,3 +10,5 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
         .unwrap_or_else(|| home.join(".local").join("state"))
         .join("photos-backup")
 }
+
+pub const CAN_ASK_PHOTOS: bool = false;

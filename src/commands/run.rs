@@ -1,0 +1,294 @@
+//! `photos-backup run`: one backup cycle. For now: for each configured
+//! library, stage what changed since the threshold (plus what is pending)
+//! into local staging. `--dry-run` prints the plan and changes nothing
+//! anywhere: no staging writes, no ledger writes, no temp files left.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Local, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use crate::config::{Config, Library as LibraryConfig};
+use crate::export::copy;
+use crate::export::download::Downloader;
+use crate::export::layout::Role;
+use crate::export::plan::{self, Known, KnownFile, Options, Plan, SourceStat};
+use crate::export::stage::{self, Downloads, Progress};
+use crate::ledger::{Ledger, LibraryState};
+use crate::photos::snapshot::Fingerprint;
+use crate::photos::{Library, Selection};
+use crate::threshold;
+
+/// What `run` needs from the outside world.
+pub struct Deps<'a> {
+    pub now: DateTime<Utc>,
+    pub downloader: Option<&'a dyn Downloader>,
+    pub progress: &'a mut dyn Progress,
+}
+
+/// How one library's run ended, for the summary and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Database unchanged since the last run and nothing pending: no rows read.
+    Unchanged,
+    Planned(Summary),
+    Staged(Summary),
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub bytes: u64,
+    pub assets: usize,
+    pub unchanged: usize,
+    pub pending: Vec<(String, usize)>,
+    pub downloaded: usize,
+}
+
+/// Runs the export for every library; returns whether all succeeded.
+pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write) -> Result<bool> {
+    let threshold = threshold::read(&config.staging_dir)?.unwrap_or(config.default_threshold);
+    writeln!(
+        out,
+        "threshold: {threshold}{}",
+        if dry_run {
+            " (dry run: nothing will be changed)"
+        } else {
+            ""
+        }
+    )?;
+    let ledger_path = config.state_dir.join("ledger.sqlite");
+    let mut ledger = if dry_run {
+        Ledger::open_existing_read_only(&ledger_path)?
+    } else {
+        std::fs::create_dir_all(&config.state_dir)
+            .with_context(|| format!("creating state dir {}", config.state_dir.display()))?;
+        std::fs::create_dir_all(&config.staging_dir)
+            .with_context(|| format!("creating staging dir {}", config.staging_dir.display()))?;
+        Some(Ledger::open(&ledger_path)?)
+    };
+    let mut ok = true;
+    for lib in &config.libraries {
+        match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
+            Ok(outcome) => writeln!(out, "{}", describe(&lib.name, &outcome, dry_run))?,
+            Err(e) => {
+                ok = false;
+                writeln!(out, "{}: FAILED: {e:#}", lib.name)?;
+            }
+        }
+    }
+    Ok(ok)
+}
+
+fn run_library(
+    config: &Config,
+    lib: &LibraryConfig,
+    threshold: NaiveDate,
+    dry_run: bool,
+    mut ledger: Option<&mut Ledger>,
+    deps: &mut Deps,
+) -> Result<Outcome> {
+    let db = crate::photos::database_path(&lib.path)?;
+    let fingerprint = Fingerprint::of(&db)?;
+    let pending = match &ledger {
+        Some(l) => l.pending(&lib.name)?,
+        None => Vec::new(),
+    };
+    let last = match &ledger {
+        Some(l) => l.library_state(&lib.name)?,
+        None => None,
+    };
+    if pending.is_empty() && last.is_some_and(|s| s == state_of(&fingerprint)) {
+        return Ok(Outcome::Unchanged);
+    }
+    if !dry_run {
+        copy::remove_temp_files(&config.staging_dir.join(&lib.name))
+            .with_context(|| format!("cleaning temp files in {}", config.staging_dir.display()))?;
+    }
+
+    let library = Library::open(&lib.path)?;
+    let selection = Selection {
+        all: true,
+        since: Some(local_midnight(threshold)),
+        uuids: pending.iter().map(|p| p.uuid.clone()).collect(),
+    };
+    let assets = library.assets(&selection)?;
+    let known = match &ledger {
+        Some(l) => Known::new(l.files(&lib.name)?.into_iter().filter_map(|f| {
+            Some(KnownFile {
+                role: Role::parse(&f.role)?,
+                uuid: f.uuid,
+                path: f.path,
+                signature: f.source_signature,
+            })
+        })),
+        None => Known::default(),
+    };
+    let options = Options {
+        edited: config.export.edited,
+        unpicked_bursts: config.export.unpicked_bursts,
+    };
+    let plan = plan::plan(&lib.name, &lib.path, &assets, &known, options, &stat);
+    let mut summary = summarize(&plan);
+    // Pending assets no longer in the library (deleted there) are let go.
+    let selected: std::collections::HashSet<&str> =
+        assets.iter().map(|a| a.uuid.as_str()).collect();
+    let gone: Vec<&str> = pending
+        .iter()
+        .map(|p| p.uuid.as_str())
+        .filter(|u| !selected.contains(u))
+        .collect();
+
+    let Some(ledger) = ledger.as_deref_mut().filter(|_| !dry_run) else {
+        return Ok(Outcome::Planned(summary));
+    };
+    let staged = stage::execute(
+        &lib.name,
+        &config.staging_dir,
+        &plan,
+        ledger,
+        deps.now,
+        deps.progress,
+    )?;
+    for uuid in gone {
+        ledger.clear_pending(&lib.name, uuid)?;
+    }
+    if let (Some(downloader), true) = (deps.downloader, config.export.download_missing) {
+        let downloads = Downloads {
+            downloader,
+            max: config.export.max_downloads_per_run,
+            timeout: config.export.download_timeout,
+        };
+        let fetched = stage::download_pending(
+            &lib.name,
+            &config.staging_dir,
+            &plan,
+            ledger,
+            &downloads,
+            deps.now,
+        )?;
+        summary.files += fetched.files;
+        summary.bytes += fetched.bytes;
+        summary.downloaded = fetched.downloaded;
+    }
+    summary.files = staged.files + summary.downloaded;
+    summary.pending = count_reasons(
+        &ledger
+            .pending(&lib.name)?
+            .into_iter()
+            .map(|p| p.reason)
+            .collect::<Vec<_>>(),
+    );
+    // Only a run that went through records the fingerprint that lets the
+    // next one skip reading an unchanged library.
+    ledger.set_library_state(&lib.name, &state_of(&fingerprint))?;
+    Ok(Outcome::Staged(summary))
+}
+
+fn state_of(f: &Fingerprint) -> LibraryState {
+    let ns = |t: Option<std::time::SystemTime>| {
+        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64)
+    };
+    LibraryState {
+        db_size: f.db.0,
+        db_mtime_ns: ns(f.db.1),
+        wal_size: f.wal.map(|w| w.0),
+        wal_mtime_ns: f.wal.map(|w| ns(w.1)),
+    }
+}
+
+fn stat(path: &Path) -> Option<SourceStat> {
+    let meta = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)?;
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Some(SourceStat {
+        size: meta.len(),
+        mtime_ns,
+    })
+}
+
+/// The threshold day's local midnight as an instant.
+#[must_use]
+pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    Local
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc(), |t| t.to_utc())
+}
+
+fn summarize(plan: &Plan) -> Summary {
+    Summary {
+        files: plan.actions.len(),
+        bytes: plan.bytes(),
+        assets: plan::assets_touched(plan),
+        unchanged: plan.unchanged,
+        pending: count_reasons(
+            &plan
+                .pending
+                .iter()
+                .map(|p| p.reason.clone())
+                .collect::<Vec<_>>(),
+        ),
+        downloaded: 0,
+    }
+}
+
+fn count_reasons(reasons: &[String]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for r in reasons {
+        *counts.entry(r.as_str()).or_default() += 1;
+    }
+    counts.into_iter().map(|(r, n)| (r.to_owned(), n)).collect()
+}
+
+/// One line per library for people.
+#[must_use]
+pub fn describe(name: &str, outcome: &Outcome, dry_run: bool) -> String {
+    let (verb, s) = match outcome {
+        Outcome::Unchanged => {
+            return format!("{name}: unchanged since the last run, nothing to do")
+        }
+        Outcome::Planned(s) => (if dry_run { "would stage" } else { "planned" }, s),
+        Outcome::Staged(s) => ("staged", s),
+    };
+    let mut line = format!(
+        "{name}: {verb} {} files ({}) of {} assets; {} files already staged",
+        s.files,
+        human_bytes(s.bytes),
+        s.assets,
+        s.unchanged
+    );
+    if s.downloaded > 0 {
+        line.push_str(&format!("; {} downloaded from iCloud", s.downloaded));
+    }
+    let pending: usize = s.pending.iter().map(|(_, n)| n).sum();
+    if pending > 0 {
+        let reasons: Vec<String> = s.pending.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        line.push_str(&format!("; {pending} pending: {}", reasons.join(", ")));
+    }
+    line
+}
+
+#[must_use]
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,202 @@
+//! Carries out a `Plan`: each file is written to a temp name, fsynced and
+//! renamed into staging, and only then recorded in the ledger, so a run
+//! killed at any instant leaves nothing the next run would trust wrongly.
+//! Pending marks are updated last, from what actually got staged.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::copy;
+use super::download::{self, Downloader};
+use super::layout::Role;
+use super::plan::{Action, Plan, IN_ICLOUD};
+use crate::ledger::{Ledger, StagedFile};
+
+/// Reports progress: bytes done, files done. A progress bar or log lines.
+pub trait Progress {
+    fn start(&mut self, files: usize, bytes: u64);
+    fn file_done(&mut self, bytes: u64);
+    fn finish(&mut self);
+}
+
+/// No progress output (tests, `-q`).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&mut self, _: usize, _: u64) {}
+    fn file_done(&mut self, _: u64) {}
+    fn finish(&mut self) {}
+}
+
+/// What staging did, for the report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Staged {
+    pub files: usize,
+    pub bytes: u64,
+    pub downloaded: usize,
+    pub download_failures: usize,
+}
+
+/// How originals in iCloud are fetched during a run.
+pub struct Downloads<'a> {
+    pub downloader: &'a dyn Downloader,
+    pub max: u32,
+    pub timeout: Duration,
+}
+
+/// Executes `plan` for `library` into `staging` (the staging root).
+pub fn execute(
+    library: &str,
+    staging: &Path,
+    plan: &Plan,
+    ledger: &mut Ledger,
+    now: DateTime<Utc>,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Staged> {
+    let mut staged = Staged::default();
+    progress.start(plan.actions.len(), plan.bytes());
+    for action in &plan.actions {
+        let (uuid, role, dest, signature, written) = match action {
+            Action::Copy {
+                uuid,
+                role,
+                source,
+                dest,
+                signature,
+                ..
+            } => (
+                uuid,
+                *role,
+                dest,
+                signature,
+                copy::copy_atomic(source, &staging.join(dest))?,
+            ),
+            Action::Write {
+                uuid,
+                role,
+                dest,
+                bytes,
+                signature,
+            } => (
+                uuid,
+                *role,
+                dest,
+                signature,
+                copy::write_atomic(&staging.join(dest), bytes, None)?,
+            ),
+        };
+        ledger.record_file(&StagedFile {
+            library: library.to_owned(),
+            uuid: uuid.clone(),
+            role: role.as_str().to_owned(),
+            path: dest.clone(),
+            size: written.size,
+            mtime_ns: written.mtime_ns,
+            hash: written.hash,
+            source_signature: signature.clone(),
+            exported_at: now,
+            archive: None,
+        })?;
+        staged.files += 1;
+        staged.bytes += written.size;
+        progress.file_done(written.size);
+    }
+    progress.finish();
+    for uuid in &plan.complete {
+        ledger.clear_pending(library, uuid)?;
+    }
+    // New pending assets only: an asset already pending keeps its attempts
+    // count and last attempt, which pace the downloads (backoff).
+    let already: std::collections::HashSet<String> = ledger
+        .pending(library)?
+        .into_iter()
+        .map(|p| p.uuid)
+        .collect();
+    for p in plan.pending.iter().filter(|p| !already.contains(&p.uuid)) {
+        ledger.set_pending(library, &p.uuid, &p.reason, now)?;
+    }
+    Ok(staged)
+}
+
+/// Asks Photos for originals that are only in iCloud, for the pending assets
+/// that are due (backoff) up to the per-run limit, and stages what arrives.
+pub fn download_pending(
+    library: &str,
+    staging: &Path,
+    plan: &Plan,
+    ledger: &mut Ledger,
+    downloads: &Downloads,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Staged> {
+    let mut staged = Staged::default();
+    let known: std::collections::HashMap<String, crate::ledger::Pending> = ledger
+        .pending(library)?
+        .into_iter()
+        .map(|p| (p.uuid.clone(), p))
+        .collect();
+    let mut asked = 0;
+    for p in plan.pending.iter().filter(|p| p.reason.contains(IN_ICLOUD)) {
+        let Some(dest) = &p.original_dest else {
+            continue;
+        };
+        if asked >= downloads.max {
+            break;
+        }
+        let (attempts, last) = known
+            .get(&p.uuid)
+            .map_or((0, None), |k| (k.attempts, k.last_attempt));
+        if !download::due(attempts, last, now) {
+            continue;
+        }
+        asked += 1;
+        let tmp = tempfile::Builder::new()
+            .prefix("photos-backup-download-")
+            .tempdir()?;
+        match downloads
+            .downloader
+            .fetch(&p.uuid, tmp.path(), downloads.timeout)
+        {
+            Ok(files) => {
+                // Photos exports one file per original; a RAW+JPEG pair gives two,
+                // and the first by name is the one the library calls original.
+                let mut files = files;
+                files.sort();
+                let written = copy::copy_atomic(&files[0], &staging.join(dest))?;
+                ledger.record_file(&StagedFile {
+                    library: library.to_owned(),
+                    uuid: p.uuid.clone(),
+                    role: Role::Original.as_str().to_owned(),
+                    path: dest.clone(),
+                    size: written.size,
+                    mtime_ns: written.mtime_ns,
+                    hash: written.hash,
+                    source_signature: format!("downloaded:{}", written.size),
+                    exported_at: now,
+                    archive: None,
+                })?;
+                staged.files += 1;
+                staged.bytes += written.size;
+                staged.downloaded += 1;
+                // What else was missing (if anything) keeps it pending.
+                let rest: Vec<&str> = p.reason.split("; ").filter(|r| *r != IN_ICLOUD).collect();
+                if rest.is_empty() {
+                    ledger.clear_pending(library, &p.uuid)?;
+                } else {
+                    ledger.set_pending(library, &p.uuid, &rest.join("; "), now)?;
+                }
+            }
+            Err(e) => {
+                staged.download_failures += 1;
+                ledger.set_pending(
+                    library,
+                    &p.uuid,
+                    &format!("{IN_ICLOUD} (download failed: {e})"),
+                    now,
+                )?;
+            }
+        }
+    }
+    Ok(staged)
+}
