@@ -68,15 +68,26 @@ pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write)
             .with_context(|| format!("creating staging dir {}", config.staging_dir.display()))?;
         Some(Ledger::open(&ledger_path)?)
     };
+    let run_id = match ledger.as_ref().filter(|_| !dry_run) {
+        Some(l) => Some(l.begin_run(deps.now, dry_run)?),
+        None => None,
+    };
     let mut ok = true;
+    let mut report = serde_json::Map::new();
     for lib in &config.libraries {
-        match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
-            Ok(outcome) => writeln!(out, "{}", describe(&lib.name, &outcome, dry_run))?,
+        let line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
+            Ok(outcome) => describe(&lib.name, &outcome, dry_run),
             Err(e) => {
                 ok = false;
-                writeln!(out, "{}: FAILED: {e:#}", lib.name)?;
+                format!("{}: FAILED: {e:#}", lib.name)
             }
-        }
+        };
+        writeln!(out, "{line}")?;
+        report.insert(lib.name.clone(), serde_json::Value::String(line));
+    }
+    if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
+        let outcome = if ok { "ok" } else { "failed" };
+        l.finish_run(id, deps.now, outcome, &serde_json::Value::Object(report))?;
     }
     Ok(ok)
 }

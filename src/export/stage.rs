@@ -120,6 +120,9 @@ pub fn execute(
     Ok(staged)
 }
 
+/// Marks the pending reason of an asset whose download failed.
+const DOWNLOAD_FAILED: &str = "download failed";
+
 /// Asks Photos for originals that are only in iCloud, for the pending assets
 /// that are due (backoff) up to the per-run limit, and stages what arrives.
 pub fn download_pending(
@@ -144,11 +147,14 @@ pub fn download_pending(
         if asked >= downloads.max {
             break;
         }
-        let (attempts, last) = known
+        // Paced by failed downloads only: marking an asset pending is not one.
+        let failed = known
             .get(&p.uuid)
-            .map_or((0, None), |k| (k.attempts, k.last_attempt));
-        if !download::due(attempts, last, now) {
-            continue;
+            .filter(|k| k.reason.contains(DOWNLOAD_FAILED));
+        if let Some(k) = failed {
+            if !download::due(k.attempts.saturating_sub(1), k.last_attempt, now) {
+                continue;
+            }
         }
         asked += 1;
         let tmp = tempfile::Builder::new()

@@ -1,0 +1,495 @@
+//! `photos-backup run` through a test builder: a temp dir with a config,
+//! staging and state; real fixture libraries or synthetic ones; the real
+//! binary. Checks the staged tree against what the database says, that a
+//! re-run copies nothing, that edits and metadata changes re-stage only what
+//! changed, that iCloud-only originals stay pending until they arrive, that
+//! hostile names stay inside staging, and that `--dry-run` changes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, TimeZone, Utc};
+use photos_backup::ledger::Ledger;
+use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
+use photos_backup::photos::{Library, Selection};
+
+/// A backup setup in a temp dir.
+struct Setup {
+    tmp: tempfile::TempDir,
+    libraries: Vec<(String, PathBuf)>,
+    threshold: String,
+}
+
+struct Ran {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self {
+            tmp: tempfile::tempdir().unwrap(),
+            libraries: Vec::new(),
+            threshold: "2000-01-01".into(),
+        }
+    }
+
+    fn library(mut self, name: &str, path: &Path) -> Self {
+        self.libraries.push((name.to_owned(), path.to_owned()));
+        self
+    }
+
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn staging(&self) -> PathBuf {
+        self.root().join("staging")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.root().join("state")
+    }
+
+    fn config(&self) -> PathBuf {
+        let mut text = format!(
+            "[state]\ndir = {:?}\n[staging]\ndir = {:?}\n[threshold]\ndefault = {:?}\n",
+            self.state(),
+            self.staging(),
+            self.threshold
+        );
+        for (name, path) in &self.libraries {
+            text.push_str(&format!("[[library]]\nname = {name:?}\npath = {path:?}\n"));
+        }
+        let path = self.root().join("photos_backup.conf");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn run(&self, extra: &[&str]) -> Ran {
+        let tmpdir = self.root().join("tmp");
+        std::fs::create_dir_all(&tmpdir).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+            .arg("--config")
+            .arg(self.config())
+            .arg("run")
+            .args(extra)
+            .env("TMPDIR", &tmpdir)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run_ok(&self) -> String {
+        let ran = self.run(&[]);
+        assert_eq!(ran.code, 0, "run failed:\n{}\n{}", ran.out, ran.err);
+        ran.out
+    }
+
+    fn ledger(&self) -> Ledger {
+        Ledger::open_existing_read_only(&self.state().join("ledger.sqlite"))
+            .unwrap()
+            .expect("a ledger")
+    }
+
+    /// Staged files by (uuid, role) -> (path, size, hash) for one library.
+    fn staged(&self, library: &str) -> BTreeMap<(String, String), (String, u64, String)> {
+        self.ledger()
+            .files(library)
+            .unwrap()
+            .into_iter()
+            .map(|f| ((f.uuid, f.role), (f.path, f.size, f.hash)))
+            .collect()
+    }
+}
+
+/// Every file under `dir` (relative), with its modification time.
+fn tree(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+fn uuid(n: u32) -> String {
+    format!("{n:08X}-0000-4000-8000-000000000000")
+}
+
+#[test]
+fn real_libraries_are_staged_as_their_databases_say() {
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let mut setup = Setup::new();
+    for name in common::LIBRARIES {
+        setup = setup.library(&name.replace('.', "_"), &common::library(&fixtures, name));
+    }
+    setup.run_ok();
+    let ledger = setup.ledger();
+    let mut checked = 0;
+    for name in common::LIBRARIES {
+        let lib_name = name.replace('.', "_");
+        let root = common::library(&fixtures, name);
+        let staged = setup.staged(&lib_name);
+        let pending: Vec<String> = ledger
+            .pending(&lib_name)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.uuid)
+            .collect();
+        let assets = Library::open(&root)
+            .unwrap()
+            .assets(&Selection {
+                all: true,
+                ..Selection::default()
+            })
+            .unwrap();
+        for asset in assets.iter().filter(|a| !a.intrash) {
+            for r in &asset.resources {
+                let role = photos_backup::export::layout::Role::from(r.role)
+                    .as_str()
+                    .to_owned();
+                match staged.get(&(asset.uuid.clone(), role.clone())) {
+                    Some((path, size, _)) => {
+                        let src = std::fs::read(root.join(&r.path)).unwrap();
+                        let dst = std::fs::read(setup.staging().join(path)).unwrap();
+                        assert_eq!(src.len() as u64, *size, "{path}");
+                        assert!(src == dst, "{path}: content differs from {}", r.path);
+                        assert!(path.starts_with(&format!("{lib_name}/")), "{path}");
+                        checked += 1;
+                    }
+                    None => {
+                        assert!(
+                            !r.present,
+                            "{name} {} {role} present but not staged",
+                            asset.uuid
+                        );
+                        assert!(
+                            pending.contains(&asset.uuid),
+                            "{name} {}: missing and not pending",
+                            asset.uuid
+                        );
+                    }
+                }
+            }
+            let (xmp, _, _) = staged
+                .get(&(asset.uuid.clone(), "xmp".into()))
+                .expect("an XMP sidecar");
+            let text = std::fs::read_to_string(setup.staging().join(xmp)).unwrap();
+            assert!(text.contains(&asset.uuid), "{xmp} names its asset");
+        }
+        // Disk and ledger agree: every staged file is in the ledger and back.
+        let on_disk: Vec<String> = tree(&setup.staging().join(&lib_name))
+            .into_keys()
+            .map(|p| format!("{lib_name}/{p}"))
+            .collect();
+        let mut in_ledger: Vec<String> = staged.values().map(|(p, _, _)| p.clone()).collect();
+        in_ledger.sort();
+        assert_eq!(on_disk, in_ledger, "{name}");
+    }
+    assert!(checked > 100, "only {checked} files checked");
+}
+
+#[test]
+fn an_xmp_sidecar_of_a_real_photo() {
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let setup = Setup::new().library("t", &common::library(&fixtures, "Test-10.15.7"));
+    setup.run_ok();
+    // An edited photo with keywords, a person, GPS and a title.
+    let staged = setup.staged("t");
+    let (path, _, _) = &staged[&(
+        "D79B8D77-BFFC-460B-9312-034F2877D35B".to_owned(),
+        "xmp".to_owned(),
+    )];
+    let text = std::fs::read_to_string(setup.staging().join(path)).unwrap();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn a_second_run_copies_nothing() {
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = common::copy_library(
+        &common::library(&fixtures, "Test-Media-Types-15.7.2"),
+        tmp.path(),
+    );
+    let setup = Setup::new().library("m", &lib);
+    setup.run_ok();
+    let before = tree(&setup.staging());
+    assert!(!before.is_empty());
+    let second = setup.run_ok();
+    assert!(
+        second.contains("m: unchanged since the last run"),
+        "{second}"
+    );
+    // Even when the database changed (Photos touched it), nothing is copied.
+    let db = lib.join("database/Photos.sqlite");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&db)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    let third = setup.run_ok();
+    assert!(third.contains("m: staged 0 files"), "{third}");
+    assert_eq!(tree(&setup.staging()), before);
+}
+
+/// A small modern library: three photos, one of them in iCloud only, one
+/// with a hostile name.
+fn small_library(dir: &Path) -> PathBuf {
+    let root = dir.join("Small.photoslibrary");
+    let mut lib = SyntheticLibrary::new(Flavor::Modern);
+    let mut a = AssetSpec::photo(&uuid(1), utc(2024, 5, 1));
+    a.title = Some(DbText::Text("Before".into()));
+    lib.asset(a);
+    lib.asset(AssetSpec::photo(&uuid(2), utc(2024, 5, 2)));
+    let mut cloud = AssetSpec::photo(&uuid(3), utc(2024, 5, 3));
+    cloud.cloud_only = true;
+    cloud.original_filename = DbText::Text("CLOUD.HEIC".into());
+    cloud.extension = "heic".into();
+    lib.asset(cloud);
+    lib.write(&root).unwrap();
+    root
+}
+
+fn sql(lib: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(lib.join("database/Photos.sqlite")).unwrap();
+    conn.execute_batch(sql).unwrap();
+}
+
+#[test]
+fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    setup.run_ok();
+    let first = setup.staged("s");
+    let times = tree(&setup.staging());
+
+    // Photos renders an edit of photo 2: render, adjustments plist, state, time.
+    let u2 = uuid(2);
+    let renders = lib.join("resources/renders/0");
+    std::fs::create_dir_all(&renders).unwrap();
+    std::fs::write(renders.join(format!("{u2}_1_201_a.jpeg")), b"edited pixels").unwrap();
+    std::fs::write(
+        renders.join(format!("{u2}.plist")),
+        b"<plist>adjustments</plist>",
+    )
+    .unwrap();
+    sql(&lib, &format!(
+        "UPDATE ZASSET SET ZADJUSTMENTSSTATE = 1, ZADJUSTMENTTIMESTAMP = 760000000 WHERE ZUUID = '{u2}'"
+    ));
+    setup.run_ok();
+    let second = setup.staged("s");
+    let changed: Vec<(String, String)> = second
+        .iter()
+        .filter(|(k, v)| first.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            (u2.clone(), "adjustments".into()),
+            (u2.clone(), "edited".into()),
+            (u2.clone(), "xmp".into())
+        ],
+    );
+    let (aae, _, _) = &second[&(u2.clone(), "adjustments".to_owned())];
+    assert!(aae.ends_with(".AAE"));
+    assert_eq!(
+        std::fs::read(setup.staging().join(aae)).unwrap(),
+        b"<plist>adjustments</plist>"
+    );
+    // The original was not copied again.
+    let (orig, _, _) = &second[&(u2.clone(), "original".to_owned())];
+    assert_eq!(
+        tree(&setup.staging())[&orig["s/".len() - 2..]],
+        times[&orig["s/".len() - 2..]]
+    );
+
+    // A title change rewrites photo 1's sidecar and nothing else.
+    sql(&lib, &format!(
+        "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = 'After' WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{}');
+         UPDATE ZASSET SET ZMODIFICATIONDATE = 760000100 WHERE ZUUID = '{}'",
+        uuid(1),
+        uuid(1)
+    ));
+    let before = tree(&setup.staging());
+    setup.run_ok();
+    let after = tree(&setup.staging());
+    let rewritten: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(rewritten.len(), 1, "{rewritten:?}");
+    assert!(rewritten[0].ends_with(".xmp"));
+    assert!(std::fs::read_to_string(setup.staging().join(rewritten[0]))
+        .unwrap()
+        .contains("After"));
+}
+
+#[test]
+fn an_icloud_original_stays_pending_until_it_arrives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    let out = setup.run_ok();
+    assert!(
+        out.contains("1 pending: 1 original only in iCloud"),
+        "{out}"
+    );
+    let u3 = uuid(3);
+    assert!(!setup
+        .staged("s")
+        .contains_key(&(u3.clone(), "original".into())));
+    assert_eq!(setup.ledger().pending("s").unwrap()[0].uuid, u3);
+
+    // Runs while it is still in iCloud keep it pending.
+    setup.run_ok();
+    assert_eq!(setup.ledger().pending("s").unwrap().len(), 1);
+
+    // Photos downloads it: the file appears and the resource becomes local.
+    let dir = lib.join("originals/0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{u3}.heic")), b"the original from iCloud").unwrap();
+    sql(&lib, &format!(
+        "UPDATE ZINTERNALRESOURCE SET ZLOCALAVAILABILITY = 1 WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{u3}')"
+    ));
+    let out = setup.run_ok();
+    assert!(!out.contains("pending"), "{out}");
+    let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
+    assert!(path.ends_with("CLOUD.HEIC"), "{path}");
+    assert_eq!(
+        std::fs::read(setup.staging().join(path)).unwrap(),
+        b"the original from iCloud"
+    );
+    assert!(setup.ledger().pending("s").unwrap().is_empty());
+}
+
+#[test]
+fn hostile_original_names_stay_inside_staging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("Hostile.photoslibrary");
+    let names = [
+        "../../../../etc/passwd".to_owned(),
+        "a/b/c.jpg".to_owned(),
+        "..".to_owned(),
+        ".hidden.jpg".to_owned(),
+        "\u{1b}[31mred\u{7}.jpg".to_owned(),
+        "x".repeat(600) + ".jpg",
+        "IMG_0001.JPG".to_owned(),
+        "img_0001.jpg".to_owned(),
+    ];
+    let mut lib = SyntheticLibrary::new(Flavor::Photos5);
+    for (i, name) in names.iter().enumerate() {
+        let mut a = AssetSpec::photo(&uuid(i as u32 + 10), utc(2024, 6, 1));
+        a.original_filename = DbText::Text(name.clone());
+        lib.asset(a);
+    }
+    lib.write(&root).unwrap();
+    let setup = Setup::new().library("h", &root);
+    setup.run_ok();
+    let staged = setup.staged("h");
+    let originals: Vec<&String> = staged
+        .iter()
+        .filter(|(k, _)| k.1 == "original")
+        .map(|(_, v)| &v.0)
+        .collect();
+    assert_eq!(originals.len(), names.len());
+    let day = setup.staging().join("h/2024/06/01");
+    for p in &originals {
+        let full = setup.staging().join(p);
+        assert_eq!(full.parent().unwrap(), day, "{p:?} left its day folder");
+        let name = full.file_name().unwrap().to_str().unwrap();
+        assert!(
+            !name.starts_with('.') && !name.chars().any(char::is_control),
+            "{name:?}"
+        );
+        assert!(name.len() <= 255);
+        assert!(full.is_file());
+    }
+    // Two names that differ only in case must not share a file on APFS.
+    let lower: std::collections::HashSet<String> =
+        originals.iter().map(|p| p.to_lowercase()).collect();
+    assert_eq!(lower.len(), originals.len());
+    // Nothing was written outside staging.
+    assert!(!tmp.path().join("etc").exists() && !setup.root().join("etc").exists());
+}
+
+#[test]
+fn dry_run_changes_nothing_anywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    let ran = setup.run(&["--dry-run"]);
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.contains("would stage 5 files"), "{}", ran.out);
+    assert!(
+        ran.out.contains("1 pending: 1 original only in iCloud"),
+        "{}",
+        ran.out
+    );
+    assert!(!setup.staging().exists() && !setup.state().exists());
+    assert_eq!(
+        std::fs::read_dir(setup.root().join("tmp")).unwrap().count(),
+        0,
+        "temp files left"
+    );
+
+    // After a real run, a dry run leaves staging and the ledger byte for byte.
+    setup.run_ok();
+    sql(
+        &lib,
+        &format!(
+            "UPDATE ZASSET SET ZFAVORITE = 1, ZMODIFICATIONDATE = 760000200 WHERE ZUUID = '{}'",
+            uuid(1)
+        ),
+    );
+    let ledger_file = setup.state().join("ledger.sqlite");
+    let before = (
+        tree(&setup.root().join("staging")),
+        std::fs::read(&ledger_file).unwrap(),
+    );
+    let ran = setup.run(&["--dry-run"]);
+    assert!(ran.out.contains("would stage 1 files"), "{}", ran.out);
+    assert_eq!(
+        (
+            tree(&setup.root().join("staging")),
+            std::fs::read(&ledger_file).unwrap()
+        ),
+        before
+    );
+    assert_eq!(
+        std::fs::read_dir(setup.root().join("tmp")).unwrap().count(),
+        0
+    );
+}
