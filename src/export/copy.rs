@@ -1,1 +1,548 @@
-//! (being written)
+//! Durable, atomic writes into staging: a file appears under its final name
+//! complete and on disk, or not at all.
+//!
+//! Every write goes to a temp name in the target folder (`.NAME.pbtmp.RANDOM`),
+//! is hashed, fsynced and renamed over the final name, then the folder is
+//! fsynced; only after that may the ledger record the file. A run killed at
+//! any instant leaves at most temp files, which `remove_temp_files` clears at
+//! the start of the next run; a full disk leaves nothing. Copies go through
+//! `std::fs::copy`, which clones on APFS (`fclonefileat`, so the temp name must
+//! not exist yet) and uses `copy_file_range` (reflinks where possible) on Linux.
+
+use std::collections::hash_map::RandomState;
+use std::fs::{self, File, FileTimes};
+use std::hash::BuildHasher;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Marks temp names: `.` + (part of) the final name + this + random hex.
+const TEMP_MARKER: &str = ".pbtmp.";
+/// Hex digits of randomness in a temp name.
+const RANDOM_LEN: usize = 16;
+/// At most this many bytes of the final name go into the temp name, so the
+/// temp name stays far below the usual 255-byte limit whatever the final name.
+const MAX_STEM: usize = 100;
+/// Read buffer for hashing.
+const HASH_BUFFER: usize = 1 << 20;
+
+/// What was written: the facts the ledger records about a staged file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub size: u64,
+    /// Modification time as stored by the filesystem, in ns since the epoch.
+    pub mtime_ns: i64,
+    /// BLAKE3 of the content, lowercase hex.
+    pub hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("cannot read {path}: {source}")]
+    Source { path: PathBuf, source: io::Error },
+    #[error("cannot create folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot copy {src} to {dst}: {source}")]
+    Copy {
+        src: PathBuf,
+        dst: PathBuf,
+        source: io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("{path} changed while it was copied (size or modification time differ); it is copied again on the next run")]
+    SourceChanged { path: PathBuf },
+}
+
+/// Copies `src` to `dst` atomically, with `src`'s modification and access
+/// times, and returns what is now at `dst`.
+pub fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
+    let source_error = |source| CopyError::Source {
+        path: src.to_owned(),
+        source,
+    };
+    let before = fs::metadata(src).map_err(source_error)?;
+    let temp = TempFile::new(dst)?;
+    fs::copy(src, &temp.path).map_err(|source| CopyError::Copy {
+        src: src.to_owned(),
+        dst: dst.to_owned(),
+        source,
+    })?;
+    let after = fs::metadata(src).map_err(source_error)?;
+    if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
+        return Err(CopyError::SourceChanged {
+            path: src.to_owned(),
+        });
+    }
+    let mut times = FileTimes::new();
+    if let Ok(modified) = before.modified() {
+        times = times.set_modified(modified);
+    }
+    if let Ok(accessed) = before.accessed() {
+        times = times.set_accessed(accessed);
+    }
+    // Read-only: `fs::copy` gives the copy the source's permissions, which may
+    // deny writing; the owner may set times and fsync all the same.
+    let mut file = File::open(&temp.path).map_err(|e| temp.error(e))?;
+    let (size, hash) = hash_reader(&mut file).map_err(|e| temp.error(e))?;
+    temp.finish(&file, times, size, hash)
+}
+
+/// Writes `bytes` to `dst` atomically (generated sidecars), with `mtime` as
+/// its modification and access time when given.
+pub fn write_atomic(
+    dst: &Path,
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+) -> Result<Written, CopyError> {
+    let temp = TempFile::new(dst)?;
+    let mut file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp.path)
+        .map_err(|e| temp.error(e))?;
+    file.write_all(bytes).map_err(|e| temp.error(e))?;
+    let mut times = FileTimes::new();
+    if let Some(t) = mtime {
+        times = times.set_modified(t).set_accessed(t);
+    }
+    let hash = blake3::hash(bytes).to_hex().to_string();
+    temp.finish(&file, times, bytes.len() as u64, hash)
+}
+
+/// BLAKE3 of a file's content, lowercase hex.
+pub fn hash_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    Ok(hash_reader(&mut file)?.1)
+}
+
+/// Removes the temp files that killed runs left under `root` (a missing root
+/// has none) and returns their paths. Only names `is_temp_name` accepts are
+/// touched; symbolic links are neither followed nor removed.
+pub fn remove_temp_files(root: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e)
+                if e.depth() == 0
+                    && e.io_error().map(io::Error::kind) == Some(io::ErrorKind::NotFound) =>
+            {
+                return Ok(removed)
+            }
+            // Keep walkdir's message: it names the path.
+            Err(e) => {
+                let kind = e.io_error().map_or(io::ErrorKind::Other, io::Error::kind);
+                return Err(io::Error::new(kind, e));
+            }
+        };
+        let is_temp = entry.file_name().to_str().is_some_and(is_temp_name);
+        if entry.file_type().is_file() && is_temp {
+            fs::remove_file(entry.path()).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot remove {}: {e}", entry.path().display()),
+                )
+            })?;
+            removed.push(entry.into_path());
+        }
+    }
+    Ok(removed)
+}
+
+/// Whether `name` is one of our temp names: `.STEM.pbtmp.` + 16 hex digits.
+#[must_use]
+pub fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    rest.rsplit_once(TEMP_MARKER).is_some_and(|(stem, random)| {
+        !stem.is_empty()
+            && random.len() == RANDOM_LEN
+            && random
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Nanoseconds since the Unix epoch (negative before it), as the ledger keeps
+/// modification times.
+#[must_use]
+pub fn unix_ns(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i64,
+        Err(e) => -(e.duration().as_nanos() as i64),
+    }
+}
+
+/// Streams a file through BLAKE3; returns the byte count and the hex hash.
+fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = vec![0; HASH_BUFFER];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((size, hasher.finalize().to_hex().to_string()))
+}
+
+/// A temp path beside the final one; removed on drop unless renamed into place.
+struct TempFile {
+    path: PathBuf,
+    dst: PathBuf,
+    dir: PathBuf,
+    renamed: bool,
+}
+
+impl TempFile {
+    /// Creates `dst`'s folder and picks a fresh temp name in it (the file
+    /// itself is not created: `fs::copy` only clones onto a new name).
+    fn new(dst: &Path) -> Result<Self, CopyError> {
+        let (Some(dir), Some(name)) = (dst.parent(), dst.file_name()) else {
+            return Err(CopyError::Write {
+                path: dst.to_owned(),
+                source: io::Error::new(io::ErrorKind::InvalidInput, "not a file path"),
+            });
+        };
+        // `Path::new("a").parent()` is `Some("")`: the current folder.
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        fs::create_dir_all(dir).map_err(|source| CopyError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let name = name.to_string_lossy();
+        Ok(Self {
+            path: dir.join(temp_name(&name, &random_hex())),
+            dst: dst.to_owned(),
+            dir: dir.to_owned(),
+            renamed: false,
+        })
+    }
+
+    /// An error about the final path, for a failure on the temp file.
+    fn error(&self, source: io::Error) -> CopyError {
+        CopyError::Write {
+            path: self.dst.clone(),
+            source,
+        }
+    }
+
+    /// Sets times, fsyncs, renames into place and fsyncs the folder.
+    fn finish(
+        mut self,
+        file: &File,
+        times: FileTimes,
+        size: u64,
+        hash: String,
+    ) -> Result<Written, CopyError> {
+        file.set_times(times).map_err(|e| self.error(e))?;
+        file.sync_all().map_err(|e| self.error(e))?;
+        // The time as the filesystem keeps it (its resolution may be coarser).
+        let meta = file.metadata().map_err(|e| self.error(e))?;
+        if meta.len() != size {
+            let msg = format!("wrote {size} bytes but the file has {}", meta.len());
+            return Err(self.error(io::Error::other(msg)));
+        }
+        let mtime_ns = meta.modified().map(unix_ns).map_err(|e| self.error(e))?;
+        fs::rename(&self.path, &self.dst).map_err(|e| self.error(e))?;
+        self.renamed = true;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| self.error(e))?;
+        Ok(Written {
+            size,
+            mtime_ns,
+            hash,
+        })
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            // Often it does not exist (the copy failed before creating it).
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `.{name}.pbtmp.{random}`, with `name` cut to `MAX_STEM` bytes.
+fn temp_name(name: &str, random: &str) -> String {
+    let mut end = name.len().min(MAX_STEM);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(".{}{TEMP_MARKER}{random}", &name[..end])
+}
+
+/// 64 random bits as hex: `RandomState` is seeded from the OS once per
+/// process and differs per instance; the counter makes each input unique.
+fn random_hex() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:016x}",
+        RandomState::new().hash_one((n, std::process::id()))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn set_mtime(path: &Path, t: SystemTime) {
+        let f = File::options().write(true).open(path).unwrap();
+        f.set_times(FileTimes::new().set_modified(t).set_accessed(t))
+            .unwrap();
+    }
+
+    #[test]
+    fn copy_preserves_content_size_and_times_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("IMG_0001.HEIC");
+        let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&src, &content).unwrap();
+        let t = UNIX_EPOCH + Duration::new(1_600_000_000, 123_456_789);
+        set_mtime(&src, t);
+
+        let dst = dir.path().join("staging/lib/2020/09/13/IMG_0001.HEIC");
+        let written = copy_atomic(&src, &dst).unwrap();
+
+        // Times first: reading the copy may update its access time.
+        let meta = fs::metadata(&dst).unwrap();
+        assert_eq!(meta.modified().unwrap(), t);
+        assert_eq!(meta.accessed().unwrap(), t);
+        assert_eq!(fs::read(&dst).unwrap(), content);
+        assert_eq!(written.size, content.len() as u64);
+        assert_eq!(written.hash, blake3::hash(&content).to_hex().to_string());
+        assert_eq!(written.hash, hash_file(&dst).unwrap());
+        assert_eq!(written.mtime_ns, unix_ns(t));
+        assert_eq!(names(dst.parent().unwrap()), ["IMG_0001.HEIC"]);
+    }
+
+    #[test]
+    fn copy_replaces_an_existing_file_and_handles_read_only_sources() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"new content").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o444)).unwrap();
+        let dst = dir.path().join("out/a.jpg");
+        fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        fs::write(&dst, b"old, longer content").unwrap();
+
+        let written = copy_atomic(&src, &dst).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"new content");
+        assert_eq!(written.size, 11);
+        assert_eq!(names(dst.parent().unwrap()), ["a.jpg"]);
+    }
+
+    #[test]
+    fn missing_source_is_an_error_naming_it_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("gone.mov");
+        let dst = dir.path().join("out/gone.mov");
+        fs::create_dir(dir.path().join("out")).unwrap();
+        let msg = copy_atomic(&src, &dst).unwrap_err().to_string();
+        assert!(msg.contains(&src.display().to_string()), "{msg}");
+        assert_eq!(names(&dir.path().join("out")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn destination_folder_that_is_a_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"x").unwrap();
+        fs::write(dir.path().join("blocker"), b"").unwrap();
+        let dst = dir.path().join("blocker/a.jpg");
+        let msg = copy_atomic(&src, &dst).unwrap_err().to_string();
+        assert!(
+            msg.contains(&dir.path().join("blocker").display().to_string()),
+            "{msg}"
+        );
+        assert_eq!(names(dir.path()), ["a.jpg", "blocker"]);
+        assert!(write_atomic(&dst, b"x", None).is_err());
+    }
+
+    #[test]
+    fn destination_that_is_a_folder_fails_without_leaving_a_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"x").unwrap();
+        let dst = dir.path().join("out");
+        fs::create_dir_all(dst.join("inside")).unwrap();
+        let msg = copy_atomic(&src, &dst).unwrap_err().to_string();
+        assert!(msg.contains(&dst.display().to_string()), "{msg}");
+        assert_eq!(names(dir.path()), ["a.jpg", "out"]);
+    }
+
+    #[test]
+    fn write_atomic_writes_bytes_with_the_given_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let dst = dir.path().join("x/IMG_0001.xmp");
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let written = write_atomic(&dst, b"<xmp/>", Some(t)).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"<xmp/>");
+        assert_eq!(fs::metadata(&dst).unwrap().modified().unwrap(), t);
+        assert_eq!(
+            written,
+            Written {
+                size: 6,
+                mtime_ns: unix_ns(t),
+                hash: blake3::hash(b"<xmp/>").to_hex().to_string(),
+            }
+        );
+        // Replacing, without a given time: the time is now-ish.
+        let written = write_atomic(&dst, b"<xmp></xmp>", None).unwrap();
+        assert_eq!(fs::read(&dst).unwrap(), b"<xmp></xmp>");
+        assert!(written.mtime_ns > unix_ns(t));
+        assert_eq!(names(dst.parent().unwrap()), ["IMG_0001.xmp"]);
+    }
+
+    #[test]
+    fn temp_names_are_bounded_recognized_and_unique() {
+        let long = "é".repeat(100); // 200 bytes
+        let a = temp_name(&long, &random_hex());
+        assert!(
+            a.len() <= 1 + MAX_STEM + TEMP_MARKER.len() + RANDOM_LEN,
+            "{}",
+            a.len()
+        );
+        assert!(is_temp_name(&a), "{a}");
+        assert_ne!(random_hex(), random_hex());
+        assert!(is_temp_name(&temp_name("IMG_1.JPG", &random_hex())));
+        for not in [
+            "IMG_1.JPG",
+            ".IMG_1.JPG",
+            "IMG_1.JPG.pbtmp.0123456789abcdef",
+            "..pbtmp.0123456789abcdef",
+            ".a.pbtmp.0123456789abcde",
+            ".a.pbtmp.0123456789ABCDEF",
+            ".a.pbtmp.0123456789abcdefg",
+        ] {
+            assert!(!is_temp_name(not), "{not}");
+        }
+
+        // A 200-byte final name still copies (the temp name stays short).
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("s");
+        fs::write(&src, b"x").unwrap();
+        let dst = dir.path().join(format!("{long}.jpg"));
+        copy_atomic(&src, &dst).unwrap();
+        assert!(dst.exists());
+    }
+
+    #[test]
+    fn remove_temp_files_removes_only_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("lib/2024/05/01");
+        fs::create_dir_all(&day).unwrap();
+        let temp = day.join(temp_name("IMG_1.JPG", &random_hex()));
+        let folder_named_like_temp = day.join(temp_name("dir", &random_hex()));
+        fs::write(&temp, b"half").unwrap();
+        fs::write(day.join("IMG_1.JPG"), b"keep").unwrap();
+        fs::write(day.join(".IMG_2.JPG.tmp"), b"keep").unwrap();
+        fs::create_dir(&folder_named_like_temp).unwrap();
+
+        assert_eq!(remove_temp_files(dir.path()).unwrap(), [temp]);
+        let mut left = names(&day);
+        left.retain(|n| !is_temp_name(n));
+        assert_eq!(left, [".IMG_2.JPG.tmp", "IMG_1.JPG"]);
+        assert!(folder_named_like_temp.is_dir());
+        assert_eq!(
+            remove_temp_files(&dir.path().join("missing")).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+    }
+
+    /// Unmounts the tmpfs when the test ends, however it ends.
+    #[cfg(target_os = "linux")]
+    struct Unmount<'a>(&'a Path);
+
+    #[cfg(target_os = "linux")]
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn is_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn full_disk_leaves_neither_a_temp_nor_a_final_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("big.mov");
+        fs::write(&src, vec![7u8; 1 << 20]).unwrap();
+        let small = dir.path().join("small");
+        fs::create_dir(&small).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(&small)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            assert!(
+                !is_root(),
+                "root could not mount a tmpfs at {}",
+                small.display()
+            );
+            // Without a tiny filesystem, check the message of the error only.
+            let err = CopyError::Copy {
+                src: src.clone(),
+                dst: small.join("big.mov"),
+                source: io::Error::from_raw_os_error(28), // ENOSPC
+            };
+            let msg = err.to_string().to_lowercase();
+            assert!(msg.contains("no space left on device"), "{msg}");
+            return;
+        }
+        let _unmount = Unmount(&small);
+        let dst = small.join("2024/05/01/big.mov");
+
+        let msg = copy_atomic(&src, &dst).unwrap_err().to_string();
+        assert!(
+            msg.to_lowercase().contains("no space left on device"),
+            "{msg}"
+        );
+        assert!(msg.contains(&dst.display().to_string()), "{msg}");
+        assert_eq!(names(dst.parent().unwrap()), Vec::<String>::new());
+
+        let msg = write_atomic(&dst, &vec![1u8; 1 << 20], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.to_lowercase().contains("no space left on device"),
+            "{msg}"
+        );
+        assert_eq!(names(dst.parent().unwrap()), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,358 @@
+//! Staged files: one row per (library, asset, role) saying what lies in
+//! staging under which path, with its size, time and hash, and what the
+//! library file looked like when it was copied (the source signature), so the
+//! next run copies again exactly what changed.
+//!
+//! Paths are unique per library as the filesystem sees them: APFS ignores
+//! case and Unicode normalization, so `IMG_1.JPG` and `img_1.jpg` are one file
+//! and the ledger refuses to give them to two assets.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Row};
+use unicode_normalization::UnicodeNormalization;
+
+use super::{time_required, time_text, Ledger, LedgerError, Result};
+
+/// One file in staging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    pub library: String,
+    pub uuid: String,
+    /// What the file is to its asset (`original`, `xmp`, ...).
+    pub role: String,
+    /// Relative to the staging root.
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    /// BLAKE3 of the content, hex.
+    pub hash: String,
+    /// Opaque to the ledger: what the export compares to decide whether the
+    /// library's file changed since (e.g. `size:mtime`, or an XMP's hash).
+    pub source_signature: String,
+    pub exported_at: DateTime<Utc>,
+    /// The borg archive that holds the file, once archived.
+    pub archive: Option<String>,
+}
+
+const COLUMNS: &str =
+    "library, uuid, role, path, size, mtime_ns, hash, source_signature, exported_at, archive";
+
+impl StagedFile {
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(Self {
+            library: row.get(0)?,
+            uuid: row.get(1)?,
+            role: row.get(2)?,
+            path: row.get(3)?,
+            size: row.get(4)?,
+            mtime_ns: row.get(5)?,
+            hash: row.get(6)?,
+            source_signature: row.get(7)?,
+            exported_at: time_required(row, 8)?,
+            archive: row.get(9)?,
+        })
+    }
+}
+
+impl Ledger {
+    /// Records a file just renamed into staging, replacing what the ledger
+    /// held for the same (library, uuid, role). A file whose path, size, time
+    /// or hash changed counts as not mirrored yet; a recorded file is staged,
+    /// so not purged. Fails with `PathTaken` when another asset's file has
+    /// the same path (ignoring case and normalization).
+    pub fn record_file(&self, file: &StagedFile) -> Result<()> {
+        let sql = "
+            INSERT INTO staged_file (library, uuid, role, path, path_key, size, mtime_ns, hash,
+                                     source_signature, exported_at, archive)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            ON CONFLICT (library, uuid, role) DO UPDATE SET
+                mirrored_at = CASE WHEN path = excluded.path AND size = excluded.size
+                                    AND mtime_ns = excluded.mtime_ns AND hash = excluded.hash
+                              THEN mirrored_at END,
+                path = excluded.path,
+                path_key = excluded.path_key,
+                size = excluded.size,
+                mtime_ns = excluded.mtime_ns,
+                hash = excluded.hash,
+                source_signature = excluded.source_signature,
+                exported_at = excluded.exported_at,
+                archive = excluded.archive,
+                purged_at = NULL";
+        let result = self.conn.prepare_cached(sql).and_then(|mut stmt| {
+            stmt.execute(params![
+                file.library,
+                file.uuid,
+                file.role,
+                file.path,
+                path_key(&file.path),
+                file.size,
+                file.mtime_ns,
+                file.hash,
+                file.source_signature,
+                time_text(&file.exported_at),
+                file.archive,
+            ])
+        });
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(LedgerError::PathTaken {
+                path: self.path.clone(),
+                library: file.library.clone(),
+                staged: file.path.clone(),
+                owner: self
+                    .path_owner(&file.library, &file.path)?
+                    .unwrap_or_default(),
+            }),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// Every file of `library`, by uuid and role: one query, for planning.
+    pub fn files(&self, library: &str) -> Result<Vec<StagedFile>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM staged_file WHERE library = ?1 ORDER BY uuid, role");
+        self.query_files(&sql, params![library])
+    }
+
+    /// The files of one asset, by role.
+    pub fn files_of(&self, library: &str, uuid: &str) -> Result<Vec<StagedFile>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM staged_file WHERE library = ?1 AND uuid = ?2 ORDER BY role"
+        );
+        self.query_files(&sql, params![library, uuid])
+    }
+
+    /// The asset whose file has `path` in `library` (ignoring case and
+    /// Unicode normalization, as APFS does).
+    pub fn path_owner(&self, library: &str, path: &str) -> Result<Option<String>> {
+        let sql = "SELECT uuid FROM staged_file WHERE library = ?1 AND path_key = ?2";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![library, path_key(path)])
+            .map_err(|e| self.err(e))?;
+        match rows.next().map_err(|e| self.err(e))? {
+            Some(row) => row.get(0).map(Some).map_err(|e| self.err(e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets a file; returns whether the ledger had it.
+    pub fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
+        let sql = "DELETE FROM staged_file WHERE library = ?1 AND uuid = ?2 AND role = ?3";
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params![library, uuid, role]))
+            .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
+    fn query_files(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<StagedFile>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, StagedFile::from_row)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// The path as a case-insensitive, normalization-insensitive filesystem
+/// compares it.
+fn path_key(path: &str) -> String {
+    path.chars().flat_map(char::to_lowercase).nfd().collect()
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    e.sqlite_error()
+        .is_some_and(|e| e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{at, temp_ledger};
+    use super::*;
+
+    fn file(uuid: &str, role: &str, path: &str) -> StagedFile {
+        StagedFile {
+            library: "Main".into(),
+            uuid: uuid.into(),
+            role: role.into(),
+            path: path.into(),
+            size: 1234,
+            mtime_ns: 1_700_000_000_123_456_789,
+            hash: "ab".repeat(32),
+            source_signature: "1234:1700000000123456789".into(),
+            exported_at: at(1_700_000_100),
+            archive: None,
+        }
+    }
+
+    fn mirrored_at(ledger: &Ledger, uuid: &str, role: &str) -> Option<String> {
+        ledger
+            .conn
+            .query_row(
+                "SELECT mirrored_at FROM staged_file WHERE uuid = ?1 AND role = ?2",
+                [uuid, role],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn files_round_trip_by_library_and_asset() {
+        let (_dir, ledger) = temp_ledger();
+        let a = file("A", "original", "Main/2024/05/01/IMG_1.HEIC");
+        let a_xmp = StagedFile {
+            archive: Some("photos-Main-2024-05".into()),
+            size: u64::try_from(i64::MAX).unwrap(),
+            mtime_ns: -5,
+            ..file("A", "xmp", "Main/2024/05/01/IMG_1.xmp")
+        };
+        let b = file("B", "original", "Main/2024/05/02/IMG_2.HEIC");
+        let other = StagedFile {
+            library: "Other".into(),
+            ..file("A", "original", "Main/2024/05/01/IMG_1.HEIC")
+        };
+        for f in [&b, &a_xmp, &a, &other] {
+            ledger.record_file(f).unwrap();
+        }
+        assert_eq!(
+            ledger.files("Main").unwrap(),
+            [a.clone(), a_xmp.clone(), b.clone()]
+        );
+        assert_eq!(ledger.files_of("Main", "A").unwrap(), [a.clone(), a_xmp]);
+        assert_eq!(ledger.files("Other").unwrap(), [other]);
+        assert_eq!(ledger.files("None").unwrap(), []);
+
+        assert!(ledger.remove_file("Main", "A", "xmp").unwrap());
+        assert!(!ledger.remove_file("Main", "A", "xmp").unwrap());
+        assert_eq!(ledger.files_of("Main", "A").unwrap(), [a]);
+    }
+
+    #[test]
+    fn record_file_replaces_the_row_of_the_same_asset_and_role() {
+        let (_dir, ledger) = temp_ledger();
+        let old = file("A", "original", "Main/2024/05/01/IMG_1.HEIC");
+        ledger.record_file(&old).unwrap();
+        let new = StagedFile {
+            path: "Main/2024/05/01/IMG_1 (edited).HEIC".into(),
+            size: 99,
+            hash: "cd".repeat(32),
+            source_signature: "99:1".into(),
+            exported_at: at(1_800_000_000),
+            ..old
+        };
+        ledger.record_file(&new).unwrap();
+        assert_eq!(ledger.files("Main").unwrap(), [new]);
+        // The old path is free again.
+        assert_eq!(
+            ledger
+                .path_owner("Main", "Main/2024/05/01/IMG_1.HEIC")
+                .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_changed_file_is_no_longer_mirrored_and_an_unchanged_one_stays_mirrored() {
+        let (_dir, ledger) = temp_ledger();
+        let f = file("A", "original", "Main/a.jpg");
+        ledger.record_file(&f).unwrap();
+        let mark = "UPDATE staged_file SET mirrored_at = 'then', purged_at = 'then'";
+        ledger.conn.execute(mark, []).unwrap();
+
+        let same_content = StagedFile {
+            exported_at: at(1_900_000_000),
+            ..f.clone()
+        };
+        ledger.record_file(&same_content).unwrap();
+        assert_eq!(
+            mirrored_at(&ledger, "A", "original").as_deref(),
+            Some("then")
+        );
+        let purged: Option<String> = ledger
+            .conn
+            .query_row("SELECT purged_at FROM staged_file", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(purged, None);
+
+        ledger.conn.execute(mark, []).unwrap();
+        let changed = StagedFile {
+            hash: "ff".repeat(32),
+            ..f
+        };
+        ledger.record_file(&changed).unwrap();
+        assert_eq!(mirrored_at(&ledger, "A", "original"), None);
+    }
+
+    #[test]
+    fn paths_are_unique_per_library_ignoring_case_and_normalization() {
+        let (_dir, ledger) = temp_ledger();
+        let composed = "Main/2024/05/01/Caf\u{e9}.JPG";
+        let decomposed_lower = "main/2024/05/01/cafe\u{301}.jpg";
+        ledger
+            .record_file(&file("A", "original", composed))
+            .unwrap();
+        assert_eq!(
+            ledger.path_owner("Main", composed).unwrap().as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            ledger
+                .path_owner("Main", decomposed_lower)
+                .unwrap()
+                .as_deref(),
+            Some("A")
+        );
+        assert_eq!(ledger.path_owner("Other", composed).unwrap(), None);
+        assert_eq!(
+            ledger
+                .path_owner("Main", "Main/2024/05/01/Cafe.JPG")
+                .unwrap(),
+            None
+        );
+
+        let err = ledger
+            .record_file(&file("B", "original", decomposed_lower))
+            .unwrap_err();
+        assert!(
+            matches!(&err, LedgerError::PathTaken { owner, .. } if owner == "A"),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains(&ledger.path().display().to_string()), "{msg}");
+        // The same path in another library, or another name, is fine.
+        let other = StagedFile {
+            library: "Other".into(),
+            ..file("B", "original", composed)
+        };
+        ledger.record_file(&other).unwrap();
+        ledger
+            .record_file(&file("B", "original", "Main/2024/05/01/Cafe.JPG"))
+            .unwrap();
+        // The owner may record its own path in another case.
+        ledger
+            .record_file(&file("A", "original", decomposed_lower))
+            .unwrap();
+    }
+
+    #[test]
+    fn many_files_in_one_transaction() {
+        let (_dir, mut ledger) = temp_ledger();
+        ledger
+            .transaction(|l| {
+                for i in 0..2000 {
+                    l.record_file(&file(
+                        &format!("U{i:05}"),
+                        "original",
+                        &format!("Main/{i}.jpg"),
+                    ))?;
+                }
+                Ok::<_, LedgerError>(())
+            })
+            .unwrap();
+        let files = ledger.files("Main").unwrap();
+        assert_eq!(files.len(), 2000);
+        assert_eq!(files[1999].uuid, "U01999");
+    }
+}

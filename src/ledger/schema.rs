@@ -1,0 +1,146 @@
+//! The ledger's tables and how an older ledger is brought up to date.
+//!
+//! The schema version lives in `PRAGMA user_version`: 0 is an empty file, and
+//! `step(n)` turns version `n` into `n + 1`, each in its own transaction, so a
+//! run killed mid-upgrade leaves a ledger at a known version. A ledger newer
+//! than this program is refused by the caller rather than misread.
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+/// The version this program writes.
+pub(super) const LATEST: u32 = 1;
+
+/// Version 1. `path_key` is the staging path as the filesystem compares it
+/// (APFS ignores case and Unicode normalization): two assets must never get
+/// names that land on the same file.
+const V1: &str = "
+CREATE TABLE staged_file (
+    library          TEXT NOT NULL,
+    uuid             TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    path             TEXT NOT NULL,
+    path_key         TEXT NOT NULL,
+    size             INTEGER NOT NULL CHECK (size >= 0),
+    mtime_ns         INTEGER NOT NULL,
+    hash             TEXT NOT NULL,
+    source_signature TEXT NOT NULL,
+    exported_at      TEXT NOT NULL,
+    mirrored_at      TEXT,
+    archive          TEXT,
+    purged_at        TEXT,
+    PRIMARY KEY (library, uuid, role),
+    UNIQUE (library, path_key)
+);
+
+CREATE TABLE pending (
+    library      TEXT NOT NULL,
+    uuid         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+    first_seen   TEXT NOT NULL,
+    last_attempt TEXT,
+    PRIMARY KEY (library, uuid)
+);
+
+CREATE TABLE library_state (
+    library      TEXT PRIMARY KEY NOT NULL,
+    db_size      INTEGER NOT NULL,
+    db_mtime_ns  INTEGER NOT NULL,
+    wal_size     INTEGER,
+    wal_mtime_ns INTEGER,
+    CHECK ((wal_size IS NULL) = (wal_mtime_ns IS NULL))
+);
+
+CREATE TABLE run (
+    id         INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    dry_run    INTEGER NOT NULL,
+    outcome    TEXT,
+    summary    TEXT
+);
+";
+
+/// The schema version of the open database.
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Applies the steps from the current version to `LATEST`. The version is
+/// read again inside each write transaction: two processes opening a new
+/// ledger at once do not both create the tables.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    loop {
+        let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+        let from = version(&tx)?;
+        if from >= LATEST {
+            return Ok(());
+        }
+        step(&tx, from)?;
+        tx.pragma_update(None, "user_version", from + 1)?;
+        tx.commit()?;
+    }
+}
+
+/// Turns schema version `from` into `from + 1`.
+fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
+    match from {
+        0 => tx.execute_batch(V1),
+        _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::at;
+    use super::super::{Ledger, StagedFile};
+    use super::*;
+
+    #[test]
+    fn migrates_a_version_0_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            // A version-0 database that already holds a page (not just an
+            // empty file), as an old or foreign tool would leave it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE unrelated (x); INSERT INTO unrelated VALUES (1);")
+                .unwrap();
+            assert_eq!(version(&conn).unwrap(), 0);
+        }
+        // Read-only cannot upgrade it and says so.
+        let msg = Ledger::open_existing_read_only(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("version 0") && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
+
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(version(&ledger.conn).unwrap(), LATEST);
+        let file = StagedFile {
+            library: "lib".into(),
+            uuid: "u".into(),
+            role: "original".into(),
+            path: "lib/2024/05/01/a.jpg".into(),
+            size: 1,
+            mtime_ns: 2,
+            hash: "h".into(),
+            source_signature: "1:2".into(),
+            exported_at: at(0),
+            archive: None,
+        };
+        ledger.record_file(&file).unwrap();
+        assert_eq!(ledger.files("lib").unwrap(), [file]);
+        let kept: i64 = ledger
+            .conn
+            .query_row("SELECT x FROM unrelated", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
+        drop(ledger);
+        // Opening again applies nothing twice.
+        assert!(Ledger::open(&path).is_ok());
+        assert!(Ledger::open_existing_read_only(&path).unwrap().is_some());
+    }
+}
