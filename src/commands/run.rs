@@ -97,7 +97,7 @@ fn run_library(
     lib: &LibraryConfig,
     threshold: NaiveDate,
     dry_run: bool,
-    mut ledger: Option<&mut Ledger>,
+    ledger: Option<&mut Ledger>,
     deps: &mut Deps,
 ) -> Result<Outcome> {
     let db = crate::photos::database_path(&lib.path)?;
@@ -151,7 +151,7 @@ fn run_library(
         .filter(|u| !selected.contains(u))
         .collect();
 
-    let Some(ledger) = ledger.as_deref_mut().filter(|_| !dry_run) else {
+    let Some(ledger) = ledger.filter(|_| !dry_run) else {
         return Ok(Outcome::Planned(summary));
     };
     let staged = stage::execute(
