@@ -332,3 +332,31 @@ fn a_database_locked_by_photos_still_reads() {
     assert_eq!(list.len(), 14);
     photos.execute_batch("ROLLBACK;").unwrap();
 }
+
+#[test]
+fn a_library_path_that_climbs_out_of_the_library_is_not_followed() {
+    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+        return;
+    };
+    alter(
+        &lib,
+        "UPDATE ZASSET SET ZDIRECTORY = '../../..' WHERE ZUUID = 'D79B8D77-BFFC-460B-9312-034F2877D35B';
+         UPDATE ZASSET SET ZFILENAME = '../../../etc/passwd' WHERE ZUUID = '1EB2B765-0765-43BA-A90C-0D0580E6172C';",
+    );
+    let list = common::assets_json(&lib, &[]);
+    for uuid in [
+        "D79B8D77-BFFC-460B-9312-034F2877D35B",
+        "1EB2B765-0765-43BA-A90C-0D0580E6172C",
+    ] {
+        let a = list.iter().find(|a| a["uuid"] == uuid).unwrap();
+        assert!(a["path"].is_null(), "{a}");
+        assert!(
+            a["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| !r["path"].as_str().unwrap().contains("..")),
+            "{a}"
+        );
+    }
+}

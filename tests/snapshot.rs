@@ -36,6 +36,8 @@ fn snapshots_taken_during_writes_and_checkpoints_are_consistent() {
                     m = n % 7
                 ))
                 .unwrap();
+                // Photos writes in bursts, not in a tight loop.
+                std::thread::sleep(std::time::Duration::from_millis(1));
                 if n % 50 == 0 {
                     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
                         .unwrap();

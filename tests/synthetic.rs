@@ -723,7 +723,7 @@ fn the_schema_is_the_real_one() {
 /// NUL byte ends the `SQLite` tokenizer inside the literal, so the whole listing
 /// fails as "damaged" for as long as that uuid stays pending.
 #[test]
-#[ignore = "reader bug: query.rs quoted_list puts pending uuids into the SQL text"]
+
 fn a_pending_uuid_with_a_nul_byte_does_not_break_the_listing() {
     let hostile = "NUL\0UUID".to_owned();
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
@@ -749,7 +749,7 @@ fn a_pending_uuid_with_a_nul_byte_does_not_break_the_listing() {
 /// Live Photo with a RAW pair, nothing tells a backup that two more files
 /// belong to the asset and still have to come from iCloud.
 #[test]
-#[ignore = "reader bug: derive.rs Files::find lists RAW and Live video only when on disk"]
+
 fn icloud_only_live_video_and_raw_are_listed_as_missing_resources() {
     for flavor in [Flavor::Photos5, Flavor::Modern] {
         let mut lib = SyntheticLibrary::new(flavor);

@@ -190,6 +190,7 @@ pub fn asset(
             isreference,
             ismissing,
             has_raw,
+            raw_ext: &raw_ext(resources),
             live_photo: subtype == SUBTYPE_LIVE,
             hasadjustments,
             ismovie,
@@ -277,6 +278,26 @@ fn original_uti(
         .or_else(|| uti.map(str::to_owned))
 }
 
+/// The RAW partner's extension from its UTI where the database names it.
+fn raw_ext(resources: &[RawResource]) -> String {
+    let uti = resources
+        .iter()
+        .find(|r| r.subtype == Some(STORE_RAW))
+        .and_then(|r| r.uti.as_deref());
+    let ext = match uti {
+        Some("com.adobe.raw-image") => "dng",
+        Some("com.canon.cr2-raw-image") => "cr2",
+        Some("com.canon.cr3-raw-image") => "cr3",
+        Some("com.nikon.raw-image") => "nef",
+        Some("com.sony.arw-raw-image") => "arw",
+        Some("com.fuji.raw-image") => "raf",
+        Some("com.olympus.raw-image") => "orf",
+        Some("com.panasonic.rw2-raw-image") => "rw2",
+        _ => "raw",
+    };
+    ext.to_owned()
+}
+
 /// Photos writes -180, -180 for "no location" (the exact value, never computed).
 #[allow(clippy::float_cmp)]
 fn is_no_location(lat: f64, lon: f64) -> bool {
@@ -294,6 +315,9 @@ struct FileFacts<'a> {
     isreference: bool,
     ismissing: bool,
     has_raw: bool,
+    /// Extension of the RAW partner as the database knows it (for a RAW
+    /// not on disk, whose name cannot be looked up).
+    raw_ext: &'a str,
     live_photo: bool,
     hasadjustments: bool,
     ismovie: bool,
@@ -354,6 +378,47 @@ impl Files {
                 present,
             });
         }
+        // The RAW partner and the Live Photo video belong to the asset even
+        // when Photos keeps them in iCloud only: listed, not present.
+        let expected = |suffix: &str| {
+            original
+                .as_deref()
+                .filter(|_| !f.isreference && !f.shared)
+                .map(|orig| {
+                    let (dir, stem) = dir_and_stem(orig);
+                    format!("{dir}/{stem}{suffix}")
+                })
+        };
+        let mut listed = |role, found: Option<String>, wanted: bool, suffix: &str| match found {
+            Some(path) => resources.push(Resource {
+                role,
+                path,
+                present: true,
+            }),
+            None if wanted => {
+                if let Some(path) = expected(suffix) {
+                    let present = disk.exists(&path) && !f.ismissing;
+                    resources.push(Resource {
+                        role,
+                        path,
+                        present,
+                    });
+                }
+            }
+            None => {}
+        };
+        listed(
+            ResourceRole::Raw,
+            raw.clone(),
+            f.has_raw,
+            &format!("_4.{}", f.raw_ext),
+        );
+        listed(
+            ResourceRole::LiveVideo,
+            live.clone(),
+            f.live_photo,
+            "_3.mov",
+        );
         let mut add = |role, path: Option<String>| {
             if let Some(path) = path {
                 resources.push(Resource {
@@ -363,29 +428,8 @@ impl Files {
                 });
             }
         };
-        add(ResourceRole::Raw, raw.clone());
-        add(ResourceRole::LiveVideo, live.clone());
         add(ResourceRole::Edited, edited.clone());
-        if f.hasadjustments {
-            let edited_live = format!("{renders}/{}_2_100_a.mov", f.uuid);
-            add(
-                ResourceRole::EditedLiveVideo,
-                Some(edited_live).filter(|p| f.live_photo && disk.exists(p)),
-            );
-            let plist = format!("{renders}/{}.plist", f.uuid);
-            add(
-                ResourceRole::Adjustments,
-                Some(plist).filter(|p| disk.exists(p)),
-            );
-        }
-        if let Some(orig) = original.as_deref().filter(|_| !f.isreference && !f.shared) {
-            let (dir, stem) = dir_and_stem(orig);
-            let aae = format!("{dir}/{stem}_5.aae");
-            add(
-                ResourceRole::OriginalAdjustments,
-                Some(aae).filter(|p| disk.exists(p)),
-            );
-        }
+        resources.extend(adjustment_files(f, disk, &renders, original.as_deref()));
         Self {
             path,
             raw,
@@ -394,6 +438,46 @@ impl Files {
             resources,
         }
     }
+}
+
+/// The edited Live Photo video and the adjustment data of an asset, where on disk.
+fn adjustment_files(
+    f: &FileFacts,
+    disk: &mut Disk,
+    renders: &str,
+    original: Option<&str>,
+) -> Vec<Resource> {
+    let mut resources = Vec::new();
+    let mut add = |role, path: Option<String>| {
+        if let Some(path) = path {
+            resources.push(Resource {
+                role,
+                path,
+                present: true,
+            });
+        }
+    };
+    if f.hasadjustments {
+        let edited_live = format!("{renders}/{}_2_100_a.mov", f.uuid);
+        add(
+            ResourceRole::EditedLiveVideo,
+            Some(edited_live).filter(|p| f.live_photo && disk.exists(p)),
+        );
+        let plist = format!("{renders}/{}.plist", f.uuid);
+        add(
+            ResourceRole::Adjustments,
+            Some(plist).filter(|p| disk.exists(p)),
+        );
+    }
+    if let Some(orig) = original.filter(|_| !f.isreference && !f.shared) {
+        let (dir, stem) = dir_and_stem(orig);
+        let aae = format!("{dir}/{stem}_5.aae");
+        add(
+            ResourceRole::OriginalAdjustments,
+            Some(aae).filter(|p| disk.exists(p)),
+        );
+    }
+    resources
 }
 
 /// What Photos shows in its main views: not in the trash, a real photo or
@@ -417,7 +501,12 @@ fn original_missing(resources: &[RawResource]) -> bool {
 /// Where the original lives: in `originals/`, in the shared-album store, or
 /// (a referenced file) at an absolute path outside the library.
 fn original_path(directory: &str, filename: &str, shared: bool, uuid: &str) -> Option<String> {
-    if filename.is_empty() {
+    // A hostile database must not point a library path outside the library.
+    let escapes = |s: &str| s.split('/').any(|c| c == "..");
+    if filename.is_empty()
+        || escapes(filename)
+        || (!directory.starts_with('/') && escapes(directory))
+    {
         return None;
     }
     if shared {

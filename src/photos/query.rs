@@ -38,15 +38,15 @@ pub fn for_each<E>(
     sql_error: impl Fn(rusqlite::Error) -> E,
     mut f: impl FnMut(Asset) -> Result<(), E>,
 ) -> Result<(), E> {
+    if !selection.uuids.is_empty() {
+        load_named_uuids(conn, &selection.uuids).map_err(&sql_error)?;
+    }
     let filter = selection.since.map(|t| {
         let dates = since_condition(schema, t);
         if selection.uuids.is_empty() {
             dates
         } else {
-            format!(
-                "({dates} OR a.ZUUID IN ({}))",
-                quoted_list(&selection.uuids)
-            )
+            format!("({dates} OR a.ZUUID IN (SELECT uuid FROM temp.named_uuids))")
         }
     });
     // Side tables, read once and restricted to the selected assets.
@@ -94,13 +94,24 @@ pub fn for_each<E>(
     Ok(())
 }
 
-/// `'a', 'b'` as SQL string literals (quotes doubled, so any text is safe).
-fn quoted_list(values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Puts the named uuids in a temp table of the private snapshot, bound as
+/// parameters: they come from the ledger (and once from the library), so
+/// they are never spliced into SQL text.
+fn load_named_uuids(conn: &Connection, uuids: &[String]) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "query_only", false)?;
+    let loaded = (|| {
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS named_uuids (uuid TEXT PRIMARY KEY);
+             DELETE FROM temp.named_uuids;",
+        )?;
+        let mut insert = conn.prepare("INSERT OR IGNORE INTO temp.named_uuids VALUES (?1)")?;
+        for uuid in uuids {
+            insert.execute([uuid])?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "query_only", true)?;
+    loaded
 }
 
 /// Added, created, edited or modified at or after `since`. Dates beyond year

@@ -85,7 +85,6 @@ pub struct Schema {
     pub person: Option<Table>,
     pub face: Option<Table>,
     pub keyword: Option<Table>,
-    pub cloud_shared_album: Option<Table>,
     /// `ZUNMANAGEDADJUSTMENT`: how an edit was made (external editors).
     pub unmanaged_adjustment: Option<Table>,
     /// `ZUNIFORMTYPEIDENTIFIER`: UTI strings the resource table points at (Photos 5, 6).
@@ -173,7 +172,6 @@ impl Schema {
             person: take("ZPERSON"),
             face: take("ZDETECTEDFACE"),
             keyword: take("ZKEYWORD"),
-            cloud_shared_album: take("ZCLOUDSHAREDALBUM"),
             unmanaged_adjustment: take("ZUNMANAGEDADJUSTMENT"),
             uti_table: take("ZUNIFORMTYPEIDENTIFIER"),
             keywords_join,

@@ -17,8 +17,9 @@ use tempfile::TempDir;
 
 use super::PhotosError;
 
-/// How often a copy that raced a write by Photos is retried.
-const ATTEMPTS: u32 = 5;
+/// Pauses before each new copy after one raced a write by Photos: Photos
+/// writes in bursts, so waiting a little usually finds it idle.
+const RETRY_PAUSES_MS: [u64; 6] = [0, 20, 50, 100, 250, 500];
 
 /// The open copy; the temp dir (and the copy in it) goes away on drop.
 pub struct Snapshot {
@@ -62,7 +63,8 @@ pub fn wal_path(db: &Path) -> PathBuf {
 /// Copies `db` (and its WAL) into a private temp dir and opens the copy.
 pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
     let mut last_error = None;
-    for _ in 0..ATTEMPTS {
+    for pause in RETRY_PAUSES_MS {
+        std::thread::sleep(std::time::Duration::from_millis(pause));
         let before = Fingerprint::of(db)?;
         let dir = tempfile::Builder::new()
             .prefix("photos-backup-snapshot-")
@@ -103,6 +105,9 @@ fn open_checked(copy: &Path, original: &Path) -> Result<Connection, PhotosError>
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| corrupt(&e))?;
+    // Temp tables (named uuids) in memory: nothing written beside the copy.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(|e| corrupt(&e))?;
     conn.pragma_update(None, "query_only", true)
         .map_err(|e| corrupt(&e))?;
     let verdict: String = conn
