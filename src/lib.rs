@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod photos;
 pub mod platform;
 pub mod process;
+pub mod scratch;
 pub mod threshold;

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::setup::{tree, Setup};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,127 +17,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use photos_backup::ledger::Ledger;
 use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
 use photos_backup::photos::{Library, Selection};
-
-/// A backup setup in a temp dir.
-struct Setup {
-    tmp: tempfile::TempDir,
-    libraries: Vec<(String, PathBuf)>,
-    threshold: String,
-}
-
-struct Ran {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-impl Setup {
-    fn new() -> Self {
-        Self {
-            tmp: tempfile::tempdir().unwrap(),
-            libraries: Vec::new(),
-            threshold: "2000-01-01".into(),
-        }
-    }
-
-    fn library(mut self, name: &str, path: &Path) -> Self {
-        self.libraries.push((name.to_owned(), path.to_owned()));
-        self
-    }
-
-    fn root(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn staging(&self) -> PathBuf {
-        self.root().join("staging")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.root().join("state")
-    }
-
-    fn config(&self) -> PathBuf {
-        let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let path_of = |p: &Path| quote(&p.display().to_string());
-        let mut text = format!(
-            "[state]\ndir = {}\n[staging]\ndir = {}\n[threshold]\ndefault = {}\n",
-            path_of(&self.state()),
-            path_of(&self.staging()),
-            quote(&self.threshold)
-        );
-        for (name, path) in &self.libraries {
-            text.push_str(&format!(
-                "[[library]]\nname = {}\npath = {}\n",
-                quote(name),
-                path_of(path)
-            ));
-        }
-        let path = self.root().join("photos_backup.conf");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn run(&self, extra: &[&str]) -> Ran {
-        let tmpdir = self.root().join("tmp");
-        std::fs::create_dir_all(&tmpdir).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
-            .arg("--config")
-            .arg(self.config())
-            .arg("run")
-            .args(extra)
-            .env("TMPDIR", &tmpdir)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn run_ok(&self) -> String {
-        let ran = self.run(&[]);
-        assert_eq!(ran.code, 0, "run failed:\n{}\n{}", ran.out, ran.err);
-        ran.out
-    }
-
-    fn ledger(&self) -> Ledger {
-        Ledger::open_existing_read_only(&self.state().join("ledger.sqlite"))
-            .unwrap()
-            .expect("a ledger")
-    }
-
-    /// Staged files by (uuid, role) -> (path, size, hash) for one library.
-    fn staged(&self, library: &str) -> BTreeMap<(String, String), (String, u64, String)> {
-        self.ledger()
-            .files(library)
-            .unwrap()
-            .into_iter()
-            .map(|f| ((f.uuid, f.role), (f.path, f.size, f.hash)))
-            .collect()
-    }
-}
-
-/// Every file under `dir` (relative), with its modification time.
-fn tree(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path()
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-                e.metadata().unwrap().modified().unwrap(),
-            )
-        })
-        .collect()
-}
 
 fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()

@@ -12,8 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::scratch::{self, Scratch};
 use rusqlite::{Connection, OpenFlags};
-use tempfile::TempDir;
 
 use super::PhotosError;
 
@@ -25,7 +25,7 @@ const RETRY_PAUSES_MS: [u64; 6] = [0, 20, 50, 100, 250, 500];
 pub struct Snapshot {
     pub conn: Connection,
     // Kept for its Drop: the directory lives as long as the connection.
-    _dir: TempDir,
+    _dir: Scratch,
 }
 
 /// Size and modification time of the database and its WAL: cheap to take,
@@ -66,10 +66,8 @@ pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
     for pause in RETRY_PAUSES_MS {
         std::thread::sleep(std::time::Duration::from_millis(pause));
         let before = Fingerprint::of(db)?;
-        let dir = tempfile::Builder::new()
-            .prefix("photos-backup-snapshot-")
-            .tempdir()
-            .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
+        let dir =
+            scratch::create("snapshot").map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
         let copy = dir.path().join("Photos.sqlite");
         fs::copy(db, &copy).map_err(|e| PhotosError::io(db, e))?;
         if before.wal.is_some() {

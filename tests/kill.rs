@@ -1,0 +1,135 @@
+//! A run killed with SIGKILL at random instants during the export, then run
+//! again, ends with every selected original staged exactly once, no temp
+//! files left, and the ledger and the disk in agreement.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::setup::Setup;
+use photos_backup::export::copy;
+use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
+use photos_backup::photos::{Library, Selection};
+
+/// A tiny deterministic generator for the kill instants.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+#[test]
+fn killed_runs_lose_nothing_and_leave_nothing_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("Kill.photoslibrary");
+    let mut lib = SyntheticLibrary::new(Flavor::Modern);
+    lib.random(400, 42, 2023..=2024).file_size(128 * 1024);
+    lib.write(&root).unwrap();
+    let setup = Setup::new().library("k", &root);
+
+    // How long an undisturbed export takes, to aim the kills inside it.
+    let clean = Setup::new().library("k", &root);
+    let started = Instant::now();
+    clean.run_ok();
+    let full = started.elapsed();
+
+    let mut rng = SplitMix(7);
+    let mut killed_mid_run = 0;
+    for _ in 0..12 {
+        let mut child = setup.spawn();
+        // Within the first sixth of a full export: each killed run gets a
+        // little further, so the kills land at many different points.
+        let at = Duration::from_micros(rng.next() % (full.as_micros() as u64 / 6).max(1));
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        child.kill().unwrap_or(()); // SIGKILL
+        child.wait().unwrap();
+    }
+    eprintln!(
+        "{killed_mid_run} of 12 kills landed while a run was working (export takes {full:?})"
+    );
+    assert!(
+        killed_mid_run >= 3,
+        "kills missed the export: only {killed_mid_run}"
+    );
+
+    setup.run_ok();
+
+    // Every original on disk in the library is staged, with its content.
+    let assets = Library::open(&root)
+        .unwrap()
+        .assets(&Selection {
+            all: true,
+            ..Selection::default()
+        })
+        .unwrap();
+    let staged = setup.staged("k");
+    let mut expected = 0;
+    for a in assets.iter().filter(|a| !a.intrash) {
+        for r in a.resources.iter().filter(|r| r.present) {
+            let role = photos_backup::export::layout::Role::from(r.role)
+                .as_str()
+                .to_owned();
+            let (path, size, hash) = staged
+                .get(&(a.uuid.clone(), role.clone()))
+                .unwrap_or_else(|| panic!("{} {role} not staged", a.uuid));
+            let source = root.join(&r.path);
+            assert_eq!(std::fs::metadata(&source).unwrap().len(), *size);
+            assert_eq!(
+                &copy::hash_file(&setup.staging().join(path)).unwrap(),
+                hash,
+                "{path}"
+            );
+            assert_eq!(&copy::hash_file(&source).unwrap(), hash, "{path}");
+            expected += 1;
+        }
+    }
+    assert!(expected > 400, "only {expected} files expected");
+
+    // Disk and ledger agree, file for file; no temp file is left anywhere.
+    let on_disk: BTreeSet<String> = walkdir::WalkDir::new(setup.staging())
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !copy::is_temp_name(&name),
+                "temp file left: {}",
+                e.path().display()
+            );
+            e.path()
+                .strip_prefix(setup.staging())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let in_ledger: BTreeSet<String> = staged.values().map(|(p, _, _)| p.clone()).collect();
+    assert_eq!(on_disk, in_ledger);
+    assert_eq!(
+        in_ledger.len(),
+        staged.len(),
+        "two ledger rows share a path"
+    );
+    // The same as an undisturbed export.
+    let clean_paths: BTreeSet<String> = clean
+        .staged("k")
+        .values()
+        .map(|(p, _, _)| p.clone())
+        .collect();
+    assert_eq!(in_ledger, clean_paths);
+    assert_eq!(
+        std::fs::read_dir(setup.root().join("tmp")).unwrap().count(),
+        0
+    );
+}
