@@ -76,7 +76,7 @@ mod tests {
         let held = File::open(live.join(LOCK)).unwrap();
         held.lock().unwrap();
         let removed = remove_stale(root.path(), "photos-backup-x-").unwrap();
-        assert_eq!(removed, [dead.clone()]);
+        assert_eq!(removed, std::slice::from_ref(&dead));
         assert!(live.exists() && other.exists() && !dead.exists());
     }
 
