@@ -9,12 +9,9 @@ mod common;
 
 use common::setup::{tree, Setup};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use photos_backup::ledger::Ledger;
 use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
 use photos_backup::photos::{Library, Selection};
 
