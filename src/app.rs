@@ -36,9 +36,15 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    let stdout = std::io::stdout();
+    // Buffered: a JSON listing of 100k assets is millions of lines, and
+    // stdout on its own flushes at every one of them.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let stderr = std::io::stderr();
-    let code = run(&cli, &mut stdout.lock(), &mut stderr.lock());
+    let code = run(&cli, &mut stdout, &mut stderr.lock());
+    if let Err(e) = stdout.flush() {
+        let _ = writeln!(stderr.lock(), "photos-backup: error: writing output: {e}");
+        return ExitCode::from(exit::FAILED);
+    }
     ExitCode::from(code)
 }
 

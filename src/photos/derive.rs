@@ -4,7 +4,7 @@
 //! rule reads on its own; the facts behind them were checked against the
 //! reference answers of the peer reader osxphotos on six real libraries.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -83,7 +83,8 @@ pub struct RawResource {
 /// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
 pub struct Disk {
     root: PathBuf,
-    dirs: HashMap<PathBuf, HashSet<String>>,
+    /// Folder (relative to the root) -> the names of the files in it, sorted.
+    dirs: HashMap<String, BTreeSet<String>>,
 }
 
 impl Disk {
@@ -95,10 +96,9 @@ impl Disk {
         }
     }
 
-    fn names(&mut self, dir: &Path) -> &HashSet<String> {
-        let full = self.root.join(dir);
-        self.dirs.entry(dir.to_owned()).or_insert_with(|| {
-            std::fs::read_dir(&full)
+    fn names(&mut self, dir: &str) -> &BTreeSet<String> {
+        if !self.dirs.contains_key(dir) {
+            let names = std::fs::read_dir(self.root.join(dir))
                 .map(|entries| {
                     entries
                         .filter_map(Result::ok)
@@ -106,38 +106,49 @@ impl Disk {
                         .filter_map(|e| e.file_name().into_string().ok())
                         .collect()
                 })
-                .unwrap_or_default()
-        })
+                .unwrap_or_default();
+            self.dirs.insert(dir.to_owned(), names);
+        }
+        &self.dirs[dir]
     }
 
     /// Whether the file at `path` (relative to the root, or absolute) exists.
     pub fn exists(&mut self, path: &str) -> bool {
-        let p = Path::new(path);
-        if p.is_absolute() {
-            return p.is_file();
+        if path.starts_with('/') {
+            return Path::new(path).is_file();
         }
-        match (p.parent(), p.file_name().and_then(|n| n.to_str())) {
-            (Some(dir), Some(name)) => self.names(dir).contains(name),
-            _ => false,
+        match path.rsplit_once('/') {
+            Some((dir, name)) => self.names(dir).contains(name),
+            None => self.names("").contains(path),
         }
     }
 
     /// The first file in `dir` whose name starts with `prefix`, sorted by name.
     pub fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
-        let mut hits: Vec<&String> = self
-            .names(Path::new(dir))
-            .iter()
+        self.names(dir)
+            .range::<str, _>((
+                std::ops::Bound::Included(prefix),
+                std::ops::Bound::Unbounded,
+            ))
+            .next()
             .filter(|n| n.starts_with(prefix))
-            .collect();
-        hits.sort();
-        hits.first().map(|n| format!("{dir}/{n}"))
+            .map(|n| format!("{dir}/{n}"))
+    }
+}
+
+/// Text in the form Photos shows it (NFC); most of it already is, and the
+/// quick check keeps it as it is without building a new string.
+fn nfc(s: String) -> String {
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        s
+    } else {
+        s.nfc().collect()
     }
 }
 
 /// Untrusted text from the database, in the form Photos shows it (NFC).
 fn clean(s: Option<String>) -> Option<String> {
-    s.map(|s| s.nfc().collect::<String>())
-        .filter(|s| !s.is_empty())
+    s.map(nfc).filter(|s| !s.is_empty())
 }
 
 fn flag(v: Option<i64>) -> bool {
@@ -217,9 +228,9 @@ pub fn asset(
         date_changed: core_date(raw.modification_date),
         title: clean(raw.title),
         description: clean(raw.description),
-        keywords: keywords.into_iter().map(|k| k.nfc().collect()).collect(),
-        persons: persons.into_iter().map(|p| p.nfc().collect()).collect(),
-        albums: albums.into_iter().map(|a| a.nfc().collect()).collect(),
+        keywords: keywords.into_iter().map(nfc).collect(),
+        persons: persons.into_iter().map(nfc).collect(),
+        albums: albums.into_iter().map(nfc).collect(),
         favorite: flag(raw.favorite),
         hidden: flag(raw.hidden),
         intrash: flag(raw.trashed),

@@ -72,7 +72,7 @@ impl Library {
         })
     }
 
-    /// Reads the assets the selection asks for, sorted by uuid.
+    /// Reads the assets the selection asks for, in the order Photos added them (row order).
     pub fn assets(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
         let mut out = Vec::new();
         self.for_each_asset(selection, |a| {
@@ -82,7 +82,7 @@ impl Library {
         Ok(out)
     }
 
-    /// Hands the selected assets to `f` one by one, in uuid order, without
+    /// Hands the selected assets to `f` one by one, in row order (a plain scan, the fastest), without
     /// holding them all in memory.
     pub fn for_each_asset<E: From<PhotosError>>(
         &self,

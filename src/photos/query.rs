@@ -26,7 +26,7 @@ pub struct Selection {
     pub uuids: Vec<String>,
 }
 
-/// Reads the selected assets in uuid order and hands each to `f`, one at a
+/// Reads the selected assets in row order and hands each to `f`, one at a
 /// time, so a listing of a million assets never holds them all in memory.
 /// Database errors become `E` through `sql_error`; an error from `f` stops
 /// the walk and is returned.
@@ -73,7 +73,7 @@ pub fn for_each<E>(
     if let Some(cond) = &filter {
         sql.push_str(&format!(" WHERE {cond}"));
     }
-    sql.push_str(" ORDER BY a.ZUUID");
+    sql.push_str(" ORDER BY a.Z_PK");
     let mut stmt = conn.prepare(&sql).map_err(&sql_error)?;
     let mut rows = stmt.query([]).map_err(&sql_error)?;
     while let Some(row) = rows.next().map_err(&sql_error)? {

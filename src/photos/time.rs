@@ -39,11 +39,33 @@ pub fn with_offset(t: DateTime<Utc>, offset_seconds: i32) -> DateTime<FixedOffse
 /// not zero), so listings compare with osxphotos' output as text.
 #[must_use]
 pub fn iso(t: &DateTime<FixedOffset>) -> String {
-    if t.timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    use chrono::{Datelike, Timelike};
+    // By hand rather than `format()`: listings print hundreds of thousands.
+    let offset = t.offset().local_minus_utc();
+    let (sign, offset) = if offset < 0 {
+        ('-', -offset)
     } else {
-        t.format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string()
+        ('+', offset)
+    };
+    let mut s = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let micros = t.timestamp_subsec_micros();
+    if micros != 0 {
+        s.push_str(&format!(".{:06}", micros % 1_000_000));
     }
+    s.push_str(&format!(
+        "{sign}{:02}:{:02}",
+        offset / 3600,
+        offset / 60 % 60
+    ));
+    s
 }
 
 #[cfg(test)]
