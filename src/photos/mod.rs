@@ -62,8 +62,11 @@ impl Library {
     /// Opens the library bundle at `root` (the `.photoslibrary` folder).
     pub fn open(root: &Path) -> Result<Self, PhotosError> {
         let db = database_path(root)?;
-        let snapshot = snapshot::take(&db)?;
-        let schema = Schema::discover(&snapshot.conn, &db)?;
+        let (snapshot, schema) = snapshot::take_checked(&db, |conn| {
+            let schema = Schema::discover(conn, &db)?;
+            snapshot::quick_check(conn, &db, &schema.tables_read())?;
+            Ok(schema)
+        })?;
         Ok(Self {
             root: root.to_owned(),
             db,

@@ -38,25 +38,15 @@ pub fn for_each<E>(
     sql_error: impl Fn(rusqlite::Error) -> E,
     mut f: impl FnMut(Asset) -> Result<(), E>,
 ) -> Result<(), E> {
-    if !selection.uuids.is_empty() {
-        load_named_uuids(conn, &selection.uuids).map_err(&sql_error)?;
-    }
-    let filter = selection.since.map(|t| {
-        let dates = since_condition(schema, t);
-        if selection.uuids.is_empty() {
-            dates
-        } else {
-            format!("({dates} OR a.ZUUID IN (SELECT uuid FROM temp.named_uuids))")
+    // A selection is resolved once into a temp table of row numbers; every
+    // query below then reads only those rows, through their indexes.
+    let scope = match selection.since {
+        Some(since) => {
+            select_rows(conn, schema, since, &selection.uuids).map_err(&sql_error)?;
+            Some("IN (SELECT pk FROM temp.selected)")
         }
-    });
-    // Side tables, read once and restricted to the selected assets.
-    let scope = filter.as_ref().map(|cond| {
-        format!(
-            "IN (SELECT a.Z_PK FROM {} AS a WHERE {cond})",
-            schema.asset.name
-        )
-    });
-    let scope = scope.as_deref();
+        None => None,
+    };
     let mut keywords = read_keywords(conn, schema, scope).map_err(&sql_error)?;
     let mut persons = read_persons(conn, schema, scope).map_err(&sql_error)?;
     let mut albums = read_albums(conn, schema, scope).map_err(&sql_error)?;
@@ -70,8 +60,8 @@ pub fn for_each<E>(
         schema.asset.name,
         schema.attributes.name,
     );
-    if let Some(cond) = &filter {
-        sql.push_str(&format!(" WHERE {cond}"));
+    if let Some(scope) = scope {
+        sql.push_str(&format!(" WHERE a.Z_PK {scope}"));
     }
     sql.push_str(" ORDER BY a.Z_PK");
     let mut stmt = conn.prepare(&sql).map_err(&sql_error)?;
@@ -94,24 +84,38 @@ pub fn for_each<E>(
     Ok(())
 }
 
-/// Puts the named uuids in a temp table of the private snapshot, bound as
-/// parameters: they come from the ledger (and once from the library), so
-/// they are never spliced into SQL text.
-fn load_named_uuids(conn: &Connection, uuids: &[String]) -> rusqlite::Result<()> {
+/// Fills `temp.selected` with the row numbers of the assets changed since
+/// `since` plus those named in `uuids`. The uuids are bound as parameters:
+/// they come from the ledger (and once from a library), so they are never
+/// spliced into SQL text. The temp tables live in memory, on the private copy.
+fn select_rows(
+    conn: &Connection,
+    schema: &Schema,
+    since: DateTime<Utc>,
+    uuids: &[String],
+) -> rusqlite::Result<()> {
     conn.pragma_update(None, "query_only", false)?;
-    let loaded = (|| {
+    let filled = (|| {
         conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS named_uuids (uuid TEXT PRIMARY KEY);
+            "CREATE TEMP TABLE IF NOT EXISTS selected (pk INTEGER PRIMARY KEY);
+             CREATE TEMP TABLE IF NOT EXISTS named_uuids (uuid TEXT PRIMARY KEY);
+             DELETE FROM temp.selected;
              DELETE FROM temp.named_uuids;",
         )?;
         let mut insert = conn.prepare("INSERT OR IGNORE INTO temp.named_uuids VALUES (?1)")?;
         for uuid in uuids {
             insert.execute([uuid])?;
         }
-        Ok(())
+        let asset = &schema.asset.name;
+        conn.execute_batch(&format!(
+            "INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a WHERE {};
+             INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a
+                 WHERE a.ZUUID IN (SELECT uuid FROM temp.named_uuids);",
+            since_condition(schema, since)
+        ))
     })();
     conn.pragma_update(None, "query_only", true)?;
-    loaded
+    filled
 }
 
 /// Added, created, edited or modified at or after `since`. Dates beyond year

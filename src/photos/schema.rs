@@ -182,6 +182,28 @@ impl Schema {
     }
 }
 
+impl Schema {
+    /// Every table the reader reads, for the integrity check.
+    #[must_use]
+    pub fn tables_read(&self) -> Vec<&str> {
+        let mut tables = vec![self.asset.name.as_str(), self.attributes.name.as_str()];
+        let optional = [
+            &self.description,
+            &self.resource,
+            &self.album,
+            &self.person,
+            &self.face,
+            &self.keyword,
+            &self.unmanaged_adjustment,
+            &self.uti_table,
+        ];
+        tables.extend(optional.into_iter().flatten().map(|t| t.name.as_str()));
+        tables.extend(self.keywords_join.iter().map(|j| j.table.as_str()));
+        tables.extend(self.albums_join.iter().map(|j| j.table.as_str()));
+        tables
+    }
+}
+
 /// The many-to-many table that has the column `other` (e.g. `Z_37KEYWORDS`)
 /// and a column `Z_<n><suffix>` for the asset side.
 fn find_join(tables: &HashMap<String, Table>, other: &str, suffix: &str) -> Option<JoinTable> {

@@ -60,8 +60,19 @@ pub fn wal_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Copies `db` (and its WAL) into a private temp dir and opens the copy.
+/// Copies `db` (and its WAL) into a private temp dir and opens the copy,
+/// checked whole with `PRAGMA quick_check`.
 pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
+    take_checked(db, |conn| quick_check(conn, db, &[])).map(|(snapshot, ())| snapshot)
+}
+
+/// Like `take`, with the check (and whatever it learns, such as the schema)
+/// up to the caller. A copy whose check finds damage is taken again, in case
+/// it raced a write by Photos; other errors end the attempt at once.
+pub fn take_checked<T>(
+    db: &Path,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
     let mut last_error = None;
     for pause in RETRY_PAUSES_MS {
         std::thread::sleep(std::time::Duration::from_millis(pause));
@@ -82,18 +93,18 @@ pub fn take(db: &Path) -> Result<Snapshot, PhotosError> {
         if Fingerprint::of(db)? != before {
             continue;
         }
-        match open_checked(&copy, db) {
-            Ok(conn) => return Ok(Snapshot { conn, _dir: dir }),
-            Err(e) => last_error = Some(e),
+        match open(&copy, db).and_then(|conn| Ok((check(&conn)?, conn))) {
+            Ok((checked, conn)) => return Ok((Snapshot { conn, _dir: dir }, checked)),
+            Err(e @ PhotosError::Corrupt { .. }) => last_error = Some(e),
+            Err(e) => return Err(e),
         }
     }
     Err(last_error.unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
 }
 
-/// Opens the private copy and checks it. The copy is opened read-write only
-/// so that a fresh `-shm` can be built for its WAL; `query_only` keeps the
-/// data itself untouched.
-fn open_checked(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
+/// Opens the private copy. It is opened read-write only so that a fresh
+/// `-shm` can be built for its WAL; `query_only` keeps the data untouched.
+fn open(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
     let corrupt = |e: &dyn std::fmt::Display| PhotosError::Corrupt {
         path: original.to_owned(),
         detail: e.to_string(),
@@ -111,11 +122,34 @@ fn open_checked(copy: &Path, original: &Path) -> Result<Connection, PhotosError>
         .map_err(|e| corrupt(&e))?;
     conn.pragma_update(None, "query_only", true)
         .map_err(|e| corrupt(&e))?;
-    let verdict: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| corrupt(&e))?;
-    if verdict != "ok" {
-        return Err(corrupt(&format!("quick_check: {verdict}")));
-    }
     Ok(conn)
+}
+
+/// `PRAGMA quick_check` of the given tables (and their indexes), or of the
+/// whole database when `tables` is empty. A real library is mostly tables
+/// the reader never looks at (analysis results, thumbnails' metadata), so
+/// checking only the ones read keeps the check proportionate.
+pub fn quick_check(conn: &Connection, db: &Path, tables: &[&str]) -> Result<(), PhotosError> {
+    let corrupt = |detail: String| PhotosError::Corrupt {
+        path: db.to_owned(),
+        detail,
+    };
+    let targets: Vec<Option<&str>> = if tables.is_empty() {
+        vec![None]
+    } else {
+        tables.iter().copied().map(Some).collect()
+    };
+    for table in targets {
+        let sql = table.map_or_else(
+            || "PRAGMA quick_check".to_owned(),
+            |t| format!("PRAGMA quick_check(\"{}\")", t.replace('"', "\"\"")),
+        );
+        let verdict: String = conn
+            .query_row(&sql, [], |r| r.get(0))
+            .map_err(|e| corrupt(e.to_string()))?;
+        if verdict != "ok" {
+            return Err(corrupt(format!("quick_check: {verdict}")));
+        }
+    }
+    Ok(())
 }
