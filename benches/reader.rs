@@ -63,7 +63,7 @@ fn main() {
         let db = root.join("database/Photos.sqlite");
         let scale = n as f64 / 100_000.0;
         let (copy, ()) = best_of(runs, || {
-            drop(snapshot::take_checked(&db, |_| Ok(())).unwrap())
+            drop(snapshot::take_checked(&db, |_| Ok(())).unwrap());
         });
         let (open, lib) = best_of(runs, || Library::open(&root).unwrap());
         let all = Selection {
