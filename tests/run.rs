@@ -376,3 +376,101 @@ fn dry_run_changes_nothing_anywhere() {
         0
     );
 }
+
+/// Stands in for Photos.app: "downloads" an original by writing it, or fails.
+struct FakePhotos {
+    fail: bool,
+    calls: std::cell::RefCell<Vec<String>>,
+}
+
+impl photos_backup::export::download::Downloader for FakePhotos {
+    fn fetch(
+        &self,
+        uuid: &str,
+        into: &Path,
+        _timeout: std::time::Duration,
+    ) -> Result<Vec<PathBuf>, photos_backup::export::download::DownloadError> {
+        self.calls.borrow_mut().push(uuid.to_owned());
+        if self.fail {
+            return Err(photos_backup::export::download::DownloadError::Failed {
+                uuid: uuid.to_owned(),
+                detail: "Photos is not signed in to iCloud".into(),
+            });
+        }
+        let file = into.join("CLOUD.HEIC");
+        std::fs::write(&file, format!("original of {uuid}")).unwrap();
+        Ok(vec![file])
+    }
+}
+
+fn run_with(setup: &Setup, downloader: &FakePhotos, now: DateTime<Utc>) -> String {
+    let text = std::fs::read_to_string(setup.config()).unwrap() + "\n";
+    // `[export]` goes before the `[[library]]` tables.
+    let text = text.replacen(
+        "[[library]]",
+        "[export]\ndownload_missing = true\n\n[[library]]",
+        1,
+    );
+    let env = photos_backup::config::Environment {
+        home: setup.root().to_owned(),
+        default_state_dir: setup.state(),
+    };
+    let config = photos_backup::config::parse(&text, &setup.config(), &env).unwrap();
+    let mut progress = photos_backup::export::stage::Silent;
+    let mut deps = photos_backup::commands::run::Deps {
+        now,
+        downloader: Some(downloader),
+        progress: &mut progress,
+    };
+    let mut out = Vec::new();
+    assert!(photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap());
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn icloud_originals_are_asked_of_photos_with_backoff_after_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    let u3 = uuid(3);
+    let t0 = utc(2026, 3, 1);
+
+    // Photos fails: the asset stays pending, with why, and is not asked again at once.
+    let failing = FakePhotos {
+        fail: true,
+        calls: std::cell::RefCell::default(),
+    };
+    run_with(&setup, &failing, t0);
+    let pending = setup.ledger().pending("s").unwrap();
+    assert!(
+        pending[0].reason.contains("download failed") && pending[0].reason.contains("iCloud"),
+        "{pending:?}"
+    );
+    run_with(&setup, &failing, t0 + chrono::Duration::minutes(1));
+    assert_eq!(
+        failing.calls.borrow().len(),
+        1,
+        "asked again before the backoff"
+    );
+    run_with(&setup, &failing, t0 + chrono::Duration::minutes(6));
+    assert_eq!(failing.calls.borrow().len(), 2);
+
+    // Later Photos delivers: staged where the original belongs, no longer pending.
+    let working = FakePhotos {
+        fail: false,
+        calls: std::cell::RefCell::default(),
+    };
+    let out = run_with(&setup, &working, t0 + chrono::Duration::hours(1));
+    assert_eq!(*working.calls.borrow(), [u3.clone()]);
+    assert!(out.contains("1 downloaded from iCloud"), "{out}");
+    let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
+    assert!(path.ends_with("CLOUD.HEIC"));
+    assert_eq!(
+        std::fs::read_to_string(setup.staging().join(path)).unwrap(),
+        format!("original of {u3}")
+    );
+    assert!(setup.ledger().pending("s").unwrap().is_empty());
+    // And nothing is asked any more.
+    run_with(&setup, &working, t0 + chrono::Duration::hours(2));
+    assert_eq!(working.calls.borrow().len(), 1);
+}

@@ -123,6 +123,13 @@ pub fn execute(
 /// Marks the pending reason of an asset whose download failed.
 const DOWNLOAD_FAILED: &str = "download failed";
 
+/// The backoff step of a pending asset whose download failed: its attempts
+/// count the marking as
+/// pending (1) and then each failure, so the first failure is step 0.
+fn backoff_step(attempts: u32) -> u32 {
+    attempts.saturating_sub(2)
+}
+
 /// Asks Photos for originals that are only in iCloud, for the pending assets
 /// that are due (backoff) up to the per-run limit, and stages what arrives.
 pub fn download_pending(
@@ -152,7 +159,7 @@ pub fn download_pending(
             .get(&p.uuid)
             .filter(|k| k.reason.contains(DOWNLOAD_FAILED));
         if let Some(k) = failed {
-            if !download::due(k.attempts.saturating_sub(1), k.last_attempt, now) {
+            if !download::due(backoff_step(k.attempts), k.last_attempt, now) {
                 continue;
             }
         }
