@@ -461,7 +461,7 @@ fn icloud_originals_are_asked_of_photos_with_backoff_after_a_failure() {
         calls: std::cell::RefCell::default(),
     };
     let out = run_with(&setup, &working, t0 + chrono::Duration::hours(1));
-    assert_eq!(*working.calls.borrow(), [u3.clone()]);
+    assert_eq!(*working.calls.borrow(), std::slice::from_ref(&u3));
     assert!(out.contains("1 downloaded from iCloud"), "{out}");
     let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
     assert!(path.ends_with("CLOUD.HEIC"));

@@ -124,8 +124,8 @@ pub fn execute(
 const DOWNLOAD_FAILED: &str = "download failed";
 
 /// The backoff step of a pending asset whose download failed: its attempts
-/// count the marking as
-/// pending (1) and then each failure, so the first failure is step 0.
+/// count the marking as pending (1) and then each failure, so the first
+/// failure is step 0.
 fn backoff_step(attempts: u32) -> u32 {
     attempts.saturating_sub(2)
 }
