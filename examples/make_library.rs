@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example make_library -- --assets 100000 --seed 1 \
-//!     --out /tmp/Big.photoslibrary [--flavor photos5|modern] [--no-files] [--years 2010-2024]
+//!     --out /tmp/Big.photoslibrary [--flavor photos5|modern] [--no-files] [--file-size BYTES]
+//!     [--years 2010-2024]
 //! ```
 //!
 //! Prints what it wrote and how long it took.
@@ -19,11 +20,12 @@ struct Args {
     out: PathBuf,
     flavor: Flavor,
     files: bool,
+    file_size: Option<u64>,
     years: (i32, i32),
 }
 
 const USAGE: &str = "usage: make_library --assets N --seed S --out DIR \
-                     [--flavor photos5|modern] [--no-files] [--years FIRST-LAST]";
+                     [--flavor photos5|modern] [--no-files] [--file-size BYTES] [--years FIRST-LAST]";
 
 fn parse() -> Result<Args, String> {
     let mut args = Args {
@@ -32,6 +34,7 @@ fn parse() -> Result<Args, String> {
         out: PathBuf::new(),
         flavor: Flavor::Modern,
         files: true,
+        file_size: None,
         years: (2010, 2024),
     };
     let mut it = std::env::args().skip(1);
@@ -49,6 +52,9 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--no-files" => args.files = false,
+            "--file-size" => {
+                args.file_size = Some(value()?.parse().map_err(|e| format!("--file-size: {e}"))?);
+            }
             "--years" => {
                 let v = value()?;
                 let (a, b) = v.split_once('-').ok_or("--years: FIRST-LAST")?;
@@ -78,6 +84,9 @@ fn main() -> ExitCode {
     let mut lib = SyntheticLibrary::new(args.flavor);
     lib.random(args.assets, args.seed, args.years.0..=args.years.1)
         .write_files(args.files);
+    if let Some(bytes) = args.file_size {
+        lib.file_size(bytes);
+    }
     match lib.write(&args.out) {
         Ok(w) => {
             println!(

@@ -55,9 +55,38 @@ pub enum CopyError {
     SourceChanged { path: PathBuf },
 }
 
+/// Folders holding renames that are not durable until the folder itself is
+/// fsynced: a batch of copies syncs each folder once, not once per file.
+#[derive(Debug, Default)]
+pub struct UnsyncedDirs(std::collections::BTreeSet<PathBuf>);
+
+impl UnsyncedDirs {
+    /// Makes every rename so far durable.
+    pub fn sync(&mut self) -> Result<(), CopyError> {
+        while let Some(dir) = self.0.pop_first() {
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|source| CopyError::Write { path: dir, source })?;
+        }
+        Ok(())
+    }
+}
+
 /// Copies `src` to `dst` atomically, with `src`'s modification and access
-/// times, and returns what is now at `dst`.
+/// times, and returns what is now at `dst`, durable.
 pub fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
+    let mut dirs = UnsyncedDirs::default();
+    let written = copy_atomic_in(src, dst, &mut dirs)?;
+    dirs.sync()?;
+    Ok(written)
+}
+
+/// Like `copy_atomic`, but the rename is durable only after `dirs.sync()`.
+pub fn copy_atomic_in(
+    src: &Path,
+    dst: &Path,
+    dirs: &mut UnsyncedDirs,
+) -> Result<Written, CopyError> {
     let source_error = |source| CopyError::Source {
         path: src.to_owned(),
         source,
@@ -86,15 +115,28 @@ pub fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
     // deny writing; the owner may set times and fsync all the same.
     let mut file = File::open(&temp.path).map_err(|e| temp.error(e))?;
     let (size, hash) = hash_reader(&mut file).map_err(|e| temp.error(e))?;
-    temp.finish(&file, times, size, hash)
+    temp.finish(&file, times, size, hash, dirs)
 }
 
 /// Writes `bytes` to `dst` atomically (generated sidecars), with `mtime` as
-/// its modification and access time when given.
+/// its modification and access time when given; durable.
 pub fn write_atomic(
     dst: &Path,
     bytes: &[u8],
     mtime: Option<SystemTime>,
+) -> Result<Written, CopyError> {
+    let mut dirs = UnsyncedDirs::default();
+    let written = write_atomic_in(dst, bytes, mtime, &mut dirs)?;
+    dirs.sync()?;
+    Ok(written)
+}
+
+/// Like `write_atomic`, but the rename is durable only after `dirs.sync()`.
+pub fn write_atomic_in(
+    dst: &Path,
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+    dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
     let temp = TempFile::new(dst)?;
     let mut file = File::options()
@@ -108,7 +150,7 @@ pub fn write_atomic(
         times = times.set_modified(t).set_accessed(t);
     }
     let hash = blake3::hash(bytes).to_hex().to_string();
-    temp.finish(&file, times, bytes.len() as u64, hash)
+    temp.finish(&file, times, bytes.len() as u64, hash, dirs)
 }
 
 /// BLAKE3 of a file's content, lowercase hex.
@@ -246,6 +288,7 @@ impl TempFile {
         times: FileTimes,
         size: u64,
         hash: String,
+        dirs: &mut UnsyncedDirs,
     ) -> Result<Written, CopyError> {
         file.set_times(times).map_err(|e| self.error(e))?;
         file.sync_all().map_err(|e| self.error(e))?;
@@ -258,9 +301,7 @@ impl TempFile {
         let mtime_ns = meta.modified().map(unix_ns).map_err(|e| self.error(e))?;
         fs::rename(&self.path, &self.dst).map_err(|e| self.error(e))?;
         self.renamed = true;
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.error(e))?;
+        dirs.0.insert(self.dir.clone());
         Ok(Written {
             size,
             mtime_ns,

@@ -57,51 +57,32 @@ pub fn execute(
 ) -> anyhow::Result<Staged> {
     let mut staged = Staged::default();
     progress.start(plan.actions.len(), plan.bytes());
-    for action in &plan.actions {
-        let (uuid, role, dest, signature, written) = match action {
-            Action::Copy {
-                uuid,
-                role,
-                source,
-                dest,
-                signature,
-                ..
-            } => (
-                uuid,
-                *role,
-                dest,
-                signature,
-                copy::copy_atomic(source, &staging.join(dest))?,
-            ),
-            Action::Write {
-                uuid,
-                role,
-                dest,
-                bytes,
-                signature,
-            } => (
-                uuid,
-                *role,
-                dest,
-                signature,
-                copy::write_atomic(&staging.join(dest), bytes, None)?,
-            ),
-        };
-        ledger.record_file(&StagedFile {
-            library: library.to_owned(),
-            uuid: uuid.clone(),
-            role: role.as_str().to_owned(),
-            path: dest.clone(),
-            size: written.size,
-            mtime_ns: written.mtime_ns,
-            hash: written.hash,
-            source_signature: signature.clone(),
-            exported_at: now,
-            archive: None,
-        })?;
-        staged.files += 1;
-        staged.bytes += written.size;
-        progress.file_done(written.size);
+    for batch in plan.actions.chunks(BATCH) {
+        // Copy (each file fsynced and renamed), make the renames durable,
+        // then record the batch in one ledger transaction. What a batch
+        // copied before a failure is still recorded; the error then ends it.
+        let mut dirs = copy::UnsyncedDirs::default();
+        let mut records = Vec::with_capacity(batch.len());
+        let mut failure = None;
+        for action in batch {
+            match stage_one(library, staging, action, now, &mut dirs) {
+                Ok(record) => {
+                    progress.file_done(record.size);
+                    records.push(record);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        dirs.sync()?;
+        ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
+        staged.files += records.len();
+        staged.bytes += records.iter().map(|r| r.size).sum::<u64>();
+        if let Some(e) = failure {
+            return Err(e);
+        }
     }
     progress.finish();
     for uuid in &plan.complete {
@@ -128,6 +109,54 @@ const DOWNLOAD_FAILED: &str = "download failed";
 /// failure is step 0.
 fn backoff_step(attempts: u32) -> u32 {
     attempts.saturating_sub(2)
+}
+
+/// Files per ledger transaction and folder fsync.
+const BATCH: usize = 256;
+
+/// Copies or writes one file into staging; returns its ledger record.
+fn stage_one(
+    library: &str,
+    staging: &Path,
+    action: &Action,
+    now: DateTime<Utc>,
+    dirs: &mut copy::UnsyncedDirs,
+) -> anyhow::Result<StagedFile> {
+    let (uuid, role, dest, signature, written) = match action {
+        Action::Copy {
+            uuid,
+            role,
+            source,
+            dest,
+            signature,
+            ..
+        } => {
+            let written = copy::copy_atomic_in(source, &staging.join(dest), dirs)?;
+            (uuid, *role, dest, signature, written)
+        }
+        Action::Write {
+            uuid,
+            role,
+            dest,
+            bytes,
+            signature,
+        } => {
+            let written = copy::write_atomic_in(&staging.join(dest), bytes, None, dirs)?;
+            (uuid, *role, dest, signature, written)
+        }
+    };
+    Ok(StagedFile {
+        library: library.to_owned(),
+        uuid: uuid.clone(),
+        role: role.as_str().to_owned(),
+        path: dest.clone(),
+        size: written.size,
+        mtime_ns: written.mtime_ns,
+        hash: written.hash,
+        source_signature: signature.clone(),
+        exported_at: now,
+        archive: None,
+    })
 }
 
 /// Asks Photos for originals that are only in iCloud, for the pending assets
