@@ -110,7 +110,14 @@ fn run_library(
         Some(l) => l.library_state(&lib.name)?,
         None => None,
     };
-    if pending.is_empty() && last.is_some_and(|s| s == state_of(&fingerprint)) {
+    let downloads_on = config.export.download_missing && deps.downloader.is_some();
+    if unchanged(
+        last,
+        state_of(&fingerprint),
+        &pending,
+        downloads_on,
+        deps.now,
+    ) {
         return Ok(Outcome::Unchanged);
     }
     if !dry_run {
@@ -195,6 +202,23 @@ fn run_library(
     // next one skip reading an unchanged library.
     ledger.set_library_state(&lib.name, &state_of(&fingerprint))?;
     Ok(Outcome::Staged(summary))
+}
+
+/// The fast path: nothing to do without reading a single row when the
+/// database and its WAL are as the last completed run left them, and no
+/// pending asset could get further without a change to the database. An
+/// original in iCloud arrives only through Photos, which then updates the
+/// database; the exception is one we may ask Photos for (downloads on, due).
+#[must_use]
+pub fn unchanged(
+    last: Option<LibraryState>,
+    now_state: LibraryState,
+    pending: &[crate::ledger::Pending],
+    downloads_on: bool,
+    now: DateTime<Utc>,
+) -> bool {
+    last == Some(now_state)
+        && !(downloads_on && pending.iter().any(|p| stage::download_due(p, now)))
 }
 
 fn state_of(f: &Fingerprint) -> LibraryState {
@@ -286,6 +310,65 @@ pub fn describe(name: &str, outcome: &Outcome, dry_run: bool) -> String {
         line.push_str(&format!("; {pending} pending: {}", reasons.join(", ")));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::Pending;
+
+    fn state(size: u64) -> LibraryState {
+        LibraryState {
+            db_size: size,
+            db_mtime_ns: 1,
+            wal_size: Some(2),
+            wal_mtime_ns: Some(3),
+        }
+    }
+
+    fn pending(reason: &str, attempts: u32, last: DateTime<Utc>) -> Pending {
+        Pending {
+            library: "l".into(),
+            uuid: "u".into(),
+            reason: reason.into(),
+            attempts,
+            first_seen: last,
+            last_attempt: Some(last),
+        }
+    }
+
+    #[test]
+    fn the_fast_path_needs_an_unchanged_database_and_nothing_to_ask_photos() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        assert!(unchanged(Some(state(1)), state(1), &[], true, now));
+        assert!(!unchanged(Some(state(1)), state(2), &[], false, now));
+        assert!(!unchanged(None, state(1), &[], false, now));
+        // Waiting for Photos to download on its own: nothing to do until the database changes.
+        let waiting = [pending(crate::export::plan::IN_ICLOUD, 1, now)];
+        assert!(unchanged(Some(state(1)), state(1), &waiting, false, now));
+        // We may ask Photos ourselves, and have not yet: a run must read.
+        assert!(!unchanged(Some(state(1)), state(1), &waiting, true, now));
+        // We asked and it failed a minute ago: wait for the backoff.
+        let failed = [pending(
+            "original only in iCloud (download failed: x)",
+            2,
+            now,
+        )];
+        assert!(unchanged(
+            Some(state(1)),
+            state(1),
+            &failed,
+            true,
+            now + chrono::Duration::minutes(1)
+        ));
+        assert!(!unchanged(
+            Some(state(1)),
+            state(1),
+            &failed,
+            true,
+            now + chrono::Duration::minutes(6)
+        ));
+    }
 }
 
 #[must_use]

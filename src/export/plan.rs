@@ -94,6 +94,12 @@ pub struct Pending {
 /// Reason recorded for an original that is only in iCloud.
 pub const IN_ICLOUD: &str = "original only in iCloud";
 
+/// Reason recorded when a RAW partner or Live Photo video is only in iCloud.
+pub const OTHER_IN_ICLOUD: &str = "RAW or Live Photo video only in iCloud";
+
+/// Reason recorded when the database names no original file at all.
+pub const NO_ORIGINAL: &str = "Photos names no original file";
+
 /// Reason recorded for a referenced original (kept outside the library)
 /// that is not there, e.g. on a disconnected drive.
 pub const REFERENCED_MISSING: &str = "referenced file not found";
@@ -188,14 +194,19 @@ pub fn plan(
                 // Not on this disk. Staged before (Photos may since have
                 // offloaded it to iCloud): nothing lost. Never staged: pending.
                 if staged.is_none() {
-                    missing.push(if asset.isreference {
-                        REFERENCED_MISSING.to_owned()
-                    } else if role == Role::Original {
+                    if role == Role::Original && !asset.isreference {
                         original_dest = Some(dest.clone());
-                        IN_ICLOUD.to_owned()
+                    }
+                    let why = if asset.isreference {
+                        REFERENCED_MISSING
+                    } else if role == Role::Original {
+                        IN_ICLOUD
                     } else {
-                        format!("{} not on disk", role.as_str())
-                    });
+                        OTHER_IN_ICLOUD
+                    };
+                    if !missing.contains(&why) {
+                        missing.push(why);
+                    }
                 }
                 continue;
             };
@@ -241,7 +252,11 @@ pub fn plan(
             .iter()
             .all(|r| r.role != ResourceRole::Original)
         {
-            missing.push("Photos names no original file".to_owned());
+            missing.push(NO_ORIGINAL);
+        }
+        // With the original in iCloud, its companions are there too: one reason.
+        if missing.contains(&IN_ICLOUD) {
+            missing.retain(|m| *m != OTHER_IN_ICLOUD);
         }
         if missing.is_empty() {
             plan.complete.push(asset.uuid.clone());

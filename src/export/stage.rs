@@ -111,6 +111,16 @@ fn backoff_step(attempts: u32) -> u32 {
     attempts.saturating_sub(2)
 }
 
+/// Whether Photos may be asked for this pending asset's original now: it is
+/// in iCloud, and it never failed or its backoff since the last failure is
+/// over. (Marking an asset pending is not a failure.)
+#[must_use]
+pub fn download_due(p: &crate::ledger::Pending, now: DateTime<Utc>) -> bool {
+    p.reason.contains(IN_ICLOUD)
+        && (!p.reason.contains(DOWNLOAD_FAILED)
+            || download::due(backoff_step(p.attempts), p.last_attempt, now))
+}
+
 /// Files per ledger transaction and folder fsync.
 const BATCH: usize = 256;
 
@@ -183,14 +193,8 @@ pub fn download_pending(
         if asked >= downloads.max {
             break;
         }
-        // Paced by failed downloads only: marking an asset pending is not one.
-        let failed = known
-            .get(&p.uuid)
-            .filter(|k| k.reason.contains(DOWNLOAD_FAILED));
-        if let Some(k) = failed {
-            if !download::due(backoff_step(k.attempts), k.last_attempt, now) {
-                continue;
-            }
+        if known.get(&p.uuid).is_some_and(|k| !download_due(k, now)) {
+            continue;
         }
         asked += 1;
         let tmp = tempfile::Builder::new()
