@@ -224,29 +224,7 @@ pub fn plan(
                 size: st.size,
             });
         }
-        let bytes = xmp::sidecar(asset).into_bytes();
-        let signature = blake3::hash(&bytes).to_hex().to_string();
-        let staged = known.get(&asset.uuid, Role::Xmp);
-        if staged.is_some_and(|k| k.signature == signature) {
-            plan.unchanged += 1;
-        } else {
-            let original_path = asset
-                .resources
-                .iter()
-                .find(|r| r.role == ResourceRole::Original)
-                .map_or("", |r| r.path.as_str());
-            let dest = staged.map_or_else(
-                || layout::staged_path(&base, Role::Xmp, asset, original_path),
-                |k| k.path.clone(),
-            );
-            plan.actions.push(Action::Write {
-                uuid: asset.uuid.clone(),
-                role: Role::Xmp,
-                dest,
-                bytes,
-                signature,
-            });
-        }
+        plan_sidecar(&mut plan, asset, known, &base);
         if asset
             .resources
             .iter()
@@ -269,6 +247,33 @@ pub fn plan(
         }
     }
     plan
+}
+
+/// The XMP sidecar: written when its content differs from the staged one.
+fn plan_sidecar(plan: &mut Plan, asset: &Asset, known: &Known, base: &str) {
+    let bytes = xmp::sidecar(asset).into_bytes();
+    let signature = blake3::hash(&bytes).to_hex().to_string();
+    let staged = known.get(&asset.uuid, Role::Xmp);
+    if staged.is_some_and(|k| k.signature == signature) {
+        plan.unchanged += 1;
+    } else {
+        let original_path = asset
+            .resources
+            .iter()
+            .find(|r| r.role == ResourceRole::Original)
+            .map_or("", |r| r.path.as_str());
+        let dest = staged.map_or_else(
+            || layout::staged_path(base, Role::Xmp, asset, original_path),
+            |k| k.path.clone(),
+        );
+        plan.actions.push(Action::Write {
+            uuid: asset.uuid.clone(),
+            role: Role::Xmp,
+            dest,
+            bytes,
+            signature,
+        });
+    }
 }
 
 /// The staging base (`LIBRARY/YYYY/MM/DD/NAME`) of an asset: where its
