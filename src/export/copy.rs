@@ -61,6 +61,11 @@ pub enum CopyError {
 pub struct UnsyncedDirs(std::collections::BTreeSet<PathBuf>);
 
 impl UnsyncedDirs {
+    /// Takes over another set's folders.
+    pub fn extend(&mut self, other: UnsyncedDirs) {
+        self.0.extend(other.0);
+    }
+
     /// Makes every rename so far durable.
     pub fn sync(&mut self) -> Result<(), CopyError> {
         while let Some(dir) = self.0.pop_first() {
@@ -220,11 +225,18 @@ pub fn unix_ns(t: SystemTime) -> i64 {
 
 /// Streams a file through BLAKE3; returns the byte count and the hex hash.
 fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
+    thread_local! {
+        // One buffer per thread, not a fresh zeroed one per file.
+        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; HASH_BUFFER]);
+    }
+    BUFFER.with_borrow_mut(|buffer| hash_with(reader, buffer))
+}
+
+fn hash_with(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<(u64, String)> {
     let mut hasher = blake3::Hasher::new();
-    let mut buffer = vec![0; HASH_BUFFER];
     let mut size = 0u64;
     loop {
-        let n = match reader.read(&mut buffer) {
+        let n = match reader.read(buffer) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

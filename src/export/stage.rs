@@ -57,27 +57,18 @@ pub fn execute(
 ) -> anyhow::Result<Staged> {
     let mut staged = Staged::default();
     progress.start(plan.actions.len(), plan.bytes());
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     for batch in plan.actions.chunks(BATCH) {
-        // Copy (each file fsynced and renamed), make the renames durable,
-        // then record the batch in one ledger transaction. What a batch
-        // copied before a failure is still recorded; the error then ends it.
-        let mut dirs = copy::UnsyncedDirs::default();
-        let mut records = Vec::with_capacity(batch.len());
-        let mut failure = None;
-        for action in batch {
-            match stage_one(library, staging, action, now, &mut dirs) {
-                Ok(record) => {
-                    progress.file_done(record.size);
-                    records.push(record);
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        // Copy (each file fsynced and renamed, on a few threads so copies,
+        // hashing and fsyncs overlap), make the renames durable, then record
+        // the batch in one ledger transaction. What a batch copied before a
+        // failure is still recorded; the error then ends the run.
+        let (records, failure, mut dirs) = stage_batch(library, staging, batch, now, workers);
         dirs.sync()?;
         ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
+        for r in &records {
+            progress.file_done(r.size);
+        }
         staged.files += records.len();
         staged.bytes += records.iter().map(|r| r.size).sum::<u64>();
         if let Some(e) = failure {
@@ -85,19 +76,22 @@ pub fn execute(
         }
     }
     progress.finish();
-    for uuid in &plan.complete {
-        ledger.clear_pending(library, uuid)?;
-    }
-    // New pending assets only: an asset already pending keeps its attempts
-    // count and last attempt, which pace the downloads (backoff).
+    // Only what changes: an asset already pending keeps its attempts count
+    // and last attempt, which pace the downloads (backoff).
     let already: std::collections::HashSet<String> = ledger
         .pending(library)?
         .into_iter()
         .map(|p| p.uuid)
         .collect();
-    for p in plan.pending.iter().filter(|p| !already.contains(&p.uuid)) {
-        ledger.set_pending(library, &p.uuid, &p.reason, now)?;
-    }
+    ledger.transaction(|l| {
+        for uuid in plan.complete.iter().filter(|u| already.contains(*u)) {
+            l.clear_pending(library, uuid)?;
+        }
+        for p in plan.pending.iter().filter(|p| !already.contains(&p.uuid)) {
+            l.set_pending(library, &p.uuid, &p.reason, now)?;
+        }
+        Ok::<(), crate::ledger::LedgerError>(())
+    })?;
     Ok(staged)
 }
 
@@ -123,6 +117,54 @@ pub fn download_due(p: &crate::ledger::Pending, now: DateTime<Utc>) -> bool {
 
 /// Files per ledger transaction and folder fsync.
 const BATCH: usize = 256;
+
+/// Stages one batch on `workers` threads, each taking every n-th file.
+/// Returns the records of the files staged, the first error if any, and the
+/// folders whose renames still need an fsync.
+fn stage_batch(
+    library: &str,
+    staging: &Path,
+    batch: &[Action],
+    now: DateTime<Utc>,
+    workers: usize,
+) -> (Vec<StagedFile>, Option<anyhow::Error>, copy::UnsyncedDirs) {
+    let results: Vec<(Vec<StagedFile>, Option<anyhow::Error>, copy::UnsyncedDirs)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    scope.spawn(move || {
+                        let mut dirs = copy::UnsyncedDirs::default();
+                        let mut records = Vec::new();
+                        for action in batch.iter().skip(w).step_by(workers) {
+                            match stage_one(library, staging, action, now, &mut dirs) {
+                                Ok(r) => records.push(r),
+                                Err(e) => return (records, Some(e), dirs),
+                            }
+                        }
+                        (records, None, dirs)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        let panic = anyhow::anyhow!("a staging thread panicked");
+                        (Vec::new(), Some(panic), copy::UnsyncedDirs::default())
+                    })
+                })
+                .collect()
+        });
+    let mut all = Vec::new();
+    let mut failure = None;
+    let mut dirs = copy::UnsyncedDirs::default();
+    for (records, error, d) in results {
+        all.extend(records);
+        failure = failure.or(error);
+        dirs.extend(d);
+    }
+    (all, failure, dirs)
+}
 
 /// Copies or writes one file into staging; returns its ledger record.
 fn stage_one(
