@@ -474,3 +474,41 @@ fn icloud_originals_are_asked_of_photos_with_backoff_after_a_failure() {
     run_with(&setup, &working, t0 + chrono::Duration::hours(2));
     assert_eq!(working.calls.borrow().len(), 1);
 }
+
+#[test]
+fn a_malformed_threshold_file_stops_the_run_and_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    std::fs::create_dir_all(setup.staging()).unwrap();
+    let file = setup.staging().join("date_threshold.txt");
+    std::fs::write(&file, "2024-13-01\n").unwrap();
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 1, "{}", ran.out);
+    assert!(
+        ran.err.contains(&file.display().to_string()) && ran.err.contains("malformed"),
+        "{}",
+        ran.err
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "2024-13-01\n");
+    assert!(
+        !setup.state().join("ledger.sqlite").exists(),
+        "nothing was started"
+    );
+    assert_eq!(tree(&setup.staging()).len(), 1, "nothing was staged");
+}
+
+#[test]
+fn the_threshold_file_wins_over_the_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    std::fs::create_dir_all(setup.staging()).unwrap();
+    // All three photos are from May 2024: a June threshold selects none.
+    std::fs::write(setup.staging().join("date_threshold.txt"), "2024-06-01\n").unwrap();
+    let out = setup.run_ok();
+    assert!(
+        out.contains("threshold: 2024-06-01") && out.contains("s: staged 0 files"),
+        "{out}"
+    );
+}

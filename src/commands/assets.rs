@@ -54,12 +54,16 @@ pub fn run(
                 "{:<36}  {:<25}  {:<5}  {:<9}  NAME",
                 "UUID", "CREATED", "TYPE", "STATE"
             )?;
-            let mut count = 0usize;
+            let (mut count, mut in_icloud) = (0usize, 0usize);
             library.for_each_asset(&selection, |asset| -> Result<()> {
                 count += 1;
+                in_icloud += usize::from(asset.ismissing && !asset.isreference);
                 write_row(out, &asset)
             })?;
-            writeln!(out, "{count} assets")?;
+            writeln!(
+                out,
+                "{count} assets, {in_icloud} with the original only in iCloud"
+            )?;
         }
     }
     if args.json {
