@@ -58,7 +58,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             } else {
                 exit::FAILED
             };
-            let _ = writeln!(err, "photos-backup: error: {e:#}");
+            let _ = writeln!(err, "photos-backup: error: {}", describe_error(&e));
             code
         }
     }
@@ -92,6 +92,22 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+/// An error and its causes on one line. Causes that the message already
+/// quotes (domain errors name their cause in their own text) are not
+/// repeated.
+#[must_use]
+pub fn describe_error(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// A progress bar on a terminal, plain log lines otherwise, nothing with `-q`.

@@ -50,3 +50,15 @@ fn assets_without_library_reads_the_configured_ones_and_names_a_bad_config() {
         "{err}"
     );
 }
+
+#[test]
+fn a_missing_config_file_is_named_once() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+        .args(["assets", "--config", "/nonexistent/photos_backup.conf"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/nonexistent/photos_backup.conf"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}

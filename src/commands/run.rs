@@ -79,7 +79,7 @@ pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write)
             Ok(outcome) => describe(&lib.name, &outcome, dry_run),
             Err(e) => {
                 ok = false;
-                format!("{}: FAILED: {e:#}", lib.name)
+                format!("{}: FAILED: {}", lib.name, crate::app::describe_error(&e))
             }
         };
         writeln!(out, "{line}")?;
