@@ -401,11 +401,7 @@ impl Files {
                 })
         };
         let mut listed = |role, found: Option<String>, wanted: bool, suffix: &str| match found {
-            Some(path) => resources.push(Resource {
-                role,
-                path,
-                present: true,
-            }),
+            Some(path) => resources.push(on_disk(role, path)),
             None if wanted => {
                 if let Some(path) = expected(suffix) {
                     let present = disk.exists(&path) && !f.ismissing;
@@ -430,16 +426,11 @@ impl Files {
             f.live_photo,
             "_3.mov",
         );
-        let mut add = |role, path: Option<String>| {
-            if let Some(path) = path {
-                resources.push(Resource {
-                    role,
-                    path,
-                    present: true,
-                });
-            }
-        };
-        add(ResourceRole::Edited, edited.clone());
+        resources.extend(
+            edited
+                .iter()
+                .map(|p| on_disk(ResourceRole::Edited, p.clone())),
+        );
         resources.extend(adjustment_files(f, disk, &renders, original.as_deref()));
         Self {
             path,
@@ -451,6 +442,15 @@ impl Files {
     }
 }
 
+/// A resource whose file was found on disk.
+fn on_disk(role: ResourceRole, path: String) -> Resource {
+    Resource {
+        role,
+        path,
+        present: true,
+    }
+}
+
 /// The edited Live Photo video and the adjustment data of an asset, where on disk.
 fn adjustment_files(
     f: &FileFacts,
@@ -459,15 +459,7 @@ fn adjustment_files(
     original: Option<&str>,
 ) -> Vec<Resource> {
     let mut resources = Vec::new();
-    let mut add = |role, path: Option<String>| {
-        if let Some(path) = path {
-            resources.push(Resource {
-                role,
-                path,
-                present: true,
-            });
-        }
-    };
+    let mut add = |role, path: Option<String>| resources.extend(path.map(|p| on_disk(role, p)));
     if f.hasadjustments {
         let edited_live = format!("{renders}/{}_2_100_a.mov", f.uuid);
         add(

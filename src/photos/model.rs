@@ -80,6 +80,71 @@ pub struct Asset {
     pub kind: Option<i64>,
 }
 
+impl Asset {
+    /// A plain local HEIC photo taken 2024-05-01 12:00 at UTC-4, for tests
+    /// that set the fields they are about.
+    ///
+    /// # Panics
+    /// Never: the date is a constant that exists.
+    #[cfg(test)]
+    #[must_use]
+    pub fn example(uuid: &str, original_filename: &str) -> Self {
+        use chrono::TimeZone;
+        let zone = FixedOffset::west_opt(4 * 3600).unwrap();
+        Self {
+            pk: 1,
+            uuid: uuid.to_owned(),
+            filename: format!("{uuid}.heic"),
+            original_filename: original_filename.to_owned(),
+            date: zone.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap(),
+            tzoffset: Some(-4 * 3600),
+            date_added: None,
+            date_modified: None,
+            date_changed: None,
+            title: None,
+            description: None,
+            keywords: vec![],
+            persons: vec![],
+            albums: vec![],
+            favorite: false,
+            hidden: false,
+            intrash: false,
+            isphoto: true,
+            ismovie: false,
+            uti: Some("public.heic".into()),
+            uti_original: Some("public.heic".into()),
+            original_filesize: 0,
+            width: 0,
+            height: 0,
+            latitude: None,
+            longitude: None,
+            burst: false,
+            burst_uuid: None,
+            burst_selected: false,
+            live_photo: false,
+            has_raw: false,
+            israw: false,
+            shared: false,
+            isreference: false,
+            ismissing: false,
+            hasadjustments: false,
+            external_edit: false,
+            portrait: false,
+            screenshot: false,
+            selfie: false,
+            slow_mo: false,
+            time_lapse: false,
+            panorama: false,
+            path: None,
+            path_edited: None,
+            path_live_photo: None,
+            path_raw: None,
+            resources: vec![],
+            kind: Some(0),
+        }
+    }
+}
+
 /// One file of an asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Resource {
