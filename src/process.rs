@@ -1,17 +1,31 @@
 //! The one place that starts other programs. Every child gets a timeout, its
-//! output captured, and a description for errors that names the program;
-//! later the secret masking of argv and environment lives here too, so no
-//! other module ever spawns a process directly.
+//! output captured, and a description for errors that names the program.
+//! Secrets reach a child only through its standard input or an environment
+//! variable marked secret, never its arguments, and every rendering of a
+//! command line (`Display`, `Debug`, errors, logs) masks them. No other
+//! module spawns a process.
 
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// A program and its arguments, built by pure functions and tested as lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A program and its arguments, built by pure functions and tested as lists,
+/// with the environment and standard input it needs.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CommandLine {
     pub program: PathBuf,
     pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    /// Bytes written to the child's standard input (a password), then closed.
+    pub stdin: Option<Vec<u8>>,
+}
+
+/// One environment variable for a child; a secret one is never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
 }
 
 impl CommandLine {
@@ -22,13 +36,70 @@ impl CommandLine {
         Self {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            stdin: None,
         }
+    }
+
+    #[must_use]
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push(EnvVar {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            secret: false,
+        });
+        self
+    }
+
+    #[must_use]
+    pub fn secret_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push(EnvVar {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            secret: true,
+        });
+        self
+    }
+
+    /// Sends `bytes` (a secret) on the child's standard input.
+    #[must_use]
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
     }
 
     /// The program's name, for messages.
     #[must_use]
     pub fn name(&self) -> String {
         self.program.display().to_string()
+    }
+}
+
+/// `NAME=value program args`, secrets as `***`, standard input never shown.
+impl std::fmt::Display for CommandLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for var in &self.env {
+            let value = if var.secret {
+                "***"
+            } else {
+                var.value.as_str()
+            };
+            write!(f, "{}={} ", var.name, value)?;
+        }
+        write!(f, "{}", self.program.display())?;
+        for arg in &self.args {
+            write!(f, " {arg}")?;
+        }
+        if self.stdin.is_some() {
+            write!(f, " <(secret on stdin)")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for CommandLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CommandLine({self})")
     }
 }
 
@@ -55,8 +126,15 @@ pub struct System;
 
 impl CommandRunner for System {
     fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
-        let handle = duct::cmd(cmd.program.as_os_str(), &cmd.args)
-            .stdin_null()
+        let mut expression = duct::cmd(cmd.program.as_os_str(), &cmd.args);
+        for var in &cmd.env {
+            expression = expression.env(&var.name, &var.value);
+        }
+        expression = match &cmd.stdin {
+            Some(bytes) => expression.stdin_bytes(bytes.clone()),
+            None => expression.stdin_null(),
+        };
+        let handle = expression
             .stdout_capture()
             .stderr_capture()
             .unchecked()
@@ -125,6 +203,29 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("sleep did not finish"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn secrets_reach_the_child_but_never_its_rendering() {
+        let cmd = CommandLine::new("sh", ["-c", "read line; echo \"$line $PB_TOKEN $PB_MODE\""])
+            .stdin("hunter2\n")
+            .secret_env("PB_TOKEN", "s3cr3t")
+            .env("PB_MODE", "plain");
+        let out = System.run(&cmd, Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "hunter2 s3cr3t plain\n"
+        );
+        for shown in [cmd.to_string(), format!("{cmd:?}")] {
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("s3cr3t"),
+                "{shown}"
+            );
+            assert!(
+                shown.contains("PB_TOKEN=***") && shown.contains("PB_MODE=plain"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]
