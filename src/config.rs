@@ -39,6 +39,7 @@ pub struct RawConfig {
     pub threshold: RawThreshold,
     #[serde(default)]
     pub export: RawExport,
+    pub remote: Option<RawRemote>,
     #[serde(default, rename = "library")]
     pub libraries: Vec<RawLibrary>,
 }
@@ -73,6 +74,25 @@ pub struct RawExport {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawRemote {
+    pub host: String,
+    pub port: Option<u16>,
+    pub user: String,
+    pub dir: String,
+    pub identity_file: Option<String>,
+    pub known_hosts: Option<String>,
+    pub cipher_mount: String,
+    pub plain_mount: String,
+    pub password: String,
+    pub keep_mounted: Option<bool>,
+    pub probe_timeout_seconds: Option<u64>,
+    pub interface: Option<String>,
+    pub sshfs: Option<String>,
+    pub gocryptfs: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawLibrary {
     pub name: String,
     pub path: String,
@@ -86,7 +106,35 @@ pub struct Config {
     pub staging_dir: PathBuf,
     pub default_threshold: NaiveDate,
     pub export: Export,
+    /// The encrypted remote volume; `None`: stage locally only.
+    pub remote: Option<Remote>,
     pub libraries: Vec<Library>,
+}
+
+/// The backup server and the two mounts that make its encrypted folder a
+/// local, decrypted view: SSHFS of `user@host:dir` on `cipher_mount`, then
+/// gocryptfs of that on `plain_mount`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// The gocryptfs cipher folder on the server.
+    pub dir: String,
+    pub identity_file: Option<PathBuf>,
+    /// `None`: ssh's own (`~/.ssh/known_hosts`). Host keys are always checked.
+    pub known_hosts: Option<PathBuf>,
+    pub cipher_mount: PathBuf,
+    pub plain_mount: PathBuf,
+    /// Secret reference of the gocryptfs password (`keychain:NAME`, `file:PATH`, ...).
+    pub password: String,
+    pub keep_mounted: bool,
+    pub probe_timeout: std::time::Duration,
+    /// Only when the route to `host` goes through this interface (`utun*` for a VPN).
+    pub interface: Option<String>,
+    /// Tool paths; `None`: found on PATH, `/opt/homebrew/bin`, `/usr/local/bin`.
+    pub sshfs: Option<PathBuf>,
+    pub gocryptfs: Option<PathBuf>,
 }
 
 /// What to export besides originals, and how to fetch originals in iCloud.
@@ -219,6 +267,11 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         },
     };
 
+    let remote = match raw.remote {
+        Some(r) => Some(validate_remote(r, &resolve, &key_error)?),
+        None => None,
+    };
+
     let mut names = HashSet::new();
     let mut libraries = Vec::with_capacity(raw.libraries.len());
     for (i, lib) in raw.libraries.into_iter().enumerate() {
@@ -243,7 +296,58 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         staging_dir,
         default_threshold,
         export,
+        remote,
         libraries,
+    })
+}
+
+fn validate_remote(
+    r: RawRemote,
+    resolve: &dyn Fn(&str, &str) -> Result<PathBuf, ConfigError>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Remote, ConfigError> {
+    let plain = |key: &str, v: &str| -> Result<String, ConfigError> {
+        let ok = !v.trim().is_empty()
+            && !v.starts_with('-')
+            && !v.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(v.to_owned())
+        } else {
+            Err(key_error(
+                key,
+                format!("{v:?} must be one word, not starting with '-'"),
+            ))
+        }
+    };
+    let optional = |key: &str, v: Option<String>| v.map(|v| resolve(key, &v)).transpose();
+    let dir = r.dir.trim();
+    if dir.is_empty() || dir.chars().any(char::is_control) {
+        return Err(key_error(
+            "remote.dir",
+            "must be a folder on the server".into(),
+        ));
+    }
+    if !crate::secrets::Reference::is_valid(&r.password) {
+        return Err(key_error(
+            "remote.password",
+            "must be a secret reference: keychain:NAME, command:..., file:PATH or env:NAME".into(),
+        ));
+    }
+    Ok(Remote {
+        host: plain("remote.host", &r.host)?,
+        port: r.port.unwrap_or(22),
+        user: plain("remote.user", &r.user)?,
+        dir: dir.to_owned(),
+        identity_file: optional("remote.identity_file", r.identity_file)?,
+        known_hosts: optional("remote.known_hosts", r.known_hosts)?,
+        cipher_mount: resolve("remote.cipher_mount", &r.cipher_mount)?,
+        plain_mount: resolve("remote.plain_mount", &r.plain_mount)?,
+        password: r.password,
+        keep_mounted: r.keep_mounted.unwrap_or(false),
+        probe_timeout: std::time::Duration::from_secs(r.probe_timeout_seconds.unwrap_or(3).max(1)),
+        interface: r.interface,
+        sshfs: optional("remote.sshfs", r.sshfs)?,
+        gocryptfs: optional("remote.gocryptfs", r.gocryptfs)?,
     })
 }
 
@@ -371,6 +475,29 @@ mod tests {
         let twice = format!("{MINIMAL}\n[[library]]\nname = \"ann\"\npath = \"/x\"");
         let msg = parse_str(&twice).unwrap_err().to_string();
         assert!(msg.contains("key `library[1].name`"), "{msg}");
+    }
+
+    #[test]
+    fn remote_values_that_could_become_options_or_leak_are_refused() {
+        let remote = |host: &str, password: &str| {
+            format!(
+                "{MINIMAL}\n[remote]\nhost = {host:?}\nuser = \"u\"\ndir = \"/c\"\n\
+                 cipher_mount = \"/m/c\"\nplain_mount = \"/m/p\"\npassword = {password:?}\n"
+            )
+        };
+        assert!(parse_str(&remote("nas", "keychain:x")).is_ok());
+        let msg = parse_str(&remote("-oProxyCommand=evil", "keychain:x"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("key `remote.host`"), "{msg}");
+        // A password written in the config is refused, and not repeated.
+        let msg = parse_str(&remote("nas", "hunter2"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("key `remote.password`") && !msg.contains("hunter2"),
+            "{msg}"
+        );
     }
 
     #[test]

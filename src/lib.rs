@@ -14,4 +14,5 @@ pub mod photos;
 pub mod platform;
 pub mod process;
 pub mod scratch;
+pub mod secrets;
 pub mod threshold;

@@ -23,6 +23,17 @@ fn the_example_config_parses_and_means_what_it_says() {
     );
     let names: Vec<&str> = config.libraries.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["anna", "ben"]);
+    let remote = config.remote.expect("a [remote] section");
+    assert_eq!(
+        (remote.user.as_str(), remote.host.as_str(), remote.port),
+        ("photos", "nas.home.arpa", 22)
+    );
+    assert_eq!(
+        remote.identity_file,
+        Some(PathBuf::from("/Users/anna/.ssh/id_ed25519"))
+    );
+    assert_eq!(remote.password, "keychain:photos-backup-gocryptfs");
+    assert!(!remote.keep_mounted);
 }
 
 #[test]
