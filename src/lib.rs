@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod photos;
 pub mod platform;
 pub mod process;
+pub mod remote;
 pub mod scratch;
 pub mod secrets;
 pub mod threshold;

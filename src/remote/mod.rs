@@ -1,0 +1,4 @@
+//! The encrypted remote volume: is the server reachable (`network`), the
+//! SSHFS and gocryptfs mounts (`mount`, `mounts`), and the mirror of staging
+//! onto the decrypted view (`mirror`). Being written: see the issue on the
+//! encrypted remote volume.
