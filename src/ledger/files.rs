@@ -136,6 +136,34 @@ impl Ledger {
         }
     }
 
+    /// Files of `library` staged but not yet (or no longer) on the remote
+    /// volume: never mirrored, or changed since they were.
+    pub fn unmirrored(&self, library: &str) -> Result<Vec<StagedFile>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM staged_file
+             WHERE library = ?1 AND mirrored_at IS NULL AND purged_at IS NULL
+             ORDER BY path"
+        );
+        self.query_files(&sql, params![library])
+    }
+
+    /// Records that the file of (library, uuid, role), as it is recorded now,
+    /// is on the remote volume.
+    pub fn set_mirrored(
+        &self,
+        library: &str,
+        uuid: &str,
+        role: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let sql = "UPDATE staged_file SET mirrored_at = ?4 WHERE library = ?1 AND uuid = ?2 AND role = ?3";
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params![library, uuid, role, time_text(&at)]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// Forgets a file; returns whether the ledger had it.
     pub fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
         let sql = "DELETE FROM staged_file WHERE library = ?1 AND uuid = ?2 AND role = ?3";

@@ -2,3 +2,5 @@
 //! SSHFS and gocryptfs mounts (`mount`, `mounts`), and the mirror of staging
 //! onto the decrypted view (`mirror`). Being written: see the issue on the
 //! encrypted remote volume.
+
+pub mod mirror;

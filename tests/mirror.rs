@@ -1,0 +1,87 @@
+//! The mirror of staging onto the (decrypted) remote volume, here a plain
+//! folder: the same tree, atomically; a second pass copies nothing; a file
+//! re-staged after an edit is mirrored again; a copy left by a killed run is
+//! recognised, not copied twice; nothing is ever deleted remotely.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use common::setup::{tree, Setup};
+use photos_backup::ledger::Ledger;
+use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
+use photos_backup::remote::mirror;
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_keys()
+        .map(|p| {
+            let bytes = std::fs::read(dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn staging_is_mirrored_once_and_changes_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("M.photoslibrary");
+    let mut lib = SyntheticLibrary::new(Flavor::Modern);
+    lib.random(40, 3, 2024..=2024);
+    lib.write(&root).unwrap();
+    let setup = Setup::new().library("m", &root);
+    setup.run_ok();
+    let remote = tmp.path().join("remote");
+    std::fs::create_dir(&remote).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let mut ledger = Ledger::open(&setup.state().join("ledger.sqlite")).unwrap();
+
+    let first = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    assert!(first.files > 40, "{first:?}");
+    assert_eq!(
+        files(&remote),
+        files(&setup.staging()),
+        "remote differs from staging"
+    );
+
+    let second = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    assert_eq!(second, mirror::Mirrored::default(), "a second pass copied");
+
+    // A killed run: a file copied but not recorded; and a file that changed.
+    let staged = ledger.files("m").unwrap();
+    let (a, b) = (&staged[0], &staged[1]);
+    let changed = setup.staging().join(&b.path);
+    std::fs::write(&changed, b"re-staged after an edit").unwrap();
+    let written = photos_backup::export::copy::hash_file(&changed).unwrap();
+    let meta = std::fs::metadata(&changed).unwrap();
+    ledger
+        .record_file(&photos_backup::ledger::StagedFile {
+            size: meta.len(),
+            mtime_ns: photos_backup::export::copy::unix_ns(meta.modified().unwrap()),
+            hash: written,
+            ..b.clone()
+        })
+        .unwrap();
+    // Pretend the first was never recorded as mirrored (killed before the record).
+    ledger
+        .record_file(&photos_backup::ledger::StagedFile {
+            hash: "other".into(),
+            ..a.clone()
+        })
+        .unwrap();
+    ledger.record_file(a).unwrap();
+    let third = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    assert_eq!((third.files, third.found), (1, 1), "{third:?}");
+    assert_eq!(
+        std::fs::read(remote.join(&b.path)).unwrap(),
+        b"re-staged after an edit"
+    );
+
+    // Nothing is deleted remotely, even when staging loses a file.
+    std::fs::remove_file(setup.staging().join(&a.path)).unwrap();
+    mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    assert!(remote.join(&a.path).is_file());
+    // No temp files anywhere.
+    assert!(tree(&remote).keys().all(|p| !p.contains(".pbtmp.")));
+}
