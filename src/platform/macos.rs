@@ -1,6 +1,12 @@
-//! macOS specifics: Apple's folder conventions (Application Support for state).
+//! macOS specifics: Apple's folder conventions (Application Support for
+//! state) and the login Keychain (generic passwords, through
+//! security-framework).
 
 use std::path::{Path, PathBuf};
+
+use security_framework::passwords;
+
+use crate::secrets::KeychainError;
 
 pub fn default_state_dir(home: &Path) -> PathBuf {
     home.join("Library")
@@ -9,3 +15,36 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
 }
 
 pub const CAN_ASK_PHOTOS: bool = true;
+
+pub const HAS_KEYCHAIN: bool = true;
+
+/// `errSecItemNotFound`: no item matches (security-framework-sys names it;
+/// it is not a direct dependency for one constant).
+const ITEM_NOT_FOUND: i32 = -25300;
+
+pub fn keychain_find(service: &str, account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+    match passwords::get_generic_password(service, account) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.code() == ITEM_NOT_FOUND => Ok(None),
+        Err(e) => Err(os_error(e)),
+    }
+}
+
+pub fn keychain_store(service: &str, account: &str, value: &[u8]) -> Result<(), KeychainError> {
+    passwords::set_generic_password(service, account, value).map_err(os_error)
+}
+
+pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
+    match passwords::delete_generic_password(service, account) {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == ITEM_NOT_FOUND => Ok(false),
+        Err(e) => Err(os_error(e)),
+    }
+}
+
+fn os_error(e: security_framework::base::Error) -> KeychainError {
+    KeychainError::Os {
+        code: e.code(),
+        message: e.message().unwrap_or_else(|| "unknown error".into()),
+    }
+}

@@ -1,6 +1,6 @@
-//! The one place where the operating system decides things: default folders
-//! now, Keychain and notifications later. Business logic calls these
-//! functions and never carries a `#[cfg]` of its own.
+//! The one place where the operating system decides things: default folders,
+//! the Keychain, notifications later. Business logic calls these functions
+//! and never carries a `#[cfg]` of its own.
 
 #[cfg(target_os = "macos")]
 mod macos;
@@ -13,6 +13,8 @@ mod other;
 use other as imp;
 
 use std::path::{Path, PathBuf};
+
+use crate::secrets::KeychainError;
 
 /// Where state (ledger, status, lock) lives when the config does not say.
 #[must_use]
@@ -38,4 +40,26 @@ pub fn default_config_file(home: &Path) -> PathBuf {
     home.join(".config")
         .join("photos-backup")
         .join("photos_backup.conf")
+}
+
+/// Whether this system has a Keychain (macOS).
+#[must_use]
+pub fn has_keychain() -> bool {
+    imp::HAS_KEYCHAIN
+}
+
+/// The Keychain's generic password of `service` and `account`; `None` when
+/// there is no such item. Elsewhere than on macOS: `Unavailable`.
+pub fn keychain_find(service: &str, account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+    imp::keychain_find(service, account)
+}
+
+/// Creates or replaces a generic password in the Keychain.
+pub fn keychain_store(service: &str, account: &str, value: &[u8]) -> Result<(), KeychainError> {
+    imp::keychain_store(service, account, value)
+}
+
+/// Removes a generic password from the Keychain; `false` when there was none.
+pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
+    imp::keychain_delete(service, account)
 }

@@ -1,7 +1,10 @@
 //! Linux and other Unix systems, where the tool is developed and tested:
-//! XDG folder conventions.
+//! XDG folder conventions, and no Keychain (secrets come from `file:`,
+//! `env:` or `command:` there).
 
 use std::path::{Path, PathBuf};
+
+use crate::secrets::KeychainError;
 
 pub fn default_state_dir(home: &Path) -> PathBuf {
     std::env::var_os("XDG_STATE_HOME")
@@ -12,3 +15,17 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
 }
 
 pub const CAN_ASK_PHOTOS: bool = false;
+
+pub const HAS_KEYCHAIN: bool = false;
+
+pub fn keychain_find(_service: &str, _account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+    Err(KeychainError::Unavailable)
+}
+
+pub fn keychain_store(_service: &str, _account: &str, _value: &[u8]) -> Result<(), KeychainError> {
+    Err(KeychainError::Unavailable)
+}
+
+pub fn keychain_delete(_service: &str, _account: &str) -> Result<bool, KeychainError> {
+    Err(KeychainError::Unavailable)
+}

@@ -1,6 +1,22 @@
 //! Secrets (the gocryptfs password, later the borg passphrase): where they
-//! come from and how they are read, without ever showing them. Being
-//! completed: see the issue on the encrypted remote volume.
+//! come from and how they are read, without ever showing them. The config
+//! holds a [`Reference`] (`keychain:`, `command:`, `file:`, `env:`), never a
+//! value; a [`SecretStore`] turns it into a [`Secret`]. The store is a trait
+//! passed in, so tests use fakes. Errors name the reference and the cause,
+//! never the value.
+
+pub mod command;
+pub mod env;
+pub mod file;
+pub mod keychain;
+pub mod reference;
+pub mod store;
+
+use std::path::PathBuf;
+
+pub use keychain::{Keychain, KeychainError, SystemKeychain};
+pub use reference::{Reference, ReferenceError};
+pub use store::{FixedStore, ReferenceStore};
 
 /// A secret value. It never prints: `Debug` and `Display` show `***`, so a
 /// secret cannot end up in a log line, an error or `status.json` by accident.
@@ -32,18 +48,96 @@ impl std::fmt::Display for Secret {
     }
 }
 
-/// A secret reference from the config: `keychain:SERVICE[/ACCOUNT]`,
-/// `command:...`, `file:PATH` or `env:VAR`.
-pub struct Reference;
+/// Where secrets come from: resolves a reference from the config.
+pub trait SecretStore {
+    /// The secret that `reference` (`keychain:SERVICE[/ACCOUNT]`,
+    /// `command:CMD`, `file:PATH`, `env:VAR`) points at.
+    fn get(&self, reference: &str) -> Result<Secret, SecretError>;
+}
 
-impl Reference {
-    /// Whether `text` has one of the known forms.
+/// A secret that could not be had. Names the reference, never the value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The text is not a reference; it is not repeated (it may be a
+    /// password written into the config by mistake).
+    #[error("not a secret reference: {0}")]
+    Invalid(ReferenceError),
+    #[error("secret {reference}: {cause}")]
+    Source {
+        reference: Reference,
+        cause: SourceError,
+    },
+}
+
+impl SecretError {
+    /// The cause alone, for a line that already names the reference.
     #[must_use]
-    pub fn is_valid(text: &str) -> bool {
-        ["keychain:", "command:", "file:", "env:"]
-            .iter()
-            .any(|p| text.strip_prefix(p).is_some_and(|rest| !rest.trim().is_empty()))
+    pub fn cause(&self) -> String {
+        match self {
+            Self::Invalid(e) => e.to_string(),
+            Self::Source { cause, .. } => cause.to_string(),
+        }
     }
+}
+
+/// Why a source did not give its secret. Never holds the value, nor any
+/// output of a command (which may be the value).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Keychain(KeychainError),
+    #[error("no Keychain item with service {service:?} and account {account:?}")]
+    KeychainMissing { service: String, account: String },
+    #[error("cannot run the command: {source}")]
+    CommandStart { source: std::io::Error },
+    #[error("the command did not finish within {seconds} s and was stopped")]
+    CommandTimeout { seconds: u64 },
+    #[error("the command failed ({status}); its output is not shown, run it yourself to see why")]
+    CommandFailed { status: String },
+    #[error("cannot read {}: {source}", path.display())]
+    FileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{path} has mode {mode:04o}; a secret file must be readable by its owner only \
+         (chmod 600 {path})",
+        path = path.display()
+    )]
+    FileMode { path: PathBuf, mode: u32 },
+    #[error("environment variable {name} is not set")]
+    EnvUnset { name: String },
+    #[error("the secret is not UTF-8 text")]
+    NotUtf8,
+    #[error("the secret is empty")]
+    Empty,
+    /// A stand-in store ([`FixedStore`]) has no secret for the reference.
+    #[error("no such secret")]
+    Unknown,
+}
+
+/// A secret from a file or a command's stdout: UTF-8, one final newline
+/// (`\n` or `\r\n`) removed, not empty.
+pub fn from_output(mut bytes: Vec<u8>) -> Result<Secret, SourceError> {
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    from_bytes(bytes)
+}
+
+/// A secret from exact bytes (a Keychain item): UTF-8, not empty.
+pub fn from_bytes(bytes: Vec<u8>) -> Result<Secret, SourceError> {
+    // No `FromUtf8Error` kept: it would carry the bytes.
+    let text = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8)?;
+    if text.is_empty() {
+        return Err(SourceError::Empty);
+    }
+    Ok(Secret::new(text))
 }
 
 #[cfg(test)]
@@ -55,5 +149,18 @@ mod tests {
         let s = Secret::new("hunter2".into());
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn output_loses_one_final_newline_only() {
+        let text = |b: &[u8]| from_output(b.to_vec()).map(|s| s.expose().to_owned());
+        assert_eq!(text(b"pw\n").unwrap(), "pw");
+        assert_eq!(text(b"pw\r\n").unwrap(), "pw");
+        assert_eq!(text(b"pw\n\n").unwrap(), "pw\n");
+        assert_eq!(text(b" pw ").unwrap(), " pw ");
+        assert!(matches!(text(b"\n"), Err(SourceError::Empty)));
+        let err = text(b"hunter2\xff").unwrap_err();
+        assert!(matches!(err, SourceError::NotUtf8));
+        assert!(!format!("{err:?}").contains("104"), "no bytes in {err:?}");
     }
 }
