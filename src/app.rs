@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SecretCommand};
 use crate::config::{self, Config};
 use crate::{commands, platform};
 
@@ -91,7 +91,32 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             commands::assets::run(args, &libraries, out, err)?;
             Ok(exit::OK)
         }
+        Command::Secret(SecretCommand::Set { name }) => {
+            let account = crate::secrets::keychain::default_account();
+            let mut read = commands::secret::read_new_secret;
+            let keychain = crate::secrets::SystemKeychain;
+            commands::secret::set(name, &keychain, &account, &mut read, out)?;
+            Ok(exit::OK)
+        }
+        Command::Secret(SecretCommand::Check) => {
+            let config = load_config(cli)?;
+            let ok = commands::secret::check(&config, &secret_store(&config), out)?;
+            Ok(if ok { exit::OK } else { exit::FAILED })
+        }
     }
+}
+
+/// The real secret store for `config`: `file:` paths relative to its folder.
+#[must_use]
+pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> {
+    let file = std::path::absolute(&config.file).unwrap_or_else(|_| config.file.clone());
+    let base = file.parent().map(PathBuf::from).unwrap_or_default();
+    crate::secrets::ReferenceStore::new(
+        &crate::process::System,
+        &crate::secrets::SystemKeychain,
+        platform::home_dir(),
+        base,
+    )
 }
 
 /// An error and its causes on one line. Causes that the message already

@@ -34,6 +34,23 @@ pub enum Command {
     Run(RunArgs),
     /// List the assets of a Photos library, read directly from its database.
     Assets(AssetsArgs),
+    /// Secrets the config refers to: store one in the Keychain, check them all.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret in the macOS Keychain, for `keychain:NAME` in the config.
+    /// It is asked twice without echo on a terminal, else read from standard
+    /// input (one trailing newline removed).
+    Set {
+        /// SERVICE or SERVICE/ACCOUNT (the account defaults to your user name).
+        name: String,
+    },
+    /// Read every secret the config refers to and say `ok` or why not; never
+    /// prints a value. Exit code 1 when any fails.
+    Check,
 }
 
 const EXIT_CODES: &str =
@@ -88,5 +105,19 @@ mod tests {
             panic!("not assets")
         };
         assert_eq!(args.since, chrono::NaiveDate::from_ymd_opt(2024, 2, 29));
+    }
+
+    #[test]
+    fn secret_has_set_and_check() {
+        let set = Cli::try_parse_from(["photos-backup", "secret", "set", "pb/anna"]).unwrap();
+        assert!(
+            matches!(set.command, Command::Secret(SecretCommand::Set { name }) if name == "pb/anna")
+        );
+        let check = Cli::try_parse_from(["photos-backup", "secret", "check"]).unwrap();
+        assert!(matches!(
+            check.command,
+            Command::Secret(SecretCommand::Check)
+        ));
+        assert!(Cli::try_parse_from(["photos-backup", "secret", "set"]).is_err());
     }
 }
