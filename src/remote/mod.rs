@@ -4,3 +4,4 @@
 //! encrypted remote volume.
 
 pub mod mirror;
+pub mod mounts;
