@@ -4,4 +4,6 @@
 //! encrypted remote volume.
 
 pub mod mirror;
+pub mod mount;
 pub mod mounts;
+pub mod network;
