@@ -418,6 +418,77 @@ destination: default
         assert!(why.to_string().contains("no-such-host.invalid"), "{why}");
     }
 
+    /// Answers every command with `stdout`, and records what it was asked.
+    struct Canned {
+        stdout: &'static str,
+        asked: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl CommandRunner for Canned {
+        fn run(
+            &self,
+            cmd: &CommandLine,
+            _timeout: Duration,
+        ) -> Result<std::process::Output, crate::process::ProcessError> {
+            use std::os::unix::process::ExitStatusExt;
+            self.asked.borrow_mut().push(cmd.to_string());
+            Ok(std::process::Output {
+                status: std::process::ExitStatus::from_raw(0),
+                stdout: self.stdout.as_bytes().to_vec(),
+                stderr: Vec::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn the_gate_on_macos_goes_only_through_the_vpn() {
+        let bin = tempfile::tempdir().unwrap();
+        std::fs::write(bin.path().join("route"), "").unwrap();
+        let dirs = vec![bin.path().to_owned()];
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let remote = Remote {
+            host: "127.0.0.1".into(),
+            port: listener.local_addr().unwrap().port(),
+            user: "anna".into(),
+            dir: "/photos".into(),
+            identity_file: None,
+            known_hosts: None,
+            cipher_mount: "/m/c".into(),
+            plain_mount: "/m/p".into(),
+            password: "keychain:pb".into(),
+            keep_mounted: false,
+            probe_timeout: Duration::from_secs(2),
+            interface: Some("utun*".into()),
+            sshfs: None,
+            gocryptfs: None,
+        };
+        let vpn = Canned {
+            stdout: MACOS_VPN,
+            asked: std::cell::RefCell::default(),
+        };
+        let reach = gate(&remote, Os::MacOs, &dirs, &vpn);
+        assert_eq!(
+            reach,
+            Reachability::Reachable {
+                address: listener.local_addr().unwrap(),
+                interface: Some("utun3".into())
+            }
+        );
+        assert_eq!(
+            *vpn.asked.borrow(),
+            [format!("{}/route -n get 127.0.0.1", bin.path().display())]
+        );
+        let wifi = Canned {
+            stdout: MACOS_WIFI,
+            asked: std::cell::RefCell::default(),
+        };
+        let reach = gate(&remote, Os::MacOs, &dirs, &wifi);
+        let Reachability::Unreachable(why) = reach else {
+            panic!("went through en0: {reach:?}");
+        };
+        assert!(why.to_string().contains("127.0.0.1 via en0"), "{why}");
+    }
+
     #[test]
     fn reasons_read_well() {
         let route = Unreachable::Route {
