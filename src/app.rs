@@ -71,13 +71,25 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let mut progress = progress_for(cli);
             let runner = crate::process::System;
             let photos_app = crate::export::download::PhotosApp { runner: &runner };
+            let secrets = secret_store(&config);
             let mut deps = commands::run::Deps {
                 now: crate::clock::Clock::now(&crate::clock::SystemClock),
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
                 progress: progress.as_mut(),
+                runner: &runner,
+                secrets: &secrets,
+                mount_env: crate::remote::mount::MountEnv::current(),
             };
-            let ok = commands::run::run(&config, args.dry_run, &mut deps, out)?;
-            Ok(if ok { exit::OK } else { exit::FAILED })
+            Ok(
+                match commands::run::run(&config, args.dry_run, &mut deps, out)? {
+                    commands::run::RunOutcome::Done => exit::OK,
+                    commands::run::RunOutcome::Failed => exit::FAILED,
+                    commands::run::RunOutcome::Skipped(why) => {
+                        writeln!(out, "skipped: {why}")?;
+                        exit::SKIPPED
+                    }
+                },
+            )
         }
         Command::Assets(args) => {
             let libraries = match &args.library {

@@ -417,13 +417,18 @@ fn run_with(setup: &Setup, downloader: &FakePhotos, now: DateTime<Utc>) -> Strin
     };
     let config = photos_backup::config::parse(&text, &setup.config(), &env).unwrap();
     let mut progress = photos_backup::export::stage::Silent;
+    let secrets = photos_backup::secrets::FixedStore::default();
     let mut deps = photos_backup::commands::run::Deps {
         now,
         downloader: Some(downloader),
         progress: &mut progress,
+        runner: &photos_backup::process::System,
+        secrets: &secrets,
+        mount_env: photos_backup::remote::mount::MountEnv::current(),
     };
     let mut out = Vec::new();
-    assert!(photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap());
+    let outcome = photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap();
+    assert_eq!(outcome, photos_backup::commands::run::RunOutcome::Done);
     String::from_utf8(out).unwrap()
 }
 

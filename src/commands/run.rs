@@ -1,7 +1,10 @@
-//! `photos-backup run`: one backup cycle. For now: for each configured
-//! library, stage what changed since the threshold (plus what is pending)
-//! into local staging. `--dry-run` prints the plan and changes nothing
-//! anywhere: no staging writes, no ledger writes, no temp files left.
+//! `photos-backup run`: one backup cycle. With a `[remote]` section: the
+//! gate (server unreachable: skipped), the mounts, then for each configured
+//! library the export of what changed since the threshold (plus what is
+//! pending) into local staging and its mirror onto the decrypted remote
+//! volume, and finally the unmount (on every path, errors included).
+//! `--dry-run` prints the plan and changes nothing anywhere: no mounts, no
+//! staging or ledger writes, no temp files left.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,6 +21,11 @@ use crate::export::stage::{self, Downloads, Progress};
 use crate::ledger::{Ledger, LibraryState};
 use crate::photos::snapshot::Fingerprint;
 use crate::photos::{Library, Selection};
+use crate::process::CommandRunner;
+use crate::remote::mirror;
+use crate::remote::mount::{self, MountEnv};
+use crate::remote::network::{self, Reachability};
+use crate::secrets::SecretStore;
 use crate::threshold;
 
 /// What `run` needs from the outside world.
@@ -25,6 +33,20 @@ pub struct Deps<'a> {
     pub now: DateTime<Utc>,
     pub downloader: Option<&'a dyn Downloader>,
     pub progress: &'a mut dyn Progress,
+    pub runner: &'a dyn CommandRunner,
+    pub secrets: &'a dyn SecretStore,
+    pub mount_env: MountEnv,
+}
+
+/// How a whole run ended: the exit code's meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Done, every library (or nothing to do).
+    Done,
+    /// At least one library failed; the others were done.
+    Failed,
+    /// Not attempted: the server is not reachable (off the home network).
+    Skipped(String),
 }
 
 /// How one library's run ended, for the summary and the exit code.
@@ -46,9 +68,80 @@ pub struct Summary {
     pub downloaded: usize,
 }
 
-/// Runs the export for every library; returns whether all succeeded.
-pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write) -> Result<bool> {
-    let threshold = threshold::read(&config.staging_dir)?.unwrap_or(config.default_threshold);
+/// Runs one backup cycle.
+pub fn run(
+    config: &Config,
+    dry_run: bool,
+    deps: &mut Deps,
+    out: &mut dyn Write,
+) -> Result<RunOutcome> {
+    let local_threshold = threshold::read(&config.staging_dir)?;
+    let Some(remote) = config.remote.as_ref().filter(|_| !dry_run) else {
+        if config.remote.is_some() {
+            writeln!(out, "remote: not contacted in a dry run")?;
+        }
+        let threshold = local_threshold.unwrap_or(config.default_threshold);
+        return export_all(config, threshold, dry_run, None, deps, out);
+    };
+    if let Reachability::Unreachable(why) = network::gate(
+        remote,
+        deps.mount_env.os,
+        &deps.mount_env.tool_dirs,
+        deps.runner,
+    ) {
+        return Ok(RunOutcome::Skipped(format!("off network: {why}")));
+    }
+    let password = deps.secrets.get(&remote.password)?;
+    let mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
+    let plain = mounted.plain.clone();
+    // Whatever happens next, the mounts are released (unless kept).
+    let result = (|| {
+        let remote_threshold = threshold::read(&plain)?;
+        let threshold = [local_threshold, remote_threshold]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(config.default_threshold);
+        writeln!(
+            out,
+            "remote: {}@{}:{} mounted on {}",
+            remote.user,
+            remote.host,
+            remote.dir,
+            plain.display()
+        )?;
+        let outcome = export_all(config, threshold, false, Some(&plain), deps, out)?;
+        // Both copies of the threshold exist from the first run on.
+        if local_threshold.is_none() {
+            threshold::write(&config.staging_dir, threshold)?;
+        }
+        if remote_threshold.is_none() {
+            threshold::write(&plain, threshold)?;
+        }
+        Ok::<_, anyhow::Error>(outcome)
+    })();
+    if let Err(e) = &result {
+        mirror::write_error_log(&plain, deps.now, &crate::app::describe_error(e));
+    }
+    let released = if remote.keep_mounted {
+        Ok(())
+    } else {
+        mount::unmount(remote, deps.runner, &deps.mount_env)
+    };
+    let outcome = result?;
+    released?;
+    Ok(outcome)
+}
+
+/// Exports (and, with a remote volume mounted at `plain`, mirrors) every library.
+fn export_all(
+    config: &Config,
+    threshold: NaiveDate,
+    dry_run: bool,
+    plain: Option<&Path>,
+    deps: &mut Deps,
+    out: &mut dyn Write,
+) -> Result<RunOutcome> {
     writeln!(
         out,
         "threshold: {threshold}{}",
@@ -75,13 +168,33 @@ pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write)
     let mut ok = true;
     let mut report = serde_json::Map::new();
     for lib in &config.libraries {
-        let line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
+        let mut line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
             Ok(outcome) => describe(&lib.name, &outcome, dry_run),
             Err(e) => {
                 ok = false;
                 format!("{}: FAILED: {}", lib.name, crate::app::describe_error(&e))
             }
         };
+        // The mirror also catches up on files an earlier run could not copy.
+        if let (Some(plain), Some(l)) = (plain, ledger.as_mut()) {
+            match mirror::mirror(&lib.name, &config.staging_dir, plain, l, deps.now) {
+                Ok(m) if m.files > 0 => {
+                    line.push_str(&format!(
+                        "; mirrored {} files ({})",
+                        m.files,
+                        human_bytes(m.bytes)
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    ok = false;
+                    line.push_str(&format!(
+                        "; mirror FAILED: {}",
+                        crate::app::describe_error(&e)
+                    ));
+                }
+            }
+        }
         writeln!(out, "{line}")?;
         report.insert(lib.name.clone(), serde_json::Value::String(line));
     }
@@ -89,7 +202,11 @@ pub fn run(config: &Config, dry_run: bool, deps: &mut Deps, out: &mut dyn Write)
         let outcome = if ok { "ok" } else { "failed" };
         l.finish_run(id, deps.now, outcome, &serde_json::Value::Object(report))?;
     }
-    Ok(ok)
+    Ok(if ok {
+        RunOutcome::Done
+    } else {
+        RunOutcome::Failed
+    })
 }
 
 fn run_library(

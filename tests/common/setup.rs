@@ -9,6 +9,8 @@ use photos_backup::ledger::Ledger;
 
 /// A backup setup in a temp dir.
 pub struct Setup {
+    /// Extra config text appended at the end (e.g. a `[remote]` table).
+    pub extra: String,
     tmp: tempfile::TempDir,
     libraries: Vec<(String, PathBuf)>,
     threshold: String,
@@ -23,6 +25,7 @@ pub struct Ran {
 impl Setup {
     pub fn new() -> Self {
         Self {
+            extra: String::new(),
             tmp: tempfile::tempdir().unwrap(),
             libraries: Vec::new(),
             threshold: "2000-01-01".into(),
@@ -62,6 +65,7 @@ impl Setup {
                 path_of(path)
             ));
         }
+        text.push_str(&self.extra);
         let path = self.root().join("photos_backup.conf");
         std::fs::write(&path, text).unwrap();
         path

@@ -1,0 +1,139 @@
+//! `photos-backup run` with the real remote stack on loopback: our own sshd,
+//! SSHFS and gocryptfs. The run mounts, exports a real fixture library,
+//! mirrors it, unmounts; the server holds only ciphertext and the decrypted
+//! view equals staging. With the server down the run is skipped (75).
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::remote::TestServer;
+use common::setup::{tree, Setup};
+use photos_backup::remote::mount::{self, MountEnv};
+
+/// A setup whose `[remote]` is `server`, the password in a 0600 file.
+fn setup_for(server: &TestServer, library: &std::path::Path) -> Setup {
+    let mut setup = Setup::new().library("t", library);
+    let pass = setup.root().join("gocryptfs.pass");
+    std::fs::write(&pass, server.password_text()).unwrap();
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = server.remote();
+    let q = |p: &std::path::Path| toml::Value::String(p.display().to_string()).to_string();
+    setup.extra = format!(
+        "\n[remote]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"root\"\ndir = {}\n\
+         identity_file = {}\nknown_hosts = {}\ncipher_mount = {}\nplain_mount = {}\n\
+         password = {}\nprobe_timeout_seconds = 2\n",
+        r.port,
+        q(std::path::Path::new(&r.dir)),
+        q(r.identity_file.as_deref().unwrap()),
+        q(r.known_hosts.as_deref().unwrap()),
+        q(&r.cipher_mount),
+        q(&r.plain_mount),
+        toml::Value::String(format!("file:{}", pass.display())),
+    );
+    setup
+}
+
+#[test]
+fn a_run_mirrors_a_real_library_onto_the_encrypted_volume() {
+    common::remote::require_tools();
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let server = TestServer::start();
+    let library = common::library(&fixtures, "Test-10.15.7");
+    let setup = setup_for(&server, &library);
+
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
+    assert!(ran.out.contains("mirrored"), "{}", ran.out);
+    for text in [&ran.out, &ran.err] {
+        assert!(
+            !text.contains(server.password_text()),
+            "the password was printed"
+        );
+    }
+    // Unmounted afterwards.
+    assert!(
+        server.mounts().is_empty(),
+        "left mounted: {:?}",
+        server.mounts()
+    );
+
+    // The server holds ciphertext only: no name and no content of a photo.
+    let staged = tree(&setup.staging());
+    let sample = std::fs::read(
+        setup.staging().join(
+            staged
+                .keys()
+                .find(|p| {
+                    std::path::Path::new(p)
+                        .extension()
+                        .is_some_and(|e| e == "jpg")
+                })
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    let probe = &sample[sample.len() / 2..sample.len() / 2 + 64];
+    for (path, _) in tree(&server.cipher_dir()) {
+        assert!(
+            !path.contains("wedding") && !path.contains(".jpg") && !path.contains(".xmp"),
+            "{path}"
+        );
+        let bytes = std::fs::read(server.cipher_dir().join(&path)).unwrap();
+        assert!(
+            !bytes.windows(probe.len()).any(|w| w == probe),
+            "plaintext in {path}"
+        );
+    }
+
+    // Decrypted, the volume holds exactly staging (and the threshold file).
+    let remote = server.remote();
+    let env = MountEnv::current();
+    let mounted = mount::ensure_mounted(
+        &remote,
+        &server.password(),
+        &photos_backup::process::System,
+        &env,
+    )
+    .unwrap();
+    let mut view = tree(&mounted.plain);
+    assert!(
+        view.remove("date_threshold.txt").is_some(),
+        "no threshold on the remote"
+    );
+    let staged_files: Vec<&String> = staged
+        .keys()
+        .filter(|k| *k != "date_threshold.txt")
+        .collect();
+    assert_eq!(view.keys().collect::<Vec<_>>(), staged_files);
+    for p in staged_files {
+        assert_eq!(
+            std::fs::read(mounted.plain.join(p)).unwrap(),
+            std::fs::read(setup.staging().join(p)).unwrap(),
+            "{p}"
+        );
+    }
+    mount::unmount(&remote, &photos_backup::process::System, &env).unwrap();
+
+    // A second run: nothing to copy, nothing to mirror.
+    let again = setup.run(&[]);
+    assert_eq!(again.code, 0, "{}", again.err);
+    assert!(!again.out.contains("mirrored"), "{}", again.out);
+}
+
+#[test]
+fn with_the_server_down_the_run_is_skipped() {
+    common::remote::require_tools();
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let mut server = TestServer::start();
+    let setup = setup_for(&server, &common::library(&fixtures, "Test-13.0.0"));
+    server.stop();
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 75, "{}\n{}", ran.out, ran.err);
+    assert!(ran.out.contains("skipped: off network"), "{}", ran.out);
+    assert!(!setup.staging().exists(), "a skipped run staged something");
+}
