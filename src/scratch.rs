@@ -31,8 +31,12 @@ pub fn create(kind: &str) -> io::Result<Scratch> {
     let prefix = format!("photos-backup-{kind}-");
     let _ = remove_stale(&std::env::temp_dir(), &prefix);
     let dir = tempfile::Builder::new().prefix(&prefix).tempdir()?;
-    let lock = File::create(dir.path().join(LOCK))?;
+    // Locked under another name first, then renamed: another process's
+    // `remove_stale` must never find the lock file before it is held.
+    let unheld = dir.path().join(".locking");
+    let lock = File::create(&unheld)?;
     lock.lock()?;
+    std::fs::rename(&unheld, dir.path().join(LOCK))?;
     Ok(Scratch { dir, _lock: lock })
 }
 

@@ -14,6 +14,12 @@ use photos_backup::remote::mount::{self, MountEnv};
 /// A setup whose `[remote]` is `server`, the password in a 0600 file.
 fn setup_for(server: &TestServer, library: &std::path::Path) -> Setup {
     let mut setup = Setup::new().library("t", library);
+    point_at(&mut setup, server);
+    setup
+}
+
+/// Writes the `[remote]` of `setup` for `server` (again after a restart).
+fn point_at(setup: &mut Setup, server: &TestServer) {
     let pass = setup.root().join("gocryptfs.pass");
     std::fs::write(&pass, server.password_text()).unwrap();
     std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -31,7 +37,6 @@ fn setup_for(server: &TestServer, library: &std::path::Path) -> Setup {
         q(&r.plain_mount),
         toml::Value::String(format!("file:{}", pass.display())),
     );
-    setup
 }
 
 #[test]
@@ -136,4 +141,107 @@ fn with_the_server_down_the_run_is_skipped() {
     assert_eq!(ran.code, 75, "{}\n{}", ran.out, ran.err);
     assert!(ran.out.contains("skipped: off network"), "{}", ran.out);
     assert!(!setup.staging().exists(), "a skipped run staged something");
+}
+
+#[test]
+fn a_server_lost_mid_mirror_fails_cleanly_and_the_next_run_completes() {
+    common::remote::require_tools();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("Big.photoslibrary");
+    let mut lib = photos_backup::photos::synthetic::SyntheticLibrary::new(
+        photos_backup::photos::synthetic::Flavor::Modern,
+    );
+    lib.random(120, 9, 2025..=2025).file_size(1 << 20);
+    lib.write(&root).unwrap();
+    let mut server = TestServer::start();
+    let mut setup = setup_for(&server, &root);
+
+    // Stop the server as soon as the mirror has written a few files.
+    let mut child = setup.spawn();
+    let started = std::time::Instant::now();
+    loop {
+        let written = walkdir::WalkDir::new(server.cipher_dir())
+            .into_iter()
+            .count();
+        if written > 12 || started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the mirror could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.stop();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the interrupted run must fail");
+    assert!(
+        server.mounts().is_empty(),
+        "left mounted: {:?}",
+        server.mounts()
+    );
+
+    // The server is back: the next run completes the mirror, once.
+    server.restart();
+    point_at(&mut setup, &server);
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
+    let remote = server.remote();
+    let env = MountEnv::current();
+    let mounted = mount::ensure_mounted(
+        &remote,
+        &server.password(),
+        &photos_backup::process::System,
+        &env,
+    )
+    .unwrap();
+    let mut view = tree(&mounted.plain);
+    view.remove("date_threshold.txt");
+    view.remove("error.log");
+    let mut staged = tree(&setup.staging());
+    staged.remove("date_threshold.txt");
+    assert_eq!(
+        view.keys().collect::<Vec<_>>(),
+        staged.keys().collect::<Vec<_>>()
+    );
+    for p in staged.keys() {
+        assert_eq!(
+            photos_backup::export::copy::hash_file(&mounted.plain.join(p)).unwrap(),
+            photos_backup::export::copy::hash_file(&setup.staging().join(p)).unwrap(),
+            "{p}"
+        );
+        assert!(!p.contains(".pbtmp."), "temp file mirrored: {p}");
+    }
+    mount::unmount(&remote, &photos_backup::process::System, &env).unwrap();
+}
+
+#[test]
+fn a_wrong_password_or_a_missing_secret_fails_clearly_and_mounts_nothing() {
+    common::remote::require_tools();
+    let Some(fixtures) = common::fixtures() else {
+        return;
+    };
+    let server = TestServer::start();
+    let setup = setup_for(&server, &common::library(&fixtures, "Test-13.0.0"));
+    let pass = setup.root().join("gocryptfs.pass");
+    std::fs::write(&pass, "not-the-password").unwrap();
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
+    assert!(ran.err.to_lowercase().contains("password"), "{}", ran.err);
+    assert!(!ran.err.contains("not-the-password") && !ran.out.contains("not-the-password"));
+    assert!(
+        server.mounts().is_empty(),
+        "left mounted: {:?}",
+        server.mounts()
+    );
+
+    std::fs::remove_file(&pass).unwrap();
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 1, "{}", ran.err);
+    assert!(
+        ran.err.contains(&format!("file:{}", pass.display())),
+        "names the reference: {}",
+        ran.err
+    );
+    assert!(server.mounts().is_empty());
 }

@@ -96,6 +96,15 @@ pub fn run(
     let plain = mounted.plain.clone();
     // Whatever happens next, the mounts are released (unless kept).
     let result = (|| {
+        let repaired = crate::remote::repair::remove_broken_dirs(&mounted.cipher)
+            .with_context(|| format!("checking {} for broken folders", mounted.cipher.display()))?;
+        if !repaired.is_empty() {
+            writeln!(
+                out,
+                "remote: removed {} empty folders a lost connection left half-made",
+                repaired.len()
+            )?;
+        }
         let remote_threshold = threshold::read(&plain)?;
         let threshold = [local_threshold, remote_threshold]
             .into_iter()

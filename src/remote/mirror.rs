@@ -35,6 +35,15 @@ pub fn mirror(
 ) -> anyhow::Result<Mirrored> {
     let mut done = Mirrored::default();
     let pending = ledger.unmirrored(library)?;
+    // A copy a killed run left half-done sits beside a file still unmirrored:
+    // clean those folders only (walking the whole remote volume is slow).
+    let folders: std::collections::BTreeSet<std::path::PathBuf> = pending
+        .iter()
+        .filter_map(|f| remote_root.join(&f.path).parent().map(Path::to_path_buf))
+        .collect();
+    for folder in &folders {
+        remove_temp_files_in(folder)?;
+    }
     for batch in pending.chunks(BATCH) {
         let mut dirs = copy::UnsyncedDirs::default();
         let mut copied = Vec::with_capacity(batch.len());
@@ -71,6 +80,22 @@ pub fn mirror(
         }
     }
     Ok(done)
+}
+
+/// Removes our temp files directly in `folder` (a missing folder has none).
+fn remove_temp_files_in(folder: &Path) -> anyhow::Result<()> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => anyhow::bail!("cannot list {}: {e}", folder.display()),
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().is_some_and(copy::is_temp_name) {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn same_file(path: &Path, size: u64, mtime_ns: i64) -> bool {

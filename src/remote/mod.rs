@@ -7,3 +7,4 @@ pub mod mirror;
 pub mod mount;
 pub mod mounts;
 pub mod network;
+pub mod repair;

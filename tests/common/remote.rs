@@ -181,6 +181,13 @@ impl TestServer {
         }
     }
 
+    /// Starts sshd again after `stop` (on a new port: see `port`).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_sshd();
+        self.write_known_hosts(&self.root().join("server/host_key.pub"));
+    }
+
     /// Every mount under the temp dir (the test's own mounts), most recent first.
     pub fn mounts(&self) -> Vec<mounts::MountEntry> {
         // No panic here: this also runs in `drop` while a test panics.

@@ -71,7 +71,13 @@ impl Setup {
         path
     }
 
-    /// Starts `run` without waiting (to kill it).
+    /// What the last `spawn`ed run printed (stdout, stderr).
+    pub fn spawned_output(&self) -> String {
+        let read = |n: &str| std::fs::read_to_string(self.root().join(n)).unwrap_or_default();
+        format!("{}\n{}", read("spawned.out"), read("spawned.err"))
+    }
+
+    /// Starts `run` without waiting (to kill it); output in `spawned_output`.
     pub fn spawn(&self) -> std::process::Child {
         let tmpdir = self.root().join("tmp");
         std::fs::create_dir_all(&tmpdir).unwrap();
@@ -81,8 +87,8 @@ impl Setup {
             .args(["-q", "run"])
             .env("TMPDIR", &tmpdir)
             .env("TZ", "UTC")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stdout(std::fs::File::create(self.root().join("spawned.out")).unwrap())
+            .stderr(std::fs::File::create(self.root().join("spawned.err")).unwrap())
             .spawn()
             .unwrap()
     }
