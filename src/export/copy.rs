@@ -92,6 +92,26 @@ pub fn copy_atomic_in(
     dst: &Path,
     dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
+    copy_in(src, dst, dirs, true)
+}
+
+/// Like `copy_atomic_in`, without reading the copy back to hash it (the
+/// returned hash is empty): for the mirror, where reading back would cross
+/// the network again and the staged file's hash is already known.
+pub fn copy_unhashed_in(
+    src: &Path,
+    dst: &Path,
+    dirs: &mut UnsyncedDirs,
+) -> Result<Written, CopyError> {
+    copy_in(src, dst, dirs, false)
+}
+
+fn copy_in(
+    src: &Path,
+    dst: &Path,
+    dirs: &mut UnsyncedDirs,
+    hash: bool,
+) -> Result<Written, CopyError> {
     let source_error = |source| CopyError::Source {
         path: src.to_owned(),
         source,
@@ -119,7 +139,14 @@ pub fn copy_atomic_in(
     // Read-only: `fs::copy` gives the copy the source's permissions, which may
     // deny writing; the owner may set times and fsync all the same.
     let mut file = File::open(&temp.path).map_err(|e| temp.error(e))?;
-    let (size, hash) = hash_reader(&mut file).map_err(|e| temp.error(e))?;
+    let (size, hash) = if hash {
+        hash_reader(&mut file).map_err(|e| temp.error(e))?
+    } else {
+        (
+            file.metadata().map_err(|e| temp.error(e))?.len(),
+            String::new(),
+        )
+    };
     temp.finish(&file, times, size, hash, dirs)
 }
 

@@ -57,7 +57,7 @@ pub fn mirror(
                 copied.push(file);
                 continue;
             }
-            match copy::copy_atomic_in(&staging.join(&file.path), &target, &mut dirs) {
+            match copy::copy_unhashed_in(&staging.join(&file.path), &target, &mut dirs) {
                 Ok(written) => {
                     done.files += 1;
                     done.bytes += written.size;
