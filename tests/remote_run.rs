@@ -141,6 +141,16 @@ fn with_the_server_down_the_run_is_skipped() {
     assert_eq!(ran.code, 75, "{}\n{}", ran.out, ran.err);
     assert!(ran.out.contains("skipped: off network"), "{}", ran.out);
     assert!(!setup.staging().exists(), "a skipped run staged something");
+    let last = setup
+        .ledger()
+        .last_run()
+        .unwrap()
+        .expect("the skip is recorded");
+    assert_eq!(last.outcome.as_deref(), Some("skipped"));
+    assert!(last.summary.unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .contains("off network"));
 }
 
 #[test]

@@ -89,14 +89,22 @@ pub fn run(
         &deps.mount_env.tool_dirs,
         deps.runner,
     ) {
-        return Ok(RunOutcome::Skipped(format!("off network: {why}")));
+        let reason = format!("off network: {why}");
+        record_skip(config, &reason, deps.now)?;
+        return Ok(RunOutcome::Skipped(reason));
     }
     let password = deps.secrets.get(&remote.password)?;
-    let mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
+    let mut mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
+    let repaired = crate::remote::repair::remove_broken_dirs(&mounted.cipher);
+    if repaired.as_ref().is_ok_and(|r| !r.is_empty()) {
+        // gocryptfs may still hold the removed folders: mount it afresh.
+        mount::unmount(remote, deps.runner, &deps.mount_env)?;
+        mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
+    }
     let plain = mounted.plain.clone();
     // Whatever happens next, the mounts are released (unless kept).
     let result = (|| {
-        let repaired = crate::remote::repair::remove_broken_dirs(&mounted.cipher)
+        let repaired = repaired
             .with_context(|| format!("checking {} for broken folders", mounted.cipher.display()))?;
         if !repaired.is_empty() {
             writeln!(
@@ -140,6 +148,17 @@ pub fn run(
     let outcome = result?;
     released?;
     Ok(outcome)
+}
+
+/// A skipped run is recorded too (outcome `skipped` and why), so the status
+/// can tell "off network since Tuesday" from "not running at all".
+fn record_skip(config: &Config, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    std::fs::create_dir_all(&config.state_dir)
+        .with_context(|| format!("creating state dir {}", config.state_dir.display()))?;
+    let ledger = Ledger::open(&config.state_dir.join("ledger.sqlite"))?;
+    let id = ledger.begin_run(now, false)?;
+    ledger.finish_run(id, now, "skipped", &serde_json::json!({ "reason": reason }))?;
+    Ok(())
 }
 
 /// Exports (and, with a remote volume mounted at `plain`, mirrors) every library.
