@@ -4,6 +4,7 @@
 //! the map of modules; `app` is where a command line becomes work.
 
 pub mod app;
+pub mod archive;
 pub mod cli;
 pub mod clock;
 pub mod commands;

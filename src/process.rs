@@ -16,8 +16,11 @@ pub struct CommandLine {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<EnvVar>,
-    /// Bytes written to the child's standard input (a password), then closed.
+    /// Bytes written to the child's standard input (a password, a list of
+    /// paths), then closed.
     pub stdin: Option<Vec<u8>>,
+    /// The child's working folder (default: ours).
+    pub cwd: Option<PathBuf>,
 }
 
 /// One environment variable for a child; a secret one is never shown.
@@ -38,7 +41,15 @@ impl CommandLine {
             args: args.into_iter().map(Into::into).collect(),
             env: Vec::new(),
             stdin: None,
+            cwd: None,
         }
+    }
+
+    /// Runs the child in `dir`.
+    #[must_use]
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
     }
 
     #[must_use]
@@ -129,6 +140,9 @@ impl CommandRunner for System {
         let mut expression = duct::cmd(cmd.program.as_os_str(), &cmd.args);
         for var in &cmd.env {
             expression = expression.env(&var.name, &var.value);
+        }
+        if let Some(dir) = &cmd.cwd {
+            expression = expression.dir(dir);
         }
         expression = match &cmd.stdin {
             Some(bytes) => expression.stdin_bytes(bytes.clone()),
