@@ -39,6 +39,36 @@ fn point_at(setup: &mut Setup, server: &TestServer) {
     );
 }
 
+/// Mounts the volume and checks that its decrypted view holds exactly the
+/// staged files, byte for byte, plus the threshold file; no temp files.
+fn assert_view_is_staging(server: &TestServer, setup: &Setup) {
+    let remote = server.remote();
+    let env = MountEnv::current();
+    let system = photos_backup::process::System;
+    let mounted = mount::ensure_mounted(&remote, &server.password(), &system, &env).unwrap();
+    let mut view = tree(&mounted.plain);
+    assert!(
+        view.remove("date_threshold.txt").is_some(),
+        "no threshold on the remote"
+    );
+    view.remove("error.log");
+    let mut staged = tree(&setup.staging());
+    staged.remove("date_threshold.txt");
+    assert_eq!(
+        view.keys().collect::<Vec<_>>(),
+        staged.keys().collect::<Vec<_>>()
+    );
+    for p in staged.keys() {
+        let hash = photos_backup::export::copy::hash_file;
+        assert_eq!(
+            hash(&mounted.plain.join(p)).unwrap(),
+            hash(&setup.staging().join(p)).unwrap(),
+            "{p}"
+        );
+    }
+    mount::unmount(&remote, &system, &env).unwrap();
+}
+
 #[test]
 fn a_run_mirrors_a_real_library_onto_the_encrypted_volume() {
     common::remote::require_tools();
@@ -94,33 +124,7 @@ fn a_run_mirrors_a_real_library_onto_the_encrypted_volume() {
     }
 
     // Decrypted, the volume holds exactly staging (and the threshold file).
-    let remote = server.remote();
-    let env = MountEnv::current();
-    let mounted = mount::ensure_mounted(
-        &remote,
-        &server.password(),
-        &photos_backup::process::System,
-        &env,
-    )
-    .unwrap();
-    let mut view = tree(&mounted.plain);
-    assert!(
-        view.remove("date_threshold.txt").is_some(),
-        "no threshold on the remote"
-    );
-    let staged_files: Vec<&String> = staged
-        .keys()
-        .filter(|k| *k != "date_threshold.txt")
-        .collect();
-    assert_eq!(view.keys().collect::<Vec<_>>(), staged_files);
-    for p in staged_files {
-        assert_eq!(
-            std::fs::read(mounted.plain.join(p)).unwrap(),
-            std::fs::read(setup.staging().join(p)).unwrap(),
-            "{p}"
-        );
-    }
-    mount::unmount(&remote, &photos_backup::process::System, &env).unwrap();
+    assert_view_is_staging(&server, &setup);
 
     // A second run: nothing to copy, nothing to mirror.
     let again = setup.run(&[]);
@@ -196,33 +200,7 @@ fn a_server_lost_mid_mirror_fails_cleanly_and_the_next_run_completes() {
     point_at(&mut setup, &server);
     let ran = setup.run(&[]);
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
-    let remote = server.remote();
-    let env = MountEnv::current();
-    let mounted = mount::ensure_mounted(
-        &remote,
-        &server.password(),
-        &photos_backup::process::System,
-        &env,
-    )
-    .unwrap();
-    let mut view = tree(&mounted.plain);
-    view.remove("date_threshold.txt");
-    view.remove("error.log");
-    let mut staged = tree(&setup.staging());
-    staged.remove("date_threshold.txt");
-    assert_eq!(
-        view.keys().collect::<Vec<_>>(),
-        staged.keys().collect::<Vec<_>>()
-    );
-    for p in staged.keys() {
-        assert_eq!(
-            photos_backup::export::copy::hash_file(&mounted.plain.join(p)).unwrap(),
-            photos_backup::export::copy::hash_file(&setup.staging().join(p)).unwrap(),
-            "{p}"
-        );
-        assert!(!p.contains(".pbtmp."), "temp file mirrored: {p}");
-    }
-    mount::unmount(&remote, &photos_backup::process::System, &env).unwrap();
+    assert_view_is_staging(&server, &setup);
 }
 
 #[test]
