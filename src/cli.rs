@@ -55,7 +55,7 @@ pub enum SecretCommand {
 
 const EXIT_CODES: &str =
     "Exit codes: 0 done (or nothing to do), 1 failed, 2 usage or config error, \
-                          75 skipped (another run in progress, off network)";
+                          75 skipped (the backup server is not reachable: off network)";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {

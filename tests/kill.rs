@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use common::setup::Setup;
 use photos_backup::export::copy;
 use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
-use photos_backup::photos::{Library, Selection};
 
 /// A tiny deterministic generator for the kill instants.
 struct SplitMix(u64);
@@ -68,13 +67,7 @@ fn killed_runs_lose_nothing_and_leave_nothing_behind() {
     setup.run_ok();
 
     // Every original on disk in the library is staged, with its content.
-    let assets = Library::open(&root)
-        .unwrap()
-        .assets(&Selection {
-            all: true,
-            ..Selection::default()
-        })
-        .unwrap();
+    let assets = common::all_assets(&root);
     let staged = setup.staged("k");
     let mut expected = 0;
     for a in assets.iter().filter(|a| !a.intrash) {

@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
-use photos_backup::photos::{Library, Selection};
 
 fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
@@ -45,13 +44,7 @@ fn real_libraries_are_staged_as_their_databases_say() {
             .into_iter()
             .map(|p| p.uuid)
             .collect();
-        let assets = Library::open(&root)
-            .unwrap()
-            .assets(&Selection {
-                all: true,
-                ..Selection::default()
-            })
-            .unwrap();
+        let assets = common::all_assets(&root);
         for asset in assets.iter().filter(|a| !a.intrash) {
             for r in &asset.resources {
                 let role = photos_backup::export::layout::Role::from(r.role)

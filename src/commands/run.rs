@@ -54,6 +54,7 @@ pub enum RunOutcome {
 pub enum Outcome {
     /// Database unchanged since the last run and nothing pending: no rows read.
     Unchanged,
+    /// What a dry run would stage.
     Planned(Summary),
     Staged(Summary),
 }
@@ -197,7 +198,7 @@ fn export_all(
     let mut report = serde_json::Map::new();
     for lib in &config.libraries {
         let mut line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
-            Ok(outcome) => describe(&lib.name, &outcome, dry_run),
+            Ok(outcome) => describe(&lib.name, &outcome),
             Err(e) => {
                 ok = false;
                 format!("{}: FAILED: {}", lib.name, crate::app::describe_error(&e))
@@ -297,9 +298,11 @@ fn run_library(
     // Pending assets no longer in the library (deleted there) are let go.
     let selected: std::collections::HashSet<&str> =
         assets.iter().map(|a| a.uuid.as_str()).collect();
-    let gone: Vec<&str> = pending
+    let already: std::collections::HashSet<&str> =
+        pending.iter().map(|p| p.uuid.as_str()).collect();
+    let gone: Vec<&str> = already
         .iter()
-        .map(|p| p.uuid.as_str())
+        .copied()
         .filter(|u| !selected.contains(u))
         .collect();
 
@@ -310,6 +313,7 @@ fn run_library(
         &lib.name,
         &config.staging_dir,
         &plan,
+        &already,
         ledger,
         deps.now,
         deps.progress,
@@ -317,25 +321,10 @@ fn run_library(
     for uuid in gone {
         ledger.clear_pending(&lib.name, uuid)?;
     }
-    if let (Some(downloader), true) = (deps.downloader, config.export.download_missing) {
-        let downloads = Downloads {
-            downloader,
-            max: config.export.max_downloads_per_run,
-            timeout: config.export.download_timeout,
-        };
-        let fetched = stage::download_pending(
-            &lib.name,
-            &config.staging_dir,
-            &plan,
-            ledger,
-            &downloads,
-            deps.now,
-        )?;
-        summary.files += fetched.files;
-        summary.bytes += fetched.bytes;
-        summary.downloaded = fetched.downloaded;
-    }
-    summary.files = staged.files + summary.downloaded;
+    let fetched = fetch_missing(config, &lib.name, &plan, ledger, deps)?;
+    summary.downloaded = fetched.downloaded;
+    summary.files = staged.files + fetched.files;
+    summary.bytes = staged.bytes + fetched.bytes;
     summary.pending = count_reasons(
         &ledger
             .pending(&lib.name)?
@@ -347,6 +336,32 @@ fn run_library(
     // next one skip reading an unchanged library.
     ledger.set_library_state(&lib.name, &state_of(&fingerprint))?;
     Ok(Outcome::Staged(summary))
+}
+
+/// Asks Photos for originals only in iCloud, when configured and possible.
+fn fetch_missing(
+    config: &Config,
+    library: &str,
+    plan: &Plan,
+    ledger: &mut Ledger,
+    deps: &Deps,
+) -> Result<stage::Staged> {
+    let Some(downloader) = deps.downloader.filter(|_| config.export.download_missing) else {
+        return Ok(stage::Staged::default());
+    };
+    let downloads = Downloads {
+        downloader,
+        max: config.export.max_downloads_per_run,
+        timeout: config.export.download_timeout,
+    };
+    stage::download_pending(
+        library,
+        &config.staging_dir,
+        plan,
+        ledger,
+        &downloads,
+        deps.now,
+    )
 }
 
 /// The fast path: nothing to do without reading a single row when the
@@ -367,10 +382,7 @@ pub fn unchanged(
 }
 
 fn state_of(f: &Fingerprint) -> LibraryState {
-    let ns = |t: Option<std::time::SystemTime>| {
-        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i64)
-    };
+    let ns = |t: Option<std::time::SystemTime>| t.map_or(0, copy::unix_ns);
     LibraryState {
         db_size: f.db.0,
         db_mtime_ns: ns(f.db.1),
@@ -383,11 +395,7 @@ fn stat(path: &Path) -> Option<SourceStat> {
     let meta = std::fs::metadata(path)
         .ok()
         .filter(std::fs::Metadata::is_file)?;
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64);
+    let mtime_ns = meta.modified().map_or(0, copy::unix_ns);
     Some(SourceStat {
         size: meta.len(),
         mtime_ns,
@@ -431,12 +439,12 @@ fn count_reasons(reasons: &[String]) -> Vec<(String, usize)> {
 
 /// One line per library for people.
 #[must_use]
-pub fn describe(name: &str, outcome: &Outcome, dry_run: bool) -> String {
+pub fn describe(name: &str, outcome: &Outcome) -> String {
     let (verb, s) = match outcome {
         Outcome::Unchanged => {
             return format!("{name}: unchanged since the last run, nothing to do")
         }
-        Outcome::Planned(s) => (if dry_run { "would stage" } else { "planned" }, s),
+        Outcome::Planned(s) => ("would stage", s),
         Outcome::Staged(s) => ("staged", s),
     };
     let mut line = format!(

@@ -46,11 +46,13 @@ pub struct Downloads<'a> {
     pub timeout: Duration,
 }
 
-/// Executes `plan` for `library` into `staging` (the staging root).
-pub fn execute(
+/// Executes `plan` for `library` into `staging` (the staging root);
+/// `already` holds the uuids the ledger had as pending before the run.
+pub fn execute<S: std::hash::BuildHasher>(
     library: &str,
     staging: &Path,
     plan: &Plan,
+    already: &std::collections::HashSet<&str, S>,
     ledger: &mut Ledger,
     now: DateTime<Utc>,
     progress: &mut dyn Progress,
@@ -78,16 +80,19 @@ pub fn execute(
     progress.finish();
     // Only what changes: an asset already pending keeps its attempts count
     // and last attempt, which pace the downloads (backoff).
-    let already: std::collections::HashSet<String> = ledger
-        .pending(library)?
-        .into_iter()
-        .map(|p| p.uuid)
-        .collect();
     ledger.transaction(|l| {
-        for uuid in plan.complete.iter().filter(|u| already.contains(*u)) {
+        for uuid in plan
+            .complete
+            .iter()
+            .filter(|u| already.contains(u.as_str()))
+        {
             l.clear_pending(library, uuid)?;
         }
-        for p in plan.pending.iter().filter(|p| !already.contains(&p.uuid)) {
+        for p in plan
+            .pending
+            .iter()
+            .filter(|p| !already.contains(p.uuid.as_str()))
+        {
             l.set_pending(library, &p.uuid, &p.reason, now)?;
         }
         Ok::<(), crate::ledger::LedgerError>(())

@@ -117,3 +117,14 @@ pub fn tree_state(root: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime, Vec<
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// Every asset of a library, trash and unpicked burst frames included.
+pub fn all_assets(root: &Path) -> Vec<photos_backup::photos::Asset> {
+    photos_backup::photos::Library::open(root)
+        .unwrap()
+        .assets(&photos_backup::photos::Selection {
+            all: true,
+            ..photos_backup::photos::Selection::default()
+        })
+        .unwrap()
+}
