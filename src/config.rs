@@ -40,6 +40,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub export: RawExport,
     pub remote: Option<RawRemote>,
+    pub borg: Option<RawBorg>,
     #[serde(default, rename = "library")]
     pub libraries: Vec<RawLibrary>,
 }
@@ -93,6 +94,24 @@ pub struct RawRemote {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawBorg {
+    pub repository: String,
+    pub passphrase: String,
+    pub prefix: Option<String>,
+    pub compression: Option<String>,
+    pub lock_wait_seconds: Option<u32>,
+    pub verify: Option<String>,
+    pub max_pending_days: Option<u32>,
+    pub check_every_days: Option<u32>,
+    pub prune_keep_monthly: Option<u32>,
+    pub prune_keep_yearly: Option<u32>,
+    pub identity_file: Option<String>,
+    pub known_hosts: Option<String>,
+    pub borg: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawLibrary {
     pub name: String,
     pub path: String,
@@ -108,6 +127,8 @@ pub struct Config {
     pub export: Export,
     /// The encrypted remote volume; `None`: stage locally only.
     pub remote: Option<Remote>,
+    /// The long-term store; `None`: nothing is archived or purged.
+    pub borg: Option<Borg>,
     pub libraries: Vec<Library>,
 }
 
@@ -135,6 +156,43 @@ pub struct Remote {
     /// Tool paths; `None`: found on PATH, `/opt/homebrew/bin`, `/usr/local/bin`.
     pub sshfs: Option<PathBuf>,
     pub gocryptfs: Option<PathBuf>,
+}
+
+/// The borg repository that receives one archive per library and closed
+/// period, and how the rollover treats it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Borg {
+    /// A local folder or `ssh://user@host:port/path`.
+    pub repository: String,
+    /// Secret reference of the repository passphrase.
+    pub passphrase: String,
+    /// Archive names are `PREFIX-LIBRARY-YYYY-MM`.
+    pub prefix: String,
+    pub compression: String,
+    pub lock_wait: u32,
+    pub verify: Verify,
+    /// How long pending originals hold a closed period open.
+    pub max_pending_days: u32,
+    /// `borg check` at most this often; `None`: never.
+    pub check_every_days: Option<u32>,
+    /// Retention (`borg prune`); both `None` (the default): archives are kept.
+    pub prune_keep_monthly: Option<u32>,
+    pub prune_keep_yearly: Option<u32>,
+    /// For `ssh://` repositories; `None`: ssh's own.
+    pub identity_file: Option<PathBuf>,
+    pub known_hosts: Option<PathBuf>,
+    /// `None`: found on PATH, `/opt/homebrew/bin`, `/usr/local/bin`.
+    pub program: Option<PathBuf>,
+}
+
+/// What the check before any purge compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Every file is in the archive with its size.
+    Size,
+    /// Also the same content: borg's SHA-256 of each archived file against
+    /// the staged file read again.
+    Content,
 }
 
 /// What to export besides originals, and how to fetch originals in iCloud.
@@ -272,6 +330,11 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         None => None,
     };
 
+    let borg = match raw.borg {
+        Some(b) => Some(validate_borg(b, &resolve, &key_error)?),
+        None => None,
+    };
+
     let mut names = HashSet::new();
     let mut libraries = Vec::with_capacity(raw.libraries.len());
     for (i, lib) in raw.libraries.into_iter().enumerate() {
@@ -297,7 +360,97 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         default_threshold,
         export,
         remote,
+        borg,
         libraries,
+    })
+}
+
+fn validate_borg(
+    b: RawBorg,
+    resolve: &dyn Fn(&str, &str) -> Result<PathBuf, ConfigError>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Borg, ConfigError> {
+    let optional = |key: &str, v: Option<String>| v.map(|v| resolve(key, &v)).transpose();
+    let repository = if b.repository.starts_with("ssh://") {
+        let ok = !b.repository.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(key_error(
+                "borg.repository",
+                "an ssh:// location must not hold spaces or control characters".into(),
+            ));
+        }
+        b.repository
+    } else if b.repository.contains("::")
+        || (b.repository.contains(':') && !b.repository.starts_with('/')) {
+        return Err(key_error(
+            "borg.repository",
+            format!(
+                "{:?}: use a local folder or ssh://user@host:port/path",
+                b.repository
+            ),
+        ));
+    } else {
+        resolve("borg.repository", &b.repository)?
+            .display()
+            .to_string()
+    };
+    if !crate::secrets::Reference::is_valid(&b.passphrase) {
+        return Err(key_error(
+            "borg.passphrase",
+            "must be a secret reference: keychain:NAME, command:..., file:PATH or env:NAME".into(),
+        ));
+    }
+    let prefix = b.prefix.unwrap_or_else(|| "photos".into());
+    let prefix_ok = !prefix.is_empty()
+        && prefix.len() <= 32
+        && !prefix.starts_with('-')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !prefix_ok {
+        return Err(key_error(
+            "borg.prefix",
+            format!("{prefix:?} must be 1 to 32 letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    let compression = b.compression.unwrap_or_else(|| "zstd,3".into());
+    if compression.is_empty()
+        || compression.starts_with('-')
+        || compression.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(key_error(
+            "borg.compression",
+            format!("{compression:?} is not a borg compression spec (e.g. \"zstd,3\", \"lz4\", \"none\")"),
+        ));
+    }
+    let verify = match b.verify.as_deref() {
+        None | Some("size") => Verify::Size,
+        Some("content") => Verify::Content,
+        Some(other) => {
+            return Err(key_error(
+                "borg.verify",
+                format!("{other:?} must be \"size\" or \"content\""),
+            ))
+        }
+    };
+    let nonzero = |key: &str, v: Option<u32>| match v {
+        Some(0) => Err(key_error(key, "must be at least 1 (leave it out to turn it off)".into())),
+        v => Ok(v),
+    };
+    Ok(Borg {
+        repository,
+        passphrase: b.passphrase,
+        prefix,
+        compression,
+        lock_wait: b.lock_wait_seconds.unwrap_or(600),
+        verify,
+        max_pending_days: b.max_pending_days.unwrap_or(30),
+        check_every_days: nonzero("borg.check_every_days", b.check_every_days)?,
+        prune_keep_monthly: nonzero("borg.prune_keep_monthly", b.prune_keep_monthly)?,
+        prune_keep_yearly: nonzero("borg.prune_keep_yearly", b.prune_keep_yearly)?,
+        identity_file: optional("borg.identity_file", b.identity_file)?,
+        known_hosts: optional("borg.known_hosts", b.known_hosts)?,
+        program: optional("borg.borg", b.borg)?,
     })
 }
 
@@ -496,6 +649,51 @@ mod tests {
             .to_string();
         assert!(
             msg.contains("key `remote.password`") && !msg.contains("hunter2"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn borg_defaults_and_refusals() {
+        let borg = |body: &str| {
+            format!("{MINIMAL}\n[borg]\npassphrase = \"keychain:pb-borg\"\n{body}\n")
+        };
+        let c = parse_str(&borg("repository = \"~/borg\"")).unwrap();
+        let b = c.borg.unwrap();
+        assert_eq!(b.repository, "/home/ann/borg");
+        assert_eq!(
+            (b.prefix.as_str(), b.compression.as_str(), b.lock_wait),
+            ("photos", "zstd,3", 600)
+        );
+        assert_eq!((b.verify, b.max_pending_days), (Verify::Size, 30));
+        assert_eq!((b.check_every_days, b.prune_keep_monthly), (None, None));
+        let ssh = parse_str(&borg(
+            "repository = \"ssh://pb@nas:2222/./borg\"\nverify = \"content\"",
+        ))
+        .unwrap()
+        .borg
+        .unwrap();
+        assert_eq!(ssh.repository, "ssh://pb@nas:2222/./borg");
+        assert_eq!(ssh.verify, Verify::Content);
+
+        for (body, key) in [
+            ("repository = \"nas:borg\"", "borg.repository"),
+            ("repository = \"/r\"\nverify = \"sha\"", "borg.verify"),
+            ("repository = \"/r\"\nprefix = \"a b\"", "borg.prefix"),
+            ("repository = \"/r\"\ncompression = \"--x\"", "borg.compression"),
+            ("repository = \"/r\"\ncheck_every_days = 0", "borg.check_every_days"),
+            ("repository = \"/r\"\nprune_keep_monthly = 0", "borg.prune_keep_monthly"),
+        ] {
+            let msg = parse_str(&borg(body)).unwrap_err().to_string();
+            assert!(msg.contains(&format!("key `{key}`")), "{body}: {msg}");
+        }
+        let msg = parse_str(&format!(
+            "{MINIMAL}\n[borg]\nrepository = \"/r\"\npassphrase = \"s3cret\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("key `borg.passphrase`") && !msg.contains("s3cret"),
             "{msg}"
         );
     }

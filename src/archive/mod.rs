@@ -1,6 +1,7 @@
 //! The monthly archive: borg command lines, what borg's exit codes mean and
-//! what its listings say (`borg`, pure), and later the rollover that creates,
-//! verifies and purges as a resumable sequence. Being written: see the issue
-//! on the month rollover.
+//! what its listings say (`borg`, pure), which months an archive closes and
+//! when (`period`, pure), and the rollover that creates, verifies and purges
+//! as a resumable sequence (`rollover`).
 
 pub mod borg;
+pub mod period;

@@ -13,6 +13,7 @@
 mod files;
 mod library_state;
 mod pending;
+mod rollovers;
 mod runs;
 mod schema;
 
@@ -26,6 +27,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 pub use files::StagedFile;
 pub use library_state::LibraryState;
 pub use pending::Pending;
+pub use rollovers::{ArchivedFile, Rollover, Step};
 pub use runs::{RunId, RunRecord};
 
 /// How long a write waits for another connection's write (a `status` reader

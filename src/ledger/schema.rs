@@ -8,7 +8,51 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 1;
+pub(super) const LATEST: u32 = 2;
+
+/// Version 2: the rollovers. `rollover` is one row per (library, archive)
+/// and the step it reached; `rollover_file` is what the archive was given
+/// (the staged files at the time of `borg create`), what it is verified
+/// against and what may be purged. It stays after the purge: it is the
+/// record of which version of which file is in which archive.
+const V2: &str = "
+CREATE TABLE rollover (
+    library     TEXT NOT NULL,
+    archive     TEXT NOT NULL,
+    first_month TEXT NOT NULL,
+    last_month  TEXT NOT NULL,
+    step        TEXT NOT NULL CHECK (step IN ('planned', 'created', 'verified', 'purged')),
+    planned_at  TEXT NOT NULL,
+    created_at  TEXT,
+    verified_at TEXT,
+    purged_at   TEXT,
+    pruned_at   TEXT,
+    files       INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    missing     TEXT NOT NULL DEFAULT '[]',
+    warning     TEXT,
+    PRIMARY KEY (library, archive)
+);
+
+CREATE TABLE rollover_file (
+    library TEXT NOT NULL,
+    archive TEXT NOT NULL,
+    uuid    TEXT NOT NULL,
+    role    TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    size    INTEGER NOT NULL,
+    hash    TEXT NOT NULL,
+    PRIMARY KEY (library, archive, uuid, role)
+);
+CREATE INDEX rollover_file_by_uuid ON rollover_file (library, uuid);
+
+CREATE TABLE repo_check (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    ok      INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+";
 
 /// Version 1. `path_key` is the staging path as the filesystem compares it
 /// (APFS ignores case and Unicode normalization): two assets must never get
@@ -86,6 +130,7 @@ pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
     match from {
         0 => tx.execute_batch(V1),
+        1 => tx.execute_batch(V2),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }
