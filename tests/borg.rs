@@ -74,20 +74,46 @@ fn an_archive_holds_exactly_the_staged_files_it_was_given() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let listed = run(&borg::list_archive(Path::new("borg"), &repo, &pass, &name));
+    let listed = run(&borg::list_archive(Path::new("borg"), &repo, &pass, &name, false));
     let items = borg::parse_items(&String::from_utf8_lossy(&listed.stdout)).unwrap();
-    let expected: Vec<(String, u64)> = files
+    let expected: Vec<borg::Expected> = files
         .iter()
-        .map(|(p, s)| ((*p).to_owned(), *s as u64))
+        .map(|(p, s)| borg::Expected {
+            path: (*p).to_owned(),
+            size: *s as u64,
+            sha256: None,
+        })
         .collect();
     assert!(borg::verify(&expected, &items).passed());
+    // With content: borg's SHA-256 of what it archived, against the file's.
+    let listed = run(&borg::list_archive(Path::new("borg"), &repo, &pass, &name, true));
+    let items = borg::parse_items(&String::from_utf8_lossy(&listed.stdout)).unwrap();
+    let with_hash = |byte: u8| -> Vec<borg::Expected> {
+        files
+            .iter()
+            .map(|(p, s)| {
+                use sha2::Digest;
+                borg::Expected {
+                    path: (*p).to_owned(),
+                    size: *s as u64,
+                    sha256: Some(format!("{:x}", sha2::Sha256::digest(vec![byte; *s]))),
+                }
+            })
+            .collect()
+    };
+    assert!(borg::verify(&with_hash(7), &items).passed());
+    assert_eq!(borg::verify(&with_hash(8), &items).wrong_content.len(), 2);
     assert!(
         !items.iter().any(|i| i.path.ends_with("later.jpg")),
         "an unlisted file was archived"
     );
     // Verification fails for a file the archive does not hold.
     let mut more = expected.clone();
-    more.push(("anna/2026/01/02/later.jpg".into(), 5));
+    more.push(borg::Expected {
+        path: "anna/2026/01/02/later.jpg".into(),
+        size: 5,
+        sha256: None,
+    });
     assert_eq!(
         borg::verify(&more, &items).missing,
         ["anna/2026/01/02/later.jpg"]
@@ -95,7 +121,7 @@ fn an_archive_holds_exactly_the_staged_files_it_was_given() {
 
     // A wrong passphrase: an error exit, no prompt (stdin is not a terminal).
     let wrong = Secret::new("wrong".into());
-    let out = run(&borg::list_archive(Path::new("borg"), &repo, &wrong, &name));
+    let out = run(&borg::list_archive(Path::new("borg"), &repo, &wrong, &name, false));
     assert_eq!(Exit::of(out.status.code()), Exit::Error);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("borg test passphrase"));
 }

@@ -23,6 +23,49 @@ pub struct Repository {
     pub rsh: Option<String>,
 }
 
+impl Repository {
+    /// The repository of a `[borg]` config: `BORG_RSH` for an `ssh://` one
+    /// keeps the connection alive across a sleepy Wi-Fi, never asks
+    /// anything, and always checks the host key.
+    #[must_use]
+    pub fn of(config: &crate::config::Borg) -> Self {
+        let rsh = config.repository.starts_with("ssh://").then(|| {
+            rsh(
+                config.identity_file.as_deref(),
+                config.known_hosts.as_deref(),
+            )
+        });
+        Self {
+            location: config.repository.clone(),
+            lock_wait: config.lock_wait,
+            rsh,
+        }
+    }
+}
+
+/// The `BORG_RSH` value (borg splits it like a shell; paths are quoted).
+#[must_use]
+pub fn rsh(identity_file: Option<&Path>, known_hosts: Option<&Path>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\"'\"'"));
+    let mut rsh = String::from(
+        "ssh -o BatchMode=yes -o ServerAliveInterval=15 -o ServerAliveCountMax=4 \
+         -o StrictHostKeyChecking=yes",
+    );
+    if let Some(key) = identity_file {
+        rsh.push_str(&format!(
+            " -o IdentitiesOnly=yes -i {}",
+            quote(&key.display().to_string())
+        ));
+    }
+    if let Some(hosts) = known_hosts {
+        rsh.push_str(&format!(
+            " -o {}",
+            quote(&format!("UserKnownHostsFile={}", hosts.display()))
+        ));
+    }
+    rsh
+}
+
 /// What a borg exit status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -101,20 +144,125 @@ pub fn create(
         .stdin(list)
 }
 
-/// `borg list --json-lines REPO::ARCHIVE`: every item of an archive.
+/// `borg list --json-lines REPO::ARCHIVE`: every item of an archive, with
+/// its size, and with `content` the SHA-256 of its content too (borg reads
+/// every chunk back for it: slow, and the point).
 #[must_use]
 pub fn list_archive(
     program: &Path,
     repo: &Repository,
     passphrase: &Secret,
     archive: &str,
+    content: bool,
 ) -> CommandLine {
-    let args = vec![
+    let mut args = vec![
         "list".to_owned(),
         "--json-lines".to_owned(),
         "--lock-wait".to_owned(),
         repo.lock_wait.to_string(),
+    ];
+    if content {
+        args.extend(["--format".to_owned(), "{size}{sha256}".to_owned()]);
+    }
+    args.push(format!("{}::{archive}", repo.location));
+    borg(program, repo, passphrase, args)
+}
+
+/// `borg list --json REPO`: the archives of the repository.
+#[must_use]
+pub fn list_archives(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+    let args = vec![
+        "list".to_owned(),
+        "--json".to_owned(),
+        "--lock-wait".to_owned(),
+        repo.lock_wait.to_string(),
+        repo.location.clone(),
+    ];
+    borg(program, repo, passphrase, args)
+}
+
+/// The archive names in `borg list --json REPO` output.
+pub fn parse_archive_names(text: &str) -> Result<Vec<String>, String> {
+    #[derive(Deserialize)]
+    struct Listing {
+        archives: Vec<Archive>,
+    }
+    #[derive(Deserialize)]
+    struct Archive {
+        name: String,
+    }
+    serde_json::from_str::<Listing>(text)
+        .map(|l| l.archives.into_iter().map(|a| a.name).collect())
+        .map_err(|e| format!("borg's list of archives: {e}"))
+}
+
+/// `borg init`: a new repository, encrypted with a key kept in the
+/// repository and protected by the passphrase (`repokey-blake2`).
+#[must_use]
+pub fn init(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+    let args = vec![
+        "init".to_owned(),
+        "--encryption=repokey-blake2".to_owned(),
+        "--make-parent-dirs".to_owned(),
+        repo.location.clone(),
+    ];
+    borg(program, repo, passphrase, args)
+}
+
+/// `borg extract` of some paths of an archive into `dest` (the current
+/// folder of the child); `--` keeps a path from being read as an option.
+#[must_use]
+pub fn extract(
+    program: &Path,
+    repo: &Repository,
+    passphrase: &Secret,
+    archive: &str,
+    paths: &[String],
+    dest: &Path,
+) -> CommandLine {
+    let mut args = vec![
+        "extract".to_owned(),
+        "--lock-wait".to_owned(),
+        repo.lock_wait.to_string(),
         format!("{}::{archive}", repo.location),
+        "--".to_owned(),
+    ];
+    args.extend(paths.iter().cloned());
+    borg(program, repo, passphrase, args).current_dir(PathBuf::from(dest))
+}
+
+/// `borg check`: the repository's and the archives' consistency.
+#[must_use]
+pub fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+    let args = vec![
+        "check".to_owned(),
+        "--lock-wait".to_owned(),
+        repo.lock_wait.to_string(),
+        repo.location.clone(),
+    ];
+    borg(program, repo, passphrase, args)
+}
+
+/// `borg delete REPO::ARCHIVE` (retention; never the whole repository).
+#[must_use]
+pub fn delete(program: &Path, repo: &Repository, passphrase: &Secret, archive: &str) -> CommandLine {
+    let args = vec![
+        "delete".to_owned(),
+        "--lock-wait".to_owned(),
+        repo.lock_wait.to_string(),
+        format!("{}::{archive}", repo.location),
+    ];
+    borg(program, repo, passphrase, args)
+}
+
+/// `borg compact`: frees the space of deleted archives.
+#[must_use]
+pub fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+    let args = vec![
+        "compact".to_owned(),
+        "--lock-wait".to_owned(),
+        repo.lock_wait.to_string(),
+        repo.location.clone(),
     ];
     borg(program, repo, passphrase, args)
 }
@@ -127,6 +275,9 @@ pub struct Item {
     pub path: String,
     #[serde(default)]
     pub size: u64,
+    /// With `list_archive(.., content: true)`.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// Parses `borg list --json-lines` output; a line that is not an item is an
@@ -147,33 +298,115 @@ pub struct Verification {
     pub missing: Vec<String>,
     /// (path, expected size, archived size)
     pub wrong_size: Vec<(String, u64, u64)>,
+    /// Paths whose archived content differs from the expected hash.
+    pub wrong_content: Vec<String>,
 }
 
 impl Verification {
     #[must_use]
     pub fn passed(&self) -> bool {
-        self.missing.is_empty() && self.wrong_size.is_empty()
+        self.missing.is_empty() && self.wrong_size.is_empty() && self.wrong_content.is_empty()
+    }
+
+    /// One line for an error: counts and the first few paths.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let first = |paths: &mut dyn Iterator<Item = &String>| {
+            paths.take(3).cloned().collect::<Vec<_>>().join(", ")
+        };
+        let mut parts = Vec::new();
+        if !self.missing.is_empty() {
+            parts.push(format!(
+                "{} files missing ({})",
+                self.missing.len(),
+                first(&mut self.missing.iter())
+            ));
+        }
+        if !self.wrong_size.is_empty() {
+            parts.push(format!(
+                "{} files of another size ({})",
+                self.wrong_size.len(),
+                first(&mut self.wrong_size.iter().map(|w| &w.0))
+            ));
+        }
+        if !self.wrong_content.is_empty() {
+            parts.push(format!(
+                "{} files with other content ({})",
+                self.wrong_content.len(),
+                first(&mut self.wrong_content.iter())
+            ));
+        }
+        parts.join("; ")
     }
 }
 
-/// Checks that every expected regular file (path relative to the archive's
-/// base, size) is in `items` with the same size. Extra items do not matter.
+/// One file an archive must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// Relative to the archive's base (the staging root).
+    pub path: String,
+    pub size: u64,
+    /// SHA-256 (hex) of the content, to compare with borg's when known.
+    pub sha256: Option<String>,
+}
+
+/// Checks that every expected regular file is in `items` with the same size
+/// (and the same SHA-256, where both sides know it). Extra items do not matter.
 #[must_use]
-pub fn verify(expected: &[(String, u64)], items: &[Item]) -> Verification {
-    let archived: std::collections::HashMap<&str, u64> = items
+pub fn verify(expected: &[Expected], items: &[Item]) -> Verification {
+    let archived: std::collections::HashMap<&str, &Item> = items
         .iter()
         .filter(|i| i.kind == "-")
-        .map(|i| (i.path.as_str(), i.size))
+        .map(|i| (i.path.as_str(), i))
         .collect();
     let mut v = Verification::default();
-    for (path, size) in expected {
-        match archived.get(path.as_str()) {
-            None => v.missing.push(path.clone()),
-            Some(s) if s != size => v.wrong_size.push((path.clone(), *size, *s)),
-            Some(_) => {}
+    for e in expected {
+        match archived.get(e.path.as_str()) {
+            None => v.missing.push(e.path.clone()),
+            Some(item) if item.size != e.size => {
+                v.wrong_size.push((e.path.clone(), e.size, item.size));
+            }
+            Some(item) => {
+                if let (Some(want), Some(got)) = (&e.sha256, &item.sha256) {
+                    if !want.eq_ignore_ascii_case(got) {
+                        v.wrong_content.push(e.path.clone());
+                    }
+                }
+            }
         }
     }
     v
+}
+
+/// Archives to delete under retention: every archive (by its last month)
+/// except the newest `keep_monthly` and, of older ones, the newest of each
+/// of the newest `keep_yearly` years. `None` for both keeps everything.
+#[must_use]
+pub fn to_prune(
+    archives: &[(String, super::period::Month)],
+    keep_monthly: Option<u32>,
+    keep_yearly: Option<u32>,
+) -> Vec<String> {
+    if keep_monthly.is_none() && keep_yearly.is_none() {
+        return Vec::new();
+    }
+    let mut sorted: Vec<&(String, super::period::Month)> = archives.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+    let monthly = keep_monthly.unwrap_or(0) as usize;
+    let mut years_kept = std::collections::BTreeSet::new();
+    let mut doomed = Vec::new();
+    for (i, (name, month)) in sorted.into_iter().enumerate() {
+        if i < monthly {
+            continue;
+        }
+        let yearly = keep_yearly.unwrap_or(0) as usize;
+        if !years_kept.contains(&month.year) && years_kept.len() < yearly {
+            years_kept.insert(month.year);
+            continue;
+        }
+        doomed.push(name.clone());
+    }
+    doomed
 }
 
 #[cfg(test)]
@@ -257,11 +490,14 @@ mod tests {
              {\"type\": \"-\", \"path\": \"a/2.jpg\", \"size\": 7}\n",
         )
         .unwrap();
-        let expected = vec![
-            ("a/1.jpg".to_owned(), 10),
-            ("a/2.jpg".to_owned(), 8),
-            ("a/3.jpg".to_owned(), 1),
-        ];
+        let expected: Vec<Expected> = [("a/1.jpg", 10), ("a/2.jpg", 8), ("a/3.jpg", 1)]
+            .into_iter()
+            .map(|(path, size)| Expected {
+                path: path.into(),
+                size,
+                sha256: None,
+            })
+            .collect();
         let v = verify(&expected, &items);
         assert!(!v.passed());
         assert_eq!(v.missing, ["a/3.jpg"]);
@@ -270,5 +506,51 @@ mod tests {
         assert!(parse_items("{\"type\": \"-\", \"path\"")
             .unwrap_err()
             .contains("line 1"));
+        assert!(v.summary().contains("1 files missing (a/3.jpg)"), "{}", v.summary());
+    }
+
+    #[test]
+    fn content_verification_compares_hashes_where_known() {
+        let items = parse_items(
+            "{\"type\": \"-\", \"path\": \"a\", \"size\": 1, \"sha256\": \"AB\"}\n\
+             {\"type\": \"-\", \"path\": \"b\", \"size\": 1, \"sha256\": \"cd\"}\n",
+        )
+        .unwrap();
+        let e = |path: &str, sha: Option<&str>| Expected {
+            path: path.into(),
+            size: 1,
+            sha256: sha.map(Into::into),
+        };
+        let v = verify(&[e("a", Some("ab")), e("b", Some("ce"))], &items);
+        assert_eq!(v.wrong_content, ["b"]);
+        assert!(verify(&[e("a", Some("ab")), e("b", None)], &items).passed());
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_months_and_one_per_year() {
+        use super::super::period::Month;
+        let archives: Vec<(String, Month)> = [(2024, 11), (2024, 12), (2025, 6), (2025, 12), (2026, 1), (2026, 2)]
+            .into_iter()
+            .map(|(year, month)| (format!("p-a-{year}-{month:02}"), Month { year, month }))
+            .collect();
+        assert!(to_prune(&archives, None, None).is_empty());
+        assert_eq!(
+            to_prune(&archives, Some(2), None),
+            ["p-a-2025-12", "p-a-2025-06", "p-a-2024-12", "p-a-2024-11"]
+        );
+        assert_eq!(
+            to_prune(&archives, Some(2), Some(2)),
+            ["p-a-2025-06", "p-a-2024-11"]
+        );
+    }
+
+    #[test]
+    fn ssh_repositories_get_a_quiet_checked_ssh() {
+        let r = rsh(Some(Path::new("/Users/a b/.ssh/id")), Some(Path::new("/k/hosts")));
+        assert!(r.starts_with("ssh -o BatchMode=yes"), "{r}");
+        assert!(r.contains("StrictHostKeyChecking=yes"), "{r}");
+        assert!(r.contains("-i '/Users/a b/.ssh/id'"), "{r}");
+        assert!(r.contains("'UserKnownHostsFile=/k/hosts'"), "{r}");
+        assert!(rsh(Some(Path::new("/it's")), None).ends_with(r#"-i '/it'"'"'s'"#));
     }
 }
