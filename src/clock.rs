@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveTime, TimeZone, Utc};
 
 pub trait Clock {
     fn now(&self) -> DateTime<Utc>;
@@ -51,6 +51,39 @@ impl Clock for FixedClock {
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Midnight at the start of `day` in the local time zone (the earlier one
+/// when a clock change repeats it, the naive UTC one if it does not exist).
+#[must_use]
+pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    Local
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc(), |t| t.to_utc())
+}
+/// The moments a run needs: now, today's date where the user is, and the
+/// instant the current month began there (when the last period closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub month_began: DateTime<Utc>,
+}
+
+impl When {
+    /// In the local time zone.
+    #[must_use]
+    pub fn at(now: DateTime<Utc>) -> Self {
+        let today = now.with_timezone(&Local).date_naive();
+        let first = today.with_day0(0).unwrap_or(today);
+        Self {
+            now,
+            today,
+            month_began: local_midnight(first),
+        }
     }
 }
 

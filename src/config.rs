@@ -372,7 +372,10 @@ fn validate_borg(
 ) -> Result<Borg, ConfigError> {
     let optional = |key: &str, v: Option<String>| v.map(|v| resolve(key, &v)).transpose();
     let repository = if b.repository.starts_with("ssh://") {
-        let ok = !b.repository.chars().any(|c| c.is_whitespace() || c.is_control());
+        let ok = !b
+            .repository
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control());
         if !ok {
             return Err(key_error(
                 "borg.repository",
@@ -381,7 +384,8 @@ fn validate_borg(
         }
         b.repository
     } else if b.repository.contains("::")
-        || (b.repository.contains(':') && !b.repository.starts_with('/')) {
+        || (b.repository.contains(':') && !b.repository.starts_with('/'))
+    {
         return Err(key_error(
             "borg.repository",
             format!(
@@ -416,7 +420,9 @@ fn validate_borg(
     let compression = b.compression.unwrap_or_else(|| "zstd,3".into());
     if compression.is_empty()
         || compression.starts_with('-')
-        || compression.chars().any(|c| c.is_whitespace() || c.is_control())
+        || compression
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
     {
         return Err(key_error(
             "borg.compression",
@@ -434,7 +440,10 @@ fn validate_borg(
         }
     };
     let nonzero = |key: &str, v: Option<u32>| match v {
-        Some(0) => Err(key_error(key, "must be at least 1 (leave it out to turn it off)".into())),
+        Some(0) => Err(key_error(
+            key,
+            "must be at least 1 (leave it out to turn it off)".into(),
+        )),
         v => Ok(v),
     };
     Ok(Borg {
@@ -655,9 +664,8 @@ mod tests {
 
     #[test]
     fn borg_defaults_and_refusals() {
-        let borg = |body: &str| {
-            format!("{MINIMAL}\n[borg]\npassphrase = \"keychain:pb-borg\"\n{body}\n")
-        };
+        let borg =
+            |body: &str| format!("{MINIMAL}\n[borg]\npassphrase = \"keychain:pb-borg\"\n{body}\n");
         let c = parse_str(&borg("repository = \"~/borg\"")).unwrap();
         let b = c.borg.unwrap();
         assert_eq!(b.repository, "/home/ann/borg");
@@ -680,9 +688,18 @@ mod tests {
             ("repository = \"nas:borg\"", "borg.repository"),
             ("repository = \"/r\"\nverify = \"sha\"", "borg.verify"),
             ("repository = \"/r\"\nprefix = \"a b\"", "borg.prefix"),
-            ("repository = \"/r\"\ncompression = \"--x\"", "borg.compression"),
-            ("repository = \"/r\"\ncheck_every_days = 0", "borg.check_every_days"),
-            ("repository = \"/r\"\nprune_keep_monthly = 0", "borg.prune_keep_monthly"),
+            (
+                "repository = \"/r\"\ncompression = \"--x\"",
+                "borg.compression",
+            ),
+            (
+                "repository = \"/r\"\ncheck_every_days = 0",
+                "borg.check_every_days",
+            ),
+            (
+                "repository = \"/r\"\nprune_keep_monthly = 0",
+                "borg.prune_keep_monthly",
+            ),
         ] {
             let msg = parse_str(&borg(body)).unwrap_err().to_string();
             assert!(msg.contains(&format!("key `{key}`")), "{body}: {msg}");

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod export;
+pub mod failpoint;
 pub mod ledger;
 pub mod photos;
 pub mod platform;

@@ -74,7 +74,13 @@ fn an_archive_holds_exactly_the_staged_files_it_was_given() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let listed = run(&borg::list_archive(Path::new("borg"), &repo, &pass, &name, false));
+    let listed = run(&borg::list_archive(
+        Path::new("borg"),
+        &repo,
+        &pass,
+        &name,
+        false,
+    ));
     let items = borg::parse_items(&String::from_utf8_lossy(&listed.stdout)).unwrap();
     let expected: Vec<borg::Expected> = files
         .iter()
@@ -86,7 +92,13 @@ fn an_archive_holds_exactly_the_staged_files_it_was_given() {
         .collect();
     assert!(borg::verify(&expected, &items).passed());
     // With content: borg's SHA-256 of what it archived, against the file's.
-    let listed = run(&borg::list_archive(Path::new("borg"), &repo, &pass, &name, true));
+    let listed = run(&borg::list_archive(
+        Path::new("borg"),
+        &repo,
+        &pass,
+        &name,
+        true,
+    ));
     let items = borg::parse_items(&String::from_utf8_lossy(&listed.stdout)).unwrap();
     let with_hash = |byte: u8| -> Vec<borg::Expected> {
         files
@@ -121,7 +133,13 @@ fn an_archive_holds_exactly_the_staged_files_it_was_given() {
 
     // A wrong passphrase: an error exit, no prompt (stdin is not a terminal).
     let wrong = Secret::new("wrong".into());
-    let out = run(&borg::list_archive(Path::new("borg"), &repo, &wrong, &name, false));
+    let out = run(&borg::list_archive(
+        Path::new("borg"),
+        &repo,
+        &wrong,
+        &name,
+        false,
+    ));
     assert_eq!(Exit::of(out.status.code()), Exit::Error);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("borg test passphrase"));
 }

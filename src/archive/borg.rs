@@ -245,7 +245,12 @@ pub fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandL
 
 /// `borg delete REPO::ARCHIVE` (retention; never the whole repository).
 #[must_use]
-pub fn delete(program: &Path, repo: &Repository, passphrase: &Secret, archive: &str) -> CommandLine {
+pub fn delete(
+    program: &Path,
+    repo: &Repository,
+    passphrase: &Secret,
+    archive: &str,
+) -> CommandLine {
     let args = vec![
         "delete".to_owned(),
         "--lock-wait".to_owned(),
@@ -506,7 +511,11 @@ mod tests {
         assert!(parse_items("{\"type\": \"-\", \"path\"")
             .unwrap_err()
             .contains("line 1"));
-        assert!(v.summary().contains("1 files missing (a/3.jpg)"), "{}", v.summary());
+        assert!(
+            v.summary().contains("1 files missing (a/3.jpg)"),
+            "{}",
+            v.summary()
+        );
     }
 
     #[test]
@@ -529,10 +538,17 @@ mod tests {
     #[test]
     fn retention_keeps_the_newest_months_and_one_per_year() {
         use super::super::period::Month;
-        let archives: Vec<(String, Month)> = [(2024, 11), (2024, 12), (2025, 6), (2025, 12), (2026, 1), (2026, 2)]
-            .into_iter()
-            .map(|(year, month)| (format!("p-a-{year}-{month:02}"), Month { year, month }))
-            .collect();
+        let archives: Vec<(String, Month)> = [
+            (2024, 11),
+            (2024, 12),
+            (2025, 6),
+            (2025, 12),
+            (2026, 1),
+            (2026, 2),
+        ]
+        .into_iter()
+        .map(|(year, month)| (format!("p-a-{year}-{month:02}"), Month { year, month }))
+        .collect();
         assert!(to_prune(&archives, None, None).is_empty());
         assert_eq!(
             to_prune(&archives, Some(2), None),
@@ -546,7 +562,10 @@ mod tests {
 
     #[test]
     fn ssh_repositories_get_a_quiet_checked_ssh() {
-        let r = rsh(Some(Path::new("/Users/a b/.ssh/id")), Some(Path::new("/k/hosts")));
+        let r = rsh(
+            Some(Path::new("/Users/a b/.ssh/id")),
+            Some(Path::new("/k/hosts")),
+        );
         assert!(r.starts_with("ssh -o BatchMode=yes"), "{r}");
         assert!(r.contains("StrictHostKeyChecking=yes"), "{r}");
         assert!(r.contains("-i '/Users/a b/.ssh/id'"), "{r}");

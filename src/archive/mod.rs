@@ -5,3 +5,4 @@
 
 pub mod borg;
 pub mod period;
+pub mod rollover;

@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn a_library_already_archived_starts_after_its_last_archive() {
         // Another library held the threshold back; this one archived October.
-        assert_eq!(due(d(2026, 10, 1), Some(m(2026, 10)), d(2026, 11, 20)), None);
+        assert_eq!(
+            due(d(2026, 10, 1), Some(m(2026, 10)), d(2026, 11, 20)),
+            None
+        );
         assert_eq!(
             due(d(2026, 10, 1), Some(m(2026, 10)), d(2026, 12, 2)),
             Some((m(2026, 11), m(2026, 11)))

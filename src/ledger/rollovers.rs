@@ -299,9 +299,8 @@ impl Ledger {
         clause: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<ArchivedFile>> {
-        let sql = format!(
-            "SELECT archive, uuid, role, path, size, hash FROM rollover_file {clause}"
-        );
+        let sql =
+            format!("SELECT archive, uuid, role, path, size, hash FROM rollover_file {clause}");
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params, ArchivedFile::from_row)
@@ -402,19 +401,30 @@ mod tests {
     #[test]
     fn a_rollover_walks_its_steps_and_purges_only_what_it_was_given() {
         let (_dir, ledger) = temp_ledger();
-        ledger.record_file(&staged("A", "anna/a.jpg", "h1")).unwrap();
-        ledger.record_file(&staged("B", "anna/b.jpg", "h2")).unwrap();
+        ledger
+            .record_file(&staged("A", "anna/a.jpg", "h1"))
+            .unwrap();
+        ledger
+            .record_file(&staged("B", "anna/b.jpg", "h2"))
+            .unwrap();
         let name = "photos-anna-2026-10";
         let r = ledger
             .plan_rollover("anna", name, oct(), &["P".into()], at(200))
             .unwrap();
-        assert_eq!((r.step, r.missing.as_slice()), (Step::Planned, &["P".to_owned()][..]));
+        assert_eq!(
+            (r.step, r.missing.as_slice()),
+            (Step::Planned, &["P".to_owned()][..])
+        );
         assert_eq!(ledger.open_rollover("anna").unwrap(), Some(r));
         assert_eq!(ledger.snapshot_rollover("anna", name).unwrap(), (2, 20));
 
         // B is edited (staged again) after the archive was made; C is new.
-        ledger.record_file(&staged("B", "anna/b.jpg", "h3")).unwrap();
-        ledger.record_file(&staged("C", "anna/c.jpg", "h4")).unwrap();
+        ledger
+            .record_file(&staged("B", "anna/b.jpg", "h3"))
+            .unwrap();
+        ledger
+            .record_file(&staged("C", "anna/c.jpg", "h4"))
+            .unwrap();
         ledger
             .set_rollover_step("anna", name, Step::Verified, at(300))
             .unwrap();
@@ -438,21 +448,32 @@ mod tests {
         assert_eq!(ledger.archived_through("anna").unwrap(), Some(oct().1));
         let versions = ledger.archived_versions("anna", "B").unwrap();
         assert_eq!(versions.len(), 1);
-        assert_eq!((versions[0].archive.as_str(), versions[0].hash.as_str()), (name, "h2"));
+        assert_eq!(
+            (versions[0].archive.as_str(), versions[0].hash.as_str()),
+            (name, "h2")
+        );
 
         // The file staged again later is no longer marked purged.
-        ledger.record_file(&staged("A", "anna/a.jpg", "h5")).unwrap();
+        ledger
+            .record_file(&staged("A", "anna/a.jpg", "h5"))
+            .unwrap();
         assert!(ledger.purged_paths("anna", name).unwrap().is_empty());
     }
 
     #[test]
     fn a_planned_rollover_takes_a_fresh_snapshot() {
         let (_dir, ledger) = temp_ledger();
-        ledger.record_file(&staged("A", "anna/a.jpg", "h1")).unwrap();
+        ledger
+            .record_file(&staged("A", "anna/a.jpg", "h1"))
+            .unwrap();
         let name = "photos-anna-2026-10";
-        ledger.plan_rollover("anna", name, oct(), &[], at(1)).unwrap();
+        ledger
+            .plan_rollover("anna", name, oct(), &[], at(1))
+            .unwrap();
         assert_eq!(ledger.snapshot_rollover("anna", name).unwrap(), (1, 10));
-        ledger.record_file(&staged("B", "anna/b.jpg", "h2")).unwrap();
+        ledger
+            .record_file(&staged("B", "anna/b.jpg", "h2"))
+            .unwrap();
         assert_eq!(ledger.snapshot_rollover("anna", name).unwrap(), (2, 20));
         let paths: Vec<String> = ledger
             .rollover_files("anna", name)
@@ -468,7 +489,9 @@ mod tests {
         let (_dir, ledger) = temp_ledger();
         assert_eq!(ledger.last_repo_check().unwrap(), None);
         ledger.record_repo_check(at(1), true, "ok").unwrap();
-        ledger.record_repo_check(at(2), false, "segment 3 damaged").unwrap();
+        ledger
+            .record_repo_check(at(2), false, "segment 3 damaged")
+            .unwrap();
         assert_eq!(
             ledger.last_repo_check().unwrap(),
             Some((at(2), false, "segment 3 damaged".into()))

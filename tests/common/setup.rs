@@ -37,6 +37,11 @@ impl Setup {
         self
     }
 
+    /// The default threshold (`[threshold].default`).
+    pub fn set_threshold(&mut self, date: &str) {
+        date.clone_into(&mut self.threshold);
+    }
+
     pub fn root(&self) -> &Path {
         self.tmp.path()
     }
@@ -77,39 +82,63 @@ impl Setup {
         format!("{}\n{}", read("spawned.out"), read("spawned.err"))
     }
 
-    /// Starts `run` without waiting (to kill it); output in `spawned_output`.
-    pub fn spawn(&self) -> std::process::Child {
+    /// The binary with this setup's config, `TMPDIR` and `TZ=UTC`.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let tmpdir = self.root().join("tmp");
         std::fs::create_dir_all(&tmpdir).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_photos-backup"))
-            .arg("--config")
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_photos-backup"));
+        cmd.arg("--config")
             .arg(self.config())
-            .args(["-q", "run"])
+            .args(args)
             .env("TMPDIR", &tmpdir)
             .env("TZ", "UTC")
+            .envs(env.iter().copied());
+        cmd
+    }
+
+    /// Starts `run` without waiting (to kill it); output in `spawned_output`.
+    pub fn spawn(&self) -> std::process::Child {
+        self.spawn_with(&[])
+    }
+
+    /// `spawn` with extra environment variables, in a process group of its
+    /// own (so a test can kill the run and its children at once).
+    pub fn spawn_with(&self, env: &[(&str, &str)]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        self.command(&["-q", "run"], env)
             .stdout(std::fs::File::create(self.root().join("spawned.out")).unwrap())
             .stderr(std::fs::File::create(self.root().join("spawned.err")).unwrap())
+            .process_group(0)
             .spawn()
             .unwrap()
     }
 
     pub fn run(&self, extra: &[&str]) -> Ran {
-        let tmpdir = self.root().join("tmp");
-        std::fs::create_dir_all(&tmpdir).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
-            .arg("--config")
-            .arg(self.config())
-            .arg("run")
-            .args(extra)
-            .env("TMPDIR", &tmpdir)
-            .env("TZ", "UTC")
-            .output()
-            .unwrap();
+        self.run_with(extra, &[])
+    }
+
+    /// `run` with extra arguments and environment variables.
+    pub fn run_with(&self, extra: &[&str], env: &[(&str, &str)]) -> Ran {
+        let args: Vec<&str> = std::iter::once("run")
+            .chain(extra.iter().copied())
+            .collect();
+        let out = self.command(&args, env).output().unwrap();
         Ran {
             code: out.status.code().unwrap_or(-1),
             out: String::from_utf8_lossy(&out.stdout).into_owned(),
             err: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    /// A run at the simulated time `now` (RFC 3339), which must succeed.
+    pub fn run_at(&self, now: &str) -> String {
+        let ran = self.run_with(&[], &[("PHOTOS_BACKUP_NOW", now)]);
+        assert_eq!(
+            ran.code, 0,
+            "run at {now} failed:\n{}\n{}",
+            ran.out, ran.err
+        );
+        ran.out
     }
 
     pub fn run_ok(&self) -> String {

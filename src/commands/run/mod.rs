@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Local, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{Config, Library as LibraryConfig};
 use crate::export::copy;
@@ -27,6 +27,8 @@ use crate::remote::mount::{self, MountEnv};
 use crate::remote::network::{self, Reachability};
 use crate::secrets::SecretStore;
 use crate::threshold;
+
+mod rollover;
 
 /// What `run` needs from the outside world.
 pub struct Deps<'a> {
@@ -128,15 +130,17 @@ pub fn run(
             remote.dir,
             plain.display()
         )?;
-        let outcome = export_all(config, threshold, false, Some(&plain), deps, out)?;
         // Both copies of the threshold exist from the first run on.
         if local_threshold.is_none() {
+            std::fs::create_dir_all(&config.staging_dir).with_context(|| {
+                format!("creating staging dir {}", config.staging_dir.display())
+            })?;
             threshold::write(&config.staging_dir, threshold)?;
         }
         if remote_threshold.is_none() {
             threshold::write(&plain, threshold)?;
         }
-        Ok::<_, anyhow::Error>(outcome)
+        export_all(config, threshold, false, Some(&plain), deps, out)
     })();
     if let Err(e) = &result {
         mirror::write_error_log(&plain, deps.now, &crate::app::describe_error(e));
@@ -196,9 +200,14 @@ fn export_all(
     };
     let mut ok = true;
     let mut report = serde_json::Map::new();
+    // Libraries exported and mirrored without a failure: ready to archive.
+    let mut ready = Vec::new();
     for lib in &config.libraries {
         let mut line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
-            Ok(outcome) => describe(&lib.name, &outcome),
+            Ok(outcome) => {
+                ready.push(lib.name.as_str());
+                describe(&lib.name, &outcome)
+            }
             Err(e) => {
                 ok = false;
                 format!("{}: FAILED: {}", lib.name, crate::app::describe_error(&e))
@@ -217,6 +226,7 @@ fn export_all(
                 Ok(_) => {}
                 Err(e) => {
                     ok = false;
+                    ready.retain(|name| *name != lib.name);
                     line.push_str(&format!(
                         "; mirror FAILED: {}",
                         crate::app::describe_error(&e)
@@ -226,6 +236,26 @@ fn export_all(
         }
         writeln!(out, "{line}")?;
         report.insert(lib.name.clone(), serde_json::Value::String(line));
+    }
+    let phase = rollover::Phase {
+        config,
+        threshold,
+        ready: &ready,
+        plain,
+    };
+    let lines = match (dry_run, ledger.as_mut()) {
+        (false, Some(l)) => {
+            let (lines, rolled) = rollover::run(&phase, l, deps);
+            ok &= rolled;
+            lines
+        }
+        (_, l) => rollover::preview(&phase, l.map(|l| &*l), deps)?,
+    };
+    for line in &lines {
+        writeln!(out, "{line}")?;
+    }
+    if !lines.is_empty() {
+        report.insert("rollover".into(), serde_json::json!(lines));
     }
     if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
         let outcome = if ok { "ok" } else { "failed" };
@@ -274,7 +304,7 @@ fn run_library(
     let library = Library::open(&lib.path)?;
     let selection = Selection {
         all: true,
-        since: Some(local_midnight(threshold)),
+        since: Some(crate::clock::local_midnight(threshold)),
         uuids: pending.iter().map(|p| p.uuid.clone()).collect(),
     };
     let assets = library.assets(&selection)?;
@@ -403,15 +433,6 @@ fn stat(path: &Path) -> Option<SourceStat> {
 }
 
 /// The threshold day's local midnight as an instant.
-#[must_use]
-pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_time(NaiveTime::MIN);
-    Local
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map_or_else(|| midnight.and_utc(), |t| t.to_utc())
-}
-
 fn summarize(plan: &Plan) -> Summary {
     Summary {
         files: plan.actions.len(),
@@ -485,6 +506,7 @@ pub fn human_bytes(n: u64) -> String {
 mod tests {
     use super::*;
     use crate::ledger::Pending;
+    use chrono::TimeZone;
 
     fn state(size: u64) -> LibraryState {
         LibraryState {

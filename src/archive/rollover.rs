@@ -1,0 +1,462 @@
+//! The month rollover of one library, as a resumable sequence:
+//!
+//! 1. plan: which months close, and whether pending originals hold them open;
+//! 2. create: `borg create` of the library's staged files from local staging
+//!    (an archive already in the repository, from a killed run, is reused);
+//! 3. verify: the archive lists every file it was given, same size (and with
+//!    `verify = "content"`, same SHA-256 as the staged file read again);
+//! 4. purge: exactly the verified files, from staging and the remote volume.
+//!
+//! Each step is recorded in the ledger after it is done, so a run killed
+//! anywhere resumes at the step it did not record. Nothing is purged that a
+//! verified archive does not hold, and a file staged again after the archive
+//! was given its files (an edit) keeps its new version. Moving the threshold
+//! is the caller's, once every library is archived up to last month.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::borg::{self, Exit, Expected, Repository};
+use super::period::{self, Decision, Month};
+use crate::clock::When;
+use crate::config::Verify;
+use crate::failpoint;
+use crate::ledger::{Ledger, Rollover, Step};
+use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
+use crate::secrets::Secret;
+
+/// `borg create` of a first month of a large library can take many hours.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// Listing with content reads the whole archive back.
+const LIST_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
+const SHORT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What the rollover needs: the repository, the places files are purged
+/// from, and the time.
+pub struct Context<'a> {
+    pub program: PathBuf,
+    pub repo: Repository,
+    pub passphrase: &'a Secret,
+    pub prefix: &'a str,
+    pub compression: &'a str,
+    pub verify: Verify,
+    pub max_pending_days: u32,
+    pub runner: &'a dyn CommandRunner,
+    pub staging: &'a Path,
+    /// The decrypted remote volume, when mounted.
+    pub plain: Option<&'a Path>,
+    pub when: When,
+}
+
+/// What happened to one library.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Archives finished in this run (resumed or new).
+    pub archived: Vec<Archived>,
+    /// A closed period still waiting for pending originals.
+    pub held: Option<Held>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archived {
+    pub archive: String,
+    pub first: Month,
+    pub last: Month,
+    pub files: u64,
+    pub bytes: u64,
+    /// Files deleted from staging (and the remote volume).
+    pub purged: usize,
+    /// The archive was already in the repository (a killed run made it).
+    pub reused: bool,
+    /// Assets archived without their original; they stay pending.
+    pub missing: Vec<String>,
+    /// borg finished with a warning (exit 1): what it said.
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub first: Month,
+    pub last: Month,
+    pub waiting: usize,
+    pub until: DateTime<Utc>,
+}
+
+/// What a dry run says the rollover would do for one library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preview {
+    Nothing,
+    /// An unfinished rollover would be resumed.
+    Resume {
+        archive: String,
+        step: Step,
+    },
+    Archive {
+        archive: String,
+        files: usize,
+        bytes: u64,
+        missing: usize,
+    },
+    Held(Held),
+}
+
+/// The archive name of a library's period.
+#[must_use]
+pub fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> String {
+    borg::archive_name(
+        prefix,
+        library,
+        (first.year, first.month),
+        (last.year, last.month),
+    )
+}
+
+/// Finishes any rollover of `library` a killed run left, then archives
+/// every closed period that may be closed now.
+pub fn roll_over(
+    ctx: &Context,
+    ledger: &mut Ledger,
+    library: &str,
+    threshold: NaiveDate,
+) -> Result<Report> {
+    let mut report = Report::default();
+    loop {
+        if let Some(open) = ledger.open_rollover(library)? {
+            report.archived.push(resume(ctx, ledger, open)?);
+            continue;
+        }
+        let archived_through = ledger.archived_through(library)?;
+        let Some((first, last)) = period::due(threshold, archived_through, ctx.when.today) else {
+            return Ok(report);
+        };
+        let pending: Vec<(String, DateTime<Utc>)> = ledger
+            .pending(library)?
+            .into_iter()
+            .map(|p| (p.uuid, p.first_seen))
+            .collect();
+        match period::decide(
+            &pending,
+            ctx.when.month_began,
+            ctx.when.now,
+            ctx.max_pending_days,
+        ) {
+            Decision::Hold { waiting, until } => {
+                report.held = Some(Held {
+                    first,
+                    last,
+                    waiting: waiting.len(),
+                    until,
+                });
+                return Ok(report);
+            }
+            Decision::Archive { missing } => {
+                let name = archive_name(ctx.prefix, library, first, last);
+                let planned =
+                    ledger.plan_rollover(library, &name, (first, last), &missing, ctx.when.now)?;
+                failpoint::pause("rollover-planned");
+                report.archived.push(resume(ctx, ledger, planned)?);
+            }
+        }
+    }
+}
+
+/// Takes a rollover from the step it reached to the end.
+fn resume(ctx: &Context, ledger: &mut Ledger, mut r: Rollover) -> Result<Archived> {
+    let mut reused = false;
+    let mut warning = r.warning.clone();
+    if r.step == Step::Planned {
+        if archive_exists(ctx, &r.archive)? {
+            // A killed run created it and did not get to record it: what it
+            // was given is the list this rollover still holds.
+            reused = true;
+        } else {
+            // Staging may have changed since a killed run planned this.
+            let (files, _) = ledger.snapshot_rollover(&r.library, &r.archive)?;
+            if files > 0 {
+                failpoint::pause("rollover-before-create");
+                warning = create(ctx, ledger, &r)?;
+                failpoint::pause("rollover-created");
+            }
+        }
+        ledger.set_rollover_step(&r.library, &r.archive, Step::Created, ctx.when.now)?;
+        r = refreshed(ledger, &r)?;
+        failpoint::pause("rollover-created-recorded");
+    }
+    if r.step == Step::Created {
+        if r.files > 0 {
+            verify(ctx, ledger, &r)?;
+        }
+        ledger.set_rollover_step(&r.library, &r.archive, Step::Verified, ctx.when.now)?;
+        r = refreshed(ledger, &r)?;
+        failpoint::pause("rollover-verified");
+    }
+    let mut purged = 0;
+    if r.step == Step::Verified {
+        ledger.mark_archived(&r.library, &r.archive, ctx.when.now)?;
+        failpoint::pause("rollover-marked");
+        purged = purge(ctx, ledger, &r)?;
+        failpoint::pause("rollover-purged-files");
+        ledger.set_rollover_step(&r.library, &r.archive, Step::Purged, ctx.when.now)?;
+        r = refreshed(ledger, &r)?;
+    }
+    Ok(Archived {
+        archive: r.archive,
+        first: r.first,
+        last: r.last,
+        files: r.files,
+        bytes: r.bytes,
+        purged,
+        reused,
+        missing: r.missing,
+        warning,
+    })
+}
+
+fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
+    ledger
+        .rollover(&r.library, &r.archive)?
+        .ok_or_else(|| anyhow!("ledger lost rollover {} of {}", r.archive, r.library))
+}
+
+/// Runs a borg command; an error exit is an error naming what was done and
+/// the repository, with borg's first lines. Returns the output and whether
+/// borg warned.
+fn run_borg(
+    ctx: &Context,
+    cmd: &CommandLine,
+    timeout: Duration,
+    what: &str,
+) -> Result<(std::process::Output, Option<String>)> {
+    let out = ctx
+        .runner
+        .run(cmd, timeout)
+        .with_context(|| format!("{what} in borg repository {}", ctx.repo.location))?;
+    match Exit::of(out.status.code()) {
+        Exit::Ok => Ok((out, None)),
+        Exit::Warning => {
+            let said = stderr_excerpt(&out);
+            Ok((out, Some(said)))
+        }
+        Exit::Error => bail!(
+            "{what} in borg repository {}: borg failed ({}): {}",
+            ctx.repo.location,
+            out.status,
+            stderr_excerpt(&out)
+        ),
+    }
+}
+
+/// Whether the repository already holds `archive`.
+pub fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
+    let cmd = borg::list_archives(&ctx.program, &ctx.repo, ctx.passphrase);
+    let (out, _) = run_borg(ctx, &cmd, SHORT_TIMEOUT, "listing archives")?;
+    let names = borg::parse_archive_names(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| anyhow!("{e} (repository {})", ctx.repo.location))?;
+    Ok(names.iter().any(|n| n == archive))
+}
+
+/// `borg create` of the files the rollover was given; returns borg's
+/// warning, if it gave one (also kept in the ledger).
+fn create(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<Option<String>> {
+    let paths: Vec<String> = ledger
+        .rollover_files(&r.library, &r.archive)?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    let cmd = borg::create(
+        &ctx.program,
+        &ctx.repo,
+        ctx.passphrase,
+        &r.archive,
+        ctx.compression,
+        ctx.staging,
+        &paths,
+    );
+    let what = format!("creating archive {}", r.archive);
+    let (_, warning) = run_borg(ctx, &cmd, CREATE_TIMEOUT, &what)?;
+    if let Some(w) = &warning {
+        ledger.set_rollover_warning(&r.library, &r.archive, w)?;
+    }
+    Ok(warning)
+}
+
+/// The archive must hold every file it was given; never purge otherwise.
+fn verify(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<()> {
+    let content = ctx.verify == Verify::Content;
+    let cmd = borg::list_archive(&ctx.program, &ctx.repo, ctx.passphrase, &r.archive, content);
+    let what = format!("listing archive {}", r.archive);
+    let (out, _) = run_borg(ctx, &cmd, LIST_TIMEOUT, &what)?;
+    let items = borg::parse_items(&String::from_utf8_lossy(&out.stdout))
+        .map_err(|e| anyhow!("{e} (archive {})", r.archive))?;
+    let given = ledger.rollover_files(&r.library, &r.archive)?;
+    let current: std::collections::HashMap<(String, String), String> = if content {
+        ledger
+            .files(&r.library)?
+            .into_iter()
+            .map(|f| ((f.uuid, f.role), f.hash))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
+    let mut expected = Vec::with_capacity(given.len());
+    let mut changed_on_disk = Vec::new();
+    for f in given {
+        let mut sha256 = None;
+        // Only a file still staged as given can be read again to compare;
+        // one staged again since keeps its new version and is not purged.
+        if content && current.get(&(f.uuid.clone(), f.role.clone())) == Some(&f.hash) {
+            let path = ctx.staging.join(&f.path);
+            let (blake3, sha) =
+                hashes(&path).with_context(|| format!("reading staged file {}", path.display()))?;
+            if blake3 != f.hash {
+                changed_on_disk.push(f.path.clone());
+            }
+            sha256 = Some(sha);
+        }
+        expected.push(Expected {
+            path: f.path,
+            size: f.size,
+            sha256,
+        });
+    }
+    let mut v = borg::verify(&expected, &items);
+    v.wrong_content.extend(changed_on_disk);
+    if v.passed() {
+        Ok(())
+    } else {
+        bail!(
+            "archive {} in borg repository {} does not hold what it was given: {}. \
+             Nothing was purged. If the archive is damaged, delete it (borg delete {}::{}) \
+             and the next run makes it again.",
+            r.archive,
+            ctx.repo.location,
+            v.summary(),
+            ctx.repo.location,
+            r.archive
+        )
+    }
+}
+
+/// BLAKE3 (as the ledger keeps it) and SHA-256 (as borg lists it) of a file,
+/// in one read.
+fn hashes(path: &Path) -> std::io::Result<(String, String)> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path)?;
+    let mut b3 = blake3::Hasher::new();
+    let mut sha = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        b3.update(&buf[..n]);
+        sha.update(&buf[..n]);
+    }
+    Ok((
+        b3.finalize().to_hex().to_string(),
+        format!("{:x}", sha.finalize()),
+    ))
+}
+
+/// Deletes the files marked archived into this rollover's archive, from
+/// staging and from the remote volume, then the folders left empty.
+/// Idempotent: a resumed purge deletes what is still there.
+fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
+    let paths = ledger.purged_paths(&r.library, &r.archive)?;
+    let roots: Vec<&Path> = std::iter::once(ctx.staging).chain(ctx.plain).collect();
+    let mut dirs = std::collections::BTreeSet::new();
+    for path in &paths {
+        for root in &roots {
+            let file = root.join(path);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "purging {} (archived in {}; the next run tries again)",
+                            file.display(),
+                            r.archive
+                        )
+                    })
+                }
+            }
+        }
+        let mut dir = Path::new(path).parent();
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            dirs.insert(d.to_owned());
+            dir = d.parent();
+        }
+    }
+    // Deepest first; a folder that still holds something stays.
+    for dir in dirs.iter().rev() {
+        for root in &roots {
+            let _ = std::fs::remove_dir(root.join(dir));
+        }
+    }
+    Ok(paths.len())
+}
+
+/// What `roll_over` would do, read from the ledger only (for `--dry-run`).
+pub fn preview(
+    (prefix, max_pending_days): (&str, u32),
+    when: When,
+    ledger: Option<&Ledger>,
+    library: &str,
+    threshold: NaiveDate,
+) -> Result<Preview> {
+    let Some(ledger) = ledger else {
+        return Ok(match period::due(threshold, None, when.today) {
+            Some((first, last)) => Preview::Archive {
+                archive: archive_name(prefix, library, first, last),
+                files: 0,
+                bytes: 0,
+                missing: 0,
+            },
+            None => Preview::Nothing,
+        });
+    };
+    if let Some(open) = ledger.open_rollover(library)? {
+        return Ok(Preview::Resume {
+            archive: open.archive,
+            step: open.step,
+        });
+    }
+    let Some((first, last)) = period::due(threshold, ledger.archived_through(library)?, when.today)
+    else {
+        return Ok(Preview::Nothing);
+    };
+    let pending: Vec<(String, DateTime<Utc>)> = ledger
+        .pending(library)?
+        .into_iter()
+        .map(|p| (p.uuid, p.first_seen))
+        .collect();
+    Ok(
+        match period::decide(&pending, when.month_began, when.now, max_pending_days) {
+            Decision::Hold { waiting, until } => Preview::Held(Held {
+                first,
+                last,
+                waiting: waiting.len(),
+                until,
+            }),
+            Decision::Archive { missing } => {
+                let staged: Vec<_> = ledger
+                    .files(library)?
+                    .into_iter()
+                    .filter(|f| f.archive.is_none())
+                    .collect();
+                Preview::Archive {
+                    archive: archive_name(prefix, library, first, last),
+                    files: staged.len(),
+                    bytes: staged.iter().map(|f| f.size).sum(),
+                    missing: missing.len(),
+                }
+            }
+        },
+    )
+}

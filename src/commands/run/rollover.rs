@@ -1,0 +1,256 @@
+//! Step 9 of a run: the month rollover of every library whose export and
+//! mirror went through in this run, then the threshold, moved to the first
+//! day of this month (locally and on the remote volume) only once every
+//! configured library is archived up to last month. The borg passphrase is
+//! read only when there is something to archive: the other runs of the month
+//! never touch the Keychain or the repository.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use chrono::NaiveDate;
+
+use super::{human_bytes, Deps};
+use crate::app::describe_error;
+use crate::archive::borg::Repository;
+use crate::archive::period::{self, Month};
+use crate::archive::rollover::{self, Archived, Context, Held, Preview};
+use crate::clock::When;
+use crate::config::Config;
+use crate::ledger::Ledger;
+use crate::threshold;
+
+/// What the rollover phase works on.
+pub struct Phase<'a> {
+    pub config: &'a Config,
+    /// The threshold this run exported from.
+    pub threshold: NaiveDate,
+    /// Libraries exported (and mirrored) without a failure in this run.
+    pub ready: &'a [&'a str],
+    /// The decrypted remote volume, when mounted.
+    pub plain: Option<&'a Path>,
+}
+
+/// Rolls over what is due; returns the lines to print and whether all went
+/// well (a failure leaves everything in place for the next run).
+pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> (Vec<String>, bool) {
+    let mut lines = Vec::new();
+    let ok = match roll_over_ready(phase, ledger, deps, &mut lines) {
+        Ok(ok) => ok,
+        Err(e) => {
+            lines.push(format!("rollover: FAILED: {}", describe_error(&e)));
+            false
+        }
+    };
+    let moved = move_threshold(phase, ledger, deps, &mut lines);
+    if let Err(e) = &moved {
+        lines.push(format!("threshold: FAILED: {}", describe_error(e)));
+    }
+    (lines, ok && moved.is_ok())
+}
+
+fn roll_over_ready(
+    phase: &Phase,
+    ledger: &mut Ledger,
+    deps: &Deps,
+    lines: &mut Vec<String>,
+) -> Result<bool> {
+    let when = When::at(deps.now);
+    let mut due = Vec::new();
+    for name in phase.ready {
+        let open = ledger.open_rollover(name)?.is_some();
+        let closed = period::due(phase.threshold, ledger.archived_through(name)?, when.today);
+        if open || closed.is_some() {
+            due.push(*name);
+        }
+    }
+    if due.is_empty() {
+        return Ok(true);
+    }
+    let Some(borg) = &phase.config.borg else {
+        lines.push(format!(
+            "rollover: the months since {} are over, but there is no [borg] section: \
+             nothing is archived and staging keeps growing",
+            phase.threshold
+        ));
+        return Ok(true);
+    };
+    let passphrase = deps
+        .secrets
+        .get(&borg.passphrase)
+        .context("reading the borg passphrase ([borg].passphrase)")?;
+    let program = crate::remote::mount::find_tool(
+        "borg",
+        borg.program.as_deref(),
+        &deps.mount_env.tool_dirs,
+        &|p| p.is_file(),
+    )?;
+    let ctx = Context {
+        program,
+        repo: Repository::of(borg),
+        passphrase: &passphrase,
+        prefix: &borg.prefix,
+        compression: &borg.compression,
+        verify: borg.verify,
+        max_pending_days: borg.max_pending_days,
+        runner: deps.runner,
+        staging: &phase.config.staging_dir,
+        plain: phase.plain,
+        when,
+    };
+    let mut ok = true;
+    for name in due {
+        match rollover::roll_over(&ctx, ledger, name, phase.threshold) {
+            Ok(report) => {
+                lines.extend(report.archived.iter().map(|a| archived_line(name, a)));
+                lines.extend(report.held.iter().map(|h| held_line(name, h)));
+            }
+            Err(e) => {
+                ok = false;
+                lines.push(format!("{name}: rollover FAILED: {}", describe_error(&e)));
+            }
+        }
+    }
+    Ok(ok)
+}
+
+/// The threshold moves to the first day of this month once no configured
+/// library has a period left to archive (or a rollover left unfinished).
+fn move_threshold(
+    phase: &Phase,
+    ledger: &Ledger,
+    deps: &Deps,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    let when = When::at(deps.now);
+    let new = Month::of(when.today).first_day();
+    if phase.config.borg.is_none() || phase.threshold >= new {
+        return Ok(());
+    }
+    for lib in &phase.config.libraries {
+        let through = ledger.archived_through(&lib.name)?;
+        if ledger.open_rollover(&lib.name)?.is_some()
+            || period::due(phase.threshold, through, when.today).is_some()
+        {
+            return Ok(());
+        }
+    }
+    // Remote first: the run uses the earlier of the two, so a kill between
+    // the writes leaves the old threshold in force and this step redone.
+    if let Some(plain) = phase.plain {
+        threshold::write(plain, new)?;
+    }
+    std::fs::create_dir_all(&phase.config.staging_dir).with_context(|| {
+        format!(
+            "creating staging dir {}",
+            phase.config.staging_dir.display()
+        )
+    })?;
+    threshold::write(&phase.config.staging_dir, new)?;
+    lines.push(format!(
+        "threshold: moved from {} to {new}",
+        phase.threshold
+    ));
+    Ok(())
+}
+
+/// What a dry run says about the rollover (the ledger is only read).
+pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<String>> {
+    let when = When::at(deps.now);
+    let mut lines = Vec::new();
+    let Some(borg) = &phase.config.borg else {
+        return Ok(lines);
+    };
+    for name in phase.ready {
+        let p = rollover::preview(
+            (&borg.prefix, borg.max_pending_days),
+            when,
+            ledger,
+            name,
+            phase.threshold,
+        )?;
+        match p {
+            Preview::Nothing => {}
+            Preview::Resume { archive, step } => lines.push(format!(
+                "{name}: would resume the rollover into {archive} (step reached: {step:?})"
+            )),
+            Preview::Archive {
+                archive,
+                files,
+                bytes,
+                missing,
+            } => {
+                let mut line = format!(
+                    "{name}: would archive {files} staged files ({}) into {archive}, \
+                     verify it, and purge them",
+                    human_bytes(bytes)
+                );
+                if missing > 0 {
+                    line.push_str(&format!("; {missing} assets still lack their original"));
+                }
+                lines.push(line);
+            }
+            Preview::Held(h) => lines.push(held_line(name, &h)),
+        }
+    }
+    Ok(lines)
+}
+
+fn period_text(first: Month, last: Month) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first} to {last}")
+    }
+}
+
+fn archived_line(library: &str, a: &Archived) -> String {
+    let mut line = if a.files == 0 {
+        format!(
+            "{library}: {} closed with nothing staged: no archive needed",
+            period_text(a.first, a.last)
+        )
+    } else {
+        format!(
+            "{library}: archived {} into {}{}: {} files ({}), verified, {} purged",
+            period_text(a.first, a.last),
+            a.archive,
+            if a.reused {
+                " (made by an interrupted run)"
+            } else {
+                ""
+            },
+            a.files,
+            human_bytes(a.bytes),
+            a.purged
+        )
+    };
+    if !a.missing.is_empty() {
+        let shown: Vec<&str> = a.missing.iter().take(5).map(String::as_str).collect();
+        line.push_str(&format!(
+            "; WARNING: archived without the originals of {} assets still pending \
+             (they stay pending): {}{}",
+            a.missing.len(),
+            shown.join(", "),
+            if a.missing.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
+    if let Some(w) = &a.warning {
+        line.push_str(&format!("; borg warned: {w}"));
+    }
+    line
+}
+
+fn held_line(library: &str, h: &Held) -> String {
+    format!(
+        "{library}: {} not archived yet: {} originals still pending in iCloud; \
+         waiting for them until {} at the latest",
+        period_text(h.first, h.last),
+        h.waiting,
+        h.until.format("%Y-%m-%d")
+    )
+}
