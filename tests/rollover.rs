@@ -7,149 +7,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use common::borg::Repo;
 use common::setup::{tree, Setup};
-use photos_backup::photos::synthetic::{AssetSpec, Edit, Flavor, SyntheticLibrary};
-
-fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-}
-
-fn uuid(n: u32) -> String {
-    format!("A0000000-0000-4000-8000-{n:012}")
-}
-
-/// A synthetic library that grows: each `write` regenerates the database
-/// from every spec so far and adds the media files that are new, leaving
-/// existing files untouched (as Photos does).
-struct Growing {
-    path: PathBuf,
-    specs: Vec<AssetSpec>,
-    scratch: tempfile::TempDir,
-    writes: u32,
-}
-
-impl Growing {
-    fn new(dir: &Path, name: &str) -> Self {
-        Self {
-            path: dir.join(format!("{name}.photoslibrary")),
-            specs: Vec::new(),
-            scratch: tempfile::tempdir().unwrap(),
-            writes: 0,
-        }
-    }
-
-    fn add(&mut self, spec: AssetSpec) -> &mut Self {
-        self.specs.push(spec);
-        self
-    }
-
-    fn spec(&mut self, uuid: &str) -> &mut AssetSpec {
-        self.specs.iter_mut().find(|s| s.uuid == uuid).unwrap()
-    }
-
-    fn write(&mut self) {
-        self.writes += 1;
-        let fresh = self
-            .scratch
-            .path()
-            .join(format!("v{}.photoslibrary", self.writes));
-        let mut lib = SyntheticLibrary::new(Flavor::Modern);
-        for s in &self.specs {
-            lib.asset(s.clone());
-        }
-        lib.write(&fresh).unwrap();
-        for entry in walkdir::WalkDir::new(&fresh)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let rel = entry.path().strip_prefix(&fresh).unwrap();
-            let dest = self.path.join(rel);
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&dest).unwrap();
-            } else if rel.starts_with("database") || !dest.exists() {
-                std::fs::copy(entry.path(), &dest).unwrap();
-            }
-        }
-        for stale in ["Photos.sqlite-wal", "Photos.sqlite-shm"] {
-            let p = self.path.join("database").join(stale);
-            if !fresh.join("database").join(stale).exists() {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-    }
-}
-
-fn photo(n: u32, created: DateTime<Utc>, added: DateTime<Utc>) -> AssetSpec {
-    AssetSpec {
-        added,
-        ..AssetSpec::photo(&uuid(n), created)
-    }
-}
-
-/// archive -> uuid -> roles, as the ledger records what each archive holds,
-/// checked against what borg lists.
-fn archived(
-    setup: &Setup,
-    repo: &Repo,
-    library: &str,
-) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
-    let ledger = setup.ledger();
-    let mut by_archive: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for r in ledger
-        .rollovers()
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.library == library)
-    {
-        let files = ledger.rollover_files(library, &r.archive).unwrap();
-        if files.is_empty() {
-            continue;
-        }
-        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-        assert_eq!(
-            repo.paths(&r.archive),
-            paths,
-            "borg and the ledger disagree on {}",
-            r.archive
-        );
-        for f in files {
-            by_archive
-                .entry(r.archive.clone())
-                .or_default()
-                .entry(f.uuid)
-                .or_default()
-                .push(f.role);
-        }
-    }
-    for roles in by_archive.values_mut().flat_map(BTreeMap::values_mut) {
-        roles.sort();
-    }
-    by_archive
-}
-
-fn roles(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// Files left in staging besides the threshold file.
-fn staged_files(setup: &Setup) -> Vec<String> {
-    tree(&setup.staging())
-        .into_keys()
-        .filter(|p| p != "date_threshold.txt")
-        .collect()
-}
-
-fn threshold(setup: &Setup) -> String {
-    std::fs::read_to_string(setup.staging().join("date_threshold.txt"))
-        .unwrap()
-        .trim()
-        .to_owned()
-}
+use common::timeline::{archived, photo, roles, staged_files, threshold, utc, uuid, Growing};
+use photos_backup::photos::synthetic::Edit;
 
 #[test]
 fn two_months_of_runs_end_with_every_version_in_the_archive_expected() {
@@ -273,4 +135,100 @@ fn two_months_of_runs_end_with_every_version_in_the_archive_expected() {
         .unwrap()
         .iter()
         .all(|f| f.archive.is_some()));
+}
+
+#[test]
+fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_later() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Ben");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    let mut cloud = photo(2, utc(2026, 9, 24), utc(2026, 9, 24));
+    cloud.cloud_only = true;
+    lib.add(cloud);
+    lib.write();
+    let mut setup = Setup::new().library("ben", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra = repo.config("max_pending_days = 10");
+
+    setup.run_at("2026-09-25T08:00:00Z");
+    // The month is over but photo 2's original is still in iCloud.
+    let out = setup.run_at("2026-10-01T00:05:00Z");
+    assert!(
+        out.contains("ben: 2026-09 not archived yet: 1 originals still pending in iCloud; waiting for them until 2026-10-05"),
+        "{out}"
+    );
+    assert!(repo.archives().is_empty());
+    assert_eq!(threshold(&setup), "2026-09-01");
+    assert!(!out.contains("threshold: moved"), "{out}");
+
+    // Past the grace: archived without it, loudly; it stays pending.
+    let out = setup.run_at("2026-10-06T09:00:00Z");
+    assert!(
+        out.contains(&format!(
+            "ben: archived 2026-09 into photos-ben-2026-09: 3 files"
+        )) && out.contains(&format!(
+            "WARNING: archived without the originals of 1 assets still pending (they stay pending): {}",
+            uuid(2)
+        )),
+        "{out}"
+    );
+    assert_eq!(threshold(&setup), "2026-10-01");
+    let ledger = setup.ledger();
+    assert_eq!(ledger.pending("ben").unwrap().len(), 1);
+    let r = ledger
+        .rollover("ben", "photos-ben-2026-09")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.missing, [uuid(2)]);
+    drop(ledger);
+
+    // The original arrives in October: staged, then archived with October.
+    lib.spec(&uuid(2)).cloud_only = false;
+    lib.write();
+    setup.run_at("2026-10-20T09:00:00Z");
+    assert!(setup.ledger().pending("ben").unwrap().is_empty());
+    let out = setup.run_at("2026-11-01T09:00:00Z");
+    assert!(
+        out.contains("ben: archived 2026-10 into photos-ben-2026-10"),
+        "{out}"
+    );
+    let by_archive = archived(&setup, &repo, "ben");
+    assert_eq!(
+        by_archive["photos-ben-2026-09"][&uuid(1)],
+        roles(&["original", "xmp"])
+    );
+    assert_eq!(by_archive["photos-ben-2026-09"][&uuid(2)], roles(&["xmp"]));
+    assert_eq!(
+        by_archive["photos-ben-2026-10"][&uuid(2)],
+        roles(&["original"])
+    );
+    assert_eq!(staged_files(&setup), Vec::<String>::new());
+}
+
+#[test]
+fn a_dry_run_says_what_the_rollover_would_do_and_does_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Cy");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new().library("cy", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra = repo.config("");
+    setup.run_at("2026-09-25T08:00:00Z");
+    let before = tree(&setup.staging());
+    let ran = setup.run_with(
+        &["--dry-run"],
+        &[("PHOTOS_BACKUP_NOW", "2026-10-02T08:00:00Z")],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    assert!(
+        ran.out.contains("cy: would archive 2 staged files")
+            && ran.out.contains("into photos-cy-2026-09"),
+        "{}",
+        ran.out
+    );
+    assert_eq!(tree(&setup.staging()), before);
+    assert!(repo.archives().is_empty());
 }

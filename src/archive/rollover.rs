@@ -370,7 +370,10 @@ fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
     let paths = ledger.purged_paths(&r.library, &r.archive)?;
     let roots: Vec<&Path> = std::iter::once(ctx.staging).chain(ctx.plain).collect();
     let mut dirs = std::collections::BTreeSet::new();
-    for path in &paths {
+    for (i, path) in paths.iter().enumerate() {
+        if i == 1 {
+            failpoint::pause("rollover-purged-one");
+        }
         for root in &roots {
             let file = root.join(path);
             match std::fs::remove_file(&file) {

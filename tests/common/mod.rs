@@ -7,6 +7,7 @@
 pub mod borg;
 pub mod remote;
 pub mod setup;
+pub mod timeline;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

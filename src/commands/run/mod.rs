@@ -84,6 +84,9 @@ pub fn run(
             writeln!(out, "remote: not contacted in a dry run")?;
         }
         let threshold = local_threshold.unwrap_or(config.default_threshold);
+        if local_threshold.is_none() && !dry_run {
+            write_first_threshold(&config.staging_dir, threshold)?;
+        }
         return export_all(config, threshold, dry_run, None, deps, out);
     };
     if let Reachability::Unreachable(why) = network::gate(
@@ -132,10 +135,7 @@ pub fn run(
         )?;
         // Both copies of the threshold exist from the first run on.
         if local_threshold.is_none() {
-            std::fs::create_dir_all(&config.staging_dir).with_context(|| {
-                format!("creating staging dir {}", config.staging_dir.display())
-            })?;
-            threshold::write(&config.staging_dir, threshold)?;
+            write_first_threshold(&config.staging_dir, threshold)?;
         }
         if remote_threshold.is_none() {
             threshold::write(&plain, threshold)?;
@@ -153,6 +153,14 @@ pub fn run(
     let outcome = result?;
     released?;
     Ok(outcome)
+}
+
+/// The threshold file is written on the first run, so the user can see
+/// (and edit) where the backup starts.
+fn write_first_threshold(staging: &Path, date: NaiveDate) -> Result<()> {
+    std::fs::create_dir_all(staging)
+        .with_context(|| format!("creating staging dir {}", staging.display()))?;
+    Ok(threshold::write(staging, date)?)
 }
 
 /// A skipped run is recorded too (outcome `skipped` and why), so the status

@@ -140,6 +140,7 @@ fn move_threshold(
     if let Some(plain) = phase.plain {
         threshold::write(plain, new)?;
     }
+    crate::failpoint::pause("threshold-remote-written");
     std::fs::create_dir_all(&phase.config.staging_dir).with_context(|| {
         format!(
             "creating staging dir {}",

@@ -1,0 +1,148 @@
+//! Helpers for tests that live through simulated months: a synthetic
+//! library that grows between runs, and what staging, the threshold file and
+//! the archives hold afterwards.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+
+use super::borg::Repo;
+use super::setup::{tree, Setup};
+
+pub fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+pub fn uuid(n: u32) -> String {
+    format!("A0000000-0000-4000-8000-{n:012}")
+}
+
+/// A synthetic library that grows: each `write` regenerates the database
+/// from every spec so far and adds the media files that are new, leaving
+/// existing files untouched (as Photos does).
+pub struct Growing {
+    pub path: PathBuf,
+    pub specs: Vec<AssetSpec>,
+    scratch: tempfile::TempDir,
+    writes: u32,
+}
+
+impl Growing {
+    pub fn new(dir: &Path, name: &str) -> Self {
+        Self {
+            path: dir.join(format!("{name}.photoslibrary")),
+            specs: Vec::new(),
+            scratch: tempfile::tempdir().unwrap(),
+            writes: 0,
+        }
+    }
+
+    pub fn add(&mut self, spec: AssetSpec) -> &mut Self {
+        self.specs.push(spec);
+        self
+    }
+
+    pub fn spec(&mut self, uuid: &str) -> &mut AssetSpec {
+        self.specs.iter_mut().find(|s| s.uuid == uuid).unwrap()
+    }
+
+    pub fn write(&mut self) {
+        self.writes += 1;
+        let fresh = self
+            .scratch
+            .path()
+            .join(format!("v{}.photoslibrary", self.writes));
+        let mut lib = SyntheticLibrary::new(Flavor::Modern);
+        for s in &self.specs {
+            lib.asset(s.clone());
+        }
+        lib.write(&fresh).unwrap();
+        for entry in walkdir::WalkDir::new(&fresh)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            let rel = entry.path().strip_prefix(&fresh).unwrap();
+            let dest = self.path.join(rel);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+            } else if rel.starts_with("database") || !dest.exists() {
+                std::fs::copy(entry.path(), &dest).unwrap();
+            }
+        }
+        for stale in ["Photos.sqlite-wal", "Photos.sqlite-shm"] {
+            let p = self.path.join("database").join(stale);
+            if !fresh.join("database").join(stale).exists() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+pub fn photo(n: u32, created: DateTime<Utc>, added: DateTime<Utc>) -> AssetSpec {
+    AssetSpec {
+        added,
+        ..AssetSpec::photo(&uuid(n), created)
+    }
+}
+
+/// archive -> uuid -> roles, as the ledger records what each archive holds,
+/// checked against what borg lists.
+pub fn archived(
+    setup: &Setup,
+    repo: &Repo,
+    library: &str,
+) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    let ledger = setup.ledger();
+    let mut by_archive: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for r in ledger
+        .rollovers()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.library == library)
+    {
+        let files = ledger.rollover_files(library, &r.archive).unwrap();
+        if files.is_empty() {
+            continue;
+        }
+        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(
+            repo.paths(&r.archive),
+            paths,
+            "borg and the ledger disagree on {}",
+            r.archive
+        );
+        for f in files {
+            by_archive
+                .entry(r.archive.clone())
+                .or_default()
+                .entry(f.uuid)
+                .or_default()
+                .push(f.role);
+        }
+    }
+    for roles in by_archive.values_mut().flat_map(BTreeMap::values_mut) {
+        roles.sort();
+    }
+    by_archive
+}
+
+pub fn roles(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Files left in staging besides the threshold file.
+pub fn staged_files(setup: &Setup) -> Vec<String> {
+    tree(&setup.staging())
+        .into_keys()
+        .filter(|p| p != "date_threshold.txt")
+        .collect()
+}
+
+pub fn threshold(setup: &Setup) -> String {
+    std::fs::read_to_string(setup.staging().join("date_threshold.txt"))
+        .unwrap()
+        .trim()
+        .to_owned()
+}
