@@ -40,6 +40,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub export: RawExport,
     pub remote: Option<RawRemote>,
+    #[serde(default)]
+    pub notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
     pub libraries: Vec<RawLibrary>,
 }
@@ -108,6 +110,8 @@ pub struct Config {
     pub export: Export,
     /// The encrypted remote volume; `None`: stage locally only.
     pub remote: Option<Remote>,
+    /// How failures are notified (`[notify]`).
+    pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
 }
 
@@ -272,6 +276,14 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         None => None,
     };
 
+    let notify = crate::notify::settings::validate(
+        raw.notify,
+        crate::platform::has_notification_center(),
+        &env.home,
+        base,
+    )
+    .map_err(|e| key_error(&e.key, e.message))?;
+
     let mut names = HashSet::new();
     let mut libraries = Vec::with_capacity(raw.libraries.len());
     for (i, lib) in raw.libraries.into_iter().enumerate() {
@@ -297,6 +309,7 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         default_threshold,
         export,
         remote,
+        notify,
         libraries,
     })
 }
@@ -497,6 +510,38 @@ mod tests {
         assert!(
             msg.contains("key `remote.password`") && !msg.contains("hunter2"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn notify_errors_name_the_key_and_the_file() {
+        for (notify, key) in [
+            ("method = \"pager\"", "notify.method"),
+            ("method = \"command\"", "notify.command"),
+            ("command = \"curl https://x\"", "notify.command"),
+            ("repeat_after_hours = 0", "notify.repeat_after_hours"),
+            ("repeat_after_hours = -1", "notify.repeat_after_hours"),
+            ("on_succes = true", "on_succes"),
+        ] {
+            let msg = parse_str(&format!("{MINIMAL}\n[notify]\n{notify}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("/etc/pb/photos_backup.conf") && msg.contains(key),
+                "{notify}: {msg}"
+            );
+        }
+        let c = parse_str(&format!(
+            "{MINIMAL}\n[notify]\ncommand = [\"notify/hook\"]\nrepeat_after_hours = 6\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.notify.method,
+            crate::notify::Method::Command(vec!["/etc/pb/notify/hook".into()])
+        );
+        assert_eq!(
+            c.notify.repeat_after,
+            std::time::Duration::from_secs(6 * 3600)
         );
     }
 

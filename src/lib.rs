@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod export;
 pub mod ledger;
+pub mod notify;
 pub mod photos;
 pub mod platform;
 pub mod process;
@@ -18,3 +19,6 @@ pub mod remote;
 pub mod scratch;
 pub mod secrets;
 pub mod threshold;
+
+#[cfg(test)]
+mod fake_runner;
