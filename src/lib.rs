@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod export;
+pub mod launchd;
 pub mod ledger;
 pub mod notify;
 pub mod photos;
