@@ -320,18 +320,65 @@ mod tests {
     }
 
     #[test]
-    fn notification_center_falls_back_to_osascript() {
-        let runner = FakeRunner::exiting(0, "");
-        let notifier = notifier_for(&Method::NotificationCenter, &runner).unwrap();
+    fn the_fallback_is_used_only_when_the_first_fails() {
         let n = testing::notification(Kind::Failure, "t", "b");
-        notifier.send(&n).unwrap();
-        // Where there is no Notification Center (Linux), osascript was used.
-        let expected = if crate::platform::has_notification_center() {
-            vec![]
-        } else {
-            vec![osascript::command_line(&n)]
-        };
-        assert_eq!(runner.commands(), expected);
+        for first_broken in [false, true] {
+            let first = Inbox::default();
+            first.broken.set(first_broken);
+            let runner = FakeRunner::exiting(0, "");
+            Fallback {
+                first: Box::new(first),
+                second: Box::new(osascript::Osascript { runner: &runner }),
+            }
+            .send(&n)
+            .unwrap();
+            let expected = if first_broken {
+                vec![osascript::command_line(&n)]
+            } else {
+                vec![]
+            };
+            assert_eq!(runner.commands(), expected, "first broken: {first_broken}");
+        }
+    }
+
+    #[test]
+    fn notification_center_is_backed_up_by_osascript() {
+        // Where there is a Notification Center this would show a real
+        // notification: only where there is none (Linux, CI) does the test
+        // send, and there it must reach osascript.
+        if crate::platform::has_notification_center() {
+            return;
+        }
+        let runner = FakeRunner::exiting(0, "");
+        let n = testing::notification(Kind::Failure, "t", "b");
+        notifier_for(&Method::NotificationCenter, &runner)
+            .unwrap()
+            .send(&n)
+            .unwrap();
+        assert_eq!(runner.commands(), [osascript::command_line(&n)]);
+    }
+
+    #[test]
+    fn each_method_gets_its_backend() {
+        let runner = FakeRunner::exiting(0, "");
+        let n = testing::notification(Kind::Success, "t", "b");
+        assert!(notifier_for(&Method::None, &runner).is_none());
+        notifier_for(&Method::Osascript, &runner)
+            .unwrap()
+            .send(&n)
+            .unwrap();
+        let argv = vec!["/bin/hook".to_owned()];
+        notifier_for(&Method::Command(argv.clone()), &runner)
+            .unwrap()
+            .send(&n)
+            .unwrap();
+        assert_eq!(
+            runner.commands(),
+            [
+                osascript::command_line(&n),
+                command::command_line(&argv, &n)
+            ]
+        );
     }
 
     #[test]
