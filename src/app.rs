@@ -127,6 +127,18 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let ok = commands::secret::check(&config, &secret_store(&config), out)?;
             Ok(if ok { exit::OK } else { exit::FAILED })
         }
+        Command::Install(args) => {
+            // The agent would fail every few minutes with a config that does not load.
+            let config = load_config(cli)?;
+            let env = commands::install::InstallEnv::current()?;
+            commands::install::install(args, &config.file, &env, &crate::process::System, out)?;
+            Ok(exit::OK)
+        }
+        Command::Uninstall(args) => {
+            let env = commands::install::InstallEnv::current()?;
+            commands::install::uninstall(args, &env, &crate::process::System, out)?;
+            Ok(exit::OK)
+        }
     }
 }
 

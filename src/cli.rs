@@ -37,6 +37,11 @@ pub enum Command {
     /// Secrets the config refers to: store one in the Keychain, check them all.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Install the launch agent that runs `run` every few minutes, with this
+    /// config (macOS: ~/Library/LaunchAgents, loaded with launchctl).
+    Install(InstallArgs),
+    /// Stop the launch agent and remove its plist.
+    Uninstall(UninstallArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +67,29 @@ pub struct RunArgs {
     /// Show what would be done, change nothing anywhere.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Seconds between runs (`StartInterval` in the plist).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::launchd::DEFAULT_INTERVAL,
+          value_parser = clap::value_parser!(u32).range(60..=86_400))]
+    pub interval: u32,
+
+    /// The agent's label, also its plist's name in ~/Library/LaunchAgents.
+    #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
+    pub label: String,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// The label given to `install`.
+    #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
+    pub label: String,
+}
+
+fn label(text: &str) -> Result<String, String> {
+    crate::launchd::check_label(text).map(|()| text.to_owned())
 }
 
 #[derive(Debug, Args)]
@@ -119,5 +147,35 @@ mod tests {
             Command::Secret(SecretCommand::Check)
         ));
         assert!(Cli::try_parse_from(["photos-backup", "secret", "set"]).is_err());
+    }
+
+    #[test]
+    fn install_defaults_and_limits() {
+        let Command::Install(args) = Cli::try_parse_from(["photos-backup", "install"])
+            .unwrap()
+            .command
+        else {
+            panic!("not install")
+        };
+        assert_eq!(
+            (args.interval, args.label.as_str()),
+            (300, "org.photos-backup")
+        );
+        for bad in [
+            &["--interval", "59"][..],
+            &["--interval", "86401"],
+            &["--label", "../evil"],
+        ] {
+            let words = ["photos-backup", "install"].iter().chain(bad);
+            assert!(Cli::try_parse_from(words).is_err(), "{bad:?}");
+        }
+        let Command::Uninstall(args) =
+            Cli::try_parse_from(["photos-backup", "uninstall", "--label", "com.example.pb"])
+                .unwrap()
+                .command
+        else {
+            panic!("not uninstall")
+        };
+        assert_eq!(args.label, "com.example.pb");
     }
 }

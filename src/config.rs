@@ -41,6 +41,8 @@ pub struct RawConfig {
     pub export: RawExport,
     pub remote: Option<RawRemote>,
     pub borg: Option<RawBorg>,
+    #[serde(default)]
+    pub notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
     pub libraries: Vec<RawLibrary>,
 }
@@ -129,6 +131,8 @@ pub struct Config {
     pub remote: Option<Remote>,
     /// The long-term store; `None`: nothing is archived or purged.
     pub borg: Option<Borg>,
+    /// How failures are notified (`[notify]`).
+    pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
 }
 
@@ -334,6 +338,13 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         Some(b) => Some(validate_borg(b, &resolve, &key_error)?),
         None => None,
     };
+    let notify = crate::notify::settings::validate(
+        raw.notify,
+        crate::platform::has_notification_center(),
+        &env.home,
+        base,
+    )
+    .map_err(|e| key_error(&e.key, e.message))?;
 
     let mut names = HashSet::new();
     let mut libraries = Vec::with_capacity(raw.libraries.len());
@@ -361,6 +372,7 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         export,
         remote,
         borg,
+        notify,
         libraries,
     })
 }
@@ -712,6 +724,38 @@ mod tests {
         assert!(
             msg.contains("key `borg.passphrase`") && !msg.contains("s3cret"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn notify_errors_name_the_key_and_the_file() {
+        for (notify, key) in [
+            ("method = \"pager\"", "notify.method"),
+            ("method = \"command\"", "notify.command"),
+            ("command = \"curl https://x\"", "notify.command"),
+            ("repeat_after_hours = 0", "notify.repeat_after_hours"),
+            ("repeat_after_hours = -1", "notify.repeat_after_hours"),
+            ("on_succes = true", "on_succes"),
+        ] {
+            let msg = parse_str(&format!("{MINIMAL}\n[notify]\n{notify}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("/etc/pb/photos_backup.conf") && msg.contains(key),
+                "{notify}: {msg}"
+            );
+        }
+        let c = parse_str(&format!(
+            "{MINIMAL}\n[notify]\ncommand = [\"notify/hook\"]\nrepeat_after_hours = 6\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.notify.method,
+            crate::notify::Method::Command(vec!["/etc/pb/notify/hook".into()])
+        );
+        assert_eq!(
+            c.notify.repeat_after,
+            std::time::Duration::from_secs(6 * 3600)
         );
     }
 

@@ -11,7 +11,9 @@ pub mod commands;
 pub mod config;
 pub mod export;
 pub mod failpoint;
+pub mod launchd;
 pub mod ledger;
+pub mod notify;
 pub mod photos;
 pub mod platform;
 pub mod process;
@@ -19,3 +21,6 @@ pub mod remote;
 pub mod scratch;
 pub mod secrets;
 pub mod threshold;
+
+#[cfg(test)]
+mod fake_runner;

@@ -34,6 +34,40 @@ fn the_example_config_parses_and_means_what_it_says() {
     );
     assert_eq!(remote.password, "keychain:photos-backup-gocryptfs");
     assert!(!remote.keep_mounted);
+    assert_eq!(
+        config.notify.repeat_after,
+        std::time::Duration::from_secs(24 * 3600)
+    );
+    assert!(!config.notify.on_success);
+    // `method` is left to its default: Notification Center where there is one.
+    let default = if photos_backup::platform::has_notification_center() {
+        photos_backup::notify::Method::NotificationCenter
+    } else {
+        photos_backup::notify::Method::None
+    };
+    assert_eq!(config.notify.method, default);
+}
+
+#[test]
+fn the_commented_notify_command_of_the_example_parses() {
+    // Uncommenting the example `command` line must give a valid config.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("photos_backup.conf.example");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# command = ["))
+        .expect("an example notify command");
+    let text = text.replace(line, &line[2..]);
+    let env = Environment {
+        home: PathBuf::from("/Users/anna"),
+        default_state_dir: PathBuf::from("/state"),
+    };
+    let config = config::parse(&text, &path, &env).expect("uncommented example parses");
+    let photos_backup::notify::Method::Command(argv) = config.notify.method else {
+        panic!("a command alone selects the command method")
+    };
+    assert_eq!(argv[..2], ["sh", "-c"]);
+    assert!(argv[2].contains("$PHOTOS_BACKUP_MESSAGE"), "{argv:?}");
 }
 
 #[test]

@@ -187,10 +187,10 @@ fn borg_create_in(group: u32) -> Option<u32> {
 
 #[test]
 fn killed_with_borg_at_random_instants_inside_borg_create() {
+    const TRIES: u32 = 6;
     // Bigger files so borg runs long enough to be hit.
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     let mut hit_inside = 0;
-    const TRIES: u32 = 6;
     for _ in 0..TRIES {
         let (_tmp, repo, lib, setup) = september(12, 2_000_000);
         let child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z")]);

@@ -3,5 +3,6 @@
 //! how an error is shown and which exit code it means.
 
 pub mod assets;
+pub mod install;
 pub mod run;
 pub mod secret;

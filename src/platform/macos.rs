@@ -1,6 +1,6 @@
 //! macOS specifics: Apple's folder conventions (Application Support for
-//! state) and the login Keychain (generic passwords, through
-//! security-framework).
+//! state), the login Keychain (generic passwords, through
+//! security-framework) and Notification Center (through notify-rust).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,19 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
 pub const CAN_ASK_PHOTOS: bool = true;
 
 pub const HAS_KEYCHAIN: bool = true;
+
+pub const HAS_NOTIFICATION_CENTER: bool = true;
+
+/// Delivers a notification through notify-rust (`NSUserNotificationCenter`).
+/// The handle it returns sends on drop; errors it can report come first.
+pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
+    notify_rust::Notification::new()
+        .summary(title)
+        .body(body)
+        .show()
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
 
 /// `errSecItemNotFound`: no item matches (security-framework-sys names it;
 /// it is not a direct dependency for one constant).

@@ -1,5 +1,5 @@
 //! The one place where the operating system decides things: default folders,
-//! the Keychain, notifications later. Business logic calls these functions
+//! the Keychain, Notification Center. Business logic calls these functions
 //! and never carries a `#[cfg]` of its own.
 
 #[cfg(target_os = "macos")]
@@ -40,6 +40,17 @@ pub fn default_config_file(home: &Path) -> PathBuf {
     home.join(".config")
         .join("photos-backup")
         .join("photos_backup.conf")
+}
+
+/// Whether this system has Notification Center (macOS).
+#[must_use]
+pub fn has_notification_center() -> bool {
+    imp::HAS_NOTIFICATION_CENTER
+}
+
+/// Shows a notification in Notification Center; why not, when it cannot.
+pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
+    imp::show_notification(title, body)
 }
 
 /// Whether this system has a Keychain (macOS).

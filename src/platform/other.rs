@@ -1,6 +1,7 @@
 //! Linux and other Unix systems, where the tool is developed and tested:
-//! XDG folder conventions, and no Keychain (secrets come from `file:`,
-//! `env:` or `command:` there).
+//! XDG folder conventions, no Notification Center (notifications go through
+//! `notify.command`), and no Keychain (secrets come from `file:`, `env:` or
+//! `command:` there).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,12 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;
+
+pub const HAS_NOTIFICATION_CENTER: bool = false;
+
+pub fn show_notification(_title: &str, _body: &str) -> Result<(), String> {
+    Err("not available on this system (macOS only)".into())
+}
 
 pub fn keychain_find(_service: &str, _account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
     Err(KeychainError::Unavailable)

@@ -1,0 +1,95 @@
+//! The launch agent that runs `photos-backup run` every few minutes: its
+//! plist (`agent`, pure), where it lives, and `launchctl` (`launchctl`:
+//! command lines pure, running them thin). `commands::install` puts the
+//! pieces together for `install` and `uninstall`.
+
+pub mod agent;
+pub mod launchctl;
+
+use std::path::{Path, PathBuf};
+
+use crate::process::ProcessError;
+
+/// The default label, also the plist's file name.
+pub const DEFAULT_LABEL: &str = "org.photos-backup";
+/// Five minutes between runs.
+pub const DEFAULT_INTERVAL: u32 = 300;
+/// `PATH` for the job: Homebrew (Apple silicon, then Intel) before the system.
+pub const PATH_ENV: &str = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+/// File names of the job's standard output and error, in `log_dir`.
+pub const STDOUT_LOG: &str = "launchd.out.log";
+pub const STDERR_LOG: &str = "launchd.err.log";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchdError {
+    #[error("{command} failed: {detail}")]
+    Command { command: String, detail: String },
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+}
+
+/// `~/Library/LaunchAgents/LABEL.plist`.
+#[must_use]
+pub fn plist_path(home: &Path, label: &str) -> PathBuf {
+    home.join("Library")
+        .join("LaunchAgents")
+        .join(format!("{label}.plist"))
+}
+
+/// `~/Library/Logs/photos-backup`: Console.app shows it.
+#[must_use]
+pub fn log_dir(home: &Path) -> PathBuf {
+    home.join("Library").join("Logs").join("photos-backup")
+}
+
+/// A label is a reverse-DNS name and becomes a file name: letters, digits,
+/// `.`, `-` and `_`, not starting with `.` or `-`, at most 128 characters.
+pub fn check_label(label: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if label.is_empty() || label.len() > 128 {
+        Err("a label must be 1 to 128 characters".into())
+    } else if label.starts_with(['.', '-']) || !label.chars().all(ok_char) {
+        Err(format!(
+            "{label:?} is not a label: use letters, digits, '.', '-' and '_' (like org.photos-backup)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_under_home() {
+        let home = Path::new("/Users/ann");
+        assert_eq!(
+            plist_path(home, "org.photos-backup"),
+            Path::new("/Users/ann/Library/LaunchAgents/org.photos-backup.plist")
+        );
+        assert_eq!(
+            log_dir(home),
+            Path::new("/Users/ann/Library/Logs/photos-backup")
+        );
+    }
+
+    #[test]
+    fn labels_that_could_escape_the_folder_are_refused() {
+        for good in ["org.photos-backup", "com.example.pb_2", "a"] {
+            assert_eq!(check_label(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            ".hidden",
+            "-x",
+            "a b",
+            "é",
+            &"a".repeat(129),
+        ] {
+            assert!(check_label(bad).is_err(), "{bad:?}");
+        }
+    }
+}

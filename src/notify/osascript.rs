@@ -1,0 +1,108 @@
+//! Notifications through `osascript` (macOS): the fallback when Notification
+//! Center refuses a program that is not an app, and a method of its own.
+//!
+//! The script is a constant; the title and message (error text: untrusted)
+//! reach it as arguments of its `run` handler, so nothing is escaped or
+//! interpolated into `AppleScript`. The first argument is the event name, a
+//! fixed word: `osascript` reads options up to its first plain argument, so
+//! an error text that begins with `-` is never taken for one.
+
+use std::time::Duration;
+
+use super::{Notification, Notifier, NotifyError};
+use crate::process::{self, CommandLine, CommandRunner};
+
+/// The program, by absolute path: it is part of macOS.
+pub const OSASCRIPT: &str = "/usr/bin/osascript";
+
+/// How long `osascript` may take.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+const SCRIPT: [&str; 3] = [
+    "on run argv",
+    "display notification (item 3 of argv) with title (item 2 of argv)",
+    "end run",
+];
+
+/// The command line that shows `n`.
+#[must_use]
+pub fn command_line(n: &Notification) -> CommandLine {
+    let mut args: Vec<String> = SCRIPT
+        .iter()
+        .flat_map(|line| ["-e".to_owned(), (*line).to_owned()])
+        .collect();
+    args.extend([n.kind.event().to_owned(), n.title.clone(), n.body.clone()]);
+    CommandLine::new(OSASCRIPT, args)
+}
+
+/// Shows notifications with `osascript`.
+pub struct Osascript<'a> {
+    pub runner: &'a dyn CommandRunner,
+}
+
+impl Notifier for Osascript<'_> {
+    fn send(&self, n: &Notification) -> Result<(), NotifyError> {
+        let cmd = command_line(n);
+        let output = self.runner.run(&cmd, TIMEOUT)?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(NotifyError::Failed {
+                program: cmd.name(),
+                detail: format!("{}: {}", output.status, process::stderr_excerpt(&output)),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_runner::FakeRunner;
+    use crate::notify::testing::notification;
+    use crate::notify::Kind;
+
+    #[test]
+    fn title_and_message_are_arguments_of_a_constant_script() {
+        let n = notification(
+            Kind::Failure,
+            "t \"quoted\"",
+            "-e 'do shell script' \\ \"x\"",
+        );
+        let cmd = command_line(&n);
+        assert_eq!(cmd.program, std::path::Path::new("/usr/bin/osascript"));
+        assert_eq!(
+            cmd.args,
+            [
+                "-e",
+                "on run argv",
+                "-e",
+                "display notification (item 3 of argv) with title (item 2 of argv)",
+                "-e",
+                "end run",
+                "failure",
+                "t \"quoted\"",
+                "-e 'do shell script' \\ \"x\"",
+            ]
+        );
+        assert!(cmd.env.is_empty() && cmd.stdin.is_none());
+    }
+
+    #[test]
+    fn sends_through_the_runner_and_names_osascript_when_it_fails() {
+        let n = notification(Kind::Reminder, "title", "body");
+        let ok = FakeRunner::exiting(0, "");
+        Osascript { runner: &ok }.send(&n).unwrap();
+        assert_eq!(ok.commands(), [command_line(&n)]);
+
+        let failing = FakeRunner::exiting(1, "execution error: Not authorized (-1743)");
+        let msg = Osascript { runner: &failing }
+            .send(&n)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("/usr/bin/osascript") && msg.contains("Not authorized"),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! `photos-backup install` and `uninstall` through the real binary, with a
+//! temp `HOME` and a fake `launchctl` on `PATH` that keeps a "loaded" flag
+//! like launchd (bootstrap of a loaded agent fails, bootout of a missing one
+//! exits 3) and records every call, so the order and the arguments of the
+//! calls are checked, not only that the plist was written.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Machine {
+    tmp: tempfile::TempDir,
+}
+
+struct Ran {
+    code: Option<i32>,
+    out: String,
+    err: String,
+}
+
+impl Machine {
+    fn new() -> Self {
+        let m = Self {
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(m.home()).unwrap();
+        std::fs::create_dir_all(m.bin()).unwrap();
+        let script = format!(
+            r#"#!/bin/sh
+dir='{dir}'
+printf '%s\n' "$*" >> "$dir/calls"
+case "$1" in
+print)
+    [ -e "$dir/loaded" ] && exit 0
+    echo "Could not find service \"${{2##*/}}\" in domain" >&2; exit 113 ;;
+bootout)
+    if [ -e "$dir/loaded" ]; then rm "$dir/loaded"; exit 0; fi
+    echo "Boot-out failed: 3: No such process" >&2; exit 3 ;;
+bootstrap)
+    if [ -e "$dir/broken" ] || [ -e "$dir/loaded" ]; then
+        echo "Bootstrap failed: 5: Input/output error" >&2; exit 5
+    fi
+    cp "$3" "$dir/loaded" ;;
+*)
+    echo "fake launchctl: unexpected $1" >&2; exit 64 ;;
+esac
+"#,
+            dir = m.root().display()
+        );
+        let fake = m.bin().join("launchctl");
+        std::fs::write(&fake, script).unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(
+            m.config(),
+            "[staging]\ndir = \"staging\"\n[threshold]\ndefault = \"2024-01-01\"\n",
+        )
+        .unwrap();
+        m
+    }
+
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.root().join("bin")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.root().join("photos_backup.conf")
+    }
+
+    fn plist(&self, label: &str) -> PathBuf {
+        self.home()
+            .join("Library/LaunchAgents")
+            .join(format!("{label}.plist"))
+    }
+
+    /// The fake launchctl's calls so far, one line each, then forgets them.
+    fn calls(&self) -> Vec<String> {
+        let path = self.root().join("calls");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(path);
+        text.lines().map(str::to_owned).collect()
+    }
+
+    fn loaded(&self) -> Option<plist::Dictionary> {
+        let path = self.root().join("loaded");
+        path.exists().then(|| {
+            plist::Value::from_file(path)
+                .unwrap()
+                .into_dictionary()
+                .unwrap()
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Ran {
+        let path = std::env::join_paths(std::iter::once(self.bin()).chain(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        )))
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+            .arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("HOME", self.home())
+            .env("PATH", path)
+            .env_remove("PHOTOS_BACKUP_CONFIG")
+            .output()
+            .unwrap();
+        Ran {
+            code: out.status.code(),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run_ok(&self, args: &[&str]) -> String {
+        let ran = self.run(args);
+        assert_eq!(ran.code, Some(0), "{args:?}:\n{}\n{}", ran.out, ran.err);
+        ran.out
+    }
+}
+
+fn uid() -> String {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn strings(value: &plist::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_string().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn install_writes_the_plist_under_home_and_bootstraps_it() {
+    let m = Machine::new();
+    let out = m.run_ok(&["install"]);
+    let plist = m.plist("org.photos-backup");
+    let domain = format!("gui/{}", uid());
+    assert_eq!(
+        m.calls(),
+        [
+            format!("bootout {domain}/org.photos-backup"),
+            format!("bootstrap {domain} {}", plist.display()),
+        ]
+    );
+
+    let written = plist::Value::from_file(&plist)
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    assert_eq!(
+        m.loaded().as_ref(),
+        Some(&written),
+        "bootstrapped another file"
+    );
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_photos-backup")).unwrap();
+    assert_eq!(
+        strings(&written["ProgramArguments"]),
+        [
+            binary.display().to_string(),
+            "--config".into(),
+            m.config().display().to_string(),
+            "run".into(),
+        ]
+    );
+    assert_eq!(written["Label"].as_string(), Some("org.photos-backup"));
+    assert_eq!(written["StartInterval"].as_unsigned_integer(), Some(300));
+    let logs = m.home().join("Library/Logs/photos-backup");
+    assert!(logs.is_dir(), "the log folder is made for launchd");
+    assert_eq!(
+        written["StandardErrorPath"].as_string(),
+        Some(logs.join("launchd.err.log").to_str().unwrap())
+    );
+    let mode = std::fs::metadata(&plist).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o644);
+    // Only the plist in the folder: no temp files left.
+    assert_eq!(
+        std::fs::read_dir(plist.parent().unwrap()).unwrap().count(),
+        1
+    );
+
+    assert!(out.contains(&format!("wrote {}", plist.display())), "{out}");
+    assert!(out.contains("Full Disk Access"), "{out}");
+    assert!(out.contains(&binary.display().to_string()), "{out}");
+    assert!(
+        out.contains(&format!("launchctl print {domain}/org.photos-backup")),
+        "{out}"
+    );
+}
+
+#[test]
+fn installing_again_replaces_the_loaded_agent() {
+    let m = Machine::new();
+    m.run_ok(&["install"]);
+    m.calls();
+    let out = m.run_ok(&["install", "--interval", "600"]);
+    let domain = format!("gui/{}", uid());
+    let plist = m.plist("org.photos-backup");
+    assert_eq!(
+        m.calls(),
+        [
+            format!("bootout {domain}/org.photos-backup"),
+            format!("print {domain}/org.photos-backup"),
+            format!("bootstrap {domain} {}", plist.display()),
+        ]
+    );
+    assert!(out.contains("stopped the agent org.photos-backup"), "{out}");
+    let loaded = m.loaded().expect("loaded again");
+    assert_eq!(loaded["StartInterval"].as_unsigned_integer(), Some(600));
+}
+
+#[test]
+fn uninstall_reverses_install_and_can_be_repeated() {
+    let m = Machine::new();
+    m.run_ok(&["install", "--label", "com.example.pb"]);
+    m.calls();
+    let plist = m.plist("com.example.pb");
+    assert!(plist.is_file());
+
+    let out = m.run_ok(&["uninstall", "--label", "com.example.pb"]);
+    let domain = format!("gui/{}", uid());
+    assert_eq!(m.calls(), [format!("bootout {domain}/com.example.pb")]);
+    assert!(!plist.exists());
+    assert!(m.loaded().is_none());
+    assert!(out.contains("stopped com.example.pb"), "{out}");
+
+    let out = m.run_ok(&["uninstall", "--label", "com.example.pb"]);
+    assert!(out.contains("was not loaded"), "{out}");
+    assert!(
+        out.contains(&format!("no {} to remove", plist.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_failing_launchctl_is_named_with_its_arguments_and_why() {
+    let m = Machine::new();
+    std::fs::write(m.root().join("broken"), "").unwrap();
+    let ran = m.run(&["install"]);
+    assert_eq!(ran.code, Some(1), "{}\n{}", ran.out, ran.err);
+    let plist = m.plist("org.photos-backup");
+    let command = format!("launchctl bootstrap gui/{} {}", uid(), plist.display());
+    assert!(
+        ran.err.contains(&command) && ran.err.contains("Input/output error"),
+        "{}",
+        ran.err
+    );
+}
+
+#[test]
+fn a_config_that_does_not_load_installs_nothing() {
+    let m = Machine::new();
+    std::fs::write(m.config(), "[staging]\ndir = 1\n").unwrap();
+    let ran = m.run(&["install"]);
+    assert_eq!(ran.code, Some(2), "{}", ran.err);
+    assert!(
+        ran.err.contains(&m.config().display().to_string()),
+        "{}",
+        ran.err
+    );
+    assert!(!m.plist("org.photos-backup").exists());
+    assert!(m.calls().is_empty());
+}
