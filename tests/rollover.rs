@@ -10,7 +10,9 @@ mod common;
 use chrono::{TimeZone, Utc};
 use common::borg::Repo;
 use common::setup::{tree, Setup};
-use common::timeline::{archived, photo, roles, staged_files, threshold, utc, uuid, Growing};
+use common::timeline::{
+    archived, assert_original_archived, photo, roles, staged_files, threshold, utc, uuid, Growing,
+};
 use photos_backup::photos::synthetic::Edit;
 
 #[test]
@@ -109,26 +111,8 @@ fn two_months_of_runs_end_with_every_version_in_the_archive_expected() {
     );
 
     // Content: what borg holds is the library's original, byte for byte.
+    assert_original_archived(&setup, &repo, &lib, "anna", 2);
     let ledger = setup.ledger();
-    let original = ledger
-        .archived_versions("anna", &uuid(2))
-        .unwrap()
-        .into_iter()
-        .find(|f| f.role == "original")
-        .unwrap();
-    let asset = common::all_assets(&lib.path)
-        .into_iter()
-        .find(|a| a.uuid == uuid(2))
-        .unwrap();
-    let source = asset
-        .resources
-        .iter()
-        .find(|r| r.role == photos_backup::photos::ResourceRole::Original)
-        .unwrap();
-    assert_eq!(
-        repo.content(&original.archive, &original.path),
-        std::fs::read(lib.path.join(&source.path)).unwrap()
-    );
     // Every staged file of the ledger is archived and purged.
     assert!(ledger
         .files("anna")
@@ -165,9 +149,7 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
     // Past the grace: archived without it, loudly; it stays pending.
     let out = setup.run_at("2026-10-06T09:00:00Z");
     assert!(
-        out.contains(&format!(
-            "ben: archived 2026-09 into photos-ben-2026-09: 3 files"
-        )) && out.contains(&format!(
+        out.contains("ben: archived 2026-09 into photos-ben-2026-09: 3 files") && out.contains(&format!(
             "WARNING: archived without the originals of 1 assets still pending (they stay pending): {}",
             uuid(2)
         )),

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use common::borg::Repo;
 use common::remote::{kill, processes};
 use common::setup::Setup;
-use common::timeline::{archived, photo, staged_files, threshold, utc, uuid, Growing};
+use common::timeline::{
+    archived, assert_original_archived, photo, staged_files, threshold, utc, Growing,
+};
 
 /// A library of `n` photos of `size` bytes staged in September, ready for
 /// the rollover of the first run of October.
@@ -52,25 +54,7 @@ fn assert_recovered(setup: &Setup, repo: &Repo, lib: &Growing, n: u32) {
             f.path
         );
     }
-    // Content of a sample original, archived byte for byte.
-    let one = ledger
-        .archived_versions("kim", &uuid(1))
-        .unwrap()
-        .into_iter()
-        .find(|f| f.role == "original")
-        .unwrap();
-    let source = common::all_assets(&lib.path)
-        .into_iter()
-        .find(|a| a.uuid == uuid(1))
-        .unwrap()
-        .resources
-        .into_iter()
-        .find(|r| r.role == photos_backup::photos::ResourceRole::Original)
-        .unwrap();
-    assert_eq!(
-        repo.content(&one.archive, &one.path),
-        std::fs::read(lib.path.join(source.path)).unwrap()
-    );
+    assert_original_archived(setup, repo, lib, "kim", 1);
 }
 
 /// The files the ledger says are staged and not purged exist in staging:

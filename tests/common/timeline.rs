@@ -146,3 +146,26 @@ pub fn threshold(setup: &Setup) -> String {
         .trim()
         .to_owned()
 }
+
+/// The original of photo `n` is in its archive byte for byte as in the library.
+pub fn assert_original_archived(setup: &Setup, repo: &Repo, lib: &Growing, library: &str, n: u32) {
+    let archived = setup
+        .ledger()
+        .archived_versions(library, &uuid(n))
+        .unwrap()
+        .into_iter()
+        .find(|f| f.role == "original")
+        .expect("an archived original");
+    let source = super::all_assets(&lib.path)
+        .into_iter()
+        .find(|a| a.uuid == uuid(n))
+        .unwrap()
+        .resources
+        .into_iter()
+        .find(|r| r.role == photos_backup::photos::ResourceRole::Original)
+        .unwrap();
+    assert_eq!(
+        repo.content(&archived.archive, &archived.path),
+        std::fs::read(lib.path.join(source.path)).unwrap()
+    );
+}
