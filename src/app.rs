@@ -92,16 +92,35 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 secrets: &secrets,
                 mount_env: crate::remote::mount::MountEnv::current(),
             };
-            Ok(
-                match commands::run::run(&config, args.dry_run, &mut deps, out)? {
-                    commands::run::RunOutcome::Done => exit::OK,
-                    commands::run::RunOutcome::Failed => exit::FAILED,
-                    commands::run::RunOutcome::Skipped(why) => {
-                        writeln!(out, "skipped: {why}")?;
-                        exit::SKIPPED
+            let result = commands::run::run(&config, args.dry_run, &mut deps, out);
+            if !args.dry_run {
+                let outcome = match &result {
+                    Ok(commands::run::RunOutcome::Done) => crate::notify::Outcome::Ok,
+                    Ok(commands::run::RunOutcome::Failed(why)) => {
+                        crate::notify::Outcome::Failed(why.clone())
                     }
-                },
-            )
+                    Ok(commands::run::RunOutcome::Skipped(_)) => crate::notify::Outcome::Skipped,
+                    Err(e) => crate::notify::Outcome::Failed(describe_error(e)),
+                };
+                // A notification that cannot be sent never changes the
+                // run's result; it is said on stderr (the log).
+                match crate::notify::after_run(&config, &outcome, deps.now, &runner) {
+                    Ok(after) => {
+                        if let Some(w) = after.warning {
+                            writeln!(err, "photos-backup: warning: {w}")?;
+                        }
+                    }
+                    Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
+                }
+            }
+            Ok(match result? {
+                commands::run::RunOutcome::Done => exit::OK,
+                commands::run::RunOutcome::Failed(_) => exit::FAILED,
+                commands::run::RunOutcome::Skipped(why) => {
+                    writeln!(out, "skipped: {why}")?;
+                    exit::SKIPPED
+                }
+            })
         }
         Command::Assets(args) => {
             let libraries = match &args.library {

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-
 use common::remote::TestServer;
 use common::setup::{tree, Setup};
 use photos_backup::remote::mount::{self, MountEnv};
@@ -20,23 +18,7 @@ fn setup_for(server: &TestServer, library: &std::path::Path) -> Setup {
 
 /// Writes the `[remote]` of `setup` for `server` (again after a restart).
 fn point_at(setup: &mut Setup, server: &TestServer) {
-    let pass = setup.root().join("gocryptfs.pass");
-    std::fs::write(&pass, server.password_text()).unwrap();
-    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let r = server.remote();
-    let q = |p: &std::path::Path| toml::Value::String(p.display().to_string()).to_string();
-    setup.extra = format!(
-        "\n[remote]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"root\"\ndir = {}\n\
-         identity_file = {}\nknown_hosts = {}\ncipher_mount = {}\nplain_mount = {}\n\
-         password = {}\nprobe_timeout_seconds = 2\n",
-        r.port,
-        q(std::path::Path::new(&r.dir)),
-        q(r.identity_file.as_deref().unwrap()),
-        q(r.known_hosts.as_deref().unwrap()),
-        q(&r.cipher_mount),
-        q(&r.plain_mount),
-        toml::Value::String(format!("file:{}", pass.display())),
-    );
+    setup.extra = server.config_toml(setup.root());
 }
 
 /// Mounts the volume and checks that its decrypted view holds exactly the

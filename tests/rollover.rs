@@ -214,3 +214,55 @@ fn a_dry_run_says_what_the_rollover_would_do_and_does_nothing() {
     assert_eq!(tree(&setup.staging()), before);
     assert!(repo.archives().is_empty());
 }
+
+#[test]
+fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
+    let server = common::remote::TestServer::start();
+    let repo = Repo::on_server(&server);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Dee");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)))
+        .add(photo(2, utc(2026, 9, 11), utc(2026, 9, 11)));
+    lib.write();
+    let mut setup = Setup::new().library("dee", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra = server.config_toml(setup.root()) + &repo.config_on(&server, "");
+    setup.run_at("2026-09-25T08:00:00Z");
+    // The cipher side holds the two photos and their sidecars (encrypted).
+    let cipher_files = || {
+        tree(&server.cipher_dir())
+            .into_keys()
+            .filter(|p| !p.ends_with("gocryptfs.diriv") && !p.ends_with("gocryptfs.conf"))
+            .count()
+    };
+    assert_eq!(cipher_files(), 5, "4 files and the threshold");
+
+    let out = setup.run_at("2026-10-01T06:00:00Z");
+    assert!(
+        out.contains("dee: archived 2026-09 into photos-dee-2026-09: 4 files"),
+        "{out}"
+    );
+    assert_eq!(repo.archives(), ["photos-dee-2026-09"]);
+    assert_eq!(staged_files(&setup), Vec::<String>::new());
+    assert_eq!(
+        cipher_files(),
+        1,
+        "only the threshold is left on the server"
+    );
+    // The remote threshold moved too: mount and read it.
+    let env = photos_backup::remote::mount::MountEnv::current();
+    let system = photos_backup::process::System;
+    let mounted = photos_backup::remote::mount::ensure_mounted(
+        &server.remote(),
+        &server.password(),
+        &system,
+        &env,
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(mounted.plain.join("date_threshold.txt")).unwrap(),
+        "2026-10-01\n"
+    );
+    photos_backup::remote::mount::unmount(&server.remote(), &system, &env).unwrap();
+    assert_original_archived(&setup, &repo, &lib, "dee", 1);
+}

@@ -13,27 +13,8 @@ use common::borg::Repo;
 use common::remote::{kill, processes};
 use common::setup::Setup;
 use common::timeline::{
-    archived, assert_original_archived, photo, staged_files, threshold, utc, Growing,
+    archived, assert_original_archived, september, staged_files, threshold, Growing,
 };
-
-/// A library of `n` photos of `size` bytes staged in September, ready for
-/// the rollover of the first run of October.
-fn september(n: u32, size: u64) -> (tempfile::TempDir, Repo, Growing, Setup) {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Kim");
-    for i in 1..=n {
-        let mut p = photo(i, utc(2026, 9, 1 + i % 28), utc(2026, 9, 1 + i % 28));
-        p.size = Some(size);
-        lib.add(p);
-    }
-    lib.write();
-    let mut setup = Setup::new().library("kim", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("verify = \"content\"");
-    setup.run_at("2026-09-29T08:00:00Z");
-    (tmp, repo, lib, setup)
-}
 
 /// After the kill and a normal run: one archive with every file, verified
 /// against the library's content, staging empty, threshold moved.
@@ -78,7 +59,7 @@ fn assert_nothing_lost(setup: &Setup) {
 }
 
 fn kill_at(point: &str) {
-    let (_tmp, repo, lib, setup) = september(4, 2000);
+    let (_tmp, repo, lib, setup) = september(4, 2000, "verify = \"content\"");
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z"),
         (photos_backup::failpoint::VAR, point),
@@ -176,7 +157,7 @@ fn killed_with_borg_at_random_instants_inside_borg_create() {
     let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
     let mut hit_inside = 0;
     for _ in 0..TRIES {
-        let (_tmp, repo, lib, setup) = september(12, 2_000_000);
+        let (_tmp, repo, lib, setup) = september(12, 2_000_000, "");
         let child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z")]);
         let group = child.id();
         let deadline = Instant::now() + Duration::from_secs(120);

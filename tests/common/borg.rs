@@ -19,20 +19,29 @@ pub struct Repo {
     pub location: String,
     pub passphrase_file: PathBuf,
     passphrase: String,
+    /// `BORG_RSH` for an `ssh://` repository.
+    rsh: Option<String>,
 }
 
 impl Repo {
     /// A new repokey repository at `dir/repo`, passphrase in `dir/borg.pass`.
     pub fn init(dir: &Path) -> Self {
+        Self::init_at(dir, &dir.join("repo").display().to_string(), None)
+    }
+
+    /// A new repository at `location` (a path or `ssh://` URL reached with
+    /// `rsh`), passphrase in `dir/borg.pass`.
+    pub fn init_at(dir: &Path, location: &str, rsh: Option<String>) -> Self {
         require_borg();
         let passphrase = format!("borg-test-{}", std::process::id());
         let passphrase_file = dir.join("borg.pass");
         std::fs::write(&passphrase_file, &passphrase).unwrap();
         std::fs::set_permissions(&passphrase_file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let repo = Self {
-            location: dir.join("repo").display().to_string(),
+            location: location.to_owned(),
             passphrase_file,
             passphrase,
+            rsh,
         };
         let out = repo
             .borg(&["init", "--encryption=repokey-blake2", &repo.location])
@@ -46,13 +55,49 @@ impl Repo {
         repo
     }
 
+    /// A new repository on the test server, over ssh.
+    pub fn on_server(server: &super::remote::TestServer) -> Self {
+        let remote = server.remote();
+        let location = format!(
+            "ssh://root@127.0.0.1:{}{}",
+            server.port(),
+            server.root().join("server/borg").display()
+        );
+        let rsh = photos_backup::archive::borg::rsh(
+            remote.identity_file.as_deref(),
+            remote.known_hosts.as_deref(),
+        );
+        Self::init_at(server.root(), &location, Some(rsh))
+    }
+
+    /// The `[borg]` table for this repository on `server`.
+    pub fn config_on(&self, server: &super::remote::TestServer, extra: &str) -> String {
+        let remote = server.remote();
+        let q = |p: Option<&std::path::PathBuf>| format!("{:?}", p.unwrap().display().to_string());
+        self.config(&format!(
+            "identity_file = {}\nknown_hosts = {}\n{extra}",
+            q(remote.identity_file.as_ref()),
+            q(remote.known_hosts.as_ref())
+        ))
+    }
+
     /// The `[borg]` table for this repository.
     pub fn config(&self, extra: &str) -> String {
+        let lock_wait = if extra.contains("lock_wait_seconds") {
+            ""
+        } else {
+            "lock_wait_seconds = 5\n"
+        };
         format!(
-            "[borg]\nrepository = {:?}\npassphrase = \"file:{}\"\nlock_wait_seconds = 5\n{extra}\n",
+            "[borg]\nrepository = {:?}\npassphrase = \"file:{}\"\n{lock_wait}{extra}\n",
             self.location,
             self.passphrase_file.display()
         )
+    }
+
+    /// The passphrase, to check it never shows.
+    pub fn passphrase(&self) -> &str {
+        &self.passphrase
     }
 
     pub fn borg(&self, args: &[&str]) -> Command {
@@ -60,6 +105,9 @@ impl Repo {
         cmd.args(args)
             .env("BORG_PASSPHRASE", &self.passphrase)
             .env("BORG_RELOCATED_REPO_ACCESS_IS_OK", "no");
+        if let Some(rsh) = &self.rsh {
+            cmd.env("BORG_RSH", rsh);
+        }
         cmd
     }
 

@@ -133,6 +133,29 @@ impl TestServer {
         }
     }
 
+    /// The `[remote]` table for this server; its password goes in a 0600
+    /// file in `dir`.
+    pub fn config_toml(&self, dir: &Path) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let pass = dir.join("gocryptfs.pass");
+        std::fs::write(&pass, self.password_text()).unwrap();
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let r = self.remote();
+        let q = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+        format!(
+            "\n[remote]\nhost = \"127.0.0.1\"\nport = {}\nuser = \"root\"\ndir = {}\n\
+             identity_file = {}\nknown_hosts = {}\ncipher_mount = {}\nplain_mount = {}\n\
+             password = {}\nprobe_timeout_seconds = 2\n",
+            r.port,
+            q(Path::new(&r.dir)),
+            q(r.identity_file.as_deref().unwrap()),
+            q(r.known_hosts.as_deref().unwrap()),
+            q(&r.cipher_mount),
+            q(&r.plain_mount),
+            toml::Value::String(format!("file:{}", pass.display())),
+        )
+    }
+
     /// Replaces the known host key by another one: the server now looks
     /// like an impostor.
     pub fn forge_known_hosts(&self) {

@@ -169,3 +169,23 @@ pub fn assert_original_archived(setup: &Setup, repo: &Repo, lib: &Growing, libra
         std::fs::read(lib.path.join(source.path)).unwrap()
     );
 }
+
+/// Library `kim`: `n` photos of `size` bytes staged in September, ready
+/// for the rollover of the first run of October; `borg` is added to the
+/// `[borg]` table.
+pub fn september(n: u32, size: u64, borg: &str) -> (tempfile::TempDir, Repo, Growing, Setup) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Kim");
+    for i in 1..=n {
+        let mut p = photo(i, utc(2026, 9, 1 + i % 28), utc(2026, 9, 1 + i % 28));
+        p.size = Some(size);
+        lib.add(p);
+    }
+    lib.write();
+    let mut setup = Setup::new().library("kim", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra = repo.config(borg);
+    setup.run_at("2026-09-29T08:00:00Z");
+    (tmp, repo, lib, setup)
+}

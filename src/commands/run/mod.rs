@@ -45,8 +45,9 @@ pub struct Deps<'a> {
 pub enum RunOutcome {
     /// Done, every library (or nothing to do).
     Done,
-    /// At least one library failed; the others were done.
-    Failed,
+    /// At least one library (or its rollover) failed; the others were done.
+    /// The failure lines, for the notification.
+    Failed(String),
     /// Not attempted: the server is not reachable (off the home network).
     Skipped(String),
 }
@@ -210,6 +211,7 @@ fn export_all(
     let mut report = serde_json::Map::new();
     // Libraries exported and mirrored without a failure: ready to archive.
     let mut ready = Vec::new();
+    let mut failures = Vec::new();
     for lib in &config.libraries {
         let mut line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
             Ok(outcome) => {
@@ -243,6 +245,9 @@ fn export_all(
             }
         }
         writeln!(out, "{line}")?;
+        if line.contains("FAILED") {
+            failures.push(line.clone());
+        }
         report.insert(lib.name.clone(), serde_json::Value::String(line));
     }
     let phase = rollover::Phase {
@@ -262,6 +267,7 @@ fn export_all(
     for line in &lines {
         writeln!(out, "{line}")?;
     }
+    failures.extend(lines.iter().filter(|l| l.contains("FAILED")).cloned());
     if !lines.is_empty() {
         report.insert("rollover".into(), serde_json::json!(lines));
     }
@@ -272,7 +278,7 @@ fn export_all(
     Ok(if ok {
         RunOutcome::Done
     } else {
-        RunOutcome::Failed
+        RunOutcome::Failed(failures.join("; "))
     })
 }
 
