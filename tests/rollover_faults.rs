@@ -199,7 +199,9 @@ fn a_network_cut_during_create_over_ssh_fails_and_the_next_run_recovers() {
                 .map(|(pid, _)| *pid)
                 .collect();
             if !serving.is_empty() {
-                serving.into_iter().for_each(|pid| kill(pid, "KILL"));
+                for pid in serving {
+                    kill(pid, "KILL");
+                }
                 break;
             }
         }
