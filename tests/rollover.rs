@@ -266,3 +266,60 @@ fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
     photos_backup::remote::mount::unmount(&server.remote(), &system, &env).unwrap();
     assert_original_archived(&setup, &repo, &lib, "dee", 1);
 }
+
+#[test]
+fn retention_and_scheduled_checks_when_configured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Eve");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new().library("eve", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra = repo.config("prune_keep_monthly = 1\ncheck_every_days = 7");
+    let out = setup.run_at("2026-09-25T08:00:00Z");
+    assert!(out.contains("borg check: ok"), "{out}");
+    // Not due again within the week.
+    let out = setup.run_at("2026-10-01T08:00:00Z");
+    assert!(!out.contains("borg check"), "{out}");
+
+    lib.add(photo(2, utc(2026, 10, 10), utc(2026, 10, 10)));
+    lib.write();
+    setup.run_at("2026-10-20T08:00:00Z");
+    let out = setup.run_at("2026-11-01T08:00:00Z");
+    assert!(
+        out.contains("eve: retention deleted 1 archives: photos-eve-2026-09"),
+        "{out}"
+    );
+    assert_eq!(repo.archives(), ["photos-eve-2026-10"]);
+    let ledger = setup.ledger();
+    let sept = ledger
+        .rollover("eve", "photos-eve-2026-09")
+        .unwrap()
+        .unwrap();
+    assert!(sept.pruned_at.is_some());
+    drop(ledger);
+
+    // Damage in the repository: the next scheduled check fails the run.
+    for segment in walkdir::WalkDir::new(std::path::Path::new(&repo.location).join("data"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        let mut bytes = std::fs::read(segment.path()).unwrap();
+        if bytes.len() > 40 {
+            let at = bytes.len() - 20;
+            bytes[at] ^= 0xff;
+            std::fs::write(segment.path(), bytes).unwrap();
+        }
+    }
+    let ran = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-11-09T08:00:00Z")]);
+    assert_eq!(ran.code, 1, "{}{}", ran.out, ran.err);
+    assert!(
+        ran.out.contains("borg check FAILED: errors found"),
+        "{}",
+        ran.out
+    );
+    let (_, ok, _) = setup.ledger().last_repo_check().unwrap().unwrap();
+    assert!(!ok);
+}

@@ -6,3 +6,4 @@
 pub mod borg;
 pub mod period;
 pub mod rollover;
+pub mod upkeep;

@@ -225,7 +225,7 @@ fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
 /// Runs a borg command; an error exit is an error naming what was done and
 /// the repository, with borg's first lines. Returns the output and whether
 /// borg warned.
-fn run_borg(
+pub(crate) fn run_borg(
     ctx: &Context,
     cmd: &CommandLine,
     timeout: Duration,

@@ -15,6 +15,7 @@ use crate::app::describe_error;
 use crate::archive::borg::Repository;
 use crate::archive::period::{self, Month};
 use crate::archive::rollover::{self, Archived, Context, Held, Preview};
+use crate::archive::upkeep;
 use crate::clock::When;
 use crate::config::Config;
 use crate::ledger::Ledger;
@@ -31,17 +32,37 @@ pub struct Phase<'a> {
     pub plain: Option<&'a Path>,
 }
 
-/// Rolls over what is due; returns the lines to print and whether all went
+/// Rolls over what is due, then prunes (if configured) and checks the
+/// repository (when due); returns the lines to print and whether all went
 /// well (a failure leaves everything in place for the next run).
 pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> (Vec<String>, bool) {
     let mut lines = Vec::new();
-    let ok = match roll_over_ready(phase, ledger, deps, &mut lines) {
-        Ok(ok) => ok,
-        Err(e) => {
-            lines.push(format!("rollover: FAILED: {}", describe_error(&e)));
-            false
+    let mut ok = true;
+    if let Some(borg) = &phase.config.borg {
+        let mut access = Access {
+            borg,
+            phase,
+            deps,
+            opened: None,
+        };
+        let steps: [(&str, Step); 3] = [
+            ("rollover", roll_over_ready),
+            ("retention", prune),
+            ("borg check", check),
+        ];
+        for (name, step) in steps {
+            match step(&mut access, ledger, &mut lines) {
+                Ok(step_ok) => ok &= step_ok,
+                Err(e) => {
+                    ok = false;
+                    lines.push(format!("{name}: FAILED: {}", describe_error(&e)));
+                }
+            }
         }
-    };
+    } else if let Err(e) = warn_without_borg(phase, ledger, deps, &mut lines) {
+        lines.push(format!("rollover: FAILED: {}", describe_error(&e)));
+        ok = false;
+    }
     let moved = move_threshold(phase, ledger, deps, &mut lines);
     if let Err(e) = &moved {
         lines.push(format!("threshold: FAILED: {}", describe_error(e)));
@@ -49,55 +70,93 @@ pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> (Vec<String>, boo
     (lines, ok && moved.is_ok())
 }
 
-fn roll_over_ready(
-    phase: &Phase,
-    ledger: &mut Ledger,
-    deps: &Deps,
-    lines: &mut Vec<String>,
-) -> Result<bool> {
-    let when = When::at(deps.now);
+type Step = fn(&mut Access<'_, '_>, &mut Ledger, &mut Vec<String>) -> Result<bool>;
+
+/// The repository, opened (passphrase read, borg found) only when a step
+/// needs it.
+struct Access<'a, 'd> {
+    borg: &'a crate::config::Borg,
+    phase: &'a Phase<'a>,
+    deps: &'a Deps<'d>,
+    opened: Option<(crate::secrets::Secret, std::path::PathBuf)>,
+}
+
+impl Access<'_, '_> {
+    fn context(&mut self) -> Result<Context<'_>> {
+        if self.opened.is_none() {
+            let passphrase = self
+                .deps
+                .secrets
+                .get(&self.borg.passphrase)
+                .context("reading the borg passphrase ([borg].passphrase)")?;
+            let program = crate::remote::mount::find_tool(
+                "borg",
+                self.borg.program.as_deref(),
+                &self.deps.mount_env.tool_dirs,
+                &|p| p.is_file(),
+            )?;
+            self.opened = Some((passphrase, program));
+        }
+        let Some((passphrase, program)) = &self.opened else {
+            unreachable!("opened above")
+        };
+        Ok(Context {
+            program: program.clone(),
+            repo: Repository::of(self.borg),
+            passphrase,
+            prefix: &self.borg.prefix,
+            compression: &self.borg.compression,
+            verify: self.borg.verify,
+            max_pending_days: self.borg.max_pending_days,
+            runner: self.deps.runner,
+            staging: &self.phase.config.staging_dir,
+            plain: self.phase.plain,
+            when: When::at(self.deps.now),
+        })
+    }
+}
+
+/// The libraries ready in this run that have a rollover to finish or a
+/// closed period.
+fn due_libraries<'a>(phase: &Phase<'a>, ledger: &Ledger, today: NaiveDate) -> Result<Vec<&'a str>> {
     let mut due = Vec::new();
     for name in phase.ready {
         let open = ledger.open_rollover(name)?.is_some();
-        let closed = period::due(phase.threshold, ledger.archived_through(name)?, when.today);
+        let closed = period::due(phase.threshold, ledger.archived_through(name)?, today);
         if open || closed.is_some() {
             due.push(*name);
         }
     }
-    if due.is_empty() {
-        return Ok(true);
-    }
-    let Some(borg) = &phase.config.borg else {
+    Ok(due)
+}
+
+fn warn_without_borg(
+    phase: &Phase,
+    ledger: &Ledger,
+    deps: &Deps,
+    lines: &mut Vec<String>,
+) -> Result<()> {
+    if !due_libraries(phase, ledger, When::at(deps.now).today)?.is_empty() {
         lines.push(format!(
             "rollover: the months since {} are over, but there is no [borg] section: \
              nothing is archived and staging keeps growing",
             phase.threshold
         ));
+    }
+    Ok(())
+}
+
+fn roll_over_ready(
+    access: &mut Access,
+    ledger: &mut Ledger,
+    lines: &mut Vec<String>,
+) -> Result<bool> {
+    let phase = access.phase;
+    let due = due_libraries(phase, ledger, When::at(access.deps.now).today)?;
+    if due.is_empty() {
         return Ok(true);
-    };
-    let passphrase = deps
-        .secrets
-        .get(&borg.passphrase)
-        .context("reading the borg passphrase ([borg].passphrase)")?;
-    let program = crate::remote::mount::find_tool(
-        "borg",
-        borg.program.as_deref(),
-        &deps.mount_env.tool_dirs,
-        &|p| p.is_file(),
-    )?;
-    let ctx = Context {
-        program,
-        repo: Repository::of(borg),
-        passphrase: &passphrase,
-        prefix: &borg.prefix,
-        compression: &borg.compression,
-        verify: borg.verify,
-        max_pending_days: borg.max_pending_days,
-        runner: deps.runner,
-        staging: &phase.config.staging_dir,
-        plain: phase.plain,
-        when,
-    };
+    }
+    let ctx = access.context()?;
     let mut ok = true;
     for name in due {
         match rollover::roll_over(&ctx, ledger, name, phase.threshold) {
@@ -111,6 +170,47 @@ fn roll_over_ready(
             }
         }
     }
+    Ok(ok)
+}
+
+/// Retention, when configured: only archives the ledger knows as finished.
+fn prune(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> Result<bool> {
+    let (monthly, yearly) = (
+        access.borg.prune_keep_monthly,
+        access.borg.prune_keep_yearly,
+    );
+    for name in access.phase.ready {
+        let doomed = upkeep::prunable(ledger, name, monthly, yearly)?;
+        if doomed.is_empty() {
+            continue;
+        }
+        let ctx = access.context()?;
+        upkeep::prune(&ctx, ledger, name, &doomed)?;
+        lines.push(format!(
+            "{name}: retention deleted {} archives: {}",
+            doomed.len(),
+            doomed.join(", ")
+        ));
+    }
+    Ok(true)
+}
+
+/// `borg check` when its schedule says so; a failed check fails the run.
+fn check(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> Result<bool> {
+    let Some(every) = access.borg.check_every_days else {
+        return Ok(true);
+    };
+    let last = ledger.last_repo_check()?.map(|(at, _, _)| at);
+    if !upkeep::check_due(last, every, access.deps.now) {
+        return Ok(true);
+    }
+    let ctx = access.context()?;
+    let (ok, said) = upkeep::check(&ctx, ledger)?;
+    lines.push(if ok {
+        format!("borg check: {said}")
+    } else {
+        format!("borg check FAILED: {said}")
+    });
     Ok(ok)
 }
 
