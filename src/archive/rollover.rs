@@ -126,7 +126,7 @@ pub fn roll_over(
     let mut report = Report::default();
     loop {
         if let Some(open) = ledger.open_rollover(library)? {
-            report.archived.push(resume(ctx, ledger, open)?);
+            report.archived.push(finish(ctx, ledger, open, None)?);
             continue;
         }
         let archived_through = ledger.archived_through(library)?;
@@ -155,30 +155,51 @@ pub fn roll_over(
             }
             Decision::Archive { missing } => {
                 let name = archive_name(ctx.prefix, library, first, last);
-                let planned =
-                    ledger.plan_rollover(library, &name, (first, last), &missing, ctx.when.now)?;
+                ledger.plan_rollover(library, &name, (first, last), &missing, ctx.when.now)?;
                 failpoint::pause("rollover-planned");
-                report.archived.push(resume(ctx, ledger, planned)?);
+                let (files, _) = ledger.snapshot_rollover(library, &name)?;
+                let planned = ledger
+                    .rollover(library, &name)?
+                    .ok_or_else(|| anyhow!("ledger lost rollover {name} of {library}"))?;
+                report
+                    .archived
+                    .push(finish(ctx, ledger, planned, Some(files))?);
             }
         }
     }
 }
 
-/// Takes a rollover from the step it reached to the end.
-fn resume(ctx: &Context, ledger: &mut Ledger, mut r: Rollover) -> Result<Archived> {
+/// Takes a rollover from the step it reached to the end. `fresh`: planned
+/// in this run, with this many files just listed for it.
+fn finish(
+    ctx: &Context,
+    ledger: &mut Ledger,
+    mut r: Rollover,
+    fresh: Option<u64>,
+) -> Result<Archived> {
     let mut reused = false;
     let mut warning = r.warning.clone();
     if r.step == Step::Planned {
-        if archive_exists(ctx, &r.archive)? {
-            // A killed run created it and did not get to record it: what it
-            // was given is the list this rollover still holds.
-            reused = true;
-        } else {
-            // Staging may have changed since a killed run planned this.
-            let (files, _) = ledger.snapshot_rollover(&r.library, &r.archive)?;
-            if files > 0 {
+        let files = match fresh {
+            Some(files) => Some(files),
+            // A killed run planned this: if it got as far as creating the
+            // archive, what it was given is the list this rollover holds;
+            // if not, staging may have changed since: list it again.
+            None if archive_exists(ctx, &r.archive)? => None,
+            None => Some(ledger.snapshot_rollover(&r.library, &r.archive)?.0),
+        };
+        match files {
+            None => reused = true,
+            Some(0) => {}
+            Some(_) => {
                 failpoint::pause("rollover-before-create");
-                warning = create(ctx, ledger, &r)?;
+                match create(ctx, ledger, &r) {
+                    Ok(w) => warning = w,
+                    // Someone made an archive of that name (a ledger restored
+                    // from an older copy, say): verified below, like ours.
+                    Err(_) if fresh.is_some() && archive_exists(ctx, &r.archive)? => reused = true,
+                    Err(e) => return Err(e),
+                }
                 failpoint::pause("rollover-created");
             }
         }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark of the month rollover against plain borg: a month of about FILES
+# staged files (a synthetic library's mix) is archived by `photos-backup run`
+# in a run on a later month's first day (borg create + verification listing +
+# purge + threshold), and, from an identical copy of the same staging folder,
+# by a plain `borg create` of that folder. Each into a fresh repository, same
+# compression; TRIALS trials each, alternating; the best of each is compared.
+# Goal: our overhead beyond borg itself under 10%.
+# Usage: scripts/bench-rollover.sh [FILES] [KB per original] [TRIALS]
+# Environment: BENCH_DIR (scratch, default a temp dir, removed at the end).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+files=${1:-5000}
+kb=${2:-200}
+trials=${3:-3}
+command -v borg >/dev/null || { echo "needs borg: apt-get install borgbackup" >&2; exit 1; }
+scratch=${BENCH_DIR:-$(mktemp -d)}
+trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
+cargo build --release --quiet --bin photos-backup --example make_library
+bin=$PWD/target/release/photos-backup
+make=$PWD/target/release/examples/make_library
+export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
+export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes TZ=UTC
+printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
+
+# The template: a library of about FILES/2 assets of the usual mix (originals,
+# Live videos, RAWs, edits, XMP; originals only in iCloud stay pending and,
+# past their grace, do not hold the month: hence the run in November),
+# staged by a run in September 2026.
+lib="$scratch/Month.photoslibrary"
+"$make" --assets $((files / 2)) --seed 5 --out "$lib" --file-size $((kb * 1024)) \
+    --years 2026-2026 >/dev/null
+template="$scratch/template"
+mkdir -p "$template"
+cat >"$template/photos_backup.conf" <<CONF
+[state]
+dir = "state"
+[staging]
+dir = "staging"
+[threshold]
+default = "2000-01-01"
+[borg]
+repository = "repo"
+passphrase = "file:$scratch/pass"
+compression = "zstd,3"
+verify = "VERIFY"
+[[library]]
+name = "bench"
+path = "$lib"
+CONF
+PHOTOS_BACKUP_NOW=2026-09-30T12:00:00Z "$bin" -q --config "$template/photos_backup.conf" run \
+    >/dev/null 2>&1 || true
+staged=$(find "$template/staging/bench" -type f | wc -l)
+bytes=$(du -sb "$template/staging/bench" | cut -f1)
+echo "== rollover of $staged staged files ($((bytes / 1048576)) MiB), $trials trials each"
+
+fresh() { # fresh DIR: a copy of the template and an empty repository
+    rm -rf "$1"
+    cp -a "$template" "$1"
+    borg init -q --encryption=repokey-blake2 "$1/repo"
+}
+seconds() { # seconds COMMAND...: wall time of COMMAND
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b - a}'
+}
+ours() { # ours DIR VERIFY
+    sed -i "s/^verify = .*/verify = \"$2\"/" "$1/photos_backup.conf"
+    PHOTOS_BACKUP_NOW=2026-11-01T06:00:00Z "$bin" -q --config "$1/photos_backup.conf" run
+    [ -z "$(find "$1/staging/bench" -type f 2>/dev/null)" ] || { echo "staging not purged" >&2; exit 1; }
+}
+plain() { # plain DIR
+    (cd "$1/staging" && borg create --compression zstd,3 "$1/repo::bench-2026-09" bench)
+}
+min() { tr ' ' '\n' | sort -n | head -n 1; }
+t_borg="" t_size="" t_content=""
+for _ in $(seq "$trials"); do
+    fresh "$scratch/b" && t_borg+=" $(seconds plain "$scratch/b")"
+    fresh "$scratch/s" && t_size+=" $(seconds ours "$scratch/s" size)"
+    fresh "$scratch/c" && t_content+=" $(seconds ours "$scratch/c" content)"
+done
+b=$(echo $t_borg | min) s=$(echo $t_size | min) c=$(echo $t_content | min)
+echo "plain borg create:                 ${b}s  (trials:$t_borg)"
+echo "rollover, verify = size (default): ${s}s  (trials:$t_size)"
+echo "rollover, verify = content:        ${c}s  (trials:$t_content)"
+awk -v b="$b" -v s="$s" -v c="$c" 'BEGIN{
+    printf "overhead beyond borg create: size %+.1f%%, content %+.1f%% (goal: under 10%%)\n",
+        (s / b - 1) * 100, (c / b - 1) * 100 }'
