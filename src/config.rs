@@ -241,12 +241,15 @@ pub struct Environment {
 }
 
 /// Reads and validates the config file at `path`.
+/// Paths in it are resolved against the file's folder made absolute: tools
+/// run from another folder (borg runs in staging) must find them too.
 pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
         source,
     })?;
-    parse(&text, path, env)
+    parse(&text, &path, env)
 }
 
 /// Parses config text; `path` is used for messages and relative paths.
@@ -604,6 +607,29 @@ mod tests {
     fn relative_paths_are_relative_to_the_config_file() {
         let c = parse_str(&MINIMAL.replace("~/staging", "staging")).unwrap();
         assert_eq!(c.staging_dir, PathBuf::from("/etc/pb/staging"));
+    }
+
+    #[test]
+    fn a_config_named_by_a_relative_path_gives_absolute_paths() {
+        // Tests run in the package root; the file goes under target/.
+        let dir = tempfile::Builder::new()
+            .prefix("config-test-")
+            .tempdir_in("target")
+            .unwrap();
+        let name = dir.path().file_name().unwrap().to_str().unwrap().to_owned();
+        let text = format!(
+            "{}\n[borg]\nrepository = \"repo\"\npassphrase = \"env:X\"\n",
+            MINIMAL.replace("~/staging", "staging")
+        );
+        std::fs::write(dir.path().join("pb.conf"), text).unwrap();
+        let c = load(Path::new(&format!("target/{name}/pb.conf")), &env()).unwrap();
+        let root = std::env::current_dir().unwrap().join("target").join(&name);
+        assert_eq!(c.staging_dir, root.join("staging"));
+        assert_eq!(
+            c.borg.unwrap().repository,
+            root.join("repo").display().to_string()
+        );
+        assert!(c.file.is_absolute());
     }
 
     #[test]
