@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 files=${1:-5000}
-kb=${2:-200}
+kb=${2:-1024}
 trials=${3:-3}
 command -v borg >/dev/null || { echo "needs borg: apt-get install borgbackup" >&2; exit 1; }
 scratch=${BENCH_DIR:-$(mktemp -d)}

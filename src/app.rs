@@ -39,10 +39,12 @@ pub fn main() -> ExitCode {
     // Buffered: a JSON listing of 100k assets is millions of lines, and
     // stdout on its own flushes at every one of them.
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let stderr = std::io::stderr();
-    let code = run(&cli, &mut stdout, &mut stderr.lock());
+    // Stderr is not held locked for the whole run: the signal thread
+    // (`terminate`) must be able to say why it stops the process.
+    let mut stderr = std::io::stderr();
+    let code = run(&cli, &mut stdout, &mut stderr);
     if let Err(e) = stdout.flush() {
-        let _ = writeln!(stderr.lock(), "photos-backup: error: writing output: {e}");
+        let _ = writeln!(stderr, "photos-backup: error: writing output: {e}");
         return ExitCode::from(exit::FAILED);
     }
     ExitCode::from(code)
@@ -67,7 +69,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 /// The time a run takes as now: the system clock, or `$PHOTOS_BACKUP_NOW`
 /// (RFC 3339), with which the demo and the tests live through month ends in
 /// a minute. A malformed value is an error, never silently the real time.
-fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
     match std::env::var("PHOTOS_BACKUP_NOW") {
         Ok(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
             .map(|t| t.to_utc())
@@ -84,43 +86,19 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let runner = crate::process::System;
             let photos_app = crate::export::download::PhotosApp { runner: &runner };
             let secrets = secret_store(&config);
-            let mut deps = commands::run::Deps {
+            let ctx = commands::run::unattended::Context {
                 now: now()?,
-                downloader: platform::can_ask_photos().then_some(&photos_app as _),
-                progress: progress.as_mut(),
                 runner: &runner,
                 secrets: &secrets,
-                mount_env: crate::remote::mount::MountEnv::current(),
+                downloader: platform::can_ask_photos().then_some(&photos_app as _),
+                progress: progress.as_mut(),
             };
-            let result = commands::run::run(&config, args.dry_run, &mut deps, out);
-            if !args.dry_run {
-                let outcome = match &result {
-                    Ok(commands::run::RunOutcome::Done) => crate::notify::Outcome::Ok,
-                    Ok(commands::run::RunOutcome::Failed(why)) => {
-                        crate::notify::Outcome::Failed(why.clone())
-                    }
-                    Ok(commands::run::RunOutcome::Skipped(_)) => crate::notify::Outcome::Skipped,
-                    Err(e) => crate::notify::Outcome::Failed(describe_error(e)),
-                };
-                // A notification that cannot be sent never changes the
-                // run's result; it is said on stderr (the log).
-                match crate::notify::after_run(&config, &outcome, deps.now, &runner) {
-                    Ok(after) => {
-                        if let Some(w) = after.warning {
-                            writeln!(err, "photos-backup: warning: {w}")?;
-                        }
-                    }
-                    Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
-                }
-            }
-            Ok(match result? {
-                commands::run::RunOutcome::Done => exit::OK,
-                commands::run::RunOutcome::Failed(_) => exit::FAILED,
-                commands::run::RunOutcome::Skipped(why) => {
-                    writeln!(out, "skipped: {why}")?;
-                    exit::SKIPPED
-                }
-            })
+            commands::run::unattended::command(&config, args.dry_run, ctx, out, err)
+        }
+        Command::Status(args) => {
+            let config = load_config(cli)?;
+            commands::status::run(&config, args.json, now()?, out)?;
+            Ok(exit::OK)
         }
         Command::Assets(args) => {
             let libraries = match &args.library {

@@ -32,6 +32,9 @@ pub enum Command {
     /// Back up: stage new and changed photos of every configured library.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
+    /// Is my data safe, and since when? What the last run did, what is
+    /// pending, what is archived (from the state dir's status.json).
+    Status(StatusArgs),
     /// List the assets of a Photos library, read directly from its database.
     Assets(AssetsArgs),
     /// Secrets the config refers to: store one in the Keychain, check them all.
@@ -58,9 +61,10 @@ pub enum SecretCommand {
     Check,
 }
 
-const EXIT_CODES: &str =
-    "Exit codes: 0 done (or nothing to do), 1 failed, 2 usage or config error, \
-                          75 skipped (the backup server is not reachable: off network)";
+const EXIT_CODES: &str = "Exit codes: 0 done (or nothing to do), 1 failed (a library, \
+     its mirror or its monthly archive), 2 usage or config error, 75 skipped (the backup \
+     server is not reachable: off network; or another run is in progress). 128 + N: stopped \
+     by signal N (SIGTERM from launchd: 143), after releasing the mounts.";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -90,6 +94,13 @@ pub struct UninstallArgs {
 
 fn label(text: &str) -> Result<String, String> {
     crate::launchd::check_label(text).map(|()| text.to_owned())
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The status file as it is (JSON), for scripts and monitors.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

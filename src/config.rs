@@ -39,6 +39,8 @@ pub struct RawConfig {
     pub threshold: RawThreshold,
     #[serde(default)]
     pub export: RawExport,
+    #[serde(default)]
+    pub run: RawRun,
     pub remote: Option<RawRemote>,
     pub borg: Option<RawBorg>,
     #[serde(default)]
@@ -51,6 +53,13 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawState {
     pub dir: Option<String>,
+    pub log_dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub only_on_ac_power: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +133,11 @@ pub struct RawLibrary {
 pub struct Config {
     pub file: PathBuf,
     pub state_dir: PathBuf,
+    /// Where the run log goes (`~/Library/Logs/photos-backup` on macOS,
+    /// `STATE/logs` elsewhere).
+    pub log_dir: PathBuf,
+    /// The heavy steps (archive, iCloud downloads) wait for a charger.
+    pub only_on_ac_power: bool,
     pub staging_dir: PathBuf,
     pub default_threshold: NaiveDate,
     pub export: Export,
@@ -296,6 +310,10 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         Some(dir) => resolve("state.dir", dir)?,
         None => env.default_state_dir.clone(),
     };
+    let log_dir = match &raw.state.log_dir {
+        Some(dir) => resolve("state.log_dir", dir)?,
+        None => crate::platform::default_log_dir(&env.home, &state_dir),
+    };
     let staging_dir = resolve("staging.dir", &raw.staging.dir)?;
     let default_threshold = NaiveDate::parse_from_str(raw.threshold.default.trim(), "%Y-%m-%d")
         .map_err(|e| {
@@ -370,6 +388,8 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
     Ok(Config {
         file: path.to_owned(),
         state_dir,
+        log_dir,
+        only_on_ac_power: raw.run.only_on_ac_power.unwrap_or(false),
         staging_dir,
         default_threshold,
         export,

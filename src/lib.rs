@@ -13,13 +13,18 @@ pub mod export;
 pub mod failpoint;
 pub mod launchd;
 pub mod ledger;
+pub mod lock;
+pub mod logfile;
 pub mod notify;
 pub mod photos;
 pub mod platform;
+pub mod power;
 pub mod process;
 pub mod remote;
 pub mod scratch;
 pub mod secrets;
+pub mod status;
+pub mod terminate;
 pub mod threshold;
 
 #[cfg(test)]

@@ -180,6 +180,29 @@ impl CommandRunner for System {
     }
 }
 
+/// Starts `cmd` and leaves it running, reaped by a thread when it ends
+/// (`caffeinate -w PID` ends with us). Its output is discarded.
+pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
+    let mut command = std::process::Command::new(&cmd.program);
+    command
+        .args(&cmd.args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for var in &cmd.env {
+        command.env(&var.name, &var.value);
+    }
+    if let Some(dir) = &cmd.cwd {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().map_err(|source| ProcessError::Start {
+        program: cmd.name(),
+        source,
+    })?;
+    std::thread::spawn(move || child.wait());
+    Ok(())
+}
+
 /// The first lines of a child's stderr, for an error message.
 #[must_use]
 pub fn stderr_excerpt(output: &Output) -> String {

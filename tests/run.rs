@@ -418,6 +418,7 @@ fn run_with(setup: &Setup, downloader: &FakePhotos, now: DateTime<Utc>) -> Strin
         runner: &photos_backup::process::System,
         secrets: &secrets,
         mount_env: photos_backup::remote::mount::MountEnv::current(),
+        on_battery: false,
     };
     let mut out = Vec::new();
     let outcome = photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap();

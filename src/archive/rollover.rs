@@ -34,6 +34,8 @@ const CREATE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Listing with content reads the whole archive back.
 const LIST_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
 const SHORT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Threads deleting purged files.
+const PURGE_THREADS: usize = 4;
 
 /// What the rollover needs: the repository, the places files are purged
 /// from, and the time.
@@ -390,11 +392,7 @@ fn hashes(path: &Path) -> std::io::Result<(String, String)> {
 fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
     let paths = ledger.purged_paths(&r.library, &r.archive)?;
     let roots: Vec<&Path> = std::iter::once(ctx.staging).chain(ctx.plain).collect();
-    let mut dirs = std::collections::BTreeSet::new();
-    for (i, path) in paths.iter().enumerate() {
-        if i == 1 {
-            failpoint::pause("rollover-purged-one");
-        }
+    let remove = |path: &String| -> Result<()> {
         for root in &roots {
             let file = root.join(path);
             match std::fs::remove_file(&file) {
@@ -411,13 +409,35 @@ fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
                 }
             }
         }
+        Ok(())
+    };
+    let Some((first, rest)) = paths.split_first() else {
+        return Ok(0);
+    };
+    remove(first)?;
+    failpoint::pause("rollover-purged-one");
+    // A few at a time: over SSHFS each deletion is a round trip.
+    let chunk = rest.len().div_ceil(PURGE_THREADS).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rest
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().try_for_each(&remove)))
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(anyhow!("a purge thread panicked")))
+        })
+    })?;
+    let mut dirs = std::collections::BTreeSet::new();
+    for path in &paths {
         let mut dir = Path::new(path).parent();
         while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
             dirs.insert(d.to_owned());
             dir = d.parent();
         }
     }
-    // Deepest first; a folder that still holds something stays.
+    // Deepest first (a folder sorts before its children); a folder that
+    // still holds something stays.
     for dir in dirs.iter().rev() {
         for root in &roots {
             let _ = std::fs::remove_dir(root.join(dir));

@@ -6,3 +6,4 @@ pub mod assets;
 pub mod install;
 pub mod run;
 pub mod secret;
+pub mod status;

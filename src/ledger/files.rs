@@ -164,6 +164,19 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
+    /// What `library` has in staging now: (files, bytes, of which not on
+    /// the remote volume). One aggregate query, cheap enough for every run.
+    pub fn staged_totals(&self, library: &str) -> Result<(u64, u64, u64)> {
+        let sql = "SELECT count(*), coalesce(sum(size), 0), count(*) - count(mirrored_at)
+                   FROM staged_file WHERE library = ?1 AND purged_at IS NULL";
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(params![library], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// Forgets a file; returns whether the ledger had it.
     pub fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
         let sql = "DELETE FROM staged_file WHERE library = ?1 AND uuid = ?2 AND role = ?3";

@@ -14,6 +14,10 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
         .join("photos-backup")
 }
 
+pub fn default_log_dir(home: &Path, _state_dir: &Path) -> PathBuf {
+    crate::launchd::log_dir(home)
+}
+
 pub const CAN_ASK_PHOTOS: bool = true;
 
 pub const HAS_KEYCHAIN: bool = true;

@@ -22,6 +22,14 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
     imp::default_state_dir(home)
 }
 
+/// Where the run log goes when the config does not say: where the system
+/// keeps logs for people (`~/Library/Logs/photos-backup` on macOS, read by
+/// Console.app), else `logs` in the state dir (itself under XDG's state dir).
+#[must_use]
+pub fn default_log_dir(home: &Path, state_dir: &Path) -> PathBuf {
+    imp::default_log_dir(home, state_dir)
+}
+
 /// Whether Photos can be asked for originals (through `osascript`): macOS only.
 #[must_use]
 pub fn can_ask_photos() -> bool {

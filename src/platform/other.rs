@@ -15,6 +15,10 @@ pub fn default_state_dir(home: &Path) -> PathBuf {
         .join("photos-backup")
 }
 
+pub fn default_log_dir(_home: &Path, state_dir: &Path) -> PathBuf {
+    state_dir.join("logs")
+}
+
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;

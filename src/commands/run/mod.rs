@@ -29,6 +29,7 @@ use crate::secrets::SecretStore;
 use crate::threshold;
 
 mod rollover;
+pub mod unattended;
 
 /// What `run` needs from the outside world.
 pub struct Deps<'a> {
@@ -38,6 +39,9 @@ pub struct Deps<'a> {
     pub runner: &'a dyn CommandRunner,
     pub secrets: &'a dyn SecretStore,
     pub mount_env: MountEnv,
+    /// On battery with `only_on_ac_power`: the archive waits (and the
+    /// caller gives no downloader).
+    pub on_battery: bool,
 }
 
 /// How a whole run ended: the exit code's meaning.

@@ -156,6 +156,13 @@ fn roll_over_ready(
     if due.is_empty() {
         return Ok(true);
     }
+    if access.deps.on_battery {
+        lines.push(format!(
+            "rollover: {} waits for AC power (only_on_ac_power)",
+            due.join(", ")
+        ));
+        return Ok(true);
+    }
     let ctx = access.context()?;
     let mut ok = true;
     for name in due {
@@ -197,7 +204,11 @@ fn prune(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> R
 
 /// `borg check` when its schedule says so; a failed check fails the run.
 fn check(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> Result<bool> {
-    let Some(every) = access.borg.check_every_days else {
+    let Some(every) = access
+        .borg
+        .check_every_days
+        .filter(|_| !access.deps.on_battery)
+    else {
         return Ok(true);
     };
     let last = ledger.last_repo_check()?.map(|(at, _, _)| at);

@@ -1,0 +1,228 @@
+//! `STATE/status.json`: what the last run did and where the photos are, for
+//! people (`photos-backup status`) and for monitors. It is rewritten after
+//! every real run, skipped ones included, from the ledger and the run's
+//! outcome; what must outlive a run (the last success, the last error) is
+//! carried over from the previous file. It answers "is my data safe, and
+//! since when?" without reading anything else.
+
+mod render;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::archive::period::Month;
+use crate::ledger::{Ledger, Step};
+
+pub use render::render;
+
+/// The file name in the state dir.
+pub const FILE_NAME: &str = "status.json";
+
+/// Bumped when a field changes meaning.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub version: u32,
+    pub last_run: RunInfo,
+    /// The end of the last run that went through.
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<ErrorInfo>,
+    /// Photos added or changed on or after this day are being staged.
+    pub threshold: Option<NaiveDate>,
+    /// The first day a run closes the threshold's month.
+    pub next_rollover: Option<NaiveDate>,
+    pub libraries: Vec<LibraryStatus>,
+    pub repo_check: Option<CheckInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// `ok`, `failed` or `skipped`.
+    pub outcome: String,
+    /// Why it failed or was skipped.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    pub at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInfo {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryStatus {
+    pub name: String,
+    /// Files in staging now, their bytes, and how many are not yet on the
+    /// remote volume.
+    pub staged_files: u64,
+    pub staged_bytes: u64,
+    pub unmirrored_files: u64,
+    /// Assets not completely backed up yet, by reason.
+    pub pending: Vec<PendingCount>,
+    pub oldest_pending: Option<DateTime<Utc>>,
+    /// The last month archived and verified.
+    pub archived_through: Option<String>,
+    pub last_archive: Option<ArchiveInfo>,
+    /// A rollover a failed or killed run left, and the step it reached.
+    pub unfinished_rollover: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveInfo {
+    pub name: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Assets archived without their original.
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("cannot read status file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("status file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("cannot write status file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The status in `state_dir`, or `None` before the first run.
+pub fn read(state_dir: &Path) -> Result<Option<Status>, StatusError> {
+    let path = state_dir.join(FILE_NAME);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(StatusError::Read { path, source }),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| StatusError::Invalid {
+            path,
+            message: e.to_string(),
+        })
+}
+
+/// Writes the status atomically (temp file, fsync, rename).
+pub fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
+    let path = state_dir.join(FILE_NAME);
+    let err = |source| StatusError::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut text = serde_json::to_string_pretty(status).unwrap_or_default();
+    text.push('\n');
+    std::fs::create_dir_all(state_dir).map_err(err)?;
+    crate::export::copy::write_atomic(&path, text.as_bytes(), None)
+        .map(drop)
+        .map_err(|e| err(std::io::Error::other(e.to_string())))
+}
+
+/// The status after a run that ended with `run`: libraries from the
+/// ledger (when there is one), the rest carried over from `previous`.
+pub fn gather(
+    run: RunInfo,
+    previous: Option<&Status>,
+    ledger: Option<&Ledger>,
+    libraries: &[&str],
+    threshold: Option<NaiveDate>,
+) -> crate::ledger::Result<Status> {
+    let ok = run.outcome == "ok";
+    let failed = run.outcome == "failed";
+    let mut status = Status {
+        version: VERSION,
+        last_success: if ok {
+            Some(run.ended)
+        } else {
+            previous.and_then(|p| p.last_success)
+        },
+        last_error: if failed {
+            Some(ErrorInfo {
+                at: run.ended,
+                message: run.detail.clone().unwrap_or_default(),
+            })
+        } else {
+            previous.and_then(|p| p.last_error.clone())
+        },
+        threshold,
+        next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
+        libraries: Vec::new(),
+        repo_check: None,
+        last_run: run,
+    };
+    let Some(ledger) = ledger else {
+        return Ok(status);
+    };
+    status.repo_check = ledger
+        .last_repo_check()?
+        .map(|(at, ok, message)| CheckInfo { at, ok, message });
+    let rollovers = ledger.rollovers()?;
+    for name in libraries {
+        let (staged_files, staged_bytes, unmirrored_files) = ledger.staged_totals(name)?;
+        let pending = ledger.pending(name)?;
+        let mut counts: Vec<PendingCount> = Vec::new();
+        for p in &pending {
+            match counts.iter_mut().find(|c| c.reason == p.reason) {
+                Some(c) => c.count += 1,
+                None => counts.push(PendingCount {
+                    reason: p.reason.clone(),
+                    count: 1,
+                }),
+            }
+        }
+        let mine: Vec<_> = rollovers.iter().filter(|r| r.library == *name).collect();
+        let done = mine
+            .iter()
+            .filter(|r| r.step == Step::Purged)
+            .max_by_key(|r| r.last);
+        let made = mine
+            .iter()
+            .filter(|r| r.step == Step::Purged && r.files > 0)
+            .max_by_key(|r| r.last);
+        status.libraries.push(LibraryStatus {
+            name: (*name).to_owned(),
+            staged_files,
+            staged_bytes,
+            unmirrored_files,
+            pending: counts,
+            oldest_pending: pending.iter().map(|p| p.first_seen).min(),
+            archived_through: done.map(|r| r.last.to_string()),
+            last_archive: made.map(|r| ArchiveInfo {
+                name: r.archive.clone(),
+                files: r.files,
+                bytes: r.bytes,
+                verified_at: r.verified_at,
+                missing: r.missing.clone(),
+            }),
+            unfinished_rollover: mine
+                .iter()
+                .find(|r| r.step != Step::Purged)
+                .map(|r| format!("{} (reached: {:?})", r.archive, r.step)),
+        });
+    }
+    Ok(status)
+}

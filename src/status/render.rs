@@ -1,0 +1,255 @@
+//! The status as text for people: first whether the photos are safe and
+//! since when, then what needs attention, then the details per library.
+//! Pure: the time and the time zone are passed in, so snapshot tests pin it.
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use super::Status;
+use crate::commands::run::human_bytes;
+
+/// A run older than this without success is worth a warning.
+const STALE_HOURS: i64 = 24;
+
+/// The status as lines of text, at `now`, times shown in `zone`.
+#[must_use]
+pub fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String {
+    let when = |t: DateTime<Utc>| {
+        format!(
+            "{} ({})",
+            t.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            ago(now - t)
+        )
+    };
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+
+    match status.last_success {
+        Some(t) => line(format!("Backed up as of {}.", when(t))),
+        None => line("Not backed up yet: no run has gone through.".into()),
+    }
+    for a in attention(status, now) {
+        line(format!("ATTENTION: {a}"));
+    }
+    line(String::new());
+    line(format!(
+        "Last run:     {}, {}{}",
+        when(status.last_run.ended),
+        status.last_run.outcome,
+        status
+            .last_run
+            .detail
+            .as_ref()
+            .filter(|_| status.last_run.outcome == "skipped")
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default()
+    ));
+    if let Some(e) = &status.last_error {
+        line(format!("Last error:   {}: {}", when(e.at), e.message));
+    }
+    if let Some(t) = status.threshold {
+        line(format!(
+            "Staging:      photos added or changed since {t}{}",
+            status
+                .next_rollover
+                .map(|d| format!("; archived by the first run from {d}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(c) = &status.repo_check {
+        line(format!(
+            "borg check:   {}, {}",
+            when(c.at),
+            if c.ok { "ok" } else { "FAILED" }
+        ));
+    }
+    for lib in &status.libraries {
+        line(String::new());
+        for l in library_lines(lib, zone) {
+            line(l);
+        }
+    }
+    out
+}
+
+/// What needs the user's attention, most important first.
+fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
+    let mut attention = Vec::new();
+    if status
+        .last_success
+        .is_none_or(|t| (now - t).num_hours() >= STALE_HOURS)
+    {
+        attention.push("no successful run for more than a day".to_owned());
+    }
+    if status.last_run.outcome == "failed" {
+        attention.push(format!(
+            "the last run failed: {}",
+            status.last_run.detail.as_deref().unwrap_or("(no detail)")
+        ));
+    }
+    for lib in &status.libraries {
+        let pending: u64 = lib.pending.iter().map(|p| p.count).sum();
+        if pending > 0 {
+            attention.push(format!(
+                "{}: {pending} photos not backed up yet (pending)",
+                lib.name
+            ));
+        }
+        if let Some(r) = &lib.unfinished_rollover {
+            attention.push(format!("{}: unfinished archive {r}", lib.name));
+        }
+        if let Some(a) = lib.last_archive.as_ref().filter(|a| !a.missing.is_empty()) {
+            attention.push(format!(
+                "{}: {} archived without the originals of {} assets",
+                lib.name,
+                a.name,
+                a.missing.len()
+            ));
+        }
+    }
+    if let Some(c) = status.repo_check.as_ref().filter(|c| !c.ok) {
+        attention.push(format!("borg check failed: {}", c.message));
+    }
+    attention
+}
+
+/// The lines of one library.
+fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.push(format!("{}:", lib.name));
+    let mirrored = match lib.unmirrored_files {
+        0 => "all on the remote volume".to_owned(),
+        n => format!("{n} not yet on the remote volume"),
+    };
+    lines.push(format!(
+        "  staged:     {} files ({}), {mirrored}",
+        lib.staged_files,
+        human_bytes(lib.staged_bytes)
+    ));
+    for p in &lib.pending {
+        lines.push(format!("  pending:    {} ({})", p.count, p.reason));
+    }
+    match (&lib.archived_through, &lib.last_archive) {
+        (Some(month), Some(a)) => lines.push(format!(
+            "  archived:   through {month}; last archive {} ({} files, {}{})",
+            a.name,
+            a.files,
+            human_bytes(a.bytes),
+            a.verified_at
+                .map(|t| format!(", verified {}", t.with_timezone(&zone).format("%Y-%m-%d")))
+                .unwrap_or_default()
+        )),
+        (Some(month), None) => lines.push(format!(
+            "  archived:   through {month} (nothing to archive)"
+        )),
+        _ => lines.push("  archived:   no archive yet".into()),
+    }
+    lines
+}
+
+/// "5 minutes ago", "3 hours ago", "2 days ago".
+fn ago(d: chrono::Duration) -> String {
+    let (n, unit) = if d.num_days() >= 2 {
+        (d.num_days(), "days")
+    } else if d.num_hours() >= 2 {
+        (d.num_hours(), "hours")
+    } else if d.num_minutes() >= 1 {
+        (d.num_minutes(), "minutes")
+    } else {
+        return "just now".into();
+    };
+    format!("{n} {unit} ago")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
+    }
+
+    fn sample() -> Status {
+        Status {
+            version: VERSION,
+            last_run: RunInfo {
+                started: t(22, 5),
+                ended: t(22, 6),
+                outcome: "ok".into(),
+                detail: None,
+            },
+            last_success: Some(t(22, 6)),
+            last_error: Some(ErrorInfo {
+                at: t(20, 5),
+                message: "anna: rollover FAILED: borg: lock".into(),
+            }),
+            threshold: NaiveDate::from_ymd_opt(2026, 11, 1),
+            next_rollover: NaiveDate::from_ymd_opt(2026, 12, 1),
+            libraries: vec![LibraryStatus {
+                name: "anna".into(),
+                staged_files: 1234,
+                staged_bytes: 2_500_000_000,
+                unmirrored_files: 0,
+                pending: vec![PendingCount {
+                    reason: "original only in iCloud".into(),
+                    count: 3,
+                }],
+                oldest_pending: Some(t(18, 9)),
+                archived_through: Some("2026-10".into()),
+                last_archive: Some(ArchiveInfo {
+                    name: "photos-anna-2026-10".into(),
+                    files: 120,
+                    bytes: 1_200_000_000,
+                    verified_at: Some(t(1, 0)),
+                    missing: vec![],
+                }),
+                unfinished_rollover: None,
+            }],
+            repo_check: Some(CheckInfo {
+                at: t(1, 1),
+                ok: true,
+                message: "ok".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_healthy_status() {
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        insta::assert_snapshot!(render(
+            &sample(),
+            t(22, 6) + chrono::Duration::minutes(4),
+            zone
+        ));
+    }
+
+    #[test]
+    fn a_failing_status_says_so_first() {
+        let mut s = sample();
+        s.last_run.outcome = "failed".into();
+        s.last_run.detail = Some("anna: mirror FAILED: server gone".into());
+        s.last_success = Some(t(19, 6));
+        s.libraries[0].unmirrored_files = 7;
+        s.libraries[0].unfinished_rollover = Some("photos-anna-2026-10 (reached: Created)".into());
+        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        insta::assert_snapshot!(text);
+        assert!(text.starts_with(
+            "Backed up as of 2026-11-19 06:00 (3 days ago).\nATTENTION: no successful run"
+        ));
+    }
+
+    #[test]
+    fn the_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path()).unwrap(), None);
+        write(dir.path(), &sample()).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), Some(sample()));
+        std::fs::write(dir.path().join(FILE_NAME), "{").unwrap();
+        let msg = read(dir.path()).unwrap_err().to_string();
+        assert!(msg.contains("status.json"), "{msg}");
+    }
+}
