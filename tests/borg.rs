@@ -26,6 +26,7 @@ fn run(cmd: &CommandLine) -> std::process::Output {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one story: create, list, verify, damage, verify again
 fn an_archive_holds_exactly_the_staged_files_it_was_given() {
     require_borg();
     let tmp = tempfile::tempdir().unwrap();
