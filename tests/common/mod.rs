@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod borg;
+pub mod growing;
 pub mod remote;
 pub mod setup;
 
