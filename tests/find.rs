@@ -250,6 +250,11 @@ fn restore_brings_back_archived_and_staged_files_and_never_overwrites() {
     );
     assert!(dest.join("anna/2026/09/20/IMG_1002.JPG.xmp").is_file());
     assert_eq!(files_in(&dest).len(), 2, "nothing else, no temp files left");
+    let top: Vec<String> = std::fs::read_dir(&dest)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(top, ["anna"], "no temp folder left");
 
     // Again: refused, naming the file, and the file is left as it is.
     std::fs::write(&original, "my own").unwrap();
