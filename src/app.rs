@@ -136,6 +136,39 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             commands::install::uninstall(args, &env, &crate::process::System, out)?;
             Ok(exit::OK)
         }
+        Command::InitRepo => {
+            let config = load_config(cli)?;
+            let secrets = secret_store(&config);
+            let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
+            let deps = crate::archive::access::Deps {
+                runner: &crate::process::System,
+                secrets: &secrets,
+                tool_dirs: &tool_dirs,
+            };
+            commands::init_repo::run(&config, &deps, out)?;
+            Ok(exit::OK)
+        }
+        Command::Archives(args) => {
+            commands::archives::run(&load_config(cli)?, args.json, out)?;
+            Ok(exit::OK)
+        }
+        Command::Locate(args) => {
+            commands::locate::run(&load_config(cli)?, &args.query, args.json, out)?;
+            Ok(exit::OK)
+        }
+        Command::Restore(args) => {
+            let config = load_config(cli)?;
+            let secrets = secret_store(&config);
+            let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
+            let deps = crate::archive::access::Deps {
+                runner: &crate::process::System,
+                secrets: &secrets,
+                tool_dirs: &tool_dirs,
+            };
+            let archive = args.archive.as_deref();
+            commands::restore::run(&config, &args.query, &args.to, archive, &deps, out)?;
+            Ok(exit::OK)
+        }
     }
 }
 

@@ -45,6 +45,17 @@ pub enum Command {
     Install(InstallArgs),
     /// Stop the launch agent and remove its plist.
     Uninstall(UninstallArgs),
+    /// Create the borg repository of the config ([borg].repository), then say
+    /// how to export its key.
+    InitRepo,
+    /// The monthly archives, as the ledger records them (offline, no passphrase).
+    Archives(ArchivesArgs),
+    /// Where a photo is: every version of the matching files, staged,
+    /// mirrored or archived (from the ledger).
+    Locate(LocateArgs),
+    /// Bring the matching files back into a folder, from staging or from
+    /// their borg archive; never overwrites a file.
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +135,44 @@ pub struct AssetsArgs {
     pub since: Option<chrono::NaiveDate>,
 }
 
+#[derive(Debug, Args)]
+pub struct ArchivesArgs {
+    /// One JSON object per archive (a JSON array).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a query is read, for `locate` and `restore`.
+const QUERY_HELP: &str = "A uuid (whole, or its first 8 characters or more), \
+    a part of a file name (e.g. IMG_1234, any case), or a date YYYY-MM-DD or YYYY-MM \
+    (the photo's date folder)";
+
+#[derive(Debug, Args)]
+pub struct LocateArgs {
+    #[arg(value_name = "QUERY", help = QUERY_HELP)]
+    pub query: String,
+
+    /// One JSON object per asset (a JSON array), with every place of every version.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[arg(value_name = "QUERY", help = QUERY_HELP)]
+    pub query: String,
+
+    /// The folder to restore into (created if missing); files land at
+    /// DIR/LIBRARY/YYYY/MM/DD/NAME.
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+
+    /// Restore the versions this archive holds (default: the newest version
+    /// of each file, from staging when it is still staged).
+    #[arg(long, value_name = "NAME")]
+    pub archive: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +237,47 @@ mod tests {
             panic!("not uninstall")
         };
         assert_eq!(args.label, "com.example.pb");
+    }
+
+    #[test]
+    fn finding_photos_again() {
+        let init = Cli::try_parse_from(["photos-backup", "init-repo"]).unwrap();
+        assert!(matches!(init.command, Command::InitRepo));
+        let archives = Cli::try_parse_from(["photos-backup", "archives", "--json"]).unwrap();
+        assert!(matches!(
+            archives.command,
+            Command::Archives(ArchivesArgs { json: true })
+        ));
+        let locate = Cli::try_parse_from(["photos-backup", "locate", "2026-09"]).unwrap();
+        assert!(
+            matches!(locate.command, Command::Locate(LocateArgs { query, json: false }) if query == "2026-09")
+        );
+        let restore = Cli::try_parse_from([
+            "photos-backup",
+            "restore",
+            "IMG_1",
+            "--to",
+            "/tmp/r",
+            "--archive",
+            "photos-anna-2026-09",
+        ])
+        .unwrap();
+        let Command::Restore(args) = restore.command else {
+            panic!("not restore")
+        };
+        assert_eq!(
+            (
+                args.query.as_str(),
+                args.to.as_path(),
+                args.archive.as_deref()
+            ),
+            (
+                "IMG_1",
+                std::path::Path::new("/tmp/r"),
+                Some("photos-anna-2026-09")
+            )
+        );
+        assert!(Cli::try_parse_from(["photos-backup", "restore", "IMG_1"]).is_err());
+        assert!(Cli::try_parse_from(["photos-backup", "locate"]).is_err());
     }
 }

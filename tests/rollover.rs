@@ -16,6 +16,7 @@ use common::timeline::{
 use photos_backup::photos::synthetic::Edit;
 
 #[test]
+#[allow(clippy::too_many_lines)] // one timeline, read top to bottom
 fn two_months_of_runs_end_with_every_version_in_the_archive_expected() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());

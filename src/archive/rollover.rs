@@ -20,13 +20,13 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::borg::{self, Exit, Expected, Repository};
+use super::borg::{self, Expected, Repository};
 use super::period::{self, Decision, Month};
 use crate::clock::When;
 use crate::config::Verify;
 use crate::failpoint;
 use crate::ledger::{Ledger, Rollover, Step};
-use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
+use crate::process::{CommandLine, CommandRunner};
 use crate::secrets::Secret;
 
 /// `borg create` of a first month of a large library can take many hours.
@@ -245,32 +245,15 @@ fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
         .ok_or_else(|| anyhow!("ledger lost rollover {} of {}", r.archive, r.library))
 }
 
-/// Runs a borg command; an error exit is an error naming what was done and
-/// the repository, with borg's first lines. Returns the output and whether
-/// borg warned.
+/// Runs a borg command against the context's repository (see
+/// [`super::access::run_borg`]).
 pub(crate) fn run_borg(
     ctx: &Context,
     cmd: &CommandLine,
     timeout: Duration,
     what: &str,
 ) -> Result<(std::process::Output, Option<String>)> {
-    let out = ctx
-        .runner
-        .run(cmd, timeout)
-        .with_context(|| format!("{what} in borg repository {}", ctx.repo.location))?;
-    match Exit::of(out.status.code()) {
-        Exit::Ok => Ok((out, None)),
-        Exit::Warning => {
-            let said = stderr_excerpt(&out);
-            Ok((out, Some(said)))
-        }
-        Exit::Error => bail!(
-            "{what} in borg repository {}: borg failed ({}): {}",
-            ctx.repo.location,
-            out.status,
-            stderr_excerpt(&out)
-        ),
-    }
+    super::access::run_borg(ctx.runner, &ctx.repo.location, cmd, timeout, what)
 }
 
 /// Whether the repository already holds `archive`.

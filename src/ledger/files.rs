@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Row};
 use unicode_normalization::UnicodeNormalization;
 
-use super::{time_required, time_text, Ledger, LedgerError, Result};
+use super::{time_at, time_required, time_text, Ledger, LedgerError, Result};
 
 /// One file in staging.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,17 @@ pub struct StagedFile {
 
 const COLUMNS: &str =
     "library, uuid, role, path, size, mtime_ns, hash, source_signature, exported_at, archive";
+
+/// A file's row with where it went since it was staged (`locate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub file: StagedFile,
+    /// When this version reached the remote volume (`None`: not yet, or
+    /// changed since).
+    pub mirrored_at: Option<DateTime<Utc>>,
+    /// When it left staging; it is then in `file.archive`.
+    pub purged_at: Option<DateTime<Utc>>,
+}
 
 impl StagedFile {
     fn from_row(row: &Row) -> rusqlite::Result<Self> {
@@ -184,6 +195,37 @@ impl Ledger {
             .prepare_cached(sql)
             .and_then(|mut stmt| stmt.execute(params![library, uuid, role]))
             .map(|n| n > 0)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every file of `library` with its mirror and purge times, by path;
+    /// purged rows too.
+    pub fn file_records(&self, library: &str) -> Result<Vec<FileRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS}, mirrored_at, purged_at FROM staged_file
+             WHERE library = ?1 ORDER BY path"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![library], |row| {
+                Ok(FileRecord {
+                    file: StagedFile::from_row(row)?,
+                    mirrored_at: time_at(row, 10)?,
+                    purged_at: time_at(row, 11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every library the ledger holds files or rollovers of, by name.
+    pub fn libraries(&self) -> Result<Vec<String>> {
+        let sql = "SELECT library FROM staged_file UNION SELECT library FROM rollover
+                   ORDER BY library";
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.err(e))
     }
 
@@ -375,6 +417,50 @@ mod tests {
         ledger
             .record_file(&file("A", "original", decomposed_lower))
             .unwrap();
+    }
+
+    #[test]
+    fn records_say_when_a_file_was_mirrored_and_purged() {
+        let (_dir, ledger) = temp_ledger();
+        let a = file("A", "original", "Main/2024/05/01/b.jpg");
+        let b = file("B", "original", "Main/2024/05/01/a.jpg");
+        ledger.record_file(&a).unwrap();
+        ledger.record_file(&b).unwrap();
+        ledger.set_mirrored("Main", "A", "original", at(5)).unwrap();
+        ledger
+            .conn
+            .execute(
+                "UPDATE staged_file SET archive = 'x', purged_at = ?1 WHERE uuid = 'B'",
+                [time_text(&at(6))],
+            )
+            .unwrap();
+        let records = ledger.file_records("Main").unwrap();
+        let summary: Vec<_> = records
+            .iter()
+            .map(|r| (r.file.uuid.as_str(), r.mirrored_at, r.purged_at))
+            .collect();
+        assert_eq!(
+            summary,
+            [("B", None, Some(at(6))), ("A", Some(at(5)), None)]
+        );
+        assert_eq!(records[0].file.archive.as_deref(), Some("x"));
+        assert!(ledger.file_records("Other").unwrap().is_empty());
+
+        ledger
+            .record_file(&StagedFile {
+                library: "Other".into(),
+                ..a
+            })
+            .unwrap();
+        ledger
+            .conn
+            .execute(
+                "INSERT INTO rollover (library, archive, first_month, last_month, step, planned_at)
+                 VALUES ('Alone', 'p-Alone-2024-05', '2024-05', '2024-05', 'planned', 'x')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(ledger.libraries().unwrap(), ["Alone", "Main", "Other"]);
     }
 
     #[test]

@@ -78,6 +78,34 @@ impl Growing {
             }
         }
     }
+
+    /// The bytes of an asset's original in the library.
+    pub fn original(&self, uuid: &str) -> Vec<u8> {
+        let asset = super::all_assets(&self.path)
+            .into_iter()
+            .find(|a| a.uuid == uuid)
+            .unwrap();
+        let source = asset
+            .resources
+            .iter()
+            .find(|r| r.role == photos_backup::photos::ResourceRole::Original)
+            .unwrap();
+        std::fs::read(self.path.join(&source.path)).unwrap()
+    }
+}
+
+/// A photo with its own name, taken at `created`, added at `added`.
+pub fn named_photo(
+    uuid: &str,
+    name: &str,
+    created: DateTime<Utc>,
+    added: DateTime<Utc>,
+) -> AssetSpec {
+    AssetSpec {
+        added,
+        original_filename: photos_backup::photos::synthetic::DbText::Text(name.into()),
+        ..AssetSpec::photo(uuid, created)
+    }
 }
 
 pub fn photo(n: u32, created: DateTime<Utc>, added: DateTime<Utc>) -> AssetSpec {
@@ -156,17 +184,9 @@ pub fn assert_original_archived(setup: &Setup, repo: &Repo, lib: &Growing, libra
         .into_iter()
         .find(|f| f.role == "original")
         .expect("an archived original");
-    let source = super::all_assets(&lib.path)
-        .into_iter()
-        .find(|a| a.uuid == uuid(n))
-        .unwrap()
-        .resources
-        .into_iter()
-        .find(|r| r.role == photos_backup::photos::ResourceRole::Original)
-        .unwrap();
     assert_eq!(
         repo.content(&archived.archive, &archived.path),
-        std::fs::read(lib.path.join(source.path)).unwrap()
+        lib.original(&uuid(n))
     );
 }
 

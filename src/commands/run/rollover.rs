@@ -84,18 +84,15 @@ struct Access<'a, 'd> {
 impl Access<'_, '_> {
     fn context(&mut self) -> Result<Context<'_>> {
         if self.opened.is_none() {
-            let passphrase = self
-                .deps
-                .secrets
-                .get(&self.borg.passphrase)
-                .context("reading the borg passphrase ([borg].passphrase)")?;
-            let program = crate::remote::mount::find_tool(
-                "borg",
-                self.borg.program.as_deref(),
-                &self.deps.mount_env.tool_dirs,
-                &|p| p.is_file(),
+            let access = crate::archive::access::Access::open(
+                self.borg,
+                &crate::archive::access::Deps {
+                    runner: self.deps.runner,
+                    secrets: self.deps.secrets,
+                    tool_dirs: &self.deps.mount_env.tool_dirs,
+                },
             )?;
-            self.opened = Some((passphrase, program));
+            self.opened = Some((access.passphrase, access.program));
         }
         let Some((passphrase, program)) = &self.opened else {
             unreachable!("opened above")

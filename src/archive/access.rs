@@ -1,0 +1,106 @@
+//! What a command needs to talk to the borg repository of the config: the
+//! `[borg]` section (its absence is a configuration error naming the file),
+//! the borg program (configured, else found on `PATH` and in the Homebrew
+//! folders) and the passphrase, read from its secret reference only when a
+//! command is about to use it. Commands outside the rollover (`init-repo`,
+//! `restore`) start here; the passphrase still reaches borg only through the
+//! child's environment.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+
+use super::borg::{Exit, Repository};
+use crate::config::{Borg, Config, ConfigError};
+use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
+use crate::secrets::{Secret, SecretStore};
+
+/// The `[borg]` section, or a configuration error (exit 2) naming the
+/// config file, the section and what needs it.
+pub fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Borg, ConfigError> {
+    config.borg.as_ref().ok_or_else(|| ConfigError::Syntax {
+        path: config.file.clone(),
+        message: format!(
+            "there is no [borg] section, and {needed_by} needs one \
+             (repository and passphrase; see photos_backup.conf.example)"
+        ),
+    })
+}
+
+/// What reaching the repository takes from the machine: seams, so tests
+/// can stand in for programs and secrets.
+pub struct Deps<'a> {
+    pub runner: &'a dyn CommandRunner,
+    pub secrets: &'a dyn SecretStore,
+    /// Where to look for borg when `[borg].borg` is not set.
+    pub tool_dirs: &'a [PathBuf],
+}
+
+/// The repository, the program and the passphrase, ready to run borg.
+pub struct Access {
+    pub program: PathBuf,
+    pub repo: Repository,
+    pub passphrase: Secret,
+}
+
+impl Access {
+    /// Finds borg and reads the passphrase of `borg`.
+    pub fn open(borg: &Borg, deps: &Deps) -> Result<Self> {
+        let program = crate::remote::mount::find_tool(
+            "borg",
+            borg.program.as_deref(),
+            deps.tool_dirs,
+            &|p| p.is_file(),
+        )
+        .context("finding borg ([borg].borg in the config, else PATH)")?;
+        let passphrase = deps
+            .secrets
+            .get(&borg.passphrase)
+            .context("reading the borg passphrase ([borg].passphrase)")?;
+        Ok(Self {
+            program,
+            repo: Repository::of(borg),
+            passphrase,
+        })
+    }
+
+    /// Runs a borg command (see [`run_borg`]).
+    pub fn run(
+        &self,
+        runner: &dyn CommandRunner,
+        cmd: &CommandLine,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<(Output, Option<String>)> {
+        run_borg(runner, &self.repo.location, cmd, timeout, what)
+    }
+}
+
+/// Runs a borg command; an error exit (2 and up, a signal) is an error
+/// naming `what` and the repository, with borg's first lines. Returns the
+/// output and, when borg warned (exit 1), what it said.
+pub fn run_borg(
+    runner: &dyn CommandRunner,
+    location: &str,
+    cmd: &CommandLine,
+    timeout: Duration,
+    what: &str,
+) -> Result<(Output, Option<String>)> {
+    let out = runner
+        .run(cmd, timeout)
+        .with_context(|| format!("{what} in borg repository {location}"))?;
+    match Exit::of(out.status.code()) {
+        Exit::Ok => Ok((out, None)),
+        Exit::Warning => {
+            let said = stderr_excerpt(&out);
+            Ok((out, Some(said)))
+        }
+        Exit::Error => bail!(
+            "{what} in borg repository {location}: borg failed ({}): {}",
+            out.status,
+            stderr_excerpt(&out)
+        ),
+    }
+}
