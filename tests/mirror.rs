@@ -13,9 +13,12 @@ use photos_backup::ledger::Ledger;
 use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
 use photos_backup::remote::mirror;
 
+/// The files under `dir` with their bytes, but the threshold file (the run
+/// writes it; the mirror does not copy it).
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     tree(dir)
         .into_keys()
+        .filter(|p| p != photos_backup::threshold::FILE_NAME)
         .map(|p| {
             let bytes = std::fs::read(dir.join(&p)).unwrap();
             (p, bytes)
