@@ -158,6 +158,21 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             commands::install::uninstall(args, &env, &crate::process::System, out)?;
             Ok(exit::OK)
         }
+        Command::Doctor(args) => {
+            // A config that does not load is the doctor's first finding, not an error.
+            let machine = commands::doctor::Machine::current(&args.label);
+            let ok = match load_config(cli) {
+                Ok(config) => commands::doctor::run(
+                    &config,
+                    &secret_store(&config),
+                    &crate::process::System,
+                    &machine,
+                    out,
+                )?,
+                Err(e) => commands::doctor::bad_config(&config_path(cli), &e, out)?,
+            };
+            Ok(if ok { exit::OK } else { exit::FAILED })
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! how an error is shown and which exit code it means.
 
 pub mod assets;
+pub mod doctor;
 pub mod install;
 pub mod run;
 pub mod secret;
