@@ -530,6 +530,11 @@ pub fn folder(fact: &FolderFact, file: &Path) -> Check {
                 format!("{path} is not writable: {why}"),
                 format!("sudo chown \"$USER\" {quoted}, or correct `{key}` in {file}"),
             ),
+            // On a disk that is not connected: /Volumes/NAME is missing.
+            Some(existing) if existing == Path::new("/Volumes") => (
+                format!("{path} does not exist: its disk is not connected"),
+                format!("connect the disk, or correct `{key}` in {file}"),
+            ),
             Some(existing) => (
                 format!(
                     "{path} does not exist and cannot be created: {} is not writable: {why}",
@@ -1202,6 +1207,21 @@ mod tests {
             "FAILED  folder staging.dir: /v/staging does not exist and cannot be created: /v is \
              not writable: Permission denied (os error 13) -> fix: sudo mkdir -p /v/staging && \
              sudo chown \"$USER\" /v/staging, or correct `staging.dir` in /c.conf"
+        );
+        let unplugged = folder(
+            &fact(
+                Presence::Missing {
+                    existing: "/Volumes".into(),
+                },
+                Err("Permission denied (os error 13)".into()),
+                Ok(1),
+            ),
+            file,
+        );
+        assert_eq!(
+            render(&unplugged),
+            "FAILED  folder staging.dir: /v/staging does not exist: its disk is not connected \
+             -> fix: connect the disk, or correct `staging.dir` in /c.conf"
         );
         let unknown = folder(&fact(Presence::Exists, Ok(()), Err("no df".into())), file);
         assert_eq!(unknown.status, super::super::Status::Ok);
