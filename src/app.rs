@@ -138,14 +138,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         }
         Command::InitRepo => {
             let config = load_config(cli)?;
-            let secrets = secret_store(&config);
-            let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
-            let deps = crate::archive::access::Deps {
-                runner: &crate::process::System,
-                secrets: &secrets,
-                tool_dirs: &tool_dirs,
-            };
-            commands::init_repo::run(&config, &deps, out)?;
+            with_borg(&config, |deps| commands::init_repo::run(&config, deps, out))?;
             Ok(exit::OK)
         }
         Command::Archives(args) => {
@@ -158,16 +151,26 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         }
         Command::Restore(args) => {
             let config = load_config(cli)?;
-            let secrets = secret_store(&config);
-            let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
-            let deps = crate::archive::access::Deps {
-                runner: &crate::process::System,
-                secrets: &secrets,
-                tool_dirs: &tool_dirs,
-            };
             let archive = args.archive.as_deref();
-            commands::restore::run(&config, &args.query, &args.to, archive, &deps, out)?;
+            with_borg(&config, |deps| {
+                commands::restore::run(&config, &args.query, &args.to, archive, deps, out)
+            })?;
             Ok(exit::OK)
+        }
+        Command::Doctor(args) => {
+            // A config that does not load is the doctor's first finding, not an error.
+            let machine = commands::doctor::Machine::current(&args.label);
+            let ok = match load_config(cli) {
+                Ok(config) => commands::doctor::run(
+                    &config,
+                    &secret_store(&config),
+                    &crate::process::System,
+                    &machine,
+                    out,
+                )?,
+                Err(e) => commands::doctor::bad_config(&config_path(cli), &e, out)?,
+            };
+            Ok(if ok { exit::OK } else { exit::FAILED })
         }
     }
 }
@@ -199,6 +202,20 @@ pub fn describe_error(e: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// Runs `f` with what reaching the borg repository takes on this machine.
+fn with_borg<T>(
+    config: &Config,
+    f: impl FnOnce(&crate::archive::access::Deps) -> Result<T>,
+) -> Result<T> {
+    let secrets = secret_store(config);
+    let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
+    f(&crate::archive::access::Deps {
+        runner: &crate::process::System,
+        secrets: &secrets,
+        tool_dirs: &tool_dirs,
+    })
 }
 
 /// A progress bar on a terminal, plain log lines otherwise, nothing with `-q`.

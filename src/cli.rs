@@ -56,6 +56,10 @@ pub enum Command {
     /// Bring the matching files back into a folder, from staging or from
     /// their borg archive; never overwrites a file.
     Restore(RestoreArgs),
+    /// Check the setup: config, libraries, tools, secrets, server, borg
+    /// repository, folders and the launch agent; says how to fix what is not ok.
+    #[command(after_help = DOCTOR_EXIT_CODES)]
+    Doctor(DoctorArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +96,16 @@ pub struct InstallArgs {
     pub interval: u32,
 
     /// The agent's label, also its plist's name in ~/Library/LaunchAgents.
+    #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
+    pub label: String,
+}
+
+const DOCTOR_EXIT_CODES: &str =
+    "Exit codes: 0 nothing FAILED (warnings allowed), 1 something FAILED";
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The label given to `install`.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
     pub label: String,
 }
@@ -279,5 +293,17 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["photos-backup", "restore", "IMG_1"]).is_err());
         assert!(Cli::try_parse_from(["photos-backup", "locate"]).is_err());
+    }
+
+    #[test]
+    fn doctor_takes_the_agent_label() {
+        let Command::Doctor(args) = Cli::try_parse_from(["photos-backup", "doctor"])
+            .unwrap()
+            .command
+        else {
+            panic!("not doctor")
+        };
+        assert_eq!(args.label, "org.photos-backup");
+        assert!(Cli::try_parse_from(["photos-backup", "doctor", "--label", "a/b"]).is_err());
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod archives;
 pub mod assets;
+pub mod doctor;
 pub mod init_repo;
 pub mod install;
 pub mod locate;

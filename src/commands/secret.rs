@@ -13,11 +13,15 @@ use crate::secrets::{Reference, Secret, SecretStore};
 /// The secret references in `config`, by key.
 #[must_use]
 pub fn configured(config: &Config) -> Vec<(&'static str, &str)> {
-    config
+    let remote = config
         .remote
         .iter()
-        .map(|remote| ("remote.password", remote.password.as_str()))
-        .collect()
+        .map(|remote| ("remote.password", remote.password.as_str()));
+    let borg = config
+        .borg
+        .iter()
+        .map(|borg| ("borg.passphrase", borg.passphrase.as_str()));
+    remote.chain(borg).collect()
 }
 
 /// Reads every configured secret and prints one line each, `ok` or the
@@ -27,7 +31,7 @@ pub fn check(config: &Config, store: &dyn SecretStore, out: &mut dyn Write) -> R
     if secrets.is_empty() {
         writeln!(
             out,
-            "no secrets configured in {} (it has no [remote] section)",
+            "no secrets configured in {} (it has no [remote] or [borg] section)",
             config.file.display()
         )?;
         return Ok(true);

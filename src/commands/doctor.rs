@@ -1,0 +1,345 @@
+//! `photos-backup doctor`: the one command to run when unsure whether the
+//! setup works. It checks, in the order a run needs them, the config, each
+//! library, the tools, the secrets, the server, the borg repository, the
+//! staging and state folders and the launch agent, and prints one line per
+//! check: `ok`, `warning` or `FAILED`, what it found, and for anything not
+//! ok the fix. Nothing FAILED: exit 0 (warnings allowed); else exit 1.
+//!
+//! Looking and judging are apart: `facts` gathers plain data through thin
+//! I/O functions (the `CommandRunner`, paths), `judge` turns each fact into
+//! a [`Check`] with pure functions, and this file runs them in order and
+//! prints each line as soon as it is known (a secret command or a slow
+//! server should not leave the screen blank).
+
+pub mod facts;
+pub mod judge;
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::process::CommandRunner;
+use crate::remote::mounts::Os;
+use crate::secrets::SecretStore;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warning,
+    Failed,
+}
+
+impl Status {
+    /// The word at the start of the line.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Failed => "FAILED",
+        }
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub status: Status,
+    /// What was checked: `config`, `library anna`, `borg`, `secret borg.passphrase`...
+    pub subject: String,
+    /// What was found.
+    pub found: String,
+    /// For anything not ok: a concrete command or setting.
+    pub fix: Option<String>,
+}
+
+impl Check {
+    #[must_use]
+    pub fn ok(subject: impl Into<String>, found: impl Into<String>) -> Self {
+        Self {
+            status: Status::Ok,
+            subject: subject.into(),
+            found: found.into(),
+            fix: None,
+        }
+    }
+
+    #[must_use]
+    pub fn warning(
+        subject: impl Into<String>,
+        found: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            status: Status::Warning,
+            subject: subject.into(),
+            found: found.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    #[must_use]
+    pub fn failed(
+        subject: impl Into<String>,
+        found: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            status: Status::Failed,
+            subject: subject.into(),
+            found: found.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// `STATUS  SUBJECT: FOUND -> fix: FIX`, one line.
+#[must_use]
+pub fn render(check: &Check) -> String {
+    let mut line = format!(
+        "{:<8}{}: {}",
+        check.status.word(),
+        check.subject,
+        one_line(&check.found)
+    );
+    if let Some(fix) = &check.fix {
+        line.push_str(" -> fix: ");
+        line.push_str(&one_line(fix));
+    }
+    line
+}
+
+/// The closing line: how many of each.
+#[must_use]
+pub fn summary(checks: &[Check]) -> String {
+    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    let failed = count(Status::Failed);
+    format!(
+        "doctor: {} ok, {} warning(s), {failed} FAILED{}",
+        count(Status::Ok),
+        count(Status::Warning),
+        if failed == 0 {
+            ": the setup works"
+        } else {
+            ": fix what FAILED, then run `photos-backup doctor` again"
+        }
+    )
+}
+
+/// Whether nothing FAILED (the exit code).
+#[must_use]
+pub fn passed(checks: &[Check]) -> bool {
+    checks.iter().all(|c| c.status != Status::Failed)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What the doctor needs to know about this machine; [`Machine::current`]
+/// in production, made up in tests.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub os: Os,
+    /// Where `run` looks for tools from here: `$PATH`, then Homebrew's and
+    /// the system's folders.
+    pub tool_dirs: Vec<PathBuf>,
+    /// Where `run` looks for them when launchd starts it (the agent's `PATH`).
+    pub agent_tool_dirs: Vec<PathBuf>,
+    pub home: PathBuf,
+    /// This binary: the one that needs Full Disk Access.
+    pub binary: PathBuf,
+    /// The launch agent's label (`--label`).
+    pub label: String,
+}
+
+impl Machine {
+    #[must_use]
+    pub fn current(label: &str) -> Self {
+        let binary = std::env::current_exe().map_or_else(
+            |_| PathBuf::from("photos-backup"),
+            |exe| std::path::absolute(&exe).unwrap_or(exe),
+        );
+        Self {
+            os: Os::current(),
+            tool_dirs: crate::remote::mount::MountEnv::current().tool_dirs,
+            agent_tool_dirs: crate::remote::mount::tool_dirs(Some(OsStr::new(
+                crate::launchd::PATH_ENV,
+            ))),
+            home: crate::platform::home_dir(),
+            binary,
+            label: label.to_owned(),
+        }
+    }
+}
+
+/// Prints each check as it comes and keeps them for the summary.
+struct Report<'a> {
+    out: &'a mut dyn Write,
+    checks: Vec<Check>,
+}
+
+impl Report<'_> {
+    fn add(&mut self, check: Check) -> Result<()> {
+        writeln!(self.out, "{}", render(&check))?;
+        self.out.flush()?;
+        self.checks.push(check);
+        Ok(())
+    }
+}
+
+/// Runs every check on a config that loaded; `true` when nothing FAILED.
+pub fn run(
+    config: &Config,
+    store: &dyn SecretStore,
+    runner: &dyn CommandRunner,
+    machine: &Machine,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    // Fixes name it, and the launch agent's plist holds it, absolute.
+    let file = std::path::absolute(&config.file).unwrap_or_else(|_| config.file.clone());
+    let file = file.as_path();
+    let mut report = Report {
+        out,
+        checks: Vec::new(),
+    };
+    report.add(judge::config(config, file))?;
+
+    for (index, library) in config.libraries.iter().enumerate() {
+        let fact = facts::library(index, library);
+        report.add(judge::library(&fact, machine, file))?;
+    }
+
+    let tools = facts::tools(config, machine, runner);
+    for tool in &tools {
+        report.add(judge::tool(tool, machine, file))?;
+    }
+
+    let secrets = facts::secrets(config, store);
+    for secret in &secrets.facts {
+        report.add(judge::secret(secret, machine, file))?;
+    }
+
+    // The server off network, when the repository is on it: borg is not
+    // asked (ssh would wait for its TCP timeout to say as much).
+    let mut off_network = None;
+    if let Some(remote) = &config.remote {
+        let reach = crate::remote::network::gate(remote, machine.os, &machine.tool_dirs, runner);
+        report.add(judge::server(remote, &reach, file))?;
+        if let crate::remote::network::Reachability::Unreachable(why) = reach {
+            off_network = Some((remote.host.clone(), why));
+        }
+    }
+
+    if let Some(borg) = &config.borg {
+        let program = tools
+            .iter()
+            .find(|t| t.name == "borg")
+            .and_then(|t| t.outcome.as_ref().ok())
+            .map(|found| found.path.as_path());
+        let on_server = judge::ssh_host(&borg.repository);
+        let fact = match off_network {
+            Some((host, why)) if on_server.as_deref() == Some(host.as_str()) => {
+                facts::RepositoryFact::OffNetwork(why.to_string())
+            }
+            _ => facts::repository(borg, program, secrets.value("borg.passphrase"), runner),
+        };
+        report.add(judge::repository(&fact, borg, file))?;
+    }
+
+    for (key, dir) in [
+        ("staging.dir", &config.staging_dir),
+        ("state.dir", &config.state_dir),
+    ] {
+        let fact = facts::folder(key, dir, machine, runner);
+        report.add(judge::folder(&fact, file))?;
+    }
+
+    let agent = facts::agent(machine, runner);
+    report.add(judge::agent(&agent, machine, file))?;
+
+    writeln!(report.out, "{}", summary(&report.checks))?;
+    Ok(passed(&report.checks))
+}
+
+/// The report of a config that does not load: that line, and nothing else
+/// (every other check reads the config). Always `false`.
+pub fn bad_config(file: &Path, error: &anyhow::Error, out: &mut dyn Write) -> Result<bool> {
+    let check = match error.downcast_ref::<crate::config::ConfigError>() {
+        Some(e) => judge::config_error(file, e),
+        None => Check::failed(
+            "config",
+            crate::app::describe_error(error),
+            format!("check {}", file.display()),
+        ),
+    };
+    writeln!(out, "{}", render(&check))?;
+    writeln!(out, "{}", summary(std::slice::from_ref(&check)))?;
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_has_the_status_the_finding_and_the_fix() {
+        assert_eq!(
+            render(&Check::ok("config", "/c.conf loads")),
+            "ok      config: /c.conf loads"
+        );
+        assert_eq!(
+            render(&Check::failed(
+                "borg",
+                "not found\n(looked in /usr/bin)",
+                "apt-get  install borgbackup"
+            )),
+            "FAILED  borg: not found (looked in /usr/bin) -> fix: apt-get install borgbackup"
+        );
+        assert_eq!(
+            render(&Check::warning("server", "off", "later")),
+            "warning server: off -> fix: later"
+        );
+    }
+
+    #[test]
+    fn only_a_failure_fails() {
+        let ok = Check::ok("a", "b");
+        let warning = Check::warning("a", "b", "c");
+        let failed = Check::failed("a", "b", "c");
+        assert!(passed(&[ok.clone(), warning.clone()]));
+        assert!(!passed(&[ok.clone(), failed.clone()]));
+        assert_eq!(
+            summary(&[ok, warning.clone(), warning]),
+            "doctor: 1 ok, 2 warning(s), 0 FAILED: the setup works"
+        );
+        assert!(summary(&[failed]).ends_with("run `photos-backup doctor` again"));
+    }
+
+    #[test]
+    fn a_config_that_does_not_load_is_the_only_line() {
+        let file = Path::new("/etc/pb.conf");
+        let error = crate::config::ConfigError::Key {
+            path: file.to_owned(),
+            key: "borg.verify".into(),
+            message: "\"sha\" must be \"size\" or \"content\"".into(),
+        };
+        let mut out = Vec::new();
+        assert!(!bad_config(file, &anyhow::Error::new(error), &mut out).unwrap());
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].starts_with("FAILED  config: config file /etc/pb.conf: key `borg.verify`"),
+            "{text}"
+        );
+        assert!(
+            lines[0].contains("-> fix: correct `borg.verify` in /etc/pb.conf"),
+            "{text}"
+        );
+    }
+}
