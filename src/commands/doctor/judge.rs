@@ -1155,9 +1155,9 @@ mod tests {
         let missing = refused("Repository /srv/my borg does not exist.");
         assert_eq!(
             render(&missing),
-            "FAILED  borg repository: /srv/my borg does not exist -> fix: create it: borg init \
-             --encryption=repokey-blake2 --make-parent-dirs '/srv/my borg' (give it the \
-             passphrase `borg.passphrase` refers to), or correct `borg.repository` in /c.conf"
+            "FAILED  borg repository: /srv/my borg does not exist -> fix: create it: \
+             photos-backup init-repo (it uses the passphrase `borg.passphrase` refers to), or \
+             correct `borg.repository` in /c.conf"
         );
         let wrong = refused("passphrase supplied in BORG_PASSPHRASE is incorrect.");
         assert!(
