@@ -7,7 +7,10 @@
 #   3. cargo clippy -D warnings for the host (Linux) and a check-only clippy
 #      for aarch64-apple-darwin, so the #[cfg(target_os = "macos")] code and
 #      the macOS-only dependencies are type-checked too;
-#   4. cargo test (all tests). Arguments to this script go to `cargo test`.
+#   4. cargo test (all tests). Arguments to this script go to `cargo test`;
+#   5. the README's first command, scripts/demo.sh (small), from this checkout:
+#      on CI's fresh clone that proves it works on a fresh machine. Skipped
+#      when arguments narrow the tests.
 #
 # Test fixtures: ../shared/fixtures/photos-libraries relative to the project
 # root, or $PHOTOS_BACKUP_FIXTURES. With CI set, missing fixtures fail the run
@@ -169,5 +172,26 @@ section "cargo test --locked${*:+ $*}"
 note "PHOTOS_BACKUP_REQUIRE_FIXTURES=${PHOTOS_BACKUP_REQUIRE_FIXTURES:-<unset>}"
 cargo test --locked ${1+"$@"}
 section_done test
+
+# --------------------------------------------------------------------------
+if [ $# -eq 0 ]; then
+    section "the README's demo: scripts/demo.sh 40"
+    demo_log=$(mktemp)
+    if ! scripts/demo.sh 40 >"$demo_log" 2>&1; then
+        cat "$demo_log"
+        echo "scripts/demo.sh failed" >&2
+        exit 1
+    fi
+    for expected in "family: archived 2026-08 into photos-family-2026-08" "files restored into"; do
+        grep -q "$expected" "$demo_log" || {
+            cat "$demo_log"
+            echo "the demo's output lacks: $expected" >&2
+            exit 1
+        }
+    done
+    note "$(grep -c . "$demo_log") lines of output, the month archived and a photo restored"
+    rm -f "$demo_log"
+    section_done demo
+fi
 
 printf '\n==> all checks passed in %ds\n' "$((SECONDS - started))"

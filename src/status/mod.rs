@@ -64,11 +64,11 @@ pub struct CheckInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LibraryStatus {
     pub name: String,
-    /// Files in staging now, their bytes, and how many are not yet on the
-    /// remote volume.
+    /// Files in staging now, their bytes, and (with a remote volume) how
+    /// many are not yet on it.
     pub staged_files: u64,
     pub staged_bytes: u64,
-    pub unmirrored_files: u64,
+    pub unmirrored_files: Option<u64>,
     /// Assets not completely backed up yet, by reason.
     pub pending: Vec<PendingCount>,
     pub oldest_pending: Option<DateTime<Utc>>,
@@ -150,6 +150,7 @@ pub fn gather(
     ledger: Option<&Ledger>,
     libraries: &[&str],
     threshold: Option<NaiveDate>,
+    has_remote: bool,
 ) -> crate::ledger::Result<Status> {
     let ok = run.outcome == "ok";
     let failed = run.outcome == "failed";
@@ -207,7 +208,7 @@ pub fn gather(
             name: (*name).to_owned(),
             staged_files,
             staged_bytes,
-            unmirrored_files,
+            unmirrored_files: has_remote.then_some(unmirrored_files),
             pending: counts,
             oldest_pending: pending.iter().map(|p| p.first_seen).min(),
             archived_through: done.map(|r| r.last.to_string()),

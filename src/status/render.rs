@@ -120,11 +120,12 @@ fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
     let mut lines = Vec::new();
     lines.push(format!("{}:", lib.name));
     let mirrored = match lib.unmirrored_files {
-        0 => "all on the remote volume".to_owned(),
-        n => format!("{n} not yet on the remote volume"),
+        None => String::new(),
+        Some(0) => ", all on the remote volume".to_owned(),
+        Some(n) => format!(", {n} not yet on the remote volume"),
     };
     lines.push(format!(
-        "  staged:     {} files ({}), {mirrored}",
+        "  staged:     {} files ({}){mirrored}",
         lib.staged_files,
         human_bytes(lib.staged_bytes)
     ));
@@ -160,6 +161,11 @@ fn ago(d: chrono::Duration) -> String {
     } else {
         return "just now".into();
     };
+    let unit = if n == 1 {
+        unit.trim_end_matches('s')
+    } else {
+        unit
+    };
     format!("{n} {unit} ago")
 }
 
@@ -193,7 +199,7 @@ mod tests {
                 name: "anna".into(),
                 staged_files: 1234,
                 staged_bytes: 2_500_000_000,
-                unmirrored_files: 0,
+                unmirrored_files: Some(0),
                 pending: vec![PendingCount {
                     reason: "original only in iCloud".into(),
                     count: 3,
@@ -233,7 +239,7 @@ mod tests {
         s.last_run.outcome = "failed".into();
         s.last_run.detail = Some("anna: mirror FAILED: server gone".into());
         s.last_success = Some(t(19, 6));
-        s.libraries[0].unmirrored_files = 7;
+        s.libraries[0].unmirrored_files = Some(7);
         s.libraries[0].unfinished_rollover = Some("photos-anna-2026-10 (reached: Created)".into());
         let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
         insta::assert_snapshot!(text);

@@ -145,7 +145,15 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .ok()
         .flatten()
         .or(Some(config.default_threshold));
-    let status = status::gather(run, previous.as_ref(), ledger.as_ref(), &names, threshold)?;
+    let has_remote = config.remote.is_some();
+    let status = status::gather(
+        run,
+        previous.as_ref(),
+        ledger.as_ref(),
+        &names,
+        threshold,
+        has_remote,
+    )?;
     status::write(&config.state_dir, &status)?;
     Ok(())
 }
