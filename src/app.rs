@@ -93,7 +93,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
                 progress: progress.as_mut(),
             };
-            commands::run::unattended::command(&config, args.dry_run, ctx, out, err)
+            commands::run::unattended::command(&config, (args.dry_run, cli.quiet), ctx, out, err)
         }
         Command::Status(args) => {
             let config = load_config(cli)?;

@@ -168,6 +168,7 @@ fn install_writes_the_plist_under_home_and_bootstraps_it() {
         strings(&written["ProgramArguments"]),
         [
             binary.display().to_string(),
+            "-q".into(),
             "--config".into(),
             m.config().display().to_string(),
             "run".into(),

@@ -49,8 +49,11 @@ pub fn dictionary(agent: &Agent) -> plist::Dictionary {
     d.insert(
         "ProgramArguments".into(),
         plist::Value::Array(
+            // -q: the run's lines go to its own rotated log, not to
+            // launchd's files, which nothing rotates; errors still do.
             [
                 agent.program.as_str(),
+                "-q",
                 "--config",
                 agent.config.as_str(),
                 "run",
@@ -138,6 +141,7 @@ mod tests {
             args,
             [
                 "/opt/pb/bin/photos-backup",
+                "-q",
                 "--config",
                 "/Users/ann/pb.conf",
                 "run"

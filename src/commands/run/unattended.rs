@@ -31,7 +31,7 @@ pub struct Context<'a> {
 /// Runs `photos-backup run`; returns the exit code.
 pub fn command(
     config: &Config,
-    dry_run: bool,
+    (dry_run, quiet): (bool, bool),
     ctx: Context,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -65,8 +65,10 @@ pub fn command(
             None
         }
     };
+    // Quiet (the LaunchAgent): the lines go to the log only.
+    let mut sink = std::io::sink();
     let mut tee = Tee {
-        out,
+        out: if quiet { &mut sink } else { out },
         log: log.as_mut(),
     };
     let result = super::run(config, false, &mut deps, &mut tee);
@@ -81,6 +83,10 @@ pub fn command(
         Ok(RunOutcome::Skipped(why)) => ("skipped", Some(why.clone())),
         Err(e) => ("failed", Some(describe_error(e))),
     };
+    if let (true, Ok(RunOutcome::Failed(why))) = (quiet, &result) {
+        // Quiet still says what failed (launchd keeps stderr).
+        writeln!(err, "photos-backup: run failed: {why}")?;
+    }
     let info = RunInfo {
         started: now,
         ended,
