@@ -219,3 +219,38 @@ fn a_network_cut_during_create_over_ssh_fails_and_the_next_run_recovers() {
     assert!(!staged_files(&setup).is_empty());
     assert_recovers(&setup, &repo, 12);
 }
+
+#[test]
+fn an_archive_that_does_not_hold_what_it_was_given_purges_nothing() {
+    let (tmp, repo, _lib, setup) = september(3, 1000, "");
+    // Someone else made an archive of that name, holding something else.
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(other.join("kim")).unwrap();
+    std::fs::write(other.join("kim/stranger.txt"), b"not a photo").unwrap();
+    let spec = format!("{}::photos-kim-2026-09", repo.location);
+    let made = repo
+        .borg(&["create", &spec, "kim"])
+        .current_dir(&other)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let all = assert_failed_safely(&setup, &repo.location, "does not hold what it was given");
+    assert!(
+        all.contains("Nothing was purged") && all.contains("files missing"),
+        "{all}"
+    );
+    // Again: still refused, still nothing purged.
+    assert_failed_safely(&setup, &repo.location, "does not hold what it was given");
+    // As the error advises: delete it; the next run makes it anew.
+    let deleted = repo.borg(&["delete", &spec]).output().unwrap();
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    assert_recovers(&setup, &repo, 3);
+}

@@ -211,7 +211,21 @@ fn finish(
     }
     if r.step == Step::Created {
         if r.files > 0 {
-            verify(ctx, ledger, &r)?;
+            if let Err(e) = verify(ctx, ledger, &r) {
+                // Deleted from the repository after a failed verification
+                // (as the error advises): start this rollover over, once.
+                if fresh.is_none() && !archive_exists(ctx, &r.archive)? {
+                    ledger.set_rollover_step(
+                        &r.library,
+                        &r.archive,
+                        Step::Planned,
+                        ctx.when.now,
+                    )?;
+                    let again = refreshed(ledger, &r)?;
+                    return finish(ctx, ledger, again, None);
+                }
+                return Err(e);
+            }
         }
         ledger.set_rollover_step(&r.library, &r.archive, Step::Verified, ctx.when.now)?;
         r = refreshed(ledger, &r)?;
