@@ -135,6 +135,7 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
     let mut setup = Setup::new().library("ben", &lib.path);
     setup.set_threshold("2026-09-01");
     setup.extra = repo.config("max_pending_days = 10");
+    let notified = setup.notify_log();
 
     setup.run_at("2026-09-25T08:00:00Z");
     // The month is over but photo 2's original is still in iCloud.
@@ -157,6 +158,13 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
         "{out}"
     );
     assert_eq!(threshold(&setup), "2026-10-01");
+    // The alert: once, a warning naming the asset.
+    let alerts = std::fs::read_to_string(&notified).unwrap();
+    assert_eq!(alerts.lines().count(), 1, "{alerts}");
+    assert!(
+        alerts.starts_with("warning|ben: archived 2026-09") && alerts.contains(&uuid(2)),
+        "{alerts}"
+    );
     let ledger = setup.ledger();
     assert_eq!(ledger.pending("ben").unwrap().len(), 1);
     let r = ledger

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,30 +46,10 @@ fn assert_recovers(setup: &Setup, repo: &Repo, n: usize) {
     assert_eq!(threshold(setup), "2026-10-01");
 }
 
-/// A notification command that appends `EVENT|MESSAGE` lines to a file.
-fn notify_log(setup: &mut Setup) -> std::path::PathBuf {
-    let script = setup.root().join("notify.sh");
-    let log = setup.root().join("notified.txt");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nprintf '%s|%s\\n' \"$PHOTOS_BACKUP_EVENT\" \"$PHOTOS_BACKUP_MESSAGE\" >> '{}'\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    setup.extra.push_str(&format!(
-        "\n[notify]\ncommand = [{:?}]\n",
-        script.display().to_string()
-    ));
-    log
-}
-
 #[test]
 fn a_wrong_passphrase_fails_clearly_alerts_and_purges_nothing() {
     let (_tmp, repo, _lib, mut setup) = september(3, 1000, "");
-    let notified = notify_log(&mut setup);
+    let notified = setup.notify_log();
     std::fs::write(&repo.passphrase_file, "not the passphrase").unwrap();
     let all = assert_failed_safely(&setup, &repo.location, "passphrase");
     assert!(!all.contains("not the passphrase") && !all.contains(repo.passphrase()));

@@ -422,7 +422,10 @@ fn run_with(setup: &Setup, downloader: &FakePhotos, now: DateTime<Utc>) -> Strin
     };
     let mut out = Vec::new();
     let outcome = photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap();
-    assert_eq!(outcome, photos_backup::commands::run::RunOutcome::Done);
+    assert_eq!(
+        outcome,
+        photos_backup::commands::run::RunOutcome::Done(vec![])
+    );
     String::from_utf8(out).unwrap()
 }
 

@@ -43,6 +43,9 @@ pub enum Kind {
     Recovered,
     /// A run succeeded (only with `on_success`, for monitors).
     Success,
+    /// A run went through but something needs the user: a month archived
+    /// without originals still in iCloud. Sent once, when it happens.
+    Warning,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Reminder => "reminder",
             Kind::Recovered => "recovered",
             Kind::Success => "success",
+            Kind::Warning => "warning",
         }
     }
 }
@@ -134,6 +138,21 @@ pub fn notifier_for<'a>(
             runner,
         })),
     }
+}
+
+/// Sends a one-off warning (not rate-limited: the caller sends it once,
+/// when the thing happens) through the configured method; `false` when
+/// notifications are off.
+pub fn warn(config: &Config, body: &str, runner: &dyn CommandRunner) -> Result<bool, NotifyError> {
+    let Some(notifier) = notifier_for(&config.notify.method, runner) else {
+        return Ok(false);
+    };
+    notifier.send(&Notification {
+        kind: Kind::Warning,
+        title: "Photos backup: needs your attention".into(),
+        body: body.to_owned(),
+    })?;
+    Ok(true)
 }
 
 /// What `after_run` did.

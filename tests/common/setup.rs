@@ -42,6 +42,28 @@ impl Setup {
         date.clone_into(&mut self.threshold);
     }
 
+    /// Notifications through a command that appends `EVENT|MESSAGE` lines
+    /// to the file returned.
+    pub fn notify_log(&mut self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let script = self.root().join("notify.sh");
+        let log = self.root().join("notified.txt");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s|%s\\n' \"$PHOTOS_BACKUP_EVENT\" \"$PHOTOS_BACKUP_MESSAGE\" >> '{}'\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        self.extra.push_str(&format!(
+            "\n[notify]\ncommand = [{:?}]\n",
+            script.display().to_string()
+        ));
+        log
+    }
+
     pub fn root(&self) -> &Path {
         self.tmp.path()
     }

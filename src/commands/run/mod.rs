@@ -47,8 +47,9 @@ pub struct Deps<'a> {
 /// How a whole run ended: the exit code's meaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
-    /// Done, every library (or nothing to do).
-    Done,
+    /// Done, every library (or nothing to do); with the lines that need the
+    /// user's attention all the same (a month archived without originals).
+    Done(Vec<String>),
     /// At least one library (or its rollover) failed; the others were done.
     /// The failure lines, for the notification.
     Failed(String),
@@ -280,7 +281,12 @@ fn export_all(
         l.finish_run(id, deps.now, outcome, &serde_json::Value::Object(report))?;
     }
     Ok(if ok {
-        RunOutcome::Done
+        RunOutcome::Done(
+            lines
+                .into_iter()
+                .filter(|l| l.contains("WARNING"))
+                .collect(),
+        )
     } else {
         RunOutcome::Failed(failures.join("; "))
     })

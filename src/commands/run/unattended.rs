@@ -78,7 +78,7 @@ pub fn command(
     }
     let ended = crate::app::now().unwrap_or(now).max(now);
     let (outcome, detail) = match &result {
-        Ok(RunOutcome::Done) => ("ok", None),
+        Ok(RunOutcome::Done(_)) => ("ok", None),
         Ok(RunOutcome::Failed(why)) => ("failed", Some(why.clone())),
         Ok(RunOutcome::Skipped(why)) => ("skipped", Some(why.clone())),
         Err(e) => ("failed", Some(describe_error(e))),
@@ -114,6 +114,13 @@ pub fn command(
         }
         Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
     }
+    if let Ok(RunOutcome::Done(warnings)) = &result {
+        for w in warnings {
+            if let Err(e) = crate::notify::warn(config, w, runner) {
+                writeln!(err, "photos-backup: warning: notification: {e}")?;
+            }
+        }
+    }
     exit_code(&result?, &mut tee)
 }
 
@@ -132,7 +139,7 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
 
 fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<u8> {
     Ok(match outcome {
-        RunOutcome::Done => exit::OK,
+        RunOutcome::Done(_) => exit::OK,
         RunOutcome::Failed(_) => exit::FAILED,
         RunOutcome::Skipped(why) => {
             writeln!(out, "skipped: {why}")?;
