@@ -147,6 +147,21 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
     assert!(repo.archives().is_empty());
     assert_eq!(threshold(&setup), "2026-09-01");
     assert!(!out.contains("threshold: moved"), "{out}");
+    // The status says so loudly.
+    let status = setup
+        .command(
+            &["status"],
+            &[("PHOTOS_BACKUP_NOW", "2026-10-01T00:06:00Z")],
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains(
+            "ATTENTION: ben: 2026-09 waits for 1 originals still in iCloud, until 2026-10-05"
+        ),
+        "{text}"
+    );
 
     // Past the grace: archived without it, loudly; it stays pending.
     let out = setup.run_at("2026-10-06T09:00:00Z");

@@ -77,6 +77,10 @@ pub struct LibraryStatus {
     pub last_archive: Option<ArchiveInfo>,
     /// A rollover a failed or killed run left, and the step it reached.
     pub unfinished_rollover: Option<String>,
+    /// A finished month not archived yet because originals are still in
+    /// iCloud: which months, how many, and until when it waits.
+    #[serde(default)]
+    pub held: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +154,7 @@ pub fn gather(
     ledger: Option<&Ledger>,
     libraries: &[&str],
     threshold: Option<NaiveDate>,
-    has_remote: bool,
+    (has_remote, max_pending_days): (bool, Option<u32>),
 ) -> crate::ledger::Result<Status> {
     let ok = run.outcome == "ok";
     let failed = run.outcome == "failed";
@@ -204,6 +208,16 @@ pub fn gather(
             .iter()
             .filter(|r| r.step == Step::Purged && r.files > 0)
             .max_by_key(|r| r.last);
+        let held = match (threshold, max_pending_days) {
+            (Some(t), Some(days)) if !mine.iter().any(|r| r.step != Step::Purged) => held(
+                t,
+                done.map(|r| r.last),
+                &pending,
+                status.last_run.ended,
+                days,
+            ),
+            _ => None,
+        };
         status.libraries.push(LibraryStatus {
             name: (*name).to_owned(),
             staged_files,
@@ -223,7 +237,41 @@ pub fn gather(
                 .iter()
                 .find(|r| r.step != Step::Purged)
                 .map(|r| format!("{} (reached: {:?})", r.archive, r.step)),
+            held,
         });
     }
     Ok(status)
+}
+
+/// "2026-09 waits for 3 originals still in iCloud, until 2026-10-05", when
+/// the rules of the rollover hold a finished month open.
+fn held(
+    threshold: NaiveDate,
+    archived_through: Option<Month>,
+    pending: &[crate::ledger::Pending],
+    now: DateTime<Utc>,
+    max_pending_days: u32,
+) -> Option<String> {
+    use crate::archive::period::{decide, due, Decision};
+    let when = crate::clock::When::at(now);
+    let (first, last) = due(threshold, archived_through, when.today)?;
+    let seen: Vec<(String, DateTime<Utc>)> = pending
+        .iter()
+        .map(|p| (p.uuid.clone(), p.first_seen))
+        .collect();
+    match decide(&seen, when.month_began, now, max_pending_days) {
+        Decision::Hold { waiting, until } => {
+            let months = if first == last {
+                first.to_string()
+            } else {
+                format!("{first} to {last}")
+            };
+            Some(format!(
+                "{months} waits for {} originals still in iCloud, until {} at the latest",
+                waiting.len(),
+                until.format("%Y-%m-%d")
+            ))
+        }
+        Decision::Archive { .. } => None,
+    }
 }

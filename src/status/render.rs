@@ -97,6 +97,9 @@ fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
                 lib.name
             ));
         }
+        if let Some(h) = &lib.held {
+            attention.push(format!("{}: {h}", lib.name));
+        }
         if let Some(r) = &lib.unfinished_rollover {
             attention.push(format!("{}: unfinished archive {r}", lib.name));
         }
@@ -214,6 +217,7 @@ mod tests {
                     missing: vec![],
                 }),
                 unfinished_rollover: None,
+                held: None,
             }],
             repo_check: Some(CheckInfo {
                 at: t(1, 1),
@@ -241,6 +245,9 @@ mod tests {
         s.last_success = Some(t(19, 6));
         s.libraries[0].unmirrored_files = Some(7);
         s.libraries[0].unfinished_rollover = Some("photos-anna-2026-10 (reached: Created)".into());
+        s.libraries[0].held = Some(
+            "2026-10 waits for 3 originals still in iCloud, until 2026-11-25 at the latest".into(),
+        );
         let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
         insta::assert_snapshot!(text);
         assert!(text.starts_with(

@@ -165,7 +165,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         ledger.as_ref(),
         &names,
         threshold,
-        has_remote,
+        (has_remote, config.borg.as_ref().map(|b| b.max_pending_days)),
     )?;
     status::write(&config.state_dir, &status)?;
     Ok(())
