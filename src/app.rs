@@ -83,12 +83,21 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         Command::Run(args) => {
             let config = load_config(cli)?;
             let mut progress = progress_for(cli);
-            let runner = crate::process::System;
-            let photos_app = crate::export::download::PhotosApp { runner: &runner };
+            // -v: every program run, on stderr (and so in launchd's log).
+            let traced = crate::process::Traced {
+                inner: &crate::process::System,
+                log: std::sync::Mutex::new(std::io::stderr()),
+            };
+            let runner: &dyn crate::process::CommandRunner = if cli.verbose > 0 {
+                &traced
+            } else {
+                &crate::process::System
+            };
+            let photos_app = crate::export::download::PhotosApp { runner };
             let secrets = secret_store(&config);
             let ctx = commands::run::unattended::Context {
                 now: now()?,
-                runner: &runner,
+                runner,
                 secrets: &secrets,
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
                 progress: progress.as_mut(),

@@ -180,6 +180,32 @@ impl CommandRunner for System {
     }
 }
 
+/// A runner that says what it runs (`-v`): each command line, secrets
+/// masked, then how it ended and how long it took, to `log`.
+pub struct Traced<'a, W: std::io::Write + Send> {
+    pub inner: &'a dyn CommandRunner,
+    pub log: std::sync::Mutex<W>,
+}
+
+impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
+    fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
+        let started = Instant::now();
+        let result = self.inner.run(cmd, timeout);
+        let ended = match &result {
+            Ok(out) => out.status.to_string(),
+            Err(e) => e.to_string(),
+        };
+        if let Ok(mut log) = self.log.lock() {
+            let _ = writeln!(
+                log,
+                "$ {cmd}  [{ended}, {:.2} s]",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        result
+    }
+}
+
 /// Starts `cmd` and leaves it running, reaped by a thread when it ends
 /// (`caffeinate -w PID` ends with us). Its output is discarded.
 pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
@@ -218,6 +244,23 @@ pub fn stderr_excerpt(output: &Output) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_traced_runner_says_what_it_ran_without_secrets() {
+        let traced = Traced {
+            inner: &System,
+            log: std::sync::Mutex::new(Vec::new()),
+        };
+        let cmd = CommandLine::new("sh", ["-c", "exit 3"]).secret_env("PW", "hunter2");
+        let out = traced.run(&cmd, Duration::from_secs(10)).unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        let log = String::from_utf8(traced.log.into_inner().unwrap()).unwrap();
+        assert!(
+            log.starts_with("$ PW=*** sh -c exit 3  [exit status: 3, "),
+            "{log}"
+        );
+        assert!(!log.contains("hunter2"));
+    }
 
     #[test]
     fn runs_captures_and_times_out() {
