@@ -229,6 +229,18 @@ pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
     Ok(())
 }
 
+/// How a child ended, for an error message: its status and, when it said
+/// something, the first lines of its stderr.
+#[must_use]
+pub fn failure_detail(output: &Output) -> String {
+    let excerpt = stderr_excerpt(output);
+    if excerpt.is_empty() {
+        output.status.to_string()
+    } else {
+        format!("{}: {excerpt}", output.status)
+    }
+}
+
 /// The first lines of a child's stderr, for an error message.
 #[must_use]
 pub fn stderr_excerpt(output: &Output) -> String {

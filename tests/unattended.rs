@@ -190,12 +190,7 @@ fn every_run_writes_the_status_and_the_log() {
             )
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(common::succeeded(out).stdout).unwrap()
     };
     let text = status(&[]);
     assert!(

@@ -147,14 +147,9 @@ impl<'a> Launchctl<'a> {
 }
 
 fn failed(cmd: &CommandLine, output: &std::process::Output) -> LaunchdError {
-    let excerpt = process::stderr_excerpt(output);
     LaunchdError::Command {
         command: cmd.to_string(),
-        detail: if excerpt.is_empty() {
-            output.status.to_string()
-        } else {
-            format!("{}: {excerpt}", output.status)
-        },
+        detail: process::failure_detail(output),
     }
 }
 

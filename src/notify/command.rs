@@ -45,14 +45,9 @@ impl Notifier for Command<'_> {
         if output.status.success() {
             return Ok(());
         }
-        let excerpt = process::stderr_excerpt(&output);
         Err(NotifyError::Failed {
             program: format!("notify command {}", cmd.name()),
-            detail: if excerpt.is_empty() {
-                output.status.to_string()
-            } else {
-                format!("{}: {excerpt}", output.status)
-            },
+            detail: process::failure_detail(&output),
         })
     }
 }

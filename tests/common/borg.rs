@@ -43,14 +43,10 @@ impl Repo {
             passphrase,
             rsh,
         };
-        let out = repo
-            .borg(&["init", "--encryption=repokey-blake2", &repo.location])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        super::succeeded(
+            repo.borg(&["init", "--encryption=repokey-blake2", &repo.location])
+                .output()
+                .unwrap(),
         );
         repo
     }
@@ -147,15 +143,11 @@ impl Repo {
     /// One file's content in an archive.
     pub fn content(&self, archive: &str, path: &str) -> Vec<u8> {
         let spec = format!("{}::{archive}", self.location);
-        let out = self
-            .borg(&["extract", "--stdout", &spec, path])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        super::succeeded(
+            self.borg(&["extract", "--stdout", &spec, path])
+                .output()
+                .unwrap(),
+        )
+        .stdout
     }
 }

@@ -130,3 +130,13 @@ pub fn all_assets(root: &Path) -> Vec<photos_backup::photos::Asset> {
         })
         .unwrap()
 }
+
+/// `out`, after checking the program succeeded (else its stderr is shown).
+pub fn succeeded(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
