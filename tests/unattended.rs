@@ -237,3 +237,31 @@ fn every_run_writes_the_status_and_the_log() {
     assert!(log.contains("2026-09-25T08:00:00Z una: staged"), "{log}");
     assert!(log.contains("2026-09-26T08:00:00Z una: FAILED"), "{log}");
 }
+
+#[test]
+fn a_failing_run_notifies_through_osascript_once() {
+    let (tmp, _repo, mut setup) = setup();
+    let bin = fake_tools(tmp.path(), &[("osascript", "")]);
+    setup.extra.push_str("\n[notify]\nmethod = \"osascript\"\n");
+    let mut config = std::fs::read_to_string(setup.config()).unwrap();
+    config = config.replace("Una.photoslibrary", "Gone.photoslibrary");
+    let broken = setup.root().join("broken.conf");
+    std::fs::write(&broken, config).unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+            .args(["--config", broken.to_str().unwrap(), "run"])
+            .env("PATH", path_with(&bin))
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run().status.code(), Some(1));
+    assert_eq!(run().status.code(), Some(1));
+    let calls = std::fs::read_to_string(bin.join("osascript.args")).unwrap();
+    // Once, not twice: the second failure is within repeat_after.
+    assert_eq!(calls.lines().count(), 1, "{calls}");
+    assert!(
+        calls.contains("display notification") && calls.contains(" failure "),
+        "{calls}"
+    );
+    assert!(calls.contains("Gone.photoslibrary"), "{calls}");
+}

@@ -12,8 +12,18 @@ use std::time::Duration;
 use super::{Notification, Notifier, NotifyError};
 use crate::process::{self, CommandLine, CommandRunner};
 
-/// The program, by absolute path: it is part of macOS.
+/// Where macOS keeps the program.
 pub const OSASCRIPT: &str = "/usr/bin/osascript";
+
+/// The program: the first `osascript` in `PATH` and the usual folders
+/// (`/usr/bin` among them, so on a Mac the system's), else `OSASCRIPT`.
+/// Found like every other tool, so tests can put a fake one first.
+#[must_use]
+pub fn program() -> std::path::PathBuf {
+    let dirs = crate::remote::mount::tool_dirs(std::env::var_os("PATH").as_deref());
+    crate::remote::mount::find_tool("osascript", None, &dirs, &|p| p.is_file())
+        .unwrap_or_else(|_| OSASCRIPT.into())
+}
 
 /// How long `osascript` may take.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,7 +42,7 @@ pub fn command_line(n: &Notification) -> CommandLine {
         .flat_map(|line| ["-e".to_owned(), (*line).to_owned()])
         .collect();
     args.extend([n.kind.event().to_owned(), n.title.clone(), n.body.clone()]);
-    CommandLine::new(OSASCRIPT, args)
+    CommandLine::new(program(), args)
 }
 
 /// Shows notifications with `osascript`.
