@@ -8,6 +8,7 @@
 # it. Nothing outside the temp dir is touched. Needs Rust and borg (installed
 # with apt-get when missing and possible).
 # Usage: scripts/demo.sh [ASSETS]   (default 300). Keeps the temp dir with DEMO_KEEP=1.
+# DEMO_PROFILE=dev builds in debug mode (faster to build, slower to run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 assets=${1:-300}
@@ -26,9 +27,12 @@ if ! command -v borg >/dev/null; then
         exit 1
     fi
 fi
-echo "==> building photos-backup (release)"
-cargo build --release --quiet --bin photos-backup --example make_library
-bin=$PWD/target/release/photos-backup
+# DEMO_PROFILE=dev reuses a debug build (scripts/test.sh, after the tests).
+profile=${DEMO_PROFILE:-release}
+dir=$([ "$profile" = dev ] && echo debug || echo "$profile")
+echo "==> building photos-backup ($profile)"
+cargo build --profile "$profile" --quiet --bin photos-backup --example make_library
+bin=$PWD/target/$dir/photos-backup
 
 demo=$(mktemp -d -t photos-backup-demo.XXXXXX)
 [ -n "${DEMO_KEEP:-}" ] || trap 'rm -rf "$demo"' EXIT
@@ -36,7 +40,7 @@ library="$demo/Family Photos.photoslibrary"
 export TZ=UTC
 
 echo "==> a synthetic Photos library with $assets assets of 2026"
-target/release/examples/make_library --assets "$assets" --seed 2026 --years 2026-2026 --out "$library"
+"target/$dir/examples/make_library" --assets "$assets" --seed 2026 --years 2026-2026 --out "$library"
 
 # The borg passphrase, from a file only its owner reads (on a Mac: the Keychain).
 ( umask 077 && printf 'demo passphrase, not a good one' >"$demo/borg.pass" )

@@ -175,9 +175,9 @@ section_done test
 
 # --------------------------------------------------------------------------
 if [ $# -eq 0 ]; then
-    section "the README's demo: scripts/demo.sh 40"
+    section "the README's demo: scripts/demo.sh 40 (debug build)"
     demo_log=$(mktemp)
-    if ! scripts/demo.sh 40 >"$demo_log" 2>&1; then
+    if ! DEMO_PROFILE=dev scripts/demo.sh 40 >"$demo_log" 2>&1; then
         cat "$demo_log"
         echo "scripts/demo.sh failed" >&2
         exit 1
