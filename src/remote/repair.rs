@@ -1,10 +1,11 @@
 //! Repairs of the encrypted volume that a lost connection can leave behind.
 //!
 //! gocryptfs creates a folder in two steps on the server: the folder, then
-//! its `gocryptfs.diriv`. A connection lost in between (the laptop sleeps,
-//! the VPN drops) leaves an empty folder without `gocryptfs.diriv`, in which
-//! gocryptfs can neither create nor remove anything, so every later mirror
-//! into it would fail. Such a folder holds nothing, so removing it on the
+//! its 16-byte `gocryptfs.diriv`. A connection lost in between (the laptop
+//! sleeps, the VPN drops) leaves an empty folder without `gocryptfs.diriv`,
+//! or with one whose bytes never arrived (empty, found by the soak harness),
+//! in which gocryptfs can neither create nor remove anything, so every later
+//! mirror into it would fail. Such a folder holds nothing, so removing it on the
 //! cipher side (the SSHFS mount) is safe and lets gocryptfs create it anew.
 //! The remote volume holds only what is not archived yet, so the walk is short.
 
@@ -13,9 +14,13 @@ use std::path::{Path, PathBuf};
 /// The name gocryptfs gives each folder's IV file.
 const DIRIV: &str = "gocryptfs.diriv";
 
-/// Removes empty folders without `gocryptfs.diriv` under `cipher_root` (the
-/// SSHFS mount of the cipher folder); returns them. A non-empty one is left
-/// alone (and never occurs: gocryptfs writes the IV before anything else).
+/// The size of a whole IV file.
+const IV_LEN: u64 = 16;
+
+/// Removes the half-made folders under `cipher_root` (the SSHFS mount of the
+/// cipher folder): empty, or holding nothing but a `gocryptfs.diriv` that is
+/// not the 16 bytes of an IV; returns them. A folder with anything else in
+/// it is left alone (gocryptfs writes the IV before anything else).
 pub fn remove_broken_dirs(cipher_root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     // Deepest first, so a broken folder inside a broken folder goes first.
@@ -28,11 +33,19 @@ pub fn remove_broken_dirs(cipher_root: &Path) -> std::io::Result<Vec<PathBuf>> {
         .map(walkdir::DirEntry::into_path)
         .collect();
     for dir in dirs {
-        if dir.join(DIRIV).exists() {
-            continue;
-        }
-        let empty = std::fs::read_dir(&dir)?.next().is_none();
-        if empty {
+        let entries: Vec<std::ffi::OsString> = std::fs::read_dir(&dir)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::io::Result<_>>()?;
+        let iv = dir.join(DIRIV);
+        let broken = match entries.as_slice() {
+            [] => true,
+            [only] if only == DIRIV => std::fs::metadata(&iv)?.len() != IV_LEN,
+            _ => false,
+        };
+        if broken {
+            if !entries.is_empty() {
+                std::fs::remove_file(&iv)?;
+            }
             std::fs::remove_dir(&dir)?;
             removed.push(dir);
         }
@@ -50,13 +63,22 @@ mod tests {
         let good = root.path().join("good");
         let broken = root.path().join("good/broken");
         let odd = root.path().join("odd");
-        for d in [&good, &broken, &odd] {
+        let torn = root.path().join("torn");
+        let lonely = root.path().join("lonely");
+        for d in [&good, &broken, &odd, &torn, &lonely] {
             std::fs::create_dir_all(d).unwrap();
         }
         std::fs::write(good.join(DIRIV), b"0123456789abcdef").unwrap();
         std::fs::write(odd.join("file"), b"x").unwrap();
-        let removed = remove_broken_dirs(root.path()).unwrap();
-        assert_eq!(removed, std::slice::from_ref(&broken));
-        assert!(good.exists() && odd.join("file").exists() && !broken.exists());
+        std::fs::write(odd.join(DIRIV), b"").unwrap();
+        // Its IV's bytes never reached the server.
+        std::fs::write(torn.join(DIRIV), b"").unwrap();
+        // A whole IV, nothing else yet: a healthy new folder.
+        std::fs::write(lonely.join(DIRIV), b"fedcba9876543210").unwrap();
+        let mut removed = remove_broken_dirs(root.path()).unwrap();
+        removed.sort();
+        assert_eq!(removed, [broken.clone(), torn.clone()]);
+        assert!(good.exists() && odd.join("file").exists() && lonely.join(DIRIV).exists());
+        assert!(!broken.exists() && !torn.exists());
     }
 }
