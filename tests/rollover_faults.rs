@@ -7,13 +7,14 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::borg::Repo;
 use common::remote::{kill, processes, TestServer};
 use common::setup::Setup;
 use common::timeline::{archived, september, staged_files, threshold};
+use common::tmpfs::Tmpfs;
 
 const OCTOBER: &str = "2026-10-01T00:05:00Z";
 
@@ -104,43 +105,6 @@ fn a_missing_repository_is_named() {
     std::fs::rename(&moved, &repo.location).unwrap();
     setup.extra = repo.config("");
     assert_recovers(&setup, &repo, 3);
-}
-
-/// A tmpfs mounted for a test, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &std::path::Path, size: &str) -> Self {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .unwrap()
-            .success();
-        assert!(
-            ok,
-            "cannot mount a tmpfs on {} (the tests run as root)",
-            at.display()
-        );
-        Self(at.to_owned())
-    }
-
-    fn resize(&self, size: &str) {
-        let ok = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(&self.0)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod borg;
 pub mod remote;
 pub mod setup;
 pub mod timeline;
+pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -98,6 +98,11 @@ impl TestServer {
         self.port
     }
 
+    /// The pid of the running sshd, if any.
+    pub fn sshd_pid(&self) -> Option<u32> {
+        self.sshd.as_ref().map(Child::id)
+    }
+
     /// The gocryptfs cipher folder as the server sees it (same machine).
     pub fn cipher_dir(&self) -> PathBuf {
         self.root().join("server/cipher")
@@ -211,6 +216,18 @@ impl TestServer {
         self.write_known_hosts(&self.root().join("server/host_key.pub"));
     }
 
+    /// Starts sshd again after `stop` on the same port, so that clients
+    /// (and a borg repository that refuses to be relocated) see the same
+    /// server; falls back to `restart` when another process took the port.
+    pub fn restart_same_port(&mut self) {
+        self.stop();
+        let port = self.port;
+        if !self.try_start_sshd(port) {
+            self.start_sshd();
+            self.write_known_hosts(&self.root().join("server/host_key.pub"));
+        }
+    }
+
     /// Every mount under the temp dir (the test's own mounts), most recent first.
     pub fn mounts(&self) -> Vec<mounts::MountEntry> {
         // No panic here: this also runs in `drop` while a test panics.
@@ -222,52 +239,59 @@ impl TestServer {
     }
 
     fn start_sshd(&mut self) {
-        let root = self.root().to_owned();
-        let config = root.join("server/sshd_config");
-        let log = root.join("server/sshd.log");
         // Another test may take the free port between our look and sshd's
         // bind: try a few.
         for _ in 0..5 {
-            let port = free_port();
-            std::fs::write(
-                &config,
-                format!(
-                    "ListenAddress 127.0.0.1\n\
-                     Port {port}\n\
-                     HostKey {root}/server/host_key\n\
-                     AuthorizedKeysFile {root}/server/authorized_keys\n\
-                     PasswordAuthentication no\n\
-                     KbdInteractiveAuthentication no\n\
-                     PermitRootLogin prohibit-password\n\
-                     StrictModes no\n\
-                     UsePAM no\n\
-                     PrintMotd no\n\
-                     PidFile {root}/server/sshd.pid\n\
-                     Subsystem sftp internal-sftp\n",
-                    root = root.display()
-                ),
-            )
-            .unwrap();
-            let mut child = Command::new("/usr/sbin/sshd")
-                .args(["-D", "-e", "-f"])
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).unwrap())
-                .spawn()
-                .expect("start /usr/sbin/sshd");
-            if wait_for_port(port, &mut child) {
-                self.port = port;
-                self.sshd = Some(child);
+            if self.try_start_sshd(free_port()) {
                 return;
             }
-            let _ = child.kill();
-            let _ = child.wait();
         }
         panic!(
             "sshd did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            std::fs::read_to_string(self.root().join("server/sshd.log")).unwrap_or_default()
         );
+    }
+
+    /// Starts sshd on `port`; false when it could not listen there.
+    fn try_start_sshd(&mut self, port: u16) -> bool {
+        let root = self.root().to_owned();
+        let config = root.join("server/sshd_config");
+        let log = root.join("server/sshd.log");
+        std::fs::write(
+            &config,
+            format!(
+                "ListenAddress 127.0.0.1\n\
+                 Port {port}\n\
+                 HostKey {root}/server/host_key\n\
+                 AuthorizedKeysFile {root}/server/authorized_keys\n\
+                 PasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\n\
+                 PermitRootLogin prohibit-password\n\
+                 StrictModes no\n\
+                 UsePAM no\n\
+                 PrintMotd no\n\
+                 PidFile {root}/server/sshd.pid\n\
+                 Subsystem sftp internal-sftp\n",
+                root = root.display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start /usr/sbin/sshd");
+        if wait_for_port(port, &mut child) {
+            self.port = port;
+            self.sshd = Some(child);
+            return true;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
     }
 
     fn write_known_hosts(&self, host_pub: &Path) {
@@ -380,7 +404,7 @@ pub fn processes() -> Vec<(u32, Vec<String>)> {
 }
 
 /// The pids whose parent is `parent` (from `/proc/PID/stat`).
-fn children_of(parent: u32) -> Vec<u32> {
+pub fn children_of(parent: u32) -> Vec<u32> {
     processes()
         .into_iter()
         .filter_map(|(pid, _)| {
