@@ -10,6 +10,10 @@ mod common;
 
 #[path = "corpus/config_files.rs"]
 mod config_files;
+#[path = "corpus/hostile_names.rs"]
+mod hostile_names;
+#[path = "corpus/libraries.rs"]
+mod libraries;
 #[path = "corpus/threshold_files.rs"]
 mod threshold_files;
 
