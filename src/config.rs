@@ -71,7 +71,8 @@ pub struct RawStaging {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawThreshold {
-    pub default: String,
+    /// A string `"YYYY-MM-DD"`, or a TOML date written without quotes.
+    pub default: toml::Value,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -270,11 +271,17 @@ pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
 pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
     let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
         path: path.to_owned(),
-        message: one_line(&e.to_string()),
+        message: toml_message(text, &e),
     })?;
     let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let key = e.path().to_string();
-        let message = one_line(&e.into_inner().to_string());
+        let key = printable(&e.path().to_string());
+        let mut message = toml_message(text, e.inner());
+        if key.ends_with(".password") || key.ends_with(".passphrase") {
+            // The message would quote the value, and the value may be the secret.
+            message = "must be a secret reference in quotes: keychain:NAME, command:..., \
+                       file:PATH or env:NAME"
+                .into();
+        }
         if key == "." {
             ConfigError::Syntax {
                 path: path.to_owned(),
@@ -291,6 +298,41 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Config, Confi
     validate(raw, path, env)
 }
 
+/// A TOML error as `line L, column C: what`, on one line. Not the excerpt of
+/// the file that `toml` adds: it may hold a secret written in the clear, or
+/// control characters that a terminal would obey.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let message = printable(&one_line(e.message()));
+    let Some(span) = e.span() else {
+        return message;
+    };
+    let start = span.start.min(text.len());
+    // A key is safe to quote (a value is not): say which key is twice.
+    let key = text.get(start..span.end).filter(|k| k.len() <= 64);
+    let message = match key {
+        Some(key) if message == "duplicate key" => format!("duplicate key `{}`", printable(key)),
+        _ => message,
+    };
+    let before = text.as_bytes()[..start].to_vec();
+    let before = String::from_utf8_lossy(&before);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
+/// `text` with control characters escaped (`\u{1b}`), safe for a terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Checks a raw config and resolves its paths.
 pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
     let key_error = |key: &str, message: String| ConfigError::Key {
@@ -302,6 +344,12 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
     let resolve = |key: &str, value: &str| -> Result<PathBuf, ConfigError> {
         if value.trim().is_empty() {
             return Err(key_error(key, "must not be empty".into()));
+        }
+        if value.contains(char::is_control) {
+            return Err(key_error(
+                key,
+                "must not hold a control character (NUL, newline, ...)".into(),
+            ));
         }
         Ok(resolve_path(value, &env.home, base))
     };
@@ -315,13 +363,8 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         None => crate::platform::default_log_dir(&env.home, &state_dir),
     };
     let staging_dir = resolve("staging.dir", &raw.staging.dir)?;
-    let default_threshold = NaiveDate::parse_from_str(raw.threshold.default.trim(), "%Y-%m-%d")
-        .map_err(|e| {
-            key_error(
-                "threshold.default",
-                format!("{:?} is not a date YYYY-MM-DD ({e})", raw.threshold.default),
-            )
-        })?;
+    let default_threshold =
+        default_threshold(&raw.threshold.default).map_err(|m| key_error("threshold.default", m))?;
 
     let defaults = Export::default();
     let export = Export {
@@ -367,23 +410,16 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
     )
     .map_err(|e| key_error(&e.key, e.message))?;
 
-    let mut names = HashSet::new();
-    let mut libraries = Vec::with_capacity(raw.libraries.len());
-    for (i, lib) in raw.libraries.into_iter().enumerate() {
-        let key = format!("library[{i}]");
-        check_library_name(&lib.name).map_err(|m| key_error(&format!("{key}.name"), m))?;
-        if !names.insert(lib.name.clone()) {
-            return Err(key_error(
-                &format!("{key}.name"),
-                format!("{:?} is used by another library", lib.name),
-            ));
-        }
-        let path = resolve(&format!("{key}.path"), &lib.path)?;
-        libraries.push(Library {
-            name: lib.name,
-            path,
-        });
-    }
+    let libraries = validate_libraries(raw.libraries, &resolve, &key_error)?;
+    outside_libraries(
+        &[
+            ("staging.dir", &staging_dir),
+            ("state.dir", &state_dir),
+            ("state.log_dir", &log_dir),
+        ],
+        &libraries,
+        &key_error,
+    )?;
 
     Ok(Config {
         file: path.to_owned(),
@@ -398,6 +434,96 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         notify,
         libraries,
     })
+}
+
+/// The libraries: names usable as folders (unique also when letter case is
+/// ignored, as APFS ignores it), each library configured once.
+fn validate_libraries(
+    raw: Vec<RawLibrary>,
+    resolve: &dyn Fn(&str, &str) -> Result<PathBuf, ConfigError>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<Library>, ConfigError> {
+    let mut names = HashSet::new();
+    let mut libraries: Vec<Library> = Vec::with_capacity(raw.len());
+    for (i, lib) in raw.into_iter().enumerate() {
+        let key = format!("library[{i}]");
+        check_library_name(&lib.name).map_err(|m| key_error(&format!("{key}.name"), m))?;
+        if !names.insert(lib.name.to_ascii_lowercase()) {
+            return Err(key_error(
+                &format!("{key}.name"),
+                format!(
+                    "{:?} is used by another library (letter case aside: it names a folder)",
+                    lib.name
+                ),
+            ));
+        }
+        let path = resolve(&format!("{key}.path"), &lib.path)?;
+        if let Some(other) = libraries
+            .iter()
+            .position(|l| normal(&l.path) == normal(&path))
+        {
+            return Err(key_error(
+                &format!("{key}.path"),
+                format!(
+                    "{} is already configured as library[{other}]",
+                    path.display()
+                ),
+            ));
+        }
+        libraries.push(Library {
+            name: lib.name,
+            path,
+        });
+    }
+    Ok(libraries)
+}
+
+/// The folders a run writes to must not be inside a library: Photos owns it.
+fn outside_libraries(
+    dirs: &[(&str, &PathBuf)],
+    libraries: &[Library],
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    for (key, dir) in dirs {
+        if let Some((i, lib)) = libraries
+            .iter()
+            .enumerate()
+            .find(|(_, lib)| normal(dir).starts_with(normal(&lib.path)))
+        {
+            return Err(key_error(
+                key,
+                format!(
+                    "{} is inside library[{i}] ({}): a run would write into the library",
+                    dir.display(),
+                    lib.path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `threshold.default`: `"YYYY-MM-DD"` as the threshold file holds it, or
+/// the same date written as a TOML date without quotes.
+fn default_threshold(value: &toml::Value) -> Result<NaiveDate, String> {
+    let text = match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        other => {
+            return Err(format!(
+                "{other} is not a date \"YYYY-MM-DD\" (a {})",
+                other.type_str()
+            ))
+        }
+    };
+    crate::threshold::parse(&text).ok_or_else(|| {
+        format!("{text:?} is not a date YYYY-MM-DD (a real day, e.g. \"2024-01-01\")")
+    })
+}
+
+/// A path with `.` components and trailing slashes left out, to compare.
+fn normal(path: &Path) -> PathBuf {
+    path.components().collect()
 }
 
 fn validate_borg(
@@ -530,6 +656,22 @@ fn validate_remote(
             "must be a secret reference: keychain:NAME, command:..., file:PATH or env:NAME".into(),
         ));
     }
+    if r.port == Some(0) {
+        return Err(key_error("remote.port", "must be 1 to 65535, not 0".into()));
+    }
+    let cipher_mount = resolve("remote.cipher_mount", &r.cipher_mount)?;
+    let plain_mount = resolve("remote.plain_mount", &r.plain_mount)?;
+    let (c, p) = (normal(&cipher_mount), normal(&plain_mount));
+    if c.starts_with(&p) || p.starts_with(&c) {
+        return Err(key_error(
+            "remote.plain_mount",
+            format!(
+                "{} and remote.cipher_mount {} must be two separate folders, neither inside the other",
+                plain_mount.display(),
+                cipher_mount.display()
+            ),
+        ));
+    }
     Ok(Remote {
         host: plain("remote.host", &r.host)?,
         port: r.port.unwrap_or(22),
@@ -537,8 +679,8 @@ fn validate_remote(
         dir: dir.to_owned(),
         identity_file: optional("remote.identity_file", r.identity_file)?,
         known_hosts: optional("remote.known_hosts", r.known_hosts)?,
-        cipher_mount: resolve("remote.cipher_mount", &r.cipher_mount)?,
-        plain_mount: resolve("remote.plain_mount", &r.plain_mount)?,
+        cipher_mount,
+        plain_mount,
         password: r.password,
         keep_mounted: r.keep_mounted.unwrap_or(false),
         probe_timeout: std::time::Duration::from_secs(r.probe_timeout_seconds.unwrap_or(3).max(1)),
@@ -683,6 +825,26 @@ mod tests {
             .to_string();
         assert!(msg.contains("key `threshold.default`"), "{msg}");
         assert!(msg.contains("2024-13-01"), "{msg}");
+    }
+
+    #[test]
+    fn the_default_threshold_may_be_a_toml_date_but_must_be_exact() {
+        let c = parse_str(&MINIMAL.replace("\"2024-01-01\"", "2024-01-02")).unwrap();
+        assert_eq!(
+            c.default_threshold,
+            NaiveDate::from_ymd_opt(2024, 1, 2).unwrap()
+        );
+        for bad in [
+            "\"24-1-1\"",
+            "\"+2024-1-01\"",
+            "2024-01-01T00:00:00",
+            "20240101",
+        ] {
+            let msg = parse_str(&MINIMAL.replace("\"2024-01-01\"", bad))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("key `threshold.default`"), "{bad}: {msg}");
+        }
     }
 
     #[test]

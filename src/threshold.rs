@@ -4,8 +4,11 @@
 //!
 //! A malformed file is an error that names it and never resets anything:
 //! silently falling back to a default could skip or re-archive a month.
+//! "Malformed" is anything but exactly `YYYY-MM-DD`, a real calendar day,
+//! with at most ASCII white space around it: `2026-1-1`, `+2026-01-01` or a
+//! date with a time would each be read as some date, perhaps not the meant one.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -29,30 +32,61 @@ pub enum ThresholdError {
     },
 }
 
-/// Parses the file's text: one date, surrounding white space allowed.
+/// More than this many bytes is not one date: the file is not read further.
+const MAX_FILE_BYTES: u64 = 4096;
+
+/// Parses the file's text: exactly `YYYY-MM-DD`, a real day, with nothing
+/// but ASCII white space (a final newline, say) around it.
+#[must_use]
 pub fn parse(text: &str) -> Option<NaiveDate> {
-    let line = text.trim();
-    if line.len() != 10 || line.contains(char::is_whitespace) {
+    let line = text.trim_ascii().as_bytes();
+    let shape_ok = line.len() == 10
+        && line.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape_ok {
         return None;
     }
-    NaiveDate::parse_from_str(line, "%Y-%m-%d").ok()
+    let number = |range: std::ops::Range<usize>| {
+        line[range]
+            .iter()
+            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+    };
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
 }
 
 /// The threshold in `dir`, or `None` when the file does not exist.
 pub fn read(dir: &Path) -> Result<Option<NaiveDate>, ThresholdError> {
     let path = dir.join(FILE_NAME);
-    let text = match std::fs::read(&path) {
+    let text = match read_start(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(ThresholdError::Read { path, source }),
     };
+    let too_long = text.len() as u64 > MAX_FILE_BYTES;
     let text = String::from_utf8_lossy(&text);
-    parse(&text)
+    Some(&text)
+        .filter(|_| !too_long)
+        .and_then(|text| parse(text))
         .map(Some)
         .ok_or_else(|| ThresholdError::Malformed {
             found: text.chars().take(40).collect(),
             path,
         })
+}
+
+/// The first `MAX_FILE_BYTES` (and one more) of a regular file: a huge file
+/// is not read whole, a named pipe is not waited on, a folder is an error.
+fn read_start(path: &Path) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Writes the threshold atomically (temp file, fsync, rename, fsync dir).
@@ -89,9 +123,28 @@ mod tests {
             "2024-05-01 extra",
             "01.05.2024",
             "2024-05-01x",
+            "2026-02-30",
+            "26-1-1",
+            "+2026-1-01",
+            "02026-1-01",
+            "2026-01-01T00:00",
+            "2026-01-01\n2026-02-01\n",
+            "\u{feff}2026-01-01",
+            "2026-01-01\0",
+            "\u{a0}2026-01-01",
+            "２０２６-01-01",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn white_space_around_the_date_is_allowed() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 1);
+        for good in ["2026-01-01", " 2026-01-01 ", "\n\t2026-01-01\r\n\n"] {
+            assert_eq!(parse(good), day, "{good:?}");
+        }
+        assert_eq!(parse("2024-02-29\n"), NaiveDate::from_ymd_opt(2024, 2, 29));
     }
 
     #[test]

@@ -98,8 +98,8 @@ impl From<ResourceRole> for Role {
     }
 }
 
-/// One safe path component from an untrusted name: NFC; `/`, `\`, `:` and
-/// control characters become `_`; no leading dots or spaces, no trailing
+/// One safe path component from an untrusted name: NFC; `/`, `\`, `:`,
+/// control characters and bidirectional controls become `_`; no leading dots or spaces, no trailing
 /// ones; at most `MAX_NAME_BYTES`, keeping a short extension; never empty,
 /// `.` or `..` (`unnamed` instead). Idempotent.
 #[must_use]
@@ -108,7 +108,7 @@ pub fn sanitize_name(name: &str) -> String {
         .nfc()
         .map(|c| match c {
             '/' | '\\' | ':' => '_',
-            c if c.is_control() => '_',
+            c if c.is_control() || is_bidi_control(c) => '_',
             c => c,
         })
         .collect();
@@ -120,6 +120,15 @@ pub fn sanitize_name(name: &str) -> String {
     } else {
         short.to_string()
     }
+}
+
+/// The invisible marks that reorder text (U+202E RIGHT-TO-LEFT OVERRIDE, ...):
+/// in a file name they make `photo\u{202e}gpj.exe` show as `photoexe.jpg`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 fn trim_name(name: &str) -> &str {
@@ -494,6 +503,8 @@ mod tests {
         assert_eq!(sanitize_name("a\0b\\c:d"), "a_b_c_d");
         assert_eq!(sanitize_name(" .hidden. "), "hidden");
         assert_eq!(sanitize_name("Cafe\u{301}.jpg"), "Caf\u{e9}.jpg");
+        assert_eq!(sanitize_name("photo\u{202e}gpj.exe"), "photo_gpj.exe");
+        assert_eq!(sanitize_name("\u{2066}a\u{2069}.jpg"), "_a_.jpg");
         let long = sanitize_name(&format!("{}.jpeg", "é".repeat(5_000)));
         assert!(
             long.len() <= MAX_NAME_BYTES && long.ends_with("é.jpeg"),
