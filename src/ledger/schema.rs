@@ -10,7 +10,13 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 /// The version this program writes.
 pub(super) const LATEST: u32 = 3;
 
-/// Version 3: what each library has in staging, kept current by triggers.
+/// Version 3, first: the pending assets stored in key order (`WITHOUT
+/// ROWID`), so one library's are read as a range of neighbouring pages.
+/// A rowid table interleaves them with everything written meanwhile; every
+/// run reads them all (tens of thousands when originals wait in iCloud),
+/// and through the index that was 17,000 page reads, 70 MB, per run.
+///
+/// Then: what each library has in staging, kept current by triggers.
 /// `status.json` is written after every run; counting 200k `staged_file`
 /// rows for it took longer than the whole no-op run. A file counts while it
 /// is not purged; `unmirrored` counts those without `mirrored_at`. The
@@ -21,6 +27,20 @@ pub(super) const LATEST: u32 = 3;
 /// add a library's row with `WHERE NOT EXISTS`, not `INSERT OR IGNORE`: an
 /// outer statement's conflict clause, like the upsert's, overrides theirs.)
 const V3: &str = "
+CREATE TABLE pending_by_key (
+    library      TEXT NOT NULL,
+    uuid         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+    first_seen   TEXT NOT NULL,
+    last_attempt TEXT,
+    PRIMARY KEY (library, uuid)
+) WITHOUT ROWID;
+INSERT INTO pending_by_key SELECT library, uuid, reason, attempts, first_seen, last_attempt
+    FROM pending;
+DROP TABLE pending;
+ALTER TABLE pending_by_key RENAME TO pending;
+
 CREATE TABLE staged_total (
     library    TEXT PRIMARY KEY NOT NULL,
     files      INTEGER NOT NULL DEFAULT 0,
@@ -264,9 +284,25 @@ mod tests {
                 )
                 .unwrap();
             }
+            conn.execute(
+                "INSERT INTO pending VALUES ('A', 'u', 'original only in iCloud', 2, ?1, NULL)",
+                [super::super::time_text(&at(5))],
+            )
+            .unwrap();
         }
         let ledger = Ledger::open(&path).unwrap();
         assert_eq!(version(&ledger.conn).unwrap(), LATEST);
+        let pending = ledger.pending("A").unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (
+                pending[0].uuid.as_str(),
+                pending[0].reason.as_str(),
+                pending[0].attempts
+            ),
+            ("u", "original only in iCloud", 2)
+        );
+        assert_eq!(pending[0].first_seen, at(5));
         assert_eq!(ledger.staged_totals("A").unwrap(), (2, 30, 1));
         assert_eq!(ledger.staged_totals("B").unwrap(), (0, 0, 0));
         assert_eq!(ledger.staged_totals("C").unwrap(), (0, 0, 0));
