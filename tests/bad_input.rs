@@ -360,3 +360,185 @@ fn a_library_path_that_climbs_out_of_the_library_is_not_followed() {
         );
     }
 }
+
+/// A small synthetic library (no fixtures needed) with keywords, albums and a
+/// referenced file; returns the temp dir, the bundle and the uuids.
+fn synthetic() -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("Hostile.photoslibrary");
+    let outside = tmp.path().join("Referenced");
+    let day = chrono::DateTime::from_timestamp(1_600_000_000, 0).unwrap();
+    let uuids: Vec<String> = (1..=4)
+        .map(|n| format!("A{n:07}-0000-4000-8000-{n:012}"))
+        .collect();
+    let mut lib = SyntheticLibrary::new(Flavor::Modern);
+    for (i, uuid) in uuids.iter().enumerate() {
+        lib.asset(AssetSpec {
+            keywords: vec![format!("k{i}")],
+            albums: vec!["Album".into()],
+            referenced: (i == 3).then(|| outside.display().to_string()),
+            original_filename: "REF.JPG".into(),
+            ..AssetSpec::photo(uuid, day)
+        });
+    }
+    lib.write(&root).unwrap();
+    (tmp, root, uuids)
+}
+
+fn asset_table(lib: &Path) -> &'static str {
+    let conn = Connection::open(lib.join("database/Photos.sqlite")).unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ZASSET'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if n == 1 {
+        "ZASSET"
+    } else {
+        "ZGENERICASSET"
+    }
+}
+
+fn read_all(lib: &Path) -> Vec<photos_backup::photos::Asset> {
+    common::all_assets(lib)
+}
+
+#[test]
+fn nul_bytes_in_file_names_or_folders_give_no_path_and_say_why() {
+    let (_tmp, lib, uuids) = synthetic();
+    let table = asset_table(&lib);
+    alter(
+        &lib,
+        &format!(
+            "UPDATE {table} SET ZFILENAME = ZFILENAME || char(0) || 'x' WHERE ZUUID = '{}';
+             UPDATE {table} SET ZDIRECTORY = 'A' || char(0) WHERE ZUUID = '{}';",
+            uuids[0], uuids[1]
+        ),
+    );
+    let all = read_all(&lib);
+    for uuid in &uuids[..2] {
+        let a = all.iter().find(|a| &a.uuid == uuid).unwrap();
+        assert_eq!(a.path, None, "{a:?}");
+        assert!(a.resources.is_empty(), "{:?}", a.resources);
+        assert!(
+            a.path_refused.as_deref().is_some_and(|w| w.contains("NUL")),
+            "{a:?}"
+        );
+    }
+    let fine = all.iter().find(|a| a.uuid == uuids[2]).unwrap();
+    assert!(fine.path.is_some() && fine.path_refused.is_none());
+}
+
+#[test]
+fn an_absolute_folder_is_trusted_only_for_a_referenced_file() {
+    let (_tmp, lib, uuids) = synthetic();
+    let table = asset_table(&lib);
+    // The referenced asset (ZSAVEDASSETTYPE 10) keeps its absolute path.
+    let referenced = read_all(&lib)
+        .into_iter()
+        .find(|a| a.uuid == uuids[3])
+        .unwrap();
+    assert!(referenced.isreference);
+    assert!(
+        referenced
+            .path
+            .as_deref()
+            .is_some_and(|p| p.starts_with('/')),
+        "{referenced:?}"
+    );
+    // A copied-in asset pointing at /etc is refused, not followed.
+    alter(
+        &lib,
+        &format!(
+            "UPDATE {table} SET ZDIRECTORY = '/etc', ZFILENAME = 'passwd' WHERE ZUUID = '{}';",
+            uuids[0]
+        ),
+    );
+    let a = read_all(&lib)
+        .into_iter()
+        .find(|a| a.uuid == uuids[0])
+        .unwrap();
+    assert!(!a.isreference);
+    assert_eq!(a.path, None, "{a:?}");
+    assert!(
+        a.resources.iter().all(|r| !r.path.starts_with('/')),
+        "{:?}",
+        a.resources
+    );
+    assert!(
+        a.path_refused
+            .as_deref()
+            .is_some_and(|w| w.contains("not a referenced file")),
+        "{a:?}"
+    );
+}
+
+#[test]
+fn uuids_that_are_not_hex_and_dashes_give_no_path() {
+    let (_tmp, lib, uuids) = synthetic();
+    let table = asset_table(&lib);
+    let hostile = ["../../../../tmp/x", "A/B", "..", "A B"];
+    for (uuid, bad) in uuids.iter().zip(hostile) {
+        alter(
+            &lib,
+            &format!("UPDATE {table} SET ZUUID = '{bad}' WHERE ZUUID = '{uuid}';"),
+        );
+    }
+    let all = read_all(&lib);
+    for bad in hostile {
+        let a = all.iter().find(|a| a.uuid == bad).unwrap();
+        assert!(a.path.is_none() && a.path_edited.is_none(), "{a:?}");
+        assert!(a.resources.is_empty(), "{:?}", a.resources);
+        assert!(
+            a.path_refused
+                .as_deref()
+                .is_some_and(|w| w.contains("uuid")),
+            "{a:?}"
+        );
+    }
+}
+
+#[test]
+fn hostile_join_table_names_are_quoted_not_run() {
+    let (_tmp, lib, _) = synthetic();
+    let before = read_all(&lib);
+    assert!(before.iter().any(|a| !a.keywords.is_empty()));
+    assert!(before.iter().any(|a| !a.albums.is_empty()));
+    let conn = Connection::open(lib.join("database/Photos.sqlite")).unwrap();
+    let joins: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'Z_[0-9]*'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(joins.len() >= 2, "{joins:?}");
+    for (i, table) in joins.iter().enumerate() {
+        let hostile = format!("{table}\" AS j; DROP TABLE ZASSET; -- {i}");
+        conn.execute_batch(&format!(
+            "ALTER TABLE \"{table}\" RENAME TO \"{}\";",
+            hostile.replace('"', "\"\"")
+        ))
+        .unwrap();
+    }
+    drop(conn);
+    assert_eq!(read_all(&lib), before);
+}
+
+#[test]
+fn a_fifo_in_place_of_the_wal_is_an_error_naming_it_not_a_hang() {
+    let (_tmp, lib, _) = synthetic();
+    let wal = lib.join("database/Photos.sqlite-wal");
+    let _ = std::fs::remove_file(&wal);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&wal)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "mkfifo");
+    let (code, _, err) = assets(&lib, &[]);
+    assert_clean_failure(&lib, &err, code, "FIFO");
+    assert!(err.contains("Photos.sqlite-wal"), "{err}");
+}

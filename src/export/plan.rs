@@ -230,7 +230,8 @@ pub fn plan(
             .iter()
             .all(|r| r.role != ResourceRole::Original)
         {
-            missing.push(NO_ORIGINAL);
+            // The database names a file, but one the reader refused as unsafe: say why.
+            missing.push(asset.path_refused.as_deref().unwrap_or(NO_ORIGINAL));
         }
         // With the original in iCloud, its companions are there too: one reason.
         if missing.contains(&IN_ICLOUD) {
@@ -305,4 +306,36 @@ pub fn assets_touched(plan: &Plan) -> usize {
         .map(Action::uuid)
         .collect::<HashSet<_>>()
         .len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending_reason(asset: &Asset) -> String {
+        let options = Options {
+            edited: true,
+            unpicked_bursts: false,
+        };
+        let plan = plan(
+            "lib",
+            Path::new("/lib"),
+            std::slice::from_ref(asset),
+            &Known::default(),
+            options,
+            &|_| None,
+        );
+        plan.pending[0].reason.clone()
+    }
+
+    #[test]
+    fn an_asset_without_an_original_is_pending_with_why() {
+        let mut asset = Asset::example("D79B8D77-BFFC-460B-9312-034F2877D35B", "a.heic");
+        assert_eq!(pending_reason(&asset), NO_ORIGINAL);
+        asset.path_refused = Some("ZFILENAME \"a\\0\" holds a NUL byte".into());
+        assert_eq!(
+            pending_reason(&asset),
+            "ZFILENAME \"a\\0\" holds a NUL byte"
+        );
+    }
 }

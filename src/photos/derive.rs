@@ -11,10 +11,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use unicode_normalization::UnicodeNormalization;
 
 use super::model::{Asset, Resource, ResourceRole};
-use super::time;
+use super::{paths, time};
 
-/// `ZSAVEDASSETTYPE` of a file referenced in place rather than copied in.
-const SAVED_REFERENCED: i64 = 10;
 /// `ZKINDSUBTYPE` values.
 const SUBTYPE_PANORAMA: i64 = 1;
 const SUBTYPE_LIVE: i64 = 2;
@@ -177,7 +175,7 @@ pub fn asset(
         None => DateTime::<Utc>::UNIX_EPOCH.fixed_offset(),
     };
     let shared = raw.cloud_batch_publish.is_some();
-    let isreference = raw.saved_asset_type == Some(SAVED_REFERENCED);
+    let isreference = raw.saved_asset_type == Some(paths::SAVED_REFERENCED);
     let subtype = raw.kind_subtype.unwrap_or(0);
     let uti = clean(raw.uti);
     let uti_original = original_uti(shared, uti.as_deref(), resources, &original_filename);
@@ -190,24 +188,27 @@ pub fn asset(
     let ismovie = raw.kind == Some(1);
     let uuid = clean(Some(raw.uuid)).unwrap_or_default();
     let directory = clean(raw.directory).unwrap_or_default();
+    let path_refused = paths::refusal(&uuid, &directory, &filename, isreference);
 
-    let files = Files::find(
-        &FileFacts {
-            uuid: &uuid,
-            directory: &directory,
-            filename: &filename,
-            uti: uti.as_deref(),
-            shared,
-            isreference,
-            ismissing,
-            has_raw,
-            raw_ext: &raw_ext(resources),
-            live_photo: subtype == SUBTYPE_LIVE,
-            hasadjustments,
-            ismovie,
-        },
-        disk,
-    );
+    let facts = FileFacts {
+        uuid: &uuid,
+        directory: &directory,
+        filename: &filename,
+        uti: uti.as_deref(),
+        shared,
+        isreference,
+        ismissing,
+        has_raw,
+        raw_ext: &raw_ext(resources),
+        live_photo: subtype == SUBTYPE_LIVE,
+        hasadjustments,
+        ismovie,
+    };
+    let files = if path_refused.is_some() {
+        Files::none()
+    } else {
+        Files::find(&facts, disk)
+    };
 
     let (latitude, longitude) = match (raw.latitude, raw.longitude) {
         (Some(lat), Some(lon)) if !is_no_location(lat, lon) => (Some(lat), Some(lon)),
@@ -265,6 +266,7 @@ pub fn asset(
         path_live_photo: files.live,
         path_raw: files.raw,
         resources: files.resources,
+        path_refused,
         kind: raw.kind,
     }
 }
@@ -353,6 +355,17 @@ fn dir_and_stem(p: &str) -> (String, String) {
 }
 
 impl Files {
+    /// No file at all: the database's path for the asset was refused.
+    fn none() -> Self {
+        Self {
+            path: None,
+            raw: None,
+            live: None,
+            edited: None,
+            resources: Vec::new(),
+        }
+    }
+
     fn find(f: &FileFacts, disk: &mut Disk) -> Self {
         let original = original_path(f.directory, f.filename, f.shared, f.uuid);
         let present = original.as_deref().is_some_and(|p| disk.exists(p)) && !f.ismissing;
@@ -502,14 +515,10 @@ fn original_missing(resources: &[RawResource]) -> bool {
 }
 
 /// Where the original lives: in `originals/`, in the shared-album store, or
-/// (a referenced file) at an absolute path outside the library.
+/// (a referenced file) at an absolute path outside the library. The parts
+/// were checked by `paths::refusal` first.
 fn original_path(directory: &str, filename: &str, shared: bool, uuid: &str) -> Option<String> {
-    // A hostile database must not point a library path outside the library.
-    let escapes = |s: &str| s.split('/').any(|c| c == "..");
-    if filename.is_empty()
-        || escapes(filename)
-        || (!directory.starts_with('/') && escapes(directory))
-    {
+    if filename.is_empty() {
         return None;
     }
     if shared {

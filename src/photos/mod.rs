@@ -6,6 +6,7 @@
 
 pub mod derive;
 pub mod model;
+pub mod paths;
 pub mod query;
 pub mod schema;
 pub mod snapshot;
@@ -33,6 +34,8 @@ pub enum PhotosError {
         "the database of {0} kept changing while it was copied; try again when Photos is idle"
     )]
     Busy(PathBuf),
+    #[error("{path} is {kind}, not a regular file; refusing to read it")]
+    NotRegular { path: PathBuf, kind: &'static str },
     #[error("cannot read {path}: {source}")]
     Io {
         path: PathBuf,
@@ -93,7 +96,7 @@ impl Library {
         } else {
             ""
         };
-        let sql = format!("SELECT COUNT(*) FROM {}{trash}", self.schema.asset.name);
+        let sql = format!("SELECT COUNT(*) FROM {}{trash}", self.schema.asset.sql());
         self.snapshot
             .conn
             .query_row(&sql, [], |row| row.get::<_, i64>(0))

@@ -75,6 +75,10 @@ pub struct Asset {
     pub path_raw: Option<String>,
     /// Every file that belongs to the asset, present or not.
     pub resources: Vec<Resource>,
+    /// Why the asset has no paths at all although the database names a file:
+    /// its uuid, folder or file name was refused as unsafe (see `photos::paths`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_refused: Option<String>,
     /// `ZKIND`: 0 photo, 1 video; other values are not user media.
     #[serde(skip)]
     pub kind: Option<i64>,
@@ -140,6 +144,7 @@ impl Asset {
             path_live_photo: None,
             path_raw: None,
             resources: vec![],
+            path_refused: None,
             kind: Some(0),
         }
     }

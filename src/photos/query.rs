@@ -11,7 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row};
 
 use super::derive::{self, RawAsset, RawResource};
-use super::schema::Schema;
+use super::schema::{ident, Schema};
 use super::time;
 use super::Asset;
 
@@ -57,8 +57,8 @@ pub fn for_each<E>(
     let mut sql = format!(
         "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
         columns.join(", "),
-        schema.asset.name,
-        schema.attributes.name,
+        schema.asset.sql(),
+        schema.attributes.sql(),
     );
     if let Some(scope) = scope {
         sql.push_str(&format!(" WHERE a.Z_PK {scope}"));
@@ -106,7 +106,7 @@ fn select_rows(
         for uuid in uuids {
             insert.execute([uuid])?;
         }
-        let asset = &schema.asset.name;
+        let asset = schema.asset.sql();
         conn.execute_batch(&format!(
             "INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a WHERE {};
              INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a
@@ -229,7 +229,7 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
         Some(d) if b.has("ZASSETDESCRIPTION") && d.has("ZLONGDESCRIPTION") => {
             joins.push_str(&format!(
                 " LEFT JOIN {} AS d ON d.Z_PK = b.ZASSETDESCRIPTION",
-                d.name
+                d.sql()
             ));
             "d.ZLONGDESCRIPTION".to_owned()
         }
@@ -239,7 +239,7 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
         Some(u) if b.has("ZUNMANAGEDADJUSTMENT") && u.has("ZADJUSTMENTFORMATIDENTIFIER") => {
             joins.push_str(&format!(
                 " LEFT JOIN {} AS u ON u.Z_PK = b.ZUNMANAGEDADJUSTMENT",
-                u.name
+                u.sql()
             ));
             "u.ZADJUSTMENTFORMATIDENTIFIER".to_owned()
         }
@@ -317,11 +317,11 @@ fn read_keywords(
             "SELECT b.ZASSET, k.ZTITLE FROM {} AS j \
              JOIN {} AS k ON k.Z_PK = j.{} \
              JOIN {} AS b ON b.Z_PK = j.{} WHERE 1{}",
-            join.table,
-            keyword.name,
-            join.right,
-            schema.attributes.name,
-            join.left,
+            join.sql(),
+            keyword.sql(),
+            ident(&join.right),
+            schema.attributes.sql(),
+            ident(&join.left),
             within("b.ZASSET", scope)
         ),
     )
@@ -348,8 +348,8 @@ fn read_persons(
         &format!(
             "SELECT f.{asset_col}, COALESCE(NULLIF({name}, ''), '{UNKNOWN_PERSON}') \
              FROM {} AS f JOIN {} AS p ON p.Z_PK = f.{person_col} WHERE 1{}",
-            face.name,
-            person.name,
+            face.sql(),
+            person.sql(),
             within(&format!("f.{asset_col}"), scope)
         ),
     )
@@ -375,16 +375,16 @@ fn read_albums(
     } else {
         ""
     };
+    let left = ident(&join.left);
     group_text(
         conn,
         &format!(
-            "SELECT j.{}, g.ZTITLE FROM {} AS j JOIN {} AS g ON g.Z_PK = j.{} \
+            "SELECT j.{left}, g.ZTITLE FROM {} AS j JOIN {} AS g ON g.Z_PK = j.{} \
              WHERE g.ZKIND IN ({USER_ALBUM}, {SHARED_ALBUM}) {trashed}{}",
-            join.left,
-            join.table,
-            album.name,
-            join.right,
-            within(&format!("j.{}", join.left), scope)
+            join.sql(),
+            album.sql(),
+            ident(&join.right),
+            within(&format!("j.{left}"), scope)
         ),
     )
 }
@@ -402,7 +402,7 @@ fn read_resources(
             "t.ZIDENTIFIER",
             format!(
                 " LEFT JOIN {} AS t ON t.Z_PK = r.ZUNIFORMTYPEIDENTIFIER",
-                t.name
+                t.sql()
             ),
         ),
         _ => ("NULL", String::new()),
@@ -411,7 +411,7 @@ fn read_resources(
         "SELECT r.ZASSET, {}, {}, {uti} FROM {} AS r{uti_join} WHERE r.ZASSET IS NOT NULL{}",
         r.col("r", &["ZDATASTORESUBTYPE"]),
         r.col("r", &["ZLOCALAVAILABILITY"]),
-        r.name,
+        r.sql(),
         within("r.ZASSET", scope)
     );
     let mut stmt = conn.prepare(&sql)?;

@@ -28,7 +28,21 @@ pub struct Table {
     columns: HashSet<String>,
 }
 
+/// `name` as an SQL identifier: in double quotes, inner ones doubled. Table
+/// names are discovered from the file (join tables), so a hostile name must
+/// not be able to end the identifier and add SQL of its own.
+#[must_use]
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 impl Table {
+    /// The table's name, quoted for SQL text.
+    #[must_use]
+    pub fn sql(&self) -> String {
+        ident(&self.name)
+    }
+
     #[must_use]
     pub fn has(&self, column: &str) -> bool {
         self.columns.contains(column)
@@ -70,6 +84,14 @@ pub struct JoinTable {
     pub table: String,
     pub left: String,
     pub right: String,
+}
+
+impl JoinTable {
+    /// The table's name, quoted for SQL text.
+    #[must_use]
+    pub fn sql(&self) -> String {
+        ident(&self.table)
+    }
 }
 
 /// The discovered shape of one library database.

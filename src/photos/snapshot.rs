@@ -37,11 +37,18 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// Also the gate before any copy: the database and its WAL must be
+    /// regular files (after symlinks), since copying a FIFO blocks forever
+    /// and a device such as `/dev/zero` never ends.
     pub fn of(db: &Path) -> Result<Self, PhotosError> {
         let meta = fs::metadata(db).map_err(|e| PhotosError::io(db, e))?;
+        regular(db, &meta)?;
         let wal_path = wal_path(db);
         let wal = match fs::metadata(&wal_path) {
-            Ok(m) => Some((m.len(), m.modified().ok())),
+            Ok(m) => {
+                regular(&wal_path, &m)?;
+                Some((m.len(), m.modified().ok()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(PhotosError::io(&wal_path, e)),
         };
@@ -50,6 +57,29 @@ impl Fingerprint {
             wal,
         })
     }
+}
+
+/// `Ok` for a regular file, else an error naming the path and what it is.
+fn regular(path: &Path, meta: &fs::Metadata) -> Result<(), PhotosError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    Err(PhotosError::NotRegular {
+        path: path.to_owned(),
+        kind,
+    })
 }
 
 /// The `-wal` file that belongs to a database file.
@@ -152,4 +182,58 @@ pub fn quick_check(conn: &Connection, db: &Path, tables: &[&str]) -> Result<(), 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    #[test]
+    fn a_wal_or_database_that_is_not_a_regular_file_is_refused_by_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("Photos.sqlite");
+        fs::write(&db, b"").unwrap();
+        let wal = wal_path(&db);
+        assert!(Fingerprint::of(&db).unwrap().wal.is_none());
+
+        mkfifo(&wal);
+        let err = Fingerprint::of(&db).unwrap_err().to_string();
+        assert!(
+            err.contains(&wal.display().to_string()) && err.contains("FIFO"),
+            "{err}"
+        );
+        // `take` stops at the fingerprint: it never opens the FIFO (which would block).
+        let err = take(&db).err().unwrap().to_string();
+        assert!(err.contains("FIFO"), "{err}");
+
+        fs::remove_file(&wal).unwrap();
+        fs::create_dir(&wal).unwrap();
+        let err = Fingerprint::of(&db).unwrap_err().to_string();
+        assert!(
+            err.contains(&wal.display().to_string()) && err.contains("directory"),
+            "{err}"
+        );
+
+        fs::remove_dir(&wal).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &wal).unwrap();
+        let err = Fingerprint::of(&db).unwrap_err().to_string();
+        assert!(err.contains("device"), "{err}");
+
+        fs::remove_file(&wal).unwrap();
+        fs::remove_file(&db).unwrap();
+        mkfifo(&db);
+        let err = Fingerprint::of(&db).unwrap_err().to_string();
+        assert!(
+            err.contains(&db.display().to_string()) && err.contains("FIFO"),
+            "{err}"
+        );
+    }
 }

@@ -80,7 +80,9 @@ pub fn library(index: usize, library: &config::Library) -> LibraryFact {
                 {
                     LibraryFailure::PermissionDenied
                 }
-                PhotosError::Io { .. } => LibraryFailure::Unreadable,
+                PhotosError::Io { .. } | PhotosError::NotRegular { .. } => {
+                    LibraryFailure::Unreadable
+                }
             };
             LibraryProblem {
                 kind,
