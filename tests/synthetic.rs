@@ -716,8 +716,8 @@ fn the_schema_is_the_real_one() {
     }
 }
 
-// Reader bugs found with synthetic libraries. Each test states what should
-// happen; it is ignored until the reader is fixed (run with `--ignored`).
+// Reader bugs found with synthetic libraries, kept as tests of their fixes:
+// each states what must happen.
 
 /// A pending uuid is quoted into the SQL text (`query.rs`, `quoted_list`); a
 /// NUL byte ends the `SQLite` tokenizer inside the literal, so the whole listing

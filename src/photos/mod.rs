@@ -142,8 +142,16 @@ pub fn database_path(root: &Path) -> Result<PathBuf, PhotosError> {
         Err(e) => return Err(PhotosError::io(root, e)),
     }
     let db = root.join("database").join("Photos.sqlite");
-    if db.is_file() {
-        return Ok(db);
+    match std::fs::metadata(&db) {
+        Ok(m) if m.is_file() && m.len() == 0 => {
+            return Err(PhotosError::Corrupt {
+                path: db,
+                detail: "the file is empty (0 bytes)".into(),
+            })
+        }
+        Ok(m) if m.is_file() => return Ok(db),
+        Ok(m) => snapshot::regular(&db, &m)?,
+        Err(_) => {}
     }
     if root.join("database").join("photos.db").is_file() {
         return Err(PhotosError::Unsupported {

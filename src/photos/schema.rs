@@ -270,8 +270,12 @@ fn read_model_version(conn: &Connection) -> Result<i64, String> {
     let blob: Vec<u8> = conn
         .query_row("SELECT Z_PLIST FROM Z_METADATA LIMIT 1", [], |r| r.get(0))
         .map_err(|e| format!("cannot read Z_METADATA.Z_PLIST: {e}"))?;
-    let value = plist::Value::from_reader(std::io::Cursor::new(blob))
-        .map_err(|e| format!("Z_METADATA.Z_PLIST is not a property list: {e}"))?;
+    // The plist crate's error text is debug output (`Io(Error { kind: ... })`):
+    // what the user needs is which value is bad.
+    let len = blob.len();
+    let value = plist::Value::from_reader(std::io::Cursor::new(blob)).map_err(|_| {
+        format!("Z_METADATA.Z_PLIST is not a property list ({len} bytes of something else)")
+    })?;
     let version = value
         .as_dictionary()
         .and_then(|d| d.get("PLModelVersion"))

@@ -60,7 +60,7 @@ impl Fingerprint {
 }
 
 /// `Ok` for a regular file, else an error naming the path and what it is.
-fn regular(path: &Path, meta: &fs::Metadata) -> Result<(), PhotosError> {
+pub(super) fn regular(path: &Path, meta: &fs::Metadata) -> Result<(), PhotosError> {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
     let kind = if t.is_file() {

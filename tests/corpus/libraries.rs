@@ -114,7 +114,7 @@ const CASES: &[(&str, Damage, &str)] = &[
             without_wal(l);
             std::fs::write(db(l), b"").unwrap();
         },
-        "unsupported library version",
+        "Photos.sqlite is damaged or unreadable: the file is empty (0 bytes)",
     ),
     (
         "not a database",
@@ -147,7 +147,7 @@ const CASES: &[(&str, Damage, &str)] = &[
     (
         "a metadata plist of junk",
         |l| sql(l, "UPDATE Z_METADATA SET Z_PLIST = X'00FF13';"),
-        "Z_METADATA.Z_PLIST is not a property list",
+        "Z_METADATA.Z_PLIST is not a property list (3 bytes of something else)",
     ),
     (
         "a model older than Photos 5",
@@ -170,7 +170,7 @@ const CASES: &[(&str, Damage, &str)] = &[
             std::fs::remove_file(db(l)).unwrap();
             std::fs::create_dir(db(l)).unwrap();
         },
-        "no database/Photos.sqlite inside",
+        "Photos.sqlite is a directory, not a regular file",
     ),
     (
         "the database folder a file",
@@ -258,8 +258,8 @@ fn every_broken_library_fails_alone_and_is_left_as_it_was() {
 }
 
 /// Damage a reader can live with: a model newer than any known and a write
-/// lock held by Photos (read from a copy). (`assets` warns of the newer
-/// model; `run` does not say it yet.)
+/// lock held by Photos (read from a copy). The run says which library's
+/// model is newer, and only that one's.
 #[test]
 fn a_newer_model_or_a_held_lock_still_stages_everything() {
     let tmp = tempfile::tempdir().unwrap();
@@ -276,6 +276,16 @@ fn a_newer_model_or_a_held_lock_still_stages_everything() {
         .library("locked", &locked);
     let ran = setup.run(&[]);
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
+    let noted: Vec<&str> = ran
+        .out
+        .lines()
+        .filter(|l| l.contains("model version 99999 is newer"))
+        .collect();
+    assert!(
+        noted.len() == 1 && noted[0].starts_with("newer: "),
+        "{}",
+        ran.out
+    );
     for name in ["newer", "locked"] {
         let staged = setup.staged(name);
         let originals = staged.keys().filter(|(_, role)| role == "original");

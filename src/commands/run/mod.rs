@@ -75,6 +75,10 @@ pub struct Summary {
     pub unchanged: usize,
     pub pending: Vec<(String, usize)>,
     pub downloaded: usize,
+    /// The reader's doubt about the library, such as a Photos model newer
+    /// than any it was tested with: in the run's line (and log), not a
+    /// notification, since it would repeat every five minutes.
+    pub warning: Option<String>,
 }
 
 /// Runs one backup cycle.
@@ -349,6 +353,7 @@ fn run_library(
     };
     let plan = plan::plan(&lib.name, &lib.path, &assets, &known, options, &stat);
     let mut summary = summarize(&plan);
+    summary.warning.clone_from(&library.schema.warning);
     // Pending assets no longer in the library (deleted there) are let go.
     let selected: std::collections::HashSet<&str> =
         assets.iter().map(|a| a.uuid.as_str()).collect();
@@ -471,6 +476,7 @@ fn summarize(plan: &Plan) -> Summary {
                 .collect::<Vec<_>>(),
         ),
         downloaded: 0,
+        warning: None,
     }
 }
 
@@ -506,6 +512,9 @@ pub fn describe(name: &str, outcome: &Outcome) -> String {
     if pending > 0 {
         let reasons: Vec<String> = s.pending.iter().map(|(r, n)| format!("{n} {r}")).collect();
         line.push_str(&format!("; {pending} pending: {}", reasons.join(", ")));
+    }
+    if let Some(w) = &s.warning {
+        line.push_str(&format!("; note: {w}"));
     }
     line
 }
