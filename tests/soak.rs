@@ -928,6 +928,15 @@ fn soak(params: &Params) -> Report {
             }
         }
         w.run_index += 1;
+        if w.run_index % 100 == 0 {
+            eprintln!(
+                "soak: {} runs, simulated {}, {} violations, {:.0} s",
+                w.run_index,
+                now.format("%Y-%m-%d %H:%M"),
+                w.report.violations.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         if burst_left > 0 {
             burst_left -= 1;
             now += TimeDelta::minutes(5);
