@@ -928,7 +928,7 @@ fn soak(params: &Params) -> Report {
             }
         }
         w.run_index += 1;
-        if w.run_index % 100 == 0 {
+        if w.run_index.is_multiple_of(100) {
             eprintln!(
                 "soak: {} runs, simulated {}, {} violations, {:.0} s",
                 w.run_index,
