@@ -21,6 +21,14 @@ use super::PhotosError;
 /// writes in bursts, so waiting a little usually finds it idle.
 const RETRY_PAUSES_MS: [u64; 6] = [0, 20, 50, 100, 250, 500];
 
+/// How many copies may be found damaged before the database is called
+/// damaged. A copy taken while the files did not change (same sizes and
+/// times before and after) that is damaged shows damage in the files
+/// themselves, not a race: copying a large database six times, on every
+/// run, to learn that again would cost seconds for nothing. One more try
+/// covers a write that left size and time as they were.
+const DAMAGED_COPIES: usize = 2;
+
 /// The open copy; the temp dir (and the copy in it) goes away on drop.
 pub struct Snapshot {
     pub conn: Connection,
@@ -103,8 +111,11 @@ pub fn take_checked<T>(
     db: &Path,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
-    let mut last_error = None;
+    let mut damaged = Vec::new();
     for pause in RETRY_PAUSES_MS {
+        if damaged.len() == DAMAGED_COPIES {
+            break;
+        }
         std::thread::sleep(std::time::Duration::from_millis(pause));
         let before = Fingerprint::of(db)?;
         let dir =
@@ -125,11 +136,13 @@ pub fn take_checked<T>(
         }
         match open(&copy, db).and_then(|conn| Ok((check(&conn)?, conn))) {
             Ok((checked, conn)) => return Ok((Snapshot { conn, _dir: dir }, checked)),
-            Err(e @ PhotosError::Corrupt { .. }) => last_error = Some(e),
+            Err(e @ PhotosError::Corrupt { .. }) => damaged.push(e),
             Err(e) => return Err(e),
         }
     }
-    Err(last_error.unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+    Err(damaged
+        .pop()
+        .unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
 }
 
 /// Opens the private copy. It is opened read-write only so that a fresh
@@ -235,5 +248,40 @@ mod tests {
             err.contains(&db.display().to_string()) && err.contains("FIFO"),
             "{err}"
         );
+    }
+
+    /// A database whose every copy is damaged while it sits still is copied
+    /// `DAMAGED_COPIES` times, not once per pause; one damaged copy followed
+    /// by a good one (a write that kept size and time) is read.
+    #[test]
+    fn damage_in_a_still_database_is_believed_after_a_second_copy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("Photos.sqlite");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x);")
+            .unwrap();
+        let damaged = |n: &std::cell::Cell<usize>| {
+            n.set(n.get() + 1);
+            Err::<(), _>(PhotosError::Corrupt {
+                path: db.clone(),
+                detail: format!("copy {}", n.get()),
+            })
+        };
+        let copies = std::cell::Cell::new(0);
+        let err = take_checked(&db, |_| damaged(&copies)).err().unwrap();
+        assert_eq!(copies.get(), DAMAGED_COPIES);
+        assert!(err.to_string().contains("copy 2"), "{err}");
+
+        let copies = std::cell::Cell::new(0);
+        let once = take_checked(&db, |_| {
+            if copies.get() == 0 {
+                damaged(&copies)
+            } else {
+                Ok(())
+            }
+        });
+        assert!(once.is_ok());
+        assert_eq!(copies.get(), 1);
     }
 }
