@@ -19,6 +19,7 @@ pub mod notify;
 pub mod photos;
 pub mod platform;
 pub mod power;
+pub mod printable;
 pub mod process;
 pub mod remote;
 pub mod scratch;

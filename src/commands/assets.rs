@@ -9,6 +9,7 @@ use chrono::{Local, NaiveTime, TimeZone};
 
 use crate::cli::AssetsArgs;
 use crate::photos::{Asset, Library, Selection};
+use crate::printable::printable;
 
 /// Lists the assets of each library in `libraries` to `out`; warnings go to `err`.
 pub fn run(
@@ -94,19 +95,4 @@ fn write_row(out: &mut dyn Write, a: &Asset) -> Result<()> {
         printable(&a.original_filename)
     )?;
     Ok(())
-}
-
-/// A name from the library is untrusted: escape control characters so it
-/// cannot move the cursor or hide text on the user's terminal.
-#[must_use]
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
