@@ -315,8 +315,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
         Some(key) if message == "duplicate key" => format!("duplicate key `{}`", printable(key)),
         _ => message,
     };
-    let before = text.as_bytes()[..start].to_vec();
-    let before = String::from_utf8_lossy(&before);
+    let before = String::from_utf8_lossy(&text.as_bytes()[..start]);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     format!("line {line}, column {column}: {message}")

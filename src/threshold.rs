@@ -48,12 +48,8 @@ pub fn parse(text: &str) -> Option<NaiveDate> {
     if !shape_ok {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| {
-        line[range]
-            .iter()
-            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
-    };
-    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+    // The shape is exact; chrono says whether the day is real.
+    NaiveDate::parse_from_str(std::str::from_utf8(line).ok()?, "%Y-%m-%d").ok()
 }
 
 /// The threshold in `dir`, or `None` when the file does not exist.
@@ -66,14 +62,11 @@ pub fn read(dir: &Path) -> Result<Option<NaiveDate>, ThresholdError> {
     };
     let too_long = text.len() as u64 > MAX_FILE_BYTES;
     let text = String::from_utf8_lossy(&text);
-    Some(&text)
-        .filter(|_| !too_long)
-        .and_then(|text| parse(text))
-        .map(Some)
-        .ok_or_else(|| ThresholdError::Malformed {
-            found: text.chars().take(40).collect(),
-            path,
-        })
+    let date = if too_long { None } else { parse(&text) };
+    date.map(Some).ok_or_else(|| ThresholdError::Malformed {
+        found: text.chars().take(40).collect(),
+        path,
+    })
 }
 
 /// The first `MAX_FILE_BYTES` (and one more) of a regular file: a huge file
