@@ -1,12 +1,19 @@
 //! The one place that starts other programs. Every child gets a timeout, its
-//! output captured, and a description for errors that names the program.
-//! Secrets reach a child only through its standard input or an environment
-//! variable marked secret, never its arguments, and every rendering of a
-//! command line (`Display`, `Debug`, errors, logs) masks them. No other
-//! module spawns a process.
+//! output captured (and capped), and a description for errors that names the
+//! program. Each child leads a process group of its own, so that a timeout
+//! kills all it started too (a `sh -c` grandchild must not live on holding
+//! our pipes), and the groups still running are known, for the whole-run
+//! deadline and the signal handler to stop them. A child we time out is
+//! never waited for on our thread: one stuck in the kernel (a dead FUSE
+//! mount) must not take the run with it. Secrets reach a child only through
+//! its standard input or an environment variable marked secret, never its
+//! arguments, and every rendering of a command line (`Display`, `Debug`,
+//! errors, logs) masks them. No other module spawns a process.
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Output, Stdio};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A program and its arguments, built by pure functions and tested as lists,
@@ -21,6 +28,9 @@ pub struct CommandLine {
     pub stdin: Option<Vec<u8>>,
     /// The child's working folder (default: ours).
     pub cwd: Option<PathBuf>,
+    /// The most standard output bytes taken; more is an error
+    /// ([`ProcessError::TooMuchOutput`]) and the child is stopped.
+    pub max_stdout: Option<usize>,
 }
 
 /// One environment variable for a child; a secret one is never shown.
@@ -42,7 +52,15 @@ impl CommandLine {
             env: Vec::new(),
             stdin: None,
             cwd: None,
+            max_stdout: None,
         }
+    }
+
+    /// Takes at most `bytes` of standard output (a secret, a probe).
+    #[must_use]
+    pub fn max_stdout(mut self, bytes: usize) -> Self {
+        self.max_stdout = Some(bytes);
+        self
     }
 
     /// Runs the child in `dir`.
@@ -123,6 +141,8 @@ pub enum ProcessError {
     },
     #[error("{program} did not finish within {seconds} s and was stopped")]
     Timeout { program: String, seconds: u64 },
+    #[error("{program} printed more than {limit} bytes and was stopped")]
+    TooMuchOutput { program: String, limit: usize },
 }
 
 /// Runs programs. A trait so tests can stand in for the real thing.
@@ -131,51 +151,180 @@ pub trait CommandRunner {
     fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError>;
 }
 
-/// Runs real processes (through duct, which reaps children properly).
+/// Runs real processes, each in a process group of its own.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct System;
 
+/// The most standard error bytes kept (a message, never data).
+const MAX_STDERR: usize = 1 << 20;
+
+/// Process groups of children still running, for [`stop_all_children`].
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// One running child's group, listed in `RUNNING` while this lives.
+struct Listed(u32);
+
+impl Listed {
+    fn new(group: u32) -> Self {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(group);
+        }
+        Self(group)
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|g| *g != self.0);
+        }
+    }
+}
+
+/// SIGKILL to a whole process group (the child and all it started).
+pub fn kill_group(group: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(group as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+/// Whether a process group has a member left (zombies count until reaped).
+#[must_use]
+pub fn group_alive(group: u32) -> bool {
+    rustix::process::Pid::from_raw(group as i32)
+        .is_some_and(|pid| rustix::process::test_kill_process_group(pid).is_ok())
+}
+
+/// Kills the process group of every child still running (the whole-run
+/// deadline, a signal); returns how many there were.
+pub fn stop_all_children() -> usize {
+    let groups = RUNNING.lock().map(|r| r.clone()).unwrap_or_default();
+    for group in &groups {
+        kill_group(*group);
+    }
+    groups.len()
+}
+
+/// Reads `from` to its end in a thread, keeping at most `limit` bytes; more
+/// stops the reading (`Err`), and the writer meets a closed pipe.
+fn read_capped(
+    mut from: impl Read + Send + 'static,
+    limit: usize,
+) -> mpsc::Receiver<Result<Vec<u8>, ()>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let took = (&mut from)
+            .take(limit as u64 + 1)
+            .read_to_end(&mut kept)
+            .map_err(|_| ());
+        let result = match took {
+            Ok(_) if kept.len() > limit => Err(()),
+            Ok(_) => Ok(kept),
+            // A read error: what came so far is what there is.
+            Err(()) => Ok(kept),
+        };
+        let _ = tx.send(result);
+    });
+    rx
+}
+
+/// Kills `child`'s group and reaps it on a thread: a child stuck in the
+/// kernel must not hold the caller.
+fn abandon(group: u32, mut child: std::process::Child) {
+    kill_group(group);
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+}
+
 impl CommandRunner for System {
     fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
-        let mut expression = duct::cmd(cmd.program.as_os_str(), &cmd.args);
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new(&cmd.program);
+        command
+            .args(&cmd.args)
+            .process_group(0)
+            .stdin(if cmd.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for var in &cmd.env {
-            expression = expression.env(&var.name, &var.value);
+            command.env(&var.name, &var.value);
         }
         if let Some(dir) = &cmd.cwd {
-            expression = expression.dir(dir);
+            command.current_dir(dir);
         }
-        expression = match &cmd.stdin {
-            Some(bytes) => expression.stdin_bytes(bytes.clone()),
-            None => expression.stdin_null(),
-        };
-        let handle = expression
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .start()
-            .map_err(|source| ProcessError::Start {
-                program: cmd.name(),
-                source,
-            })?;
+        let mut child = command.spawn().map_err(|source| ProcessError::Start {
+            program: cmd.name(),
+            source,
+        })?;
+        let group = child.id();
+        let listed = Listed::new(group);
+        if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            });
+        }
+        let stdout = child
+            .stdout
+            .take()
+            .map(|o| read_capped(o, cmd.max_stdout.unwrap_or(usize::MAX - 1)));
+        let stderr = child.stderr.take().map(|e| read_capped(e, MAX_STDERR));
         let deadline = Instant::now() + timeout;
-        loop {
-            match handle.try_wait() {
-                Ok(Some(output)) => return Ok(output.clone()),
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = handle.kill();
-                    return Err(ProcessError::Timeout {
-                        program: cmd.name(),
-                        seconds: timeout.as_secs(),
-                    });
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+        let _listed = listed;
+        let stop = |child, error| {
+            abandon(group, child);
+            Err(error)
+        };
+        let timed_out = || ProcessError::Timeout {
+            program: cmd.name(),
+            seconds: timeout.as_secs(),
+        };
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => return stop(child, timed_out()),
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
                 Err(source) => {
-                    return Err(ProcessError::Start {
-                        program: cmd.name(),
-                        source,
-                    })
+                    return stop(
+                        child,
+                        ProcessError::Start {
+                            program: cmd.name(),
+                            source,
+                        },
+                    )
                 }
             }
+        };
+        // The output ends when every process holding the pipes has closed
+        // them: a grandchild that keeps them counts against the timeout.
+        let collect = |rx: Option<mpsc::Receiver<Result<Vec<u8>, ()>>>, limit: usize| {
+            let Some(rx) = rx else {
+                return Ok(Vec::new());
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(Ok(bytes)) => Ok(bytes),
+                Ok(Err(())) => Err(ProcessError::TooMuchOutput {
+                    program: cmd.name(),
+                    limit,
+                }),
+                Err(_) => Err(timed_out()),
+            }
+        };
+        let out = collect(stdout, cmd.max_stdout.unwrap_or(usize::MAX));
+        let err = collect(stderr, MAX_STDERR);
+        match (out, err) {
+            (Ok(stdout), Ok(stderr)) => Ok(Output {
+                status,
+                stdout,
+                stderr,
+            }),
+            (Err(e), _) | (_, Err(e)) => stop(child, e),
         }
     }
 }
@@ -318,6 +467,78 @@ mod tests {
                 "{shown}"
             );
         }
+    }
+
+    /// Whether `pid` has ended (gone, or a zombie nobody reaped yet).
+    fn ended(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    fn wait_ended(pid: u32) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ended(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ended(pid)
+    }
+
+    #[test]
+    fn a_timeout_kills_what_the_child_started_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+        let err = System
+            .run(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_millis(500),
+            )
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(wait_ended(pid), "the grandchild sleep {pid} outlived the timeout");
+    }
+
+    #[test]
+    fn a_grandchild_holding_the_output_counts_against_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        // sh ends at once; its sleep keeps stdout open.
+        let script = format!("sleep 60 & echo $! > {}", pid_file.display());
+        let started = Instant::now();
+        let err = System
+            .run(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_millis(500),
+            )
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(wait_ended(pid), "the sleep {pid} outlived the timeout");
+    }
+
+    #[test]
+    fn output_beyond_the_cap_stops_the_child() {
+        let cmd = CommandLine::new("sh", ["-c", "yes"]).max_stdout(1000);
+        let err = System.run(&cmd, Duration::from_secs(20)).unwrap_err();
+        assert!(
+            matches!(err, ProcessError::TooMuchOutput { limit: 1000, .. }),
+            "{err}"
+        );
+        let cmd = CommandLine::new("sh", ["-c", "printf 0123456789"]).max_stdout(10);
+        let out = System.run(&cmd, Duration::from_secs(20)).unwrap();
+        assert_eq!(out.stdout, b"0123456789");
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! `op read ...`, `pass show ...`), run through `sh -c` by `process`, the
 //! one place that spawns. Its output is the secret, so none of it, not even
 //! its stderr, ever goes into an error: a failure names the command and its
-//! exit status only.
+//! exit status only. A secret is a line, so more than [`MAX_OUTPUT`] bytes
+//! is a mistake (the wrong command), refused before it fills memory.
 
 use std::time::Duration;
 
 use super::{Secret, SourceError};
 use crate::process::{CommandLine, CommandRunner, ProcessError};
+
+/// The most a secret command may print.
+pub const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Runs `command` with `sh -c`; its stdout, less one final newline, is the secret.
 pub fn read(
@@ -15,10 +19,11 @@ pub fn read(
     command: &str,
     timeout: Duration,
 ) -> Result<Secret, SourceError> {
-    let line = CommandLine::new("sh", ["-c", command]);
+    let line = CommandLine::new("sh", ["-c", command]).max_stdout(MAX_OUTPUT);
     let output = runner.run(&line, timeout).map_err(|e| match e {
         ProcessError::Timeout { seconds, .. } => SourceError::CommandTimeout { seconds },
         ProcessError::Start { source, .. } => SourceError::CommandStart { source },
+        ProcessError::TooMuchOutput { limit, .. } => SourceError::CommandTooLong { limit },
     })?;
     if !output.status.success() {
         return Err(SourceError::CommandFailed {
@@ -60,5 +65,18 @@ mod tests {
         assert!(matches!(err, SourceError::CommandTimeout { .. }), "{err}");
         let err = read(&System, "true", TIMEOUT).unwrap_err();
         assert!(matches!(err, SourceError::Empty), "{err}");
+    }
+
+    #[test]
+    fn an_endless_output_is_refused_not_kept() {
+        let err = read(&System, "yes hunter2", TIMEOUT).unwrap_err();
+        assert!(
+            matches!(err, SourceError::CommandTooLong { limit: MAX_OUTPUT }),
+            "{err}"
+        );
+        assert!(!format!("{err} {err:?}").contains("hunter2"));
+        let line = "x".repeat(MAX_OUTPUT);
+        let secret = read(&System, &format!("printf {line}"), TIMEOUT).unwrap();
+        assert_eq!(secret.expose().len(), MAX_OUTPUT);
     }
 }

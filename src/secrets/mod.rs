@@ -94,6 +94,8 @@ pub enum SourceError {
     CommandTimeout { seconds: u64 },
     #[error("the command failed ({status}); its output is not shown, run it yourself to see why")]
     CommandFailed { status: String },
+    #[error("the command printed more than {limit} bytes: not a secret; check the command")]
+    CommandTooLong { limit: usize },
     #[error("cannot read {}: {source}", path.display())]
     FileRead {
         path: PathBuf,
