@@ -10,7 +10,6 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use super::mounts::{self, MountEntry, MountTable, Os, TableError};
@@ -80,11 +79,8 @@ pub enum MountError {
         mounted: String,
         fs_type: String,
     },
-    #[error("cannot create mount point {path}: {source}")]
-    CreateMountPoint {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot create mount point {path}: {detail}")]
+    CreateMountPoint { path: PathBuf, detail: String },
     #[error("sshfs could not mount {spec} on {path}: {detail}")]
     Sshfs {
         spec: String,
@@ -691,51 +687,84 @@ pub enum Health {
     Dead(String),
 }
 
-/// The meaning of a probe of a mount point: `None` when it did not answer
-/// in time (a hung FUSE daemon), else the result of stat + readdir. Any
-/// error on a point the table lists as mounted means dead; ENOTCONN
-/// ("transport endpoint is not connected") is the usual one.
+/// The meaning of a probe of a mount point by a child process (see
+/// [`probe_command`]): it ran and listed the folder (healthy), it failed
+/// (ENOTCONN, "transport endpoint is not connected", is the usual one), or
+/// it did not answer in time (a hung FUSE daemon: the child was killed,
+/// and the run never waited on the mount itself).
 #[must_use]
-pub fn health_of(outcome: Option<&std::io::Result<()>>, timeout: Duration) -> Health {
+pub fn health_of(outcome: &Result<std::process::Output, ProcessError>, timeout: Duration) -> Health {
     match outcome {
-        Some(Ok(())) => Health::Healthy,
-        Some(Err(e)) => Health::Dead(e.to_string()),
-        None => Health::Dead(format!(
+        Ok(out) if out.status.success() => Health::Healthy,
+        Ok(out) => Health::Dead(non_empty(first_lines(&String::from_utf8_lossy(
+            &out.stderr,
+        )))),
+        Err(ProcessError::Timeout { .. }) => Health::Dead(format!(
             "no answer within {} s (hung)",
             timeout.as_secs_f32()
         )),
+        Err(e) => Health::Dead(e.to_string()),
     }
+}
+
+/// `find PATH -maxdepth 1 -name NAME -type f`: stats and lists the mount
+/// point (a stat alone is answered from the kernel's cache for a gocryptfs
+/// view whose SSHFS below has died) and prints `PATH/NAME` when that file
+/// is there. Run as a child, under a timeout: a dead or hung mount can put
+/// the process that touches it in uninterruptible sleep, and that must
+/// never be the run itself.
+#[must_use]
+pub fn probe_command(find: &Path, path: &Path, name: &str) -> CommandLine {
+    CommandLine::new(
+        find,
+        [
+            path.to_string_lossy().into_owned(),
+            "-maxdepth".to_owned(),
+            "1".to_owned(),
+            "-name".to_owned(),
+            name.to_owned(),
+            "-type".to_owned(),
+            "f".to_owned(),
+        ],
+    )
+    .max_stdout(64 * 1024)
+}
+
+/// `mkdir -p PATH`, as a child: the point may be a dead mount the table no
+/// longer lists, which a `stat` from the run would hang on.
+#[must_use]
+pub fn mkdir_command(mkdir: &Path, path: &Path) -> CommandLine {
+    CommandLine::new(
+        mkdir,
+        [
+            "-p".to_owned(),
+            "--".to_owned(),
+            path.to_string_lossy().into_owned(),
+        ],
+    )
 }
 
 // ---------------------------------------------------------------------------
 // I/O
 
-/// Stats and lists `path` in a thread, so a hung mount costs `timeout`,
-/// not the run (the thread is left blocked; the lazy unmount frees it).
-/// A stat alone is not enough: the kernel answers it from cache for a
-/// gocryptfs mount whose SSHFS below has died.
-fn check_health(path: &Path, timeout: Duration) -> Health {
-    let (tx, rx) = mpsc::channel();
-    let p = path.to_owned();
-    std::thread::spawn(move || {
-        let result = std::fs::metadata(&p)
-            .and_then(|_| std::fs::read_dir(&p))
-            .and_then(|mut entries| entries.next().transpose().map(|_| ()));
-        let _ = tx.send(result);
-    });
-    let outcome = rx.recv_timeout(timeout).ok();
-    health_of(outcome.as_ref(), timeout)
+/// Probes `path` through a child (see [`probe_command`]); `Ok(Some(true))`
+/// also says that `name` is a file there.
+fn probe(
+    path: &Path,
+    name: &str,
+    env: &MountEnv,
+    runner: &dyn CommandRunner,
+) -> Result<(Health, bool), MountError> {
+    let find = tool(env, "find", None)?;
+    let outcome = runner.run(&probe_command(&find, path, name), env.stat_timeout);
+    let found = outcome
+        .as_ref()
+        .is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
+    Ok((health_of(&outcome, env.stat_timeout), found))
 }
 
-/// Like `check_health`, for a file inside a fresh mount: `None` when no
-/// answer came within `timeout`.
-fn file_state(path: &Path, timeout: Duration) -> Option<std::io::Result<bool>> {
-    let (tx, rx) = mpsc::channel();
-    let p = path.to_owned();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::fs::metadata(&p).map(|m| m.is_file()));
-    });
-    rx.recv_timeout(timeout).ok()
+fn check_health(path: &Path, env: &MountEnv, runner: &dyn CommandRunner) -> Result<Health, MountError> {
+    Ok(probe(path, ".photos-backup-probe", env, runner)?.0)
 }
 
 /// The mount point as the mount table will name it: its parent resolved
@@ -751,14 +780,20 @@ pub fn table_path(path: &Path) -> PathBuf {
     }
 }
 
-fn state_of(table: &MountTable, path: &Path, expected_source: &str, env: &MountEnv) -> PointState {
+fn state_of(
+    table: &MountTable,
+    path: &Path,
+    expected_source: &str,
+    env: &MountEnv,
+    runner: &dyn CommandRunner,
+) -> Result<PointState, MountError> {
     let entries = table.at(path);
     let health = if entries.len() == 1 {
-        check_health(path, env.stat_timeout)
+        check_health(path, env, runner)?
     } else {
         Health::Healthy
     };
-    judge(&entries, expected_source, &health)
+    Ok(judge(&entries, expected_source, &health))
 }
 
 /// Mounts the encrypted remote volume, reusing healthy mounts and clearing
@@ -776,8 +811,8 @@ pub fn ensure_mounted(
     let cipher_source = cipher.to_string_lossy().into_owned();
 
     let table = mounts::read(env.os, runner)?;
-    let cipher_state = state_of(&table, &cipher, &spec, env);
-    let plain_state = state_of(&table, &plain, &cipher_source, env);
+    let cipher_state = state_of(&table, &cipher, &spec, env, runner)?;
+    let plain_state = state_of(&table, &plain, &cipher_source, env, runner)?;
     let todo = plan(&cipher, &cipher_state, &plain, &plain_state)?;
     if todo.reuses_all() {
         return Ok(Mounted {
@@ -797,13 +832,13 @@ pub fn ensure_mounted(
 
     let mut cleared = Vec::new();
     if todo.plain.clears() {
-        clear(&plain, env, runner)?;
+        clear(&plain, true, env, runner)?;
         if let PointState::Stale(reason) = plain_state {
             cleared.push((plain.clone(), reason));
         }
     }
     if todo.cipher.clears() {
-        clear(&cipher, env, runner)?;
+        clear(&cipher, true, env, runner)?;
         if let PointState::Stale(reason) = cipher_state {
             cleared.push((cipher.clone(), reason));
         }
@@ -827,18 +862,28 @@ pub fn ensure_mounted(
         }),
         Err(e) => {
             // Best effort: the first error is the one to report.
-            let _ = clear(&plain, env, runner);
-            let _ = clear(&cipher, env, runner);
+            let _ = clear(&plain, true, env, runner);
+            let _ = clear(&cipher, true, env, runner);
             Err(e)
         }
     }
 }
 
-fn create_mount_point(path: &Path) -> Result<(), MountError> {
-    std::fs::create_dir_all(path).map_err(|source| MountError::CreateMountPoint {
-        path: path.to_owned(),
-        source,
-    })
+fn create_mount_point(
+    path: &Path,
+    env: &MountEnv,
+    runner: &dyn CommandRunner,
+) -> Result<(), MountError> {
+    let mkdir = tool(env, "mkdir", None)?;
+    let out = runner.run(&mkdir_command(&mkdir, path), env.stat_timeout)?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(MountError::CreateMountPoint {
+            path: path.to_owned(),
+            detail: non_empty(first_lines(&String::from_utf8_lossy(&out.stderr))),
+        })
+    }
 }
 
 fn mount_cipher(
@@ -848,7 +893,7 @@ fn mount_cipher(
     runner: &dyn CommandRunner,
     env: &MountEnv,
 ) -> Result<(), MountError> {
-    create_mount_point(cipher)?;
+    create_mount_point(cipher, env, runner)?;
     let out = runner.run(&sshfs_command(sshfs, remote, cipher), env.mount_timeout)?;
     if !out.status.success() {
         let sshfs_stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -866,25 +911,15 @@ fn mount_cipher(
         ));
     }
     verify_in_table(cipher, "sshfs", runner, env)?;
-    let conf = cipher.join("gocryptfs.conf");
-    let not_cipher_dir = || MountError::NotCipherDir {
-        host: remote.host.clone(),
-        dir: remote.dir.clone(),
-    };
-    match file_state(&conf, env.stat_timeout) {
-        Some(Ok(true)) => Ok(()),
-        Some(Ok(false)) => Err(not_cipher_dir()),
-        Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(not_cipher_dir()),
-        Some(Err(e)) => Err(MountError::Unhealthy {
-            path: conf,
-            reason: e.to_string(),
+    match probe(cipher, "gocryptfs.conf", env, runner)? {
+        (Health::Healthy, true) => Ok(()),
+        (Health::Healthy, false) => Err(MountError::NotCipherDir {
+            host: remote.host.clone(),
+            dir: remote.dir.clone(),
         }),
-        None => Err(MountError::Unhealthy {
+        (Health::Dead(reason), _) => Err(MountError::Unhealthy {
             path: cipher.to_owned(),
-            reason: format!(
-                "no answer within {} s right after mounting",
-                env.stat_timeout.as_secs_f32()
-            ),
+            reason: format!("right after mounting: {reason}"),
         }),
     }
 }
@@ -898,7 +933,7 @@ fn mount_plain(
     runner: &dyn CommandRunner,
     env: &MountEnv,
 ) -> Result<(), MountError> {
-    create_mount_point(plain)?;
+    create_mount_point(plain, env, runner)?;
     let cmd = gocryptfs_command(gocryptfs, cipher, plain, password);
     let out = runner.run(&cmd, env.mount_timeout)?;
     if !out.status.success() {
@@ -907,7 +942,7 @@ fn mount_plain(
         return Err(gocryptfs_error(remote, cipher, plain, code, &stderr));
     }
     verify_in_table(plain, "gocryptfs", runner, env)?;
-    match check_health(plain, env.stat_timeout) {
+    match check_health(plain, env, runner)? {
         Health::Healthy => Ok(()),
         Health::Dead(reason) => Err(MountError::Unhealthy {
             path: plain.to_owned(),
@@ -946,16 +981,31 @@ fn fuse_mounts_at(
 }
 
 /// Unmounts the FUSE mounts the table lists on `path` (every layer of a
-/// stack): gently first, then by force, a bounded number of times.
-fn clear(path: &Path, env: &MountEnv, runner: &dyn CommandRunner) -> Result<(), MountError> {
+/// stack): gently first, then by force, a bounded number of times, every
+/// step a child under a timeout. Before anything forceful, and first of all
+/// when the mount is known `dead` (or hung), its FUSE connection is aborted
+/// where the platform can ([`abort_connections`]), so that no request of
+/// ours or of a daemon above it stays blocked on it.
+fn clear(
+    path: &Path,
+    dead: bool,
+    env: &MountEnv,
+    runner: &dyn CommandRunner,
+) -> Result<(), MountError> {
     let mut left = fuse_mounts_at(path, env, runner)?;
     if left == 0 {
         return Ok(());
+    }
+    if dead {
+        abort_connections(env.os, path);
     }
     let commands = unmount_commands(env.os, &unmount_tools(env)?, path);
     let tries = left + commands.len();
     let mut detail = String::new();
     for attempt in 0..tries {
+        if attempt > 0 {
+            abort_connections(env.os, path);
+        }
         let cmd = &commands[attempt.min(commands.len() - 1)];
         match runner.run(cmd, env.unmount_timeout) {
             Ok(out) if !out.status.success() => {
@@ -979,6 +1029,41 @@ fn clear(path: &Path, env: &MountEnv, runner: &dyn CommandRunner) -> Result<(), 
     })
 }
 
+/// Where Linux's fusectl file system lists the FUSE connections.
+pub const FUSE_CONNECTIONS: &str = "/sys/fs/fuse/connections";
+
+/// Ends every request pending on the FUSE mounts at `path` at once, before
+/// a forceful unmount; returns how many connections it aborted.
+///
+/// Linux: writing to `/sys/fs/fuse/connections/N/abort` (fusectl, mounted
+/// by systemd at boot) fails every pending and future request with
+/// ECONNABORTED, including the uninterruptible ones (a FLUSH) that a lazy
+/// unmount leaves blocked; N is the mount's device minor, read from
+/// `/proc/self/mountinfo`, so nothing touches the mount itself. Without
+/// fusectl, the lazy unmount that follows still detaches the mount.
+///
+/// macOS: nothing here; the forceful step of [`unmount_commands`] is the
+/// abort there (`diskutil unmount force` is `unmount(2)` with `MNT_FORCE`,
+/// which macFUSE answers by marking the connection dead and failing what
+/// waits on it: unverified on a Mac).
+pub fn abort_connections(os: Os, path: &Path) -> usize {
+    match os {
+        Os::Linux => {
+            let Ok(info) = std::fs::read_to_string(mounts::PROC_MOUNTINFO) else {
+                return 0;
+            };
+            mounts::fuse_connections(&info, path)
+                .into_iter()
+                .filter(|n| {
+                    let abort = Path::new(FUSE_CONNECTIONS).join(n.to_string()).join("abort");
+                    std::fs::write(abort, b"1").is_ok()
+                })
+                .count()
+        }
+        Os::MacOs => 0,
+    }
+}
+
 /// Unmounts the decrypted view, then the SSHFS mount under it. Mounts that
 /// are not there are fine; a busy or dead one is detached by force.
 pub fn unmount(
@@ -986,8 +1071,26 @@ pub fn unmount(
     runner: &dyn CommandRunner,
     env: &MountEnv,
 ) -> Result<(), MountError> {
-    let plain = clear(&table_path(&remote.plain_mount), env, runner);
-    let cipher = clear(&table_path(&remote.cipher_mount), env, runner);
+    let plain = clear(&table_path(&remote.plain_mount), false, env, runner);
+    let cipher = clear(&table_path(&remote.cipher_mount), false, env, runner);
+    plain.and(cipher)
+}
+
+/// Lets go of both mounts now, whatever state they are in (the whole-run
+/// deadline, a signal): both FUSE connections aborted first, top layer
+/// first, so a run or a daemon blocked in them wakes up, then unmounted.
+/// Every step is bounded; a mount left is in the error.
+pub fn release_now(
+    remote: &Remote,
+    runner: &dyn CommandRunner,
+    env: &MountEnv,
+) -> Result<(), MountError> {
+    let plain = table_path(&remote.plain_mount);
+    let cipher = table_path(&remote.cipher_mount);
+    abort_connections(env.os, &plain);
+    abort_connections(env.os, &cipher);
+    let plain = clear(&plain, true, env, runner);
+    let cipher = clear(&cipher, true, env, runner);
     plain.and(cipher)
 }
 
@@ -1344,17 +1447,43 @@ mod tests {
 
     #[test]
     fn health_meaning() {
+        use std::os::unix::process::ExitStatusExt;
         let t = Duration::from_secs(5);
-        assert_eq!(health_of(Some(&Ok(())), t), Health::Healthy);
-        let enotconn = std::io::Error::from(std::io::ErrorKind::NotConnected);
-        assert!(matches!(
-            health_of(Some(&Err(enotconn)), t),
-            Health::Dead(_)
-        ));
+        let output = |code: i32, stderr: &str| std::process::Output {
+            status: std::process::ExitStatus::from_raw(code << 8),
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+        };
+        assert_eq!(health_of(&Ok(output(0, "")), t), Health::Healthy);
         assert_eq!(
-            health_of(None, t),
+            health_of(
+                &Ok(output(
+                    1,
+                    "find: '/m/p': Transport endpoint is not connected\n"
+                )),
+                t
+            ),
+            Health::Dead("find: '/m/p': Transport endpoint is not connected".into())
+        );
+        let hung = Err(ProcessError::Timeout {
+            program: "find".into(),
+            seconds: 5,
+        });
+        assert_eq!(
+            health_of(&hung, t),
             Health::Dead("no answer within 5 s (hung)".into())
         );
+    }
+
+    #[test]
+    fn probes_run_as_children() {
+        let cmd = probe_command(Path::new("/usr/bin/find"), Path::new("/m/c"), "gocryptfs.conf");
+        assert_eq!(
+            cmd.to_string(),
+            "/usr/bin/find /m/c -maxdepth 1 -name gocryptfs.conf -type f"
+        );
+        let cmd = mkdir_command(Path::new("/bin/mkdir"), Path::new("/m/-p"));
+        assert_eq!(cmd.args, ["-p", "--", "/m/-p"]);
     }
 
     #[test]

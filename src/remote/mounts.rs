@@ -187,6 +187,32 @@ pub enum TableError {
 
 /// Where Linux publishes the mount table of this process.
 pub const PROC_MOUNTS: &str = "/proc/self/mounts";
+/// Linux's mount table with each mount's device number.
+pub const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
+
+/// The FUSE connection numbers of the mounts at `mount_point`, from
+/// `/proc/self/mountinfo` text: a FUSE mount's device is `0:N`, and N names
+/// its folder in fusectl (`/sys/fs/fuse/connections/N`). Fields: id,
+/// parent, `major:minor`, root, mount point (octal escapes), options...,
+/// `-`, type, source, super options.
+#[must_use]
+pub fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (head, tail) = line.split_once(" - ")?;
+            let fields: Vec<&str> = head.split(' ').collect();
+            let (major, minor) = fields.get(2)?.split_once(':')?;
+            let point = PathBuf::from(OsString::from_vec(unescape_octal(fields.get(4)?)));
+            let fs_type = tail.split(' ').next()?;
+            let fuse = fs_type == "fuse" || fs_type.starts_with("fuse.");
+            (fuse && major == "0" && point == mount_point)
+                .then(|| minor.parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
 /// The macOS tool that prints the mount table.
 pub const MACOS_MOUNT: &str = "/sbin/mount";
 
@@ -288,6 +314,27 @@ anna@old:/x on /Volumes/old on disk (osxfuse, nodev, nosuid, mounted by anna)
         assert!(!home[0].is_fuse());
         let old = t.at(Path::new("/Volumes/old on disk"));
         assert_eq!(old[0].kind(), FsKind::Fuse);
+    }
+
+    #[test]
+    fn fuse_connection_numbers_from_mountinfo() {
+        // Captured on Debian 12 with both mounts up (one stacked twice).
+        let info = "\
+22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 254:1 / / rw,relatime - ext4 /dev/vda1 rw
+801 27 0:52 / /tmp/exp/mnt_c rw,nosuid,nodev,relatime - fuse.sshfs root@127.0.0.1:/tmp/exp/cipher rw,user_id=0,group_id=0
+802 801 0:53 / /tmp/exp/mnt\\040p rw,nosuid,nodev,relatime - fuse.gocryptfs /tmp/exp/mnt_c rw,user_id=0,group_id=0,max_read=131072
+803 801 0:57 / /tmp/exp/mnt_c rw,nosuid,nodev,relatime shared:5 - fuse.sshfs root@127.0.0.1:/tmp/exp/cipher rw
+804 27 8:3 / /tmp/exp/disk rw - ext4 /dev/sdb1 rw
+";
+        assert_eq!(
+            fuse_connections(info, Path::new("/tmp/exp/mnt_c")),
+            [52, 57]
+        );
+        assert_eq!(fuse_connections(info, Path::new("/tmp/exp/mnt p")), [53]);
+        assert!(fuse_connections(info, Path::new("/tmp/exp/disk")).is_empty());
+        assert!(fuse_connections(info, Path::new("/proc")).is_empty());
+        assert!(fuse_connections("garbage\n\n", Path::new("/")).is_empty());
     }
 
     #[test]

@@ -47,6 +47,29 @@ pub fn require_tools() {
     );
 }
 
+/// Mounts fusectl on `/sys/fs/fuse/connections` when it is not (systemd
+/// does at boot; a container may not), so the run can abort a dead FUSE
+/// connection as it would on a Linux machine. Fails when it cannot.
+pub fn require_fusectl() {
+    let dir = Path::new(photos_backup::remote::mount::FUSE_CONNECTIONS);
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mounts")
+            .is_ok_and(|t| t.lines().any(|l| l.split(' ').nth(2) == Some("fusectl")))
+    };
+    if !mounted() {
+        let _ = Command::new("mount")
+            .args(["-t", "fusectl", "fusectl"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status();
+    }
+    assert!(
+        mounted(),
+        "fusectl is not mounted on {} and cannot be (mount -t fusectl fusectl {0})",
+        dir.display()
+    );
+}
+
 /// A private sshd serving a gocryptfs cipher folder, both in a temp dir.
 pub struct TestServer {
     tmp: tempfile::TempDir,
