@@ -62,6 +62,9 @@ pub struct RawState {
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     pub only_on_ac_power: Option<bool>,
+    pub deadline_seconds: Option<u64>,
+    pub archive_deadline_seconds: Option<u64>,
+    pub skip_alert_hours: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +144,8 @@ pub struct Config {
     pub log_dir: PathBuf,
     /// The heavy steps (archive, iCloud downloads) wait for a charger.
     pub only_on_ac_power: bool,
+    /// How long a run may take, and how long skips may go on (`[run]`).
+    pub limits: Limits,
     pub staging_dir: PathBuf,
     pub default_threshold: NaiveDate,
     pub export: Export,
@@ -151,6 +156,35 @@ pub struct Config {
     /// How failures are notified (`[notify]`).
     pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
+}
+
+/// A backup that stops is never silent: past `deadline` (`archive_deadline`
+/// when the run archives a month) a run stops and fails; a lock held
+/// longer than that is a failure, not a skip; and skips for longer than
+/// `skip_alert_after` raise a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub deadline: std::time::Duration,
+    pub archive_deadline: std::time::Duration,
+    pub skip_alert_after: std::time::Duration,
+}
+
+impl Limits {
+    /// The longest a run may take: longer, its lock is stuck.
+    #[must_use]
+    pub fn longest_run(&self) -> std::time::Duration {
+        self.deadline.max(self.archive_deadline)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: std::time::Duration::from_secs(45 * 60),
+            archive_deadline: std::time::Duration::from_secs(4 * 3600),
+            skip_alert_after: std::time::Duration::from_secs(72 * 3600),
+        }
+    }
 }
 
 /// The backup server and the two mounts that make its encrypted folder a
@@ -409,11 +443,13 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         &key_error,
     )?;
 
+    let limits = validate_limits(&raw.run, &key_error)?;
     Ok(Config {
         file: path.to_owned(),
         state_dir,
         log_dir,
         only_on_ac_power: raw.run.only_on_ac_power.unwrap_or(false),
+        limits,
         staging_dir,
         default_threshold,
         export,
@@ -609,6 +645,38 @@ fn validate_borg(
         identity_file: optional("borg.identity_file", b.identity_file)?,
         known_hosts: optional("borg.known_hosts", b.known_hosts)?,
         program: optional("borg.borg", b.borg)?,
+    })
+}
+
+fn validate_limits(
+    run: &RawRun,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let duration = |key: &str, value: Option<u64>, unit: u64, default| match value {
+        Some(0) => Err(key_error(key, "must be at least 1".into())),
+        Some(n) => Ok(std::time::Duration::from_secs(n.saturating_mul(unit))),
+        None => Ok(default),
+    };
+    Ok(Limits {
+        deadline: duration(
+            "run.deadline_seconds",
+            run.deadline_seconds,
+            1,
+            defaults.deadline,
+        )?,
+        archive_deadline: duration(
+            "run.archive_deadline_seconds",
+            run.archive_deadline_seconds,
+            1,
+            defaults.archive_deadline,
+        )?,
+        skip_alert_after: duration(
+            "run.skip_alert_hours",
+            run.skip_alert_hours,
+            3600,
+            defaults.skip_alert_after,
+        )?,
     })
 }
 

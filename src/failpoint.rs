@@ -2,15 +2,22 @@
 //! `PHOTOS_BACKUP_PAUSE_AT` names the point being reached, the process says
 //! so on standard error (`paused at NAME`) and waits forever; the test then
 //! sends a real SIGKILL. Kill tests can so hit every step boundary of the
-//! rollover exactly, instead of hoping a timer lands there. Unset (always,
-//! outside tests), a point costs one environment lookup.
+//! rollover exactly, instead of hoping a timer lands there.
+//!
+//! A hook that waits forever must never reach a user: the points exist only
+//! in builds with debug assertions (what `cargo test` builds, and so what
+//! the kill tests run) or with the `test-hooks` feature (the soak's release
+//! build). In a release build `pause` is empty and the variable is ignored.
 
 /// The environment variable that names the point to pause at.
 pub const VAR: &str = "PHOTOS_BACKUP_PAUSE_AT";
 
-/// Pauses here forever if `VAR` names `point`.
+/// Whether this build has the points at all.
+pub const ENABLED: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
+
+/// Pauses here forever if `VAR` names `point` (and the build has the points).
 pub fn pause(point: &str) {
-    if std::env::var_os(VAR).is_some_and(|v| v == point) {
+    if ENABLED && std::env::var_os(VAR).is_some_and(|v| v == point) {
         eprintln!("paused at {point}");
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));

@@ -79,7 +79,7 @@ fn a_second_run_is_skipped_and_a_dead_runs_lock_is_taken_over() {
     assert_eq!(second.code, 75, "{}{}", second.out, second.err);
     assert!(
         second.out.contains(&format!(
-            "skipped: another run in progress (pid {})",
+            "skipped: another run in progress (pid {}, since ",
             first.id()
         )),
         "{}",

@@ -28,7 +28,9 @@ use crate::remote::network::{self, Reachability};
 use crate::secrets::SecretStore;
 use crate::threshold;
 
+pub mod deadline;
 mod rollover;
+pub mod skips;
 pub mod unattended;
 
 /// What `run` needs from the outside world.

@@ -160,6 +160,7 @@ fn roll_over_ready(
         ));
         return Ok(true);
     }
+    super::deadline::archiving();
     let ctx = access.context()?;
     let mut ok = true;
     for name in due {

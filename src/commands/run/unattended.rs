@@ -1,9 +1,12 @@
 //! `run` as the LaunchAgent runs it, around the backup cycle itself: one run
-//! at a time (a second one leaves at once, exit 75), the mounts released on
-//! SIGTERM, the Mac kept awake while it works, the heavy steps held on
+//! at a time (a second one leaves at once, exit 75, unless the lock has been
+//! held longer than any run may take: then the holder is stuck, and that is
+//! a failure), a whole-run deadline, the mounts released on SIGTERM (both
+//! bounded), the Mac kept awake while it works, the heavy steps held on
 //! battery when so configured, every line also in the log file, and at the
-//! end `status.json` and the notification. A dry run takes no lock, writes
-//! no log or status and never notifies.
+//! end `status.json`, the notification, and the watch on long stretches of
+//! skips. A dry run takes no lock, writes no log or status and never
+//! notifies.
 
 use std::io::Write;
 
@@ -40,16 +43,22 @@ pub fn command(
         let mut deps = deps(config, ctx, false);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
-    let _lock = match crate::lock::acquire(&config.state_dir)? {
+    let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
+        Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
+            return stuck_lock(config, &busy, ctx.now, ctx.runner, err);
+        }
         Err(busy) => {
             // The active run writes the status; this one only says why not.
             writeln!(out, "skipped: {busy}")?;
+            watch_skips(config, &busy.to_string(), ctx.now, ctx.runner, err)?;
             return Ok(exit::SKIPPED);
         }
     };
-    crate::failpoint::pause("run-locked");
+    // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config)?;
+    stop_at_deadline(config, ctx.now)?;
+    crate::failpoint::pause("run-locked");
     let env = MountEnv::current();
     keep_awake(&env.tool_dirs);
     let on_battery = config.only_on_ac_power
@@ -114,6 +123,10 @@ pub fn command(
         }
         Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
     }
+    match &result {
+        Ok(RunOutcome::Skipped(why)) => watch_skips(config, why, now, runner, err)?,
+        _ => super::skips::end(&config.state_dir),
+    }
     if let Ok(RunOutcome::Done(warnings)) = &result {
         for w in warnings {
             if let Err(e) = crate::notify::warn(config, w, runner) {
@@ -171,14 +184,125 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
     Ok(())
 }
 
-/// On SIGTERM (launchd) or SIGINT/SIGHUP: unmount, unless kept mounted.
+/// On SIGTERM (launchd) or SIGINT/SIGHUP: stop the children, release the
+/// mounts (unless kept mounted), within `terminate::RELEASE_BOUND`.
 fn release_mounts_on_signal(config: &Config) -> Result<()> {
-    let remote = config.remote.clone().filter(|r| !r.keep_mounted);
-    crate::terminate::on_signal(move || {
-        if let Some(remote) = remote {
-            let _ = mount::unmount(&remote, &crate::process::System, &MountEnv::current());
-        }
+    let remote = config.remote.clone();
+    crate::terminate::on_signal(crate::terminate::RELEASE_BOUND, move || {
+        release_everything(remote.as_ref())
     })?;
+    Ok(())
+}
+
+/// Kills every child's process group, then lets go of the mounts (unless
+/// kept mounted and healthy): a gentle unmount, and by force what does not
+/// go (a dead or busy mount, its FUSE connection aborted first). Every step
+/// is a bounded child; what is left is in the `Err`.
+fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), String> {
+    crate::process::stop_all_children();
+    let Some(remote) = remote.filter(|r| !r.keep_mounted) else {
+        return Ok(());
+    };
+    let env = MountEnv::current();
+    let system = crate::process::System;
+    mount::unmount(remote, &system, &env)
+        .or_else(|_| mount::release_now(remote, &system, &env))
+        .map_err(|e| e.to_string())
+}
+
+/// The whole-run deadline: past it, the children are stopped, the mounts
+/// released, the failure recorded in `status.json` and notified, and the
+/// process exits with the failure code.
+fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
+    let config = config.clone();
+    super::deadline::watch(config.limits, move |limit| {
+        let mut why = format!(
+            "the run did not finish within its deadline of {} s and was stopped",
+            limit.as_secs()
+        );
+        eprintln!("photos-backup: {why}");
+        let released = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, {
+            let remote = config.remote.clone();
+            move || release_everything(remote.as_ref())
+        });
+        match released {
+            Some(Ok(())) => {}
+            Some(Err(left)) => why.push_str(&format!("; left behind: {left}")),
+            None => why.push_str("; the mounts could not be released in time"),
+        }
+        report_failure(&config, started, &why, &crate::process::System);
+        std::process::exit(i32::from(exit::FAILED));
+    })?;
+    Ok(())
+}
+
+/// A failure outside the backup cycle (deadline, stuck lock): `status.json`
+/// says it (its ATTENTION lines name it), and it is notified.
+fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &dyn CommandRunner) {
+    let ended = crate::app::now().unwrap_or(started).max(started);
+    let info = RunInfo {
+        started,
+        ended,
+        outcome: "failed".into(),
+        detail: Some(why.to_owned()),
+    };
+    if let Err(e) = write_status(config, info) {
+        eprintln!("photos-backup: warning: status: {}", describe_error(&e));
+    }
+    let event = crate::notify::Outcome::Failed(why.to_owned());
+    if let Err(e) = crate::notify::after_run(config, &event, started, runner) {
+        eprintln!("photos-backup: warning: notification: {e}");
+    }
+}
+
+/// The lock is held by a run that has lasted longer than any may: stuck
+/// (in the kernel, on a dead mount: not even SIGKILL ends that). Not a
+/// skip: a failure, recorded and notified, naming the pid and since when.
+fn stuck_lock(
+    config: &Config,
+    busy: &crate::lock::Busy,
+    now: DateTime<Utc>,
+    runner: &dyn CommandRunner,
+    err: &mut dyn Write,
+) -> Result<u8> {
+    let why = format!(
+        "{busy}, longer than any run may take ({} s): that run is stuck; \
+         end it (kill -9 the pid, or restart the Mac if it will not die)",
+        config.limits.longest_run().as_secs()
+    );
+    writeln!(err, "photos-backup: run failed: {why}")?;
+    report_failure(config, now, &why, runner);
+    Ok(exit::FAILED)
+}
+
+/// After a skip: one notification when skips have gone on too long.
+fn watch_skips(
+    config: &Config,
+    why: &str,
+    now: DateTime<Utc>,
+    runner: &dyn CommandRunner,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let last_backup = status::read(&config.state_dir)
+        .ok()
+        .flatten()
+        .and_then(|s| s.last_success);
+    let (stretch, message) = super::skips::after_skip(
+        super::skips::read(&config.state_dir),
+        last_backup,
+        now,
+        config.limits.skip_alert_after,
+        why,
+    );
+    if let Some(message) = message {
+        writeln!(err, "photos-backup: {message}")?;
+        if let Err(e) = crate::notify::warn(config, &message, runner) {
+            writeln!(err, "photos-backup: warning: notification: {e}")?;
+        }
+    }
+    if let Err(e) = super::skips::write(&config.state_dir, &stretch) {
+        writeln!(err, "photos-backup: warning: {}: {e}", super::skips::FILE_NAME)?;
+    }
     Ok(())
 }
 
