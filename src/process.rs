@@ -158,16 +158,26 @@ pub struct System;
 /// The most standard error bytes kept (a message, never data).
 const MAX_STDERR: usize = 1 << 20;
 
-/// Process groups of children still running, for [`stop_all_children`].
-static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// Process groups of children still running (with their program's name),
+/// for [`stop_all_children`].
+static RUNNING: Mutex<Vec<(u32, String)>> = Mutex::new(Vec::new());
+
+/// Where the running groups are also written, for the next run to stop
+/// those a killed run left ([`stop_orphans`]).
+static RECORD: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// One running child's group, listed in `RUNNING` while this lives.
 struct Listed(u32);
 
 impl Listed {
-    fn new(group: u32) -> Self {
+    fn new(group: u32, program: &std::path::Path) -> Self {
+        let name = program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if let Ok(mut running) = RUNNING.lock() {
-            running.push(group);
+            running.push((group, name));
+            save(&running);
         }
         Self(group)
     }
@@ -176,9 +186,83 @@ impl Listed {
 impl Drop for Listed {
     fn drop(&mut self) {
         if let Ok(mut running) = RUNNING.lock() {
-            running.retain(|g| *g != self.0);
+            running.retain(|(g, _)| *g != self.0);
+            save(&running);
         }
     }
+}
+
+/// Writes the running groups to the record file, if any (best effort).
+fn save(running: &[(u32, String)]) {
+    let Some(path) = RECORD.lock().ok().and_then(|r| r.clone()) else {
+        return;
+    };
+    let text: String = running.iter().map(|(g, n)| format!("{g} {n}\n")).collect();
+    let tmp = path.with_extension("tmp");
+    if std::fs::write(&tmp, text).is_ok() {
+        let _ = std::fs::rename(&tmp, &path);
+    }
+}
+
+/// From now on, keeps the list of running children's groups in `path`.
+pub fn record_children_in(path: PathBuf) {
+    if let Ok(mut record) = RECORD.lock() {
+        *record = Some(path);
+    }
+    if let Ok(running) = RUNNING.lock() {
+        save(&running);
+    }
+}
+
+/// Kills the process groups that a run killed before its children ended
+/// left in `path` (its [`record_children_in`] file): an sshfs or gocryptfs
+/// mid-mount, a borg holding the repository lock. A group is only killed
+/// while its leader, when there is one, is still the program recorded
+/// (`leader_name`), so a reused pid is never hit. Returns them.
+pub fn stop_orphans(
+    path: &std::path::Path,
+    leader_name: &dyn Fn(u32) -> Option<String>,
+) -> Vec<(u32, String)> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let _ = std::fs::remove_file(path);
+    let mut stopped = Vec::new();
+    for line in text.lines() {
+        let Some((group, name)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(group) = group.parse::<u32>() else {
+            continue;
+        };
+        let leader_ok = leader_name(group).is_none_or(|leader| leader == name);
+        if group > 1 && group_alive(group) && leader_ok {
+            kill_group(group);
+            stopped.push((group, name.to_owned()));
+        }
+    }
+    stopped
+}
+
+/// The program name of process `pid`, `None` when it is gone or cannot be
+/// told: from `/proc/PID/cmdline` on Linux, `ps -o comm= -p PID` elsewhere.
+#[must_use]
+pub fn process_name(pid: u32) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let argv0 = if cfg!(target_os = "linux") {
+        let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        bytes.split(|b| *b == 0).next()?.to_vec()
+    } else {
+        let ps = CommandLine::new("/bin/ps", ["-o", "comm=", "-p", &pid.to_string()]);
+        let out = System.run(&ps, Duration::from_secs(5)).ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        out.stdout.trim_ascii().to_vec()
+    };
+    std::path::Path::new(std::ffi::OsStr::from_bytes(&argv0))
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
 }
 
 /// SIGKILL to a whole process group (the child and all it started).
@@ -199,7 +283,7 @@ pub fn group_alive(group: u32) -> bool {
 /// deadline, a signal); returns how many there were.
 pub fn stop_all_children() -> usize {
     let groups = RUNNING.lock().map(|r| r.clone()).unwrap_or_default();
-    for group in &groups {
+    for (group, _) in &groups {
         kill_group(*group);
     }
     groups.len()
@@ -263,7 +347,7 @@ impl CommandRunner for System {
             source,
         })?;
         let group = child.id();
-        let listed = Listed::new(group);
+        let listed = Listed::new(group, &cmd.program);
         if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
             std::thread::spawn(move || {
                 let _ = stdin.write_all(&bytes);
@@ -405,6 +489,7 @@ pub fn stderr_excerpt(output: &Output) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::ExitStatusExt;
 
     #[test]
     fn a_traced_runner_says_what_it_ran_without_secrets() {
@@ -539,6 +624,46 @@ mod tests {
         let cmd = CommandLine::new("sh", ["-c", "printf 0123456789"]).max_stdout(10);
         let out = System.run(&cmd, Duration::from_secs(20)).unwrap();
         assert_eq!(out.stdout, b"0123456789");
+    }
+
+    #[test]
+    fn orphans_of_a_killed_run_are_stopped_but_never_a_stranger() {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let record = dir.path().join("children");
+        // A run's child, in its own group, left running; and a stranger.
+        let mut orphan = std::process::Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut stranger = std::process::Command::new("sleep")
+            .arg("61")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        // Until they have exec'd, they still look like this test.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while [orphan.id(), stranger.id()]
+            .iter()
+            .any(|p| process_name(*p).as_deref() != Some("sleep"))
+        {
+            assert!(Instant::now() < deadline, "sleep never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::fs::write(
+            &record,
+            format!("{} sleep\n{} borg\nnonsense\n", orphan.id(), stranger.id()),
+        )
+        .unwrap();
+        let stopped = stop_orphans(&record, &process_name);
+        assert_eq!(stopped, [(orphan.id(), "sleep".to_owned())]);
+        assert!(orphan.wait().unwrap().signal().is_some());
+        assert!(stranger.try_wait().unwrap().is_none(), "a stranger was killed");
+        stranger.kill().unwrap();
+        stranger.wait().unwrap();
+        assert!(!record.exists());
+        assert!(stop_orphans(&record, &process_name).is_empty());
     }
 
     #[test]

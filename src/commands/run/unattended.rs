@@ -22,6 +22,9 @@ use crate::process::{CommandLine, CommandRunner};
 use crate::remote::mount::{self, MountEnv};
 use crate::status::{self, RunInfo};
 
+/// The state dir's list of the running children's process groups.
+pub const CHILDREN_FILE: &str = "children";
+
 /// What the command needs from outside: time, programs, secrets, progress.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
@@ -58,6 +61,16 @@ pub fn command(
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config)?;
     stop_at_deadline(config, ctx.now)?;
+    // Children of a run that was killed (SIGKILL ends only the run) go now;
+    // a mount one of them finished is judged like any other.
+    let children = config.state_dir.join(CHILDREN_FILE);
+    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_name) {
+        writeln!(
+            err,
+            "photos-backup: stopped {name} (process group {group}), left running by a killed run"
+        )?;
+    }
+    crate::process::record_children_in(children);
     crate::failpoint::pause("run-locked");
     let env = MountEnv::current();
     keep_awake(&env.tool_dirs);
@@ -203,7 +216,12 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
     let Some(remote) = remote.filter(|r| !r.keep_mounted) else {
         return Ok(());
     };
-    let env = MountEnv::current();
+    // Short steps: all of it must fit in `terminate::RELEASE_BOUND`.
+    let env = MountEnv {
+        stat_timeout: std::time::Duration::from_secs(3),
+        unmount_timeout: std::time::Duration::from_secs(3),
+        ..MountEnv::current()
+    };
     let system = crate::process::System;
     mount::unmount(remote, &system, &env)
         .or_else(|_| mount::release_now(remote, &system, &env))
