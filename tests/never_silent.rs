@@ -57,10 +57,23 @@ fn hold_lock(setup: &Setup, since: &str) -> Child {
     holder
 }
 
-/// Ends the holder and the `sleep` that has the lock with it.
-fn release(mut holder: Child) {
+/// Ends the holder and the `sleep` that has the lock with it, and waits
+/// until the kernel has let the lock go.
+fn release(setup: &Setup, mut holder: Child) {
     photos_backup::process::kill_group(holder.id());
     holder.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("flock")
+        .arg("-n")
+        .arg(setup.state().join("run.lock"))
+        .arg("true")
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the lock was never let go");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn status_text(setup: &Setup, now: &str) -> String {
@@ -103,7 +116,7 @@ fn a_lock_held_past_the_longest_run_is_a_failure_not_a_skip() {
     assert!(sent.starts_with("failure|") && sent.contains(&named), "{sent}");
 
     // The holder gone, the kernel frees the lock: the next run works.
-    release(holder);
+    release(&setup, holder);
     let out = setup.run_at("2026-09-20T10:40:00Z");
     assert!(out.contains("una: staged 2 files"), "{out}");
 }
@@ -139,7 +152,7 @@ fn skips_that_go_on_too_long_notify_once() {
         "said twice"
     );
     // A run that goes through ends the stretch.
-    release(holder);
+    release(&setup, holder);
     setup.run_at("2026-09-25T10:05:00Z");
     assert!(!setup.state().join("skips.json").exists());
 }
