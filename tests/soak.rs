@@ -4,11 +4,19 @@
 //! deletions), with the real remote stack on loopback (sshd, SSHFS,
 //! gocryptfs, borg over ssh) and random faults: sshd down, the network cut
 //! mid-mirror, SIGKILL at a random instant, a dead mount left behind, a full
-//! disk, a borg lock held by another client.
+//! disk, a borg lock held by another client; and the faults of a FUSE stack
+//! that stops (issue 12): SIGKILL of the SSHFS daemon, the gocryptfs daemon
+//! or both, before a run or during its mirror; SIGTERM of a run while its
+//! SSHFS is dead; SIGSTOP of SSHFS (frozen, not dead) during the mirror; a
+//! run lock held by a live process past the longest run.
 //!
-//! After every run the invariants are checked from the ledger, staging, the
-//! decrypted remote view and `borg list`; every breach is a violation, and
-//! the goal is none. `short_soak` runs in CI (every fault kind at least
+//! After every run the invariants are checked by the harness, not read
+//! from the program's output: the run ended within a bounded time, nothing
+//! is left in `D` state, no mount is stacked, and a run that failed has
+//! recorded the failure (`status.json`) and notified it; then from the
+//! ledger, staging, the decrypted remote view and `borg list`, every photo
+//! is staged, on the remote view or in a verified archive, byte for byte.
+//! Every breach is a violation, and the goal is none. `short_soak` runs in CI (every fault kind at least
 //! once); `PB_SOAK_DAYS`, `PB_SOAK_STEP_MINUTES`, `PB_SOAK_SEED`,
 //! `PB_SOAK_EVENTS_PER_DAY`, `PB_SOAK_FAULT_PROBABILITY`,
 //! `PB_SOAK_REMOTE_CHECK_EVERY` make it the long one (`scripts/soak.sh`).
@@ -44,19 +52,47 @@ enum Fault {
     SshdDown,
     NetworkCut,
     Kill,
+    /// SSHFS daemon killed before the run (the view above it dies too).
     DeadMount,
     DiskFull,
+    /// gocryptfs daemon killed before the run, SSHFS alive.
+    DeadView,
+    /// Both daemons killed before the run: two "not connected" mount points.
+    DeadBoth,
+    /// SSHFS, gocryptfs or both killed during the run's mirror.
+    DaemonsKilledMidRun,
+    /// SSHFS killed while the run has the volume mounted, then SIGTERM.
+    TermWhileDead,
+    /// SSHFS stopped (SIGSTOP) during the mirror: the deadline must end it.
+    FrozenSshfs,
+    /// The run lock held by a live process since long before the run.
+    StuckLock,
     BorgLock,
 }
 
-const FAULTS: [Fault; 6] = [
+const FAULTS: [Fault; 12] = [
     Fault::SshdDown,
     Fault::NetworkCut,
     Fault::Kill,
     Fault::DeadMount,
     Fault::DiskFull,
+    Fault::DeadView,
+    Fault::DeadBoth,
+    Fault::DaemonsKilledMidRun,
+    Fault::TermWhileDead,
+    Fault::FrozenSshfs,
+    Fault::StuckLock,
     Fault::BorgLock,
 ];
+
+/// The soak's run deadlines (`[run]`): short, so a frozen mount costs
+/// seconds, long enough for any healthy run.
+const DEADLINE_SECONDS: u64 = 30;
+const ARCHIVE_DEADLINE_SECONDS: u64 = 120;
+
+/// The longest a run may take, as the harness sees it: the archive
+/// deadline, the signal handler's release bound, and a margin.
+const RUN_BOUND: Duration = Duration::from_secs(ARCHIVE_DEADLINE_SECONDS + 15 + 45);
 
 #[derive(Debug, Clone)]
 struct Params {
@@ -138,6 +174,10 @@ struct Report {
     violations: Vec<String>,
     archives: usize,
     remote_checks: u32,
+    /// The longest run, wall time.
+    longest_run: Duration,
+    /// Failed runs checked for a recorded and notified failure.
+    failures_checked: u32,
 }
 
 /// How one run ended.
@@ -174,6 +214,8 @@ struct World {
     ok_runs: u32,
     /// Typical length of a successful run, in ms.
     run_ms: u64,
+    /// Where the notification command writes `EVENT|MESSAGE` lines.
+    notified: std::path::PathBuf,
 }
 
 /// What `run_until` does next.
@@ -227,6 +269,7 @@ impl World {
             run_index: 0,
             ok_runs: 0,
             run_ms: 1000,
+            notified: std::path::PathBuf::new(),
             params,
         };
         world.configure();
@@ -239,7 +282,12 @@ impl World {
             &self.server,
             "lock_wait_seconds = 2\nmax_pending_days = 10\nverify = \"content\"",
         );
-        self.setup.extra = format!("{}\n{borg}", self.server.config_toml(self.setup.root()));
+        self.setup.extra = format!(
+            "{}\n{borg}\n[run]\ndeadline_seconds = {DEADLINE_SECONDS}\n\
+             archive_deadline_seconds = {ARCHIVE_DEADLINE_SECONDS}\n",
+            self.server.config_toml(self.setup.root())
+        );
+        self.notified = self.setup.notify_log();
     }
 
     fn violation(&mut self, now: DateTime<Utc>, what: &str) {
@@ -355,48 +403,51 @@ impl World {
     }
 
     fn run(&mut self, now: DateTime<Utc>) -> Ran {
-        let t = stamp(now);
         let started = Instant::now();
-        let ran = self
-            .setup
-            .run_with(&[], &[("PHOTOS_BACKUP_NOW", t.as_str())]);
-        if ran.code == 0 {
+        let ran = self.run_until(now, |_| Watch::Go);
+        if ran.code == Some(0) {
             // A moving average of successful runs' length, to aim kills.
             let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.run_ms = (self.run_ms * 3 + ms) / 4;
         }
-        Ran {
-            code: Some(ran.code),
-            output: format!("{}\n{}", ran.out, ran.err),
-        }
+        ran
     }
 
-    /// A spawned run, watched every few ms by `watch`: its process group is
-    /// killed on `Watch::Kill`, left to finish on `Watch::Done`.
+    /// A spawned run, watched every few ms by `watch` (until it says
+    /// `Done`): its process group is killed on `Watch::Kill`. A run that
+    /// has not ended within `RUN_BOUND` is a violation (and killed).
     fn run_until(&mut self, now: DateTime<Utc>, mut watch: impl FnMut(&mut Self) -> Watch) -> Ran {
         let t = stamp(now);
+        let started = Instant::now();
         let mut child = self.setup.spawn_with(&[("PHOTOS_BACKUP_NOW", t.as_str())]);
         let group = child.id();
-        let deadline = Instant::now() + Duration::from_secs(300);
+        let mut watching = true;
         loop {
             if let Some(status) = child.try_wait().unwrap() {
+                self.report.longest_run = self.report.longest_run.max(started.elapsed());
                 return Ran {
                     code: status.code(),
                     output: self.setup.spawned_output(),
                 };
             }
-            match watch(self) {
-                Watch::Kill => break,
-                Watch::Done => {
-                    let status = child.wait().unwrap();
-                    return Ran {
-                        code: status.code(),
-                        output: self.setup.spawned_output(),
-                    };
+            if watching {
+                match watch(self) {
+                    Watch::Kill => break,
+                    Watch::Done => watching = false,
+                    Watch::Go => {}
                 }
-                Watch::Go => {}
             }
-            assert!(Instant::now() < deadline, "run {t} never ended");
+            if started.elapsed() > RUN_BOUND {
+                let d = self.d_state();
+                self.violation(
+                    now,
+                    &format!(
+                        "the run did not end within {} s (in D state: {d:?})",
+                        RUN_BOUND.as_secs()
+                    ),
+                );
+                break;
+            }
             std::thread::sleep(Duration::from_millis(3));
         }
         kill_group(group);
@@ -406,6 +457,92 @@ impl World {
             code: status.code(),
             output: self.setup.spawned_output(),
         }
+    }
+
+    /// Kills `victims` (`sshfs` on the cipher mount, `gocryptfs` on the plain one).
+    fn kill_daemons(&mut self, victims: &[&str], signal: &str) -> Vec<u32> {
+        let remote = self.server.remote();
+        let mut pids = Vec::new();
+        for v in victims {
+            let point = if *v == "sshfs" {
+                &remote.cipher_mount
+            } else {
+                &remote.plain_mount
+            };
+            if let Some(pid) = daemon_of(v, point) {
+                kill(pid, signal);
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// The harness mounts the volume, then kills `victims`: what a crash,
+    /// an OOM kill or a dropped connection leaves for the next run.
+    fn leave_dead(&mut self, now: DateTime<Utc>, victims: &[&str]) {
+        let remote = self.server.remote();
+        let system = photos_backup::process::System;
+        match mount::ensure_mounted(&remote, &self.server.password(), &system, &MountEnv::current())
+        {
+            Ok(_) => {
+                self.kill_daemons(victims, "KILL");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => self.violation(now, &format!("the harness could not mount: {e}")),
+        }
+    }
+
+    /// A run watched until `enough` files reached the server (the mirror is
+    /// under way), then `act` once.
+    fn during_mirror(&mut self, now: DateTime<Utc>, mut act: impl FnMut(&mut Self)) -> Ran {
+        let size = 600_000 + self.rng.below(900_000);
+        self.bulk_photos(now, 12, size);
+        let before = file_count(&self.server.cipher_dir());
+        let cipher_mount = self.server.remote().cipher_mount;
+        self.run_until(now, |w| {
+            if file_count(&w.server.cipher_dir()) < before + 3
+                || daemon_of("sshfs", &cipher_mount).is_none()
+            {
+                return Watch::Go;
+            }
+            act(w);
+            Watch::Done
+        })
+    }
+
+    /// Processes of this soak in uninterruptible sleep (`D`).
+    fn d_state(&self) -> Vec<(u32, Vec<String>)> {
+        self.our_processes()
+            .into_iter()
+            .filter(|(pid, _)| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    stat.rsplit_once(')')
+                        .is_some_and(|(_, rest)| rest.trim_start().starts_with('D'))
+                })
+            })
+            .collect()
+    }
+
+    /// Holds the run lock from a live process (its group), saying it has
+    /// held it since `since`.
+    fn hold_lock(&self, since: DateTime<Utc>) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        std::fs::create_dir_all(self.setup.state()).unwrap();
+        let lock = self.setup.state().join("run.lock");
+        let holder = std::process::Command::new("flock")
+            .arg(&lock)
+            .args(["sleep", "3600"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        std::fs::write(&lock, format!("{} {}\n", holder.id(), stamp(since))).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while lock_free(&lock) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        holder
     }
 
     /// One run at `now` with `fault` (the caller stopped sshd already for
@@ -426,42 +563,83 @@ impl World {
                     }
                 })
             }
-            Some(Fault::NetworkCut) => {
-                let size = 600_000 + self.rng.below(900_000);
-                self.bulk_photos(now, 12, size);
-                let before = file_count(&self.server.cipher_dir());
-                let cipher_mount = self.server.remote().cipher_mount;
-                self.run_until(now, |w| {
-                    if file_count(&w.server.cipher_dir()) < before + 3 {
-                        return Watch::Go;
-                    }
-                    match daemon_of("sshfs", &cipher_mount) {
-                        Some(pid) => {
-                            kill(pid, "KILL");
-                            Watch::Done
-                        }
-                        None => Watch::Go,
-                    }
+            Some(Fault::NetworkCut) => self.during_mirror(now, |w| {
+                w.kill_daemons(&["sshfs"], "KILL");
+            }),
+            Some(Fault::DeadMount) => {
+                self.leave_dead(now, &["sshfs"]);
+                self.run(now)
+            }
+            Some(Fault::DeadView) => {
+                self.leave_dead(now, &["gocryptfs"]);
+                self.run(now)
+            }
+            Some(Fault::DeadBoth) => {
+                self.leave_dead(now, &["gocryptfs", "sshfs"]);
+                self.run(now)
+            }
+            Some(Fault::DaemonsKilledMidRun) => {
+                let victims: &[&str] = match self.rng.below(3) {
+                    0 => &["sshfs"],
+                    1 => &["gocryptfs"],
+                    _ => &["gocryptfs", "sshfs"],
+                };
+                self.count_event(match victims.len() {
+                    2 => "both daemons killed mid-run",
+                    _ if victims[0] == "sshfs" => "sshfs killed mid-run",
+                    _ => "gocryptfs killed mid-run",
+                });
+                self.during_mirror(now, |w| {
+                    w.kill_daemons(victims, "KILL");
                 })
             }
-            Some(Fault::DeadMount) => {
-                let remote = self.server.remote();
-                let system = photos_backup::process::System;
-                match mount::ensure_mounted(
-                    &remote,
-                    &self.server.password(),
-                    &system,
-                    &MountEnv::current(),
-                ) {
-                    Ok(_) => {
-                        if let Some(pid) = daemon_of("sshfs", &remote.cipher_mount) {
-                            kill(pid, "KILL");
-                        }
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                    Err(e) => self.violation(now, &format!("the harness could not mount: {e}")),
+            Some(Fault::FrozenSshfs) => {
+                let mut frozen = Vec::new();
+                let ran = self.during_mirror(now, |w| {
+                    frozen = w.kill_daemons(&["sshfs"], "STOP");
+                });
+                // The run is over; the frozen daemon may go now.
+                for pid in frozen {
+                    kill(pid, "CONT");
+                    kill(pid, "KILL");
                 }
-                self.run(now)
+                ran
+            }
+            Some(Fault::TermWhileDead) => {
+                let plain = self.server.remote().plain_mount;
+                let cipher = self.server.remote().cipher_mount;
+                self.run_until(now, |w| {
+                    if daemon_of("gocryptfs", &plain).is_none() {
+                        return Watch::Go;
+                    }
+                    if let Some(pid) = daemon_of("sshfs", &cipher) {
+                        kill(pid, "KILL");
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    if let Some(run) = run_pid(&w.setup) {
+                        kill(run, "TERM");
+                    }
+                    Watch::Done
+                })
+            }
+            Some(Fault::StuckLock) => {
+                let holder = self.hold_lock(now - TimeDelta::days(2));
+                let ran = self.run(now);
+                photos_backup::process::kill_group(holder.id());
+                let mut holder = holder;
+                let _ = holder.wait();
+                let lock = self.setup.state().join("run.lock");
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while !lock_free(&lock) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if ran.code != Some(1) {
+                    self.violation(
+                        now,
+                        &format!("a stuck lock, yet the run exited {}", ran.label()),
+                    );
+                }
+                ran
             }
             Some(Fault::DiskFull) => {
                 self.bulk_photos(now, 6, 300_000);
@@ -511,13 +689,10 @@ impl World {
                 return Some(Fault::BorgLock);
             }
             // The others, spread over the first 80% of the runs.
-            let slot = (planned_runs * 8 / 10 / 6).max(1);
+            let others = &FAULTS[..FAULTS.len() - 1];
+            let slot = (planned_runs * 8 / 10 / others.len() as u32).max(1);
             if self.run_index > 0 && self.run_index.is_multiple_of(slot) {
-                let upto = (self.run_index / slot) as usize;
-                let missing = FAULTS[..upto.min(5)]
-                    .iter()
-                    .copied()
-                    .find(|f| never(self, *f));
+                let missing = others.iter().copied().find(|f| never(self, *f));
                 if missing.is_some() {
                     return missing;
                 }
@@ -561,7 +736,12 @@ impl World {
         let tail = &ran.output[start..];
         match ran.code {
             Some(0 | 1 | 75) | None => {}
+            Some(143) if fault == Some(Fault::TermWhileDead) => {}
             Some(c) => self.violation(now, &format!("exit code {c}: {tail}")),
+        }
+        self.check_stopped_cleanly(now);
+        if ran.code == Some(1) {
+            self.check_failure_told(now);
         }
         if sshd_down && ran.code != Some(75) {
             self.violation(now, &format!("sshd down but exit {}: {tail}", ran.label()));
@@ -646,6 +826,54 @@ impl World {
             .count();
         for p in problems {
             self.violation(now, &p);
+        }
+    }
+
+    /// Nothing of ours in `D` state, no mount point mounted twice: after
+    /// every run, killed ones included.
+    fn check_stopped_cleanly(&mut self, now: DateTime<Utc>) {
+        let mut d = self.d_state();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !d.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            d = self.d_state();
+        }
+        if !d.is_empty() {
+            self.violation(now, &format!("processes in D state: {d:?}"));
+        }
+        let mounts = self.server.mounts();
+        let mut points: Vec<_> = mounts.iter().map(|m| m.mount_point.clone()).collect();
+        points.sort();
+        let before = points.len();
+        points.dedup();
+        if points.len() != before {
+            self.violation(now, &format!("a stacked mount: {mounts:?}"));
+        }
+    }
+
+    /// A failed run recorded the failure in `status.json` (this run's) and
+    /// the user has been told: the last failure/reminder/recovered
+    /// notification is a failure or a reminder.
+    fn check_failure_told(&mut self, now: DateTime<Utc>) {
+        self.report.failures_checked += 1;
+        let status: Option<serde_json::Value> =
+            std::fs::read_to_string(self.setup.state().join("status.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
+        let recorded = status.as_ref().is_some_and(|s| {
+            s["last_run"]["outcome"] == "failed" && s["last_run"]["started"] == stamp(now)
+        });
+        if !recorded {
+            self.violation(now, &format!("a failure not recorded: {status:?}"));
+        }
+        let sent = std::fs::read_to_string(&self.notified).unwrap_or_default();
+        let last = sent
+            .lines()
+            .filter_map(|l| l.split_once('|').map(|(event, _)| event))
+            .filter(|e| ["failure", "reminder", "recovered"].contains(e))
+            .last();
+        if !matches!(last, Some("failure" | "reminder")) {
+            self.violation(now, &format!("a failure not notified (last: {last:?})"));
         }
     }
 
@@ -847,6 +1075,29 @@ impl World {
     }
 }
 
+/// The pid of the run `setup.spawn_with` started (its process group leader
+/// is the binary itself).
+fn run_pid(setup: &Setup) -> Option<u32> {
+    let config = setup.root().join("photos_backup.conf").display().to_string();
+    processes().into_iter().find_map(|(pid, args)| {
+        let ours = args
+            .first()
+            .and_then(|p| Path::new(p).file_name())
+            .is_some_and(|n| n == "photos-backup");
+        (ours && args.contains(&config)).then_some(pid)
+    })
+}
+
+/// Whether nobody holds the flock on `lock`.
+fn lock_free(lock: &Path) -> bool {
+    std::process::Command::new("flock")
+        .arg("-n")
+        .arg(lock)
+        .arg("true")
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn file_count(dir: &Path) -> usize {
     walkdir::WalkDir::new(dir).into_iter().count()
 }
@@ -993,6 +1244,13 @@ fn print_report(params: &Params, w: &World, took: Duration) {
         w.lib.specs.iter().filter(|a| a.trashed).count(),
         r.archives,
         r.remote_checks
+    );
+    let _ = writeln!(
+        s,
+        "longest run: {:.1} s (bound {} s); failed runs checked recorded and notified: {}",
+        r.longest_run.as_secs_f64(),
+        RUN_BOUND.as_secs(),
+        r.failures_checked
     );
     let _ = writeln!(s, "wall time: {took:.0?}");
     let _ = writeln!(s, "violations: {}", r.violations.len());
