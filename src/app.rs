@@ -36,6 +36,8 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // Everything this process and its children create is owner-only.
+    crate::private_fs::restrict_umask();
     // Buffered: a JSON listing of 100k assets is millions of lines, and
     // stdout on its own flushes at every one of them.
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

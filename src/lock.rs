@@ -7,7 +7,7 @@
 //! releases when its holder dies, however it dies: a lock left by a killed
 //! run is simply free again. The file holds the holder's pid, for the message.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -52,14 +52,9 @@ pub fn acquire(state_dir: &Path) -> Result<Result<RunLock, Busy>, LockError> {
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(state_dir).map_err(err)?;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(err)?;
+    crate::private_fs::create_dir_all(state_dir).map_err(err)?;
+    // Owner-only; a link planted at its name is refused, never truncated.
+    let mut file = crate::private_fs::open_rw(&path).map_err(err)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {

@@ -102,19 +102,27 @@ impl Ledger {
     /// when missing and bringing its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| LedgerError::CreateDir {
+            crate::private_fs::create_dir_all(dir).map_err(|source| LedgerError::CreateDir {
                 path: path.to_owned(),
                 source,
             })?;
         }
+        // NOFOLLOW: a symbolic link planted at the ledger's path is refused.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let open_error = |source| LedgerError::Open {
             path: path.to_owned(),
             source,
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
+        // Owner-only whatever the umask; SQLite gives its -wal and -shm
+        // files the database's mode.
+        crate::private_fs::open_rw(path).map_err(|source| LedgerError::CreateDir {
+            path: path.to_owned(),
+            source,
+        })?;
         configure(&conn, path)?;
         let found = schema::version(&conn).map_err(open_error)?;
         if found > schema::LATEST {
@@ -313,6 +321,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("state/ledger.sqlite")).unwrap();
         (dir, ledger)
+    }
+
+    #[test]
+    fn the_ledger_is_owner_only_and_never_opened_through_a_link() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let (dir, ledger) = temp_ledger();
+        let state = dir.path().join("state");
+        drop(ledger);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&state.join("ledger.sqlite")), 0o600);
+        // An older world-readable one is tightened on open.
+        std::fs::set_permissions(
+            state.join("ledger.sqlite"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        drop(Ledger::open(&state.join("ledger.sqlite")).unwrap());
+        assert_eq!(mode(&state.join("ledger.sqlite")), 0o600);
+
+        let victim = dir.path().join("victim.sqlite");
+        std::fs::copy(state.join("ledger.sqlite"), &victim).unwrap();
+        let link = dir.path().join("link.sqlite");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let err = Ledger::open(&link).unwrap_err().to_string();
+        assert!(err.contains("link.sqlite"), "{err}");
     }
 
     #[test]
