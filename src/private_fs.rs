@@ -266,6 +266,63 @@ pub fn tighten(root: &Path) -> io::Result<usize> {
     Ok(changed)
 }
 
+/// The file in the state dir that says an older installation was tightened.
+pub const TIGHTENED_MARKER: &str = "private-v1";
+
+/// Before a run touches them: refuses a state or staging dir that group or
+/// others can write to (they could plant links or swap files in it), then,
+/// once per installation, makes everything already in the state, log and
+/// staging dirs owner-only. Returns the line that says so, when it did.
+pub fn prepare(state_dir: &Path, log_dir: &Path, staging_dir: &Path) -> io::Result<Option<String>> {
+    for dir in [state_dir, staging_dir] {
+        refuse_writable_by_others(dir)?;
+    }
+    let marker = state_dir.join(TIGHTENED_MARKER);
+    if fs::symlink_metadata(&marker).is_ok() {
+        return Ok(None);
+    }
+    let mut changed = 0;
+    for dir in [state_dir, log_dir, staging_dir] {
+        changed += tighten(dir)?;
+    }
+    create_dir_all(state_dir)?;
+    match create_new(&marker) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", marker.display()),
+            ))
+        }
+        _ => {}
+    }
+    Ok((changed > 0).then(|| {
+        format!(
+            "privacy: made {changed} existing files and folders owner-only (in {}, {} and {}); \
+             done once",
+            state_dir.display(),
+            log_dir.display(),
+            staging_dir.display()
+        )
+    }))
+}
+
+/// An error naming `dir` and the fix when group or others may write to it;
+/// a missing `dir` is fine (it is created owner-only).
+pub fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() && others_can_write(meta.mode()) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "{} can be written by other users (mode {:o}); refused: run `chmod 700 {}`",
+                dir.display(),
+                meta.mode() & 0o7777,
+                crate::printable::shell_word(&dir.to_string_lossy())
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The paths under `roots` (not following links) that group or others can
 /// read or write, at most `max` of them: what `doctor` reports.
 #[must_use]

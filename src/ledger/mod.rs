@@ -74,6 +74,12 @@ pub enum LedgerError {
         staged: String,
         owner: String,
     },
+    #[error("ledger {path}: file path {staged:?} of library {library:?} is not a plain relative path inside the library's staging folder; refused (the ledger is damaged or was tampered with)")]
+    UnsafePath {
+        path: PathBuf,
+        library: String,
+        staged: String,
+    },
     #[error("ledger {path}: there is no run {id}")]
     NoSuchRun { path: PathBuf, id: i64 },
     #[error("ledger {path}: {source}")]
@@ -195,12 +201,43 @@ impl Ledger {
     }
 
     /// An SQL error, with the ledger's path.
+    /// Every path read back from the ledger is joined to staging, the
+    /// remote volume or a restore folder: each must be relative, plain, and
+    /// inside its library's folder, or nothing is done with any of them.
+    fn check_paths<'a>(
+        &self,
+        library: &str,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        match paths
+            .into_iter()
+            .find(|p| !is_library_path(library, p))
+        {
+            None => Ok(()),
+            Some(bad) => Err(LedgerError::UnsafePath {
+                path: self.path.clone(),
+                library: library.to_owned(),
+                staged: bad.to_owned(),
+            }),
+        }
+    }
+
     fn err(&self, source: rusqlite::Error) -> LedgerError {
         LedgerError::Sqlite {
             path: self.path.clone(),
             source,
         }
     }
+}
+
+/// Whether `path` is a plain relative path inside `library`'s staging folder.
+#[must_use]
+pub fn is_library_path(library: &str, path: &str) -> bool {
+    let folder = crate::export::layout::library_dir(library);
+    crate::export::layout::is_safe_relative(path)
+        && path
+            .strip_prefix(folder.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Opens `path` read-only without creating anything beside it. A reader of
