@@ -309,10 +309,7 @@ mod tests {
             // A crafted row, as an attacker or a damaged disk would leave it.
             ledger
                 .conn
-                .execute(
-                    "UPDATE staged_file SET path = ?1 WHERE uuid = 'A'",
-                    [bad],
-                )
+                .execute("UPDATE staged_file SET path = ?1 WHERE uuid = 'A'", [bad])
                 .unwrap();
             for result in [
                 ledger.files("Main").map(drop),
@@ -324,7 +321,10 @@ mod tests {
                 assert!(msg.contains("refused"), "{msg}");
             }
         }
-        assert!(super::super::is_library_path("Main", "Main/2024/05/01/a.jpg"));
+        assert!(super::super::is_library_path(
+            "Main",
+            "Main/2024/05/01/a.jpg"
+        ));
     }
 
     #[test]

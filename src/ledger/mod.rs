@@ -209,10 +209,7 @@ impl Ledger {
         library: &str,
         paths: impl IntoIterator<Item = &'a str>,
     ) -> Result<()> {
-        match paths
-            .into_iter()
-            .find(|p| !is_library_path(library, p))
-        {
+        match paths.into_iter().find(|p| !is_library_path(library, p)) {
             None => Ok(()),
             Some(bad) => Err(LedgerError::UnsafePath {
                 path: self.path.clone(),

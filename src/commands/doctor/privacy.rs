@@ -89,7 +89,11 @@ mod tests {
         let c = check(&roots);
         assert_eq!(c.status, super::super::Status::Failed);
         assert!(c.found.contains("can read 1 path"), "{}", c.found);
-        assert!(c.found.contains(&format!("{} (644)", photo.display())), "{}", c.found);
+        assert!(
+            c.found.contains(&format!("{} (644)", photo.display())),
+            "{}",
+            c.found
+        );
         assert_eq!(
             c.fix.as_deref(),
             Some(format!("chmod -R go= '{}'", staging.display()).as_str())
