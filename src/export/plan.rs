@@ -246,7 +246,13 @@ pub fn plan(
             .all(|r| r.role != ResourceRole::Original)
         {
             // The database names a file, but one the reader refused as unsafe: say why.
-            missing.push(asset.path_refused.as_deref().unwrap_or(NO_ORIGINAL).to_owned());
+            missing.push(
+                asset
+                    .path_refused
+                    .as_deref()
+                    .unwrap_or(NO_ORIGINAL)
+                    .to_owned(),
+            );
         }
         // With the original in iCloud, its companions are there too: one reason.
         if missing.iter().any(|m| m == IN_ICLOUD) {

@@ -89,7 +89,10 @@ impl Sources {
     fn linked_folder(&self, rel: &Path) -> Option<String> {
         let mut folder = self.root.clone();
         let parts: Vec<_> = rel.components().collect();
-        let mut folders = self.folders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut folders = self
+            .folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for part in parts.iter().take(parts.len().saturating_sub(1)) {
             folder.push(part);
             let why = folders.entry(folder.clone()).or_insert_with(|| {
@@ -148,10 +151,20 @@ mod tests {
             .success());
 
         let sources = Sources::new(&root).unwrap();
-        assert_eq!(sources.stat(&originals.join("a.jpg")).unwrap().unwrap().size, 5);
+        assert_eq!(
+            sources
+                .stat(&originals.join("a.jpg"))
+                .unwrap()
+                .unwrap()
+                .size,
+            5
+        );
         assert_eq!(sources.stat(&originals.join("gone.jpg")), Ok(None));
         let why = sources.stat(&root.join("originals/B/key")).unwrap_err();
-        assert!(why.contains("folder") && why.contains("symbolic link"), "{why}");
+        assert!(
+            why.contains("folder") && why.contains("symbolic link"),
+            "{why}"
+        );
         let why = sources.stat(&originals.join("b.jpg")).unwrap_err();
         assert!(why.contains("symbolic link"), "{why}");
         let why = sources.stat(&fifo).unwrap_err();
@@ -171,7 +184,10 @@ mod tests {
     #[test]
     fn a_file_of_another_user_is_refused() {
         if !rustix::process::getuid().is_root() {
-            assert!(std::env::var_os("CI").is_none(), "CI runs the tests as root");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the tests as root"
+            );
             eprintln!("SKIPPED: not root, cannot give a file to another user");
             return;
         }
