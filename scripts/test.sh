@@ -22,7 +22,7 @@ root=$PWD
 # Debian packages the tests use; add new ones here.
 #   sqlite3, time (GNU /usr/bin/time, benchmarks), borgbackup, openssh-server,
 #   sshfs, gocryptfs, fuse3 (end-to-end tests on loopback).
-APT_PACKAGES=(sqlite3 time borgbackup openssh-server sshfs gocryptfs fuse3)
+APT_PACKAGES=(sqlite3 time borgbackup openssh-server sshfs gocryptfs fuse3 passwd util-linux)
 RUST_COMPONENTS=(clippy rustfmt)
 MACOS_TARGET=aarch64-apple-darwin
 

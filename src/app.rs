@@ -36,6 +36,8 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // Everything this process and its children create is owner-only.
+    crate::private_fs::restrict_umask();
     // Buffered: a JSON listing of 100k assets is millions of lines, and
     // stdout on its own flushes at every one of them.
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -187,6 +189,19 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
 /// The real secret store for `config`: `file:` paths relative to its folder.
 #[must_use]
 pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> {
+    // An `env:` secret reaches no child, from the first one on (the gate
+    // runs programs before any secret is read).
+    let references = [
+        config.remote.as_ref().map(|r| r.password.as_str()),
+        config.borg.as_ref().map(|b| b.passphrase.as_str()),
+    ];
+    for reference in references.into_iter().flatten() {
+        if let Ok(crate::secrets::Reference::Env(name)) =
+            crate::secrets::Reference::parse(reference)
+        {
+            crate::process::withhold_env(&name);
+        }
+    }
     let file = std::path::absolute(&config.file).unwrap_or_else(|_| config.file.clone());
     let base = file.parent().map(PathBuf::from).unwrap_or_default();
     crate::secrets::ReferenceStore::new(

@@ -472,7 +472,9 @@ fn validate_libraries(
     for (i, lib) in raw.into_iter().enumerate() {
         let key = format!("library[{i}]");
         check_library_name(&lib.name).map_err(|m| key_error(&format!("{key}.name"), m))?;
-        if !names.insert(lib.name.to_ascii_lowercase()) {
+        // Unique as the folder it names, compared as APFS compares names.
+        let folder = crate::export::layout::library_dir(&lib.name).to_lowercase();
+        if !names.insert(folder) {
             return Err(key_error(
                 &format!("{key}.name"),
                 format!(
@@ -751,9 +753,12 @@ fn check_library_name(name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if name.is_empty() || name.len() > 64 {
         Err("must be 1 to 64 characters".into())
-    } else if name.starts_with('.') || !name.chars().all(ok_char) {
+    } else if name.starts_with('.') || name.ends_with('.') || !name.chars().all(ok_char) {
+        // A final '.' is dropped from folder names: `anna.` would share
+        // `anna`'s staging folder.
         Err(format!(
-            "{name:?} may only hold letters, digits, '-', '_' and '.', and not start with '.'"
+            "{name:?} may only hold letters, digits, '-', '_' and '.', and not start or end \
+             with '.'"
         ))
     } else {
         Ok(())
@@ -905,14 +910,16 @@ mod tests {
 
     #[test]
     fn hostile_or_duplicate_library_names_are_refused() {
-        for bad in ["../x", "a/b", ".hidden", "", "tab\there"] {
+        for bad in ["../x", "a/b", ".hidden", "", "tab\there", "anna.", "anna.."] {
             let text = MINIMAL.replace("name = \"ann\"", &format!("name = {bad:?}"));
             let msg = parse_str(&text).unwrap_err().to_string();
             assert!(msg.contains("key `library[0].name`"), "{bad:?}: {msg}");
         }
-        let twice = format!("{MINIMAL}\n[[library]]\nname = \"ann\"\npath = \"/x\"");
-        let msg = parse_str(&twice).unwrap_err().to_string();
-        assert!(msg.contains("key `library[1].name`"), "{msg}");
+        for same in ["ann", "ANN", "Ann"] {
+            let twice = format!("{MINIMAL}\n[[library]]\nname = {same:?}\npath = \"/x\"");
+            let msg = parse_str(&twice).unwrap_err().to_string();
+            assert!(msg.contains("key `library[1].name`"), "{msg}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod photos;
 pub mod platform;
 pub mod power;
 pub mod printable;
+pub mod private_fs;
 pub mod process;
 pub mod remote;
 pub mod scratch;

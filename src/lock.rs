@@ -11,7 +11,7 @@
 //! turn every later run into a silent skip. [`Busy::stuck`] says when the
 //! lock has been held longer than any run may take: that is a failure.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -93,14 +93,9 @@ pub fn acquire(
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(state_dir).map_err(err)?;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(err)?;
+    crate::private_fs::create_dir_all(state_dir).map_err(err)?;
+    // Owner-only; a link planted at its name is refused, never truncated.
+    let mut file = crate::private_fs::open_rw(&path).map_err(err)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {

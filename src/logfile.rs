@@ -4,7 +4,7 @@
 //! size when opened: a LaunchAgent running every five minutes for years must
 //! not fill the disk with its log.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -57,7 +57,7 @@ impl LogFile {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(err)?;
+        crate::private_fs::create_dir_all(dir).map_err(err)?;
         if std::fs::metadata(&path).is_ok_and(|m| m.len() >= max_bytes) {
             for (from, to) in rotation(KEEP) {
                 match std::fs::rename(dir.join(&from), dir.join(&to)) {
@@ -66,11 +66,8 @@ impl LogFile {
                 }
             }
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(err)?;
+        // Owner-only, and never through a link planted at its name.
+        let file = crate::private_fs::open_append(&path).map_err(err)?;
         Ok(Self {
             file,
             now,
@@ -170,5 +167,33 @@ mod tests {
         names.sort();
         assert_eq!(names.len(), KEEP as usize + 1, "{names:?}");
         assert!(names.iter().all(|n| n.starts_with(FILE_NAME)));
+    }
+
+    #[test]
+    fn the_log_is_owner_only_and_a_planted_link_is_not_followed() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        // An older log, world-readable: tightened when opened.
+        std::fs::write(logs.join(FILE_NAME), b"old\n").unwrap();
+        std::fs::set_permissions(logs.join(FILE_NAME), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        drop(LogFile::open(&logs, 1 << 20, now).unwrap());
+        let mode = std::fs::metadata(logs.join(FILE_NAME)).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::os::unix::fs::symlink(&victim, other.join(FILE_NAME)).unwrap();
+        let Err(err) = LogFile::open(&other, 1 << 20, now) else {
+            panic!("a link was followed")
+        };
+        let err = err.to_string();
+        assert!(err.contains(FILE_NAME), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
     }
 }

@@ -145,6 +145,33 @@ pub enum ProcessError {
     TooMuchOutput { program: String, limit: usize },
 }
 
+/// Names of environment variables that hold a secret (`env:NAME`
+/// references): no child inherits them. A child that needs the secret gets
+/// it through its own channel (`BORG_PASSPHRASE`, standard input), set
+/// explicitly on its `CommandLine`, which this does not remove.
+static WITHHELD: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Keeps the variable `name` out of the environment of every child started
+/// from now on (unless its command line sets it).
+pub fn withhold_env(name: &str) {
+    WITHHELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(name.to_owned());
+}
+
+/// The withheld variables `cmd` does not set itself.
+fn withheld_from(cmd: &CommandLine) -> Vec<String> {
+    WITHHELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .filter(|name| !cmd.env.iter().any(|v| &v.name == *name))
+        .cloned()
+        .collect()
+}
+
 /// Runs programs. A trait so tests can stand in for the real thing.
 pub trait CommandRunner {
     /// Runs `cmd` to completion or until `timeout`; output is captured.
@@ -336,6 +363,9 @@ impl CommandRunner for System {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for name in withheld_from(cmd) {
+            command.env_remove(name);
+        }
         for var in &cmd.env {
             command.env(&var.name, &var.value);
         }
@@ -448,6 +478,9 @@ pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
+    for name in withheld_from(cmd) {
+        command.env_remove(name);
+    }
     for var in &cmd.env {
         command.env(&var.name, &var.value);
     }
@@ -529,6 +562,23 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("sleep did not finish"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn an_env_secret_reaches_no_child_unless_set_for_it() {
+        // A name used by this test alone: tests run in parallel.
+        std::env::set_var("PB_TEST_WITHHELD_SECRET", "hunter2");
+        let show = "echo ${PB_TEST_WITHHELD_SECRET-unset}";
+        let run = |cmd: &CommandLine| {
+            let out = System.run(cmd, Duration::from_secs(10)).unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(run(&CommandLine::new("sh", ["-c", show])), "hunter2");
+        crate::secrets::env::read("PB_TEST_WITHHELD_SECRET").unwrap();
+        assert_eq!(run(&CommandLine::new("sh", ["-c", show])), "unset");
+        let meant = CommandLine::new("sh", ["-c", show])
+            .secret_env("PB_TEST_WITHHELD_SECRET", "for this one");
+        assert_eq!(run(&meant), "for this one");
     }
 
     #[test]

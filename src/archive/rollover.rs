@@ -181,6 +181,18 @@ fn finish(
 ) -> Result<Archived> {
     let mut reused = false;
     let mut warning = r.warning.clone();
+    // A ledger that says "verified" is not proof enough to delete photos
+    // (it may be an old copy, damaged, or crafted): the repository must
+    // still hold the archive.
+    if r.step == Step::Verified && r.files > 0 && !archive_exists(ctx, &r.archive)? {
+        return Err(anyhow!(
+            "the ledger records archive {} of {} as verified, but repository {} has no \
+             such archive; nothing was purged",
+            r.archive,
+            r.library,
+            ctx.repo.location
+        ));
+    }
     if r.step == Step::Planned {
         let files = match fresh {
             Some(files) => Some(files),

@@ -13,6 +13,7 @@
 
 pub mod facts;
 pub mod judge;
+pub mod privacy;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -258,6 +259,11 @@ pub fn run(
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
     }
+    report.add(privacy::check(&[
+        &config.state_dir,
+        &config.log_dir,
+        &config.staging_dir,
+    ]))?;
 
     let agent = facts::agent(machine, runner);
     report.add(judge::agent(&agent, machine, file))?;

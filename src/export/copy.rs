@@ -5,17 +5,23 @@
 //! is hashed, fsynced and renamed over the final name, then the folder is
 //! fsynced; only after that may the ledger record the file. A run killed at
 //! any instant leaves at most temp files, which `remove_temp_files` clears at
-//! the start of the next run; a full disk leaves nothing. Copies go through
-//! `std::fs::copy`, which clones on APFS (`fclonefileat`, so the temp name must
-//! not exist yet) and uses `copy_file_range` (reflinks where possible) on Linux.
+//! the start of the next run; a full disk leaves nothing. Sources are opened
+//! no-follow and non-blocking and must be regular files on the open
+//! descriptor (`private_fs::open_source`); copies clone on APFS
+//! (`fclonefileat`, so the temp name must not exist yet) and use
+//! `copy_file_range` (reflinks where possible) on Linux. Every file written
+//! is owner-only (`0600`) whatever the source's mode, in owner-only folders.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, File, FileTimes};
 use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::private_fs;
 
 /// Marks temp names: `.` + (part of) the final name + this + random hex.
 const TEMP_MARKER: &str = ".pbtmp.";
@@ -116,14 +122,16 @@ fn copy_in(
         path: src.to_owned(),
         source,
     };
-    let before = fs::metadata(src).map_err(source_error)?;
+    let (source_file, before) = private_fs::open_source(src).map_err(source_error)?;
     let temp = TempFile::new(dst)?;
-    fs::copy(src, &temp.path).map_err(|source| CopyError::Copy {
-        src: src.to_owned(),
-        dst: dst.to_owned(),
-        source,
+    crate::platform::copy_open_file(&source_file, &temp.path).map_err(|source| {
+        CopyError::Copy {
+            src: src.to_owned(),
+            dst: dst.to_owned(),
+            source,
+        }
     })?;
-    let after = fs::metadata(src).map_err(source_error)?;
+    let after = source_file.metadata().map_err(source_error)?;
     if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
         return Err(CopyError::SourceChanged {
             path: src.to_owned(),
@@ -136,9 +144,13 @@ fn copy_in(
     if let Ok(accessed) = before.accessed() {
         times = times.set_accessed(accessed);
     }
-    // Read-only: `fs::copy` gives the copy the source's permissions, which may
-    // deny writing; the owner may set times and fsync all the same.
-    let mut file = File::open(&temp.path).map_err(|e| temp.error(e))?;
+    // Read-only: the owner may set times, modes and fsync all the same.
+    let mut file = File::options()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&temp.path)
+        .map_err(|e| temp.error(e))?;
+    private_fs::make_private(&file).map_err(|e| temp.error(e))?;
     let (size, hash) = if hash {
         hash_reader(&mut file).map_err(|e| temp.error(e))?
     } else {
@@ -171,11 +183,7 @@ pub fn write_atomic_in(
     dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
     let temp = TempFile::new(dst)?;
-    let mut file = File::options()
-        .write(true)
-        .create_new(true)
-        .open(&temp.path)
-        .map_err(|e| temp.error(e))?;
+    let mut file = private_fs::create_new(&temp.path).map_err(|e| temp.error(e))?;
     file.write_all(bytes).map_err(|e| temp.error(e))?;
     let mut times = FileTimes::new();
     if let Some(t) = mtime {
@@ -299,7 +307,7 @@ impl TempFile {
         } else {
             dir
         };
-        fs::create_dir_all(dir).map_err(|source| CopyError::CreateDir {
+        private_fs::create_dir_all(dir).map_err(|source| CopyError::CreateDir {
             path: dir.to_owned(),
             source,
         })?;
@@ -437,6 +445,50 @@ mod tests {
         assert_eq!(fs::read(&dst).unwrap(), b"new content");
         assert_eq!(written.size, 11);
         assert_eq!(names(dst.parent().unwrap()), ["a.jpg"]);
+    }
+
+    #[test]
+    fn copies_are_owner_only_whatever_the_source_mode_and_umask() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("setuid.jpg");
+        fs::write(&src, b"#!/bin/sh\n").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o6777)).unwrap();
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        let dst = dir.path().join("staging/lib/2024/05/01/setuid.jpg");
+        copy_atomic(&src, &dst).unwrap();
+        let xmp = dir.path().join("staging/lib/2024/05/02/a.xmp");
+        write_atomic(&xmp, b"<x/>", None).unwrap();
+        rustix::process::umask(old);
+        let mode = |p: &Path| fs::symlink_metadata(p).unwrap().mode() & 0o7777;
+        assert_eq!(mode(&dst), 0o600);
+        assert_eq!(mode(&xmp), 0o600);
+        assert_eq!(mode(dst.parent().unwrap()), 0o700);
+        assert_eq!(mode(xmp.parent().unwrap()), 0o700);
+    }
+
+    #[test]
+    fn sources_behind_links_and_fifos_are_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("key");
+        fs::write(&secret, b"private key").unwrap();
+        let link = dir.path().join("IMG_1.JPG");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        let fifo = dir.path().join("IMG_2.JPG");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let out = dir.path().join("out");
+        for src in [&link, &fifo] {
+            let msg = copy_atomic(src, &out.join("x.jpg"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(&src.display().to_string()), "{msg}");
+            assert!(msg.contains("refused"), "{msg}");
+        }
+        assert!(!out.join("x.jpg").exists());
     }
 
     #[test]

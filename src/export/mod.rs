@@ -9,5 +9,6 @@ pub mod download;
 pub mod layout;
 pub mod plan;
 pub mod progress;
+pub mod source;
 pub mod stage;
 pub mod xmp;

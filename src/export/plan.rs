@@ -153,14 +153,15 @@ impl Known {
 }
 
 /// Plans the export of `assets` of library `library` (rooted at `root`).
-/// `stat` answers for library files (`None`: not on disk).
+/// `stat` answers for library files (`Ok(None)`: not on disk; `Err`: why
+/// it must not be copied, which keeps its asset pending with that reason).
 pub fn plan(
     library: &str,
     root: &Path,
     assets: &[Asset],
     known: &Known,
     options: Options,
-    stat: &dyn Fn(&Path) -> Option<SourceStat>,
+    stat: &dyn Fn(&Path) -> Result<Option<SourceStat>, String>,
 ) -> Plan {
     let mut plan = Plan::default();
     // Claims given out in this plan, so two new assets never share a base.
@@ -190,7 +191,21 @@ pub fn plan(
                 |k| k.path.clone(),
             );
             let source = root.join(&resource.path);
-            let Some(st) = resource.present.then(|| stat(&source)).flatten() else {
+            let found = if resource.present {
+                stat(&source)
+            } else {
+                Ok(None)
+            };
+            let found = match found {
+                Ok(found) => found,
+                Err(why) => {
+                    if !missing.contains(&why) {
+                        missing.push(why);
+                    }
+                    continue;
+                }
+            };
+            let Some(st) = found else {
                 // Not on this disk. Staged before (Photos may since have
                 // offloaded it to iCloud): nothing lost. Never staged: pending.
                 if staged.is_none() {
@@ -204,8 +219,8 @@ pub fn plan(
                     } else {
                         OTHER_IN_ICLOUD
                     };
-                    if !missing.contains(&why) {
-                        missing.push(why);
+                    if !missing.iter().any(|m| m == why) {
+                        missing.push(why.to_owned());
                     }
                 }
                 continue;
@@ -231,11 +246,17 @@ pub fn plan(
             .all(|r| r.role != ResourceRole::Original)
         {
             // The database names a file, but one the reader refused as unsafe: say why.
-            missing.push(asset.path_refused.as_deref().unwrap_or(NO_ORIGINAL));
+            missing.push(
+                asset
+                    .path_refused
+                    .as_deref()
+                    .unwrap_or(NO_ORIGINAL)
+                    .to_owned(),
+            );
         }
         // With the original in iCloud, its companions are there too: one reason.
-        if missing.contains(&IN_ICLOUD) {
-            missing.retain(|m| *m != OTHER_IN_ICLOUD);
+        if missing.iter().any(|m| m == IN_ICLOUD) {
+            missing.retain(|m| m != OTHER_IN_ICLOUD);
         }
         if missing.is_empty() {
             plan.complete.push(asset.uuid.clone());
@@ -323,7 +344,7 @@ mod tests {
             std::slice::from_ref(asset),
             &Known::default(),
             options,
-            &|_| None,
+            &|_| Ok(None),
         );
         plan.pending[0].reason.clone()
     }

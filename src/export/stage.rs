@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::copy;
@@ -179,6 +180,7 @@ fn stage_one(
     now: DateTime<Utc>,
     dirs: &mut copy::UnsyncedDirs,
 ) -> anyhow::Result<StagedFile> {
+    let dest_of = |dest: &str| staged_dest(staging, dest);
     let (uuid, role, dest, signature, written) = match action {
         Action::Copy {
             uuid,
@@ -188,7 +190,7 @@ fn stage_one(
             signature,
             ..
         } => {
-            let written = copy::copy_atomic_in(source, &staging.join(dest), dirs)?;
+            let written = copy::copy_atomic_in(source, &dest_of(dest)?, dirs)?;
             (uuid, *role, dest, signature, written)
         }
         Action::Write {
@@ -198,7 +200,7 @@ fn stage_one(
             bytes,
             signature,
         } => {
-            let written = copy::write_atomic_in(&staging.join(dest), bytes, None, dirs)?;
+            let written = copy::write_atomic_in(&dest_of(dest)?, bytes, None, dirs)?;
             (uuid, *role, dest, signature, written)
         }
     };
@@ -214,6 +216,21 @@ fn stage_one(
         exported_at: now,
         archive: None,
     })
+}
+
+/// `staging/dest`, after checking that `dest` (from the plan, or read back
+/// from the ledger) is a plain relative path and creating its folders
+/// owner-only, refusing any that is a symbolic link.
+fn staged_dest(staging: &Path, dest: &str) -> anyhow::Result<std::path::PathBuf> {
+    if !crate::export::layout::is_safe_relative(dest) {
+        anyhow::bail!("refusing to stage to {dest:?}: not a plain path inside staging");
+    }
+    let dest = Path::new(dest);
+    if let Some(dir) = dest.parent() {
+        crate::private_fs::create_dirs_below(staging, dir)
+            .with_context(|| format!("creating the folders of {}", staging.join(dest).display()))?;
+    }
+    Ok(staging.join(dest))
 }
 
 /// Asks Photos for originals that are only in iCloud, for the pending assets
@@ -256,7 +273,7 @@ pub fn download_pending(
                 // and the first by name is the one the library calls original.
                 let mut files = files;
                 files.sort();
-                let written = copy::copy_atomic(&files[0], &staging.join(dest))?;
+                let written = copy::copy_atomic(&files[0], &staged_dest(staging, dest)?)?;
                 ledger.record_file(&StagedFile {
                     library: library.to_owned(),
                     uuid: p.uuid.clone(),

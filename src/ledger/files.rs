@@ -217,8 +217,11 @@ impl Ledger {
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        let records: Vec<FileRecord> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        self.check_paths(library, records.iter().map(|r| r.file.path.as_str()))?;
+        Ok(records)
     }
 
     /// Every library the ledger holds files or rollovers of, by name.
@@ -236,8 +239,13 @@ impl Ledger {
         let rows = stmt
             .query_map(params, StagedFile::from_row)
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        let files: Vec<StagedFile> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        for f in &files {
+            self.check_paths(&f.library, [f.path.as_str()])?;
+        }
+        Ok(files)
     }
 }
 
@@ -284,6 +292,42 @@ mod tests {
     }
 
     #[test]
+    fn crafted_paths_stop_every_read_with_an_error_naming_them() {
+        for bad in [
+            "/etc/passwd",
+            "Main/../../etc/passwd",
+            "Other/2024/a.jpg",
+            "Main",
+            "Mainx/a.jpg",
+            "Main//a.jpg",
+            "Main/a\\b",
+        ] {
+            let (_dir, ledger) = temp_ledger();
+            ledger
+                .record_file(&file("A", "original", "Main/2024/05/01/ok.jpg"))
+                .unwrap();
+            // A crafted row, as an attacker or a damaged disk would leave it.
+            ledger
+                .conn
+                .execute("UPDATE staged_file SET path = ?1 WHERE uuid = 'A'", [bad])
+                .unwrap();
+            for result in [
+                ledger.files("Main").map(drop),
+                ledger.files_of("Main", "A").map(drop),
+                ledger.file_records("Main").map(drop),
+            ] {
+                let msg = result.unwrap_err().to_string();
+                assert!(msg.contains(&format!("{bad:?}")), "{bad}: {msg}");
+                assert!(msg.contains("refused"), "{msg}");
+            }
+        }
+        assert!(super::super::is_library_path(
+            "Main",
+            "Main/2024/05/01/a.jpg"
+        ));
+    }
+
+    #[test]
     fn files_round_trip_by_library_and_asset() {
         let (_dir, ledger) = temp_ledger();
         let a = file("A", "original", "Main/2024/05/01/IMG_1.HEIC");
@@ -296,7 +340,7 @@ mod tests {
         let b = file("B", "original", "Main/2024/05/02/IMG_2.HEIC");
         let other = StagedFile {
             library: "Other".into(),
-            ..file("A", "original", "Main/2024/05/01/IMG_1.HEIC")
+            ..file("A", "original", "Other/2024/05/01/IMG_1.HEIC")
         };
         for f in [&b, &a_xmp, &a, &other] {
             ledger.record_file(f).unwrap();

@@ -74,6 +74,12 @@ pub enum LedgerError {
         staged: String,
         owner: String,
     },
+    #[error("ledger {path}: file path {staged:?} of library {library:?} is not a plain relative path inside the library's staging folder; refused (the ledger is damaged or was tampered with)")]
+    UnsafePath {
+        path: PathBuf,
+        library: String,
+        staged: String,
+    },
     #[error("ledger {path}: there is no run {id}")]
     NoSuchRun { path: PathBuf, id: i64 },
     #[error("ledger {path}: {source}")]
@@ -102,19 +108,27 @@ impl Ledger {
     /// when missing and bringing its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| LedgerError::CreateDir {
+            crate::private_fs::create_dir_all(dir).map_err(|source| LedgerError::CreateDir {
                 path: path.to_owned(),
                 source,
             })?;
         }
+        // NOFOLLOW: a symbolic link planted at the ledger's path is refused.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let open_error = |source| LedgerError::Open {
             path: path.to_owned(),
             source,
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
+        // Owner-only whatever the umask; SQLite gives its -wal and -shm
+        // files the database's mode.
+        crate::private_fs::open_rw(path).map_err(|source| LedgerError::CreateDir {
+            path: path.to_owned(),
+            source,
+        })?;
         configure(&conn, path)?;
         let found = schema::version(&conn).map_err(open_error)?;
         if found > schema::LATEST {
@@ -187,12 +201,40 @@ impl Ledger {
     }
 
     /// An SQL error, with the ledger's path.
+    /// Every path read back from the ledger is joined to staging, the
+    /// remote volume or a restore folder: each must be relative, plain, and
+    /// inside its library's folder, or nothing is done with any of them.
+    fn check_paths<'a>(
+        &self,
+        library: &str,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> Result<()> {
+        match paths.into_iter().find(|p| !is_library_path(library, p)) {
+            None => Ok(()),
+            Some(bad) => Err(LedgerError::UnsafePath {
+                path: self.path.clone(),
+                library: library.to_owned(),
+                staged: bad.to_owned(),
+            }),
+        }
+    }
+
     fn err(&self, source: rusqlite::Error) -> LedgerError {
         LedgerError::Sqlite {
             path: self.path.clone(),
             source,
         }
     }
+}
+
+/// Whether `path` is a plain relative path inside `library`'s staging folder.
+#[must_use]
+pub fn is_library_path(library: &str, path: &str) -> bool {
+    let folder = crate::export::layout::library_dir(library);
+    crate::export::layout::is_safe_relative(path)
+        && path
+            .strip_prefix(folder.as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Opens `path` read-only without creating anything beside it. A reader of
@@ -313,6 +355,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("state/ledger.sqlite")).unwrap();
         (dir, ledger)
+    }
+
+    #[test]
+    fn the_ledger_is_owner_only_and_never_opened_through_a_link() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let (dir, ledger) = temp_ledger();
+        let state = dir.path().join("state");
+        drop(ledger);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&state.join("ledger.sqlite")), 0o600);
+        // An older world-readable one is tightened on open.
+        std::fs::set_permissions(
+            state.join("ledger.sqlite"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        drop(Ledger::open(&state.join("ledger.sqlite")).unwrap());
+        assert_eq!(mode(&state.join("ledger.sqlite")), 0o600);
+
+        let victim = dir.path().join("victim.sqlite");
+        std::fs::copy(state.join("ledger.sqlite"), &victim).unwrap();
+        let link = dir.path().join("link.sqlite");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let err = Ledger::open(&link).unwrap_err().to_string();
+        assert!(err.contains("link.sqlite"), "{err}");
     }
 
     #[test]

@@ -279,6 +279,7 @@ impl Ledger {
     /// The files `archive` was given, by path.
     pub fn rollover_files(&self, library: &str, archive: &str) -> Result<Vec<ArchivedFile>> {
         self.archived_files(
+            library,
             "WHERE library = ?1 AND archive = ?2 ORDER BY path",
             params![library, archive],
         )
@@ -287,6 +288,7 @@ impl Ledger {
     /// Every archived version of the files of one asset, oldest archive first.
     pub fn archived_versions(&self, library: &str, uuid: &str) -> Result<Vec<ArchivedFile>> {
         self.archived_files(
+            library,
             "WHERE library = ?1 AND uuid = ?2 AND archive IN
                  (SELECT archive FROM rollover WHERE library = ?1 AND step = 'purged')
              ORDER BY archive, role",
@@ -296,6 +298,7 @@ impl Ledger {
 
     fn archived_files(
         &self,
+        library: &str,
         clause: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<ArchivedFile>> {
@@ -305,8 +308,11 @@ impl Ledger {
         let rows = stmt
             .query_map(params, ArchivedFile::from_row)
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        let files: Vec<ArchivedFile> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        self.check_paths(library, files.iter().map(|f| f.path.as_str()))?;
+        Ok(files)
     }
 
     /// Marks as archived in `archive` (and purged at `at`) every staged file
@@ -341,8 +347,11 @@ impl Ledger {
         let rows = stmt
             .query_map(params![library, archive], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| self.err(e))
+        let paths: Vec<String> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        self.check_paths(library, paths.iter().map(String::as_str))?;
+        Ok(paths)
     }
 
     /// Records the result of a `borg check`.

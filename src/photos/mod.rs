@@ -7,6 +7,7 @@
 pub mod derive;
 pub mod model;
 pub mod paths;
+pub mod plist_guard;
 pub mod query;
 pub mod schema;
 pub mod snapshot;

@@ -273,6 +273,7 @@ fn read_model_version(conn: &Connection) -> Result<i64, String> {
     // The plist crate's error text is debug output (`Io(Error { kind: ... })`):
     // what the user needs is which value is bad.
     let len = blob.len();
+    super::plist_guard::check(&blob)?;
     let value = plist::Value::from_reader(std::io::Cursor::new(blob)).map_err(|_| {
         format!("Z_METADATA.Z_PLIST is not a property list ({len} bytes of something else)")
     })?;

@@ -18,6 +18,20 @@ pub fn default_log_dir(home: &Path, _state_dir: &Path) -> PathBuf {
     crate::launchd::log_dir(home)
 }
 
+pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::io::AsRawFd;
+    // Opening /dev/fd/N is dup(N) on macOS (fd(4)): std then clones with
+    // `fclonefileat` (or `fcopyfile`), which keep the source's mode; it is
+    // made owner-only at once, inside our owner-only folder.
+    let n = std::fs::copy(format!("/dev/fd/{}", src.as_raw_fd()), dst)?;
+    std::fs::set_permissions(
+        dst,
+        std::fs::Permissions::from_mode(crate::private_fs::FILE_MODE),
+    )?;
+    Ok(n)
+}
+
 pub const CAN_ASK_PHOTOS: bool = true;
 
 pub const HAS_KEYCHAIN: bool = true;

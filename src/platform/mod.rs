@@ -36,6 +36,14 @@ pub fn can_ask_photos() -> bool {
     imp::CAN_ASK_PHOTOS
 }
 
+/// Copies the content of an open regular file to `dst`, a new owner-only
+/// file (it must not exist). macOS clones it on APFS (through `/dev/fd`,
+/// which duplicates the descriptor, so the file checked is the file
+/// cloned); elsewhere `copy_file_range` (reflinks where possible).
+pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+    imp::copy_open_file(src, dst)
+}
+
 /// The user's home folder from `$HOME`; `/` when unset (launchd always sets it).
 #[must_use]
 pub fn home_dir() -> PathBuf {

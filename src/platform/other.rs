@@ -19,6 +19,11 @@ pub fn default_log_dir(_home: &Path, state_dir: &Path) -> PathBuf {
     state_dir.join("logs")
 }
 
+pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+    let mut out = crate::private_fs::create_new(dst)?;
+    std::io::copy(&mut &*src, &mut out)
+}
+
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;

@@ -1,29 +1,54 @@
 //! `file:PATH`: a secret kept in a file that only its owner can read. A file
 //! that others can read is refused rather than used: the secret in it may
-//! already have leaked, and the user should know.
+//! already have leaked, and the user should know. So is one that belongs
+//! to another user, one in a folder others can write to (they could swap
+//! it), and a symbolic link (it is opened no-follow, and non-blocking, so
+//! a FIFO cannot hang the run; the checks are made on the open file).
 
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use super::{Secret, SourceError};
 
-/// Reads the secret in `path`: a regular file, mode 0600 or stricter (no
-/// permission for group or others), one trailing newline removed.
+/// Reads the secret in `path`: a regular file of the current user (or
+/// root), mode 0600 or stricter (no permission for group or others), in a
+/// folder only its owner can write to; one trailing newline removed.
 pub fn read(path: &Path) -> Result<Secret, SourceError> {
     let read_error = |source| SourceError::FileRead {
         path: path.to_owned(),
         source,
     };
-    // Type first, so a FIFO is refused before opening blocks on it; mode
-    // from the open file, so what is checked is what is read.
-    if !std::fs::metadata(path).map_err(read_error)?.is_file() {
-        return Err(SourceError::NotAFile {
+    let (mut file, meta) = crate::private_fs::open_source(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidInput {
+            SourceError::NotAFile {
+                path: path.to_owned(),
+            }
+        } else {
+            read_error(e)
+        }
+    })?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder_mode = std::fs::metadata(folder).map_err(read_error)?.mode() & 0o7777;
+    if crate::private_fs::others_can_write(folder_mode) {
+        return Err(SourceError::FileFolder {
             path: path.to_owned(),
+            folder: folder.to_owned(),
+            mode: folder_mode,
         });
     }
-    let mut file = std::fs::File::open(path).map_err(read_error)?;
-    let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o7777;
+    let me = crate::private_fs::current_uid();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(SourceError::FileOwner {
+            path: path.to_owned(),
+            uid: meta.uid(),
+            me,
+        });
+    }
+    let mode = meta.permissions().mode() & 0o7777;
     if mode & 0o077 != 0 {
         return Err(SourceError::FileMode {
             path: path.to_owned(),
@@ -69,6 +94,38 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn links_other_owners_and_open_folders_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = write(dir.path(), "pw", "hunter2\n", 0o600);
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(matches!(read(&link), Err(SourceError::NotAFile { .. })));
+
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        let inside = write(&open, "pw", "hunter2\n", 0o600);
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let err = read(&inside).unwrap_err().to_string();
+        assert!(
+            err.contains("other users can write") && err.contains("1777"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"));
+
+        if !rustix::process::getuid().is_root() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the tests as root"
+            );
+            eprintln!("SKIPPED: not root, cannot give a file to another user");
+            return;
+        }
+        std::os::unix::fs::chown(&real, Some(65534), None).unwrap();
+        let err = read(&real).unwrap_err().to_string();
+        assert!(err.contains("belongs to user 65534"), "{err}");
     }
 
     #[test]

@@ -109,6 +109,23 @@ pub enum SourceError {
         path = path.display()
     )]
     FileMode { path: PathBuf, mode: u32 },
+    #[error(
+        "{path} belongs to user {uid}; a secret file must belong to the user running \
+         photos-backup ({me}) or to root",
+        path = path.display()
+    )]
+    FileOwner { path: PathBuf, uid: u32, me: u32 },
+    #[error(
+        "{path} is in {folder}, which other users can write to (mode {mode:04o}): they \
+         could replace the file; keep secret files in a folder only you can write to",
+        path = path.display(),
+        folder = folder.display()
+    )]
+    FileFolder {
+        path: PathBuf,
+        folder: PathBuf,
+        mode: u32,
+    },
     #[error("environment variable {name} is not set")]
     EnvUnset { name: String },
     #[error("the secret is not UTF-8 text")]

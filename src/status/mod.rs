@@ -140,7 +140,7 @@ pub fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
     };
     let mut text = serde_json::to_string_pretty(status).unwrap_or_default();
     text.push('\n');
-    std::fs::create_dir_all(state_dir).map_err(err)?;
+    crate::private_fs::create_dir_all(state_dir).map_err(err)?;
     crate::export::copy::write_atomic(&path, text.as_bytes(), None)
         .map(drop)
         .map_err(|e| err(std::io::Error::other(e.to_string())))

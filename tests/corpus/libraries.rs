@@ -67,6 +67,31 @@ fn set_model(lib: &Path, version: i64) {
         .unwrap();
 }
 
+/// A binary plist of `levels` arrays each holding the next, built byte by
+/// byte (as values, they would overflow this test's own stack).
+fn deep_plist(levels: u32) -> Vec<u8> {
+    let mut blob = b"bplist00".to_vec();
+    let mut offsets = Vec::new();
+    for i in 0..levels {
+        offsets.push(u32::try_from(blob.len()).unwrap());
+        blob.push(0xA1); // an array of one
+        blob.extend((i + 1).to_be_bytes());
+    }
+    offsets.push(u32::try_from(blob.len()).unwrap());
+    blob.extend([0x10, 1]); // the integer 1
+    let table = blob.len() as u64;
+    for o in &offsets {
+        blob.extend(o.to_be_bytes());
+    }
+    let mut trailer = [0u8; 32];
+    trailer[6] = 4; // offset size
+    trailer[7] = 4; // reference size
+    trailer[8..16].copy_from_slice(&(offsets.len() as u64).to_be_bytes());
+    trailer[24..32].copy_from_slice(&table.to_be_bytes());
+    blob.extend(trailer);
+    blob
+}
+
 /// Every entry under `root` (not following links): path, kind, mode, size,
 /// mtime and the content of regular files.
 fn snapshot(root: &Path) -> Vec<String> {
@@ -148,6 +173,17 @@ const CASES: &[(&str, Damage, &str)] = &[
         "a metadata plist of junk",
         |l| sql(l, "UPDATE Z_METADATA SET Z_PLIST = X'00FF13';"),
         "Z_METADATA.Z_PLIST is not a property list (3 bytes of something else)",
+    ),
+    (
+        // Parsed recursively, it overflowed the stack: every library's run
+        // aborted (exit 134) without a status or a notification.
+        "a metadata plist nested 100,000 deep",
+        |l| {
+            let conn = Connection::open(db(l)).unwrap();
+            conn.execute("UPDATE Z_METADATA SET Z_PLIST = ?1", [deep_plist(100_000)])
+                .unwrap();
+        },
+        "Z_METADATA.Z_PLIST nests more than 64 levels deep",
     ),
     (
         "a model older than Photos 5",

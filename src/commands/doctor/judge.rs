@@ -342,11 +342,10 @@ pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
                 ),
                 _ => format!(
                     "on the home network or VPN, check `remote.host` and `remote.port` in {} \
-                     and that sshd runs there: ssh -p {} {}@{}",
+                     and that sshd runs there: ssh -p {} {}",
                     file.display(),
                     remote.port,
-                    remote.user,
-                    remote.host
+                    sh_quote(&format!("{}@{}", remote.user, remote.host))
                 ),
             };
             Check::warning(

@@ -16,7 +16,7 @@ use crate::config::{Config, Library as LibraryConfig};
 use crate::export::copy;
 use crate::export::download::Downloader;
 use crate::export::layout::Role;
-use crate::export::plan::{self, Known, KnownFile, Options, Plan, SourceStat};
+use crate::export::plan::{self, Known, KnownFile, Options, Plan};
 use crate::export::stage::{self, Downloads, Progress};
 use crate::ledger::{Ledger, LibraryState};
 use crate::photos::snapshot::Fingerprint;
@@ -353,7 +353,11 @@ fn run_library(
         edited: config.export.edited,
         unpicked_bursts: config.export.unpicked_bursts,
     };
-    let plan = plan::plan(&lib.name, &lib.path, &assets, &known, options, &stat);
+    let sources = crate::export::source::Sources::new(&lib.path)
+        .with_context(|| format!("reading {}", lib.path.display()))?;
+    let plan = plan::plan(&lib.name, &lib.path, &assets, &known, options, &|p| {
+        sources.stat(p)
+    });
     let mut summary = summarize(&plan);
     summary.warning.clone_from(&library.schema.warning);
     // Pending assets no longer in the library (deleted there) are let go.
@@ -450,17 +454,6 @@ fn state_of(f: &Fingerprint) -> LibraryState {
         wal_size: f.wal.map(|w| w.0),
         wal_mtime_ns: f.wal.map(|w| ns(w.1)),
     }
-}
-
-fn stat(path: &Path) -> Option<SourceStat> {
-    let meta = std::fs::metadata(path)
-        .ok()
-        .filter(std::fs::Metadata::is_file)?;
-    let mtime_ns = meta.modified().map_or(0, copy::unix_ns);
-    Some(SourceStat {
-        size: meta.len(),
-        mtime_ns,
-    })
 }
 
 /// The threshold day's local midnight as an instant.

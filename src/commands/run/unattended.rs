@@ -46,6 +46,9 @@ pub fn command(
         let mut deps = deps(config, ctx, false);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
+    // Refuses folders others can write to; tightens an older installation once.
+    let tightened =
+        crate::private_fs::prepare(&config.state_dir, &config.log_dir, &config.staging_dir)?;
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
         Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
@@ -93,6 +96,9 @@ pub fn command(
         out: if quiet { &mut sink } else { out },
         log: log.as_mut(),
     };
+    if let Some(line) = tightened {
+        writeln!(tee, "{line}")?;
+    }
     let result = super::run(config, false, &mut deps, &mut tee);
     if let (Err(e), Some(log)) = (&result, tee.log.as_mut()) {
         // The caller prints the error; the log gets it too.
