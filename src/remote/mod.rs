@@ -3,6 +3,7 @@
 //! onto the decrypted view (`mirror`). Being written: see the issue on the
 //! encrypted remote volume.
 
+pub mod local_network;
 pub mod mirror;
 pub mod mount;
 pub mod mounts;

@@ -355,6 +355,7 @@ pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
                 fix,
             )
         }
+        Reachability::Refused(refused) => Check::failed("server", refused.to_string(), refused.fix()),
     }
 }
 
