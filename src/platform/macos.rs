@@ -1,6 +1,7 @@
 //! macOS specifics: Apple's folder conventions (Application Support for
 //! state), the login Keychain (generic passwords, through
-//! security-framework) and Notification Center (through notify-rust).
+//! security-framework) and Notification Center (through
+//! mac-notification-sys).
 
 use std::path::{Path, PathBuf};
 
@@ -24,13 +25,24 @@ pub const HAS_KEYCHAIN: bool = true;
 
 pub const HAS_NOTIFICATION_CENTER: bool = true;
 
-/// Delivers a notification through notify-rust (`NSUserNotificationCenter`).
-/// The handle it returns sends on drop; errors it can report come first.
+/// The app the notifications are shown as: Script Editor, the app macOS
+/// names for `osascript`'s notifications too, so one permission (System
+/// Settings > Notifications > Script Editor) covers both paths.
+pub const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
+
+/// Delivers a notification through `NSUserNotificationCenter`
+/// (mac-notification-sys), its errors returned. The bundle id is set before
+/// the first send: left unset, the library asks `AppleScript` for the id of
+/// an app called `use_default`, which shows a "Where is `use_default`?"
+/// dialog or blocks (`mac-notification-sys#81`, `penso/arbor#80`). The caller
+/// bounds the time (`notify::center`).
 pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
-    notify_rust::Notification::new()
-        .summary(title)
-        .body(body)
-        .show()
+    use mac_notification_sys::error::{ApplicationError, Error};
+    match mac_notification_sys::set_application(NOTIFICATION_BUNDLE_ID) {
+        Ok(()) | Err(Error::Application(ApplicationError::AlreadySet(_))) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    mac_notification_sys::send_notification(title, None, body, None)
         .map(drop)
         .map_err(|e| e.to_string())
 }

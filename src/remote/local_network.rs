@@ -178,7 +178,11 @@ destination: default
         assert!(!is_refusal(Os::MacOs, &slow, Some(true)));
         // Refused or timed out: the network answered, or nobody did.
         for kind in [ErrorKind::ConnectionRefused, ErrorKind::TimedOut] {
-            assert!(!is_refusal(Os::MacOs, &attempt("192.168.1.10", kind, 1), Some(true)));
+            assert!(!is_refusal(
+                Os::MacOs,
+                &attempt("192.168.1.10", kind, 1),
+                Some(true)
+            ));
         }
         // No route readable, public address: not a home server.
         let public = attempt("8.8.8.8", ErrorKind::HostUnreachable, 0);
@@ -187,7 +191,14 @@ destination: default
 
     #[test]
     fn local_addresses() {
-        for ip in ["10.0.0.1", "172.16.5.4", "192.168.1.10", "169.254.3.3", "fd00::1", "fe80::1"] {
+        for ip in [
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.10",
+            "169.254.3.3",
+            "fd00::1",
+            "fe80::1",
+        ] {
             assert!(is_local_address(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "172.32.0.1", "2001:db8::1", "100.64.0.1"] {
@@ -203,7 +214,12 @@ destination: default
             binary: "/usr/local/bin/photos-backup".into(),
         };
         let text = r.to_string();
-        assert!(text.contains("nas.local") && text.contains("Local Network Privacy"), "{text}");
-        assert!(r.fix().contains("Local Network: turn on /usr/local/bin/photos-backup"));
+        assert!(
+            text.contains("nas.local") && text.contains("Local Network Privacy"),
+            "{text}"
+        );
+        assert!(r
+            .fix()
+            .contains("Local Network: turn on /usr/local/bin/photos-backup"));
     }
 }

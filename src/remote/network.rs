@@ -571,21 +571,28 @@ destination: default
             stdout: "   route to: 192.168.1.10\ndestination: 192.168.1.10\n  interface: en0\n      flags: <UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE,IFREF>\n",
             asked: std::cell::RefCell::default(),
         };
-        let Some(Reachability::Refused(r)) = refusal(&remote, Os::MacOs, &[attempt], &dirs, &direct)
+        let Some(Reachability::Refused(r)) =
+            refusal(&remote, Os::MacOs, &[attempt], &dirs, &direct)
         else {
             panic!("not refused");
         };
         assert_eq!((r.host.as_str(), r.address), ("nas.local", attempt.address));
         assert_eq!(
             *direct.asked.borrow(),
-            [format!("{}/route -n get 192.168.1.10", bin.path().display())]
+            [format!(
+                "{}/route -n get 192.168.1.10",
+                bin.path().display()
+            )]
         );
         // Through a router: really no route, an ordinary skip.
         let routed = Canned {
             stdout: MACOS_WIFI,
             asked: std::cell::RefCell::default(),
         };
-        assert_eq!(refusal(&remote, Os::MacOs, &[attempt], &dirs, &routed), None);
+        assert_eq!(
+            refusal(&remote, Os::MacOs, &[attempt], &dirs, &routed),
+            None
+        );
         // A refused or slow connection never asks `route`.
         let quiet = Canned {
             stdout: "",

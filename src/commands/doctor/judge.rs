@@ -355,7 +355,9 @@ pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
                 fix,
             )
         }
-        Reachability::Refused(refused) => Check::failed("server", refused.to_string(), refused.fix()),
+        Reachability::Refused(refused) => {
+            Check::failed("server", refused.to_string(), refused.fix())
+        }
     }
 }
 
