@@ -9,3 +9,5 @@ pub mod mount;
 pub mod mounts;
 pub mod network;
 pub mod repair;
+pub mod sshfs_mode;
+pub mod unmount_macos;
