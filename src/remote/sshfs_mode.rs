@@ -9,7 +9,7 @@
 //! (macfuse/macfuse#1180, libfuse/sshfs#373; fixed by libfuse/sshfs#380,
 //! after 3.7.6). Running it in the foreground instead does not help: the
 //! mount point then answers ENOENT, and on SIGTERM sshfs "failed to unmount
-//! DADiskRef" and stays, leaving a mount only a reboot clears (same thread).
+//! `DADiskRef`" and stays, leaving a mount only a reboot clears (same thread).
 //! So the broken pair is recognised from `sshfs --version` before any mount
 //! and refused with the fix, which is the only way to never leave a stale
 //! mount behind.

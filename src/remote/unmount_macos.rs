@@ -1,6 +1,6 @@
 //! The unmount sequence on macOS, gentlest first: `umount` (refused while a
 //! file is open), `umount -f` (forces the kernel's side), then `diskutil
-//! unmount force` (asks DiskArbitration, which macFUSE mounts register
+//! unmount force` (asks Disk Arbitration, which macFUSE mounts register
 //! with, and clears what `umount -f` leaves when the FUSE daemon is gone:
 //! macfuse/macfuse#813). The caller re-reads the mount table after each
 //! step and stops as soon as the mount is gone, so a healthy mount costs
