@@ -71,6 +71,20 @@ pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainErr
     }
 }
 
+/// While held, no Keychain call may show a dialog: one that would (an item
+/// that does not trust this build, a locked keychain) fails at once with
+/// -25308 instead of waiting for a click nobody gives under launchd
+/// (cachix/secretspec#438). Process-wide; dropping it allows dialogs again.
+pub struct NoKeychainUi(
+    #[allow(dead_code)] security_framework::os::macos::keychain::KeychainUserInteractionLock,
+);
+
+pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+    security_framework::os::macos::keychain::SecKeychain::disable_user_interaction()
+        .map(NoKeychainUi)
+        .map_err(os_error)
+}
+
 fn os_error(e: security_framework::base::Error) -> KeychainError {
     KeychainError::Os {
         code: e.code(),

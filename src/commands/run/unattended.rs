@@ -49,6 +49,8 @@ pub fn command(
         }
     };
     crate::failpoint::pause("run-locked");
+    // No Keychain dialog: under launchd nobody answers it, and the lock is held.
+    let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     release_mounts_on_signal(config)?;
     let env = MountEnv::current();
     keep_awake(&env.tool_dirs);
