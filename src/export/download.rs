@@ -273,8 +273,12 @@ mod tests {
 
     #[test]
     fn applescript_error_numbers() {
-        // osascript's stderr shape, as in osxphotos' and others' reports:
-        // "execution error: <app> got an error: <text> (<number>)".
+        // Photos' -1728 text as quoted in osxphotos (RhetTbull/osxphotos,
+        // osxphotos/photosalbum selection code: "Photos got an error: Can’t
+        // get media item id \"…/L0/001\". (-1728)"); osascript prefixes
+        // "execution error:". -1743 as other projects capture it
+        // ("execution error: Not authorized to send Apple events to
+        // Terminal. (-1743)").
         let other = "36:120: execution error: Photos got an error: Can’t get media item id \"1EB2B765-0765-43BA-A90C-0D0580E6172C/L0/001\". (-1728)\n";
         assert_eq!(applescript_error(other), Some(NO_SUCH_OBJECT));
         let denied = "execution error: Not authorized to send Apple events to Photos. (-1743)\n";
