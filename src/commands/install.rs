@@ -72,7 +72,8 @@ pub fn install(
     writeln!(out, "wrote {}", plist.display())?;
 
     let launchctl = Launchctl::for_current_user(runner, env.launchctl.clone())?;
-    if launchctl.bootout(&args.label)? {
+    // Only when loaded: `bootout` of an agent that is not can exit 5 (jdx/mise#10965).
+    if launchctl.is_loaded(&args.label)? && launchctl.bootout(&args.label)? {
         writeln!(out, "stopped the agent {} that was loaded", args.label)?;
         launchctl.wait_unloaded(&args.label, UNLOAD_PATIENCE)?;
     }
@@ -115,7 +116,7 @@ pub fn uninstall(
     out: &mut dyn Write,
 ) -> Result<()> {
     let launchctl = Launchctl::for_current_user(runner, env.launchctl.clone())?;
-    if launchctl.bootout(&args.label)? {
+    if launchctl.is_loaded(&args.label)? && launchctl.bootout(&args.label)? {
         writeln!(out, "stopped {}", args.label)?;
     } else {
         writeln!(out, "{} was not loaded", args.label)?;
