@@ -192,6 +192,15 @@ fn install_writes_the_plist_under_home_and_bootstraps_it() {
     );
 
     assert!(out.contains(&format!("wrote {}", plist.display())), "{out}");
+    // The test binary is a Cargo build output: a path macOS forgets.
+    assert!(
+        out.contains(&format!(
+            "warning: {} is a Cargo build output",
+            binary.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("remove the entry"), "{out}");
     assert!(out.contains("Full Disk Access"), "{out}");
     assert!(out.contains(&binary.display().to_string()), "{out}");
     assert!(

@@ -13,6 +13,7 @@
 
 pub mod facts;
 pub mod judge;
+pub mod mac;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -155,6 +156,8 @@ pub struct Machine {
     pub binary: PathBuf,
     /// The launch agent's label (`--label`).
     pub label: String,
+    /// Send a test notification (`--test-notification`).
+    pub test_notification: bool,
 }
 
 impl Machine {
@@ -173,6 +176,7 @@ impl Machine {
             home: crate::platform::home_dir(),
             binary,
             label: label.to_owned(),
+            test_notification: false,
         }
     }
 }
@@ -257,6 +261,10 @@ pub fn run(
     ] {
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
+    }
+
+    for check in mac::checks(config, machine, runner) {
+        report.add(check)?;
     }
 
     let agent = facts::agent(machine, runner);

@@ -64,6 +64,9 @@ pub fn install(
         stderr: utf8(&logs.join(launchd::STDERR_LOG))?,
         path_env: launchd::PATH_ENV.into(),
     };
+    if let Some(unstable) = crate::launchd::binary_path::unstable(&env.binary) {
+        writeln!(out, "warning: {}", unstable.advice(&env.binary))?;
+    }
     let xml = agent::to_xml(&spec).context("cannot render the LaunchAgent plist")?;
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("cannot create log folder {}", logs.display()))?;
@@ -95,9 +98,12 @@ pub fn install(
         "\nNext steps:\n\
          1. Full Disk Access, so the agent can read your Photos libraries: System Settings >\n   \
             Privacy & Security > Full Disk Access > \"+\", Cmd-Shift-G, then\n   \
-            {binary}\n\
-         2. Notifications: allow them when macOS asks (System Settings > Notifications;\n   \
-            with method \"osascript\" they come from \"Script Editor\").\n\
+            {binary}\n   \
+            macOS forgets it after every rebuild or upgrade of the binary while the switch\n   \
+            still shows on: then remove the entry (\"-\") and add it again. A self-signed\n   \
+            identity keeps it across upgrades: scripts/macos-sign.sh (see the README).\n\
+         2. Notifications: in System Settings > Notifications, allow \"Script Editor\" (both\n   \
+            methods show as it); `photos-backup doctor --test-notification` sends one.\n\
          3. Check: launchctl print gui/{uid}/{label}   (\"last exit code\"), and the logs above.\n\
          Undo with: photos-backup uninstall{label_arg}\n",
         binary = spec.program,

@@ -4,6 +4,7 @@
 //! pieces together for `install` and `uninstall`.
 
 pub mod agent;
+pub mod binary_path;
 pub mod launchctl;
 
 use std::path::{Path, PathBuf};

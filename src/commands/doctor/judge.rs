@@ -156,6 +156,7 @@ fn library_problem(
                 sh_quote(&fact.path.display().to_string())
             ),
         ),
+        LibraryFailure::AccessDenied => super::mac::access_denied(subject, message, &fact.path),
         LibraryFailure::Busy => Check::warning(
             subject,
             message,
@@ -888,6 +889,7 @@ mod tests {
             home: "/Users/ann".into(),
             binary: "/usr/local/bin/photos-backup".into(),
             label: "org.photos-backup".into(),
+            test_notification: false,
         }
     }
 
