@@ -156,7 +156,7 @@ fn library_problem(
                 sh_quote(&fact.path.display().to_string())
             ),
         ),
-        LibraryFailure::AccessDenied => super::mac::access_denied(subject, message, &fact.path),
+        LibraryFailure::AccessDenied => super::mac::access_denied(subject, &message, &fact.path),
         LibraryFailure::Busy => Check::warning(
             subject,
             message,

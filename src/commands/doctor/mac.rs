@@ -40,7 +40,7 @@ pub fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
 
 /// The verdict on a library the Unix permissions keep out.
 #[must_use]
-pub fn access_denied(subject: String, message: String, path: &std::path::Path) -> Check {
+pub fn access_denied(subject: String, message: &str, path: &std::path::Path) -> Check {
     Check::failed(
         subject,
         format!(
@@ -192,7 +192,7 @@ mod tests {
     fn access_denied_does_not_blame_full_disk_access() {
         let c = access_denied(
             "library bob".into(),
-            "cannot open /Users/bob/Pictures/P.photoslibrary".into(),
+            "cannot open /Users/bob/Pictures/P.photoslibrary",
             std::path::Path::new("/Users/bob/Pictures/P.photoslibrary"),
         );
         assert_eq!(c.status, Status::Failed);
