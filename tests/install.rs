@@ -1,7 +1,8 @@
 //! `photos-backup install` and `uninstall` through the real binary, with a
 //! temp `HOME` and a fake `launchctl` on `PATH` that keeps a "loaded" flag
 //! like launchd (bootstrap of a loaded agent fails, bootout of a missing one
-//! exits 3) and records every call, so the order and the arguments of the
+//! exits 5, as in jdx/mise#10965, so it is asked only of a loaded one) and
+//! records every call, so the order and the arguments of the
 //! calls are checked, not only that the plist was written.
 
 use std::os::unix::fs::PermissionsExt;
@@ -35,7 +36,7 @@ print)
     echo "Could not find service \"${{2##*/}}\" in domain" >&2; exit 113 ;;
 bootout)
     if [ -e "$dir/loaded" ]; then rm "$dir/loaded"; exit 0; fi
-    echo "Boot-out failed: 3: No such process" >&2; exit 3 ;;
+    echo "Boot-out failed: 5: Input/output error" >&2; exit 5 ;;
 bootstrap)
     if [ -e "$dir/broken" ] || [ -e "$dir/loaded" ]; then
         echo "Bootstrap failed: 5: Input/output error" >&2; exit 5
@@ -149,7 +150,7 @@ fn install_writes_the_plist_under_home_and_bootstraps_it() {
     assert_eq!(
         m.calls(),
         [
-            format!("bootout {domain}/org.photos-backup"),
+            format!("print {domain}/org.photos-backup"),
             format!("bootstrap {domain} {}", plist.display()),
         ]
     );
@@ -191,6 +192,15 @@ fn install_writes_the_plist_under_home_and_bootstraps_it() {
     );
 
     assert!(out.contains(&format!("wrote {}", plist.display())), "{out}");
+    // The test binary is a Cargo build output: a path macOS forgets.
+    assert!(
+        out.contains(&format!(
+            "warning: {} is a Cargo build output",
+            binary.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("remove the entry"), "{out}");
     assert!(out.contains("Full Disk Access"), "{out}");
     assert!(out.contains(&binary.display().to_string()), "{out}");
     assert!(
@@ -210,6 +220,7 @@ fn installing_again_replaces_the_loaded_agent() {
     assert_eq!(
         m.calls(),
         [
+            format!("print {domain}/org.photos-backup"),
             format!("bootout {domain}/org.photos-backup"),
             format!("print {domain}/org.photos-backup"),
             format!("bootstrap {domain} {}", plist.display()),
@@ -230,13 +241,20 @@ fn uninstall_reverses_install_and_can_be_repeated() {
 
     let out = m.run_ok(&["uninstall", "--label", "com.example.pb"]);
     let domain = format!("gui/{}", uid());
-    assert_eq!(m.calls(), [format!("bootout {domain}/com.example.pb")]);
+    assert_eq!(
+        m.calls(),
+        [
+            format!("print {domain}/com.example.pb"),
+            format!("bootout {domain}/com.example.pb")
+        ]
+    );
     assert!(!plist.exists());
     assert!(m.loaded().is_none());
     assert!(out.contains("stopped com.example.pb"), "{out}");
 
     let out = m.run_ok(&["uninstall", "--label", "com.example.pb"]);
     assert!(out.contains("was not loaded"), "{out}");
+    assert_eq!(m.calls(), [format!("print {domain}/com.example.pb")]);
     assert!(
         out.contains(&format!("no {} to remove", plist.display())),
         "{out}"

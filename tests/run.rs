@@ -396,7 +396,11 @@ impl photos_backup::export::download::Downloader for FakePhotos {
     }
 }
 
-fn run_with(setup: &Setup, downloader: &FakePhotos, now: DateTime<Utc>) -> String {
+fn run_with(
+    setup: &Setup,
+    downloader: &dyn photos_backup::export::download::Downloader,
+    now: DateTime<Utc>,
+) -> String {
     let text = std::fs::read_to_string(setup.config()).unwrap() + "\n";
     // `[export]` goes before the `[[library]]` tables.
     let text = text.replacen(
@@ -475,6 +479,41 @@ fn icloud_originals_are_asked_of_photos_with_backoff_after_a_failure() {
     // And nothing is asked any more.
     run_with(&setup, &working, t0 + chrono::Duration::hours(2));
     assert_eq!(working.calls.borrow().len(), 1);
+}
+
+/// Photos exporting a RAW+JPEG pair: both files, the RAW first by name.
+struct RawPlusJpeg;
+
+impl photos_backup::export::download::Downloader for RawPlusJpeg {
+    fn fetch(
+        &self,
+        uuid: &str,
+        into: &Path,
+        _timeout: std::time::Duration,
+    ) -> Result<Vec<PathBuf>, photos_backup::export::download::DownloadError> {
+        let raw = into.join("CLOUD.CR2");
+        std::fs::write(&raw, format!("raw of {uuid}")).unwrap();
+        let original = into.join("CLOUD.HEIC");
+        std::fs::write(&original, format!("original of {uuid}")).unwrap();
+        Ok(vec![raw, original])
+    }
+}
+
+#[test]
+fn of_a_raw_pair_photos_exports_the_original_is_staged_not_the_first_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    let u3 = uuid(3);
+    run_with(&setup, &RawPlusJpeg, utc(2026, 3, 1));
+    let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
+    assert!(path.ends_with("CLOUD.HEIC"), "{path}");
+    assert_eq!(
+        std::fs::read_to_string(setup.staging().join(path)).unwrap(),
+        format!("original of {u3}"),
+        "the RAW's bytes were staged under the original's name"
+    );
+    assert!(setup.ledger().pending("s").unwrap().is_empty());
 }
 
 #[test]

@@ -14,6 +14,7 @@
 pub mod facts;
 pub mod judge;
 pub mod privacy;
+pub mod mac;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -156,6 +157,8 @@ pub struct Machine {
     pub binary: PathBuf,
     /// The launch agent's label (`--label`).
     pub label: String,
+    /// Send a test notification (`--test-notification`).
+    pub test_notification: bool,
 }
 
 impl Machine {
@@ -174,6 +177,7 @@ impl Machine {
             home: crate::platform::home_dir(),
             binary,
             label: label.to_owned(),
+            test_notification: false,
         }
     }
 }
@@ -264,6 +268,10 @@ pub fn run(
         &config.log_dir,
         &config.staging_dir,
     ]))?;
+
+    for check in mac::checks(config, machine, runner) {
+        report.add(check)?;
+    }
 
     let agent = facts::agent(machine, runner);
     report.add(judge::agent(&agent, machine, file))?;

@@ -64,6 +64,9 @@ pub fn install(
         stderr: utf8(&logs.join(launchd::STDERR_LOG))?,
         path_env: launchd::PATH_ENV.into(),
     };
+    if let Some(unstable) = crate::launchd::binary_path::unstable(&env.binary) {
+        writeln!(out, "warning: {}", unstable.advice(&env.binary))?;
+    }
     let xml = agent::to_xml(&spec).context("cannot render the LaunchAgent plist")?;
     std::fs::create_dir_all(&logs)
         .with_context(|| format!("cannot create log folder {}", logs.display()))?;
@@ -72,7 +75,8 @@ pub fn install(
     writeln!(out, "wrote {}", plist.display())?;
 
     let launchctl = Launchctl::for_current_user(runner, env.launchctl.clone())?;
-    if launchctl.bootout(&args.label)? {
+    // Only when loaded: `bootout` of an agent that is not can exit 5 (jdx/mise#10965).
+    if launchctl.is_loaded(&args.label)? && launchctl.bootout(&args.label)? {
         writeln!(out, "stopped the agent {} that was loaded", args.label)?;
         launchctl.wait_unloaded(&args.label, UNLOAD_PATIENCE)?;
     }
@@ -94,9 +98,12 @@ pub fn install(
         "\nNext steps:\n\
          1. Full Disk Access, so the agent can read your Photos libraries: System Settings >\n   \
             Privacy & Security > Full Disk Access > \"+\", Cmd-Shift-G, then\n   \
-            {binary}\n\
-         2. Notifications: allow them when macOS asks (System Settings > Notifications;\n   \
-            with method \"osascript\" they come from \"Script Editor\").\n\
+            {binary}\n   \
+            macOS forgets it after every rebuild or upgrade of the binary while the switch\n   \
+            still shows on: then remove the entry (\"-\") and add it again. A self-signed\n   \
+            identity keeps it across upgrades: scripts/macos-sign.sh (see the README).\n\
+         2. Notifications: in System Settings > Notifications, allow \"Script Editor\" (both\n   \
+            methods show as it); `photos-backup doctor --test-notification` sends one.\n\
          3. Check: launchctl print gui/{uid}/{label}   (\"last exit code\"), and the logs above.\n\
          Undo with: photos-backup uninstall{label_arg}\n",
         binary = spec.program,
@@ -115,7 +122,7 @@ pub fn uninstall(
     out: &mut dyn Write,
 ) -> Result<()> {
     let launchctl = Launchctl::for_current_user(runner, env.launchctl.clone())?;
-    if launchctl.bootout(&args.label)? {
+    if launchctl.is_loaded(&args.label)? && launchctl.bootout(&args.label)? {
         writeln!(out, "stopped {}", args.label)?;
     } else {
         writeln!(out, "{} was not loaded", args.label)?;

@@ -269,11 +269,18 @@ pub fn download_pending(
             .fetch(&p.uuid, tmp.path(), downloads.timeout)
         {
             Ok(files) => {
-                // Photos exports one file per original; a RAW+JPEG pair gives two,
-                // and the first by name is the one the library calls original.
-                let mut files = files;
-                files.sort();
-                let written = copy::copy_atomic(&files[0], &staged_dest(staging, dest)?)?;
+                // A RAW+JPEG pair exports two files: the original is the one
+                // with the original's extension, not the first by name.
+                let original = match download::original_of(&p.uuid, &files, Path::new(dest)) {
+                    Ok(original) => original,
+                    Err(e) => {
+                        staged.download_failures += 1;
+                        let reason = format!("{IN_ICLOUD} (download failed: {e})");
+                        ledger.set_pending(library, &p.uuid, &reason, now)?;
+                        continue;
+                    }
+                };
+                let written = copy::copy_atomic(original, &staged_dest(staging, dest)?)?;
                 ledger.record_file(&StagedFile {
                     library: library.to_owned(),
                     uuid: p.uuid.clone(),

@@ -1,7 +1,12 @@
 //! The launch agent's property list, as a pure function of what it must say:
 //! which binary runs with which config, how often, where its output goes and
 //! with which `PATH` (launchd's default has neither Homebrew folder, where
-//! sshfs, gocryptfs and borg live). `launchd/photos-backup.plist` in the
+//! sshfs, gocryptfs and borg live), and how it ends: `AbandonProcessGroup`,
+//! since launchd otherwise kills the job's whole process group when it
+//! exits, taking a kept SSHFS or gocryptfs daemon with it (a dead mount
+//! for the next run), and an `ExitTimeOut` long enough for the unmount
+//! sequence after SIGTERM (launchd's default is 20 s, then SIGKILL, which
+//! would leave the mounts behind). `launchd/photos-backup.plist` in the
 //! repository is this function's output for `Agent::example()`; a test keeps
 //! the two in agreement.
 
@@ -69,6 +74,11 @@ pub fn dictionary(agent: &Agent) -> plist::Dictionary {
     d.insert("RunAtLoad".into(), plist::Value::Boolean(true));
     d.insert("ProcessType".into(), string("Background"));
     d.insert("LowPriorityIO".into(), plist::Value::Boolean(true));
+    d.insert("AbandonProcessGroup".into(), plist::Value::Boolean(true));
+    d.insert(
+        "ExitTimeOut".into(),
+        plist::Value::Integer(super::EXIT_TIMEOUT_SECONDS.into()),
+    );
     d.insert("EnvironmentVariables".into(), plist::Value::Dictionary(env));
     d.insert("StandardOutPath".into(), string(&agent.stdout));
     d.insert("StandardErrorPath".into(), string(&agent.stderr));
@@ -149,6 +159,9 @@ mod tests {
         );
         assert_eq!(d["Label"].as_string(), Some("com.example.pb"));
         assert_eq!(d["StartInterval"].as_unsigned_integer(), Some(900));
+        // A kept mount's daemon survives the job; the unmount gets its time.
+        assert_eq!(d["AbandonProcessGroup"].as_boolean(), Some(true));
+        assert!(d["ExitTimeOut"].as_unsigned_integer().unwrap() >= 150);
         assert_eq!(d["StandardOutPath"].as_string(), Some("/tmp/o"));
         assert_eq!(d["StandardErrorPath"].as_string(), Some("/tmp/e"));
         assert_eq!(

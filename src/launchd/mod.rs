@@ -4,6 +4,7 @@
 //! pieces together for `install` and `uninstall`.
 
 pub mod agent;
+pub mod binary_path;
 pub mod launchctl;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,9 @@ pub const DEFAULT_LABEL: &str = "org.photos-backup";
 pub const DEFAULT_INTERVAL: u32 = 300;
 /// `PATH` for the job: Homebrew (Apple silicon, then Intel) before the system.
 pub const PATH_ENV: &str = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+/// Seconds launchd waits after SIGTERM before SIGKILL (`ExitTimeOut`): the
+/// unmount of both mounts, each up to five tries of 15 s, fits.
+pub const EXIT_TIMEOUT_SECONDS: u32 = 180;
 /// File names of the job's standard output and error, in `log_dir`.
 pub const STDOUT_LOG: &str = "launchd.out.log";
 pub const STDERR_LOG: &str = "launchd.err.log";

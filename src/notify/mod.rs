@@ -129,7 +129,7 @@ pub fn notifier_for<'a>(
     match method {
         Method::None => None,
         Method::NotificationCenter => Some(Box::new(Fallback {
-            first: Box::new(center::NotificationCenter),
+            first: Box::new(center::NotificationCenter::default()),
             second: Box::new(osascript::Osascript { runner }),
         })),
         Method::Osascript => Some(Box::new(osascript::Osascript { runner })),

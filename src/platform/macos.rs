@@ -1,6 +1,7 @@
 //! macOS specifics: Apple's folder conventions (Application Support for
 //! state), the login Keychain (generic passwords, through
-//! security-framework) and Notification Center (through notify-rust).
+//! security-framework) and Notification Center (through
+//! mac-notification-sys).
 
 use std::path::{Path, PathBuf};
 
@@ -38,13 +39,24 @@ pub const HAS_KEYCHAIN: bool = true;
 
 pub const HAS_NOTIFICATION_CENTER: bool = true;
 
-/// Delivers a notification through notify-rust (`NSUserNotificationCenter`).
-/// The handle it returns sends on drop; errors it can report come first.
+/// The app the notifications are shown as: Script Editor, the app macOS
+/// names for `osascript`'s notifications too, so one permission (System
+/// Settings > Notifications > Script Editor) covers both paths.
+pub const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
+
+/// Delivers a notification through `NSUserNotificationCenter`
+/// (mac-notification-sys), its errors returned. The bundle id is set before
+/// the first send: left unset, the library asks `AppleScript` for the id of
+/// an app called `use_default`, which shows a "Where is `use_default`?"
+/// dialog or blocks (`mac-notification-sys#81`, `penso/arbor#80`). The caller
+/// bounds the time (`notify::center`).
 pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
-    notify_rust::Notification::new()
-        .summary(title)
-        .body(body)
-        .show()
+    use mac_notification_sys::error::{ApplicationError, Error};
+    match mac_notification_sys::set_application(NOTIFICATION_BUNDLE_ID) {
+        Ok(()) | Err(Error::Application(ApplicationError::AlreadySet(_))) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    mac_notification_sys::send_notification(title, None, body, None)
         .map(drop)
         .map_err(|e| e.to_string())
 }
@@ -71,6 +83,20 @@ pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainErr
         Err(e) if e.code() == ITEM_NOT_FOUND => Ok(false),
         Err(e) => Err(os_error(e)),
     }
+}
+
+/// While held, no Keychain call may show a dialog: one that would (an item
+/// that does not trust this build, a locked keychain) fails at once with
+/// -25308 instead of waiting for a click nobody gives under launchd
+/// (cachix/secretspec#438). Process-wide; dropping it allows dialogs again.
+pub struct NoKeychainUi(
+    #[allow(dead_code)] security_framework::os::macos::keychain::KeychainUserInteractionLock,
+);
+
+pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+    security_framework::os::macos::keychain::SecKeychain::disable_user_interaction()
+        .map(NoKeychainUi)
+        .map_err(os_error)
 }
 
 fn os_error(e: security_framework::base::Error) -> KeychainError {

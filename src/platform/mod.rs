@@ -90,3 +90,14 @@ pub fn keychain_store(service: &str, account: &str, value: &[u8]) -> Result<(), 
 pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
     imp::keychain_delete(service, account)
 }
+
+/// Held for the whole of an unattended run: no Keychain call may show a
+/// dialog (it would wait for a click under launchd with the run lock held);
+/// one that would fails at once with -25308, which `KeychainError` explains.
+pub struct NoKeychainUi(#[allow(dead_code)] imp::NoKeychainUi);
+
+/// Forbids Keychain dialogs until the result is dropped (macOS; elsewhere
+/// there is no Keychain and nothing to forbid).
+pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+    imp::forbid_keychain_ui().map(NoKeychainUi)
+}

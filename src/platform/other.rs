@@ -45,3 +45,11 @@ pub fn keychain_store(_service: &str, _account: &str, _value: &[u8]) -> Result<(
 pub fn keychain_delete(_service: &str, _account: &str) -> Result<bool, KeychainError> {
     Err(KeychainError::Unavailable)
 }
+
+/// No Keychain, so no dialog to forbid.
+pub struct NoKeychainUi;
+
+#[allow(clippy::unnecessary_wraps)] // the signature of the macOS one
+pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+    Ok(NoKeychainUi)
+}

@@ -25,6 +25,8 @@ pub enum MountError {
         "{tool} not found (looked in {searched}); install it or set remote.{tool} in the config"
     )]
     MissingTool { tool: String, searched: String },
+    #[error(transparent)]
+    SshfsIncompatible(#[from] super::sshfs_mode::Incompatible),
     #[error("{tool} not found at {path} (remote.{tool} in the config)")]
     ConfiguredToolMissing { tool: String, path: PathBuf },
     #[error("cannot reach {host} port {port} over SSH: {reason}")]
@@ -343,8 +345,8 @@ pub fn gocryptfs_command(
 }
 
 /// The unmount commands for `mount_point`, gentle first: `fusermount3 -u`
-/// then `-uz` (lazy: detaches even a busy or dead mount) on Linux; `umount`
-/// then `diskutil unmount force` on macOS.
+/// then `-uz` (lazy: detaches even a busy or dead mount) on Linux; on
+/// macOS `umount`, `umount -f`, then `diskutil unmount force` (`unmount_macos`).
 #[must_use]
 pub fn unmount_commands(os: Os, tools: &UnmountTools, mount_point: &Path) -> Vec<CommandLine> {
     let path = mount_point.to_string_lossy().into_owned();
@@ -353,13 +355,7 @@ pub fn unmount_commands(os: Os, tools: &UnmountTools, mount_point: &Path) -> Vec
             CommandLine::new(&tools.gentle, ["-u".to_owned(), path.clone()]),
             CommandLine::new(&tools.forceful, ["-uz".to_owned(), path]),
         ],
-        Os::MacOs => vec![
-            CommandLine::new(&tools.gentle, [path.clone()]),
-            CommandLine::new(
-                &tools.forceful,
-                ["unmount".to_owned(), "force".to_owned(), path],
-            ),
-        ],
+        Os::MacOs => super::unmount_macos::commands(&tools.gentle, &tools.forceful, mount_point),
     }
 }
 
@@ -894,7 +890,12 @@ fn mount_cipher(
     env: &MountEnv,
 ) -> Result<(), MountError> {
     create_mount_point(cipher, env, runner)?;
-    let out = runner.run(&sshfs_command(sshfs, remote, cipher), env.mount_timeout)?;
+    let mut cmd = sshfs_command(sshfs, remote, cipher);
+    if env.os == Os::MacOs {
+        super::sshfs_mode::check(sshfs, runner)?;
+        super::sshfs_mode::add_macos_options(&mut cmd);
+    }
+    let out = runner.run(&cmd, env.mount_timeout)?;
     if !out.status.success() {
         let sshfs_stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let ssh_stderr = tool(env, "ssh", None).ok().and_then(|ssh| {
@@ -1215,7 +1216,11 @@ mod tests {
         let shown: Vec<String> = cmds.iter().map(ToString::to_string).collect();
         assert_eq!(
             shown,
-            ["/sbin/umount /m/p", "/usr/sbin/diskutil unmount force /m/p"]
+            [
+                "/sbin/umount /m/p",
+                "/sbin/umount -f /m/p",
+                "/usr/sbin/diskutil unmount force /m/p"
+            ]
         );
     }
 

@@ -5,8 +5,11 @@
 //! short timeout, and (when configured) does the route to it go through the
 //! right interface (`utun*`: only over the VPN, never to a stranger's host
 //! that happens to have the same private address). "No" means skip the run
-//! (exit 75), not fail. Reading the route output and matching the interface
-//! are pure; connecting and asking `route`/`ip` are thin edges.
+//! (exit 75), not fail. One "no" is not the network's: macOS refusing this
+//! process the local network (`local_network`), which would otherwise skip
+//! every run forever; it is `Refused`, a failure that names the fix.
+//! Reading the route output and matching the interface are pure; connecting
+//! and asking `route`/`ip` are thin edges.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -14,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::local_network::{self, Attempt, Refused};
 use super::mount::find_tool;
 use super::mounts::Os;
 use crate::config::Remote;
@@ -29,6 +33,9 @@ pub enum Reachability {
     },
     /// Skip this run (exit 75, off network): no alert, try again next time.
     Unreachable(Unreachable),
+    /// macOS refused this process the local network (Local Network
+    /// Privacy): a failure with a fix, never a skip.
+    Refused(Refused),
 }
 
 impl Reachability {
@@ -96,7 +103,7 @@ impl fmt::Display for Unreachable {
 #[must_use]
 pub fn probe(host: &str, port: u16, timeout: Duration) -> Reachability {
     match resolve(host, port, timeout) {
-        Ok(addrs) => connect_any(host, port, &addrs, timeout, None),
+        Ok(addrs) => connect_any(host, port, &addrs, timeout, None).0,
         Err(reason) => Reachability::Unreachable(reason),
     }
 }
@@ -116,7 +123,8 @@ pub fn gate(
         Err(reason) => return Reachability::Unreachable(reason),
     };
     let Some(pattern) = remote.interface.as_deref() else {
-        return connect_any(&remote.host, remote.port, &addrs, timeout, None);
+        let (reach, attempts) = connect_any(&remote.host, remote.port, &addrs, timeout, None);
+        return refusal(remote, os, &attempts, tool_dirs, runner).unwrap_or(reach);
     };
     let mut routes = Vec::new();
     let mut matching = Vec::new();
@@ -128,13 +136,18 @@ pub fn gate(
         }
     }
     let mut failures = Vec::new();
+    let mut attempts = Vec::new();
     for (addr, name) in matching {
         match connect_any(&remote.host, remote.port, &[addr], timeout, Some(name)) {
-            Reachability::Unreachable(Unreachable::Connect { failures: f, .. }) => {
+            (Reachability::Unreachable(Unreachable::Connect { failures: f, .. }), a) => {
                 failures.extend(f);
+                attempts.extend(a);
             }
-            reachable => return reachable,
+            (reachable, _) => return reachable,
         }
+    }
+    if let Some(refused) = refusal(remote, os, &attempts, tool_dirs, runner) {
+        return refused;
     }
     Reachability::Unreachable(if failures.is_empty() {
         Unreachable::Route {
@@ -184,29 +197,70 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, 
     }
 }
 
+/// The first address that accepts a connection; else why each did not,
+/// with the attempts as facts for [`refusal`].
 fn connect_any(
     host: &str,
     port: u16,
     addrs: &[SocketAddr],
     timeout: Duration,
     interface: Option<String>,
-) -> Reachability {
+) -> (Reachability, Vec<Attempt>) {
     let mut failures = Vec::new();
+    let mut attempts = Vec::new();
     for addr in addrs {
+        let started = std::time::Instant::now();
         match TcpStream::connect_timeout(addr, timeout) {
             Ok(_) => {
-                return Reachability::Reachable {
+                let reach = Reachability::Reachable {
                     address: *addr,
                     interface,
-                }
+                };
+                return (reach, attempts);
             }
-            Err(e) => failures.push((*addr, connect_error(&e, timeout))),
+            Err(e) => {
+                attempts.push(Attempt {
+                    address: *addr,
+                    kind: e.kind(),
+                    elapsed: started.elapsed(),
+                });
+                failures.push((*addr, connect_error(&e, timeout)));
+            }
         }
     }
-    Reachability::Unreachable(Unreachable::Connect {
+    let reach = Reachability::Unreachable(Unreachable::Connect {
         host: host.to_owned(),
         port,
         failures,
+    });
+    (reach, attempts)
+}
+
+/// `Refused` when one of the failed `attempts` was macOS's Local Network
+/// Privacy rather than the network (the route of that address asked from
+/// `route -n get` only then, so an ordinary skip costs nothing more).
+fn refusal(
+    remote: &Remote,
+    os: Os,
+    attempts: &[Attempt],
+    tool_dirs: &[PathBuf],
+    runner: &dyn CommandRunner,
+) -> Option<Reachability> {
+    attempts.iter().find_map(|attempt| {
+        if !local_network::is_refusal(os, attempt, Some(true)) {
+            return None;
+        }
+        let direct = route_output(os, attempt.address.ip(), tool_dirs, runner)
+            .ok()
+            .and_then(|out| local_network::route_is_direct(&out));
+        local_network::is_refusal(os, attempt, direct).then(|| {
+            Reachability::Refused(Refused {
+                host: remote.host.clone(),
+                address: attempt.address,
+                binary: std::env::current_exe()
+                    .map_or_else(|_| "photos-backup".into(), |p| p.display().to_string()),
+            })
+        })
     })
 }
 
@@ -228,6 +282,17 @@ fn route_interface(
     tool_dirs: &[PathBuf],
     runner: &dyn CommandRunner,
 ) -> Result<String, String> {
+    let out = route_output(os, ip, tool_dirs, runner)?;
+    parse_route_interface(os, &out).ok_or_else(|| format!("the route to {ip} names no interface"))
+}
+
+/// What `route -n get` (macOS) or `ip route get` (Linux) says about `ip`.
+fn route_output(
+    os: Os,
+    ip: IpAddr,
+    tool_dirs: &[PathBuf],
+    runner: &dyn CommandRunner,
+) -> Result<String, String> {
     let tool = match os {
         Os::MacOs => "route",
         Os::Linux => "ip",
@@ -240,8 +305,7 @@ fn route_interface(
     if !out.status.success() {
         return Err(format!("no route ({})", stderr_excerpt(&out)));
     }
-    parse_route_interface(os, &String::from_utf8_lossy(&out.stdout))
-        .ok_or_else(|| format!("{cmd} named no interface"))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `route -n get [-inet6] ADDR` (macOS) or `ip route get ADDR` (Linux).
@@ -487,6 +551,79 @@ destination: default
             panic!("went through en0: {reach:?}");
         };
         assert!(why.to_string().contains("127.0.0.1 via en0"), "{why}");
+    }
+
+    #[test]
+    fn an_instant_no_route_on_a_direct_route_is_refused_not_skipped() {
+        let bin = tempfile::tempdir().unwrap();
+        std::fs::write(bin.path().join("route"), "").unwrap();
+        let dirs = vec![bin.path().to_owned()];
+        let remote = Remote {
+            host: "nas.local".into(),
+            ..remote_for_tests()
+        };
+        let attempt = Attempt {
+            address: "192.168.1.10:22".parse().unwrap(),
+            kind: std::io::ErrorKind::HostUnreachable,
+            elapsed: Duration::from_micros(150),
+        };
+        let direct = Canned {
+            stdout: "   route to: 192.168.1.10\ndestination: 192.168.1.10\n  interface: en0\n      flags: <UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE,IFREF>\n",
+            asked: std::cell::RefCell::default(),
+        };
+        let Some(Reachability::Refused(r)) =
+            refusal(&remote, Os::MacOs, &[attempt], &dirs, &direct)
+        else {
+            panic!("not refused");
+        };
+        assert_eq!((r.host.as_str(), r.address), ("nas.local", attempt.address));
+        assert_eq!(
+            *direct.asked.borrow(),
+            [format!(
+                "{}/route -n get 192.168.1.10",
+                bin.path().display()
+            )]
+        );
+        // Through a router: really no route, an ordinary skip.
+        let routed = Canned {
+            stdout: MACOS_WIFI,
+            asked: std::cell::RefCell::default(),
+        };
+        assert_eq!(
+            refusal(&remote, Os::MacOs, &[attempt], &dirs, &routed),
+            None
+        );
+        // A refused or slow connection never asks `route`.
+        let quiet = Canned {
+            stdout: "",
+            asked: std::cell::RefCell::default(),
+        };
+        let refused = Attempt {
+            kind: std::io::ErrorKind::ConnectionRefused,
+            ..attempt
+        };
+        assert_eq!(refusal(&remote, Os::MacOs, &[refused], &dirs, &quiet), None);
+        assert_eq!(refusal(&remote, Os::Linux, &[attempt], &dirs, &quiet), None);
+        assert!(quiet.asked.borrow().is_empty());
+    }
+
+    fn remote_for_tests() -> Remote {
+        Remote {
+            host: "127.0.0.1".into(),
+            port: 22,
+            user: "anna".into(),
+            dir: "/photos".into(),
+            identity_file: None,
+            known_hosts: None,
+            cipher_mount: "/m/c".into(),
+            plain_mount: "/m/p".into(),
+            password: "keychain:pb".into(),
+            keep_mounted: false,
+            probe_timeout: Duration::from_secs(2),
+            interface: None,
+            sshfs: None,
+            gocryptfs: None,
+        }
     }
 
     #[test]

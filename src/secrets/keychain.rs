@@ -31,9 +31,26 @@ pub enum KeychainError {
     #[error("the Keychain is only available on macOS; use file:, env: or command:")]
     Unavailable,
     /// An error of Apple's Security framework, e.g. -25308 "User interaction
-    /// is not allowed." when the login keychain is locked.
-    #[error("Keychain error {code}: {message}")]
+    /// is not allowed." when the login keychain is locked or the item does
+    /// not trust this build (the run forbids dialogs).
+    #[error("Keychain error {code}: {message}{}", fix_for(*code))]
     Os { code: i32, message: String },
+}
+
+/// `errSecInteractionNotAllowed`: the Keychain wanted to show a dialog.
+pub const INTERACTION_NOT_ALLOWED: i32 = -25308;
+
+/// The fix for a Keychain error the user can act on.
+fn fix_for(code: i32) -> &'static str {
+    if code == INTERACTION_NOT_ALLOWED {
+        " (the Keychain wanted to ask you, which an unattended run never lets it do: the \
+         login keychain is locked, or the item trusts another build of photos-backup, as \
+         after every rebuild or upgrade (the item's partition list names the exact build); \
+         fix: store the secret again from Terminal with `photos-backup secret set NAME`, \
+         then check with `photos-backup doctor --as-agent`)"
+    } else {
+        ""
+    }
 }
 
 /// The Keychain of this machine (see `platform`).
@@ -165,6 +182,33 @@ impl Keychain for MemoryKeychain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_dialog_says_why_and_how_to_fix_it() {
+        // Apple's text for -25308, as reported in
+        // lionheart/openradar-mirror#13474 and oblador/react-native-keychain#558;
+        // the cause after a rebuild: cachix/secretspec#438 (partition list).
+        let refused = KeychainError::Os {
+            code: INTERACTION_NOT_ALLOWED,
+            message: "User interaction is not allowed.".into(),
+        }
+        .to_string();
+        assert!(refused.starts_with("Keychain error -25308: User interaction is not allowed."));
+        assert!(refused.contains("trusts another build"), "{refused}");
+        assert!(
+            refused.contains("photos-backup secret set NAME"),
+            "{refused}"
+        );
+        let other = KeychainError::Os {
+            code: -25293,
+            message: "The user name or passphrase you entered is not correct.".into(),
+        }
+        .to_string();
+        assert_eq!(
+            other,
+            "Keychain error -25293: The user name or passphrase you entered is not correct."
+        );
+    }
 
     #[test]
     fn a_split_secret_is_the_concatenation_of_its_pieces() {

@@ -50,8 +50,10 @@ pub enum LibraryFailure {
     Missing,
     NotALibrary,
     Unsupported,
-    /// The system said no: on macOS, Full Disk Access is missing.
+    /// The system said no (`EPERM`): on macOS, Full Disk Access is missing.
     PermissionDenied,
+    /// The folder's owner and mode said no (`EACCES`): not a privacy setting.
+    AccessDenied,
     /// Photos kept writing while it was copied.
     Busy,
     Damaged,
@@ -75,14 +77,10 @@ pub fn library(index: usize, library: &config::Library) -> LibraryFact {
                 PhotosError::Unsupported { .. } => LibraryFailure::Unsupported,
                 PhotosError::Busy(_) => LibraryFailure::Busy,
                 PhotosError::Corrupt { .. } => LibraryFailure::Damaged,
-                PhotosError::Io { source, .. }
-                    if source.kind() == std::io::ErrorKind::PermissionDenied =>
-                {
-                    LibraryFailure::PermissionDenied
+                PhotosError::Io { source, .. } => {
+                    super::mac::permission_failure(source).unwrap_or(LibraryFailure::Unreadable)
                 }
-                PhotosError::Io { .. } | PhotosError::NotRegular { .. } => {
-                    LibraryFailure::Unreadable
-                }
+                PhotosError::NotRegular { .. } => LibraryFailure::Unreadable,
             };
             LibraryProblem {
                 kind,
@@ -526,6 +524,7 @@ mod tests {
             home: PathBuf::from("/home/ann"),
             binary: PathBuf::from("/usr/local/bin/photos-backup"),
             label: "org.photos-backup".into(),
+            test_notification: false,
         }
     }
 

@@ -156,6 +156,7 @@ fn library_problem(
                 sh_quote(&fact.path.display().to_string())
             ),
         ),
+        LibraryFailure::AccessDenied => super::mac::access_denied(subject, &message, &fact.path),
         LibraryFailure::Busy => Check::warning(
             subject,
             message,
@@ -353,6 +354,9 @@ pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
                 format!("{why}: off the home network? `run` skips (exit 75) until it answers"),
                 fix,
             )
+        }
+        Reachability::Refused(refused) => {
+            Check::failed("server", refused.to_string(), refused.fix())
         }
     }
 }
@@ -884,6 +888,7 @@ mod tests {
             home: "/Users/ann".into(),
             binary: "/usr/local/bin/photos-backup".into(),
             label: "org.photos-backup".into(),
+            test_notification: false,
         }
     }
 

@@ -101,15 +101,22 @@ pub fn run(
         }
         return export_all(config, threshold, dry_run, None, deps, out);
     };
-    if let Reachability::Unreachable(why) = network::gate(
+    match network::gate(
         remote,
         deps.mount_env.os,
         &deps.mount_env.tool_dirs,
         deps.runner,
     ) {
-        let reason = format!("off network: {why}");
-        record_skip(config, &reason, deps.now)?;
-        return Ok(RunOutcome::Skipped(reason));
+        Reachability::Unreachable(why) => {
+            let reason = format!("off network: {why}");
+            record_skip(config, &reason, deps.now)?;
+            return Ok(RunOutcome::Skipped(reason));
+        }
+        // Not off network: skipping would go on forever, unnoticed.
+        Reachability::Refused(refused) => {
+            anyhow::bail!("{refused}; fix: {}", refused.fix())
+        }
+        Reachability::Reachable { .. } => {}
     }
     let password = deps.secrets.get(&remote.password)?;
     let mut mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;

@@ -61,6 +61,8 @@ pub fn command(
             return Ok(exit::SKIPPED);
         }
     };
+    // No Keychain dialog: under launchd nobody answers it, and the lock is held.
+    let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config)?;
     stop_at_deadline(config, ctx.now)?;
