@@ -132,6 +132,13 @@ pub struct AssetSpec {
     pub created: DateTime<Utc>,
     /// Seconds east of UTC (`ZTIMEZONEOFFSET`); `None` stores NULL.
     pub tz_offset: Option<i32>,
+    /// `ZTIMEZONENAME`; `None` stores the `GMT+0200` name of `tz_offset`.
+    pub tz_name: Option<String>,
+    /// An asset of an iCloud shared album: its folder under the shared
+    /// store (`<id>/<album uuid>`, `ZDIRECTORY`), with
+    /// `ZCLOUDBATCHPUBLISHDATE` set. A shared photo is `UUID.<ext>` there; a
+    /// shared video is `UUID.medium.MP4` beside a `UUID.poster.JPG` frame.
+    pub shared_album: Option<String>,
     pub added: DateTime<Utc>,
     /// `ZMODIFICATIONDATE`: any change to the row.
     pub modified: Option<DateTime<Utc>>,
@@ -183,6 +190,8 @@ impl AssetSpec {
             original_filename: DbText::Text("IMG_0001.JPG".into()),
             created,
             tz_offset: Some(0),
+            tz_name: None,
+            shared_album: None,
             added: created,
             modified: None,
             title: None,
@@ -241,6 +250,9 @@ impl AssetSpec {
             return stored.directory.clone();
         }
         if let Some(dir) = &self.referenced {
+            return dir.clone();
+        }
+        if let Some(dir) = &self.shared_album {
             return dir.clone();
         }
         self.uuid

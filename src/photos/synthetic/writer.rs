@@ -203,7 +203,7 @@ impl<'c> Builder<'c> {
         self.keys.asset += 1;
         let pk = self.keys.asset;
         let m = self.model;
-        let parts = files::parts(spec, m.photos5(), self.default_size);
+        let parts = files::parts(spec, m.flavor.model_version(), self.default_size);
         let original_len = parts[0].len as i64;
         let fingerprint = fingerprint(&spec.uuid);
 
@@ -246,7 +246,10 @@ impl<'c> Builder<'c> {
             None => None,
         };
 
-        let tz_name = spec.tz_offset.map(gmt_name);
+        let tz_name = spec
+            .tz_name
+            .clone()
+            .or_else(|| spec.tz_offset.map(gmt_name));
         self.attributes.insert(&[
             &pk,
             &m.ent("AdditionalAssetAttributes"),
@@ -350,6 +353,7 @@ impl<'c> Builder<'c> {
             &if movie { 10.0 } else { 0.0 },
             &created,
             &(pk - 1),
+            &spec.shared_album.as_ref().map(|_| to_core_data(spec.added)),
         ])
     }
 
@@ -772,6 +776,7 @@ const ASSET_COLUMNS: &[&str] = &[
     "ZDURATION",
     "ZSORTTOKEN",
     "ZTHUMBNAILINDEX",
+    "ZCLOUDBATCHPUBLISHDATE",
 ];
 
 const ATTRIBUTE_COLUMNS: &[&str] = &[
