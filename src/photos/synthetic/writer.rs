@@ -33,7 +33,7 @@ const PLAYBACK_VIDEO: i64 = 4;
 /// `Z_FOK` spacing Core Data uses for ordered relationships.
 const FOK_STEP: i64 = 1024;
 
-fn sql_err(e: rusqlite::Error) -> io::Error {
+pub(super) fn sql_err(e: rusqlite::Error) -> io::Error {
     io::Error::other(e)
 }
 
@@ -933,6 +933,13 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     )
     .map_err(sql_err)?;
     create_tables(&conn, &model)?;
+    if lib.realistic_size {
+        super::realistic::create(&conn)?;
+    }
+    let filled: [(&str, &[&str]); 2] = [
+        (model.asset_table().name, ASSET_COLUMNS),
+        ("ZADDITIONALASSETATTRIBUTES", ATTRIBUTE_COLUMNS),
+    ];
 
     let total = lib.len();
     let tail = if lib.wal {
@@ -946,8 +953,14 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     for spec in specs.by_ref().take(total - tail) {
         builder.add(&spec)?;
     }
+    if lib.realistic_size {
+        super::realistic::fill(&conn, &model, 0, &filled)?;
+    }
     conn.execute_batch("COMMIT").map_err(sql_err)?;
     create_indexes(&conn, &model)?;
+    if lib.realistic_size {
+        super::realistic::create_indexes(&conn)?;
+    }
 
     if lib.wal {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
@@ -956,6 +969,9 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     conn.execute_batch("BEGIN").map_err(sql_err)?;
     for spec in specs {
         builder.add(&spec)?;
+    }
+    if lib.realistic_size && tail > 0 {
+        super::realistic::fill(&conn, &model, (total - tail) as i64, &filled)?;
     }
     let (resources, files) = builder.finish(&conn)?;
     conn.execute_batch("COMMIT").map_err(sql_err)?;
