@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example make_library -- --assets 100000 --seed 1 \
 //!     --out /tmp/Big.photoslibrary [--flavor photos5|modern] [--no-files] [--file-size BYTES]
-//!     [--years 2010-2024]
+//!     [--years 2010-2024] [--realistic-size]
 //! ```
 //!
 //! Prints what it wrote and how long it took.
@@ -22,10 +22,12 @@ struct Args {
     files: bool,
     file_size: Option<u64>,
     years: (i32, i32),
+    realistic: bool,
 }
 
 const USAGE: &str = "usage: make_library --assets N --seed S --out DIR \
-                     [--flavor photos5|modern] [--no-files] [--file-size BYTES] [--years FIRST-LAST]";
+                     [--flavor photos5|modern] [--no-files] [--file-size BYTES] [--years FIRST-LAST] \
+                     [--realistic-size]";
 
 fn parse() -> Result<Args, String> {
     let mut args = Args {
@@ -36,6 +38,7 @@ fn parse() -> Result<Args, String> {
         files: true,
         file_size: None,
         years: (2010, 2024),
+        realistic: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +55,7 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--no-files" => args.files = false,
+            "--realistic-size" => args.realistic = true,
             "--file-size" => {
                 args.file_size = Some(value()?.parse().map_err(|e| format!("--file-size: {e}"))?);
             }
@@ -83,7 +87,8 @@ fn main() -> ExitCode {
     };
     let mut lib = SyntheticLibrary::new(args.flavor);
     lib.random(args.assets, args.seed, args.years.0..=args.years.1)
-        .write_files(args.files);
+        .write_files(args.files)
+        .realistic_size(args.realistic);
     if let Some(bytes) = args.file_size {
         lib.file_size(bytes);
     }

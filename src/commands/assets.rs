@@ -37,7 +37,7 @@ pub fn run(
         out.write_all(b"[")?;
     }
     for path in libraries {
-        let library = Library::open(path)?;
+        let library = Library::open_with(path, crate::photos::Check::PagesRead)?;
         if let Some(w) = &library.schema.warning {
             writeln!(err, "warning: {}: {w}", path.display())?;
         }

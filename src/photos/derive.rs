@@ -27,6 +27,8 @@ const PICK_KEY: i64 = 16;
 /// `ZINTERNALRESOURCE.ZDATASTORESUBTYPE` values.
 const STORE_ORIGINAL: i64 = 1;
 const STORE_ORIGINAL_CLOUD: i64 = 3;
+/// The `UUID.medium.MP4` of a shared-album video (Photos 11 and later).
+const STORE_SHARED_VIDEO: i64 = 8;
 const STORE_RAW: i64 = 17;
 /// `ZLOCALAVAILABILITY` of a resource whose data is on this disk.
 const LOCALLY_AVAILABLE: i64 = 1;
@@ -66,6 +68,8 @@ pub struct RawAsset {
     pub hdr: Option<i64>,
     pub capture_device: Option<i64>,
     pub cloud_batch_publish: Option<f64>,
+    /// `ZTIMEZONENAME`: an IANA zone (`America/Chicago`) or `GMT-0400`.
+    pub tz_name: Option<String>,
 }
 
 /// One `ZINTERNALRESOURCE` row.
@@ -165,13 +169,14 @@ pub fn asset(
     persons: Vec<String>,
     albums: Vec<String>,
     resources: &[RawResource],
+    shared_root: &str,
     disk: &mut Disk,
 ) -> Asset {
     let filename = clean(raw.filename).unwrap_or_default();
     let original_filename = clean(raw.original_filename).unwrap_or_else(|| filename.clone());
     let tzoffset = raw.tz_offset.map(|o| o as i32);
     let date: DateTime<FixedOffset> = match core_date(raw.date_created) {
-        Some(t) => time::with_offset(t, tzoffset.unwrap_or(0)),
+        Some(t) => time::with_offset(t, time::offset_for(t, raw.tz_name.as_deref(), tzoffset)),
         None => DateTime::<Utc>::UNIX_EPOCH.fixed_offset(),
     };
     let shared = raw.cloud_batch_publish.is_some();
@@ -183,14 +188,15 @@ pub fn asset(
         .as_deref()
         .is_some_and(|u| u.contains("raw-image"));
     let has_raw = resources.iter().any(|r| r.subtype == Some(STORE_RAW));
-    let ismissing = original_missing(resources);
-    let hasadjustments = raw.adjustments.is_some_and(|v| v != 0);
     let ismovie = raw.kind == Some(1);
+    let ismissing = original_missing(resources, shared && ismovie);
+    let hasadjustments = raw.adjustments.is_some_and(|v| v != 0);
     let uuid = clean(Some(raw.uuid)).unwrap_or_default();
     let directory = clean(raw.directory).unwrap_or_default();
     let path_refused = paths::refusal(&uuid, &directory, &filename, isreference);
 
     let facts = FileFacts {
+        shared_root,
         uuid: &uuid,
         directory: &directory,
         filename: &filename,
@@ -320,6 +326,8 @@ fn is_no_location(lat: f64, lon: f64) -> bool {
 /// What the file rules need to know about an asset (flags as Photos has them).
 #[allow(clippy::struct_excessive_bools)]
 struct FileFacts<'a> {
+    /// Where this Photos version keeps shared-album files (`shared_root`).
+    shared_root: &'a str,
     uuid: &'a str,
     directory: &'a str,
     filename: &'a str,
@@ -367,7 +375,7 @@ impl Files {
     }
 
     fn find(f: &FileFacts, disk: &mut Disk) -> Self {
-        let original = original_path(f.directory, f.filename, f.shared, f.uuid);
+        let original = original_path(f);
         let present = original.as_deref().is_some_and(|p| disk.exists(p)) && !f.ismissing;
         let path = original.clone().filter(|_| present);
         let raw = match &original {
@@ -504,27 +512,57 @@ pub fn shown_by_photos(a: &Asset) -> bool {
 }
 
 /// The original is known to be elsewhere (iCloud) when the database has
-/// original resources and none of them is available locally.
-fn original_missing(resources: &[RawResource]) -> bool {
+/// original resources and none of them is available locally. For a
+/// shared-album video on Photos 11 and later, the resource that counts is
+/// its `UUID.medium.MP4` (its poster frame may be here while the video is
+/// not), as osxphotos reads it.
+fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
+    let video_rows = shared_video
+        && resources
+            .iter()
+            .any(|r| r.subtype == Some(STORE_SHARED_VIDEO));
     let mut originals = resources
         .iter()
-        .filter(|r| matches!(r.subtype, Some(STORE_ORIGINAL | STORE_ORIGINAL_CLOUD)))
+        .filter(|r| {
+            if video_rows {
+                r.subtype == Some(STORE_SHARED_VIDEO)
+            } else {
+                matches!(r.subtype, Some(STORE_ORIGINAL | STORE_ORIGINAL_CLOUD))
+            }
+        })
         .peekable();
     originals.peek().is_some()
         && !originals.any(|r| r.local_availability == Some(LOCALLY_AVAILABLE))
 }
 
+/// Where Photos keeps the files of shared albums: `resources/cloudsharing/
+/// data` up to Photos 7, `scopes/cloudsharing/data` from Photos 8 (macOS 13,
+/// model 16000) on, as osxphotos reads them.
+#[must_use]
+pub fn shared_root(model_version: i64) -> &'static str {
+    if model_version >= 16_000 {
+        "scopes/cloudsharing/data"
+    } else {
+        "resources/cloudsharing/data"
+    }
+}
+
 /// Where the original lives: in `originals/`, in the shared-album store, or
 /// (a referenced file) at an absolute path outside the library. The parts
-/// were checked by `paths::refusal` first.
-fn original_path(directory: &str, filename: &str, shared: bool, uuid: &str) -> Option<String> {
+/// were checked by `paths::refusal` first. A shared-album video is stored
+/// as `UUID.medium.MP4` beside a `UUID.poster.JPG` frame, whatever
+/// `ZFILENAME` says: the video is the original.
+fn original_path(f: &FileFacts) -> Option<String> {
+    let (directory, filename, uuid) = (f.directory, f.filename, f.uuid);
     if filename.is_empty() {
         return None;
     }
-    if shared {
-        return Some(format!(
-            "resources/cloudsharing/data/{directory}/{filename}"
-        ));
+    if f.shared {
+        let root = f.shared_root;
+        if f.ismovie {
+            return Some(format!("{root}/{directory}/{uuid}.medium.MP4"));
+        }
+        return Some(format!("{root}/{directory}/{filename}"));
     }
     if directory.starts_with('/') {
         return Some(format!("{directory}/{filename}"));

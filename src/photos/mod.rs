@@ -5,6 +5,7 @@
 //! from a private copy (see `snapshot`).
 
 pub mod derive;
+pub mod integrity;
 pub mod model;
 pub mod paths;
 pub mod plist_guard;
@@ -14,8 +15,12 @@ pub mod snapshot;
 pub mod synthetic;
 pub mod time;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
+pub use integrity::{Check, CheckLog};
 pub use model::{Asset, Resource, ResourceRole};
 pub use query::Selection;
 pub use schema::Schema;
@@ -59,28 +64,86 @@ pub struct Library {
     /// `root/database/Photos.sqlite`: named in errors about the data.
     pub db: PathBuf,
     pub schema: Schema,
+    /// How much of the copy was checked before any row was read.
+    pub checked: Check,
     snapshot: snapshot::Snapshot,
+    /// Where a read error is recorded, so the next open checks the whole copy.
+    log: Option<CheckLog>,
+    /// Set when SQLite reported a damaged page while rows were read.
+    read_error: Cell<bool>,
 }
 
 impl Library {
-    /// Opens the library bundle at `root` (the `.photoslibrary` folder).
+    /// Opens the library bundle at `root` (the `.photoslibrary` folder),
+    /// its copy checked whole before anything is read.
     pub fn open(root: &Path) -> Result<Self, PhotosError> {
+        Self::open_with(root, Check::Full)
+    }
+
+    /// Opens the library with the given check of its copy (see `integrity`).
+    pub fn open_with(root: &Path, check: Check) -> Result<Self, PhotosError> {
         let db = database_path(root)?;
         let (snapshot, schema) = snapshot::take_checked(&db, |conn| {
             let schema = Schema::discover(conn, &db)?;
-            snapshot::quick_check(conn, &db, &schema.tables_read())?;
+            if check == Check::Full {
+                snapshot::quick_check(conn, &db, &schema.tables_read())?;
+            }
             Ok(schema)
         })?;
         Ok(Self {
             root: root.to_owned(),
             db,
             schema,
+            checked: check,
             snapshot,
+            log: None,
+            read_error: Cell::new(false),
         })
     }
 
+    /// Opens the library for a run at `now`: the copy is checked whole when
+    /// `log` says a full check is due (first run, a day since the last,
+    /// after a read error), else page by page as it is read. A full check
+    /// that passes is recorded; one that fails forgets the last pass.
+    /// Without a log (a dry run, which changes nothing) the check is full.
+    pub fn open_for_run(
+        root: &Path,
+        log: Option<&CheckLog>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, PhotosError> {
+        let Some(log) = log else {
+            return Self::open(root);
+        };
+        let db = database_path(root)?;
+        let check = log.needed(&db, now);
+        let opened = Self::open_with(root, check);
+        let record = match (&opened, check) {
+            (Ok(_), Check::Full) => log.passed(&db, now),
+            (Err(PhotosError::Corrupt { .. }), _) => log.failed(&db),
+            _ => Ok(()),
+        };
+        record.map_err(|e| PhotosError::io(log.path(), e))?;
+        let mut library = opened?;
+        library.log = Some(log.clone());
+        Ok(library)
+    }
+
     /// Reads the assets the selection asks for, in the order Photos added them (row order).
+    ///
+    /// When SQLite finds a damaged page on a copy that was checked only page
+    /// by page, the damage may be a copy torn by a write that left no trace
+    /// in the fingerprint: a fresh copy, checked whole, is read instead, and
+    /// its error (a database really damaged) is the answer.
     pub fn assets(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
+        match self.read_all(selection) {
+            Err(PhotosError::Corrupt { .. }) if self.checked == Check::PagesRead => {
+                Self::open_with(&self.root, Check::Full)?.read_all(selection)
+            }
+            read => read,
+        }
+    }
+
+    fn read_all(&self, selection: &Selection) -> Result<Vec<Asset>, PhotosError> {
         let mut out = Vec::new();
         self.for_each_asset(selection, |a| {
             out.push(a);
@@ -116,19 +179,27 @@ impl Library {
         f: impl FnMut(Asset) -> Result<(), E>,
     ) -> Result<(), E> {
         let sql_error = |e: rusqlite::Error| {
+            self.read_error.set(true);
             E::from(PhotosError::Corrupt {
                 path: self.db.clone(),
                 detail: e.to_string(),
             })
         };
-        query::for_each(
+        let read = query::for_each(
             &self.snapshot.conn,
             &self.schema,
             &self.root,
             selection,
             sql_error,
             f,
-        )
+        );
+        if self.read_error.get() {
+            if let Some(log) = &self.log {
+                // Best effort: the read error itself is what the caller sees.
+                let _ = log.failed(&self.db);
+            }
+        }
+        read
     }
 }
 

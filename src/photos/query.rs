@@ -52,6 +52,7 @@ pub fn for_each<E>(
     let mut albums = read_albums(conn, schema, scope).map_err(&sql_error)?;
     let mut resources = read_resources(conn, schema, scope).map_err(&sql_error)?;
     let mut disk = derive::Disk::new(root);
+    let shared_root = derive::shared_root(schema.model_version);
 
     let (columns, joins) = asset_columns(schema);
     let mut sql = format!(
@@ -75,6 +76,7 @@ pub fn for_each<E>(
             sorted_keep_repeats(persons.remove(&pk)),
             sorted(albums.remove(&pk)),
             &resources.remove(&pk).unwrap_or_default(),
+            shared_root,
             &mut disk,
         );
         if selection.all || derive::shown_by_photos(&asset) {
@@ -216,6 +218,7 @@ fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
         hdr: int(row, 29)?,
         capture_device: int(row, 30)?,
         cloud_batch_publish: real(row, 31)?,
+        tz_name: text(row, 32)?,
     })
 }
 
@@ -278,6 +281,7 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
         a.col("a", &["ZHDRTYPE", "ZCUSTOMRENDEREDVALUE"]),
         b.col("b", &["ZCAMERACAPTUREDEVICE"]),
         a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
+        b.col("b", &["ZTIMEZONENAME"]),
     ];
     (columns, joins)
 }

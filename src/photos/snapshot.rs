@@ -5,8 +5,13 @@
 //! file would take locks Photos also takes and could write the `-shm`. Instead
 //! the database and its WAL are copied into a private temp dir (`std::fs::copy`
 //! clones on APFS and reflinks on Linux where the filesystem can), the copy is
-//! opened, checked with `PRAGMA quick_check`, and the copy is retried when the
-//! files changed while they were copied (Photos checkpointed mid-copy).
+//! opened and checked (whole with `PRAGMA quick_check`, or page by page as it
+//! is read: see `integrity`), and the copy is retried when the files changed
+//! while they were copied (Photos wrote or checkpointed mid-copy).
+//!
+//! The copy is read through SQLite's bounded page cache, not a memory map:
+//! a run that reads a few thousand rows of a gigabyte database holds a few
+//! megabytes, not the pages of every table it once touched.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,12 +41,25 @@ pub struct Snapshot {
     _dir: Scratch,
 }
 
+/// How many pages of the copy SQLite keeps in memory (negative: KiB), so
+/// memory does not grow with the database.
+const CACHE_KIB: i64 = 8 * 1024;
+
 /// Size and modification time of the database and its WAL: cheap to take,
 /// used to see a copy race and, later, to skip reading an unchanged library.
+/// The change times (`ctime`, which no writer can set back) are part of
+/// the race check too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint {
     pub db: (u64, Option<SystemTime>),
     pub wal: Option<(u64, Option<SystemTime>)>,
+    /// Change times (ns) of the database and of its WAL.
+    pub changed: (i64, Option<i64>),
+}
+
+fn ctime_ns(meta: &fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec()
 }
 
 impl Fingerprint {
@@ -55,14 +73,15 @@ impl Fingerprint {
         let wal = match fs::metadata(&wal_path) {
             Ok(m) => {
                 regular(&wal_path, &m)?;
-                Some((m.len(), m.modified().ok()))
+                Some(m)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(PhotosError::io(&wal_path, e)),
         };
         Ok(Self {
             db: (meta.len(), meta.modified().ok()),
-            wal,
+            wal: wal.as_ref().map(|m| (m.len(), m.modified().ok())),
+            changed: (ctime_ns(&meta), wal.as_ref().map(ctime_ns)),
         })
     }
 }
@@ -111,6 +130,20 @@ pub fn take_checked<T>(
     db: &Path,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
+    take_with(db, &|from, to| fs::copy(from, to).map(drop), check)
+}
+
+/// How one file is copied: `std::fs::copy` in the product; a test passes one
+/// that lets Photos (a writer) in halfway through, to prove a torn copy is
+/// never read.
+pub type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
+
+/// `take_checked` with the copy of each file up to `copy`.
+pub fn take_with<T>(
+    db: &Path,
+    copy: Copier,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
     let mut damaged = Vec::new();
     for pause in RETRY_PAUSES_MS {
         if damaged.len() == DAMAGED_COPIES {
@@ -120,12 +153,12 @@ pub fn take_checked<T>(
         let before = Fingerprint::of(db)?;
         let dir =
             scratch::create("snapshot").map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
-        let copy = dir.path().join("Photos.sqlite");
-        fs::copy(db, &copy).map_err(|e| PhotosError::io(db, e))?;
+        let target = dir.path().join("Photos.sqlite");
+        copy(db, &target).map_err(|e| PhotosError::io(db, e))?;
         if before.wal.is_some() {
             let wal = wal_path(db);
-            match fs::copy(&wal, wal_path(&copy)) {
-                Ok(_) => {}
+            match copy(&wal, &wal_path(&target)) {
+                Ok(()) => {}
                 // Photos checkpointed and removed it mid-copy: try again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(PhotosError::io(&wal, e)),
@@ -134,7 +167,7 @@ pub fn take_checked<T>(
         if Fingerprint::of(db)? != before {
             continue;
         }
-        match open(&copy, db).and_then(|conn| Ok((check(&conn)?, conn))) {
+        match open(&target, db).and_then(|conn| Ok((check(&conn)?, conn))) {
             Ok((checked, conn)) => return Ok((Snapshot { conn, _dir: dir }, checked)),
             Err(e @ PhotosError::Corrupt { .. }) => damaged.push(e),
             Err(e) => return Err(e),
@@ -157,8 +190,15 @@ fn open(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| corrupt(&e))?;
-    // Read the private copy through memory maps rather than a read() per page.
-    conn.pragma_update(None, "mmap_size", 1i64 << 32)
+    // A bounded page cache, no memory map: memory stays flat whatever the
+    // size of the database.
+    conn.pragma_update(None, "mmap_size", 0)
+        .map_err(|e| corrupt(&e))?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
+        .map_err(|e| corrupt(&e))?;
+    // Every page read is checked more thoroughly (cell bounds), so a damaged
+    // page that a run reads is an error rather than a wrong row.
+    conn.pragma_update(None, "cell_size_check", true)
         .map_err(|e| corrupt(&e))?;
     // Temp tables (named uuids) in memory: nothing written beside the copy.
     conn.pragma_update(None, "temp_store", "MEMORY")

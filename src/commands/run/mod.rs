@@ -338,7 +338,8 @@ fn run_library(
             .with_context(|| format!("cleaning temp files in {}", config.staging_dir.display()))?;
     }
 
-    let library = Library::open(&lib.path)?;
+    let checks = (!dry_run).then(|| crate::photos::CheckLog::in_dir(&config.state_dir));
+    let library = Library::open_for_run(&lib.path, checks.as_ref(), deps.now)?;
     let selection = Selection {
         all: true,
         since: Some(crate::clock::local_midnight(threshold)),

@@ -99,7 +99,11 @@ fn render_ext(spec: &AssetSpec, photos5: bool) -> (&'static str, Uti) {
 
 /// The resources (and files) of an asset, original first.
 #[must_use]
-pub fn parts(spec: &AssetSpec, photos5: bool, default_size: Option<u64>) -> Vec<Part> {
+pub fn parts(spec: &AssetSpec, model_version: i64, default_size: Option<u64>) -> Vec<Part> {
+    if let Some(album) = &spec.shared_album {
+        return shared_parts(spec, album, model_version, default_size);
+    }
+    let photos5 = model_version < 14_000;
     let uuid = &spec.uuid;
     let x = spec
         .uuid
@@ -188,6 +192,59 @@ pub fn parts(spec: &AssetSpec, photos5: bool, default_size: Option<u64>) -> Vec<
         }
     }
     out
+}
+
+/// The files of a shared-album asset, in the shared store of this Photos
+/// version (`resources/cloudsharing/data` before Photos 8, `scopes/...`
+/// from then on). A video is `UUID.medium.MP4` (its resource subtype 8
+/// from Photos 11 on, as osxphotos reads it) with a `UUID.poster.JPG`
+/// frame beside it; `cloud_only` leaves the video in iCloud, not the poster.
+fn shared_parts(
+    spec: &AssetSpec,
+    album: &str,
+    model_version: i64,
+    default_size: Option<u64>,
+) -> Vec<Part> {
+    let root = if model_version >= 16_000 {
+        "scopes/cloudsharing/data"
+    } else {
+        "resources/cloudsharing/data"
+    };
+    let uuid = &spec.uuid;
+    let on_disk = is_file_name(uuid) && spec.stored_path.is_none();
+    let local = !spec.cloud_only;
+    let len = content_len(uuid, "original", spec.size.or(default_size));
+    let original = |path: String, subtype: i64, uti: Uti| Part {
+        role: "original",
+        resource_type: i64::from(spec.kind == Kind::Movie),
+        subtype,
+        version: 0,
+        recipe: 0,
+        uti,
+        local,
+        path: (on_disk && local).then_some(path),
+        len,
+        is_original: true,
+    };
+    if spec.kind == Kind::Photo {
+        let path = format!("{root}/{album}/{}", spec.filename());
+        return vec![original(path, 1, uti_for_extension(&spec.extension))];
+    }
+    let subtype = if model_version >= 19_063 { 8 } else { 1 };
+    let video = format!("{root}/{album}/{uuid}.medium.MP4");
+    let poster = Part {
+        role: "poster",
+        resource_type: 0,
+        subtype: 0,
+        version: 0,
+        recipe: 0,
+        uti: JPEG,
+        local: true,
+        path: on_disk.then(|| format!("{root}/{album}/{uuid}.poster.JPG")),
+        len: content_len(uuid, "poster", None),
+        is_original: false,
+    };
+    vec![original(video, subtype, uti_for_extension("mp4")), poster]
 }
 
 /// Whether a (hostile) uuid can name files: no separators, NUL, `.` or `..`.
@@ -290,8 +347,10 @@ mod tests {
             }),
             ..spec()
         };
-        let paths: Vec<Option<String>> =
-            parts(&s, false, None).into_iter().map(|p| p.path).collect();
+        let paths: Vec<Option<String>> = parts(&s, 19_320, None)
+            .into_iter()
+            .map(|p| p.path)
+            .collect();
         assert_eq!(
             paths,
             [
@@ -303,7 +362,7 @@ mod tests {
             ]
         );
         // Photos 5 renders every photo edit as JPEG.
-        let p5 = parts(&s, true, None);
+        let p5 = parts(&s, 13_703, None);
         assert_eq!(
             p5[3].path.as_deref(),
             Some("resources/renders/A/ABCD-1_1_201_a.jpeg")
@@ -317,8 +376,40 @@ mod tests {
             live: true,
             ..spec()
         };
-        let p = parts(&s, false, None);
+        let p = parts(&s, 19_320, None);
         assert!(p.iter().all(|p| p.path.is_none() && !p.local));
+    }
+
+    #[test]
+    fn a_shared_video_is_a_medium_mp4_beside_its_poster_in_the_store_of_its_version() {
+        let s = AssetSpec {
+            shared_album: Some("170/9F9A".into()),
+            ..AssetSpec::movie("ABCD-1", chrono::DateTime::UNIX_EPOCH)
+        };
+        let modern = parts(&s, 19_320, None);
+        let paths: Vec<_> = modern.iter().map(|p| p.path.clone().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "scopes/cloudsharing/data/170/9F9A/ABCD-1.medium.MP4",
+                "scopes/cloudsharing/data/170/9F9A/ABCD-1.poster.JPG"
+            ]
+        );
+        assert_eq!(modern[0].subtype, 8);
+        let old = parts(&s, 13_703, None);
+        assert_eq!(
+            old[0].path.as_deref(),
+            Some("resources/cloudsharing/data/170/9F9A/ABCD-1.medium.MP4")
+        );
+        assert_eq!(old[0].subtype, 1);
+        let photo = AssetSpec {
+            shared_album: Some("170/9F9A".into()),
+            ..spec()
+        };
+        assert_eq!(
+            parts(&photo, 13_703, None)[0].path.as_deref(),
+            Some("resources/cloudsharing/data/170/9F9A/ABCD-1.jpeg")
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ const PLAYBACK_VIDEO: i64 = 4;
 /// `Z_FOK` spacing Core Data uses for ordered relationships.
 const FOK_STEP: i64 = 1024;
 
-fn sql_err(e: rusqlite::Error) -> io::Error {
+pub(super) fn sql_err(e: rusqlite::Error) -> io::Error {
     io::Error::other(e)
 }
 
@@ -203,7 +203,7 @@ impl<'c> Builder<'c> {
         self.keys.asset += 1;
         let pk = self.keys.asset;
         let m = self.model;
-        let parts = files::parts(spec, m.photos5(), self.default_size);
+        let parts = files::parts(spec, m.flavor.model_version(), self.default_size);
         let original_len = parts[0].len as i64;
         let fingerprint = fingerprint(&spec.uuid);
 
@@ -246,7 +246,10 @@ impl<'c> Builder<'c> {
             None => None,
         };
 
-        let tz_name = spec.tz_offset.map(gmt_name);
+        let tz_name = spec
+            .tz_name
+            .clone()
+            .or_else(|| spec.tz_offset.map(gmt_name));
         self.attributes.insert(&[
             &pk,
             &m.ent("AdditionalAssetAttributes"),
@@ -350,6 +353,7 @@ impl<'c> Builder<'c> {
             &if movie { 10.0 } else { 0.0 },
             &created,
             &(pk - 1),
+            &spec.shared_album.as_ref().map(|_| to_core_data(spec.added)),
         ])
     }
 
@@ -772,6 +776,7 @@ const ASSET_COLUMNS: &[&str] = &[
     "ZDURATION",
     "ZSORTTOKEN",
     "ZTHUMBNAILINDEX",
+    "ZCLOUDBATCHPUBLISHDATE",
 ];
 
 const ATTRIBUTE_COLUMNS: &[&str] = &[
@@ -928,6 +933,13 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     )
     .map_err(sql_err)?;
     create_tables(&conn, &model)?;
+    if lib.realistic_size {
+        super::realistic::create(&conn)?;
+    }
+    let filled: [(&str, &[&str]); 2] = [
+        (model.asset_table().name, ASSET_COLUMNS),
+        ("ZADDITIONALASSETATTRIBUTES", ATTRIBUTE_COLUMNS),
+    ];
 
     let total = lib.len();
     let tail = if lib.wal {
@@ -941,8 +953,14 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     for spec in specs.by_ref().take(total - tail) {
         builder.add(&spec)?;
     }
+    if lib.realistic_size {
+        super::realistic::fill(&conn, &model, 0, &filled)?;
+    }
     conn.execute_batch("COMMIT").map_err(sql_err)?;
     create_indexes(&conn, &model)?;
+    if lib.realistic_size {
+        super::realistic::create_indexes(&conn)?;
+    }
 
     if lib.wal {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
@@ -951,6 +969,9 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
     conn.execute_batch("BEGIN").map_err(sql_err)?;
     for spec in specs {
         builder.add(&spec)?;
+    }
+    if lib.realistic_size && tail > 0 {
+        super::realistic::fill(&conn, &model, (total - tail) as i64, &filled)?;
     }
     let (resources, files) = builder.finish(&conn)?;
     conn.execute_batch("COMMIT").map_err(sql_err)?;

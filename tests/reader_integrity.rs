@@ -1,0 +1,304 @@
+//! A run reads only what it selects, yet never believes a torn or damaged
+//! copy of the database: a copy that raced a write by Photos is taken again,
+//! a damaged page the run reads is an error (never a wrong row), and damage
+//! in a page it does not read is found by the full check, which runs first,
+//! once a day and after any read error. Also: a realistic-size synthetic
+//! database reads exactly as the lean one.
+
+mod common;
+
+use std::cell::Cell;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use photos_backup::photos::integrity::{Check, CheckLog};
+use photos_backup::photos::snapshot;
+use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
+use photos_backup::photos::{Library, PhotosError, Selection};
+use rusqlite::Connection;
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_780_000_000, 0).unwrap()
+}
+
+fn all() -> Selection {
+    Selection {
+        all: true,
+        ..Selection::default()
+    }
+}
+
+/// A small library whose pages are all in the main file (no WAL), plus an
+/// analysis table the reader never reads.
+fn library(dir: &Path) -> PathBuf {
+    let root = dir.join("Integrity.photoslibrary");
+    SyntheticLibrary::new(Flavor::Modern)
+        .random(8, 3, 2020..=2024)
+        .wal(false)
+        .realistic_size(true)
+        .write(&root)
+        .unwrap();
+    root
+}
+
+fn db(root: &Path) -> PathBuf {
+    root.join("database/Photos.sqlite")
+}
+
+/// Overwrites the b-tree page header of the one-page table or index
+/// `name` with bytes no valid page has. Pages are numbered from 1.
+fn damage_root_page_of(root: &Path, name: &str) {
+    let (page, page_size): (i64, i64) = {
+        let conn = Connection::open(db(root)).unwrap();
+        let page = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let size = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        (page, size)
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(db(root))
+        .unwrap();
+    let at = (page - 1) * page_size + if page == 1 { 100 } else { 0 };
+    file.seek(SeekFrom::Start(at as u64)).unwrap();
+    let mut header = [0u8; 8];
+    file.read_exact(&mut header).unwrap();
+    assert!(
+        matches!(header[0], 2 | 5 | 10 | 13),
+        "{name}: page {page} is a b-tree page"
+    );
+    file.seek(SeekFrom::Start(at as u64)).unwrap();
+    file.write_all(&[0x7f; 8]).unwrap();
+}
+
+#[test]
+fn a_full_check_comes_first_then_only_pages_read_until_a_day_has_passed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = library(tmp.path());
+    let log = CheckLog::in_dir(&tmp.path().join("state"));
+    let first = Library::open_for_run(&root, Some(&log), now()).unwrap();
+    assert_eq!(first.checked, Check::Full);
+    let later = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(3)).unwrap();
+    assert_eq!(later.checked, Check::PagesRead);
+    assert_eq!(later.assets(&all()).unwrap().len(), 8);
+    let next_day = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(25)).unwrap();
+    assert_eq!(next_day.checked, Check::Full);
+    // A dry run (no log) always checks whole and records nothing.
+    assert_eq!(
+        Library::open_for_run(&root, None, now()).unwrap().checked,
+        Check::Full
+    );
+}
+
+#[test]
+fn damage_in_a_page_the_run_does_not_read_waits_for_the_daily_full_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = library(tmp.path());
+    let log = CheckLog::in_dir(&tmp.path().join("state"));
+    let before = common::all_assets(&root);
+    Library::open_for_run(&root, Some(&log), now()).unwrap();
+
+    // A table of scene prints, which the reader never reads.
+    let conn = Connection::open(db(&root)).unwrap();
+    conn.execute_batch("CREATE TABLE ZUNREAD (Z_PK INTEGER PRIMARY KEY, ZDATA BLOB); INSERT INTO ZUNREAD VALUES (1, x'00');")
+        .unwrap();
+    drop(conn);
+    damage_root_page_of(&root, "ZUNREAD");
+
+    // Within the day: the run reads what it selects, and that is intact.
+    let lib = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(1)).unwrap();
+    assert_eq!(lib.checked, Check::PagesRead);
+    let read = lib.assets(&all()).unwrap();
+    assert_eq!(
+        read.iter().map(|a| &a.uuid).collect::<Vec<_>>(),
+        before.iter().map(|a| &a.uuid).collect::<Vec<_>>()
+    );
+    // The daily full check does not look at tables the reader never reads
+    // either: the damage there cannot change a backup.
+    let day = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(25));
+    assert!(day.is_ok(), "{:?}", day.err());
+
+    // Damage in a table the reader reads, where this run's selection does
+    // not look (nothing changed since the threshold), is caught by the daily
+    // full check and named.
+    damage_root_page_of(&root, "ZPERSON");
+    let quick = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(26)).unwrap();
+    assert_eq!(quick.checked, Check::PagesRead);
+    let nothing_new = Selection {
+        all: true,
+        since: Some(now() + TimeDelta::days(3650)),
+        uuids: Vec::new(),
+    };
+    assert_eq!(quick.assets(&nothing_new).unwrap().len(), 0);
+    let err = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(50))
+        .err()
+        .expect("the full check finds the damage");
+    assert!(matches!(err, PhotosError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&db(&root).display().to_string()),
+        "{err}"
+    );
+    // Failed: the next run checks whole again, and fails again.
+    assert_eq!(
+        log.needed(&db(&root), now() + TimeDelta::hours(51)),
+        Check::Full
+    );
+}
+
+#[test]
+fn damage_in_a_page_the_run_reads_is_an_error_and_the_next_run_checks_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = library(tmp.path());
+    let log = CheckLog::in_dir(&tmp.path().join("state"));
+    Library::open_for_run(&root, Some(&log), now()).unwrap();
+    // The keywords: a one-page table the read of every asset joins.
+    damage_root_page_of(&root, "ZKEYWORD");
+
+    let lib = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(1)).unwrap();
+    assert_eq!(lib.checked, Check::PagesRead);
+    let err = lib
+        .assets(&all())
+        .expect_err("the damaged page is not believed");
+    assert!(matches!(err, PhotosError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&db(&root).display().to_string()),
+        "{err}"
+    );
+    // The read error dropped the record of the last full check.
+    assert_eq!(
+        log.needed(&db(&root), now() + TimeDelta::hours(2)),
+        Check::Full
+    );
+    assert!(Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(2)).is_err());
+}
+
+/// A copier that lets Photos write (a row in a WAL-mode database) halfway
+/// through the copy of the database file, the first `races` times.
+fn racing_copier<'a>(
+    live: &'a Path,
+    races: usize,
+    copies: &'a Cell<usize>,
+) -> impl Fn(&Path, &Path) -> std::io::Result<()> + 'a {
+    move |from: &Path, to: &Path| {
+        let is_db = from == live;
+        if is_db {
+            copies.set(copies.get() + 1);
+        }
+        let bytes = std::fs::read(from)?;
+        let half = bytes.len() / 2;
+        let mut out = std::fs::File::create(to)?;
+        out.write_all(&bytes[..half])?;
+        if is_db && copies.get() <= races {
+            let conn = Connection::open(live).unwrap();
+            conn.execute(
+                "INSERT INTO t (v) VALUES (?1)",
+                [format!("write during copy {}", copies.get())],
+            )
+            .unwrap();
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .unwrap();
+        }
+        // The rest of the file as it is now: a torn copy when Photos wrote.
+        let now = std::fs::read(from)?;
+        out.write_all(now.get(half..).unwrap_or_default())?;
+        Ok(())
+    }
+}
+
+fn live_database(dir: &Path) -> PathBuf {
+    let live = dir.join("Photos.sqlite");
+    let conn = Connection::open(&live).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);",
+    )
+    .unwrap();
+    for i in 0..2000 {
+        conn.execute(
+            "INSERT INTO t (v) VALUES (?1)",
+            [format!("row {i} {}", "x".repeat(200))],
+        )
+        .unwrap();
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    live
+}
+
+#[test]
+fn a_copy_that_raced_a_write_is_taken_again_never_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let live = live_database(tmp.path());
+    let attempts = Cell::new(0);
+    let race = racing_copier(&live, 2, &attempts);
+    // No check at all on the copy: only the fingerprint stands between a
+    // torn copy and the reader here.
+    let (snap, ()) = snapshot::take_with(&live, &race, |_| Ok(())).unwrap();
+    assert_eq!(
+        attempts.get(),
+        3,
+        "two torn copies thrown away, the third kept"
+    );
+    let rows: i64 = snap
+        .conn
+        .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 2002, "the copy holds both writes");
+    let ok: String = snap
+        .conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[test]
+fn a_database_written_during_every_copy_is_busy_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let live = live_database(tmp.path());
+    let attempts = Cell::new(0);
+    let race = racing_copier(&live, usize::MAX, &attempts);
+    let err = snapshot::take_with(&live, &race, |_| Ok(()))
+        .err()
+        .expect("no copy is believed");
+    assert!(matches!(err, PhotosError::Busy(_)), "{err}");
+    assert!(attempts.get() >= 3);
+}
+
+#[test]
+fn a_realistic_size_database_reads_exactly_as_the_lean_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, realistic: bool| {
+        let root = tmp.path().join(format!("{name}.photoslibrary"));
+        SyntheticLibrary::new(Flavor::Modern)
+            .random(300, 11, 2018..=2025)
+            .realistic_size(realistic)
+            .write(&root)
+            .unwrap();
+        root
+    };
+    let lean = write("Lean", false);
+    let big = write("Big", true);
+    let size = |root: &Path| {
+        std::fs::metadata(db(root)).unwrap().len()
+            + std::fs::metadata(snapshot::wal_path(&db(root))).map_or(0, |m| m.len())
+    };
+    // Several kilobytes per asset, as real libraries have.
+    assert!(size(&big) > 300 * 5000, "{} bytes", size(&big));
+    assert!(size(&big) > 5 * size(&lean));
+    let strip = |root: &Path| {
+        let mut v = serde_json::to_value(common::all_assets(root)).unwrap();
+        for a in v.as_array_mut().unwrap() {
+            a.as_object_mut().unwrap().remove("library");
+        }
+        v
+    };
+    assert_eq!(strip(&lean), strip(&big));
+}
