@@ -84,10 +84,7 @@ pub const FILE_NAME: &str = "run.lock";
 
 /// Takes the run lock in `state_dir` (creating both when missing) at `now`,
 /// or says who has it and since when.
-pub fn acquire(
-    state_dir: &Path,
-    now: DateTime<Utc>,
-) -> Result<Result<RunLock, Busy>, LockError> {
+pub fn acquire(state_dir: &Path, now: DateTime<Utc>) -> Result<Result<RunLock, Busy>, LockError> {
     let path = state_dir.join(FILE_NAME);
     let err = |source| LockError::Open {
         path: path.clone(),
@@ -122,7 +119,9 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -155,7 +154,13 @@ mod tests {
         let old = Busy::parse("4242\n");
         assert_eq!((old.pid, old.since), (Some(4242), None));
         assert!(!old.stuck(at("2030-01-01T00:00:00Z"), hour));
-        assert_eq!(Busy::parse("x y"), Busy { pid: None, since: None });
+        assert_eq!(
+            Busy::parse("x y"),
+            Busy {
+                pid: None,
+                since: None
+            }
+        );
     }
 
     #[test]

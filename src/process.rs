@@ -224,7 +224,10 @@ fn save(running: &[(u32, String)]) {
     let Some(path) = RECORD.lock().ok().and_then(|r| r.clone()) else {
         return;
     };
-    let text: String = running.iter().map(|(g, n)| format!("{g} {n}\n")).collect();
+    let mut text = String::new();
+    for (group, name) in running {
+        text.push_str(&format!("{group} {name}\n"));
+    }
     let tmp = path.with_extension("tmp");
     if std::fs::write(&tmp, text).is_ok() {
         let _ = std::fs::rename(&tmp, &path);
@@ -329,11 +332,11 @@ fn read_capped(
             .take(limit as u64 + 1)
             .read_to_end(&mut kept)
             .map_err(|_| ());
-        let result = match took {
-            Ok(_) if kept.len() > limit => Err(()),
-            Ok(_) => Ok(kept),
-            // A read error: what came so far is what there is.
-            Err(()) => Ok(kept),
+        // A read error: what came so far is what there is.
+        let result = if took.is_ok() && kept.len() > limit {
+            Err(())
+        } else {
+            Ok(kept)
         };
         let _ = tx.send(result);
     });
@@ -637,7 +640,10 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        assert!(wait_ended(pid), "the grandchild sleep {pid} outlived the timeout");
+        assert!(
+            wait_ended(pid),
+            "the grandchild sleep {pid} outlived the timeout"
+        );
     }
 
     #[test]
@@ -709,7 +715,10 @@ mod tests {
         let stopped = stop_orphans(&record, &process_name);
         assert_eq!(stopped, [(orphan.id(), "sleep".to_owned())]);
         assert!(orphan.wait().unwrap().signal().is_some());
-        assert!(stranger.try_wait().unwrap().is_none(), "a stranger was killed");
+        assert!(
+            stranger.try_wait().unwrap().is_none(),
+            "a stranger was killed"
+        );
         stranger.kill().unwrap();
         stranger.wait().unwrap();
         assert!(!record.exists());

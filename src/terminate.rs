@@ -50,7 +50,10 @@ pub fn on_signal(
 
 /// Runs `f` on a thread and waits for it at most `bound`: `None` when it
 /// did not end in time (the thread is left behind).
-pub fn bounded<T: Send + 'static>(bound: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+pub fn bounded<T: Send + 'static>(
+    bound: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());

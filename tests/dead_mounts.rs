@@ -42,7 +42,11 @@ fn dies_then_remounts(which: &[&str]) {
     let m = mount(&server);
     std::fs::write(m.plain.join("kept.jpg"), b"still here").unwrap();
     for program in which {
-        let point = if *program == "sshfs" { &m.cipher } else { &m.plain };
+        let point = if *program == "sshfs" {
+            &m.cipher
+        } else {
+            &m.plain
+        };
         let pid = daemon_of(program, point).unwrap_or_else(|| panic!("no {program} daemon"));
         kill(pid, "KILL");
     }
@@ -52,7 +56,11 @@ fn dies_then_remounts(which: &[&str]) {
     let cleared: Vec<_> = again.cleared.iter().map(|(p, _)| p.clone()).collect();
     // A dead SSHFS takes the view above it down, so both are redone then.
     assert!(cleared.contains(&m.plain), "{which:?}: {:?}", again.cleared);
-    assert_eq!(count_at(&again.cipher), 1, "{which:?}: cipher stacked or gone");
+    assert_eq!(
+        count_at(&again.cipher),
+        1,
+        "{which:?}: cipher stacked or gone"
+    );
     assert_eq!(count_at(&again.plain), 1, "{which:?}: view stacked or gone");
     assert_eq!(
         std::fs::read(again.plain.join("kept.jpg")).unwrap(),
@@ -91,13 +99,20 @@ fn releasing_by_force_wakes_a_process_stuck_in_a_frozen_mount() {
     // A reader of a file it has not seen yet: gocryptfs must ask SSHFS.
     let mut stuck = Command::new("sh")
         .arg("-c")
-        .arg(format!("cat {}/b.jpg; ls {}", m.plain.display(), m.plain.display()))
+        .arg(format!(
+            "cat {}/b.jpg; ls {}",
+            m.plain.display(),
+            m.plain.display()
+        ))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    assert!(stuck.try_wait().unwrap().is_none(), "the reader was not stuck");
+    assert!(
+        stuck.try_wait().unwrap().is_none(),
+        "the reader was not stuck"
+    );
 
     let started = Instant::now();
     let released = mount::release_now(&server.remote(), &System, &env());
@@ -114,7 +129,10 @@ fn releasing_by_force_wakes_a_process_stuck_in_a_frozen_mount() {
         let _ = stuck.kill();
     }
     released.unwrap_or_else(|e| panic!("release failed: {e}"));
-    assert!(ended.is_some(), "the reader is still stuck after release_now");
+    assert!(
+        ended.is_some(),
+        "the reader is still stuck after release_now"
+    );
     assert!(server.mounts().is_empty(), "{:?}", server.mounts());
     eprintln!("frozen stack released in {} ms", took.as_millis());
 }

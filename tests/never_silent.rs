@@ -113,7 +113,10 @@ fn a_lock_held_past_the_longest_run_is_a_failure_not_a_skip() {
         "{status}"
     );
     let sent = std::fs::read_to_string(&notified).unwrap();
-    assert!(sent.starts_with("failure|") && sent.contains(&named), "{sent}");
+    assert!(
+        sent.starts_with("failure|") && sent.contains(&named),
+        "{sent}"
+    );
 
     // The holder gone, the kernel frees the lock: the next run works.
     release(&setup, holder);
@@ -175,20 +178,27 @@ fn paused_remote_run(
         (photos_backup::failpoint::VAR, "rollover-planned"),
     ]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !setup.spawned_output().contains("paused at rollover-planned") {
-        assert!(child.try_wait().unwrap().is_none(), "{}", setup.spawned_output());
+    while !setup
+        .spawned_output()
+        .contains("paused at rollover-planned")
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}",
+            setup.spawned_output()
+        );
         assert!(Instant::now() < deadline, "never paused");
         std::thread::sleep(Duration::from_millis(20));
     }
     (setup, child, notified, repo)
 }
 
-/// Waits for `child` at most `bound`: its exit code, or `None` (then it is killed).
-fn ends_within(child: &mut Child, bound: Duration) -> Option<Option<i32>> {
+/// Waits for `child` at most `bound`: how it ended, or `None` (then it is killed).
+fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + bound;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
-            return Some(status.code());
+            return Some(status);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -217,7 +227,12 @@ fn a_run_past_its_deadline_is_stopped_released_and_notified() {
         kill(pid, "CONT");
         kill(pid, "KILL");
     }
-    assert_eq!(code, Some(Some(1)), "{}", setup.spawned_output());
+    assert_eq!(
+        code.and_then(|c| c.code()),
+        Some(1),
+        "{}",
+        setup.spawned_output()
+    );
     assert!(
         setup.spawned_output().contains("deadline of 4 s"),
         "{}",
@@ -225,9 +240,15 @@ fn a_run_past_its_deadline_is_stopped_released_and_notified() {
     );
     assert!(server.mounts().is_empty(), "{:?}", server.mounts());
     let sent = std::fs::read_to_string(&notified).unwrap();
-    assert!(sent.starts_with("failure|") && sent.contains("deadline"), "{sent}");
+    assert!(
+        sent.starts_with("failure|") && sent.contains("deadline"),
+        "{sent}"
+    );
     let status = status_text(&setup, "2026-10-01T06:05:00Z");
-    assert!(status.contains("ATTENTION: the last run failed: the run did not finish"), "{status}");
+    assert!(
+        status.contains("ATTENTION: the last run failed: the run did not finish"),
+        "{status}"
+    );
     // The next run mounts afresh and finishes the job.
     let out = setup.run_at("2026-10-01T06:10:00Z");
     assert!(out.contains("una: archived 2026-09"), "{out}");
@@ -244,7 +265,12 @@ fn sigterm_while_the_mounts_hang_still_ends_and_releases() {
     let code = ends_within(&mut child, Duration::from_secs(60));
     kill(sshfs, "CONT");
     kill(sshfs, "KILL");
-    assert_eq!(code, Some(Some(143)), "{}", setup.spawned_output());
+    assert_eq!(
+        code.and_then(|c| c.code()),
+        Some(143),
+        "{}",
+        setup.spawned_output()
+    );
     assert!(server.mounts().is_empty(), "{:?}", server.mounts());
     let out = setup.run_at("2026-10-01T06:10:00Z");
     assert!(out.contains("una: archived 2026-09"), "{out}");

@@ -482,8 +482,12 @@ impl World {
     fn leave_dead(&mut self, now: DateTime<Utc>, victims: &[&str]) {
         let remote = self.server.remote();
         let system = photos_backup::process::System;
-        match mount::ensure_mounted(&remote, &self.server.password(), &system, &MountEnv::current())
-        {
+        match mount::ensure_mounted(
+            &remote,
+            &self.server.password(),
+            &system,
+            &MountEnv::current(),
+        ) {
             Ok(_) => {
                 self.kill_daemons(victims, "KILL");
                 std::thread::sleep(Duration::from_millis(100));
@@ -570,77 +574,14 @@ impl World {
                 self.leave_dead(now, &["sshfs"]);
                 self.run(now)
             }
-            Some(Fault::DeadView) => {
-                self.leave_dead(now, &["gocryptfs"]);
-                self.run(now)
-            }
-            Some(Fault::DeadBoth) => {
-                self.leave_dead(now, &["gocryptfs", "sshfs"]);
-                self.run(now)
-            }
-            Some(Fault::DaemonsKilledMidRun) => {
-                let victims: &[&str] = match self.rng.below(3) {
-                    0 => &["sshfs"],
-                    1 => &["gocryptfs"],
-                    _ => &["gocryptfs", "sshfs"],
-                };
-                self.count_event(match victims.len() {
-                    2 => "both daemons killed mid-run",
-                    _ if victims[0] == "sshfs" => "sshfs killed mid-run",
-                    _ => "gocryptfs killed mid-run",
-                });
-                self.during_mirror(now, |w| {
-                    w.kill_daemons(victims, "KILL");
-                })
-            }
-            Some(Fault::FrozenSshfs) => {
-                let mut frozen = Vec::new();
-                let ran = self.during_mirror(now, |w| {
-                    frozen = w.kill_daemons(&["sshfs"], "STOP");
-                });
-                // The run is over; the frozen daemon may go now.
-                for pid in frozen {
-                    kill(pid, "CONT");
-                    kill(pid, "KILL");
-                }
-                ran
-            }
-            Some(Fault::TermWhileDead) => {
-                let plain = self.server.remote().plain_mount;
-                let cipher = self.server.remote().cipher_mount;
-                self.run_until(now, |w| {
-                    if daemon_of("gocryptfs", &plain).is_none() {
-                        return Watch::Go;
-                    }
-                    if let Some(pid) = daemon_of("sshfs", &cipher) {
-                        kill(pid, "KILL");
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                    if let Some(run) = run_pid(&w.setup) {
-                        kill(run, "TERM");
-                    }
-                    Watch::Done
-                })
-            }
-            Some(Fault::StuckLock) => {
-                let holder = self.hold_lock(now - TimeDelta::days(2));
-                let ran = self.run(now);
-                photos_backup::process::kill_group(holder.id());
-                let mut holder = holder;
-                let _ = holder.wait();
-                let lock = self.setup.state().join("run.lock");
-                let deadline = Instant::now() + Duration::from_secs(20);
-                while !lock_free(&lock) && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                if ran.code != Some(1) {
-                    self.violation(
-                        now,
-                        &format!("a stuck lock, yet the run exited {}", ran.label()),
-                    );
-                }
-                ran
-            }
+            Some(
+                f @ (Fault::DeadView
+                | Fault::DeadBoth
+                | Fault::DaemonsKilledMidRun
+                | Fault::FrozenSshfs
+                | Fault::TermWhileDead
+                | Fault::StuckLock),
+            ) => self.fuse_fault(now, f),
             Some(Fault::DiskFull) => {
                 self.bulk_photos(now, 6, 300_000);
                 let room = (self.disk.used() + 64 * 1024).div_ceil(4096) * 4096;
@@ -670,6 +611,84 @@ impl World {
                 let _ = holder.wait();
                 ran
             }
+        }
+    }
+
+    /// One run with a fault of the FUSE stack or the lock (issue 12).
+    fn fuse_fault(&mut self, now: DateTime<Utc>, fault: Fault) -> Ran {
+        match fault {
+            Fault::DeadView => {
+                self.leave_dead(now, &["gocryptfs"]);
+                self.run(now)
+            }
+            Fault::DeadBoth => {
+                self.leave_dead(now, &["gocryptfs", "sshfs"]);
+                self.run(now)
+            }
+            Fault::DaemonsKilledMidRun => {
+                let victims: &[&str] = match self.rng.below(3) {
+                    0 => &["sshfs"],
+                    1 => &["gocryptfs"],
+                    _ => &["gocryptfs", "sshfs"],
+                };
+                self.count_event(match victims.len() {
+                    2 => "both daemons killed mid-run",
+                    _ if victims[0] == "sshfs" => "sshfs killed mid-run",
+                    _ => "gocryptfs killed mid-run",
+                });
+                self.during_mirror(now, |w| {
+                    w.kill_daemons(victims, "KILL");
+                })
+            }
+            Fault::FrozenSshfs => {
+                let mut frozen = Vec::new();
+                let ran = self.during_mirror(now, |w| {
+                    frozen = w.kill_daemons(&["sshfs"], "STOP");
+                });
+                // The run is over; the frozen daemon may go now.
+                for pid in frozen {
+                    kill(pid, "CONT");
+                    kill(pid, "KILL");
+                }
+                ran
+            }
+            Fault::TermWhileDead => {
+                let plain = self.server.remote().plain_mount;
+                let cipher = self.server.remote().cipher_mount;
+                self.run_until(now, |w| {
+                    if daemon_of("gocryptfs", &plain).is_none() {
+                        return Watch::Go;
+                    }
+                    if let Some(pid) = daemon_of("sshfs", &cipher) {
+                        kill(pid, "KILL");
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    if let Some(run) = run_pid(&w.setup) {
+                        kill(run, "TERM");
+                    }
+                    Watch::Done
+                })
+            }
+            Fault::StuckLock => {
+                let holder = self.hold_lock(now - TimeDelta::days(2));
+                let ran = self.run(now);
+                photos_backup::process::kill_group(holder.id());
+                let mut holder = holder;
+                let _ = holder.wait();
+                let lock = self.setup.state().join("run.lock");
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while !lock_free(&lock) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if ran.code != Some(1) {
+                    self.violation(
+                        now,
+                        &format!("a stuck lock, yet the run exited {}", ran.label()),
+                    );
+                }
+                ran
+            }
+            _ => unreachable!("not a FUSE fault: {fault:?}"),
         }
     }
 
@@ -870,8 +889,7 @@ impl World {
         let last = sent
             .lines()
             .filter_map(|l| l.split_once('|').map(|(event, _)| event))
-            .filter(|e| ["failure", "reminder", "recovered"].contains(e))
-            .last();
+            .rfind(|e| ["failure", "reminder", "recovered"].contains(e));
         if !matches!(last, Some("failure" | "reminder")) {
             self.violation(now, &format!("a failure not notified (last: {last:?})"));
         }
@@ -1078,7 +1096,11 @@ impl World {
 /// The pid of the run `setup.spawn_with` started (its process group leader
 /// is the binary itself).
 fn run_pid(setup: &Setup) -> Option<u32> {
-    let config = setup.root().join("photos_backup.conf").display().to_string();
+    let config = setup
+        .root()
+        .join("photos_backup.conf")
+        .display()
+        .to_string();
     processes().into_iter().find_map(|(pid, args)| {
         let ours = args
             .first()

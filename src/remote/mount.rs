@@ -689,7 +689,10 @@ pub enum Health {
 /// it did not answer in time (a hung FUSE daemon: the child was killed,
 /// and the run never waited on the mount itself).
 #[must_use]
-pub fn health_of(outcome: &Result<std::process::Output, ProcessError>, timeout: Duration) -> Health {
+pub fn health_of(
+    outcome: &Result<std::process::Output, ProcessError>,
+    timeout: Duration,
+) -> Health {
     match outcome {
         Ok(out) if out.status.success() => Health::Healthy,
         Ok(out) => Health::Dead(non_empty(first_lines(&String::from_utf8_lossy(
@@ -759,7 +762,11 @@ fn probe(
     Ok((health_of(&outcome, env.stat_timeout), found))
 }
 
-fn check_health(path: &Path, env: &MountEnv, runner: &dyn CommandRunner) -> Result<Health, MountError> {
+fn check_health(
+    path: &Path,
+    env: &MountEnv,
+    runner: &dyn CommandRunner,
+) -> Result<Health, MountError> {
     Ok(probe(path, ".photos-backup-probe", env, runner)?.0)
 }
 
@@ -1034,7 +1041,7 @@ fn clear(
 pub const FUSE_CONNECTIONS: &str = "/sys/fs/fuse/connections";
 
 /// Ends every request pending on the FUSE mounts at `path` at once, before
-/// a forceful unmount; returns how many connections it aborted.
+/// a forceful unmount.
 ///
 /// Linux: writing to `/sys/fs/fuse/connections/N/abort` (fusectl, mounted
 /// by systemd at boot) fails every pending and future request with
@@ -1047,21 +1054,21 @@ pub const FUSE_CONNECTIONS: &str = "/sys/fs/fuse/connections";
 /// abort there (`diskutil unmount force` is `unmount(2)` with `MNT_FORCE`,
 /// which macFUSE answers by marking the connection dead and failing what
 /// waits on it: unverified on a Mac).
-pub fn abort_connections(os: Os, path: &Path) -> usize {
+pub fn abort_connections(os: Os, path: &Path) {
     match os {
         Os::Linux => {
             let Ok(info) = std::fs::read_to_string(mounts::PROC_MOUNTINFO) else {
-                return 0;
+                return;
             };
-            mounts::fuse_connections(&info, path)
-                .into_iter()
-                .filter(|n| {
-                    let abort = Path::new(FUSE_CONNECTIONS).join(n.to_string()).join("abort");
-                    std::fs::write(abort, b"1").is_ok()
-                })
-                .count()
+            for n in mounts::fuse_connections(&info, path) {
+                let abort = Path::new(FUSE_CONNECTIONS)
+                    .join(n.to_string())
+                    .join("abort");
+                // Best effort: without fusectl, the lazy unmount still detaches.
+                let _ = std::fs::write(abort, b"1");
+            }
         }
-        Os::MacOs => 0,
+        Os::MacOs => {}
     }
 }
 
@@ -1482,7 +1489,11 @@ mod tests {
 
     #[test]
     fn probes_run_as_children() {
-        let cmd = probe_command(Path::new("/usr/bin/find"), Path::new("/m/c"), "gocryptfs.conf");
+        let cmd = probe_command(
+            Path::new("/usr/bin/find"),
+            Path::new("/m/c"),
+            "gocryptfs.conf",
+        );
         assert_eq!(
             cmd.to_string(),
             "/usr/bin/find /m/c -maxdepth 1 -name gocryptfs.conf -type f"

@@ -327,7 +327,11 @@ fn watch_skips(
         }
     }
     if let Err(e) = super::skips::write(&config.state_dir, &stretch) {
-        writeln!(err, "photos-backup: warning: {}: {e}", super::skips::FILE_NAME)?;
+        writeln!(
+            err,
+            "photos-backup: warning: {}: {e}",
+            super::skips::FILE_NAME
+        )?;
     }
     Ok(())
 }
