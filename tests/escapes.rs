@@ -297,3 +297,55 @@ fn links_planted_in_our_folders_are_refused_not_followed() {
     setup.run_at(SEPTEMBER);
     assert_eq!(staged_files(&setup).len(), 2);
 }
+
+#[test]
+fn restore_writes_owner_only_files_and_never_follows_a_planted_link() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Kim");
+    lib.add(photo(1, utc(2026, 9, 3), utc(2026, 9, 3)));
+    lib.write();
+    let setup = setup_for(&lib);
+    setup.run_at(SEPTEMBER);
+    // A staged file with loose modes (as older versions left them).
+    for path in staged_files(&setup) {
+        let staged = setup.staging().join(path);
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    }
+    let restore = |to: &Path| {
+        let out = setup
+            .command(&["restore", &uuid(1), "--to", to.to_str().unwrap()], &[])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A link planted where the library's folder goes: refused.
+    let dest = tmp.path().join("dest");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dest.join("kim")).unwrap();
+    let (code, err) = restore(&dest);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    let fresh = tmp.path().join("fresh");
+    let (code, err) = restore(&fresh);
+    assert_eq!(code, Some(0), "{err}");
+    let mut files = 0;
+    for e in walkdir::WalkDir::new(fresh.join("kim"))
+        .into_iter()
+        .map(Result::unwrap)
+    {
+        let mode = e.metadata().unwrap().mode() & 0o7777;
+        let want = if e.file_type().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{}", e.path().display());
+        files += usize::from(e.file_type().is_file());
+    }
+    assert_eq!(files, 2);
+}
