@@ -349,3 +349,28 @@ fn restore_writes_owner_only_files_and_never_follows_a_planted_link() {
     }
     assert_eq!(files, 2);
 }
+
+#[test]
+fn huge_text_fields_are_cut_and_their_sidecar_stays_small() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Kim");
+    let mut spec = photo(1, utc(2026, 9, 3), utc(2026, 9, 3));
+    spec.title = Some(DbText::from("T".repeat(4 << 20).as_str()));
+    spec.description = Some(DbText::from("D".repeat(4 << 20).as_str()));
+    spec.keywords = vec!["K".repeat(1 << 20)];
+    lib.add(spec);
+    lib.write();
+    let asset = common::all_assets(&lib.path).remove(0);
+    let cap = photos_backup::photos::query::MAX_TEXT_BYTES;
+    assert_eq!(asset.title.as_deref().map(str::len), Some(cap));
+    assert_eq!(asset.description.as_deref().map(str::len), Some(cap));
+    assert_eq!(asset.keywords[0].len(), cap);
+    let setup = setup_for(&lib);
+    setup.run_at(SEPTEMBER);
+    let xmp = staged_files(&setup)
+        .into_iter()
+        .find(|p| p.ends_with(".xmp"))
+        .unwrap();
+    let size = std::fs::metadata(setup.staging().join(xmp)).unwrap().len();
+    assert!(size < 4 * cap as u64 + 8192, "{size}");
+}

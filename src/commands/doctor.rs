@@ -259,11 +259,10 @@ pub fn run(
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
     }
-    report.add(privacy::check(&[
-        &config.state_dir,
-        &config.log_dir,
-        &config.staging_dir,
-    ]))?;
+    report.add(privacy::check(
+        &[&config.state_dir, &config.log_dir, &config.staging_dir],
+        config.staging_group_readable,
+    ))?;
 
     let agent = facts::agent(machine, runner);
     report.add(judge::agent(&agent, machine, file))?;
