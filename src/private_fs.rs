@@ -32,12 +32,9 @@ pub const GROUP_DIR_MODE: u32 = 0o750;
 const OTHERS: u32 = 0o077;
 
 /// Makes every file and folder this process (and its children) creates
-/// owner-only, whatever umask launchd or the shell gave it. Returns the
-/// umask it had.
-pub fn restrict_umask() -> u32 {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OTHERS))
-        .as_raw_mode()
-        .into()
+/// owner-only, whatever umask launchd or the shell gave it.
+pub fn restrict_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OTHERS));
 }
 
 /// The user this process runs as.

@@ -30,7 +30,7 @@ fn staged_once(tmp: &Path, extra: &str) -> Setup {
     lib.write();
     let mut setup = Setup::new().library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = extra.to_owned();
+    extra.clone_into(&mut setup.extra);
     setup
 }
 

@@ -79,8 +79,7 @@ impl Action {
     #[must_use]
     pub fn bytes(&self) -> u64 {
         match self {
-            Action::Copy { size, .. } => *size,
-            Action::Write { size, .. } => *size,
+            Action::Copy { size, .. } | Action::Write { size, .. } => *size,
         }
     }
 }
@@ -194,13 +193,8 @@ pub fn plan(
                 |k| k.path.clone(),
             );
             let source = root.join(&resource.path);
-            let found = if resource.present {
-                stat(&source)
-            } else {
-                Ok(None)
-            };
-            let found = match found {
-                Ok(found) => found,
+            let found = match resource.present.then(|| stat(&source)).transpose() {
+                Ok(found) => found.flatten(),
                 Err(why) => {
                     if !missing.contains(&why) {
                         missing.push(why);

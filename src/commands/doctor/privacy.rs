@@ -41,13 +41,13 @@ pub fn check(roots: &[&Path], group_readable: bool) -> Check {
 /// The check for `found`: paths under `roots` and their modes.
 #[must_use]
 pub fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
-    let names = roots
+    let all_roots = roots
         .iter()
         .map(|r| r.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
     if found.is_empty() {
-        return Check::ok(SUBJECT, format!("owner-only: {names}"));
+        return Check::ok(SUBJECT, format!("owner-only: {all_roots}"));
     }
     let writable = found
         .iter()
