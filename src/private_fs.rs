@@ -34,7 +34,7 @@ const OTHERS: u32 = 0o077;
 /// Makes every file and folder this process (and its children) creates
 /// owner-only, whatever umask launchd or the shell gave it.
 pub fn restrict_umask() {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OTHERS));
+    rustix::process::umask(rustix::fs::Mode::RWXG | rustix::fs::Mode::RWXO);
 }
 
 /// The user this process runs as.
@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn created_folders_and_files_are_owner_only_whatever_the_umask() {
         let dir = tempfile::tempdir().unwrap();
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        let old = rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
         let deep = dir.path().join("a/b/c");
         create_dir_all(&deep).unwrap();
         let below = create_dirs_below(&deep, Path::new("2024/05/01")).unwrap();

@@ -306,7 +306,7 @@ fn links_planted_in_our_folders_are_refused_not_followed() {
 
 #[test]
 fn restore_writes_owner_only_files_and_never_follows_a_planted_link() {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
     let tmp = tempfile::tempdir().unwrap();
     let mut lib = Growing::new(tmp.path(), "Kim");
     lib.add(photo(1, utc(2026, 9, 3), utc(2026, 9, 3)));

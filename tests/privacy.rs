@@ -19,7 +19,7 @@ use common::timeline::{photo, utc, Growing};
 
 /// The test process (and so the runs it starts) gets the usual umask.
 fn usual_umask() {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
 }
 
 /// A library `kim` with two September photos, staged once.
