@@ -71,6 +71,10 @@ pub struct RawRun {
 #[serde(deny_unknown_fields)]
 pub struct RawStaging {
     pub dir: String,
+    /// Staged files readable by the owner's group (`0640`, folders `0750`):
+    /// a deliberate choice for a staging folder shared with another account.
+    #[serde(default)]
+    pub group_readable: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +151,9 @@ pub struct Config {
     /// How long a run may take, and how long skips may go on (`[run]`).
     pub limits: Limits,
     pub staging_dir: PathBuf,
+    /// `[staging] group_readable`: staged files `0640`, folders `0750`
+    /// (never others); otherwise owner-only like everything else.
+    pub staging_group_readable: bool,
     pub default_threshold: NaiveDate,
     pub export: Export,
     /// The encrypted remote volume; `None`: stage locally only.
@@ -451,6 +458,7 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         only_on_ac_power: raw.run.only_on_ac_power.unwrap_or(false),
         limits,
         staging_dir,
+        staging_group_readable: raw.staging.group_readable,
         default_threshold,
         export,
         remote,

@@ -23,16 +23,18 @@ pub const DIR_MODE: u32 = 0o700;
 /// Mode of every file we create.
 pub const FILE_MODE: u32 = 0o600;
 
+/// A staged file when `[staging] group_readable` is on.
+pub const GROUP_FILE_MODE: u32 = 0o640;
+/// A staging folder when `[staging] group_readable` is on.
+pub const GROUP_DIR_MODE: u32 = 0o750;
+
 /// Group and others bits: none of them on anything of ours.
 const OTHERS: u32 = 0o077;
 
 /// Makes every file and folder this process (and its children) creates
-/// owner-only, whatever umask launchd or the shell gave it. Returns the
-/// umask it had.
-pub fn restrict_umask() -> u32 {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OTHERS))
-        .as_raw_mode()
-        .into()
+/// owner-only, whatever umask launchd or the shell gave it.
+pub fn restrict_umask() {
+    rustix::process::umask(rustix::fs::Mode::RWXG | rustix::fs::Mode::RWXO);
 }
 
 /// The user this process runs as.
@@ -78,6 +80,25 @@ pub fn create_dirs_below(root: &Path, rel: &Path) -> io::Result<PathBuf> {
         }
     }
     Ok(path)
+}
+
+/// Makes `root/rel` readable by the owner's group (file `0640`, every
+/// folder from `root` down to it `0750`), for `[staging] group_readable`.
+pub fn share_with_group(root: &Path, rel: &Path) -> io::Result<()> {
+    let mut path = root.to_path_buf();
+    fs::set_permissions(&path, fs::Permissions::from_mode(GROUP_DIR_MODE))?;
+    let parts: Vec<_> = rel.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let mode = if i + 1 == parts.len() {
+            GROUP_FILE_MODE
+        } else {
+            refuse_symlink(&path)?;
+            GROUP_DIR_MODE
+        };
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
 }
 
 /// An error when `path` is a symbolic link, or not a folder.
@@ -273,7 +294,12 @@ pub const TIGHTENED_MARKER: &str = "private-v1";
 /// others can write to (they could plant links or swap files in it), then,
 /// once per installation, makes everything already in the state, log and
 /// staging dirs owner-only. Returns the line that says so, when it did.
-pub fn prepare(state_dir: &Path, log_dir: &Path, staging_dir: &Path) -> io::Result<Option<String>> {
+/// A staging dir shared with the group (`group_readable`) is left as it is.
+pub fn prepare(
+    state_dir: &Path,
+    log_dir: &Path,
+    (staging_dir, group_readable): (&Path, bool),
+) -> io::Result<Option<String>> {
     for dir in [state_dir, staging_dir] {
         refuse_writable_by_others(dir)?;
     }
@@ -283,7 +309,9 @@ pub fn prepare(state_dir: &Path, log_dir: &Path, staging_dir: &Path) -> io::Resu
     }
     let mut changed = 0;
     for dir in [state_dir, log_dir, staging_dir] {
-        changed += tighten(dir)?;
+        if !(group_readable && dir == staging_dir) {
+            changed += tighten(dir)?;
+        }
     }
     create_dir_all(state_dir)?;
     match create_new(&marker) {
@@ -324,18 +352,20 @@ pub fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
 }
 
 /// The paths under `roots` (not following links) that group or others can
-/// read or write, at most `max` of them: what `doctor` reports.
+/// read or write beyond each root's allowed bits (`0` for owner-only; the
+/// group's read and search bits for a shared staging), at most `max` of
+/// them: what `doctor` reports.
 #[must_use]
-pub fn exposed(roots: &[&Path], max: usize) -> Vec<(PathBuf, u32)> {
+pub fn exposed(roots: &[(&Path, u32)], max: usize) -> Vec<(PathBuf, u32)> {
     let mut found = Vec::new();
-    for root in roots {
+    for (root, allowed) in roots {
         for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
             let t = entry.file_type();
             if !(t.is_dir() || t.is_file()) {
                 continue;
             }
             let Ok(meta) = entry.metadata() else { continue };
-            if others_can_access(meta.mode()) {
+            if others_can_access(meta.mode() & !allowed) {
                 found.push((entry.into_path(), meta.mode() & 0o7777));
                 if found.len() >= max {
                     return found;
@@ -357,7 +387,7 @@ mod tests {
     #[test]
     fn created_folders_and_files_are_owner_only_whatever_the_umask() {
         let dir = tempfile::tempdir().unwrap();
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        let old = rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
         let deep = dir.path().join("a/b/c");
         create_dir_all(&deep).unwrap();
         let below = create_dirs_below(&deep, Path::new("2024/05/01")).unwrap();
@@ -434,13 +464,13 @@ mod tests {
         fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
         fs::set_permissions(sub.join("a.jpg"), fs::Permissions::from_mode(0o6777)).unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        assert!(!exposed(&[dir.path()], 10).is_empty());
+        assert!(!exposed(&[(dir.path(), 0)], 10).is_empty());
         assert!(tighten(dir.path()).unwrap() >= 3);
         assert_eq!(mode(&sub), 0o700);
         assert_eq!(mode(&sub.join("a.jpg")), 0o600);
         assert_eq!(mode(dir.path()), 0o700);
         assert_eq!(tighten(dir.path()).unwrap(), 0);
-        assert!(exposed(&[dir.path()], 10).is_empty());
+        assert!(exposed(&[(dir.path(), 0)], 10).is_empty());
         assert_eq!(tighten(&dir.path().join("missing")).unwrap(), 0);
     }
 

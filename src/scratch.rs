@@ -34,7 +34,7 @@ pub fn create(kind: &str) -> io::Result<Scratch> {
     // Locked under another name first, then renamed: another process's
     // `remove_stale` must never find the lock file before it is held.
     let unheld = dir.path().join(".locking");
-    let lock = File::create(&unheld)?;
+    let lock = crate::private_fs::create_new(&unheld)?;
     lock.lock()?;
     std::fs::rename(&unheld, dir.path().join(LOCK))?;
     Ok(Scratch { dir, _lock: lock })

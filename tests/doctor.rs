@@ -164,12 +164,14 @@ fn a_healthy_local_setup_passes() {
     assert!(!case.setup.staging().exists() && !case.setup.state().exists());
     assert_status(&ran, "launch agent", "ok");
     assert!(ran.out.contains("not applicable on this OS"), "{}", ran.out);
+    let privacy = assert_status(&ran, "privacy", "ok");
+    assert!(privacy.contains("privacy: owner-only: "), "{privacy}");
     assert!(
         ran.out
             .lines()
             .last()
             .unwrap()
-            .starts_with("doctor: 8 ok, 0 warning(s), 0 FAILED"),
+            .starts_with("doctor: 9 ok, 0 warning(s), 0 FAILED"),
         "{}",
         ran.out
     );
@@ -189,6 +191,7 @@ fn a_healthy_local_setup_passes() {
             "borg repository",
             "folder staging.dir",
             "folder state.dir",
+            "privacy",
             "launch agent"
         ]
     );
@@ -454,7 +457,9 @@ fn a_nearly_full_disk_is_a_warning() {
          echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n\
          echo '/dev/fake 10000000 9000000 1000000 90% /'\n",
     );
-    std::fs::create_dir_all(case.setup.staging()).unwrap();
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(case.setup.staging())
+        .unwrap();
     let ran = case.doctor();
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
     let staging = assert_status(&ran, "folder staging.dir", "warning");
@@ -464,6 +469,35 @@ fn a_nearly_full_disk_is_a_warning() {
             case.setup.staging().display()
         )),
         "{staging}"
+    );
+}
+
+#[test]
+fn a_staged_photo_others_can_read_fails_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let case = Case::new();
+    let day = case.setup.staging().join("anna/2026/09/03");
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&day)
+        .unwrap();
+    std::fs::write(day.join("IMG_1.JPG"), b"photo").unwrap();
+    std::fs::set_permissions(
+        day.join("IMG_1.JPG"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let ran = case.doctor();
+    assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
+    let privacy = assert_status(&ran, "privacy", "FAILED");
+    assert!(
+        privacy.contains(&format!(
+            "other users can read 1 path of the backup's: {} (644)",
+            day.join("IMG_1.JPG").display()
+        )) && privacy.contains(&format!(
+            "fix: chmod -R go= {}",
+            case.setup.staging().display()
+        )),
+        "{privacy}"
     );
 }
 

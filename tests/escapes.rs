@@ -14,6 +14,12 @@ use photos_backup::photos::synthetic::{AssetSpec, DbText};
 
 const SEPTEMBER: &str = "2026-09-29T08:00:00Z";
 
+fn is_xmp(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xmp"))
+}
+
 fn setup_for(lib: &Growing) -> Setup {
     let mut setup = Setup::new().library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
@@ -122,7 +128,7 @@ fn a_symlinked_folder_inside_the_library_is_refused_with_a_reason() {
         "{why}"
     );
     assert!(
-        staged_files(&setup).iter().all(|p| p.ends_with(".xmp")),
+        staged_files(&setup).iter().all(|p| is_xmp(p)),
         "{:?}",
         staged_files(&setup)
     );
@@ -172,7 +178,7 @@ fn a_setuid_original_is_staged_owner_only_without_special_bits() {
     let setup = setup_for(&lib);
     setup.run_at(SEPTEMBER);
     let staged = staged_files(&setup);
-    let photo = staged.iter().find(|p| !p.ends_with(".xmp")).unwrap();
+    let photo = staged.iter().find(|p| !is_xmp(p)).unwrap();
     let mode = std::fs::metadata(setup.staging().join(photo))
         .unwrap()
         .mode()
@@ -296,4 +302,81 @@ fn links_planted_in_our_folders_are_refused_not_followed() {
     std::fs::remove_file(state.join("logs/photos-backup.log")).unwrap();
     setup.run_at(SEPTEMBER);
     assert_eq!(staged_files(&setup).len(), 2);
+}
+
+#[test]
+fn restore_writes_owner_only_files_and_never_follows_a_planted_link() {
+    rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Kim");
+    lib.add(photo(1, utc(2026, 9, 3), utc(2026, 9, 3)));
+    lib.write();
+    let setup = setup_for(&lib);
+    setup.run_at(SEPTEMBER);
+    // A staged file with loose modes (as older versions left them).
+    for path in staged_files(&setup) {
+        let staged = setup.staging().join(path);
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    }
+    let restore = |to: &Path| {
+        let out = setup
+            .command(&["restore", &uuid(1), "--to", to.to_str().unwrap()], &[])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // A link planted where the library's folder goes: refused.
+    let dest = tmp.path().join("dest");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dest.join("kim")).unwrap();
+    let (code, err) = restore(&dest);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+
+    let fresh = tmp.path().join("fresh");
+    let (code, err) = restore(&fresh);
+    assert_eq!(code, Some(0), "{err}");
+    let mut files = 0;
+    for e in walkdir::WalkDir::new(fresh.join("kim"))
+        .into_iter()
+        .map(Result::unwrap)
+    {
+        let mode = e.metadata().unwrap().mode() & 0o7777;
+        let want = if e.file_type().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{}", e.path().display());
+        files += usize::from(e.file_type().is_file());
+    }
+    assert_eq!(files, 2);
+}
+
+#[test]
+fn huge_text_fields_are_cut_and_their_sidecar_stays_small() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Kim");
+    let mut spec = photo(1, utc(2026, 9, 3), utc(2026, 9, 3));
+    spec.title = Some(DbText::from("T".repeat(4 << 20).as_str()));
+    spec.description = Some(DbText::from("D".repeat(4 << 20).as_str()));
+    spec.keywords = vec!["K".repeat(1 << 20)];
+    lib.add(spec);
+    lib.write();
+    let asset = common::all_assets(&lib.path).remove(0);
+    let cap = photos_backup::photos::query::MAX_TEXT_BYTES;
+    assert_eq!(asset.title.as_deref().map(str::len), Some(cap));
+    assert_eq!(asset.description.as_deref().map(str::len), Some(cap));
+    assert_eq!(asset.keywords[0].len(), cap);
+    let setup = setup_for(&lib);
+    setup.run_at(SEPTEMBER);
+    let xmp = staged_files(&setup)
+        .into_iter()
+        .find(|p| is_xmp(p))
+        .unwrap();
+    let size = std::fs::metadata(setup.staging().join(xmp)).unwrap().len();
+    assert!(size < 4 * cap as u64 + 8192, "{size}");
 }

@@ -19,7 +19,7 @@ use common::timeline::{photo, utc, Growing};
 
 /// The test process (and so the runs it starts) gets the usual umask.
 fn usual_umask() {
-    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
 }
 
 /// A library `kim` with two September photos, staged once.
@@ -30,7 +30,7 @@ fn staged_once(tmp: &Path, extra: &str) -> Setup {
     lib.write();
     let mut setup = Setup::new().library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = extra.to_owned();
+    extra.clone_into(&mut setup.extra);
     setup
 }
 
@@ -245,4 +245,52 @@ fn another_user_cannot_read_a_staged_photo_the_ledger_or_the_log() {
     // Even with the file's own mode loosened, its folders stop them.
     std::fs::set_permissions(&photo, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert!(!can_read(user, &photo), "{}", photo.display());
+}
+
+#[test]
+fn a_staging_shared_with_the_group_on_purpose_is_group_readable_only() {
+    usual_umask();
+    let tmp = tempfile::tempdir().unwrap();
+    let setup = staged_once(tmp.path(), "");
+    let config = std::fs::read_to_string(setup.config()).unwrap();
+    // The key belongs to [staging]: written right after its `dir`.
+    let shared = config.replacen("[threshold]", "group_readable = true\n[threshold]", 1);
+    assert_ne!(shared, config);
+    let mut setup = setup;
+    setup.extra = String::new();
+    let conf = setup.config();
+    std::fs::write(&conf, &shared).unwrap();
+    let ran = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+        .arg("--config")
+        .arg(&conf)
+        .arg("run")
+        .env("PHOTOS_BACKUP_NOW", "2026-09-29T08:00:00Z")
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let staged = modes(&setup.staging().join("kim"));
+    assert!(staged.len() >= 6);
+    for (path, mode) in &staged {
+        let want = if Path::new(path).is_dir() {
+            0o750
+        } else {
+            0o640
+        };
+        assert_eq!(*mode, want, "{path}");
+    }
+    // The state stays owner-only, and doctor accepts the shared staging.
+    assert_owner_only(&setup.state());
+    let doctor = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+        .arg("--config")
+        .arg(&conf)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&doctor.stdout);
+    assert!(out.contains("ok      privacy: owner-only"), "{out}");
 }

@@ -263,11 +263,10 @@ pub fn run(
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
     }
-    report.add(privacy::check(&[
-        &config.state_dir,
-        &config.log_dir,
-        &config.staging_dir,
-    ]))?;
+    report.add(privacy::check(
+        &[&config.state_dir, &config.log_dir, &config.staging_dir],
+        config.staging_group_readable,
+    ))?;
 
     for check in mac::checks(config, machine, runner) {
         report.add(check)?;

@@ -11,7 +11,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -186,7 +187,11 @@ pub fn run(
         let section = access::section(config, "restoring from an archive")?;
         Some(Access::open(section, deps)?)
     };
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(crate::private_fs::DIR_MODE)
+        .create(to)
+        .with_context(|| format!("creating {}", to.display()))?;
     let to = std::path::absolute(to).with_context(|| format!("resolving {}", to.display()))?;
     refuse_to_overwrite(&to, &plan.items)?;
 
@@ -279,27 +284,28 @@ fn put_in_place(from: tempfile::TempPath, to: &Path, item: &Item) -> Result<()> 
     })
 }
 
-fn parent_of(path: &Path) -> Result<&Path> {
-    let parent = path
+/// Creates the folders of `item` below `to`, owner-only; one that is a
+/// symbolic link (planted there) is refused, never followed.
+fn parent_of(to: &Path, item: &Item) -> Result<PathBuf> {
+    let rel = Path::new(&item.path)
         .parent()
-        .ok_or_else(|| anyhow!("{} has no folder", path.display()))?;
-    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    Ok(parent)
+        .ok_or_else(|| anyhow!("{} has no folder", item.path))?;
+    crate::private_fs::create_dirs_below(to, rel)
+        .with_context(|| format!("creating {}", to.join(rel).display()))
 }
 
 /// Copies a staged file into `to` (temp name, checked, then its name), with
-/// its time and permissions.
+/// its time; owner-only, whatever mode the staged file has.
 fn copy_from_staging(staging: &Path, to: &Path, item: &Item) -> Result<()> {
     let source = staging.join(&item.path);
-    let mut src = std::fs::File::open(&source).with_context(|| {
+    let (mut src, meta) = crate::private_fs::open_source(&source).with_context(|| {
         format!(
             "reading staged file {} (a run may have archived it just now: try again)",
             source.display()
         )
     })?;
-    let meta = src.metadata()?;
-    let dest = to.join(&item.path);
-    let parent = parent_of(&dest)?;
+    let parent = parent_of(to, item)?;
+    let parent = parent.as_path();
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(parent)
@@ -307,7 +313,7 @@ fn copy_from_staging(staging: &Path, to: &Path, item: &Item) -> Result<()> {
     std::io::copy(&mut src, tmp.as_file_mut())
         .with_context(|| format!("copying {} into {}", source.display(), parent.display()))?;
     let file = tmp.as_file();
-    file.set_permissions(meta.permissions())?;
+    crate::private_fs::make_private(file)?;
     file.set_modified(meta.modified()?)?;
     file.sync_all()?;
     check(tmp.path(), item)?;
@@ -346,7 +352,7 @@ fn extract(
     }
     for item in items {
         let got = tmp.path().join(&item.path);
-        if !got.is_file() {
+        if !std::fs::symlink_metadata(&got).is_ok_and(|m| m.is_file()) {
             bail!(
                 "archive {archive} in borg repository {} did not give back {}",
                 access.repo.location,
@@ -354,7 +360,14 @@ fn extract(
             );
         }
         check(&got, item)?;
-        parent_of(&to.join(&item.path))?;
+        // Owner-only, whatever mode the archive recorded (older versions
+        // staged with the source's mode).
+        std::fs::set_permissions(
+            &got,
+            std::fs::Permissions::from_mode(crate::private_fs::FILE_MODE),
+        )
+        .with_context(|| format!("restoring {}", got.display()))?;
+        parent_of(to, item)?;
         let got = tempfile::TempPath::try_from_path(&got)
             .with_context(|| format!("restoring {}", got.display()))?;
         put_in_place(got, to, item)?;

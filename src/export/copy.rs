@@ -454,7 +454,7 @@ mod tests {
         let src = dir.path().join("setuid.jpg");
         fs::write(&src, b"#!/bin/sh\n").unwrap();
         fs::set_permissions(&src, fs::Permissions::from_mode(0o6777)).unwrap();
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        let old = rustix::process::umask(rustix::fs::Mode::WGRP | rustix::fs::Mode::WOTH);
         let dst = dir.path().join("staging/lib/2024/05/01/setuid.jpg");
         copy_atomic(&src, &dst).unwrap();
         let xmp = dir.path().join("staging/lib/2024/05/02/a.xmp");

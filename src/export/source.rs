@@ -42,23 +42,18 @@ impl Sources {
         if let Some(why) = system_path(path) {
             return Err(why);
         }
-        match path.strip_prefix(&self.root) {
-            Ok(rel) => {
-                if let Some(why) = self.linked_folder(rel) {
-                    return Err(why);
-                }
-            }
+        let why = if let Ok(rel) = path.strip_prefix(&self.root) {
+            self.linked_folder(rel)
+        } else {
             // A referenced file, outside the library: where does it really lie?
-            Err(_) => {
-                let real = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
-                if let Some(why) = real.as_deref().and_then(system_path) {
-                    return Err(why);
-                }
-            }
+            let real = path.parent().and_then(|p| std::fs::canonicalize(p).ok());
+            real.as_deref().and_then(system_path)
+        };
+        if let Some(why) = why {
+            return Err(why);
         }
-        let meta = match std::fs::symlink_metadata(path) {
-            Ok(meta) => meta,
-            Err(_) => return Ok(None),
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return Ok(None);
         };
         if meta.file_type().is_symlink() {
             return Err(format!("{} is a symbolic link; refused", shown(path)));

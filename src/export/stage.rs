@@ -14,6 +14,7 @@ use super::download::{self, Downloader};
 use super::layout::Role;
 use super::plan::{Action, Plan, IN_ICLOUD};
 use crate::ledger::{Ledger, StagedFile};
+use crate::photos::Asset;
 
 /// Reports progress: bytes done, files done. A progress bar or log lines.
 pub trait Progress {
@@ -47,12 +48,13 @@ pub struct Downloads<'a> {
     pub timeout: Duration,
 }
 
-/// Executes `plan` for `library` into `staging` (the staging root);
+/// Executes `plan` for `library` into `staging` (the staging root; its
+/// files readable by the group when `[staging] group_readable` says so);
 /// `already` holds the uuids the ledger had as pending before the run.
 pub fn execute<S: std::hash::BuildHasher>(
     library: &str,
-    staging: &Path,
-    plan: &Plan,
+    staging: (&Path, bool),
+    (plan, assets): (&Plan, &[Asset]),
     already: &std::collections::HashSet<&str, S>,
     ledger: &mut Ledger,
     now: DateTime<Utc>,
@@ -66,7 +68,8 @@ pub fn execute<S: std::hash::BuildHasher>(
         // hashing and fsyncs overlap), make the renames durable, then record
         // the batch in one ledger transaction. What a batch copied before a
         // failure is still recorded; the error then ends the run.
-        let (records, failure, mut dirs) = stage_batch(library, staging, batch, now, workers);
+        let (records, failure, mut dirs) =
+            stage_batch(library, staging, (batch, assets), now, workers);
         dirs.sync()?;
         ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
         for r in &records {
@@ -129,8 +132,8 @@ const BATCH: usize = 256;
 /// folders whose renames still need an fsync.
 fn stage_batch(
     library: &str,
-    staging: &Path,
-    batch: &[Action],
+    staging: (&Path, bool),
+    (batch, assets): (&[Action], &[Asset]),
     now: DateTime<Utc>,
     workers: usize,
 ) -> (Vec<StagedFile>, Option<anyhow::Error>, copy::UnsyncedDirs) {
@@ -142,7 +145,7 @@ fn stage_batch(
                         let mut dirs = copy::UnsyncedDirs::default();
                         let mut records = Vec::new();
                         for action in batch.iter().skip(w).step_by(workers) {
-                            match stage_one(library, staging, action, now, &mut dirs) {
+                            match stage_one(library, staging, (action, assets), now, &mut dirs) {
                                 Ok(r) => records.push(r),
                                 Err(e) => return (records, Some(e), dirs),
                             }
@@ -175,8 +178,8 @@ fn stage_batch(
 /// Copies or writes one file into staging; returns its ledger record.
 fn stage_one(
     library: &str,
-    staging: &Path,
-    action: &Action,
+    (staging, group_readable): (&Path, bool),
+    (action, assets): (&Action, &[Asset]),
     now: DateTime<Utc>,
     dirs: &mut copy::UnsyncedDirs,
 ) -> anyhow::Result<StagedFile> {
@@ -197,13 +200,28 @@ fn stage_one(
             uuid,
             role,
             dest,
-            bytes,
+            asset,
             signature,
+            ..
         } => {
-            let written = copy::write_atomic_in(&dest_of(dest)?, bytes, None, dirs)?;
+            let bytes = assets
+                .get(*asset)
+                .filter(|a| &a.uuid == uuid)
+                .map(super::plan::sidecar)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("the plan's asset {uuid} is not among those read")
+                })?;
+            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
+            if &written.hash != signature {
+                anyhow::bail!("the XMP sidecar of {uuid} changed between planning and writing");
+            }
             (uuid, *role, dest, signature, written)
         }
     };
+    if group_readable {
+        crate::private_fs::share_with_group(staging, Path::new(dest))
+            .with_context(|| format!("sharing {} with the group", staging.join(dest).display()))?;
+    }
     Ok(StagedFile {
         library: library.to_owned(),
         uuid: uuid.clone(),
@@ -237,7 +255,7 @@ fn staged_dest(staging: &Path, dest: &str) -> anyhow::Result<std::path::PathBuf>
 /// that are due (backoff) up to the per-run limit, and stages what arrives.
 pub fn download_pending(
     library: &str,
-    staging: &Path,
+    (staging, group_readable): (&Path, bool),
     plan: &Plan,
     ledger: &mut Ledger,
     downloads: &Downloads,
@@ -281,6 +299,9 @@ pub fn download_pending(
                     }
                 };
                 let written = copy::copy_atomic(original, &staged_dest(staging, dest)?)?;
+                if group_readable {
+                    crate::private_fs::share_with_group(staging, Path::new(dest))?;
+                }
                 ledger.record_file(&StagedFile {
                     library: library.to_owned(),
                     uuid: p.uuid.clone(),

@@ -161,6 +161,21 @@ fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
     })
 }
 
+/// Bytes kept of a free-text value (title, caption, keyword, person, album):
+/// far more than any written by hand, and a database of huge ones (700 MB
+/// of titles) cannot make the run hold them all.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+
+/// Free text, cut to `MAX_TEXT_BYTES` (a character cut in two becomes U+FFFD).
+fn free_text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Text(b) | ValueRef::Blob(b) => {
+            Some(String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT_BYTES)]).into_owned())
+        }
+        _ => text(row, i)?,
+    })
+}
+
 fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Integer(n) => Some(n),
@@ -196,8 +211,8 @@ fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
         date_added: real(row, 7)?,
         adjustment_timestamp: real(row, 8)?,
         modification_date: real(row, 9)?,
-        title: text(row, 10)?,
-        description: text(row, 11)?,
+        title: free_text(row, 10)?,
+        description: free_text(row, 11)?,
         favorite: int(row, 12)?,
         hidden: int(row, 13)?,
         trashed: int(row, 14)?,
@@ -295,7 +310,7 @@ fn group_text(conn: &Connection, sql: &str) -> rusqlite::Result<HashMap<i64, Vec
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        if let (Some(pk), Some(value)) = (int(row, 0)?, text(row, 1)?) {
+        if let (Some(pk), Some(value)) = (int(row, 0)?, free_text(row, 1)?) {
             out.entry(pk).or_default().push(value);
         }
     }

@@ -85,6 +85,9 @@ impl fmt::Display for Value {
             }
             Value::Text(s) => write!(f, "text {s:?}"),
             Value::BadText(b) => write!(f, "non-UTF-8 text {b:02X?}"),
+            Value::Blob(b) if b.len() > 64 => {
+                write!(f, "blob of {} bytes starting {:02X?}", b.len(), &b[..16])
+            }
             Value::Blob(b) => write!(f, "blob {b:02X?}"),
         }
     }
@@ -423,7 +426,7 @@ pub fn value(rng: &mut SplitMix64) -> Value {
         "com.apple.Photos.externalEdit",
         "public.heic",
     ];
-    match rng.below(16) {
+    match rng.below(17) {
         0..=2 => Value::Null,
         3 => Value::Int(*rng.pick(&[i64::MAX, i64::MIN, -1, 0, 1, 2, 3, 10, 17, 1505])),
         4 => Value::Int(rng.next_u64() as i64),
@@ -433,8 +436,35 @@ pub fn value(rng: &mut SplitMix64) -> Value {
         12 => Value::Text(format!("{}/{}", "../".repeat(8), "é".repeat(300))),
         13 => Value::BadText(vec![0xC3, 0x28, b'/', 0xFF, b'.', b'.', 0x80]),
         14 => Value::Blob(vec![0xFF, 0xFE, 0x00, b'.', b'.', b'/', 0xC0]),
+        // A binary plist nested far deeper than a recursive parser's stack.
+        15 => Value::Blob(deep_plist(20_000)),
         _ => Value::Blob((0..rng.below(40)).map(|_| rng.next_u64() as u8).collect()),
     }
+}
+
+/// A binary plist of `levels` arrays each holding the next, built byte by
+/// byte (as values, they would overflow the fuzzer's own stack).
+fn deep_plist(levels: u32) -> Vec<u8> {
+    let mut blob = b"bplist00".to_vec();
+    let mut offsets = Vec::new();
+    for i in 0..levels {
+        offsets.push(u32::try_from(blob.len()).unwrap());
+        blob.push(0xA1);
+        blob.extend((i + 1).to_be_bytes());
+    }
+    offsets.push(u32::try_from(blob.len()).unwrap());
+    blob.extend([0x10, 1]);
+    let table = blob.len() as u64;
+    for o in &offsets {
+        blob.extend(o.to_be_bytes());
+    }
+    let mut trailer = [0u8; 32];
+    trailer[6] = 4;
+    trailer[7] = 4;
+    trailer[8..16].copy_from_slice(&(offsets.len() as u64).to_be_bytes());
+    trailer[24..32].copy_from_slice(&table.to_be_bytes());
+    blob.extend(trailer);
+    blob
 }
 
 /// A value for a column that makes paths: hostile paths, odd uuids, the
@@ -452,6 +482,13 @@ fn path_value(rng: &mut SplitMix64) -> Value {
         "../../../../tmp/x",
         "A B",
         "",
+        // What a process can read but must never stage (issue 13).
+        "/proc/self",
+        "environ",
+        "/proc/self/environ",
+        "/dev",
+        "zero",
+        "/sys/kernel",
     ];
     match rng.below(5) {
         0 | 1 => Value::Text((*rng.pick(&texts)).to_owned()),

@@ -17,23 +17,37 @@ const MAX_NAMED: usize = 3;
 
 const SUBJECT: &str = "privacy";
 
-/// Looks at `roots` (missing ones are fine) and judges what it finds.
+/// Looks at `roots` (missing ones are fine) and judges what it finds; the
+/// staging dir (the last root) may be readable by the group when
+/// `[staging] group_readable` says so.
 #[must_use]
-pub fn check(roots: &[&Path]) -> Check {
-    let found = private_fs::exposed(roots, MAX_FOUND);
+pub fn check(roots: &[&Path], group_readable: bool) -> Check {
+    let allowed = |i: usize| {
+        if group_readable && i + 1 == roots.len() {
+            0o050
+        } else {
+            0
+        }
+    };
+    let with_bits: Vec<(&Path, u32)> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (*r, allowed(i)))
+        .collect();
+    let found = private_fs::exposed(&with_bits, MAX_FOUND);
     judge(roots, &found)
 }
 
 /// The check for `found`: paths under `roots` and their modes.
 #[must_use]
 pub fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
-    let names = roots
+    let all_roots = roots
         .iter()
         .map(|r| r.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
     if found.is_empty() {
-        return Check::ok(SUBJECT, format!("owner-only: {names}"));
+        return Check::ok(SUBJECT, format!("owner-only: {all_roots}"));
     }
     let writable = found
         .iter()
@@ -80,13 +94,13 @@ mod tests {
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
         let roots = [state.as_path(), staging.as_path()];
-        let ok = check(&roots);
+        let ok = check(&roots, false);
         assert_eq!(ok.status, super::super::Status::Ok, "{ok:?}");
 
         let photo = staging.join("lib/a.jpg");
         std::fs::write(&photo, b"x").unwrap();
         std::fs::set_permissions(&photo, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let c = check(&roots);
+        let c = check(&roots, false);
         assert_eq!(c.status, super::super::Status::Failed);
         assert!(c.found.contains("can read 1 path"), "{}", c.found);
         assert!(
@@ -100,7 +114,7 @@ mod tests {
         );
 
         std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let c = check(&roots);
+        let c = check(&roots, false);
         assert!(c.found.contains("read or write 2 paths"), "{}", c.found);
     }
 }

@@ -384,8 +384,8 @@ fn run_library(
     };
     let staged = stage::execute(
         &lib.name,
-        &config.staging_dir,
-        &plan,
+        (&config.staging_dir, config.staging_group_readable),
+        (&plan, &assets),
         &already,
         ledger,
         deps.now,
@@ -429,7 +429,7 @@ fn fetch_missing(
     };
     stage::download_pending(
         library,
-        &config.staging_dir,
+        (&config.staging_dir, config.staging_group_readable),
         plan,
         ledger,
         &downloads,

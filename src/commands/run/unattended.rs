@@ -47,8 +47,11 @@ pub fn command(
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
     // Refuses folders others can write to; tightens an older installation once.
-    let tightened =
-        crate::private_fs::prepare(&config.state_dir, &config.log_dir, &config.staging_dir)?;
+    let tightened = crate::private_fs::prepare(
+        &config.state_dir,
+        &config.log_dir,
+        (&config.staging_dir, config.staging_group_readable),
+    )?;
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
         Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
