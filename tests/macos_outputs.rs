@@ -17,8 +17,8 @@ use photos_backup::secrets::KeychainError;
 /// Options" page (`fsname`), as quoted in a translation of it.
 const MOUNT_SSHFS: &str = "sshfs#singh@127.0.0.1:/tmp/dir on /private/tmp/ssh (macfuse, nodev, nosuid, synchronous, mounted by singh)\n";
 
-/// `mount` with a JuiceFS (macFUSE) volume, from a JuiceFS walkthrough
-/// ("JuiceFS:alicloud on /Users/voidint/jfs").
+/// `mount` with a `JuiceFS` (macFUSE) volume, from a `JuiceFS` walkthrough
+/// (`JuiceFS:alicloud on /Users/voidint/jfs`).
 const MOUNT_JUICEFS: &str =
     "JuiceFS:alicloud on /Users/voidint/jfs (macfuse, nodev, nosuid, synchronous, mounted by voidint)\n";
 
