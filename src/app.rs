@@ -168,22 +168,60 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             })?;
             Ok(exit::OK)
         }
-        Command::Doctor(args) => {
-            // A config that does not load is the doctor's first finding, not an error.
-            let machine = commands::doctor::Machine::current(&args.label);
-            let ok = match load_config(cli) {
-                Ok(config) => commands::doctor::run(
-                    &config,
-                    &secret_store(&config),
-                    &crate::process::System,
-                    &machine,
-                    out,
-                )?,
-                Err(e) => commands::doctor::bad_config(&config_path(cli), &e, out)?,
-            };
-            Ok(if ok { exit::OK } else { exit::FAILED })
-        }
+        Command::Doctor(args) => doctor(cli, args, out),
     }
+}
+
+/// `doctor`: here, as the agent (`--as-agent`), or as the agent's probe
+/// (`--agent-report`, which also writes the report to a file).
+fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Result<u8> {
+    if args.as_agent {
+        let install = commands::install::InstallEnv::current()?;
+        let env = commands::doctor::as_agent::AgentEnv {
+            home: install.home,
+            binary: install.binary,
+            launchctl: install.launchctl,
+            patience: commands::doctor::as_agent::PATIENCE,
+        };
+        let ok = commands::doctor::as_agent::run(
+            &config_path(cli),
+            &args.label,
+            &env,
+            &crate::process::System,
+            out,
+        )?;
+        return Ok(if ok { exit::OK } else { exit::FAILED });
+    }
+    let mut machine = commands::doctor::Machine::current(&args.label);
+    machine.test_notification = args.test_notification;
+    // As the agent: no Keychain dialog either (nobody would answer it).
+    let _no_keychain_ui = match &args.agent_report {
+        Some(_) => Some(platform::forbid_keychain_ui()?),
+        None => None,
+    };
+    let mut report = Vec::new();
+    let sink: &mut dyn Write = if args.agent_report.is_some() {
+        &mut report
+    } else {
+        out
+    };
+    // A config that does not load is the doctor's first finding, not an error.
+    let ok = match load_config(cli) {
+        Ok(config) => commands::doctor::run(
+            &config,
+            &secret_store(&config),
+            &crate::process::System,
+            &machine,
+            sink,
+        )?,
+        Err(e) => commands::doctor::bad_config(&config_path(cli), &e, sink)?,
+    };
+    if let Some(path) = &args.agent_report {
+        let text = String::from_utf8_lossy(&report);
+        commands::doctor::as_agent::write_report(path, ok, &text)?;
+        out.write_all(&report)?;
+    }
+    Ok(if ok { exit::OK } else { exit::FAILED })
 }
 
 /// The real secret store for `config`: `file:` paths relative to its folder.

@@ -108,6 +108,20 @@ pub struct DoctorArgs {
     /// The label given to `install`.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
     pub label: String,
+
+    /// Run the checks as the launch agent meets the Mac (a one-off agent
+    /// started by launchd: Local Network, Keychain, Full Disk Access and
+    /// Automation as the agent has them), and print its report.
+    #[arg(long, conflicts_with = "agent_report")]
+    pub as_agent: bool,
+
+    /// Also send a test notification through the configured method.
+    #[arg(long)]
+    pub test_notification: bool,
+
+    /// Used by `--as-agent`'s one-off agent: write the report to FILE.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub agent_report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

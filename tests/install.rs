@@ -26,22 +26,37 @@ impl Machine {
         };
         std::fs::create_dir_all(m.home()).unwrap();
         std::fs::create_dir_all(m.bin()).unwrap();
+        // Per label: `loaded.LABEL` holds the loaded plist. A bootstrapped
+        // plist's program runs at once in the background, as launchd does
+        // with RunAtLoad, unless it is the backup agent itself (its `run`
+        // is not for this test).
         let script = format!(
             r#"#!/bin/sh
 dir='{dir}'
 printf '%s\n' "$*" >> "$dir/calls"
 case "$1" in
 print)
-    [ -e "$dir/loaded" ] && exit 0
+    [ -e "$dir/loaded.${{2##*/}}" ] && exit 0
     echo "Could not find service \"${{2##*/}}\" in domain" >&2; exit 113 ;;
 bootout)
-    if [ -e "$dir/loaded" ]; then rm "$dir/loaded"; exit 0; fi
+    if [ -e "$dir/loaded.${{2##*/}}" ]; then rm "$dir/loaded.${{2##*/}}"; exit 0; fi
     echo "Boot-out failed: 5: Input/output error" >&2; exit 5 ;;
 bootstrap)
-    if [ -e "$dir/broken" ] || [ -e "$dir/loaded" ]; then
+    label=$(basename "$3" .plist)
+    if [ -e "$dir/broken" ] || [ -e "$dir/loaded.$label" ]; then
         echo "Bootstrap failed: 5: Input/output error" >&2; exit 5
     fi
-    cp "$3" "$dir/loaded" ;;
+    cp "$3" "$dir/loaded.$label"
+    case "$label" in
+    *.doctor)
+        [ -e "$dir/silent-probe" ] && exit 0
+        sed -n '/<key>ProgramArguments<\/key>/,/<\/array>/s/.*<string>\(.*\)<\/string>.*/\1/p' "$3" \
+            > "$dir/probe-args"
+        set --
+        while IFS= read -r arg; do set -- "$@" "$arg"; done < "$dir/probe-args"
+        "$@" > "$dir/probe.out" 2>&1 &
+        ;;
+    esac ;;
 *)
     echo "fake launchctl: unexpected $1" >&2; exit 64 ;;
 esac
@@ -89,8 +104,8 @@ esac
         text.lines().map(str::to_owned).collect()
     }
 
-    fn loaded(&self) -> Option<plist::Dictionary> {
-        let path = self.root().join("loaded");
+    fn loaded(&self, label: &str) -> Option<plist::Dictionary> {
+        let path = self.root().join(format!("loaded.{label}"));
         path.exists().then(|| {
             plist::Value::from_file(path)
                 .unwrap()
@@ -147,20 +162,35 @@ fn install_writes_the_plist_under_home_and_bootstraps_it() {
     let out = m.run_ok(&["install"]);
     let plist = m.plist("org.photos-backup");
     let domain = format!("gui/{}", uid());
+    let probe = m.plist("org.photos-backup.doctor");
     assert_eq!(
         m.calls(),
         [
             format!("print {domain}/org.photos-backup"),
             format!("bootstrap {domain} {}", plist.display()),
+            // Then the doctor as the agent: loaded, run by "launchd" (its
+            // own look at the agent), unloaded.
+            format!("print {domain}/org.photos-backup.doctor"),
+            format!("bootstrap {domain} {}", probe.display()),
+            format!("print {domain}/org.photos-backup"),
+            format!("print {domain}/org.photos-backup.doctor"),
+            format!("bootout {domain}/org.photos-backup.doctor"),
+            format!("print {domain}/org.photos-backup.doctor"),
         ]
     );
+    assert!(
+        out.contains("as the agent (launchd, org.photos-backup.doctor):"),
+        "{out}"
+    );
+    let verdict = out.lines().last().unwrap();
+    assert!(verdict.starts_with("doctor: "), "{out}");
 
     let written = plist::Value::from_file(&plist)
         .unwrap()
         .into_dictionary()
         .unwrap();
     assert_eq!(
-        m.loaded().as_ref(),
+        m.loaded("org.photos-backup").as_ref(),
         Some(&written),
         "bootstrapped another file"
     );
@@ -218,7 +248,7 @@ fn installing_again_replaces_the_loaded_agent() {
     let domain = format!("gui/{}", uid());
     let plist = m.plist("org.photos-backup");
     assert_eq!(
-        m.calls(),
+        m.calls()[..4],
         [
             format!("print {domain}/org.photos-backup"),
             format!("bootout {domain}/org.photos-backup"),
@@ -227,7 +257,7 @@ fn installing_again_replaces_the_loaded_agent() {
         ]
     );
     assert!(out.contains("stopped the agent org.photos-backup"), "{out}");
-    let loaded = m.loaded().expect("loaded again");
+    let loaded = m.loaded("org.photos-backup").expect("loaded again");
     assert_eq!(loaded["StartInterval"].as_unsigned_integer(), Some(600));
 }
 
@@ -249,7 +279,7 @@ fn uninstall_reverses_install_and_can_be_repeated() {
         ]
     );
     assert!(!plist.exists());
-    assert!(m.loaded().is_none());
+    assert!(m.loaded("com.example.pb").is_none());
     assert!(out.contains("stopped com.example.pb"), "{out}");
 
     let out = m.run_ok(&["uninstall", "--label", "com.example.pb"]);
@@ -259,6 +289,54 @@ fn uninstall_reverses_install_and_can_be_repeated() {
         out.contains(&format!("no {} to remove", plist.display())),
         "{out}"
     );
+}
+
+#[test]
+fn doctor_as_agent_hands_back_the_agents_report_and_its_verdict() {
+    let m = Machine::new();
+    // A library that is not there: the agent's doctor FAILS, and says why.
+    let missing = m.root().join("Gone.photoslibrary");
+    std::fs::write(
+        m.config(),
+        format!(
+            "[staging]\ndir = \"staging\"\n[threshold]\ndefault = \"2024-01-01\"\n\
+             [[library]]\nname = \"gone\"\npath = {:?}\n",
+            missing.display().to_string()
+        ),
+    )
+    .unwrap();
+    let ran = m.run(&["doctor", "--as-agent"]);
+    assert_eq!(ran.code, Some(1), "{}\n{}", ran.out, ran.err);
+    assert!(ran.out.contains("as the agent"), "{}", ran.out);
+    assert!(
+        ran.out
+            .lines()
+            .any(|l| l.starts_with("FAILED  library gone")
+                && l.contains(&missing.display().to_string())),
+        "{}",
+        ran.out
+    );
+    // The probe ran the same binary, with the config, writing the report.
+    let args = std::fs::read_to_string(m.root().join("probe-args")).unwrap();
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_photos-backup")).unwrap();
+    assert_eq!(
+        args.lines().take(4).collect::<Vec<_>>(),
+        [
+            binary.display().to_string().as_str(),
+            "--config",
+            m.config().display().to_string().as_str(),
+            "doctor"
+        ]
+    );
+    // Nothing of the probe is left loaded or on disk; the report stays to read.
+    assert!(m.loaded("org.photos-backup.doctor").is_none());
+    assert!(!m.plist("org.photos-backup.doctor").exists());
+    let report = m
+        .home()
+        .join("Library/Logs/photos-backup/doctor-as-agent.txt");
+    assert!(std::fs::read_to_string(report)
+        .unwrap()
+        .starts_with("exit: 1\n"));
 }
 
 #[test]

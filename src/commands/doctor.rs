@@ -11,6 +11,7 @@
 //! prints each line as soon as it is known (a secret command or a slow
 //! server should not leave the screen blank).
 
+pub mod as_agent;
 pub mod facts;
 pub mod judge;
 pub mod privacy;

@@ -27,6 +27,8 @@ pub struct InstallEnv {
     pub binary: PathBuf,
     /// `launchctl`, found on `PATH` when not a path.
     pub launchctl: PathBuf,
+    /// How long the check as the agent may take.
+    pub patience: Duration,
 }
 
 impl InstallEnv {
@@ -37,6 +39,7 @@ impl InstallEnv {
             home: crate::platform::home_dir(),
             binary: std::path::absolute(&exe).unwrap_or(exe),
             launchctl: PathBuf::from("launchctl"),
+            patience: crate::commands::doctor::as_agent::PATIENCE,
         })
     }
 }
@@ -111,6 +114,20 @@ pub fn install(
         label = args.label,
         label_arg = label_arg(&args.label),
     )?;
+    // What `doctor` in Terminal cannot see: the checks as launchd runs them.
+    writeln!(
+        out,
+        "\nChecking the setup as the agent (up to {} s; macOS may ask you to allow \
+         photos-backup now: answer it)...",
+        env.patience.as_secs()
+    )?;
+    let agent_env = crate::commands::doctor::as_agent::AgentEnv {
+        home: env.home.clone(),
+        binary: env.binary.clone(),
+        launchctl: env.launchctl.clone(),
+        patience: env.patience,
+    };
+    crate::commands::doctor::as_agent::run(&config_file, &args.label, &agent_env, runner, out)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod binary_path;
 pub mod launchctl;
+pub mod probe;
 
 use std::path::{Path, PathBuf};
 

@@ -25,8 +25,9 @@ pub fn program() -> std::path::PathBuf {
         .unwrap_or_else(|_| OSASCRIPT.into())
 }
 
-/// How long `osascript` may take.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long `osascript` may take: it answers in well under a second, and
+/// one that hangs (a dialog nobody answers) must not hold the run long.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 const SCRIPT: [&str; 3] = [
     "on run argv",

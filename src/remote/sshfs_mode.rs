@@ -82,20 +82,34 @@ pub struct Incompatible {
     pub macfuse: Version,
 }
 
-impl fmt::Display for Incompatible {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Incompatible {
+    /// What is wrong.
+    #[must_use]
+    pub fn problem(&self) -> String {
         let v = |(a, b, c): Version| format!("{a}.{b}.{c}");
-        write!(
-            f,
+        format!(
             "{} is sshfs {} on macFUSE {}: this pair never returns from mounting and leaves a \
-             mount only a reboot clears (macfuse/macfuse#1180), so it is not started; fix: \
-             install an sshfs newer than {} (with libfuse/sshfs#380), or go back to macFUSE \
-             5.3.2 (https://github.com/macfuse/macfuse/releases)",
+             mount only a reboot clears (macfuse/macfuse#1180), so it is not started",
             self.program,
             v(self.sshfs),
-            v(self.macfuse),
-            v(LAST_EAGER_SSHFS)
+            v(self.macfuse)
         )
+    }
+
+    /// What to do about it.
+    #[must_use]
+    pub fn fix(&self) -> String {
+        let (a, b, c) = LAST_EAGER_SSHFS;
+        format!(
+            "install an sshfs newer than {a}.{b}.{c} (with libfuse/sshfs#380), or go back to \
+             macFUSE 5.3.2 (https://github.com/macfuse/macfuse/releases)"
+        )
+    }
+}
+
+impl fmt::Display for Incompatible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; fix: {}", self.problem(), self.fix())
     }
 }
 

@@ -689,24 +689,33 @@ fn install_fix(file: &Path, label: &str) -> String {
 }
 
 /// `last exit code = N` in `launchctl print` output (`= 78: EX_CONFIG` on
-/// newer macOS); `None` when it has not exited yet (`(never exited)`).
+/// newer macOS); `None` when it has not exited yet (`(never exited)`) or was
+/// killed by a signal. Only the service's own line counts: a nested block
+/// (`endpoints = { last exit code = 0 }`) says nothing about the job.
 #[must_use]
 pub fn last_exit_code(print: &str) -> Option<i32> {
-    print.lines().find_map(|line| {
-        let value = line
-            .trim()
-            .strip_prefix("last exit code")?
-            .trim_start()
-            .strip_prefix('=')?
-            .trim();
-        let digits: String = value
-            .chars()
-            .enumerate()
-            .take_while(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '-'))
-            .map(|(_, c)| c)
-            .collect();
-        digits.parse().ok()
-    })
+    let mut depth = 0usize;
+    for line in print.lines() {
+        let line = line.trim();
+        if depth <= 1 {
+            if let Some(rest) = line.strip_prefix("last exit code") {
+                let value = rest.trim_start().strip_prefix('=')?.trim();
+                let digits: String = value
+                    .chars()
+                    .enumerate()
+                    .take_while(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '-'))
+                    .map(|(_, c)| c)
+                    .collect();
+                return digits.parse().ok();
+            }
+        }
+        if line.ends_with('{') {
+            depth += 1;
+        } else if line.starts_with('}') {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    None
 }
 
 /// The `--config` a launch agent's plist gives `run`.

@@ -122,6 +122,20 @@ pub fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) ->
     if machine.os == Os::MacOs && config.export.download_missing {
         checks.push(check_automation(&notify::osascript::program(), runner));
     }
+    if let (Os::MacOs, Some(remote)) = (machine.os, &config.remote) {
+        let found = crate::remote::mount::find_tool(
+            "sshfs",
+            remote.sshfs.as_deref(),
+            &machine.agent_tool_dirs,
+            &|p| p.is_file(),
+        );
+        if let Ok(sshfs) = found {
+            checks.push(match crate::remote::sshfs_mode::check(&sshfs, runner) {
+                Ok(()) => Check::ok("sshfs with macFUSE", "not the pair that never returns"),
+                Err(e) => Check::failed("sshfs with macFUSE", e.problem(), e.fix()),
+            });
+        }
+    }
     if machine.test_notification {
         let sent = match notify::notifier_for(&config.notify.method, runner) {
             Some(notifier) => notification_sent(notifier.send(&test_notification())),
@@ -219,6 +233,72 @@ mod tests {
         assert!(cmd
             .args
             .contains(&"tell application \"Photos\" to get version".to_owned()));
+    }
+
+    fn mac_config(extra: &str) -> Config {
+        let text = format!(
+            "[staging]\ndir = \"/s\"\n[threshold]\ndefault = \"2024-01-01\"\n{extra}\
+             [remote]\nhost = \"nas.local\"\nuser = \"ann\"\ndir = \"/photos\"\n\
+             cipher_mount = \"/Users/ann/.pb/c\"\nplain_mount = \"/Users/ann/.pb/p\"\n\
+             password = \"keychain:pb\"\n"
+        );
+        let env = crate::config::Environment {
+            home: "/Users/ann".into(),
+            default_state_dir: "/Users/ann/state".into(),
+        };
+        crate::config::parse(&text, std::path::Path::new("/Users/ann/pb.conf"), &env).unwrap()
+    }
+
+    #[test]
+    fn on_a_mac_the_broken_sshfs_pair_and_automation_are_checked() {
+        let bin = tempfile::tempdir().unwrap();
+        std::fs::write(bin.path().join("sshfs"), "").unwrap();
+        let machine = Machine {
+            os: Os::MacOs,
+            tool_dirs: vec![bin.path().to_owned()],
+            agent_tool_dirs: vec![bin.path().to_owned()],
+            home: "/Users/ann".into(),
+            binary: "/usr/local/bin/photos-backup".into(),
+            label: "org.photos-backup".into(),
+            test_notification: false,
+        };
+        // macfuse/macfuse#1180's `sshfs --version`; Photos refuses Apple events.
+        let runner = crate::fake_runner::FakeRunner::answering(|cmd| {
+            if cmd.args == ["--version"] {
+                (
+                    0,
+                    "SSHFS version 3.7.5\nmacFUSE mount version 5.3.3\n".into(),
+                    String::new(),
+                )
+            } else {
+                (
+                    1,
+                    String::new(),
+                    "execution error: Not authorized to send Apple events to Photos. (-1743)"
+                        .into(),
+                )
+            }
+        });
+        let config = mac_config("[export]\ndownload_missing = true\n");
+        let found = checks(&config, &machine, &runner);
+        let subjects: Vec<(&str, Status)> = found
+            .iter()
+            .map(|c| (c.subject.as_str(), c.status))
+            .collect();
+        assert_eq!(
+            subjects,
+            [
+                ("automation Photos", Status::Failed),
+                ("sshfs with macFUSE", Status::Failed)
+            ]
+        );
+        assert!(found[1].fix.as_ref().unwrap().contains("macFUSE 5.3.2"));
+        // On Linux none of these is asked.
+        let linux = Machine {
+            os: Os::Linux,
+            ..machine
+        };
+        assert!(checks(&config, &linux, &runner).is_empty());
     }
 
     #[test]

@@ -1,0 +1,84 @@
+//! A notification that never returns cannot hold a run, or its lock: the
+//! real binary with a fake `osascript` on `PATH` that hangs forever (as it
+//! does when macOS shows a dialog nobody answers under launchd). The run
+//! ends within the notification's bound with its own exit code, the hung
+//! program is killed, the failure is recorded in `status.json`, and the
+//! next run takes the lock.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::setup::Setup;
+use common::timeline::{photo, utc, Growing};
+
+fn hanging_osascript(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("osascript");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ >> '{}/osascript.pids'\nexec sleep 3600\n",
+            bin.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn an_osascript_that_never_returns_cannot_hold_the_run_or_its_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Una");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new().library("una", &lib.path);
+    setup.set_threshold("2026-09-01");
+    setup.extra.push_str("\n[notify]\nmethod = \"osascript\"\n");
+    // A library that is gone: the run fails, so it notifies.
+    let config = std::fs::read_to_string(setup.config())
+        .unwrap()
+        .replace("Una.photoslibrary", "Gone.photoslibrary");
+    let broken = setup.root().join("broken.conf");
+    std::fs::write(&broken, config).unwrap();
+    let bin = hanging_osascript(tmp.path());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_photos-backup"))
+            .args(["--config", broken.to_str().unwrap(), "run"])
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+
+    let first = run();
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("warning: notification") && err.contains("osascript"),
+        "{err}"
+    );
+    // The hung program was killed, not left behind.
+    let pids = std::fs::read_to_string(bin.join("osascript.pids")).unwrap();
+    for pid in pids.lines() {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z "),
+            "osascript {pid} still runs"
+        );
+    }
+    // The failure is recorded.
+    let status = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
+    assert!(status.contains("\"failed\""), "{status}");
+    // The lock was released: the next run is not skipped (75), it fails again.
+    assert_eq!(run().status.code(), Some(1));
+}
