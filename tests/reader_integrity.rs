@@ -233,43 +233,134 @@ fn live_database(dir: &Path) -> PathBuf {
     live
 }
 
+/// Both ways a run copies: into a temp dir, and into the kept copy.
+fn places(dir: &Path) -> [Option<PathBuf>; 2] {
+    [None, Some(dir.join("state/database-copies/x"))]
+}
+
 #[test]
 fn a_copy_that_raced_a_write_is_taken_again_never_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let live = live_database(tmp.path());
-    let attempts = Cell::new(0);
-    let race = racing_copier(&live, 2, &attempts);
-    // No check at all on the copy: only the fingerprint stands between a
-    // torn copy and the reader here.
-    let (snap, ()) = snapshot::take_with(&live, &race, |_| Ok(())).unwrap();
-    assert_eq!(
-        attempts.get(),
-        3,
-        "two torn copies thrown away, the third kept"
-    );
-    let rows: i64 = snap
-        .conn
-        .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(rows, 2002, "the copy holds both writes");
-    let ok: String = snap
-        .conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
+    let state = tempfile::tempdir().unwrap();
+    for kept in places(state.path()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = live_database(tmp.path());
+        let attempts = Cell::new(0);
+        let race = racing_copier(&live, 2, &attempts);
+        // No check at all on the copy: only the fingerprint stands between
+        // a torn copy and the reader here.
+        let (snap, ()) = snapshot::take_with(&live, &race, kept.as_deref(), |_| Ok(())).unwrap();
+        assert_eq!(attempts.get(), 3, "{kept:?}: two torn copies thrown away");
+        let rows: i64 = snap
+            .conn
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2002, "{kept:?}: the copy holds both writes");
+        let ok: String = snap
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
 }
 
 #[test]
 fn a_database_written_during_every_copy_is_busy_not_read() {
+    let state = tempfile::tempdir().unwrap();
+    for kept in places(state.path()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let live = live_database(tmp.path());
+        let attempts = Cell::new(0);
+        let race = racing_copier(&live, usize::MAX, &attempts);
+        let err = snapshot::take_with(&live, &race, kept.as_deref(), |_| Ok(()))
+            .err()
+            .expect("no copy is believed");
+        assert!(matches!(err, PhotosError::Busy(_)), "{kept:?}: {err}");
+        assert!(attempts.get() >= 3);
+        if let Some(kept) = kept {
+            // Nothing torn is left recorded for the next run to reuse.
+            assert!(!kept.join("copy.json").exists());
+        }
+    }
+}
+
+/// Logs the name of each file copied.
+fn counting(
+    log: &std::cell::RefCell<Vec<String>>,
+) -> impl Fn(&Path, &Path) -> std::io::Result<()> + '_ {
+    move |from: &Path, to: &Path| {
+        log.borrow_mut()
+            .push(from.file_name().unwrap().to_string_lossy().into_owned());
+        std::fs::copy(from, to).map(drop)
+    }
+}
+
+#[test]
+fn the_kept_copy_is_reused_while_the_database_file_is_the_one_copied() {
     let tmp = tempfile::tempdir().unwrap();
     let live = live_database(tmp.path());
-    let attempts = Cell::new(0);
-    let race = racing_copier(&live, usize::MAX, &attempts);
-    let err = snapshot::take_with(&live, &race, |_| Ok(()))
-        .err()
-        .expect("no copy is believed");
-    assert!(matches!(err, PhotosError::Busy(_)), "{err}");
-    assert!(attempts.get() >= 3);
+    let kept = tmp.path().join("state/database-copies/x");
+    let copied = std::cell::RefCell::new(Vec::new());
+    let logger = counting(&copied);
+    let rows = |snap: &snapshot::Snapshot| -> i64 {
+        snap.conn
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    };
+    let take = || {
+        snapshot::take_with(&live, &logger, Some(&kept), |_| Ok(()))
+            .unwrap()
+            .0
+    };
+
+    // Photos keeps its WAL open: writes land there, the database file stays.
+    let photos = Connection::open(&live).unwrap();
+    photos
+        .execute_batch("PRAGMA wal_autocheckpoint = 0")
+        .unwrap();
+    photos
+        .execute("INSERT INTO t (v) VALUES ('in the wal')", [])
+        .unwrap();
+    assert_eq!(rows(&take()), 2001);
+    assert_eq!(*copied.borrow(), ["Photos.sqlite", "Photos.sqlite-wal"]);
+
+    copied.borrow_mut().clear();
+    photos
+        .execute("INSERT INTO t (v) VALUES ('again')", [])
+        .unwrap();
+    assert_eq!(rows(&take()), 2002);
+    assert_eq!(
+        *copied.borrow(),
+        ["Photos.sqlite-wal"],
+        "only the WAL copied"
+    );
+
+    // A checkpoint rewrites the database file: copied anew.
+    copied.borrow_mut().clear();
+    photos
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    photos
+        .execute("INSERT INTO t (v) VALUES ('after')", [])
+        .unwrap();
+    assert_eq!(rows(&take()), 2003);
+    assert_eq!(*copied.borrow(), ["Photos.sqlite", "Photos.sqlite-wal"]);
+
+    // The kept copy changed behind our back (times set back): copied anew.
+    copied.borrow_mut().clear();
+    let copy = kept.join("Photos.sqlite");
+    let mtime = std::fs::metadata(&copy).unwrap().modified().unwrap();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
+    f.seek(SeekFrom::Start(200)).unwrap();
+    f.write_all(b"x").unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    assert_eq!(rows(&take()), 2003);
+    assert_eq!(*copied.borrow(), ["Photos.sqlite", "Photos.sqlite-wal"]);
+
+    // Reading never wrote to the kept copy (no checkpoint on close).
+    copied.borrow_mut().clear();
+    assert_eq!(rows(&take()), 2003);
+    assert_eq!(*copied.borrow(), ["Photos.sqlite-wal"]);
 }
 
 #[test]

@@ -39,10 +39,12 @@ pub enum Check {
     PagesRead,
 }
 
-/// The record of the last passed full check of each database.
+/// The record of the last passed full check of each database, and where
+/// each database's copy is kept between runs.
 #[derive(Debug, Clone)]
 pub struct CheckLog {
     path: PathBuf,
+    copies: PathBuf,
 }
 
 impl CheckLog {
@@ -51,7 +53,17 @@ impl CheckLog {
     pub fn in_dir(state_dir: &Path) -> Self {
         Self {
             path: state_dir.join("database-checks.json"),
+            copies: state_dir.join("database-copies"),
         }
+    }
+
+    /// The private folder where the copy of `db` is kept between runs,
+    /// named after a hash of its path (a library's name may change, and a
+    /// path is no file name).
+    #[must_use]
+    pub fn kept_copy_dir(&self, db: &Path) -> PathBuf {
+        let hash = blake3::hash(key(db).as_bytes()).to_hex();
+        self.copies.join(&hash.as_str()[..16])
     }
 
     /// The record's file.

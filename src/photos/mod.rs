@@ -6,6 +6,7 @@
 
 pub mod derive;
 pub mod integrity;
+mod kept;
 pub mod model;
 pub mod paths;
 pub mod plist_guard;
@@ -82,14 +83,24 @@ impl Library {
 
     /// Opens the library with the given check of its copy (see `integrity`).
     pub fn open_with(root: &Path, check: Check) -> Result<Self, PhotosError> {
+        Self::open_copy(root, check, None)
+    }
+
+    /// Opens the library from a copy in a temp dir, or from the copy kept
+    /// in `kept` between runs (see `snapshot::take_kept`).
+    fn open_copy(root: &Path, check: Check, kept: Option<&Path>) -> Result<Self, PhotosError> {
         let db = database_path(root)?;
-        let (snapshot, schema) = snapshot::take_checked(&db, |conn| {
+        let checked = |conn: &rusqlite::Connection| {
             let schema = Schema::discover(conn, &db)?;
             if check == Check::Full {
                 snapshot::quick_check(conn, &db, &schema.tables_read())?;
             }
             Ok(schema)
-        })?;
+        };
+        let (snapshot, schema) = match kept {
+            Some(kept) => snapshot::take_kept(&db, kept, checked)?,
+            None => snapshot::take_checked(&db, checked)?,
+        };
         Ok(Self {
             root: root.to_owned(),
             db,
@@ -104,8 +115,10 @@ impl Library {
     /// Opens the library for a run at `now`: the copy is checked whole when
     /// `log` says a full check is due (first run, a day since the last,
     /// after a read error), else page by page as it is read. A full check
-    /// that passes is recorded; one that fails forgets the last pass.
-    /// Without a log (a dry run, which changes nothing) the check is full.
+    /// that passes is recorded; one that fails forgets the last pass. The
+    /// copy of the database is kept in the log's folder between runs.
+    /// Without a log (a dry run, which changes nothing) the check is full
+    /// and the copy temporary.
     pub fn open_for_run(
         root: &Path,
         log: Option<&CheckLog>,
@@ -116,7 +129,7 @@ impl Library {
         };
         let db = database_path(root)?;
         let check = log.needed(&db, now);
-        let opened = Self::open_with(root, check);
+        let opened = Self::open_copy(root, check, Some(&log.kept_copy_dir(&db)));
         let record = match (&opened, check) {
             (Ok(_), Check::Full) => log.passed(&db, now),
             (Err(PhotosError::Corrupt { .. }), _) => log.failed(&db),

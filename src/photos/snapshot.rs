@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use crate::scratch::{self, Scratch};
 use rusqlite::{Connection, OpenFlags};
 
-use super::PhotosError;
+use super::{kept, PhotosError};
 
 /// Pauses before each new copy after one raced a write by Photos: Photos
 /// writes in bursts, so waiting a little usually finds it idle.
@@ -34,11 +34,12 @@ const RETRY_PAUSES_MS: [u64; 6] = [0, 20, 50, 100, 250, 500];
 /// covers a write that left size and time as they were.
 const DAMAGED_COPIES: usize = 2;
 
-/// The open copy; the temp dir (and the copy in it) goes away on drop.
+/// The open copy; a temp dir (and the copy in it) goes away on drop, a
+/// kept copy stays for the next run.
 pub struct Snapshot {
     pub conn: Connection,
     // Kept for its Drop: the directory lives as long as the connection.
-    _dir: Scratch,
+    _dir: Option<Scratch>,
 }
 
 /// How many pages of the copy SQLite keeps in memory (negative: KiB), so
@@ -130,7 +131,28 @@ pub fn take_checked<T>(
     db: &Path,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
-    take_with(db, &|from, to| fs::copy(from, to).map(drop), check)
+    take_with(db, &plain_copy, None, check)
+}
+
+/// Like `take_checked`, keeping the copy of the database file in `kept`
+/// (a private folder of the state dir) between runs: while the database
+/// file is the very one copied last time (same inode, size, modification
+/// and change times) and the kept copy is as it was written, only the WAL
+/// is copied. Photos writes to its WAL and folds it into the database now
+/// and then, so most runs after Photos touched the library copy megabytes,
+/// not the whole database (which on a disk that cannot clone, unlike APFS,
+/// costs a second per gigabyte). The copy is opened so that SQLite never
+/// writes to it (no checkpoint on close).
+pub fn take_kept<T>(
+    db: &Path,
+    kept: &Path,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
+    take_with(db, &plain_copy, Some(kept), check)
+}
+
+fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::copy(from, to).map(drop)
 }
 
 /// How one file is copied: `std::fs::copy` in the product; a test passes one
@@ -138,10 +160,12 @@ pub fn take_checked<T>(
 /// never read.
 pub type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
 
-/// `take_checked` with the copy of each file up to `copy`.
+/// `take_checked` (or `take_kept` with `kept`) with the copy of each file
+/// up to `copy`.
 pub fn take_with<T>(
     db: &Path,
     copy: Copier,
+    kept: Option<&Path>,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
     let mut damaged = Vec::new();
@@ -151,10 +175,17 @@ pub fn take_with<T>(
         }
         std::thread::sleep(std::time::Duration::from_millis(pause));
         let before = Fingerprint::of(db)?;
-        let dir =
-            scratch::create("snapshot").map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
-        let target = dir.path().join("Photos.sqlite");
-        copy(db, &target).map_err(|e| PhotosError::io(db, e))?;
+        let (target, dir) = match kept {
+            None => {
+                let dir = scratch::create("snapshot")
+                    .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
+                let target = dir.path().join("Photos.sqlite");
+                copy(db, &target).map_err(|e| PhotosError::io(db, e))?;
+                (target, Some(dir))
+            }
+            // A copy found damaged is not reused: the next one is fresh.
+            Some(kept) => (kept::refresh(db, kept, copy, !damaged.is_empty())?, None),
+        };
         if before.wal.is_some() {
             let wal = wal_path(db);
             match copy(&wal, &wal_path(&target)) {
@@ -165,7 +196,13 @@ pub fn take_with<T>(
             }
         }
         if Fingerprint::of(db)? != before {
+            if let Some(kept) = kept {
+                kept::forget(kept)?;
+            }
             continue;
+        }
+        if let Some(kept) = kept {
+            kept::remember(db, kept)?;
         }
         match open(&target, db).and_then(|conn| Ok((check(&conn)?, conn))) {
             Ok((checked, conn)) => return Ok((Snapshot { conn, _dir: dir }, checked)),
@@ -188,6 +225,13 @@ fn open(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
     let conn = Connection::open_with_flags(
         copy,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| corrupt(&e))?;
+    // Reading never writes to the copy, not even a checkpoint of its WAL
+    // when the connection closes: a kept copy stays the database's twin.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
     )
     .map_err(|e| corrupt(&e))?;
     // A bounded page cache, no memory map: memory stays flat whatever the
