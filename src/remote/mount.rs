@@ -1057,7 +1057,7 @@ pub const FUSE_CONNECTIONS: &str = "/sys/fs/fuse/connections";
 /// force` unmounted where `umount` and `diskutil unmount` failed
 /// (macfuse/macfuse#943); `diskutil unmount force` is what other FUSE users
 /// settled on for busy or dead mounts (fuse-friends/fuse-native#13,
-/// Scille/parsec-cloud#1644). macFUSE 5's FSKit backend does not honour
+/// Scille/parsec-cloud#1644). macFUSE 5's `FSKit` backend does not honour
 /// `daemon_timeout` yet: a killed daemon there leaves `umount` and pending
 /// requests blocked until the volume's module extension is terminated
 /// (macfuse/macfuse#1201), which is why the run probes mounts only from

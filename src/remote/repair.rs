@@ -84,7 +84,7 @@ mod tests {
         let broken = root.path().join("broken");
         std::fs::create_dir(&broken).unwrap();
         let removed = remove_broken_dirs_within(root.path(), Duration::from_secs(60)).unwrap();
-        assert_eq!(removed, [broken.clone()]);
+        assert_eq!(removed, std::slice::from_ref(&broken));
         assert!(!broken.exists());
         // The walk's own errors come through as they are.
         std::fs::write(root.path().join("f"), b"x").unwrap();
