@@ -248,10 +248,11 @@ pub fn record_children_in(path: PathBuf) {
 /// left in `path` (its [`record_children_in`] file): an sshfs or gocryptfs
 /// mid-mount, a borg holding the repository lock. A group is only killed
 /// while its leader, when there is one, is still the program recorded
-/// (`leader_name`), so a reused pid is never hit. Returns them.
+/// (`leader_names`: its program or, for a script, its interpreter's first
+/// argument), so a reused pid is never hit. Returns them.
 pub fn stop_orphans(
     path: &std::path::Path,
-    leader_name: &dyn Fn(u32) -> Option<String>,
+    leader_names: &dyn Fn(u32) -> Option<Vec<String>>,
 ) -> Vec<(u32, String)> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
@@ -265,34 +266,53 @@ pub fn stop_orphans(
         let Ok(group) = group.parse::<u32>() else {
             continue;
         };
-        let leader_ok = leader_name(group).is_none_or(|leader| leader == name);
+        let leader_ok = leader_names(group).is_none_or(|names| names.iter().any(|n| n == name));
         if group > 1 && group_alive(group) && leader_ok {
             kill_group(group);
             stopped.push((group, name.to_owned()));
         }
     }
+    // A moment for the kernel to end them (and let go of what they held).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while stopped.iter().any(|(g, _)| group_alive(*g)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     stopped
 }
 
-/// The program name of process `pid`, `None` when it is gone or cannot be
-/// told: from `/proc/PID/cmdline` on Linux, `ps -o comm= -p PID` elsewhere.
+/// The file names of the first two words of process `pid`'s command line
+/// (a program; an interpreter and its script), `None` when it is gone or
+/// cannot be told: from `/proc/PID/cmdline` on Linux, `ps -o command=`
+/// elsewhere.
 #[must_use]
-pub fn process_name(pid: u32) -> Option<String> {
+pub fn process_names(pid: u32) -> Option<Vec<String>> {
     use std::os::unix::ffi::OsStrExt;
-    let argv0 = if cfg!(target_os = "linux") {
+    let words: Vec<Vec<u8>> = if cfg!(target_os = "linux") {
         let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        bytes.split(|b| *b == 0).next()?.to_vec()
+        bytes
+            .split(|b| *b == 0)
+            .take(2)
+            .map(<[u8]>::to_vec)
+            .collect()
     } else {
-        let ps = CommandLine::new("/bin/ps", ["-o", "comm=", "-p", &pid.to_string()]);
+        let ps = CommandLine::new("/bin/ps", ["-o", "command=", "-p", &pid.to_string()]);
         let out = System.run(&ps, Duration::from_secs(5)).ok()?;
         if !out.status.success() {
             return None;
         }
-        out.stdout.trim_ascii().to_vec()
+        out.stdout
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .map(<[u8]>::to_vec)
+            .collect()
     };
-    std::path::Path::new(std::ffi::OsStr::from_bytes(&argv0))
-        .file_name()
+    let names: Vec<String> = words
+        .iter()
+        .filter_map(|w| std::path::Path::new(std::ffi::OsStr::from_bytes(w)).file_name())
         .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    (!names.is_empty()).then_some(names)
 }
 
 /// SIGKILL to a whole process group (the child and all it started).
@@ -684,37 +704,56 @@ mod tests {
 
     #[test]
     fn orphans_of_a_killed_run_are_stopped_but_never_a_stranger() {
+        use std::os::unix::fs::PermissionsExt;
         use std::os::unix::process::CommandExt;
         let dir = tempfile::tempdir().unwrap();
         let record = dir.path().join("children");
-        // A run's child, in its own group, left running; and a stranger.
-        let mut orphan = std::process::Command::new("sleep")
-            .arg("60")
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let mut stranger = std::process::Command::new("sleep")
-            .arg("61")
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        // A script (borg is one): its leader runs the interpreter.
+        let script = dir.path().join("fakeborg");
+        std::fs::write(&script, "#!/bin/sh\nsleep 60\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let start = |program: &std::path::Path, arg: &str| {
+            std::process::Command::new(program)
+                .arg(arg)
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        // A run's children, in groups of their own, left running; and a stranger.
+        let mut orphan = start("sleep".as_ref(), "60");
+        let mut script_orphan = start(&script, "x");
+        let mut stranger = start("sleep".as_ref(), "61");
         // Until they have exec'd, they still look like this test.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while [orphan.id(), stranger.id()]
-            .iter()
-            .any(|p| process_name(*p).as_deref() != Some("sleep"))
+        let looks =
+            |pid: u32, name: &str| process_names(pid).is_some_and(|n| n.iter().any(|n| n == name));
+        while !(looks(orphan.id(), "sleep")
+            && looks(stranger.id(), "sleep")
+            && looks(script_orphan.id(), "fakeborg"))
         {
-            assert!(Instant::now() < deadline, "sleep never started");
+            assert!(Instant::now() < deadline, "the children never started");
             std::thread::sleep(Duration::from_millis(10));
         }
         std::fs::write(
             &record,
-            format!("{} sleep\n{} borg\nnonsense\n", orphan.id(), stranger.id()),
+            format!(
+                "{} sleep\n{} fakeborg\n{} borg\nnonsense\n",
+                orphan.id(),
+                script_orphan.id(),
+                stranger.id()
+            ),
         )
         .unwrap();
-        let stopped = stop_orphans(&record, &process_name);
-        assert_eq!(stopped, [(orphan.id(), "sleep".to_owned())]);
+        let stopped = stop_orphans(&record, &process_names);
+        assert_eq!(
+            stopped,
+            [
+                (orphan.id(), "sleep".to_owned()),
+                (script_orphan.id(), "fakeborg".to_owned())
+            ]
+        );
         assert!(orphan.wait().unwrap().signal().is_some());
+        assert!(script_orphan.wait().unwrap().signal().is_some());
         assert!(
             stranger.try_wait().unwrap().is_none(),
             "a stranger was killed"
@@ -722,7 +761,7 @@ mod tests {
         stranger.kill().unwrap();
         stranger.wait().unwrap();
         assert!(!record.exists());
-        assert!(stop_orphans(&record, &process_name).is_empty());
+        assert!(stop_orphans(&record, &process_names).is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::borg::Repo;
@@ -133,20 +134,21 @@ fn killed_between_the_two_threshold_writes() {
     kill_at("threshold-remote-written");
 }
 
-/// The pid of a `borg create` whose process group is `group`.
-fn borg_create_in(group: u32) -> Option<u32> {
+/// The pid of a `borg create` started by the run `parent` (in a process
+/// group of its own, as every child of a run).
+fn borg_create_of(parent: u32) -> Option<u32> {
     processes().into_iter().find_map(|(pid, args)| {
         let is_create =
             args.iter().any(|a| a.contains("borg")) && args.iter().any(|a| a == "create");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let pgrp: u32 = stat
+        let ppid: u32 = stat
             .rsplit_once(')')?
             .1
             .split_whitespace()
-            .nth(2)?
+            .nth(1)?
             .parse()
             .ok()?;
-        (is_create && pgrp == group).then_some(pid)
+        (is_create && ppid == parent).then_some(pid)
     })
 }
 
@@ -161,7 +163,7 @@ fn killed_with_borg_at_random_instants_inside_borg_create() {
         let child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z")]);
         let group = child.id();
         let deadline = Instant::now() + Duration::from_secs(120);
-        while borg_create_in(group).is_none() {
+        while borg_create_of(group).is_none() {
             assert!(Instant::now() < deadline, "borg create never started");
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -169,21 +171,28 @@ fn killed_with_borg_at_random_instants_inside_borg_create() {
         rng ^= rng >> 7;
         rng ^= rng << 17;
         std::thread::sleep(Duration::from_millis(rng % 400));
-        if borg_create_in(group).is_some() {
+        let borg = borg_create_of(group);
+        if borg.is_some() {
             hit_inside += 1;
         }
-        // The whole group: the run and borg, as launchd stops a job.
+        // The run's whole group, as launchd stops a job. borg, in a group
+        // of its own, lives on as an orphan: the next run stops it.
         kill(group, "KILL");
         let _ = std::process::Command::new("kill")
             .args(["-KILL", "--", &format!("-{group}")])
             .status();
         let mut child = child;
         let _ = child.wait();
-        while borg_create_in(group).is_some() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
         assert_nothing_lost(&setup);
         assert_recovered(&setup, &repo, &lib, 12);
+        if let Some(pid) = borg {
+            let gone = !Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                    s.rsplit_once(')')
+                        .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+                });
+            assert!(gone, "the orphaned borg create {pid} outlived the next run");
+        }
     }
     eprintln!(
         "kill points inside borg create: {hit_inside} of {TRIES} kills landed while borg ran"

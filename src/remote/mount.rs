@@ -1050,10 +1050,19 @@ pub const FUSE_CONNECTIONS: &str = "/sys/fs/fuse/connections";
 /// `/proc/self/mountinfo`, so nothing touches the mount itself. Without
 /// fusectl, the lazy unmount that follows still detaches the mount.
 ///
-/// macOS: nothing here; the forceful step of [`unmount_commands`] is the
-/// abort there (`diskutil unmount force` is `unmount(2)` with `MNT_FORCE`,
-/// which macFUSE answers by marking the connection dead and failing what
-/// waits on it: unverified on a Mac).
+/// macOS: nothing here (no fusectl); the forceful step of
+/// [`unmount_commands`] is the abort there, and the place to extend it.
+/// Evidence, unverified on a Mac: macFUSE's kext marks a file system dead
+/// after `daemon_timeout` (60 s) without an answer, so an unmount of an
+/// unresponsive volume ends within about two minutes, and `diskutil unmount
+/// force` unmounted where `umount` and `diskutil unmount` failed
+/// (macfuse/macfuse#943); `diskutil unmount force` is what other FUSE users
+/// settled on for busy or dead mounts (fuse-friends/fuse-native#13,
+/// Scille/parsec-cloud#1644). macFUSE 5's `FSKit` backend does not honour
+/// `daemon_timeout` yet: a killed daemon there leaves `umount` and pending
+/// requests blocked until the volume's module extension is terminated
+/// (macfuse/macfuse#1201), which is why the run probes mounts only from
+/// child processes and bounds every step.
 pub fn abort_connections(os: Os, path: &Path) {
     match os {
         Os::Linux => {

@@ -8,8 +8,29 @@
 //! mirror into it would fail. Such a folder holds nothing, so removing it on the
 //! cipher side (the SSHFS mount) is safe and lets gocryptfs create it anew.
 //! The remote volume holds only what is not archived yet, so the walk is short.
+//!
+//! The walk reads the SSHFS mount from the run's own process, so it runs on
+//! a thread of its own and is waited for a bounded time
+//! ([`remove_broken_dirs_within`]): an SSHFS that stops answering midway
+//! costs the run that time and an error, never the run itself (the mounts'
+//! release then aborts the connection, which frees the thread).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// [`remove_broken_dirs`] on a thread, waited for at most `timeout`.
+pub fn remove_broken_dirs_within(
+    cipher_root: &Path,
+    timeout: Duration,
+) -> std::io::Result<Vec<PathBuf>> {
+    let root = cipher_root.to_owned();
+    crate::terminate::bounded(timeout, move || remove_broken_dirs(&root)).unwrap_or_else(|| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {} s (the mount hangs)", timeout.as_secs()),
+        ))
+    })
+}
 
 /// The name gocryptfs gives each folder's IV file.
 const DIRIV: &str = "gocryptfs.diriv";
@@ -56,6 +77,20 @@ pub fn remove_broken_dirs(cipher_root: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bounded_walk_gives_the_walks_answer() {
+        let root = tempfile::tempdir().unwrap();
+        let broken = root.path().join("broken");
+        std::fs::create_dir(&broken).unwrap();
+        let removed = remove_broken_dirs_within(root.path(), Duration::from_secs(60)).unwrap();
+        assert_eq!(removed, std::slice::from_ref(&broken));
+        assert!(!broken.exists());
+        // The walk's own errors come through as they are.
+        std::fs::write(root.path().join("f"), b"x").unwrap();
+        let not_dir = remove_broken_dirs_within(&root.path().join("f"), Duration::from_secs(60));
+        assert!(not_dir.is_ok_and(|r| r.is_empty()));
+    }
 
     #[test]
     fn only_empty_folders_without_an_iv_are_removed() {

@@ -120,7 +120,8 @@ pub fn run(
     }
     let password = deps.secrets.get(&remote.password)?;
     let mut mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
-    let repaired = crate::remote::repair::remove_broken_dirs(&mounted.cipher);
+    let repaired =
+        crate::remote::repair::remove_broken_dirs_within(&mounted.cipher, REPAIR_TIMEOUT);
     if repaired.as_ref().is_ok_and(|r| !r.is_empty()) {
         // gocryptfs may still hold the removed folders: mount it afresh.
         mount::unmount(remote, deps.runner, &deps.mount_env)?;
@@ -173,6 +174,9 @@ pub fn run(
     released?;
     Ok(outcome)
 }
+
+/// How long the walk of the cipher folder for half-made folders may take.
+const REPAIR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The threshold file is written on the first run, so the user can see
 /// (and edit) where the backup starts.

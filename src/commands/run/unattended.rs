@@ -72,7 +72,7 @@ pub fn command(
     // Children of a run that was killed (SIGKILL ends only the run) go now;
     // a mount one of them finished is judged like any other.
     let children = config.state_dir.join(CHILDREN_FILE);
-    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_name) {
+    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_names) {
         writeln!(
             err,
             "photos-backup: stopped {name} (process group {group}), left running by a killed run"
