@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn applescript_error_numbers() {
         // Photos' -1728 text as quoted in osxphotos (RhetTbull/osxphotos,
-        // osxphotos/photosalbum selection code: "Photos got an error: Can’t
+        // its PhotosSelection.get_selected comment: "Photos got an error: Can’t
         // get media item id \"…/L0/001\". (-1728)"); osascript prefixes
         // "execution error:". -1743 as other projects capture it
         // ("execution error: Not authorized to send Apple events to

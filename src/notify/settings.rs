@@ -30,7 +30,8 @@ pub enum RawMethod {
 /// How notifications are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
-    /// macOS Notification Center (notify-rust), `osascript` when that fails.
+    /// macOS Notification Center (mac-notification-sys, bounded in time),
+    /// `osascript` when that fails.
     NotificationCenter,
     /// `osascript -e 'display notification ...'` (macOS).
     Osascript,
