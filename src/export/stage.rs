@@ -60,7 +60,17 @@ pub fn execute<S: std::hash::BuildHasher>(
     let mut staged = Staged::default();
     progress.start(plan.actions.len(), plan.bytes());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let state_dir = ledger.path().parent().unwrap_or(Path::new(".")).to_owned();
+    let list = super::temps::list_path(&state_dir, library);
+    let mut temps = super::temps::TempFolders::new(&list, &staging.join(library));
     for batch in plan.actions.chunks(BATCH) {
+        let dests: Vec<std::path::PathBuf> = batch
+            .iter()
+            .map(|a| match a {
+                Action::Copy { dest, .. } | Action::Write { dest, .. } => staging.join(dest),
+            })
+            .collect();
+        temps.note(dests.iter().map(std::path::PathBuf::as_path))?;
         // Copy (each file fsynced and renamed, on a few threads so copies,
         // hashing and fsyncs overlap), make the renames durable, then record
         // the batch in one ledger transaction. What a batch copied before a
@@ -256,7 +266,14 @@ pub fn download_pending(
                 // and the first by name is the one the library calls original.
                 let mut files = files;
                 files.sort();
-                let written = copy::copy_atomic(&files[0], &staging.join(dest))?;
+                let target = staging.join(dest);
+                let state_dir = ledger.path().parent().unwrap_or(Path::new("."));
+                super::temps::TempFolders::new(
+                    &super::temps::list_path(state_dir, library),
+                    &staging.join(library),
+                )
+                .note([target.as_path()])?;
+                let written = copy::copy_atomic(&files[0], &target)?;
                 ledger.record_file(&StagedFile {
                     library: library.to_owned(),
                     uuid: p.uuid.clone(),
