@@ -211,7 +211,7 @@ mod tests {
         let stray = temp_in(&other, "IMG_9.heic");
         fs::write(day.join("IMG_2.heic"), b"staged").unwrap();
 
-        assert_eq!(clean(&list, &root).unwrap(), [left.clone()]);
+        assert_eq!(clean(&list, &root).unwrap(), std::slice::from_ref(&left));
         assert!(!left.exists() && stray.exists());
         assert!(day.join("IMG_2.heic").exists(), "staged files stay");
         assert_eq!(fs::read_to_string(&list).unwrap(), "");
