@@ -1,8 +1,8 @@
 //! The export engine: which files of which assets to stage (`plan`, pure),
 //! where they go and under which name (`layout`, pure), the XMP sidecar
 //! (`xmp`, pure), durable copies (`copy`), carrying a plan out (`stage`),
-//! fetching originals that are only in iCloud (`download`) and showing
-//! progress (`progress`).
+//! fetching originals that are only in iCloud (`download`), where temp
+//! files may be left (`temps`) and showing progress (`progress`).
 
 pub mod copy;
 pub mod download;
@@ -11,4 +11,5 @@ pub mod plan;
 pub mod progress;
 pub mod source;
 pub mod stage;
+pub mod temps;
 pub mod xmp;

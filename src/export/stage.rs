@@ -63,7 +63,17 @@ pub fn execute<S: std::hash::BuildHasher>(
     let mut staged = Staged::default();
     progress.start(plan.actions.len(), plan.bytes());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let state_dir = ledger.path().parent().unwrap_or(Path::new(".")).to_owned();
+    let list = super::temps::list_path(&state_dir, library);
+    let mut temps = super::temps::TempFolders::new(&list, &staging.0.join(library));
     for batch in plan.actions.chunks(BATCH) {
+        let dests: Vec<std::path::PathBuf> = batch
+            .iter()
+            .map(|a| match a {
+                Action::Copy { dest, .. } | Action::Write { dest, .. } => staging.0.join(dest),
+            })
+            .collect();
+        temps.note(dests.iter().map(std::path::PathBuf::as_path))?;
         // Copy (each file fsynced and renamed, on a few threads so copies,
         // hashing and fsyncs overlap), make the renames durable, then record
         // the batch in one ledger transaction. What a batch copied before a
@@ -298,7 +308,14 @@ pub fn download_pending(
                         continue;
                     }
                 };
-                let written = copy::copy_atomic(original, &staged_dest(staging, dest)?)?;
+                let target = staged_dest(staging, dest)?;
+                let state_dir = ledger.path().parent().unwrap_or(Path::new("."));
+                super::temps::TempFolders::new(
+                    &super::temps::list_path(state_dir, library),
+                    &staging.join(library),
+                )
+                .note([target.as_path()])?;
+                let written = copy::copy_atomic(original, &target)?;
                 if group_readable {
                     crate::private_fs::share_with_group(staging, Path::new(dest))?;
                 }

@@ -338,8 +338,11 @@ fn run_library(
         return Ok(Outcome::Unchanged);
     }
     if !dry_run {
-        copy::remove_temp_files(&config.staging_dir.join(&lib.name))
-            .with_context(|| format!("cleaning temp files in {}", config.staging_dir.display()))?;
+        crate::export::temps::clean(
+            &crate::export::temps::list_path(&config.state_dir, &lib.name),
+            &config.staging_dir.join(&lib.name),
+        )
+        .with_context(|| format!("cleaning temp files in {}", config.staging_dir.display()))?;
     }
 
     let checks = (!dry_run).then(|| crate::photos::CheckLog::in_dir(&config.state_dir));
