@@ -125,7 +125,7 @@ impl Ledger {
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
         // Owner-only whatever the umask; SQLite gives its -wal and -shm
         // files the database's mode.
-        crate::private_fs::open_rw(path).map_err(|source| LedgerError::CreateDir {
+        crate::private_fs::open_rw(path).map_err(|source| LedgerError::Access {
             path: path.to_owned(),
             source,
         })?;

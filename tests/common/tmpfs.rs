@@ -10,7 +10,15 @@ impl Tmpfs {
     pub fn mount(at: &Path, size: &str) -> Self {
         std::fs::create_dir_all(at).unwrap();
         let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            // Owner-only, as every folder of ours must be (a run refuses
+            // a staging folder others can write to, and tmpfs is 1777).
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(at)
             .status()
             .unwrap()

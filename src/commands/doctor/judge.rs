@@ -1341,4 +1341,23 @@ mod tests {
         assert_eq!(check.status, super::super::Status::Warning);
         assert!(check.fix.unwrap().starts_with("connect the VPN"));
     }
+
+    #[test]
+    fn the_suggested_ssh_command_quotes_user_and_host() {
+        let config = test_config(REMOTE_AND_BORG);
+        let mut remote = config.remote.clone().unwrap();
+        let down = Reachability::Unreachable(Unreachable::Connect {
+            host: "nas.local".into(),
+            port: 22,
+            failures: Vec::new(),
+        });
+        let fix = |remote: &Remote| server(remote, &down, Path::new("/c.conf")).fix.unwrap();
+        assert!(fix(&remote).ends_with(&format!("ssh -p 22 {}@nas.local", remote.user)));
+        remote.user = "o'brien x;id".into();
+        assert!(
+            fix(&remote).ends_with(r"ssh -p 22 'o'\''brien x;id@nas.local'"),
+            "{}",
+            fix(&remote)
+        );
+    }
 }
