@@ -82,17 +82,73 @@ fn sshfs_version_of_the_pair_that_never_returns() {
     assert!(!is_incompatible(&parse_versions(fine)));
 }
 
+/// `route get 192.168.1.96` (a Synology NAS on the Mac's own Wi-Fi subnet),
+/// from a post "Managing Static Routes on Mac" (2021-03-18, prompt
+/// `OKM-MAC-4XELVDQ:~ root#`): a cloned host route, no `gateway:` line,
+/// no `GATEWAY` flag. Without `-n` the host shows by name.
+const ROUTE_GET_LAN_HOST: &str = "   route to: synology
+destination: synology
+  interface: en0
+      flags: <UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE,IFREF>
+ recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
+       0         0         0        23        27         0      1500       923
+";
+
+/// `route get 192.168.1.1` (the home router, on the subnet) and `route get
+/// 192.168.1.103` (a machine on the same numbers, sent into the VPN) on one
+/// Mac, from a post "Barrier (and routing tables)" ("Using Barrier while
+/// using a VPN").
+const ROUTE_GET_LAN_ROUTER: &str = "   route to: 192.168.1.1
+destination: 192.168.1.1
+  interface: en0
+      flags: <UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE,IFREF,ROUTER>
+ recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
+       0         0         0         0         0         0      1500      1188
+";
+const ROUTE_GET_INTO_THE_VPN: &str = "   route to: 192.168.1.103
+destination: 192.168.1.103
+    gateway: 33.12.129.142
+  interface: utun6
+      flags: <UP,GATEWAY,HOST,DONE,WASCLONED,IFSCOPE,IFREF>
+ recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
+       0         0         0         0         0         0      1400         0
+";
+
+/// `route get 0` through the default router, dylanaraps/neofetch#2361.
+const ROUTE_GET_DEFAULT: &str = "   route to: default
+destination: default
+       mask: default
+    gateway: 10.62.96.1
+  interface: en0
+      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING,GLOBAL>
+ recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
+       0         0         0         0         0         0      1500         0
+";
+
+#[test]
+fn route_get_of_a_host_on_the_local_subnet() {
+    for direct in [ROUTE_GET_LAN_HOST, ROUTE_GET_LAN_ROUTER] {
+        assert_eq!(route_is_direct(direct), Some(true), "{direct}");
+        assert_eq!(
+            parse_route_interface(Os::MacOs, direct).as_deref(),
+            Some("en0")
+        );
+    }
+}
+
 #[test]
 fn route_get_through_a_router() {
-    // Unverified shape: no public capture of `route -n get` was found; the
-    // lines are route(8)'s labels. What matters: the interface, and the
-    // GATEWAY flag that says the host is not on a local subnet.
-    let routed = "   route to: 10.20.0.5\ndestination: default\n       mask: default\n    gateway: 172.20.10.1\n  interface: en0\n      flags: <UP,GATEWAY,DONE,STATIC,PRCLONING,GLOBAL>\n";
+    assert_eq!(route_is_direct(ROUTE_GET_DEFAULT), Some(false));
     assert_eq!(
-        parse_route_interface(Os::MacOs, routed).as_deref(),
+        parse_route_interface(Os::MacOs, ROUTE_GET_DEFAULT).as_deref(),
         Some("en0")
     );
-    assert_eq!(route_is_direct(routed), Some(false));
+    // A host with home numbers that the VPN takes: routed, not local.
+    assert_eq!(route_is_direct(ROUTE_GET_INTO_THE_VPN), Some(false));
+    assert_eq!(
+        parse_route_interface(Os::MacOs, ROUTE_GET_INTO_THE_VPN).as_deref(),
+        Some("utun6")
+    );
 }
 
 #[test]

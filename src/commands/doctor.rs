@@ -14,8 +14,8 @@
 pub mod as_agent;
 pub mod facts;
 pub mod judge;
-pub mod privacy;
 pub mod mac;
+pub mod privacy;
 
 use std::ffi::OsStr;
 use std::io::Write;

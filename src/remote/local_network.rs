@@ -125,24 +125,23 @@ impl Refused {
 mod tests {
     use super::*;
 
-    /// `route -n get 192.168.1.10` for a host on the Wi-Fi's own subnet.
-    /// Not a capture: no public capture of a direct (cloned host) route was
-    /// found; the lines follow the captured routed output in `network.rs`,
-    /// the flags are the BSD `RTF_*` names `route` prints for a cloned ARP
-    /// entry (no `GATEWAY`). Unverified on a Mac.
-    const DIRECT: &str = "   route to: 192.168.1.10
-destination: 192.168.1.10
+    /// `route get 192.168.1.96`, a NAS on the Wi-Fi's own subnet, captured
+    /// on a Mac and published in a post "Managing Static Routes on Mac"
+    /// (2021-03-18); more captures in `tests/macos_outputs.rs`.
+    const DIRECT: &str = "   route to: synology
+destination: synology
   interface: en0
       flags: <UP,HOST,DONE,LLINFO,WASCLONED,IFSCOPE,IFREF>
  recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
-       0         0         0         0         0         0      1500      1183
+       0         0         0        23        27         0      1500       923
 ";
 
-    /// Through the café's router: the `GATEWAY` flag.
-    const ROUTED: &str = "   route to: 10.20.0.5
+    /// Through the router: the `GATEWAY` flag (`route get 0`,
+    /// dylanaraps/neofetch#2361).
+    const ROUTED: &str = "   route to: default
 destination: default
        mask: default
-    gateway: 172.20.10.1
+    gateway: 10.62.96.1
   interface: en0
       flags: <UP,GATEWAY,DONE,STATIC,PRCLONING,GLOBAL>
 ";

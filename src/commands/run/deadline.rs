@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// Set once the run starts archiving: the longer deadline applies.
 static ARCHIVING: AtomicBool = AtomicBool::new(false);
 
+/// Set once the deadline has passed: the watchdog ends the process.
+static EXPIRED: AtomicBool = AtomicBool::new(false);
+
 /// Says the run is archiving a month now (it may take `archive_deadline`).
 pub fn archiving() {
     ARCHIVING.store(true, Ordering::SeqCst);
@@ -47,12 +50,24 @@ pub fn watch(
         .spawn(move || loop {
             let archiving = ARCHIVING.load(Ordering::SeqCst);
             if let Some(limit) = overdue(started.elapsed(), &limits, archiving) {
+                EXPIRED.store(true, Ordering::SeqCst);
                 expire(limit);
                 return;
             }
             std::thread::sleep(Duration::from_millis(500));
         })?;
     Ok(())
+}
+
+/// On the run's way out: once the deadline has passed, the watchdog owns
+/// the end of the process (its record, its notification, its exit code).
+/// The run, freed by the watchdog killing its children, must not exit under
+/// it: that would cut the record short and leave the notification's child
+/// running. So it waits, at most `bound`, for the watchdog to exit.
+pub fn yield_to_watchdog(bound: Duration) {
+    if EXPIRED.load(Ordering::SeqCst) {
+        std::thread::sleep(bound);
+    }
 }
 
 #[cfg(test)]

@@ -147,6 +147,9 @@ pub fn command(
         }
         Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
     }
+    // Past the deadline, the watchdog ends the process (both of its steps
+    // are bounded by `RELEASE_BOUND`).
+    super::deadline::yield_to_watchdog(crate::terminate::RELEASE_BOUND * 3);
     match &result {
         Ok(RunOutcome::Skipped(why)) => watch_skips(config, why, now, runner, err)?,
         _ => super::skips::end(&config.state_dir),
@@ -259,7 +262,15 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
             Some(Err(left)) => why.push_str(&format!("; left behind: {left}")),
             None => why.push_str("; the mounts could not be released in time"),
         }
-        report_failure(&config, started, &why, &crate::process::System);
+        // Bounded: the notification may be the very thing that hangs.
+        let reported = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
+            report_failure(&config, started, &why, &crate::process::System);
+        });
+        if reported.is_none() {
+            eprintln!("photos-backup: the failure could not be recorded and notified in time");
+        }
+        // Nothing of this run outlives it, a hung notification included.
+        crate::process::stop_all_children();
         std::process::exit(i32::from(exit::FAILED));
     })?;
     Ok(())

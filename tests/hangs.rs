@@ -1,0 +1,277 @@
+//! Fakes on `PATH` (or in the config) for every hang a real Mac can meet,
+//! through the real binary: an `sshfs` that mounts and then stays in the
+//! foreground (sshfs 3.7.6 with macFUSE 5.3.3), a `borg create` that never
+//! returns, and a notification command that never returns. Each run ends
+//! within its bound with the failure code, its hung children killed, nothing
+//! left mounted, nothing purged, the failure in `status.json` and notified,
+//! and the next run takes the lock and does the job. What is checked is read
+//! from the harness's side: the process table, `/proc/self/mountinfo`,
+//! `status.json` and the notification record.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use common::borg::require_borg;
+use common::remote::{require_fusectl, TestServer};
+use common::setup::Setup;
+use common::timeline::{archived, photo, september, staged_files, threshold, utc, Growing};
+
+const OCTOBER: &str = "2026-10-01T00:05:00Z";
+
+/// An executable script `name` in `dir/fakebin` whose body is `body`; its
+/// pids (each `$$`) go to `dir/fakebin/NAME.pids` when the body says so.
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let bin = dir.join("fakebin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = bin.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The real `program` on `PATH`.
+fn real(program: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} is missing: scripts/test.sh installs it"))
+}
+
+/// The pids a fake wrote to `pids`; asserts there is at least one.
+fn pids_in(pids: &Path) -> Vec<u32> {
+    let text = std::fs::read_to_string(pids)
+        .unwrap_or_else(|e| panic!("{}: the fake never ran: {e}", pids.display()));
+    let found: Vec<u32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    assert!(!found.is_empty(), "{}: no pid", pids.display());
+    found
+}
+
+/// True while `pid` is a live process (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(|st| st != "Z"))
+        })
+        .unwrap_or(false)
+}
+
+/// Asserts that no process the fake recorded in `pids` still runs.
+fn assert_all_ended(pids: &Path) {
+    for pid in pids_in(pids) {
+        assert!(!alive(pid), "{} (pid {pid}) still runs", pids.display());
+    }
+}
+
+/// Mount points under `root`, read from `/proc/self/mountinfo` directly.
+fn mounts_under(root: &Path) -> Vec<String> {
+    let root = std::fs::canonicalize(root).unwrap();
+    let root = root.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(str::to_owned))
+        .filter(|point| point.starts_with(&root))
+        .collect()
+}
+
+/// Waits for `child` at most `bound` (a guard against a hang, not a
+/// measure): how it ended, or `None` (then it is killed).
+fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+fn status_json(setup: &Setup) -> serde_json::Value {
+    let text = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `status.json` says the last run failed, and `detail` is in its detail.
+fn assert_failure_recorded(setup: &Setup, detail: &str) {
+    let status = status_json(setup);
+    let text = status.to_string();
+    assert!(text.contains("\"failed\""), "{text}");
+    assert!(text.contains(detail), "{detail:?} not in {text}");
+}
+
+#[test]
+fn an_sshfs_that_stays_in_the_foreground_is_stopped_and_leaves_no_mount() {
+    require_fusectl();
+    let tmp = tempfile::tempdir().unwrap();
+    let server = TestServer::start();
+    let mut lib = Growing::new(tmp.path(), "Una");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new().library("una", &lib.path);
+    setup.set_threshold("2026-09-01");
+    // sshfs 3.7.6 under macFUSE 5.3.3: the mount is made, and sshfs never
+    // returns. Here: the real sshfs, kept in the foreground.
+    let pids = tmp.path().join("fakebin/sshfs.pids");
+    let sshfs = script(
+        tmp.path(),
+        "sshfs",
+        &format!(
+            "echo $$ >> '{}'\nexec '{}' -f \"$@\"",
+            pids.display(),
+            real("sshfs").display()
+        ),
+    );
+    let remote = server.config_toml(setup.root());
+    let notified = setup.notify_log();
+    let notify = setup.extra.clone();
+    setup.extra = format!(
+        "{remote}sshfs = {:?}\n[run]\ndeadline_seconds = 5\narchive_deadline_seconds = 5\n{notify}",
+        sshfs.display().to_string()
+    );
+
+    let mut child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z")]);
+    let code = ends_within(&mut child, Duration::from_secs(90));
+    let said = setup.spawned_output();
+    assert_eq!(code.and_then(|c| c.code()), Some(1), "{said}");
+    assert!(said.contains("deadline of 5 s"), "{said}");
+    // The fake did mount (the hang is after the mount), and is gone now,
+    // with its mount.
+    assert_all_ended(&pids);
+    assert_eq!(mounts_under(setup.root()), Vec::<String>::new());
+    assert_eq!(mounts_under(server.root()), Vec::<String>::new());
+    assert_failure_recorded(&setup, "deadline");
+    let sent = std::fs::read_to_string(&notified).unwrap();
+    assert!(
+        sent.starts_with("failure|") && sent.contains("deadline"),
+        "{sent}"
+    );
+
+    // The next run, with a working sshfs, takes the lock and mirrors.
+    setup.extra = format!("{remote}{notify}");
+    let out = setup.run_at("2026-09-20T06:10:00Z");
+    assert_eq!(mounts_under(setup.root()), Vec::<String>::new(), "{out}");
+    let sent = std::fs::read_to_string(&notified).unwrap();
+    assert!(
+        sent.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("recovered|")),
+        "{sent}"
+    );
+}
+
+#[test]
+fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
+    require_borg();
+    let bin = tempfile::tempdir().unwrap();
+    let pids = bin.path().join("fakebin/borg.pids");
+    // Everything but `create` is the real borg; `create` hangs.
+    let borg = script(
+        bin.path(),
+        "borg",
+        &format!(
+            "for a in \"$@\"; do\n  if [ \"$a\" = create ]; then echo $$ >> '{}'; exec sleep 3600; fi\ndone\nexec '{}' \"$@\"",
+            pids.display(),
+            real("borg").display()
+        ),
+    );
+    let (_tmp, repo, _lib, mut setup) =
+        september(3, 1000, &format!("borg = {:?}", borg.display().to_string()));
+    let notified = setup.notify_log();
+    setup
+        .extra
+        .push_str("\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 4\n");
+    let before = staged_files(&setup);
+    assert!(!before.is_empty());
+
+    let mut child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", OCTOBER)]);
+    let code = ends_within(&mut child, Duration::from_secs(90));
+    let said = setup.spawned_output();
+    assert_eq!(code.and_then(|c| c.code()), Some(1), "{said}");
+    // The archive's deadline applied, not the run's.
+    assert!(said.contains("deadline of 4 s"), "{said}");
+    assert_all_ended(&pids);
+    assert_eq!(staged_files(&setup), before, "nothing purged");
+    assert_eq!(threshold(&setup), "2026-09-01");
+    assert_eq!(repo.archives(), Vec::<String>::new());
+    assert_failure_recorded(&setup, "deadline");
+    let sent = std::fs::read_to_string(&notified).unwrap();
+    assert!(
+        sent.starts_with("failure|") && sent.contains("deadline"),
+        "{sent}"
+    );
+
+    // The next run, with the real borg, takes the lock and archives.
+    setup.extra = repo.config("");
+    setup.extra.push_str(&format!(
+        "\n[notify]\ncommand = [{:?}]\n",
+        setup.root().join("notify.sh").display().to_string()
+    ));
+    setup.run_at("2026-10-01T01:00:00Z");
+    assert_eq!(repo.archives(), ["photos-kim-2026-09"]);
+    assert_eq!(
+        archived(&setup, &repo, "kim")["photos-kim-2026-09"].len(),
+        3
+    );
+    assert_eq!(staged_files(&setup), Vec::<String>::new());
+    assert_eq!(threshold(&setup), "2026-10-01");
+    let sent = std::fs::read_to_string(&notified).unwrap();
+    assert!(
+        sent.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("recovered|")),
+        "{sent}"
+    );
+}
+
+#[test]
+fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut lib = Growing::new(tmp.path(), "Una");
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new().library("una", &lib.path);
+    setup.set_threshold("2026-09-01");
+    let pids = tmp.path().join("fakebin/notify.pids");
+    let hang = script(
+        tmp.path(),
+        "notify",
+        &format!("echo $$ >> '{}'\nexec sleep 3600", pids.display()),
+    );
+    setup.extra = format!(
+        "\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 3\n\
+         [notify]\ncommand = [{:?}]\n",
+        hang.display().to_string()
+    );
+    // A library that is gone: the run fails, so it notifies.
+    std::fs::rename(&lib.path, tmp.path().join("away")).unwrap();
+
+    let mut child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z")]);
+    // Well under the command's own 60 s: the run's deadline holds it.
+    let code = ends_within(&mut child, Duration::from_secs(30));
+    let said = setup.spawned_output();
+    assert_eq!(code.and_then(|c| c.code()), Some(1), "{said}");
+    assert_all_ended(&pids);
+    // The run was stopped in its notification, at its deadline.
+    assert!(said.contains("deadline of 3 s"), "{said}");
+    assert_failure_recorded(&setup, "deadline");
+    // The lock is free: the next run, library back, is not skipped.
+    std::fs::rename(tmp.path().join("away"), &lib.path).unwrap();
+    setup.extra.clear();
+    let mut next = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:10:00Z")]);
+    let code = ends_within(&mut next, Duration::from_secs(30));
+    let said = setup.spawned_output();
+    assert_eq!(code.and_then(|c| c.code()), Some(0), "{said}");
+    assert!(!staged_files(&setup).is_empty(), "{said}");
+}
