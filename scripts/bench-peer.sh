@@ -12,7 +12,12 @@
 #                            osxphotos export DEST --update      vs
 #                            photos-backup run (local staging only)
 #      each destination filled by a first run that is not timed;
-#   3. the same after `touch Photos.sqlite` (mtime changed, content the same).
+#   3. the same after `touch Photos.sqlite` (mtime changed, content the same);
+#   4. the same after Photos wrote to its database ("wal"): a process that
+#      holds the library open, as Photos does, changes one asset row's
+#      bookkeeping (Z_OPT) in the WAL and dies without a checkpoint, so the
+#      database is changed but nothing new is to be exported: the common
+#      case of a run while Photos is open.
 # and prints a table with the ratios and the goals of issue 7: listing >= 20x
 # faster, no-op >= 100x faster, peak memory <= 1/5 of osxphotos'.
 # It checks that both did the job (same assets listed; the no-op runs exported
@@ -25,7 +30,14 @@
 #                 is run once only, and the table says so (default 240)
 #   BENCH_DIR     scratch folder (default target/bench-peer/work; libraries
 #                 are kept there and reused, destinations are made anew)
-#   BENCH_MEASURES which measures, of "list noop touch" (default: all three)
+#   BENCH_MEASURES which measures, of "list noop touch wal" (default: all)
+#   BENCH_REALISTIC=1 libraries of realistic database size (make_library
+#                 --realistic-size: analysis tables and wide rows, about
+#                 1 GB at 100k assets); kept apart from the lean ones
+#   BENCH_THRESHOLD photos-backup's [threshold].default (default 2000-01-01;
+#                 the first of the month is what a real run uses)
+#   BENCH_YEARS   the years the assets' dates spread over (make_library
+#                 --years, default 2010-2024)
 #   BENCH_REUSE=1 keep the destinations a previous run filled (skips the
 #                 first runs, 40 minutes of osxphotos at 100k)
 # osxphotos (pinned below) is installed from PyPI into target/bench-peer/venv
@@ -39,7 +51,15 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 runs=${BENCH_RUNS:-3}
 slow=${BENCH_SLOW:-240}
-measures=" ${BENCH_MEASURES:-list noop touch} "
+measures=" ${BENCH_MEASURES:-list noop touch wal} "
+realistic=()
+kind=""
+if [ "${BENCH_REALISTIC:-}" = 1 ]; then
+    realistic=(--realistic-size)
+    kind="-realistic"
+fi
+years=${BENCH_YEARS:-2010-2024}
+threshold=${BENCH_THRESHOLD:-2000-01-01}
 cache=$PWD/target/bench-peer
 work=${BENCH_DIR:-$cache/work}
 venv=$cache/venv
@@ -140,6 +160,20 @@ timed() {
     rm -f "$t"
 }
 
+# photos_writes DB: what Photos does to its database while it is open: a
+# write into the WAL (one asset row's Z_OPT), by a process that then dies
+# holding the database, so nothing is checkpointed into the database file.
+photos_writes() {
+    "$py" - "$1" <<'PY' 2>/dev/null || true
+import os, signal, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA wal_autocheckpoint = 0")
+table = "ZASSET" if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ZASSET'").fetchone() else "ZGENERICASSET"
+con.execute(f"UPDATE {table} SET Z_OPT = Z_OPT + 1 WHERE Z_PK = (SELECT MIN(Z_PK) FROM {table})")
+os.kill(os.getpid(), signal.SIGKILL)
+PY
+}
+
 # says OUT REGEX: whether the command that wrote OUT (and OUT.err) said REGEX.
 says() { cat "$1" "$1.err" | grep -E "$2" >/dev/null; }
 # summary OUT: its last line saying REGEX, for messages.
@@ -167,14 +201,15 @@ record() {
 # --- measures ----------------------------------------------------------------
 log "osxphotos $OSXPHOTOS_VERSION, photos-backup $("$pb" --version | cut -d' ' -f2); $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in "${sizes[@]}"; do
-    lib=$work/Peer-$n.photoslibrary
+    lib=$work/Peer-$n$kind-$years.photoslibrary
     db=$lib/database/Photos.sqlite
     if [ ! -f "$db" ]; then
-        log "== $n assets: generating the library"
-        "$make" --assets "$n" --seed 7 --out "$lib" >/dev/null
+        log "== $n assets: generating the library${realistic[*]:+ (realistic size)}"
+        "$make" --assets "$n" --seed 7 --years "$years" --out "$lib" "${realistic[@]}" >/dev/null
     fi
     add_osxphotos_tables "$db"
-    dir=$work/run-$n
+    log "   database $(du -m "$db" | cut -f1) MB + WAL $(du -m "$db-wal" 2>/dev/null | cut -f1) MB"
+    dir=$work/run-$n$kind-$years-$threshold
     if [ "${BENCH_REUSE:-}" = 1 ] && [ -f "$dir/filled" ]; then
         log "== $n assets: reusing the destinations filled before in $dir"
     else
@@ -214,7 +249,7 @@ if extra or missing or osx & unpicked:
     sys.exit(f"osxphotos only: {len(extra)}, photos-backup only: {len(missing)}")
 PY
     fi
-    [[ $measures == *" noop "* || $measures == *" touch "* ]] || continue
+    [[ $measures == *" noop "* || $measures == *" touch "* || $measures == *" wal "* ]] || continue
 
     # 2. No-op incremental export, and 3. the same after touching the database.
     log "== $n assets: incremental export"
@@ -225,7 +260,7 @@ dir = "$dir/pb/state"
 [staging]
 dir = "$dir/pb/staging"
 [threshold]
-default = "2000-01-01"
+default = "$threshold"
 [[library]]
 name = "bench"
 path = "$lib"
@@ -251,12 +286,12 @@ CONF
     osx_one=""
     awk -v s="${fill% *}" -v l="$slow" 'BEGIN{exit !(s>l)}' && osx_one=1
 
-    for variant in noop touch; do
+    for variant in noop touch wal; do
         [[ $measures == *" $variant "* ]] || continue
         t=()
         before=$(tree_state "$dir/pb/staging")
         for i in $(seq "$runs"); do
-            [ "$variant" = noop ] || touch "$db"
+            case $variant in touch) touch "$db" ;; wal) photos_writes "$db" ;; esac
             r=$(timed "$dir/pb-$variant.log" "$pb" --config "$conf" run)
             t+=("$r")
             says "$dir/pb-$variant.log" "bench: (unchanged since the last run|staged 0 files)" ||
@@ -269,7 +304,7 @@ CONF
         # The export database (.osxphotos_export.db) records each run: left out.
         before=$(tree_state "$dir/osx-dest" .osxphotos_export.db)
         for i in $(seq "$runs"); do
-            [ "$variant" = noop ] || touch "$db"
+            case $variant in touch) touch "$db" ;; wal) photos_writes "$db" ;; esac
             r=$(timed "$dir/osx-$variant.log" "$osx" export "$dir/osx-dest" --update --library "$lib")
             t+=("$r")
             says "$dir/osx-$variant.log" "exported: 0, updated: 0, .*error: 0" ||
@@ -294,7 +329,7 @@ printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' assets measure "o
 echo "|---|---|---|---|---|---|---|---|---|---|"
 misses=0
 for n in "${sizes[@]}"; do
-    for measure in list noop touch; do
+    for measure in list noop touch wal; do
         grep -q "^$n $measure " "$results" || continue
         read -r _ _ _ os okb _ onote <<<"$(grep "^$n $measure osxphotos " "$results")"
         read -r _ _ _ ps pkb _ _ <<<"$(grep "^$n $measure photos-backup " "$results")"
@@ -302,6 +337,7 @@ for n in "${sizes[@]}"; do
         list) label="list all assets (JSON)" goal=20 ;;
         noop) label="no-op incremental export" goal=100 ;;
         touch) label="no-op after touch Photos.sqlite" goal=100 ;;
+        wal) label="nothing new after Photos wrote to its WAL" goal=100 ;;
         esac
         [ -z "$onote" ] || label="$label; osxphotos $onote"
         speed=$(awk -v o="$os" -v p="$ps" 'BEGIN{printf "%.0f", o/p}')

@@ -334,6 +334,14 @@ fn the_kept_copy_is_reused_while_the_database_file_is_the_one_copied() {
         "only the WAL copied"
     );
 
+    // The kept copy is owner-only, in an owner-only folder.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&kept.join("Photos.sqlite")), 0o600);
+        assert_eq!(mode(&kept), 0o700);
+    }
+
     // A checkpoint rewrites the database file: copied anew.
     copied.borrow_mut().clear();
     photos

@@ -141,7 +141,7 @@ pub fn fill(
                 Some((words.next()?, words.next().unwrap_or("")))
             })
             .filter(|(name, _)| *name != "PRIMARY" && !written.contains(name))
-            .map(|(name, kind)| format!("{name} = {}", filler(kind)))
+            .map(|(name, kind)| format!("{name} = {}", filler(name, kind)))
             .collect();
         if !sets.is_empty() {
             conn.execute(
@@ -200,14 +200,20 @@ pub fn create_indexes(conn: &Connection) -> io::Result<()> {
         .map_err(super::writer::sql_err)
 }
 
-/// A value of a column's declared type, for the filler `UPDATE`.
-fn filler(kind: &str) -> &'static str {
+/// A value of a column's declared type, for the filler `UPDATE`. Flags,
+/// links and text stay NULL or 0: other readers of Photos' schema give some
+/// of them meaning (osxphotos takes any `ZSYNDICATIONIDENTIFIER` for a photo
+/// shared in Messages and skips it), so the width comes from numbers and
+/// blobs, which none of them reads from these tables (but the place data,
+/// which osxphotos parses).
+fn filler(name: &str, kind: &str) -> &'static str {
+    if name.contains("LOCATION") {
+        return "NULL";
+    }
     match kind {
-        // Flags and links: Photos' other readers (osxphotos among them) give
-        // some of them meaning, so they stay 0 (no bytes in a SQLite record).
         "INTEGER" => "0",
         "FLOAT" | "TIMESTAMP" => "Z_PK * 1.618033988 + 0.5",
-        "BLOB" => "randomblob(96)",
-        _ => "hex(randomblob(16))",
+        "BLOB" => "randomblob(160)",
+        _ => "NULL",
     }
 }
