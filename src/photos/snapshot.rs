@@ -151,8 +151,12 @@ pub fn take_kept<T>(
     take_with(db, &plain_copy, Some(kept), check)
 }
 
+/// Copies `from` to `to`, owner-only whatever the library's modes (a copy
+/// keeps the source's).
 fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
-    fs::copy(from, to).map(drop)
+    use std::os::unix::fs::PermissionsExt;
+    fs::copy(from, to)?;
+    fs::set_permissions(to, fs::Permissions::from_mode(0o600))
 }
 
 /// How one file is copied: `std::fs::copy` in the product; a test passes one
