@@ -835,6 +835,25 @@ mod tests {
     }
 
     #[test]
+    fn run_limits_default_and_read_and_refuse_zero() {
+        let c = parse_str(MINIMAL).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.longest_run().as_secs(), 4 * 3600);
+        let text = format!(
+            "[run]\ndeadline_seconds = 600\narchive_deadline_seconds = 300\nskip_alert_hours = 24\n{MINIMAL}"
+        );
+        let c = parse_str(&text).unwrap();
+        assert_eq!(c.limits.deadline.as_secs(), 600);
+        assert_eq!(c.limits.archive_deadline.as_secs(), 300);
+        assert_eq!(c.limits.longest_run().as_secs(), 600);
+        assert_eq!(c.limits.skip_alert_after.as_secs(), 24 * 3600);
+        let msg = parse_str(&format!("[run]\ndeadline_seconds = 0\n{MINIMAL}"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("run.deadline_seconds"), "{msg}");
+    }
+
+    #[test]
     fn relative_paths_are_relative_to_the_config_file() {
         let c = parse_str(&MINIMAL.replace("~/staging", "staging")).unwrap();
         assert_eq!(c.staging_dir, PathBuf::from("/etc/pb/staging"));
