@@ -228,19 +228,23 @@ fn an_sshfs_in_the_foreground_is_stopped_by_the_mount_timeout() {
     an_sshfs_in_the_foreground("", Duration::from_secs(180), "sshfs");
 }
 
-#[test]
-fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
+/// A run whose `borg create` hangs as `on_create` (a shell snippet, `$real`
+/// the real borg, `$pids` the file for the pids) makes it: stopped at the
+/// archive's deadline, its borg gone, nothing purged, the threshold
+/// unmoved, the failure recorded and notified; the next run, with the real
+/// borg, archives the month.
+fn a_hanging_borg_create(on_create: &str) {
     require_borg();
     let bin = tempfile::tempdir().unwrap();
     let pids = bin.path().join("fakebin/borg.pids");
-    // Everything but `create` is the real borg; `create` hangs.
+    // Everything but `create` is the real borg.
     let borg = script(
         bin.path(),
         "borg",
         &format!(
-            "for a in \"$@\"; do\n  if [ \"$a\" = create ]; then echo $$ >> '{}'; exec sleep 3600; fi\ndone\nexec '{}' \"$@\"",
+            "real='{}'\npids='{}'\nfor a in \"$@\"; do\n  if [ \"$a\" = create ]; then\n{on_create}\n  fi\ndone\nexec \"$real\" \"$@\"",
+            real("borg").display(),
             pids.display(),
-            real("borg").display()
         ),
     );
     let (_tmp, repo, _lib, mut setup) =
@@ -290,6 +294,11 @@ fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
             .is_some_and(|l| l.starts_with("recovered|")),
         "{sent}"
     );
+}
+
+#[test]
+fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
+    a_hanging_borg_create("echo $$ >> \"$pids\"; exec sleep 3600");
 }
 
 #[test]
