@@ -16,7 +16,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::borg::require_borg;
-use common::remote::{require_fusectl, TestServer};
+use common::remote::{processes, require_fusectl, TestServer};
 use common::setup::Setup;
 use common::timeline::{archived, photo, september, staged_files, threshold, utc, Growing};
 
@@ -64,10 +64,30 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// Asserts that no process the fake recorded in `pids` still runs.
+/// The process group of `pid` (from `/proc/PID/stat`).
+fn group_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
+}
+
+/// Asserts that no process the fake recorded in `pids` still runs, nor
+/// any of its process group (sshfs's ssh, say).
 fn assert_all_ended(pids: &Path) {
-    for pid in pids_in(pids) {
-        assert!(!alive(pid), "{} (pid {pid}) still runs", pids.display());
+    let recorded = pids_in(pids);
+    for pid in &recorded {
+        assert!(!alive(*pid), "{} (pid {pid}) still runs", pids.display());
+    }
+    for (pid, args) in processes() {
+        let in_group = group_of(pid).is_some_and(|g| recorded.contains(&g));
+        assert!(
+            !(in_group && alive(pid)),
+            "{pid} {args:?} of the fake's group still runs"
+        );
     }
 }
 
@@ -111,8 +131,13 @@ fn assert_failure_recorded(setup: &Setup, detail: &str) {
     assert!(text.contains(detail), "{detail:?} not in {text}");
 }
 
-#[test]
-fn an_sshfs_that_stays_in_the_foreground_is_stopped_and_leaves_no_mount() {
+/// A run whose `sshfs` (first on `PATH`) mounts, then stays in the
+/// foreground, as sshfs 3.7.6 does under macFUSE 5.3.3: the real sshfs
+/// with `-f`. With `run_section` in the config, the run ends (within
+/// `bound`) with the failure code, having said `says`; nothing of sshfs is
+/// left, no mount, the failure is recorded and notified, and the next run,
+/// with the real sshfs, works.
+fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     require_fusectl();
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start();
@@ -121,8 +146,6 @@ fn an_sshfs_that_stays_in_the_foreground_is_stopped_and_leaves_no_mount() {
     lib.write();
     let mut setup = Setup::new().library("una", &lib.path);
     setup.set_threshold("2026-09-01");
-    // sshfs 3.7.6 under macFUSE 5.3.3: the mount is made, and sshfs never
-    // returns. Here: the real sshfs, kept in the foreground.
     let pids = tmp.path().join("fakebin/sshfs.pids");
     let sshfs = script(
         tmp.path(),
@@ -133,34 +156,53 @@ fn an_sshfs_that_stays_in_the_foreground_is_stopped_and_leaves_no_mount() {
             real("sshfs").display()
         ),
     );
+    let path = format!(
+        "{}:{}",
+        sshfs.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let remote = server.config_toml(setup.root());
     let notified = setup.notify_log();
     let notify = setup.extra.clone();
-    setup.extra = format!(
-        "{remote}sshfs = {:?}\n[run]\ndeadline_seconds = 5\narchive_deadline_seconds = 5\n{notify}",
-        sshfs.display().to_string()
-    );
+    setup.extra = format!("{remote}{run_section}{notify}");
 
-    let mut child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z")]);
-    let code = ends_within(&mut child, Duration::from_secs(90));
+    let mut child = setup.spawn_with(&[
+        ("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z"),
+        ("PATH", &path),
+    ]);
+    // The hang is after the mount: it must show up, then go.
+    let mut mounted = false;
+    let deadline = Instant::now() + bound;
+    let code = loop {
+        mounted |= !mounts_under(server.root()).is_empty();
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let said = setup.spawned_output();
     assert_eq!(code.and_then(|c| c.code()), Some(1), "{said}");
-    assert!(said.contains("deadline of 5 s"), "{said}");
-    // The fake did mount (the hang is after the mount), and is gone now,
-    // with its mount.
+    assert!(said.contains(says), "{said}");
+    assert!(mounted, "the fake sshfs never mounted: {said}");
     assert_all_ended(&pids);
     assert_eq!(mounts_under(setup.root()), Vec::<String>::new());
     assert_eq!(mounts_under(server.root()), Vec::<String>::new());
-    assert_failure_recorded(&setup, "deadline");
+    assert_failure_recorded(&setup, says);
     let sent = std::fs::read_to_string(&notified).unwrap();
     assert!(
-        sent.starts_with("failure|") && sent.contains("deadline"),
+        sent.starts_with("failure|") && sent.contains(says),
         "{sent}"
     );
 
-    // The next run, with a working sshfs, takes the lock and mirrors.
+    // The next run, with the real sshfs, takes the lock and mirrors.
     setup.extra = format!("{remote}{notify}");
     let out = setup.run_at("2026-09-20T06:10:00Z");
+    assert!(out.contains("mounted on"), "{out}");
     assert_eq!(mounts_under(setup.root()), Vec::<String>::new(), "{out}");
     let sent = std::fs::read_to_string(&notified).unwrap();
     assert!(
@@ -172,18 +214,37 @@ fn an_sshfs_that_stays_in_the_foreground_is_stopped_and_leaves_no_mount() {
 }
 
 #[test]
-fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
+fn an_sshfs_in_the_foreground_is_stopped_by_the_run_deadline() {
+    an_sshfs_in_the_foreground(
+        "[run]\ndeadline_seconds = 5\narchive_deadline_seconds = 5\n",
+        Duration::from_secs(90),
+        "deadline of 5 s",
+    );
+}
+
+/// The mount's own bound (60 s, not configurable) with the default deadline.
+#[test]
+fn an_sshfs_in_the_foreground_is_stopped_by_the_mount_timeout() {
+    an_sshfs_in_the_foreground("", Duration::from_secs(180), "sshfs");
+}
+
+/// A run whose `borg create` hangs as `on_create` (a shell snippet, `$real`
+/// the real borg, `$pids` the file for the pids) makes it: stopped at the
+/// archive's deadline, its borg gone, nothing purged, the threshold
+/// unmoved, the failure recorded and notified; the next run, with the real
+/// borg, archives the month.
+fn a_hanging_borg_create(on_create: &str) {
     require_borg();
     let bin = tempfile::tempdir().unwrap();
     let pids = bin.path().join("fakebin/borg.pids");
-    // Everything but `create` is the real borg; `create` hangs.
+    // Everything but `create` is the real borg.
     let borg = script(
         bin.path(),
         "borg",
         &format!(
-            "for a in \"$@\"; do\n  if [ \"$a\" = create ]; then echo $$ >> '{}'; exec sleep 3600; fi\ndone\nexec '{}' \"$@\"",
+            "real='{}'\npids='{}'\nfor a in \"$@\"; do\n  if [ \"$a\" = create ]; then\n{on_create}\n  fi\ndone\nexec \"$real\" \"$@\"",
+            real("borg").display(),
             pids.display(),
-            real("borg").display()
         ),
     );
     let (_tmp, repo, _lib, mut setup) =
@@ -233,6 +294,11 @@ fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
             .is_some_and(|l| l.starts_with("recovered|")),
         "{sent}"
     );
+}
+
+#[test]
+fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
+    a_hanging_borg_create("echo $$ >> \"$pids\"; exec sleep 3600");
 }
 
 #[test]

@@ -114,6 +114,19 @@ destination: 192.168.1.103
        0         0         0         0         0         0      1400         0
 ";
 
+/// `route get 169.254.0.0`, a subnet route on `en0` (no host entry cloned
+/// yet: `CLONING`, no `GATEWAY`), from Cloudflare's WARP Split Tunnels
+/// documentation (cloudflare/cloudflare-docs: "this DHCP address is
+/// excluded from WARP and uses `en0`").
+const ROUTE_GET_LAN_SUBNET: &str = "   route to: 169.254.0.0
+destination: 169.254.0.0
+       mask: 255.255.0.0
+  interface: en0
+      flags: <UP,DONE,CLONING,STATIC>
+ recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire
+       0         0         0         0         0         0      1500   -210842
+";
+
 /// `route get 0` through the default router, dylanaraps/neofetch#2361.
 const ROUTE_GET_DEFAULT: &str = "   route to: default
 destination: default
@@ -127,7 +140,11 @@ destination: default
 
 #[test]
 fn route_get_of_a_host_on_the_local_subnet() {
-    for direct in [ROUTE_GET_LAN_HOST, ROUTE_GET_LAN_ROUTER] {
+    for direct in [
+        ROUTE_GET_LAN_HOST,
+        ROUTE_GET_LAN_ROUTER,
+        ROUTE_GET_LAN_SUBNET,
+    ] {
         assert_eq!(route_is_direct(direct), Some(true), "{direct}");
         assert_eq!(
             parse_route_interface(Os::MacOs, direct).as_deref(),

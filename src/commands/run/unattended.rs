@@ -138,18 +138,7 @@ pub fn command(
         "skipped" => crate::notify::Outcome::Skipped,
         _ => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
     };
-    // A notification that cannot be sent never changes the run's result.
-    match crate::notify::after_run(config, &event, now, runner) {
-        Ok(after) => {
-            if let Some(w) = after.warning {
-                writeln!(err, "photos-backup: warning: {w}")?;
-            }
-        }
-        Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
-    }
-    // Past the deadline, the watchdog ends the process (both of its steps
-    // are bounded by `RELEASE_BOUND`).
-    super::deadline::yield_to_watchdog(crate::terminate::RELEASE_BOUND * 3);
+    notify_outcome(config, &event, now, runner, err)?;
     match &result {
         Ok(RunOutcome::Skipped(why)) => watch_skips(config, why, now, runner, err)?,
         _ => super::skips::end(&config.state_dir),
@@ -186,6 +175,29 @@ fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<u8> {
             exit::SKIPPED
         }
     })
+}
+
+/// The run's notification, then, past the deadline, the wait for the
+/// watchdog that ends the process (both of its steps are bounded by
+/// `RELEASE_BOUND`). A notification that cannot be sent never changes the
+/// run's result.
+fn notify_outcome(
+    config: &Config,
+    event: &crate::notify::Outcome,
+    now: DateTime<Utc>,
+    runner: &dyn CommandRunner,
+    err: &mut dyn Write,
+) -> Result<()> {
+    match crate::notify::after_run(config, event, now, runner) {
+        Ok(after) => {
+            if let Some(w) = after.warning {
+                writeln!(err, "photos-backup: warning: {w}")?;
+            }
+        }
+        Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
+    }
+    super::deadline::yield_to_watchdog(crate::terminate::RELEASE_BOUND * 3);
+    Ok(())
 }
 
 /// `status.json` from the ledger and this run, the rest carried over.
