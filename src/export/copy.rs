@@ -2,7 +2,8 @@
 //! complete and on disk, or not at all.
 //!
 //! Every write goes to a temp name in the target folder (`.NAME.pbtmp.RANDOM`),
-//! is hashed, fsynced and renamed over the final name, then the folder is
+//! is hashed (while it is copied: one read of the source; or, after a clone
+//! on APFS, by reading the clone), fsynced and renamed over the final name, then the folder is
 //! fsynced; only after that may the ledger record the file. A run killed at
 //! any instant leaves at most temp files, which `remove_temp_files` clears at
 //! the start of the next run; a full disk leaves nothing. Sources are opened
@@ -124,13 +125,19 @@ fn copy_in(
     };
     let (source_file, before) = private_fs::open_source(src).map_err(source_error)?;
     let temp = TempFile::new(dst)?;
-    crate::platform::copy_open_file(&source_file, &temp.path).map_err(|source| {
-        CopyError::Copy {
-            src: src.to_owned(),
-            dst: dst.to_owned(),
-            source,
-        }
-    })?;
+    let copy_error = |source| CopyError::Copy {
+        src: src.to_owned(),
+        dst: dst.to_owned(),
+        source,
+    };
+    // Without a clone, the copy reads the source once and hashes what it
+    // writes; a clone costs nothing, so its copy is read back to hash it.
+    let streamed = if hash && !crate::platform::copy_clones() {
+        Some(copy_hashing(&source_file, &temp.path).map_err(copy_error)?)
+    } else {
+        crate::platform::copy_open_file(&source_file, &temp.path).map_err(copy_error)?;
+        None
+    };
     let after = source_file.metadata().map_err(source_error)?;
     if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
         return Err(CopyError::SourceChanged {
@@ -143,6 +150,9 @@ fn copy_in(
     }
     if let Ok(accessed) = before.accessed() {
         times = times.set_accessed(accessed);
+    }
+    if let Some((out, size, hash)) = streamed {
+        return temp.finish(&out, times, size, hash, dirs);
     }
     // Read-only: the owner may set times, modes and fsync all the same.
     let mut file = File::options()
@@ -258,13 +268,39 @@ pub fn unix_ns(t: SystemTime) -> i64 {
     }
 }
 
+/// Copies `src` into a new owner-only file `dst` and hashes the bytes in
+/// the same loop: each source byte is read once. Returns the written file
+/// (not yet synced), the byte count and the hex hash.
+fn copy_hashing(src: &File, dst: &Path) -> io::Result<(File, u64, String)> {
+    let mut out = private_fs::create_new(dst)?;
+    private_fs::make_private(&out)?;
+    let (size, hash) = HASH_BUF.with_borrow_mut(|buffer| {
+        let mut hasher = blake3::Hasher::new();
+        let mut size = 0u64;
+        loop {
+            let n = match (&mut &*src).read(buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            out.write_all(&buffer[..n])?;
+            hasher.update(&buffer[..n]);
+            size += n as u64;
+        }
+        Ok((size, hasher.finalize().to_hex().to_string()))
+    })?;
+    Ok((out, size, hash))
+}
+
+thread_local! {
+    // One buffer per thread, not a fresh zeroed one per file.
+    static HASH_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; HASH_BUFFER]);
+}
+
 /// Streams a file through BLAKE3; returns the byte count and the hex hash.
 fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
-    thread_local! {
-        // One buffer per thread, not a fresh zeroed one per file.
-        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; HASH_BUFFER]);
-    }
-    BUFFER.with_borrow_mut(|buffer| hash_with(reader, buffer))
+    HASH_BUF.with_borrow_mut(|buffer| hash_with(reader, buffer))
 }
 
 fn hash_with(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<(u64, String)> {

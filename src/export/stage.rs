@@ -214,17 +214,17 @@ fn stage_one(
             signature,
             ..
         } => {
-            let bytes = assets
+            let asset = assets
                 .get(*asset)
                 .filter(|a| &a.uuid == uuid)
-                .map(super::plan::sidecar)
                 .ok_or_else(|| {
                     anyhow::anyhow!("the plan's asset {uuid} is not among those read")
                 })?;
-            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
-            if &written.hash != signature {
+            if &super::xmp::fingerprint(asset) != signature {
                 anyhow::bail!("the XMP sidecar of {uuid} changed between planning and writing");
             }
+            let bytes = super::plan::sidecar(asset);
+            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
             (uuid, *role, dest, signature, written)
         }
     };

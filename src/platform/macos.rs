@@ -33,6 +33,9 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     Ok(n)
 }
 
+// APFS: `fclonefileat`.
+pub const COPY_CLONES: bool = true;
+
 pub const CAN_ASK_PHOTOS: bool = true;
 
 pub const HAS_KEYCHAIN: bool = true;

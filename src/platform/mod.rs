@@ -44,6 +44,13 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     imp::copy_open_file(src, dst)
 }
 
+/// Whether `copy_open_file` clones (costs no data read or written), so a
+/// hashed copy clones then hashes rather than hashing while it copies.
+#[must_use]
+pub fn copy_clones() -> bool {
+    imp::COPY_CLONES
+}
+
 /// The user's home folder from `$HOME`; `/` when unset (launchd always sets it).
 #[must_use]
 pub fn home_dir() -> PathBuf {

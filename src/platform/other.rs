@@ -24,6 +24,9 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     std::io::copy(&mut &*src, &mut out)
 }
 
+// No clone; ext4 has no reflink.
+pub const COPY_CLONES: bool = false;
+
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;
