@@ -417,10 +417,11 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_every_input_of_the_sidecar() {
+        type Change = Box<dyn Fn(&mut Asset)>;
         let a = full();
         let base = fingerprint(&a);
         assert_eq!(fingerprint(&a.clone()), base);
-        let changes: Vec<(&str, Box<dyn Fn(&mut Asset)>)> = vec![
+        let changes: Vec<(&str, Change)> = vec![
             ("title", Box::new(|a| a.title = Some("other".into()))),
             ("no title", Box::new(|a| a.title = None)),
             (
