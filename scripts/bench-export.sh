@@ -8,7 +8,9 @@
 # Prints figures and ratios. Usage: scripts/bench-export.sh [ASSETS] [MB]
 #   ASSETS: size of the no-op library (default 100000)
 #   MB:     data for the throughput test, in 1 MiB originals (default 1500)
-# Environment: BENCH_DIR (scratch, default a temp dir, removed at the end).
+# Environment: BENCH_DIR (scratch, default a temp dir, removed at the end);
+#   BENCH_BIN (the photos-backup binary to measure, default this tree's
+#   release build), to compare a previous build in the same minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,7 +24,7 @@ fi
 scratch=${BENCH_DIR:-$(mktemp -d)}
 trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
 cargo build --release --quiet --bin photos-backup --example make_library
-bin=$PWD/target/release/photos-backup
+bin=${BENCH_BIN:-$PWD/target/release/photos-backup}
 make=$PWD/target/release/examples/make_library
 
 config() { # config DIR LIBRARY

@@ -164,7 +164,9 @@ timed() {
 # write into the WAL (one asset row's Z_OPT), by a process that then dies
 # holding the database, so nothing is checkpointed into the database file.
 photos_writes() {
-    "$py" - "$1" <<'PY' 2>/dev/null || true
+    # In a subshell whose stderr is dropped: the shell reports the kill.
+    (
+        "$py" - "$1" <<'PY'
 import os, signal, sqlite3, sys
 con = sqlite3.connect(sys.argv[1], isolation_level=None)
 con.execute("PRAGMA wal_autocheckpoint = 0")
@@ -172,6 +174,8 @@ table = "ZASSET" if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ZASSE
 con.execute(f"UPDATE {table} SET Z_OPT = Z_OPT + 1 WHERE Z_PK = (SELECT MIN(Z_PK) FROM {table})")
 os.kill(os.getpid(), signal.SIGKILL)
 PY
+        :
+    ) 2>/dev/null || true
 }
 
 # says OUT REGEX: whether the command that wrote OUT (and OUT.err) said REGEX.

@@ -401,3 +401,52 @@ fn a_realistic_size_database_reads_exactly_as_the_lean_one() {
     };
     assert_eq!(strip(&lean), strip(&big));
 }
+
+#[test]
+fn a_run_reads_its_kept_copy_without_writing_to_it() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = library(tmp.path());
+    // Photos has the library open, its database in WAL mode, from the start.
+    let photos = Connection::open(db(&root)).unwrap();
+    photos
+        .execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
+        .unwrap();
+    let log = CheckLog::in_dir(&tmp.path().join("state"));
+    let copy = log.kept_copy_dir(&db(&root)).join("Photos.sqlite");
+    let since = Selection {
+        all: true,
+        since: Some(DateTime::from_timestamp(1_600_000_000, 0).unwrap()),
+        uuids: vec!["5A4E0009-0000-4000-8000-000000000009".into()],
+    };
+    let read = |hours: i64| {
+        let lib =
+            Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(hours)).unwrap();
+        // The selection fills temp tables: they must not land in the copy.
+        lib.assets(&since).unwrap().len()
+    };
+    let first = read(0);
+    let identity = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        let hash = blake3::hash(&std::fs::read(p).unwrap())
+            .to_hex()
+            .to_string();
+        (
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+            hash,
+        )
+    };
+    let before = identity(&copy);
+    // Photos writes into its WAL (no checkpoint): the database file stays.
+    photos
+        .execute("UPDATE ZASSET SET Z_OPT = Z_OPT + 1 WHERE Z_PK = 1", [])
+        .unwrap();
+    assert_eq!(read(1), first);
+    assert_eq!(read(2), first);
+    assert_eq!(identity(&copy), before);
+}

@@ -2,7 +2,8 @@
 //! complete and on disk, or not at all.
 //!
 //! Every write goes to a temp name in the target folder (`.NAME.pbtmp.RANDOM`),
-//! is hashed, fsynced and renamed over the final name, then the folder is
+//! is hashed (while it is copied: one read of the source; or, after a clone
+//! on APFS, by reading the clone), fsynced and renamed over the final name, then the folder is
 //! fsynced; only after that may the ledger record the file. A run killed at
 //! any instant leaves at most temp files, which `remove_temp_files` clears at
 //! the start of the next run; a full disk leaves nothing. Sources are opened
@@ -63,18 +64,60 @@ pub enum CopyError {
 
 /// Folders holding renames that are not durable until the folder itself is
 /// fsynced: a batch of copies syncs each folder once, not once per file.
+/// A deferred set (`deferred`) also holds the batch's temp files, written
+/// but neither fsynced nor renamed: `sync` fsyncs them all, then renames
+/// them, then fsyncs the folders, so the disk writes a batch back at once
+/// (as `cp -r` + `sync` does) and the order stays fsync, rename, record.
 #[derive(Debug, Default)]
-pub struct UnsyncedDirs(std::collections::BTreeSet<PathBuf>);
+pub struct UnsyncedDirs {
+    dirs: std::collections::BTreeSet<PathBuf>,
+    deferred: Option<Vec<TempFile>>,
+}
 
 impl UnsyncedDirs {
-    /// Takes over another set's folders.
-    pub fn extend(&mut self, other: UnsyncedDirs) {
-        self.0.extend(other.0);
+    /// A set that defers each file's fsync and rename to `sync`.
+    #[must_use]
+    pub fn deferred() -> Self {
+        Self {
+            dirs: std::collections::BTreeSet::new(),
+            deferred: Some(Vec::new()),
+        }
     }
 
-    /// Makes every rename so far durable.
+    /// Takes over another set's folders (and deferred files).
+    pub fn extend(&mut self, other: UnsyncedDirs) {
+        self.dirs.extend(other.dirs);
+        if let Some(files) = other.deferred {
+            self.deferred.get_or_insert_with(Vec::new).extend(files);
+        }
+    }
+
+    /// Makes every file and rename so far durable: deferred files are
+    /// fsynced, all of them, before the first is renamed into place.
     pub fn sync(&mut self) -> Result<(), CopyError> {
-        while let Some(dir) = self.0.pop_first() {
+        if let Some(files) = self.deferred.as_mut() {
+            // One write-back of the whole filesystem first (as `sync`), so
+            // each fsync below finds its file's data on disk already.
+            if let Some(first) = files.first() {
+                File::open(&first.dir)
+                    .and_then(|d| crate::platform::sync_filesystem(&d))
+                    .map_err(|e| first.error(e))?;
+            }
+            for temp in files.iter() {
+                File::options()
+                    .read(true)
+                    .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+                    .open(&temp.path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| temp.error(e))?;
+            }
+            // A failure drops the files not renamed yet, which removes them.
+            for mut temp in files.drain(..) {
+                temp.rename()?;
+                self.dirs.insert(temp.dir.clone());
+            }
+        }
+        while let Some(dir) = self.dirs.pop_first() {
             File::open(&dir)
                 .and_then(|d| d.sync_all())
                 .map_err(|source| CopyError::Write { path: dir, source })?;
@@ -124,13 +167,19 @@ fn copy_in(
     };
     let (source_file, before) = private_fs::open_source(src).map_err(source_error)?;
     let temp = TempFile::new(dst)?;
-    crate::platform::copy_open_file(&source_file, &temp.path).map_err(|source| {
-        CopyError::Copy {
-            src: src.to_owned(),
-            dst: dst.to_owned(),
-            source,
-        }
-    })?;
+    let copy_error = |source| CopyError::Copy {
+        src: src.to_owned(),
+        dst: dst.to_owned(),
+        source,
+    };
+    // Without a clone, the copy reads the source once and hashes what it
+    // writes; a clone costs nothing, so its copy is read back to hash it.
+    let streamed = if hash && !crate::platform::copy_clones() {
+        Some(copy_hashing(&source_file, &temp.path).map_err(copy_error)?)
+    } else {
+        crate::platform::copy_open_file(&source_file, &temp.path).map_err(copy_error)?;
+        None
+    };
     let after = source_file.metadata().map_err(source_error)?;
     if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
         return Err(CopyError::SourceChanged {
@@ -143,6 +192,9 @@ fn copy_in(
     }
     if let Ok(accessed) = before.accessed() {
         times = times.set_accessed(accessed);
+    }
+    if let Some((out, size, hash)) = streamed {
+        return temp.finish(&out, times, size, hash, dirs);
     }
     // Read-only: the owner may set times, modes and fsync all the same.
     let mut file = File::options()
@@ -258,13 +310,39 @@ pub fn unix_ns(t: SystemTime) -> i64 {
     }
 }
 
+/// Copies `src` into a new owner-only file `dst` and hashes the bytes in
+/// the same loop: each source byte is read once. Returns the written file
+/// (not yet synced), the byte count and the hex hash.
+fn copy_hashing(src: &File, dst: &Path) -> io::Result<(File, u64, String)> {
+    let mut out = private_fs::create_new(dst)?;
+    private_fs::make_private(&out)?;
+    let (size, hash) = HASH_BUF.with_borrow_mut(|buffer| {
+        let mut hasher = blake3::Hasher::new();
+        let mut size = 0u64;
+        loop {
+            let n = match (&mut &*src).read(buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            out.write_all(&buffer[..n])?;
+            hasher.update(&buffer[..n]);
+            size += n as u64;
+        }
+        Ok((size, hasher.finalize().to_hex().to_string()))
+    })?;
+    Ok((out, size, hash))
+}
+
+thread_local! {
+    // One buffer per thread, not a fresh zeroed one per file.
+    static HASH_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; HASH_BUFFER]);
+}
+
 /// Streams a file through BLAKE3; returns the byte count and the hex hash.
 fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
-    thread_local! {
-        // One buffer per thread, not a fresh zeroed one per file.
-        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; HASH_BUFFER]);
-    }
-    BUFFER.with_borrow_mut(|buffer| hash_with(reader, buffer))
+    HASH_BUF.with_borrow_mut(|buffer| hash_with(reader, buffer))
 }
 
 fn hash_with(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<(u64, String)> {
@@ -284,6 +362,7 @@ fn hash_with(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<(u64, Stri
 }
 
 /// A temp path beside the final one; removed on drop unless renamed into place.
+#[derive(Debug)]
 struct TempFile {
     path: PathBuf,
     dst: PathBuf,
@@ -328,7 +407,9 @@ impl TempFile {
         }
     }
 
-    /// Sets times, fsyncs, renames into place and fsyncs the folder.
+    /// Sets times, fsyncs and renames into place; the folder's fsync is
+    /// left to `dirs.sync()`, and so are the fsync and rename when `dirs`
+    /// defers them.
     fn finish(
         mut self,
         file: &File,
@@ -338,7 +419,6 @@ impl TempFile {
         dirs: &mut UnsyncedDirs,
     ) -> Result<Written, CopyError> {
         file.set_times(times).map_err(|e| self.error(e))?;
-        file.sync_all().map_err(|e| self.error(e))?;
         // The time as the filesystem keeps it (its resolution may be coarser).
         let meta = file.metadata().map_err(|e| self.error(e))?;
         if meta.len() != size {
@@ -346,14 +426,25 @@ impl TempFile {
             return Err(self.error(io::Error::other(msg)));
         }
         let mtime_ns = meta.modified().map(unix_ns).map_err(|e| self.error(e))?;
-        fs::rename(&self.path, &self.dst).map_err(|e| self.error(e))?;
-        self.renamed = true;
-        dirs.0.insert(self.dir.clone());
-        Ok(Written {
+        let written = Written {
             size,
             mtime_ns,
             hash,
-        })
+        };
+        if let Some(files) = dirs.deferred.as_mut() {
+            files.push(self);
+            return Ok(written);
+        }
+        file.sync_all().map_err(|e| self.error(e))?;
+        self.rename()?;
+        dirs.dirs.insert(self.dir.clone());
+        Ok(written)
+    }
+
+    fn rename(&mut self) -> Result<(), CopyError> {
+        fs::rename(&self.path, &self.dst).map_err(|e| self.error(e))?;
+        self.renamed = true;
+        Ok(())
     }
 }
 
@@ -428,6 +519,37 @@ mod tests {
         assert_eq!(written.hash, hash_file(&dst).unwrap());
         assert_eq!(written.mtime_ns, unix_ns(t));
         assert_eq!(names(dst.parent().unwrap()), ["IMG_0001.HEIC"]);
+    }
+
+    #[test]
+    fn a_deferred_batch_appears_only_at_sync_and_a_dropped_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"photo").unwrap();
+        let out = dir.path().join("out");
+        let mut batch = UnsyncedDirs::deferred();
+        let copied = copy_atomic_in(&src, &out.join("a.jpg"), &mut batch).unwrap();
+        let wrote = write_atomic_in(&out.join("a.xmp"), b"<x/>", None, &mut batch).unwrap();
+        // Written, not yet in place: only temp names.
+        assert!(
+            names(&out).iter().all(|n| is_temp_name(n)),
+            "{:?}",
+            names(&out)
+        );
+        assert_eq!(names(&out).len(), 2);
+        batch.sync().unwrap();
+        assert_eq!(names(&out), ["a.jpg", "a.xmp"]);
+        assert_eq!(fs::read(out.join("a.jpg")).unwrap(), b"photo");
+        assert_eq!(copied.hash, hash_file(&out.join("a.jpg")).unwrap());
+        assert_eq!(wrote.hash, hash_file(&out.join("a.xmp")).unwrap());
+
+        // A batch dropped before its sync (an error ends the run) leaves no temp.
+        let mut batch = UnsyncedDirs::deferred();
+        copy_atomic_in(&src, &out.join("b.jpg"), &mut batch).unwrap();
+        let mut merged = UnsyncedDirs::default();
+        merged.extend(batch);
+        drop(merged);
+        assert_eq!(names(&out), ["a.jpg", "a.xmp"]);
     }
 
     #[test]

@@ -268,14 +268,17 @@ pub fn plan(
     plan
 }
 
-/// The XMP sidecar: written when its content differs from the staged one.
+/// The XMP sidecar: written when its inputs differ from those of the staged
+/// one (`xmp::fingerprint`, recorded as its signature); only then is it
+/// generated (for its size). A signature of another form (a ledger written
+/// before fingerprints) rewrites the sidecar once.
 fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known, base: &str) {
-    let bytes = sidecar(asset);
-    let signature = blake3::hash(&bytes).to_hex().to_string();
+    let signature = xmp::fingerprint(asset);
     let staged = known.get(&asset.uuid, Role::Xmp);
     if staged.is_some_and(|k| k.signature == signature) {
         plan.unchanged += 1;
     } else {
+        let bytes = sidecar(asset);
         let original_path = asset
             .resources
             .iter()
@@ -296,7 +299,7 @@ fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known,
     }
 }
 
-/// The bytes of an asset's XMP sidecar; its BLAKE3 is the plan's signature.
+/// The bytes of an asset's XMP sidecar.
 #[must_use]
 pub fn sidecar(asset: &Asset) -> Vec<u8> {
     xmp::sidecar(asset).into_bytes()
@@ -351,6 +354,55 @@ mod tests {
             &|_| Ok(None),
         );
         plan.pending[0].reason.clone()
+    }
+
+    #[test]
+    fn a_sidecar_is_written_only_when_its_inputs_changed() {
+        let options = Options {
+            edited: true,
+            unpicked_bursts: false,
+        };
+        let mut asset = Asset::example("D79B8D77-BFFC-460B-9312-034F2877D35B", "a.heic");
+        let known = |signature: String| {
+            Known::new([KnownFile {
+                uuid: asset.uuid.clone(),
+                role: Role::Xmp,
+                path: "lib/2021/08/11/a.xmp".into(),
+                signature,
+            }])
+        };
+        let writes = |asset: &Asset, known: &Known| -> Vec<(String, String)> {
+            plan(
+                "lib",
+                Path::new("/lib"),
+                std::slice::from_ref(asset),
+                known,
+                options,
+                &|_| Ok(None),
+            )
+            .actions
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Write {
+                    dest, signature, ..
+                } => Some((dest, signature)),
+                Action::Copy { .. } => None,
+            })
+            .collect()
+        };
+        let fingerprint = xmp::fingerprint(&asset);
+        assert_eq!(writes(&asset, &known(fingerprint.clone())), []);
+        // A ledger from before fingerprints held the sidecar's content hash.
+        let content_hash = blake3::hash(&sidecar(&asset)).to_hex().to_string();
+        let rewrite = writes(&asset, &known(content_hash));
+        assert_eq!(
+            rewrite,
+            [("lib/2021/08/11/a.xmp".into(), fingerprint.clone())]
+        );
+        asset.title = Some("new title".into());
+        let changed = writes(&asset, &known(fingerprint.clone()));
+        assert_eq!(changed.len(), 1);
+        assert_ne!(changed[0].1, fingerprint);
     }
 
     #[test]

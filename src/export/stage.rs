@@ -74,13 +74,27 @@ pub fn execute<S: std::hash::BuildHasher>(
             })
             .collect();
         temps.note(dests.iter().map(std::path::PathBuf::as_path))?;
-        // Copy (each file fsynced and renamed, on a few threads so copies,
-        // hashing and fsyncs overlap), make the renames durable, then record
+        // Copy (on a few threads so copies and hashing overlap; each file
+        // fsynced before its rename, at the end of the batch where copies
+        // are not clones), make the renames durable, then record
         // the batch in one ledger transaction. What a batch copied before a
         // failure is still recorded; the error then ends the run.
         let (records, failure, mut dirs) =
             stage_batch(library, staging, (batch, assets), now, workers);
         dirs.sync()?;
+        if staging.1 {
+            // Once in place (a deferred batch renames its files at the sync).
+            for r in &records {
+                crate::private_fs::share_with_group(staging.0, Path::new(&r.path)).with_context(
+                    || {
+                        format!(
+                            "sharing {} with the group",
+                            staging.0.join(&r.path).display()
+                        )
+                    },
+                )?;
+            }
+        }
         ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
         for r in &records {
             progress.file_done(r.size);
@@ -152,10 +166,18 @@ fn stage_batch(
             let handles: Vec<_> = (0..workers)
                 .map(|w| {
                     scope.spawn(move || {
-                        let mut dirs = copy::UnsyncedDirs::default();
+                        // Without clones, fsyncs wait for the disk: one
+                        // batch written back at once, not file by file.
+                        // After a clone (APFS) there is little to write
+                        // back, and each fsync stays on its worker.
+                        let mut dirs = if crate::platform::copy_clones() {
+                            copy::UnsyncedDirs::default()
+                        } else {
+                            copy::UnsyncedDirs::deferred()
+                        };
                         let mut records = Vec::new();
                         for action in batch.iter().skip(w).step_by(workers) {
-                            match stage_one(library, staging, (action, assets), now, &mut dirs) {
+                            match stage_one(library, staging.0, (action, assets), now, &mut dirs) {
                                 Ok(r) => records.push(r),
                                 Err(e) => return (records, Some(e), dirs),
                             }
@@ -188,7 +210,7 @@ fn stage_batch(
 /// Copies or writes one file into staging; returns its ledger record.
 fn stage_one(
     library: &str,
-    (staging, group_readable): (&Path, bool),
+    staging: &Path,
     (action, assets): (&Action, &[Asset]),
     now: DateTime<Utc>,
     dirs: &mut copy::UnsyncedDirs,
@@ -214,24 +236,20 @@ fn stage_one(
             signature,
             ..
         } => {
-            let bytes = assets
+            let asset = assets
                 .get(*asset)
                 .filter(|a| &a.uuid == uuid)
-                .map(super::plan::sidecar)
                 .ok_or_else(|| {
                     anyhow::anyhow!("the plan's asset {uuid} is not among those read")
                 })?;
-            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
-            if &written.hash != signature {
+            if &super::xmp::fingerprint(asset) != signature {
                 anyhow::bail!("the XMP sidecar of {uuid} changed between planning and writing");
             }
+            let bytes = super::plan::sidecar(asset);
+            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
             (uuid, *role, dest, signature, written)
         }
     };
-    if group_readable {
-        crate::private_fs::share_with_group(staging, Path::new(dest))
-            .with_context(|| format!("sharing {} with the group", staging.join(dest).display()))?;
-    }
     Ok(StagedFile {
         library: library.to_owned(),
         uuid: uuid.clone(),

@@ -95,6 +95,58 @@ pub fn sidecar(asset: &Asset) -> String {
     x
 }
 
+/// A fingerprint of everything `sidecar` reads from the asset, and of this
+/// file's source (so a change to the output changes every fingerprint):
+/// same fingerprint, same sidecar. Much cheaper than the sidecar itself, so
+/// a run compares it with the ledger's and generates only changed sidecars.
+#[must_use]
+pub fn fingerprint(asset: &Asset) -> String {
+    static GENERATOR: std::sync::OnceLock<blake3::Hash> = std::sync::OnceLock::new();
+    let generator = GENERATOR.get_or_init(|| blake3::hash(include_bytes!("xmp.rs")));
+    let mut h = blake3::Hasher::new();
+    h.update(generator.as_bytes());
+    // Every variable-length field is length-prefixed, every optional one tagged.
+    let text = |h: &mut blake3::Hasher, s: &str| {
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    let optional = |h: &mut blake3::Hasher, s: Option<&str>| {
+        h.update(&[u8::from(s.is_some())]);
+        text(h, s.unwrap_or(""));
+    };
+    optional(&mut h, asset.title.as_deref());
+    optional(&mut h, asset.description.as_deref());
+    for list in [&asset.keywords, &asset.persons] {
+        h.update(&(list.len() as u64).to_le_bytes());
+        for item in list {
+            text(&mut h, item);
+        }
+    }
+    let instant = |h: &mut blake3::Hasher, seconds: i64, nanos: u32| {
+        h.update(&seconds.to_le_bytes());
+        h.update(&nanos.to_le_bytes());
+    };
+    instant(
+        &mut h,
+        asset.date.timestamp(),
+        asset.date.timestamp_subsec_nanos(),
+    );
+    h.update(&asset.date.offset().local_minus_utc().to_le_bytes());
+    h.update(&[u8::from(asset.date_modified.is_some())]);
+    if let Some(d) = asset.date_modified {
+        instant(&mut h, d.timestamp(), d.timestamp_subsec_nanos());
+    }
+    for coordinate in [asset.latitude, asset.longitude] {
+        h.update(&[u8::from(coordinate.is_some())]);
+        h.update(&coordinate.unwrap_or(0.0).to_bits().to_le_bytes());
+    }
+    h.update(&[u8::from(asset.favorite), u8::from(asset.hidden)]);
+    text(&mut h, &asset.uuid);
+    text(&mut h, &asset.original_filename);
+    text(&mut h, &asset.filename);
+    format!("xmp-in:{}", h.finalize().to_hex())
+}
+
 /// `<name>value</name>`, or nothing when the value is blank.
 fn simple(x: &mut String, name: &str, value: &str) {
     let value = text(value);
@@ -361,6 +413,57 @@ mod tests {
         assert_eq!(text("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
         assert_eq!(text("a\r\nb\tc"), "a&#xD;\nb\tc");
         assert_eq!(text("\u{fffe}\u{ffff}\u{fffd}"), "\u{fffd}");
+    }
+
+    #[test]
+    fn the_fingerprint_follows_every_input_of_the_sidecar() {
+        type Change = Box<dyn Fn(&mut Asset)>;
+        let a = full();
+        let base = fingerprint(&a);
+        assert_eq!(fingerprint(&a.clone()), base);
+        let changes: Vec<(&str, Change)> = vec![
+            ("title", Box::new(|a| a.title = Some("other".into()))),
+            ("no title", Box::new(|a| a.title = None)),
+            (
+                "description",
+                Box::new(|a| a.description = Some("x".into())),
+            ),
+            ("keyword", Box::new(|a| a.keywords.push("new".into()))),
+            ("person", Box::new(|a| a.persons.push("Ann".into()))),
+            (
+                "date",
+                Box::new(|a| a.date += chrono::Duration::microseconds(1)),
+            ),
+            (
+                "offset",
+                Box::new(|a| {
+                    a.date = a.date.with_timezone(&FixedOffset::east_opt(3600).unwrap());
+                }),
+            ),
+            ("modified", Box::new(|a| a.date_modified = None)),
+            ("latitude", Box::new(|a| a.latitude = Some(1.0))),
+            ("longitude", Box::new(|a| a.longitude = None)),
+            ("favorite", Box::new(|a| a.favorite = !a.favorite)),
+            ("hidden", Box::new(|a| a.hidden = !a.hidden)),
+            ("uuid", Box::new(|a| a.uuid.push('0'))),
+            ("original name", Box::new(|a| a.original_filename.push('x'))),
+            ("name", Box::new(|a| a.filename.push('x'))),
+        ];
+        for (what, change) in changes {
+            let mut b = a.clone();
+            change(&mut b);
+            assert_ne!(
+                sidecar(&b),
+                sidecar(&a),
+                "{what}: the test must change the sidecar"
+            );
+            assert_ne!(fingerprint(&b), base, "{what}");
+        }
+        // Keyword "a,b" and keywords "a","b" differ.
+        let (mut one, mut two) = (a.clone(), a.clone());
+        one.keywords = vec!["ab".into()];
+        two.keywords = vec!["a".into(), "b".into()];
+        assert_ne!(fingerprint(&one), fingerprint(&two));
     }
 
     #[test]

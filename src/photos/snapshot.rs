@@ -192,7 +192,12 @@ pub fn take_with<T>(
         };
         if before.wal.is_some() {
             let wal = wal_path(db);
-            match copy(&wal, &wal_path(&target)) {
+            let copied = copy(&wal, &wal_path(&target)).and_then(|()| {
+                // Owner-only, whatever the library's modes (a copy keeps them).
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(wal_path(&target), fs::Permissions::from_mode(0o600))
+            });
+            match copied {
                 Ok(()) => {}
                 // Photos checkpointed and removed it mid-copy: try again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

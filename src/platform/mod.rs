@@ -44,6 +44,19 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     imp::copy_open_file(src, dst)
 }
 
+/// Writes back the dirty data of the filesystem holding `file` (`syncfs`
+/// on Linux); where there is no such call, nothing (each file's fsync does it).
+pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
+    imp::sync_filesystem(file)
+}
+
+/// Whether `copy_open_file` clones (costs no data read or written), so a
+/// hashed copy clones then hashes rather than hashing while it copies.
+#[must_use]
+pub fn copy_clones() -> bool {
+    imp::COPY_CLONES
+}
+
 /// The user's home folder from `$HOME`; `/` when unset (launchd always sets it).
 #[must_use]
 pub fn home_dir() -> PathBuf {

@@ -24,6 +24,20 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     std::io::copy(&mut &*src, &mut out)
 }
 
+// No clone; ext4 has no reflink.
+pub const COPY_CLONES: bool = false;
+
+#[cfg(target_os = "linux")]
+pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
+    rustix::fs::syncfs(file).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+#[allow(clippy::unnecessary_wraps)] // the signature of the Linux one
+pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;

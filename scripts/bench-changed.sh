@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark of the common run on a Mac: Photos wrote to its database (into
+# its WAL, as it does all the time while open) and nothing is new to stage.
+# For each binary given, on its own state and staging: one run that stages
+# everything selected, then BENCH_RUNS times (a write into the WAL by a
+# process that dies holding the database, then a timed `run`). Prints the
+# best and median wall time and peak RSS of each binary, side by side, so
+# that a before/after comparison is made in the same minutes.
+# Usage: scripts/bench-changed.sh LIBRARY BINARY...
+#   LIBRARY: e.g. one from `make_library --assets 100000 --seed 7
+#            --years 2026-2026 --realistic-size --out DIR`
+# Environment: BENCH_THRESHOLD (default the first of this month),
+#   BENCH_RUNS (default 5), BENCH_DIR (scratch, default a temp dir, removed).
+set -euo pipefail
+
+[ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+lib=$1
+shift
+db=$lib/database/Photos.sqlite
+[ -f "$db" ] || { echo "no $db" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "needs python3 (its sqlite3 module writes the WAL)" >&2; exit 1; }
+threshold=${BENCH_THRESHOLD:-$(date +%Y-%m-01)}
+runs=${BENCH_RUNS:-5}
+scratch=${BENCH_DIR:-$(mktemp -d)}
+trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
+
+# A write into the WAL (one asset row's Z_OPT) by a process killed while it
+# holds the database: nothing is checkpointed into the database file.
+photos_writes() {
+    (
+        python3 - "$db" <<'PY'
+import os, signal, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("PRAGMA wal_autocheckpoint = 0")
+table = "ZASSET" if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ZASSET'").fetchone() else "ZGENERICASSET"
+con.execute(f"UPDATE {table} SET Z_OPT = Z_OPT + 1 WHERE Z_PK = (SELECT MIN(Z_PK) FROM {table})")
+os.kill(os.getpid(), signal.SIGKILL)
+PY
+        :
+    ) 2>/dev/null || true
+}
+
+i=0
+for bin in "$@"; do
+    i=$((i + 1))
+    dir=$scratch/bin$i
+    mkdir -p "$dir"
+    cat >"$dir/photos_backup.conf" <<CONF
+[state]
+dir = "$dir/state"
+[staging]
+dir = "$dir/staging"
+[threshold]
+default = "$threshold"
+[[library]]
+name = "bench"
+path = "$lib"
+CONF
+    start=$(date +%s%N)
+    "$bin" --config "$dir/photos_backup.conf" run >"$dir/fill.log" 2>&1 || true
+    echo "$bin: first run $(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')s: $(grep -E 'bench: staged' "$dir/fill.log" | tail -n 1)"
+    : >"$dir/times"
+    for _ in $(seq "$runs"); do
+        photos_writes
+        start=$(date +%s%N)
+        /usr/bin/time -f '%M' -o "$dir/kb" "$bin" --config "$dir/photos_backup.conf" run >"$dir/run.log" 2>&1 || true
+        end=$(date +%s%N)
+        grep -qE 'bench: (unchanged since the last run|staged 0 files)' "$dir/run.log" ||
+            { echo "$bin did something: $(tail -n 3 "$dir/run.log")" >&2; exit 1; }
+        echo "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}') $(tail -n 1 "$dir/kb")" >>"$dir/times"
+    done
+    sort -g "$dir/times" | awk -v bin="$bin" '{s[NR]=$1; k[NR]=$2} END {
+        printf "%s: changed database, nothing new: best %.3f s / %.1f MB, median %.3f s / %.1f MB (%d runs)\n",
+            bin, s[1], k[1]/1024, s[int((NR+1)/2)], k[int((NR+1)/2)]/1024, NR }'
+done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
