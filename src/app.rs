@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command, SecretCommand};
 use crate::config::{self, Config};
 use crate::{commands, platform};
 
-/// Exit codes, by name (see DESIGN.md).
+/// Exit codes, by name (see docs/architecture.md).
 pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILED: u8 = 1;

@@ -1,7 +1,8 @@
 //! photos-backup keeps Apple Photos libraries safe: it reads `Photos.sqlite`
 //! directly, stages originals with their sidecars, mirrors them to an encrypted
-//! remote volume and seals each month into a borg archive. See `DESIGN.md` for
-//! the map of modules; `app` is where a command line becomes work.
+//! remote volume and seals each month into a borg archive. The map of the
+//! modules, the data flow of a run and the files it keeps are in
+//! `docs/architecture.md`; `app` is where a command line becomes work.
 
 pub mod app;
 pub mod archive;

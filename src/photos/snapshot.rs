@@ -47,7 +47,7 @@ pub struct Snapshot {
 const CACHE_KIB: i64 = 8 * 1024;
 
 /// Size and modification time of the database and its WAL: cheap to take,
-/// used to see a copy race and, later, to skip reading an unchanged library.
+/// used to see a copy race and to skip reading an unchanged library.
 /// The change times (`ctime`, which no writer can set back) are part of
 /// the race check too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Secrets (the gocryptfs password, later the borg passphrase): where they
+//! Secrets (the gocryptfs password, the borg passphrase): where they
 //! come from and how they are read, without ever showing them. The config
 //! holds a [`Reference`] (`keychain:`, `command:`, `file:`, `env:`), never a
 //! value; a [`SecretStore`] turns it into a [`Secret`]. The store is a trait

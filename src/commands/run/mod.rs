@@ -471,7 +471,7 @@ fn state_of(f: &Fingerprint) -> LibraryState {
     }
 }
 
-/// The threshold day's local midnight as an instant.
+/// A plan's figures for the run's line about its library.
 fn summarize(plan: &Plan) -> Summary {
     Summary {
         files: plan.actions.len(),

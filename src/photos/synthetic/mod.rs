@@ -1,5 +1,6 @@
 //! Synthetic Apple Photos libraries with the real schema, for tests of edge
-//! cases, the benchmark and the `demo` command.
+//! cases, the benchmarks and the demo (`scripts/demo.sh`, through
+//! `examples/make_library.rs`).
 //!
 //! Six real libraries cannot cover every case a backup must survive (a
 //! million assets, an iCloud-only original with an edit, a hostile file name
