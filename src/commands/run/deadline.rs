@@ -2,7 +2,7 @@
 //! without a word: a child or the kernel (a dead FUSE mount) can hold it
 //! forever, and its lock then turns every later run into a skip. So a
 //! watchdog thread, started once the lock is taken, waits for the run's
-//! deadline (`[run] deadline_minutes`, or `archive_deadline_minutes` once
+//! deadline (`[run] deadline_seconds`, or `archive_deadline_seconds` once
 //! the run starts archiving a month) and, past it, acts without ever
 //! touching a mount point itself: it kills the children's process groups,
 //! aborts and releases the mounts (bounded), records the failure in
