@@ -23,7 +23,7 @@ use super::layout::Role;
 use super::plan::{self, Known, KnownFile, Options, Pending};
 use super::source::Sources;
 use super::stage::{self, Progress, Staged};
-use crate::ledger::{Ledger, StagedFile};
+use crate::ledger::{Ledger, StagedSource};
 use crate::photos::{Asset, Check, Library, PhotosError, Selection};
 
 /// Assets planned and staged together.
@@ -161,7 +161,7 @@ impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
         let plan = match self.ledger.as_deref() {
             Some(ledger) => {
                 let uuids: Vec<&str> = batch.iter().map(|a| a.uuid.as_str()).collect();
-                let files = ledger.files_of_assets(self.name, &uuids)?;
+                let files = ledger.sources_of_assets(self.name, &uuids)?;
                 let failed = RefCell::new(None);
                 let owner = |claim: &str| match ledger.paths_starting_with(self.name, claim) {
                     Ok(files) => plan::claim_owner(claim, files),
@@ -229,7 +229,7 @@ impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
     }
 }
 
-fn known_file(f: StagedFile) -> Option<KnownFile> {
+fn known_file(f: StagedSource) -> Option<KnownFile> {
     Some(KnownFile {
         role: Role::parse(&f.role)?,
         uuid: f.uuid,

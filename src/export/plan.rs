@@ -134,9 +134,10 @@ impl Plan {
 #[derive(Default)]
 pub struct Known<'a> {
     by_key: HashMap<(String, Role), KnownFile>,
-    /// The claims of the files given (every file of the library)...
+    /// The claims of the files given (every file of the library, or those
+    /// of the batch's assets without a staged original)...
     held: HashMap<String, String>,
-    /// ...or asked for each claim (the ledger's index of paths), so a run
+    /// ...else asked for each claim (the ledger's index of paths), so a run
     /// that plans a batch of assets does not hold the library's claims.
     owner: Option<ClaimOwner<'a>>,
 }
@@ -159,7 +160,10 @@ impl<'a> Known<'a> {
     }
 
     /// From the files of the assets planned (any superset will do); the
-    /// owner of a claim is asked of `owner` (see `claim_owner`).
+    /// owner of a claim is asked of `owner` (see `claim_owner`), unless a
+    /// file given of an asset without a staged original has that claim: its
+    /// asset owns it (the plan never gives one claim to two assets), so a
+    /// pending asset, whose XMP is staged under its base, does not ask.
     #[must_use]
     pub fn with_claims(files: impl IntoIterator<Item = KnownFile>, owner: ClaimOwner<'a>) -> Self {
         let mut known = Self {
@@ -169,6 +173,14 @@ impl<'a> Known<'a> {
         for f in files {
             known.by_key.insert((f.uuid.clone(), f.role), f);
         }
+        // Only assets without a staged original look claims up.
+        let held = known
+            .by_key
+            .values()
+            .filter(|f| !known.by_key.contains_key(&(f.uuid.clone(), Role::Original)))
+            .map(|f| (layout::claim_key(&f.path), f.uuid.clone()))
+            .collect();
+        known.held = held;
         known
     }
 
@@ -177,9 +189,10 @@ impl<'a> Known<'a> {
     }
 
     fn claim(&self, claim: &str) -> Option<String> {
-        match self.owner {
-            Some(owner) => owner(claim),
-            None => self.held.get(claim).cloned(),
+        match (self.held.get(claim), self.owner) {
+            (Some(uuid), _) => Some(uuid.clone()),
+            (None, Some(owner)) => owner(claim),
+            (None, None) => None,
         }
     }
 }

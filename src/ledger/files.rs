@@ -37,6 +37,16 @@ pub struct StagedFile {
 const COLUMNS: &str =
     "library, uuid, role, path, size, mtime_ns, hash, source_signature, exported_at, archive";
 
+/// Of a staged file, what planning compares (`sources_of_assets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedSource {
+    pub uuid: String,
+    pub role: String,
+    /// Relative to the staging root.
+    pub path: String,
+    pub source_signature: String,
+}
+
 /// A file's row with where it went since it was staged (`locate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
@@ -133,17 +143,31 @@ impl Ledger {
         self.query_files(&sql, params![library, uuid])
     }
 
-    /// The files of the assets `uuids` of `library`, in one query through
-    /// the primary key (a run plans a batch of assets at a time and never
-    /// holds the library's whole ledger).
-    pub fn files_of_assets(&self, library: &str, uuids: &[&str]) -> Result<Vec<StagedFile>> {
+    /// What planning needs of the files of the assets `uuids` of `library`
+    /// (uuid, role, path, source signature), in one query through the
+    /// primary key: a run plans a batch of assets at a time and never holds
+    /// the library's whole ledger.
+    pub fn sources_of_assets(&self, library: &str, uuids: &[&str]) -> Result<Vec<StagedSource>> {
         let list = serde_json::to_string(uuids)
             .map_err(|e| self.err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM staged_file
-             WHERE library = ?1 AND uuid IN (SELECT value FROM json_each(?2))"
-        );
-        self.query_files(&sql, params![library, list])
+        let sql = "SELECT uuid, role, path, source_signature FROM staged_file
+             WHERE library = ?1 AND uuid IN (SELECT value FROM json_each(?2))";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![library, list], |r| {
+                Ok(StagedSource {
+                    uuid: r.get(0)?,
+                    role: r.get(1)?,
+                    path: r.get(2)?,
+                    source_signature: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let files: Vec<StagedSource> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        self.check_paths(library, files.iter().map(|f| f.path.as_str()))?;
+        Ok(files)
     }
 
     /// The (uuid, path) of the files of `library` whose path starts with
@@ -331,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn files_of_assets_gives_the_rows_of_those_assets_of_that_library_only() {
+    fn sources_of_assets_gives_the_rows_of_those_assets_of_that_library_only() {
         let (_dir, ledger) = temp_ledger();
         for (uuid, role, path) in [
             ("A", "original", "Main/2024/05/01/a.jpg"),
@@ -348,7 +372,7 @@ mod tests {
             })
             .unwrap();
         let mut got: Vec<(String, String)> = ledger
-            .files_of_assets("Main", &["A", "C", "Z", "it's \"odd\""])
+            .sources_of_assets("Main", &["A", "C", "Z", "it's \"odd\""])
             .unwrap()
             .into_iter()
             .map(|f| (f.uuid, f.path))
@@ -362,7 +386,7 @@ mod tests {
                 ("C".into(), "Main/2024/05/01/c.jpg".into()),
             ]
         );
-        assert!(ledger.files_of_assets("Main", &[]).unwrap().is_empty());
+        assert!(ledger.sources_of_assets("Main", &[]).unwrap().is_empty());
     }
 
     #[test]
@@ -425,7 +449,7 @@ mod tests {
             for result in [
                 ledger.files("Main").map(drop),
                 ledger.files_of("Main", "A").map(drop),
-                ledger.files_of_assets("Main", &["A"]).map(drop),
+                ledger.sources_of_assets("Main", &["A"]).map(drop),
                 ledger.file_records("Main").map(drop),
             ] {
                 let msg = result.unwrap_err().to_string();

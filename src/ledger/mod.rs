@@ -24,7 +24,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
-pub use files::{FileRecord, StagedFile};
+pub use files::{FileRecord, StagedFile, StagedSource};
 pub use library_state::LibraryState;
 pub use pending::Pending;
 pub use rollovers::{ArchivedFile, Rollover, Step};
