@@ -451,6 +451,54 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_asset_keeps_the_base_of_its_own_files_and_a_new_one_asks_who_owns_a_name() {
+        let options = Options {
+            edited: true,
+            unpicked_bursts: false,
+        };
+        let mut asset = Asset::example("D79B8D77-BFFC-460B-9312-034F2877D35B", "a.heic");
+        // Its original only in iCloud.
+        asset.resources = vec![crate::photos::Resource {
+            role: ResourceRole::Original,
+            path: "originals/D/D79B8D77-BFFC-460B-9312-034F2877D35B.heic".into(),
+            present: false,
+        }];
+        let asked = std::cell::RefCell::new(Vec::new());
+        // The ledger says another asset owns every name asked about.
+        let owner = |claim: &str| {
+            asked.borrow_mut().push(claim.to_owned());
+            Some("OTHER".to_owned())
+        };
+        let original_dest = |files: Vec<KnownFile>| -> String {
+            let known = Known::with_claims(files, &owner);
+            let plan = plan(
+                "lib",
+                Path::new("/lib"),
+                std::slice::from_ref(&asset),
+                &known,
+                options,
+                &|_| Ok(None),
+            );
+            plan.pending[0].original_dest.clone().unwrap()
+        };
+        // Pending, its XMP staged under its base: its own file answers.
+        let xmp = KnownFile {
+            uuid: asset.uuid.clone(),
+            role: Role::Xmp,
+            path: "lib/2024/05/01/a.xmp".into(),
+            signature: String::new(),
+        };
+        let dest = original_dest(vec![xmp]);
+        assert_eq!(layout::claim_key(&dest), "lib/2024/05/01/a", "{dest}");
+        assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+        // New: the ledger is asked, and the name another asset owns is not used.
+        let dest = original_dest(Vec::new());
+        assert_eq!(asked.borrow()[0], "lib/2024/05/01/a");
+        assert_ne!(layout::claim_key(&dest), "lib/2024/05/01/a", "{dest}");
+        assert!(dest.starts_with("lib/2024/05/01/a_"), "{dest}");
+    }
+
+    #[test]
     fn a_sidecar_is_written_only_when_its_inputs_changed() {
         let options = Options {
             edited: true,
