@@ -128,30 +128,86 @@ impl Plan {
     }
 }
 
-/// What the ledger holds for a library, indexed for planning.
-#[derive(Debug, Default)]
-pub struct Known {
+/// What the ledger holds for the assets planned, indexed for planning, and
+/// who owns a staged name: claim (`layout::claim_key` of a staged path) ->
+/// the asset that owns it.
+#[derive(Default)]
+pub struct Known<'a> {
     by_key: HashMap<(String, Role), KnownFile>,
-    /// Claim (`layout::claim_key` of a staged path) -> the asset that owns it.
-    claims: HashMap<String, String>,
+    /// The claims of the files given (every file of the library, or those
+    /// of the batch's assets without a staged original)...
+    held: HashMap<String, String>,
+    /// ...else asked for each claim (the ledger's index of paths), so a run
+    /// that plans a batch of assets does not hold the library's claims.
+    owner: Option<ClaimOwner<'a>>,
 }
 
-impl Known {
+/// Who owns a claim, asked one claim at a time.
+pub type ClaimOwner<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl<'a> Known<'a> {
+    /// From every file of the library: the claims are those of `files`.
     #[must_use]
     pub fn new(files: impl IntoIterator<Item = KnownFile>) -> Self {
         let mut known = Self::default();
         for f in files {
             known
-                .claims
+                .held
                 .insert(layout::claim_key(&f.path), f.uuid.clone());
             known.by_key.insert((f.uuid.clone(), f.role), f);
         }
         known
     }
 
+    /// From the files of the assets planned (any superset will do); the
+    /// owner of a claim is asked of `owner` (see `claim_owner`), unless a
+    /// file given of an asset without a staged original has that claim: its
+    /// asset owns it (the plan never gives one claim to two assets), so a
+    /// pending asset, whose XMP is staged under its base, does not ask.
+    #[must_use]
+    pub fn with_claims(files: impl IntoIterator<Item = KnownFile>, owner: ClaimOwner<'a>) -> Self {
+        let mut known = Self {
+            owner: Some(owner),
+            ..Self::default()
+        };
+        for f in files {
+            known.by_key.insert((f.uuid.clone(), f.role), f);
+        }
+        // Only assets without a staged original look claims up.
+        let held = known
+            .by_key
+            .values()
+            .filter(|f| !known.by_key.contains_key(&(f.uuid.clone(), Role::Original)))
+            .map(|f| (layout::claim_key(&f.path), f.uuid.clone()))
+            .collect();
+        known.held = held;
+        known
+    }
+
     fn get(&self, uuid: &str, role: Role) -> Option<&KnownFile> {
         self.by_key.get(&(uuid.to_owned(), role))
     }
+
+    fn claim(&self, claim: &str) -> Option<String> {
+        match (self.held.get(claim), self.owner) {
+            (Some(uuid), _) => Some(uuid.clone()),
+            (None, Some(owner)) => owner(claim),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The owner of `claim` among staged files (uuid, path) whose paths start
+/// with it, as `Ledger::paths_starting_with` gives them (in uuid and role
+/// order): the last whose path has exactly that claim, as `Known::new`
+/// keeps it.
+#[must_use]
+pub fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> {
+    files
+        .into_iter()
+        .rev()
+        .find(|(_, path)| layout::claim_key(path) == claim)
+        .map(|(uuid, _)| uuid)
 }
 
 /// Plans the export of `assets` of library `library` (rooted at `root`).
@@ -165,15 +221,37 @@ pub fn plan(
     options: Options,
     stat: &dyn Fn(&Path) -> Result<Option<SourceStat>, String>,
 ) -> Plan {
+    plan_batch(
+        library,
+        root,
+        assets,
+        known,
+        options,
+        stat,
+        &mut HashMap::new(),
+    )
+}
+
+/// `plan` of one batch of the selected assets; `claimed` holds the claims
+/// given out by the plans of the batches before (claim -> uuid), so two new
+/// assets never share a base even when the ledger does not hold them yet
+/// (a dry run).
+pub fn plan_batch<S: std::hash::BuildHasher>(
+    library: &str,
+    root: &Path,
+    assets: &[Asset],
+    known: &Known,
+    options: Options,
+    stat: &dyn Fn(&Path) -> Result<Option<SourceStat>, String>,
+    claimed: &mut HashMap<String, String, S>,
+) -> Plan {
     let mut plan = Plan::default();
-    // Claims given out in this plan, so two new assets never share a base.
-    let mut claimed: HashMap<String, String> = HashMap::new();
     for (index, asset) in assets.iter().enumerate() {
         if asset.intrash || (asset.burst && !asset.burst_selected && !options.unpicked_bursts) {
             plan.skipped += 1;
             continue;
         }
-        let base = base_for(library, asset, known, &claimed);
+        let base = base_for(library, asset, known, claimed);
         claimed.insert(layout::claim_key(&base), asset.uuid.clone());
         let mut missing = Vec::new();
         let mut original_dest = None;
@@ -307,21 +385,17 @@ pub fn sidecar(asset: &Asset) -> Vec<u8> {
 
 /// The staging base (`LIBRARY/YYYY/MM/DD/NAME`) of an asset: where its
 /// original already is, else a fresh one that no other asset owns.
-fn base_for(
+fn base_for<S: std::hash::BuildHasher>(
     library: &str,
     asset: &Asset,
     known: &Known,
-    claimed: &HashMap<String, String>,
+    claimed: &HashMap<String, String, S>,
 ) -> String {
     if let Some(original) = known.get(&asset.uuid, Role::Original) {
         return layout::base_of(&original.path);
     }
     let taken = |claim: &str| -> Option<String> {
-        known
-            .claims
-            .get(claim)
-            .or_else(|| claimed.get(claim))
-            .cloned()
+        known.claim(claim).or_else(|| claimed.get(claim).cloned())
     };
     layout::asset_base(library, asset, &taken)
 }
@@ -340,6 +414,26 @@ pub fn assets_touched(plan: &Plan) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_claim_is_owned_only_through_a_path_with_exactly_that_claim() {
+        let files = vec![
+            (
+                "A".to_owned(),
+                "lib/2024/05/01/IMG_1_edited.jpeg".to_owned(),
+            ),
+            ("B".to_owned(), "lib/2024/05/01/img_10.heic".to_owned()),
+        ];
+        assert_eq!(
+            claim_owner("lib/2024/05/01/img_1", files.clone()).as_deref(),
+            Some("A")
+        );
+        assert_eq!(
+            claim_owner("lib/2024/05/01/img_10", files.clone()).as_deref(),
+            Some("B")
+        );
+        assert_eq!(claim_owner("lib/2024/05/01/img", files), None);
+    }
+
     fn pending_reason(asset: &Asset) -> String {
         let options = Options {
             edited: true,
@@ -354,6 +448,54 @@ mod tests {
             &|_| Ok(None),
         );
         plan.pending[0].reason.clone()
+    }
+
+    #[test]
+    fn a_pending_asset_keeps_the_base_of_its_own_files_and_a_new_one_asks_who_owns_a_name() {
+        let options = Options {
+            edited: true,
+            unpicked_bursts: false,
+        };
+        let mut asset = Asset::example("D79B8D77-BFFC-460B-9312-034F2877D35B", "a.heic");
+        // Its original only in iCloud.
+        asset.resources = vec![crate::photos::Resource {
+            role: ResourceRole::Original,
+            path: "originals/D/D79B8D77-BFFC-460B-9312-034F2877D35B.heic".into(),
+            present: false,
+        }];
+        let asked = std::cell::RefCell::new(Vec::new());
+        // The ledger says another asset owns every name asked about.
+        let owner = |claim: &str| {
+            asked.borrow_mut().push(claim.to_owned());
+            Some("OTHER".to_owned())
+        };
+        let original_dest = |files: Vec<KnownFile>| -> String {
+            let known = Known::with_claims(files, &owner);
+            let plan = plan(
+                "lib",
+                Path::new("/lib"),
+                std::slice::from_ref(&asset),
+                &known,
+                options,
+                &|_| Ok(None),
+            );
+            plan.pending[0].original_dest.clone().unwrap()
+        };
+        // Pending, its XMP staged under its base: its own file answers.
+        let xmp = KnownFile {
+            uuid: asset.uuid.clone(),
+            role: Role::Xmp,
+            path: "lib/2024/05/01/a.xmp".into(),
+            signature: String::new(),
+        };
+        let dest = original_dest(vec![xmp]);
+        assert_eq!(layout::claim_key(&dest), "lib/2024/05/01/a", "{dest}");
+        assert!(asked.borrow().is_empty(), "{:?}", asked.borrow());
+        // New: the ledger is asked, and the name another asset owns is not used.
+        let dest = original_dest(Vec::new());
+        assert_eq!(asked.borrow()[0], "lib/2024/05/01/a");
+        assert_ne!(layout::claim_key(&dest), "lib/2024/05/01/a", "{dest}");
+        assert!(dest.starts_with("lib/2024/05/01/a_"), "{dest}");
     }
 
     #[test]

@@ -13,8 +13,14 @@ use super::stage::Progress;
 pub struct Bar(Option<ProgressBar>);
 
 impl Progress for Bar {
+    /// Called again before `finish` (a run stages a batch of assets at a
+    /// time), it adds to the bar's total.
     fn start(&mut self, files: usize, bytes: u64) {
         if files == 0 {
+            return;
+        }
+        if let Some(bar) = &self.0 {
+            bar.inc_length(bytes);
             return;
         }
         let bar = ProgressBar::new(bytes);
@@ -58,10 +64,14 @@ impl Default for Lines {
 }
 
 impl Progress for Lines {
+    /// Called again before `finish` (a run stages a batch of assets at a
+    /// time), it adds to the totals.
     fn start(&mut self, files: usize, bytes: u64) {
-        self.total = (files, bytes);
-        self.done = (0, 0);
-        self.last = Instant::now();
+        if self.total == (0, 0) {
+            self.last = Instant::now();
+        }
+        self.total.0 += files;
+        self.total.1 += bytes;
     }
 
     fn file_done(&mut self, bytes: u64) {
@@ -83,5 +93,7 @@ impl Progress for Lines {
                 self.done.0, self.done.1
             );
         }
+        self.total = (0, 0);
+        self.done = (0, 0);
     }
 }

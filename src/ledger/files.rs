@@ -37,6 +37,16 @@ pub struct StagedFile {
 const COLUMNS: &str =
     "library, uuid, role, path, size, mtime_ns, hash, source_signature, exported_at, archive";
 
+/// Of a staged file, what planning compares (`sources_of_assets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedSource {
+    pub uuid: String,
+    pub role: String,
+    /// Relative to the staging root.
+    pub path: String,
+    pub source_signature: String,
+}
+
 /// A file's row with where it went since it was staged (`locate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
@@ -131,6 +141,59 @@ impl Ledger {
             "SELECT {COLUMNS} FROM staged_file WHERE library = ?1 AND uuid = ?2 ORDER BY role"
         );
         self.query_files(&sql, params![library, uuid])
+    }
+
+    /// What planning needs of the files of the assets `uuids` of `library`
+    /// (uuid, role, path, source signature), in one query through the
+    /// primary key: a run plans a batch of assets at a time and never holds
+    /// the library's whole ledger.
+    pub fn sources_of_assets(&self, library: &str, uuids: &[&str]) -> Result<Vec<StagedSource>> {
+        let list = serde_json::to_string(uuids)
+            .map_err(|e| self.err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        let sql = "SELECT uuid, role, path, source_signature FROM staged_file
+             WHERE library = ?1 AND uuid IN (SELECT value FROM json_each(?2))";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![library, list], |r| {
+                Ok(StagedSource {
+                    uuid: r.get(0)?,
+                    role: r.get(1)?,
+                    path: r.get(2)?,
+                    source_signature: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let files: Vec<StagedSource> = rows
+            .collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))?;
+        self.check_paths(library, files.iter().map(|f| f.path.as_str()))?;
+        Ok(files)
+    }
+
+    /// The (uuid, path) of the files of `library` whose path starts with
+    /// `prefix` as the filesystem compares names (ignoring case and Unicode
+    /// normalization), in the order of `files`: a range of the
+    /// `(library, path_key)` index, for the claims of staged names.
+    pub fn paths_starting_with(
+        &self,
+        library: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>> {
+        // The key of a prefix is a prefix of the key of any path starting
+        // with it when what follows begins with a character that composes
+        // with nothing (`.`, `_`, ...); a 0xF4 0x90 byte sorts after any
+        // UTF-8 character, so the range holds every such path.
+        let sql = "SELECT uuid, path FROM staged_file
+             WHERE library = ?1 AND path_key >= ?2 AND path_key < ?2 || CAST(x'F490' AS TEXT)
+             ORDER BY uuid, role";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![library, path_key(prefix)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
     }
 
     /// The asset whose file has `path` in `library` (ignoring case and
@@ -292,6 +355,78 @@ mod tests {
     }
 
     #[test]
+    fn sources_of_assets_gives_the_rows_of_those_assets_of_that_library_only() {
+        let (_dir, ledger) = temp_ledger();
+        for (uuid, role, path) in [
+            ("A", "original", "Main/2024/05/01/a.jpg"),
+            ("A", "xmp", "Main/2024/05/01/a.xmp"),
+            ("B", "original", "Main/2024/05/01/b.jpg"),
+            ("C", "original", "Main/2024/05/01/c.jpg"),
+        ] {
+            ledger.record_file(&file(uuid, role, path)).unwrap();
+        }
+        ledger
+            .record_file(&StagedFile {
+                library: "Other".into(),
+                ..file("A", "original", "Other/2024/05/01/a.jpg")
+            })
+            .unwrap();
+        let mut got: Vec<(String, String)> = ledger
+            .sources_of_assets("Main", &["A", "C", "Z", "it's \"odd\""])
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.uuid, f.path))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("A".into(), "Main/2024/05/01/a.jpg".into()),
+                ("A".into(), "Main/2024/05/01/a.xmp".into()),
+                ("C".into(), "Main/2024/05/01/c.jpg".into()),
+            ]
+        );
+        assert!(ledger.sources_of_assets("Main", &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn paths_starting_with_ignore_case_and_normalization_and_nothing_else() {
+        let (_dir, ledger) = temp_ledger();
+        // "é" composed in one name, decomposed in the other.
+        for (uuid, role, path) in [
+            ("A", "original", "Main/2024/05/01/IMG_1.HEIC"),
+            ("A", "edited", "Main/2024/05/01/IMG_1_edited.jpeg"),
+            ("B", "original", "Main/2024/05/01/img_10.heic"),
+            ("C", "original", "Main/2024/05/01/IMG_2.heic"),
+            ("D", "original", "Main/2024/05/01/Caf\u{e9}.jpg"),
+            ("E", "original", "Main/2024/05/01/cafe\u{301}_1.jpg"),
+        ] {
+            ledger.record_file(&file(uuid, role, path)).unwrap();
+        }
+        let starting = |prefix: &str| -> Vec<(String, String)> {
+            ledger.paths_starting_with("Main", prefix).unwrap()
+        };
+        assert_eq!(
+            starting("main/2024/05/01/img_1"),
+            [
+                ("A".into(), "Main/2024/05/01/IMG_1_edited.jpeg".into()),
+                ("A".into(), "Main/2024/05/01/IMG_1.HEIC".into()),
+                ("B".into(), "Main/2024/05/01/img_10.heic".into()),
+            ]
+        );
+        let cafe: Vec<String> = starting("main/2024/05/01/caf\u{e9}")
+            .into_iter()
+            .map(|(uuid, _)| uuid)
+            .collect();
+        assert_eq!(cafe, ["D", "E"]);
+        assert!(starting("main/2024/05/01/img_3").is_empty());
+        assert!(ledger
+            .paths_starting_with("Other", "main/2024/05/01/img_1")
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
     fn crafted_paths_stop_every_read_with_an_error_naming_them() {
         for bad in [
             "/etc/passwd",
@@ -314,6 +449,7 @@ mod tests {
             for result in [
                 ledger.files("Main").map(drop),
                 ledger.files_of("Main", "A").map(drop),
+                ledger.sources_of_assets("Main", &["A"]).map(drop),
                 ledger.file_records("Main").map(drop),
             ] {
                 let msg = result.unwrap_err().to_string();

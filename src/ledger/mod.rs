@@ -24,7 +24,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
-pub use files::{FileRecord, StagedFile};
+pub use files::{FileRecord, StagedFile, StagedSource};
 pub use library_state::LibraryState;
 pub use pending::Pending;
 pub use rollovers::{ArchivedFile, Rollover, Step};
@@ -292,11 +292,14 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
     // F_FULLFSYNC so the database file itself is never torn. (Commits to the
     // WAL stay plain fsyncs: a power cut may lose the last few records, which
     // the next run redoes, but never corrupts the ledger.)
-    // A 64 MB page cache: a run over a large library looks up many rows,
-    // and the default 2 MB cache made it read the file again and again.
+    // An 8 MB page cache: a run over a large library looks up many rows,
+    // and the default 2 MB cache made it read the file again and again; a
+    // larger one (64 MB before) grew with the ledger (24 MB of ledger for
+    // 56k files took 31 MB of cache) for no measurable gain now that a run
+    // looks rows up a batch of assets at a time (docs/benchmarks.md).
     conn.execute_batch(
         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA checkpoint_fullfsync = ON;
-         PRAGMA cache_size = -65536;",
+         PRAGMA cache_size = -8192;",
     )
     .map_err(open_error)
 }

@@ -13,10 +13,10 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{Config, Library as LibraryConfig};
+use crate::export::batches;
 use crate::export::copy;
 use crate::export::download::Downloader;
-use crate::export::layout::Role;
-use crate::export::plan::{self, Known, KnownFile, Options, Plan};
+use crate::export::plan::{Options, Plan};
 use crate::export::stage::{self, Downloads, Progress};
 use crate::ledger::{Ledger, LibraryState};
 use crate::photos::snapshot::Fingerprint;
@@ -352,52 +352,45 @@ fn run_library(
         since: Some(crate::clock::local_midnight(threshold)),
         uuids: pending.iter().map(|p| p.uuid.clone()).collect(),
     };
-    let assets = library.assets(&selection)?;
-    let known = match &ledger {
-        Some(l) => Known::new(l.files(&lib.name)?.into_iter().filter_map(|f| {
-            Some(KnownFile {
-                role: Role::parse(&f.role)?,
-                uuid: f.uuid,
-                path: f.path,
-                signature: f.source_signature,
-            })
-        })),
-        None => Known::default(),
-    };
     let options = Options {
         edited: config.export.edited,
         unpicked_bursts: config.export.unpicked_bursts,
     };
-    let sources = crate::export::source::Sources::new(&lib.path)
-        .with_context(|| format!("reading {}", lib.path.display()))?;
-    let plan = plan::plan(&lib.name, &lib.path, &assets, &known, options, &|p| {
-        sources.stat(p)
-    });
-    let mut summary = summarize(&plan);
-    summary.warning.clone_from(&library.schema.warning);
-    // Pending assets no longer in the library (deleted there) are let go.
-    let selected: std::collections::HashSet<&str> =
-        assets.iter().map(|a| a.uuid.as_str()).collect();
+    let warning = library.schema.warning.clone();
     let already: std::collections::HashSet<&str> =
         pending.iter().map(|p| p.uuid.as_str()).collect();
+    let staging = (!dry_run && ledger.is_some()).then(|| batches::Staging {
+        root: &config.staging_dir,
+        group_readable: config.staging_group_readable,
+        progress: &mut *deps.progress,
+    });
+    let mut ledger = ledger;
+    let totals = batches::walk(
+        &lib.name,
+        library,
+        &selection,
+        options,
+        ledger.as_deref_mut(),
+        staging,
+        &already,
+        (deps.now, batches::ASSETS),
+    )?;
+    let mut summary = summarize(&totals, warning);
+    // Pending assets no longer in the library (deleted there) are let go.
     let gone: Vec<&str> = already
         .iter()
         .copied()
-        .filter(|u| !selected.contains(u))
+        .filter(|u| !totals.seen_pending.contains(*u))
         .collect();
 
     let Some(ledger) = ledger.filter(|_| !dry_run) else {
         return Ok(Outcome::Planned(summary));
     };
-    let staged = stage::execute(
-        &lib.name,
-        (&config.staging_dir, config.staging_group_readable),
-        (&plan, &assets),
-        &already,
-        ledger,
-        deps.now,
-        deps.progress,
-    )?;
+    let staged = totals.staged;
+    let plan = Plan {
+        pending: totals.pending,
+        ..Plan::default()
+    };
     for uuid in gone {
         ledger.clear_pending(&lib.name, uuid)?;
     }
@@ -471,22 +464,22 @@ fn state_of(f: &Fingerprint) -> LibraryState {
     }
 }
 
-/// A plan's figures for the run's line about its library.
-fn summarize(plan: &Plan) -> Summary {
+/// What the batches planned, for the run's line.
+fn summarize(totals: &batches::Totals, warning: Option<String>) -> Summary {
     Summary {
-        files: plan.actions.len(),
-        bytes: plan.bytes(),
-        assets: plan::assets_touched(plan),
-        unchanged: plan.unchanged,
+        files: totals.files,
+        bytes: totals.bytes,
+        assets: totals.assets,
+        unchanged: totals.unchanged,
         pending: count_reasons(
-            &plan
+            &totals
                 .pending
                 .iter()
                 .map(|p| p.reason.clone())
                 .collect::<Vec<_>>(),
         ),
         downloaded: 0,
-        warning: None,
+        warning,
     }
 }
 
