@@ -87,10 +87,7 @@ pub fn dictionary(agent: &Agent) -> plist::Dictionary {
 
 /// The plist as XML, the form launchd and people read.
 pub fn to_xml(agent: &Agent) -> Result<Vec<u8>, plist::Error> {
-    let mut xml = Vec::new();
-    plist::Value::Dictionary(dictionary(agent)).to_writer_xml(&mut xml)?;
-    xml.push(b'\n');
-    Ok(xml)
+    super::to_xml(dictionary(agent))
 }
 
 #[cfg(test)]

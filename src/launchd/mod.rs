@@ -62,6 +62,14 @@ pub fn check_label(label: &str) -> Result<(), String> {
     }
 }
 
+/// A plist dictionary as XML, the form launchd and people read.
+fn to_xml(d: plist::Dictionary) -> Result<Vec<u8>, plist::Error> {
+    let mut xml = Vec::new();
+    plist::Value::Dictionary(d).to_writer_xml(&mut xml)?;
+    xml.push(b'\n');
+    Ok(xml)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,10 +66,7 @@ pub fn dictionary(p: &Probe) -> plist::Dictionary {
 
 /// The plist as XML.
 pub fn to_xml(p: &Probe) -> Result<Vec<u8>, plist::Error> {
-    let mut xml = Vec::new();
-    plist::Value::Dictionary(dictionary(p)).to_writer_xml(&mut xml)?;
-    xml.push(b'\n');
-    Ok(xml)
+    super::to_xml(dictionary(p))
 }
 
 /// The report file's first line: `exit: 0` (nothing FAILED) or `exit: 1`.

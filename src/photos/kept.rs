@@ -70,12 +70,7 @@ pub fn refresh(db: &Path, kept: &Path, copy: Copier, fresh: bool) -> Result<Path
     forget(kept)?;
     let temp = kept.join("Photos.sqlite.partial");
     remove_file(&temp)?;
-    copy(db, &temp).map_err(io_err(db))?;
-    // Owner-only, whatever the library's modes (a copy keeps them).
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&temp, fs::Permissions::from_mode(0o600)).map_err(io_err(&temp))?;
-    }
+    super::snapshot::copy_owner_only(copy, db, &temp).map_err(io_err(db))?;
     fs::rename(&temp, &target).map_err(io_err(&target))?;
     Ok(target)
 }

@@ -151,11 +151,15 @@ pub fn take_kept<T>(
     take_with(db, &plain_copy, Some(kept), check)
 }
 
-/// Copies `from` to `to`, owner-only whatever the library's modes (a copy
-/// keeps the source's).
 fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::copy(from, to).map(drop)
+}
+
+/// `copy`, then the copy made owner-only whatever the library's modes (a
+/// copy keeps the source's).
+pub(super) fn copy_owner_only(copy: Copier, from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::copy(from, to)?;
+    copy(from, to)?;
     fs::set_permissions(to, fs::Permissions::from_mode(0o600))
 }
 
@@ -184,7 +188,7 @@ pub fn take_with<T>(
                 let dir = scratch::create("snapshot")
                     .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
                 let target = dir.path().join("Photos.sqlite");
-                copy(db, &target).map_err(|e| PhotosError::io(db, e))?;
+                copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
                 (target, Some(dir))
             }
             // A copy found damaged is not reused: the next one is fresh.
@@ -192,12 +196,7 @@ pub fn take_with<T>(
         };
         if before.wal.is_some() {
             let wal = wal_path(db);
-            let copied = copy(&wal, &wal_path(&target)).and_then(|()| {
-                // Owner-only, whatever the library's modes (a copy keeps them).
-                use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(wal_path(&target), fs::Permissions::from_mode(0o600))
-            });
-            match copied {
+            match copy_owner_only(copy, &wal, &wal_path(&target)) {
                 Ok(()) => {}
                 // Photos checkpointed and removed it mid-copy: try again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

@@ -511,20 +511,9 @@ destination: default
         let dirs = vec![bin.path().to_owned()];
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let remote = Remote {
-            host: "127.0.0.1".into(),
             port: listener.local_addr().unwrap().port(),
-            user: "anna".into(),
-            dir: "/photos".into(),
-            identity_file: None,
-            known_hosts: None,
-            cipher_mount: "/m/c".into(),
-            plain_mount: "/m/p".into(),
-            password: "keychain:pb".into(),
-            keep_mounted: false,
-            probe_timeout: Duration::from_secs(2),
             interface: Some("utun*".into()),
-            sshfs: None,
-            gocryptfs: None,
+            ..remote_for_tests()
         };
         let vpn = Canned {
             stdout: MACOS_VPN,
