@@ -15,6 +15,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod synthetic;
 pub mod time;
+pub mod versions;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ use chrono::{DateTime, Utc};
 
 pub use integrity::{Check, CheckLog};
 pub use model::{Asset, Resource, ResourceRole};
-pub use query::Selection;
+pub use query::{Selection, Visit};
 pub use schema::Schema;
 
 /// Why a library could not be read. Every variant names the path.
@@ -191,6 +192,17 @@ impl Library {
         selection: &Selection,
         f: impl FnMut(Asset) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.visit(selection, &mut query::All(f))
+    }
+
+    /// Hands the selected assets to `visit` one by one, in row order,
+    /// leaving out those it knows unchanged by their version (see
+    /// `query::Visit` and `versions`).
+    pub fn visit<E: From<PhotosError>>(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn Visit<E>,
+    ) -> Result<(), E> {
         let sql_error = |e: rusqlite::Error| {
             self.read_error.set(true);
             E::from(PhotosError::Corrupt {
@@ -204,7 +216,7 @@ impl Library {
             &self.root,
             selection,
             sql_error,
-            f,
+            visit,
         );
         if self.read_error.get() {
             if let Some(log) = &self.log {

@@ -13,6 +13,7 @@ use rusqlite::{Connection, Row};
 use super::derive::{self, RawAsset, RawResource};
 use super::schema::{ident, Schema};
 use super::time;
+use super::versions;
 use super::Asset;
 
 /// Which assets to read.
@@ -26,17 +27,50 @@ pub struct Selection {
     pub uuids: Vec<String>,
 }
 
-/// Reads the selected assets in row order and hands each to `f`, one at a
-/// time, so a listing of a million assets never holds them all in memory.
-/// Database errors become `E` through `sql_error`; an error from `f` stops
-/// the walk and is returned.
+/// What a walk over the selected assets does with them.
+pub trait Visit<E> {
+    /// Whether to ask `unchanged` before the full read (a selection by
+    /// date only: the versions are read for the selected rows).
+    fn skips(&self) -> bool {
+        false
+    }
+
+    /// For each (uuid, version) of the selection, in chunks: whether the
+    /// asset is known unchanged, so it is not read in full nor handed over.
+    fn unchanged(&mut self, assets: &[(&str, u64)]) -> Result<Vec<bool>, E> {
+        Ok(vec![false; assets.len()])
+    }
+
+    /// One asset read in full, with its version (`versions::version`).
+    fn asset(&mut self, asset: Asset, version: u64) -> Result<(), E>;
+}
+
+/// A closure as a `Visit` that reads everything.
+pub struct All<F>(pub F);
+
+impl<E, F: FnMut(Asset) -> Result<(), E>> Visit<E> for All<F> {
+    fn asset(&mut self, asset: Asset, _version: u64) -> Result<(), E> {
+        (self.0)(asset)
+    }
+}
+
+/// How many (uuid, version) pairs `Visit::unchanged` is asked at a time.
+const VERSIONS_ASKED: usize = 2048;
+
+/// Reads the selected assets in row order and hands each to `visit`, one at
+/// a time, so a listing of a million assets never holds them all in memory.
+/// Database errors become `E` through `sql_error`; an error from `visit`
+/// stops the walk and is returned. With `visit.skips()` and a selection by
+/// date, the versions of the selected assets are read first (narrow
+/// columns) and the assets `visit` knows unchanged are left out of the
+/// full read.
 pub fn for_each<E>(
     conn: &Connection,
     schema: &Schema,
     root: &Path,
     selection: &Selection,
     sql_error: impl Fn(rusqlite::Error) -> E,
-    mut f: impl FnMut(Asset) -> Result<(), E>,
+    visit: &mut dyn Visit<E>,
 ) -> Result<(), E> {
     // A selection is resolved once into a temp table of row numbers; every
     // query below then reads only those rows, through their indexes.
@@ -54,7 +88,33 @@ pub fn for_each<E>(
     let mut disk = derive::Disk::new(root);
     let shared_root = derive::shared_root(schema.model_version);
 
-    let (columns, joins) = asset_columns(schema);
+    let (columns, joins, joined) = asset_columns(schema);
+    if scope.is_some() && visit.skips() {
+        let rows = versions::read_rows(conn, schema, &joins, joined).map_err(&sql_error)?;
+        let known = versions::of_rows(&rows, &keywords, &persons, &albums, &resources);
+        let mut skipped = Vec::new();
+        for (rows, known) in rows.chunks(VERSIONS_ASKED).zip(known.chunks(VERSIONS_ASKED)) {
+            let asked: Vec<(&str, u64)> = rows
+                .iter()
+                .zip(known)
+                .map(|((_, uuid, _), v)| (uuid.as_str(), *v))
+                .collect();
+            let answers = visit.unchanged(&asked)?;
+            skipped.extend(
+                rows.iter()
+                    .zip(answers)
+                    .filter(|(_, unchanged)| *unchanged)
+                    .map(|((pk, _, _), _)| *pk),
+            );
+        }
+        for pk in &skipped {
+            keywords.remove(pk);
+            persons.remove(pk);
+            albums.remove(pk);
+            resources.remove(pk);
+        }
+        unselect(conn, &skipped).map_err(&sql_error)?;
+    }
     let mut sql = format!(
         "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
         columns.join(", "),
@@ -69,21 +129,46 @@ pub fn for_each<E>(
     let mut rows = stmt.query([]).map_err(&sql_error)?;
     while let Some(row) = rows.next().map_err(&sql_error)? {
         let raw = raw_asset(row).map_err(&sql_error)?;
+        let opts = versions::rows(row, VERSION_COLUMNS).map_err(&sql_error)?;
         let pk = raw.pk;
+        let (k, p, al, res) = (
+            keywords.remove(&pk).unwrap_or_default(),
+            persons.remove(&pk).unwrap_or_default(),
+            albums.remove(&pk).unwrap_or_default(),
+            resources.remove(&pk).unwrap_or_default(),
+        );
+        let version = versions::version(&opts, &k, &p, &al, &res);
         let asset = derive::asset(
             raw,
-            sorted(keywords.remove(&pk)),
-            sorted_keep_repeats(persons.remove(&pk)),
-            sorted(albums.remove(&pk)),
-            &resources.remove(&pk).unwrap_or_default(),
+            sorted(Some(k)),
+            sorted_keep_repeats(Some(p)),
+            sorted(Some(al)),
+            &res,
             shared_root,
             &mut disk,
         );
         if selection.all || derive::shown_by_photos(&asset) {
-            f(asset)?;
+            visit.asset(asset, version)?;
         }
     }
     Ok(())
+}
+
+/// Takes `pks` out of `temp.selected`.
+fn unselect(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    conn.pragma_update(None, "query_only", false)?;
+    let removed = (|| {
+        let mut delete = conn.prepare("DELETE FROM temp.selected WHERE pk = ?1")?;
+        for pk in pks {
+            delete.execute([pk])?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "query_only", true)?;
+    removed
 }
 
 /// Fills `temp.selected` with the row numbers of the assets changed since
@@ -237,14 +322,21 @@ fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
     })
 }
 
-/// The columns of the asset query, in `RawAsset` order, and the joins they
-/// need; a column this version lacks is `NULL`.
-fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
+/// Where the columns of `versions::columns` start in the asset query.
+const VERSION_COLUMNS: usize = 33;
+
+/// The columns of the asset query, in `RawAsset` order then the versions'
+/// (from `VERSION_COLUMNS` on), the joins they need, and whether the
+/// description and the unmanaged adjustment are joined; a column this
+/// version lacks is `NULL`.
+fn asset_columns(schema: &Schema) -> (Vec<String>, String, (bool, bool)) {
     let a = &schema.asset;
     let b = &schema.attributes;
     let mut joins = String::new();
+    let mut joined = (false, false);
     let description = match &schema.description {
         Some(d) if b.has("ZASSETDESCRIPTION") && d.has("ZLONGDESCRIPTION") => {
+            joined.0 = true;
             joins.push_str(&format!(
                 " LEFT JOIN {} AS d ON d.Z_PK = b.ZASSETDESCRIPTION",
                 d.sql()
@@ -255,6 +347,7 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
     };
     let external_format = match &schema.unmanaged_adjustment {
         Some(u) if b.has("ZUNMANAGEDADJUSTMENT") && u.has("ZADJUSTMENTFORMATIDENTIFIER") => {
+            joined.1 = true;
             joins.push_str(&format!(
                 " LEFT JOIN {} AS u ON u.Z_PK = b.ZUNMANAGEDADJUSTMENT",
                 u.sql()
@@ -263,7 +356,7 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
         }
         _ => "NULL".to_owned(),
     };
-    let columns = vec![
+    let mut columns = vec![
         "a.Z_PK".to_owned(),
         "a.ZUUID".to_owned(),
         a.col("a", &["ZFILENAME"]),
@@ -298,7 +391,9 @@ fn asset_columns(schema: &Schema) -> (Vec<String>, String) {
         a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
         b.col("b", &["ZTIMEZONENAME"]),
     ];
-    (columns, joins)
+    debug_assert_eq!(columns.len(), VERSION_COLUMNS);
+    columns.extend(versions::columns(schema, joined.0, joined.1));
+    (columns, joins, joined)
 }
 
 /// 9999-12-31 as Core Data seconds.
