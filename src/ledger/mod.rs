@@ -10,6 +10,7 @@
 //! never silently recreated: an empty ledger would re-stage or re-archive
 //! everything. Time is always passed in.
 
+mod asset_versions;
 mod files;
 mod library_state;
 mod pending;
@@ -24,6 +25,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
+pub use asset_versions::VersionBasis;
 pub use files::{FileRecord, StagedFile, StagedSource};
 pub use library_state::LibraryState;
 pub use pending::Pending;

@@ -8,7 +8,33 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 3;
+pub(super) const LATEST: u32 = 4;
+
+/// Version 4: the version of each asset when it was last staged, and the
+/// basis of those versions (program, Photos model, export options) with
+/// the time of the last full read (`asset_versions.rs`). A ledger upgraded
+/// from version 3 has none: its next run reads every selected asset in
+/// full. Any file row removed forgets its asset's version (a trigger), so
+/// an asset whose files left the ledger is planned again.
+const V4: &str = "
+CREATE TABLE asset_version (
+    library TEXT NOT NULL,
+    uuid    TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    files   INTEGER NOT NULL CHECK (files >= 0),
+    PRIMARY KEY (library, uuid)
+) WITHOUT ROWID;
+
+CREATE TABLE version_basis (
+    library TEXT PRIMARY KEY NOT NULL,
+    basis   TEXT NOT NULL,
+    full_at TEXT NOT NULL
+);
+
+CREATE TRIGGER asset_version_forget AFTER DELETE ON staged_file BEGIN
+    DELETE FROM asset_version WHERE library = OLD.library AND uuid = OLD.uuid;
+END;
+";
 
 /// Version 3, first: the pending assets stored in key order (`WITHOUT
 /// ROWID`), so one library's are read as a range of neighbouring pages.
@@ -202,6 +228,7 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         0 => tx.execute_batch(V1),
         1 => tx.execute_batch(V2),
         2 => tx.execute_batch(V3),
+        3 => tx.execute_batch(V4),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }
@@ -306,5 +333,8 @@ mod tests {
         assert_eq!(ledger.staged_totals("A").unwrap(), (2, 30, 1));
         assert_eq!(ledger.staged_totals("B").unwrap(), (0, 0, 0));
         assert_eq!(ledger.staged_totals("C").unwrap(), (0, 0, 0));
+        // Version 4: no versions yet, so the next run reads in full.
+        assert_eq!(ledger.version_basis("A").unwrap(), None);
+        assert_eq!(ledger.unchanged_assets("A", &[("1", 0)]).unwrap(), [None]);
     }
 }
