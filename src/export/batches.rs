@@ -20,11 +20,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::layout::Role;
-use super::plan::{self, Known, KnownFile, Options, Pending};
+use super::plan::{self, Action, Known, KnownFile, Options, Pending};
 use super::source::Sources;
 use super::stage::{self, Progress, Staged};
-use crate::ledger::{Ledger, StagedSource};
-use crate::photos::{Asset, Check, Library, PhotosError, Selection};
+use super::versions::{self, Read};
+use crate::ledger::{Ledger, StagedSource, VersionBasis};
+use crate::photos::{Asset, Check, Library, PhotosError, Selection, Visit};
 
 /// Assets planned and staged together.
 pub const ASSETS: usize = 2048;
@@ -37,7 +38,8 @@ pub struct Totals {
     pub bytes: u64,
     /// Assets with a file planned.
     pub assets: usize,
-    /// Files already staged unchanged.
+    /// Files already staged unchanged (those of assets left out by their
+    /// version included).
     pub unchanged: usize,
     /// Assets pending after the plan, with why (for downloads and counts).
     pub pending: Vec<Pending>,
@@ -45,6 +47,11 @@ pub struct Totals {
     pub staged: Staged,
     /// The assets of `already` (pending before the run) that were selected.
     pub seen_pending: HashSet<String>,
+    /// How the selection was read, the assets read in full, and those left
+    /// out because their version is the one staged.
+    pub read: Option<Read>,
+    pub assets_read: usize,
+    pub assets_known: usize,
 }
 
 /// Where and how a walk stages (none: it only plans, a dry run).
@@ -56,7 +63,8 @@ pub struct Staging<'a> {
 
 /// Plans (and stages, with `staging`) the selected assets of library `name`
 /// `per_batch` at a time (a run: `ASSETS`). `already`: the uuids pending
-/// before the run.
+/// before the run. With a ledger and staging, only the assets whose version
+/// changed are read, unless a full read is due (`versions::read`).
 #[allow(clippy::too_many_arguments)]
 pub fn walk<S: std::hash::BuildHasher>(
     name: &str,
@@ -64,18 +72,61 @@ pub fn walk<S: std::hash::BuildHasher>(
     selection: &Selection,
     options: Options,
     mut ledger: Option<&mut Ledger>,
-    mut staging: Option<Staging>,
+    staging: Option<Staging>,
     already: &HashSet<&str, S>,
     (now, per_batch): (DateTime<Utc>, usize),
 ) -> anyhow::Result<Totals> {
-    let per_batch = per_batch.max(1);
+    let basis = versions::basis(library.schema.model_version, options);
+    let walked = walk_versions(
+        name,
+        library,
+        selection,
+        options,
+        ledger.as_deref_mut(),
+        staging,
+        already,
+        (now, per_batch.max(1), &basis),
+    );
+    if let (Err(_), Some(l)) = (&walked, ledger.filter(|_| walked.is_err())) {
+        // Best effort: the walk's own error is what the caller sees.
+        let _ = l.forget_versions(name, false);
+    }
+    walked
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_versions<S: std::hash::BuildHasher>(
+    name: &str,
+    library: Library,
+    selection: &Selection,
+    options: Options,
+    mut ledger: Option<&mut Ledger>,
+    mut staging: Option<Staging>,
+    already: &HashSet<&str, S>,
+    (now, per_batch, basis): (DateTime<Utc>, usize, &str),
+) -> anyhow::Result<Totals> {
     let sources = Sources::new(&library.root)
         .with_context(|| format!("reading {}", library.root.display()))?;
+    let records = ledger.is_some() && staging.is_some();
+    let mut read = match ledger.as_deref().filter(|_| records) {
+        Some(l) => versions::read(
+            l.version_basis(name)?.as_ref(),
+            basis,
+            library.checked == Check::Full,
+            crate::photos::versions::supported(&library.schema),
+            now,
+        ),
+        None => Read::Full,
+    };
     let mut library = library;
     let mut totals = Totals::default();
     let mut claimed = HashMap::new();
     let mut batch = Vec::with_capacity(per_batch);
-    loop {
+    let mut batch_versions = Vec::with_capacity(per_batch);
+    let outcome = loop {
+        if let (Read::Full, Some(l), true) = (read, ledger.as_deref(), records) {
+            l.forget_versions(name, true)?;
+        }
         let mut walker = Walker {
             name,
             root: &library.root,
@@ -85,14 +136,16 @@ pub fn walk<S: std::hash::BuildHasher>(
             staging: staging.as_mut(),
             already,
             now,
+            read,
+            per_batch,
+            batch: &mut batch,
+            versions: &mut batch_versions,
+            claimed: &mut claimed,
+            totals: &mut totals,
         };
-        let outcome = library.for_each_asset(selection, |asset| -> anyhow::Result<()> {
-            batch.push(asset);
-            if batch.len() >= per_batch {
-                walker.batch(&mut batch, &mut claimed, &mut totals)?;
-            }
-            Ok(())
-        });
+        let outcome = library
+            .visit(selection, &mut walker)
+            .and_then(|()| walker.batch());
         match outcome {
             Err(e)
                 if library.checked == Check::PagesRead
@@ -104,30 +157,29 @@ pub fn walk<S: std::hash::BuildHasher>(
                 let root = library.root.clone();
                 drop(library);
                 library = Library::open_with(&root, Check::Full)?;
+                read = Read::Full;
                 batch.clear();
+                batch_versions.clear();
                 claimed.clear();
                 totals = Totals {
-                    staged: totals.staged,
+                    staged: std::mem::take(&mut totals.staged),
                     ..Totals::default()
                 };
             }
-            outcome => {
-                outcome?;
-                break;
-            }
+            outcome => break outcome,
         }
+    };
+    outcome?;
+    if let (Read::Full, Some(l), true) = (read, ledger.as_deref(), records) {
+        l.set_version_basis(
+            name,
+            &VersionBasis {
+                basis: basis.to_owned(),
+                full_at: now,
+            },
+        )?;
     }
-    Walker {
-        name,
-        root: &library.root,
-        options,
-        sources: &sources,
-        ledger,
-        staging: staging.as_mut(),
-        already,
-        now,
-    }
-    .batch(&mut batch, &mut claimed, &mut totals)?;
+    totals.read = Some(read);
     if let Some(s) = staging {
         s.progress.finish();
     }
@@ -143,25 +195,72 @@ struct Walker<'a, 'b, S> {
     staging: Option<&'a mut Staging<'b>>,
     already: &'a HashSet<&'a str, S>,
     now: DateTime<Utc>,
+    read: Read,
+    per_batch: usize,
+    batch: &'a mut Vec<Asset>,
+    /// The version of each asset of `batch`.
+    versions: &'a mut Vec<u64>,
+    /// The claims given out by earlier batches and not yet in the ledger.
+    claimed: &'a mut HashMap<String, String>,
+    totals: &'a mut Totals,
+}
+
+impl<S: std::hash::BuildHasher> Visit<anyhow::Error> for Walker<'_, '_, S> {
+    fn skips(&self) -> bool {
+        self.read == Read::Changed && self.ledger.is_some()
+    }
+
+    /// Known unchanged: the version the ledger holds, and not pending (a
+    /// pending asset is planned every run: its download may be due).
+    fn unchanged(&mut self, assets: &[(&str, u64)]) -> anyhow::Result<Vec<bool>> {
+        let Some(ledger) = self.ledger.as_deref() else {
+            return Ok(vec![false; assets.len()]);
+        };
+        let known = ledger.unchanged_assets(self.name, assets)?;
+        Ok(assets
+            .iter()
+            .zip(known)
+            .map(|((uuid, _), files)| match files {
+                Some(files) if !self.already.contains(*uuid) => {
+                    self.totals.assets_known += 1;
+                    self.totals.unchanged += files as usize;
+                    true
+                }
+                _ => false,
+            })
+            .collect())
+    }
+
+    fn asset(&mut self, asset: Asset, version: u64) -> anyhow::Result<()> {
+        self.totals.assets_read += 1;
+        self.batch.push(asset);
+        self.versions.push(version);
+        if self.batch.len() >= self.per_batch {
+            self.batch()?;
+        }
+        Ok(())
+    }
 }
 
 impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
-    /// Plans and stages `batch`, then empties it. `claimed`: the claims
-    /// given out by earlier batches and not yet in the ledger.
-    fn batch(
-        &mut self,
-        batch: &mut Vec<Asset>,
-        claimed: &mut HashMap<String, String>,
-        totals: &mut Totals,
-    ) -> anyhow::Result<()> {
-        if batch.is_empty() {
+    /// Plans and stages the batch, records its assets' versions, then
+    /// empties it.
+    fn batch(&mut self) -> anyhow::Result<()> {
+        if self.batch.is_empty() {
             return Ok(());
         }
+        let batch = &*self.batch;
         let stat = |p: &Path| self.sources.stat(p);
+        let mut known_roles: HashSet<(String, Role)> = HashSet::new();
         let plan = match self.ledger.as_deref() {
             Some(ledger) => {
                 let uuids: Vec<&str> = batch.iter().map(|a| a.uuid.as_str()).collect();
                 let files = ledger.sources_of_assets(self.name, &uuids)?;
+                known_roles.extend(
+                    files
+                        .iter()
+                        .filter_map(|f| Some((f.uuid.clone(), Role::parse(&f.role)?))),
+                );
                 let failed = RefCell::new(None);
                 let owner = |claim: &str| match ledger.paths_starting_with(self.name, claim) {
                     Ok(files) => plan::claim_owner(claim, files),
@@ -179,7 +278,7 @@ impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
                     &known,
                     self.options,
                     &stat,
-                    claimed,
+                    self.claimed,
                 );
                 if let Some(e) = failed.into_inner() {
                     return Err(e.into());
@@ -193,9 +292,10 @@ impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
                 &Known::default(),
                 self.options,
                 &stat,
-                claimed,
+                self.claimed,
             ),
         };
+        let totals = &mut *self.totals;
         totals.files += plan.actions.len();
         totals.bytes += plan.bytes();
         totals.assets += plan::assets_touched(&plan);
@@ -221,10 +321,31 @@ impl<S: std::hash::BuildHasher> Walker<'_, '_, S> {
             totals.staged.bytes += staged.bytes;
             // Every planned asset now has a file in the ledger (its XMP at
             // least), which answers for its claim from now on.
-            claimed.clear();
+            self.claimed.clear();
+            // Staged and recorded: each asset's version now stands for its
+            // files (how many: for the run's line when it is left out).
+            known_roles.extend(plan.actions.iter().map(|a| match a {
+                Action::Copy { uuid, role, .. } | Action::Write { uuid, role, .. } => {
+                    (uuid.clone(), *role)
+                }
+            }));
+            let mut files: HashMap<&str, u64> = HashMap::new();
+            for (uuid, _) in &known_roles {
+                *files.entry(uuid.as_str()).or_default() += 1;
+            }
+            let recorded: Vec<(&str, u64, u64)> = batch
+                .iter()
+                .zip(self.versions.iter())
+                .map(|(a, v)| {
+                    let n = files.get(a.uuid.as_str()).copied().unwrap_or(0);
+                    (a.uuid.as_str(), *v, n)
+                })
+                .collect();
+            ledger.record_versions(self.name, &recorded)?;
         }
         totals.pending.extend(plan.pending);
-        batch.clear();
+        self.batch.clear();
+        self.versions.clear();
         Ok(())
     }
 }

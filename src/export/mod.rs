@@ -14,4 +14,5 @@ pub mod progress;
 pub mod source;
 pub mod stage;
 pub mod temps;
+pub mod versions;
 pub mod xmp;
