@@ -381,6 +381,7 @@ mod tests {
     use crate::export::layout;
     use crate::export::stage::Silent;
     use crate::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+    use std::path::PathBuf;
 
     const LIBRARY: &str = "Main";
 
@@ -461,5 +462,218 @@ mod tests {
             .unwrap();
         let dest = second.pending[0].original_dest.as_deref().unwrap();
         assert_eq!(layout::claim_key(dest), layout::claim_key(&xmp.path));
+    }
+
+    /// Walks every asset added since 2000 (all of them, as a run selects
+    /// by date) plus the pending ones, two assets a batch, over a copy
+    /// checked as `check` says.
+    fn walk_changed(
+        root: &Path,
+        ledger: &mut Ledger,
+        staging: &Path,
+        now: DateTime<Utc>,
+        check: Check,
+    ) -> Totals {
+        let library = Library::open_with(root, check).unwrap();
+        let pending: Vec<String> = ledger
+            .pending(LIBRARY)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.uuid)
+            .collect();
+        let already: HashSet<&str> = pending.iter().map(String::as_str).collect();
+        let mut progress = Silent;
+        walk(
+            LIBRARY,
+            library,
+            &Selection {
+                all: true,
+                since: Some(DateTime::from_timestamp(946_684_800, 0).unwrap()),
+                uuids: pending.clone(),
+            },
+            Options {
+                edited: true,
+                unpicked_bursts: false,
+            },
+            Some(ledger),
+            Some(Staging {
+                root: staging,
+                group_readable: false,
+                progress: &mut progress,
+            }),
+            &already,
+            (now, 2),
+        )
+        .unwrap()
+    }
+
+    /// Sets the title of asset `uuid` in the library's database, bumping
+    /// its attribute row's `Z_OPT` as every save by Photos does, or not.
+    fn retitle(root: &Path, uuid: &str, title: &str, bump: bool) {
+        let conn = rusqlite::Connection::open(root.join("database/Photos.sqlite")).unwrap();
+        let opt = if bump { "Z_OPT + 1" } else { "Z_OPT" };
+        let changed = conn
+            .execute(
+                &format!(
+                    "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = ?1, Z_OPT = {opt}
+                     WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = ?2)"
+                ),
+                [title, uuid],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+
+    /// A library of four photos and one only in iCloud, walked once (a
+    /// full read: first run), with its ledger and staging.
+    fn staged_once(dir: &Path, created: DateTime<Utc>) -> (PathBuf, Ledger, PathBuf) {
+        let root = dir.join("Test.photoslibrary");
+        let mut lib = SyntheticLibrary::new(Flavor::Modern);
+        for i in 1..=5 {
+            lib.asset(AssetSpec {
+                cloud_only: i == 5,
+                ..AssetSpec::photo(&uuid(i), created)
+            });
+        }
+        lib.write(&root).unwrap();
+        let mut ledger = Ledger::open(&dir.join("state/ledger.sqlite")).unwrap();
+        let staging = dir.join("staging");
+        std::fs::create_dir_all(&staging).unwrap();
+        let first = walk_changed(&root, &mut ledger, &staging, created, Check::PagesRead);
+        assert_eq!(first.read, Some(Read::Full), "no versions yet");
+        assert_eq!((first.assets_read, first.staged.files), (5, 4 + 5));
+        (root, ledger, staging)
+    }
+
+    fn xmp_of(ledger: &Ledger, staging: &Path, i: usize) -> String {
+        let files = ledger.files_of(LIBRARY, &uuid(i)).unwrap();
+        let xmp = files.iter().find(|f| f.role == "xmp").unwrap();
+        std::fs::read_to_string(staging.join(&xmp.path)).unwrap()
+    }
+
+    #[test]
+    fn only_an_edited_asset_and_the_pending_one_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = DateTime::from_timestamp(1_717_243_200, 0).unwrap();
+        let (root, mut ledger, staging) = staged_once(dir.path(), created);
+        let hour = chrono::TimeDelta::hours(1);
+
+        // Nothing changed: only the pending asset is read in full.
+        let again = walk_changed(&root, &mut ledger, &staging, created + hour, Check::PagesRead);
+        assert_eq!(again.read, Some(Read::Changed));
+        assert_eq!((again.assets_read, again.assets_known), (1, 4));
+        assert_eq!((again.files, again.staged.files), (0, 0));
+        assert_eq!(again.unchanged, 4 + 5, "the files of the assets left out count");
+        assert_eq!(again.pending.len(), 1);
+
+        // Photos saves a new title of asset 2: read, its XMP written again.
+        retitle(&root, &uuid(2), "Harbour at dusk", true);
+        let edited = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
+        assert_eq!(edited.read, Some(Read::Changed));
+        assert_eq!((edited.assets_read, edited.assets_known), (2, 3));
+        assert_eq!(edited.staged.files, 1, "the XMP of asset 2");
+        assert!(xmp_of(&ledger, &staging, 2).contains("Harbour at dusk"));
+
+        // And then it is known again.
+        let after = walk_changed(&root, &mut ledger, &staging, created + hour * 3, Check::PagesRead);
+        assert_eq!((after.assets_read, after.staged.files), (1, 0));
+
+        // A copy checked whole (daily, after a read error) reads everything.
+        let full = walk_changed(&root, &mut ledger, &staging, created + hour * 4, Check::Full);
+        assert_eq!(full.read, Some(Read::Full));
+        assert_eq!((full.assets_read, full.staged.files), (5, 0));
+    }
+
+    #[test]
+    fn the_daily_full_read_catches_a_change_that_did_not_bump_z_opt() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = DateTime::from_timestamp(1_717_243_200, 0).unwrap();
+        let (root, mut ledger, staging) = staged_once(dir.path(), created);
+
+        retitle(&root, &uuid(3), "Written behind Core Data's back", false);
+        let hours = chrono::TimeDelta::hours;
+        let missed = walk_changed(&root, &mut ledger, &staging, created + hours(23), Check::PagesRead);
+        assert_eq!(missed.read, Some(Read::Changed));
+        assert_eq!(missed.staged.files, 0, "the version did not change");
+        assert!(!xmp_of(&ledger, &staging, 3).contains("behind"));
+
+        let daily = walk_changed(&root, &mut ledger, &staging, created + hours(24), Check::PagesRead);
+        assert_eq!(daily.read, Some(Read::Full));
+        assert_eq!((daily.assets_read, daily.staged.files), (5, 1));
+        assert!(xmp_of(&ledger, &staging, 3).contains("Written behind Core Data"));
+        // The full read starts a new day of versions.
+        let next = walk_changed(&root, &mut ledger, &staging, created + hours(25), Check::PagesRead);
+        assert_eq!(next.read, Some(Read::Changed));
+    }
+
+    #[test]
+    fn a_ledger_from_before_versions_is_read_in_full_once_then_by_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = DateTime::from_timestamp(1_717_243_200, 0).unwrap();
+        let (root, ledger, staging) = staged_once(dir.path(), created);
+        let path = ledger.path().to_owned();
+        drop(ledger);
+        // Back to schema 3, as a ledger written by the previous version.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER asset_version_forget; DROP TABLE asset_version;
+             DROP TABLE version_basis; PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        drop(conn);
+
+        let mut ledger = Ledger::open(&path).unwrap();
+        let hour = chrono::TimeDelta::hours(1);
+        let migrated = walk_changed(&root, &mut ledger, &staging, created + hour, Check::PagesRead);
+        assert_eq!(migrated.read, Some(Read::Full));
+        assert_eq!((migrated.assets_read, migrated.staged.files), (5, 0));
+        let next = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
+        assert_eq!(next.read, Some(Read::Changed));
+        assert_eq!(next.assets_read, 1);
+    }
+
+    #[test]
+    fn an_error_of_a_walk_forgets_the_basis_so_the_next_reads_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = DateTime::from_timestamp(1_717_243_200, 0).unwrap();
+        let (root, mut ledger, staging) = staged_once(dir.path(), created);
+        assert!(ledger.version_basis(LIBRARY).unwrap().is_some());
+        // Asset 1 changed, and staging cannot take its new XMP.
+        retitle(&root, &uuid(1), "New", true);
+        let xmp = ledger
+            .files_of(LIBRARY, &uuid(1))
+            .unwrap()
+            .into_iter()
+            .find(|f| f.role == "xmp")
+            .unwrap();
+        // A folder that is not empty where its XMP goes: the rename fails.
+        let dest = staging.join(&xmp.path);
+        std::fs::remove_file(&dest).unwrap();
+        std::fs::create_dir_all(dest.join("in-the-way")).unwrap();
+        let library = Library::open_with(&root, Check::PagesRead).unwrap();
+        let mut progress = Silent;
+        let failed = walk(
+            LIBRARY,
+            library,
+            &Selection {
+                all: true,
+                since: Some(DateTime::from_timestamp(946_684_800, 0).unwrap()),
+                uuids: Vec::new(),
+            },
+            Options {
+                edited: true,
+                unpicked_bursts: false,
+            },
+            Some(&mut ledger),
+            Some(Staging {
+                root: &staging,
+                group_readable: false,
+                progress: &mut progress,
+            }),
+            &HashSet::<&str>::new(),
+            (created + chrono::TimeDelta::hours(1), 2),
+        );
+        assert!(failed.is_err());
+        assert_eq!(ledger.version_basis(LIBRARY).unwrap(), None);
     }
 }
