@@ -450,3 +450,169 @@ fn a_run_reads_its_kept_copy_without_writing_to_it() {
     assert_eq!(read(2), first);
     assert_eq!(identity(&copy), before);
 }
+
+/// Damages the kept copy at the first file staged: the pages of the
+/// asset table that hold the last asset, which the walk reads later.
+struct DamageAtFirstFile {
+    copy: PathBuf,
+    last_uuid: String,
+    first_uuid: String,
+    files: usize,
+    damaged: usize,
+}
+
+impl photos_backup::export::stage::Progress for DamageAtFirstFile {
+    fn start(&mut self, _: usize, _: u64) {}
+
+    fn file_done(&mut self, _: u64) {
+        self.files += 1;
+        if self.files > 1 {
+            return;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.copy)
+            .unwrap();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+        for (i, page) in bytes.chunks(page_size).enumerate() {
+            let holds = |uuid: &str| page.windows(uuid.len()).any(|w| w == uuid.as_bytes());
+            // A table leaf page (type 13) with the last asset's row.
+            if i > 0 && page[0] == 13 && holds(&self.last_uuid) && !holds(&self.first_uuid) {
+                file.seek(SeekFrom::Start((i * page_size) as u64)).unwrap();
+                file.write_all(&[0xEE; 12]).unwrap();
+                self.damaged += 1;
+            }
+        }
+        file.sync_all().unwrap();
+    }
+
+    fn finish(&mut self) {}
+}
+
+/// Walks every asset of `root` into `staging`, two a batch.
+fn walk_into(
+    library: Library,
+    ledger: &mut photos_backup::ledger::Ledger,
+    staging: &Path,
+    progress: &mut dyn photos_backup::export::stage::Progress,
+) -> photos_backup::export::batches::Totals {
+    use photos_backup::export::batches::{walk, Staging};
+    walk(
+        "Main",
+        library,
+        &all(),
+        photos_backup::export::plan::Options {
+            edited: true,
+            unpicked_bursts: true,
+        },
+        Some(ledger),
+        Some(Staging {
+            root: staging,
+            group_readable: false,
+            progress,
+        }),
+        &std::collections::HashSet::<&str>::new(),
+        (now() + TimeDelta::hours(1), 2),
+    )
+    .unwrap()
+}
+
+/// (uuid, role, path, hash) of every file the ledger holds, and the files
+/// in staging, relative to it.
+fn staged(
+    ledger: &photos_backup::ledger::Ledger,
+    staging: &Path,
+) -> (Vec<(String, String, String, String)>, Vec<String>) {
+    let mut rows: Vec<_> = ledger
+        .files("Main")
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.uuid, f.role, f.path, f.hash))
+        .collect();
+    rows.sort();
+    let mut on_disk = Vec::new();
+    let mut dirs = vec![staging.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let rel = path.strip_prefix(staging).unwrap();
+                on_disk.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    on_disk.sort();
+    (rows, on_disk)
+}
+
+#[test]
+fn a_damaged_page_met_mid_walk_restarts_it_over_a_copy_checked_whole_and_loses_nothing() {
+    use photos_backup::ledger::Ledger;
+    let tmp = tempfile::tempdir().unwrap();
+    // Forty assets of realistic width: the asset table spans many pages.
+    let root = tmp.path().join("Walk.photoslibrary");
+    SyntheticLibrary::new(Flavor::Modern)
+        .random(40, 5, 2020..=2024)
+        .wal(false)
+        .realistic_size(true)
+        .write(&root)
+        .unwrap();
+    let uuids: Vec<String> = common::all_assets(&root)
+        .into_iter()
+        .map(|a| (a.pk, a.uuid))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect();
+    let log = CheckLog::in_dir(&tmp.path().join("state"));
+    // A full check passed an hour ago: this run's kept copy is checked
+    // only page by page.
+    Library::open_for_run(&root, Some(&log), now()).unwrap();
+    let library = Library::open_for_run(&root, Some(&log), now() + TimeDelta::hours(1)).unwrap();
+    assert_eq!(library.checked, Check::PagesRead);
+
+    let mut ledger = Ledger::open(&tmp.path().join("state/ledger.sqlite")).unwrap();
+    let staging = tmp.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    let mut damage = DamageAtFirstFile {
+        copy: log.kept_copy_dir(&db(&root)).join("Photos.sqlite"),
+        last_uuid: uuids.last().unwrap().clone(),
+        first_uuid: uuids[0].clone(),
+        files: 0,
+        damaged: 0,
+    };
+    let totals = walk_into(library, &mut ledger, &staging, &mut damage);
+    assert!(damage.damaged > 0, "no page of the last asset found");
+    // The damage was met: the record of the last full check is dropped.
+    assert_eq!(
+        log.needed(&db(&root), now() + TimeDelta::hours(2)),
+        Check::Full
+    );
+    // The batches staged before the damage were found unchanged after the
+    // restart; each file staged once.
+    assert!(totals.unchanged > 0, "{totals:?}");
+    let (rows, on_disk) = staged(&ledger, &staging);
+    assert_eq!(totals.staged.files, rows.len());
+    let paths: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
+    let mut sorted_paths = paths.clone();
+    sorted_paths.sort();
+    assert_eq!(on_disk, sorted_paths, "staging holds exactly the ledger's files");
+
+    // The same as a walk that met no damage.
+    let clean_staging = tmp.path().join("clean-staging");
+    std::fs::create_dir_all(&clean_staging).unwrap();
+    let mut clean_ledger = Ledger::open(&tmp.path().join("clean/ledger.sqlite")).unwrap();
+    let clean = walk_into(
+        Library::open(&root).unwrap(),
+        &mut clean_ledger,
+        &clean_staging,
+        &mut photos_backup::export::stage::Silent,
+    );
+    assert_eq!(clean.unchanged, 0);
+    assert_eq!(staged(&clean_ledger, &clean_staging).0, rows);
+    assert!(rows.len() > uuids.len() / 2, "{rows:?}");
+}
