@@ -7,10 +7,19 @@
 //! pending asset needs to get a base no other asset has, is asked of the
 //! ledger's index of paths (`Ledger::paths_starting_with`), claim by claim.
 //!
+//! Only what changed is read: the reader gives each selected asset's
+//! version first (narrow columns, `photos::versions`), and an asset whose
+//! version is the one the ledger recorded when its batch was staged, and
+//! which is not pending, is neither read in full, nor planned, nor its
+//! files stat-ed (its files count as already staged). A full read, every
+//! asset as before, is due daily, after a full check of the copy, after an
+//! error, on a new basis or a ledger without versions (`versions`): that is
+//! what catches a file replaced on disk without a database change.
+//!
 //! A damaged page met while reading a copy checked only page by page sends
 //! the walk again from the start over a fresh copy checked whole, as
-//! `Library::assets` does: batches staged before the damage are then
-//! planned again and found unchanged.
+//! `Library::assets` does, and as a full read: batches staged before the
+//! damage are then planned again and found unchanged.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
