@@ -513,6 +513,7 @@ fn walk_into(
             root: staging,
             group_readable: false,
             progress,
+            download_due: &|_| false,
         }),
         &std::collections::HashSet::<&str>::new(),
         (now() + TimeDelta::hours(1), 2),

@@ -9,9 +9,12 @@
 //!
 //! Only what changed is read: the reader gives each selected asset's
 //! version first (narrow columns, `photos::versions`), and an asset whose
-//! version is the one the ledger recorded when its batch was staged, and
-//! which is not pending, is neither read in full, nor planned, nor its
-//! files stat-ed (its files count as already staged). A full read, every
+//! version is the one the ledger recorded when its batch was staged is
+//! neither read in full, nor planned, nor its files stat-ed (its files
+//! count as already staged). A pending asset too, unless we may ask Photos
+//! for its original now (`Staging::download_due`): one waiting for Photos
+//! to download it changes version when the original arrives (its resource
+//! rows change). A full read, every
 //! asset as before, is due daily, after a full check of the copy, after an
 //! error, on a new basis or a ledger without versions (`versions`): that is
 //! what catches a file replaced on disk without a database change.
@@ -68,6 +71,11 @@ pub struct Staging<'a> {
     pub root: &'a Path,
     pub group_readable: bool,
     pub progress: &'a mut dyn Progress,
+    /// Whether a pending asset must be planned even when its version is
+    /// the one staged: its download is due (we may ask Photos for it).
+    /// Otherwise a pending asset waits for Photos, which changes the
+    /// database, and so its version, when the original arrives.
+    pub download_due: &'a dyn Fn(&str) -> bool,
 }
 
 /// Plans (and stages, with `staging`) the selected assets of library `name`
@@ -219,23 +227,31 @@ impl<S: std::hash::BuildHasher> Visit<anyhow::Error> for Walker<'_, '_, S> {
         self.read == Read::Changed && self.ledger.is_some()
     }
 
-    /// Known unchanged: the version the ledger holds, and not pending (a
-    /// pending asset is planned every run: its download may be due).
+    /// Known unchanged: the version the ledger holds, and not a pending
+    /// asset whose download is due.
     fn unchanged(&mut self, assets: &[(&str, u64)]) -> anyhow::Result<Vec<bool>> {
-        let Some(ledger) = self.ledger.as_deref() else {
+        let (Some(ledger), Some(staging)) = (self.ledger.as_deref(), self.staging.as_deref())
+        else {
             return Ok(vec![false; assets.len()]);
         };
         let known = ledger.unchanged_assets(self.name, assets)?;
+        let totals = &mut *self.totals;
         Ok(assets
             .iter()
             .zip(known)
-            .map(|((uuid, _), files)| match files {
-                Some(files) if !self.already.contains(*uuid) => {
-                    self.totals.assets_known += 1;
-                    self.totals.unchanged += files as usize;
-                    true
+            .map(|((uuid, _), files)| {
+                let pending = self.already.contains(*uuid);
+                match files {
+                    Some(files) if !(pending && (staging.download_due)(uuid)) => {
+                        if pending {
+                            totals.seen_pending.insert((*uuid).to_owned());
+                        }
+                        totals.assets_known += 1;
+                        totals.unchanged += files as usize;
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
             })
             .collect())
     }
@@ -419,6 +435,7 @@ mod tests {
                 root: staging,
                 group_readable: false,
                 progress: &mut progress,
+                download_due: &|_| false,
             }),
             &HashSet::<&str>::new(),
             (now, 2),
@@ -483,6 +500,17 @@ mod tests {
         now: DateTime<Utc>,
         check: Check,
     ) -> Totals {
+        walk_due(root, ledger, staging, (now, check), &|_| false)
+    }
+
+    /// `walk_changed`, with the pending assets whose download is `due`.
+    fn walk_due(
+        root: &Path,
+        ledger: &mut Ledger,
+        staging: &Path,
+        (now, check): (DateTime<Utc>, Check),
+        due: &dyn Fn(&str) -> bool,
+    ) -> Totals {
         let library = Library::open_with(root, check).unwrap();
         let pending: Vec<String> = ledger
             .pending(LIBRARY)
@@ -509,6 +537,7 @@ mod tests {
                 root: staging,
                 group_readable: false,
                 progress: &mut progress,
+                download_due: due,
             }),
             &already,
             (now, 2),
@@ -561,31 +590,42 @@ mod tests {
     }
 
     #[test]
-    fn only_an_edited_asset_and_the_pending_one_are_read_again() {
+    fn only_an_edited_asset_or_a_pending_one_due_for_download_is_read_again() {
         let dir = tempfile::tempdir().unwrap();
         let created = DateTime::from_timestamp(1_717_243_200, 0).unwrap();
         let (root, mut ledger, staging) = staged_once(dir.path(), created);
         let hour = chrono::TimeDelta::hours(1);
 
-        // Nothing changed: only the pending asset is read in full.
+        // Nothing changed: nothing is read in full, the pending asset is
+        // still seen (not let go as deleted).
         let again = walk_changed(&root, &mut ledger, &staging, created + hour, Check::PagesRead);
         assert_eq!(again.read, Some(Read::Changed));
-        assert_eq!((again.assets_read, again.assets_known), (1, 4));
+        assert_eq!((again.assets_read, again.assets_known), (0, 5));
         assert_eq!((again.files, again.staged.files), (0, 0));
         assert_eq!(again.unchanged, 4 + 5, "the files of the assets left out count");
-        assert_eq!(again.pending.len(), 1);
+        assert_eq!(again.seen_pending, HashSet::from([uuid(5)]));
+        // Its download is due: the pending asset is planned (to ask Photos).
+        let due = walk_due(
+            &root,
+            &mut ledger,
+            &staging,
+            (created + hour, Check::PagesRead),
+            &|u| u == uuid(5),
+        );
+        assert_eq!((due.assets_read, due.assets_known), (1, 4));
+        assert_eq!(due.pending.len(), 1);
 
         // Photos saves a new title of asset 2: read, its XMP written again.
         retitle(&root, &uuid(2), "Harbour at dusk", true);
         let edited = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
         assert_eq!(edited.read, Some(Read::Changed));
-        assert_eq!((edited.assets_read, edited.assets_known), (2, 3));
+        assert_eq!((edited.assets_read, edited.assets_known), (1, 4));
         assert_eq!(edited.staged.files, 1, "the XMP of asset 2");
         assert!(xmp_of(&ledger, &staging, 2).contains("Harbour at dusk"));
 
         // And then it is known again.
         let after = walk_changed(&root, &mut ledger, &staging, created + hour * 3, Check::PagesRead);
-        assert_eq!((after.assets_read, after.staged.files), (1, 0));
+        assert_eq!((after.assets_read, after.staged.files), (0, 0));
 
         // A copy checked whole (daily, after a read error) reads everything.
         let full = walk_changed(&root, &mut ledger, &staging, created + hour * 4, Check::Full);
@@ -638,7 +678,7 @@ mod tests {
         assert_eq!((migrated.assets_read, migrated.staged.files), (5, 0));
         let next = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
         assert_eq!(next.read, Some(Read::Changed));
-        assert_eq!(next.assets_read, 1);
+        assert_eq!(next.assets_read, 0);
     }
 
     #[test]
@@ -678,6 +718,7 @@ mod tests {
                 root: &staging,
                 group_readable: false,
                 progress: &mut progress,
+                download_due: &|_| false,
             }),
             &HashSet::<&str>::new(),
             (created + chrono::TimeDelta::hours(1), 2),

@@ -359,10 +359,17 @@ fn run_library(
     let warning = library.schema.warning.clone();
     let already: std::collections::HashSet<&str> =
         pending.iter().map(|p| p.uuid.as_str()).collect();
+    let due: std::collections::HashSet<&str> = pending
+        .iter()
+        .filter(|p| downloads_on && stage::download_due(p, deps.now))
+        .map(|p| p.uuid.as_str())
+        .collect();
+    let download_due = |uuid: &str| due.contains(uuid);
     let staging = (!dry_run && ledger.is_some()).then(|| batches::Staging {
         root: &config.staging_dir,
         group_readable: config.staging_group_readable,
         progress: &mut *deps.progress,
+        download_due: &download_due,
     });
     let mut ledger = ledger;
     let totals = batches::walk(
