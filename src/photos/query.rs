@@ -89,10 +89,11 @@ pub fn for_each<E>(
     let shared_root = derive::shared_root(schema.model_version);
 
     let (columns, joins, joined) = asset_columns(schema);
+    let mut scope = scope;
     if scope.is_some() && visit.skips() {
         let rows = versions::read_rows(conn, schema, &joins, joined).map_err(&sql_error)?;
         let known = versions::of_rows(&rows, &keywords, &persons, &albums, &resources);
-        let mut skipped = Vec::new();
+        let mut changed = Vec::new();
         for (rows, known) in rows.chunks(VERSIONS_ASKED).zip(known.chunks(VERSIONS_ASKED)) {
             let asked: Vec<(&str, u64)> = rows
                 .iter()
@@ -100,20 +101,19 @@ pub fn for_each<E>(
                 .map(|((_, uuid, _), v)| (uuid.as_str(), *v))
                 .collect();
             let answers = visit.unchanged(&asked)?;
-            skipped.extend(
-                rows.iter()
-                    .zip(answers)
-                    .filter(|(_, unchanged)| *unchanged)
-                    .map(|((pk, _, _), _)| *pk),
-            );
+            for ((pk, _, _), unchanged) in rows.iter().zip(answers) {
+                if unchanged {
+                    keywords.remove(pk);
+                    persons.remove(pk);
+                    albums.remove(pk);
+                    resources.remove(pk);
+                } else {
+                    changed.push(*pk);
+                }
+            }
         }
-        for pk in &skipped {
-            keywords.remove(pk);
-            persons.remove(pk);
-            albums.remove(pk);
-            resources.remove(pk);
-        }
-        unselect(conn, &skipped).map_err(&sql_error)?;
+        select_changed(conn, &changed).map_err(&sql_error)?;
+        scope = Some("IN (SELECT pk FROM temp.changed)");
     }
     let mut sql = format!(
         "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins}",
@@ -154,25 +154,27 @@ pub fn for_each<E>(
     Ok(())
 }
 
-/// Takes `pks` out of `temp.selected`.
-fn unselect(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
-    if pks.is_empty() {
-        return Ok(());
-    }
+/// Fills `temp.changed` with `pks`: the selected assets read in full.
+fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
     conn.pragma_update(None, "query_only", false)?;
-    let removed = (|| {
-        let mut delete = conn.prepare("DELETE FROM temp.selected WHERE pk = ?1")?;
+    let filled = (|| {
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS changed (pk INTEGER PRIMARY KEY);
+             DELETE FROM temp.changed;",
+        )?;
+        let mut insert = conn.prepare("INSERT OR IGNORE INTO temp.changed VALUES (?1)")?;
         for pk in pks {
-            delete.execute([pk])?;
+            insert.execute([pk])?;
         }
         Ok(())
     })();
     conn.pragma_update(None, "query_only", true)?;
-    removed
+    filled
 }
 
-/// Fills `temp.selected` with the row numbers of the assets changed since
-/// `since` plus those named in `uuids`. The uuids are bound as parameters:
+/// Fills `temp.selected` with the row numbers, uuids and `Z_OPT`s of the
+/// assets changed since `since` plus those named in `uuids` (the scan reads
+/// the rows anyway; the versions then need not read them again). The uuids are bound as parameters:
 /// they come from the ledger (and once from a library), so they are never
 /// spliced into SQL text. The temp tables live in memory, on the private copy.
 fn select_rows(
@@ -184,7 +186,7 @@ fn select_rows(
     conn.pragma_update(None, "query_only", false)?;
     let filled = (|| {
         conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS selected (pk INTEGER PRIMARY KEY);
+            "CREATE TEMP TABLE IF NOT EXISTS selected (pk INTEGER PRIMARY KEY, uuid, opt);
              CREATE TEMP TABLE IF NOT EXISTS named_uuids (uuid TEXT PRIMARY KEY);
              DELETE FROM temp.selected;
              DELETE FROM temp.named_uuids;",
@@ -194,9 +196,11 @@ fn select_rows(
             insert.execute([uuid])?;
         }
         let asset = schema.asset.sql();
+        let opt = schema.asset.col("a", &["Z_OPT"]);
         conn.execute_batch(&format!(
-            "INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a WHERE {};
-             INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK FROM {asset} AS a
+            "INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK, a.ZUUID, {opt} FROM {asset} AS a
+                 WHERE {};
+             INSERT OR IGNORE INTO temp.selected SELECT a.Z_PK, a.ZUUID, {opt} FROM {asset} AS a
                  WHERE a.ZUUID IN (SELECT uuid FROM temp.named_uuids);",
             since_condition(schema, since)
         ))

@@ -139,19 +139,24 @@ pub fn version(
     sum
 }
 
-/// The (pk, uuid, `Rows`) of every asset in `temp.selected`, through the
-/// same joins as the full read but only their narrow columns.
+/// The (pk, uuid, `Rows`) of every asset in `temp.selected`: the asset's
+/// own `Z_OPT` as the selection's scan took it, the other rows through the
+/// same joins as the full read, their narrow columns only.
 pub(super) fn read_rows(
     conn: &Connection,
     schema: &Schema,
     joins: &str,
     (description, adjustment): (bool, bool),
 ) -> rusqlite::Result<Vec<(i64, String, Rows)>> {
+    let mut columns = columns(schema, description, adjustment);
+    if schema.asset.has("Z_OPT") {
+        columns[0] = "s.pk".to_owned();
+        columns[1] = "s.opt".to_owned();
+    }
     let sql = format!(
-        "SELECT a.Z_PK, a.ZUUID, {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins} \
-         WHERE a.Z_PK IN (SELECT pk FROM temp.selected) ORDER BY a.Z_PK",
-        columns(schema, description, adjustment).join(", "),
-        schema.asset.sql(),
+        "SELECT s.pk, s.uuid, {} FROM temp.selected AS s LEFT JOIN {} AS b ON b.ZASSET = s.pk{joins} \
+         ORDER BY s.pk",
+        columns.join(", "),
         schema.attributes.sql(),
     );
     let mut stmt = conn.prepare(&sql)?;
