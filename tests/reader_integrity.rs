@@ -521,12 +521,15 @@ fn walk_into(
     .unwrap()
 }
 
+/// A ledger row as compared: (uuid, role, path, hash).
+type FileRow = (String, String, String, String);
+
 /// (uuid, role, path, hash) of every file the ledger holds, and the files
 /// in staging, relative to it.
 fn staged(
     ledger: &photos_backup::ledger::Ledger,
     staging: &Path,
-) -> (Vec<(String, String, String, String)>, Vec<String>) {
+) -> (Vec<FileRow>, Vec<String>) {
     let mut rows: Vec<_> = ledger
         .files("Main")
         .unwrap()
@@ -601,7 +604,10 @@ fn a_damaged_page_met_mid_walk_restarts_it_over_a_copy_checked_whole_and_loses_n
     let paths: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
     let mut sorted_paths = paths.clone();
     sorted_paths.sort();
-    assert_eq!(on_disk, sorted_paths, "staging holds exactly the ledger's files");
+    assert_eq!(
+        on_disk, sorted_paths,
+        "staging holds exactly the ledger's files"
+    );
 
     // The same as a walk that met no damage.
     let clean_staging = tmp.path().join("clean-staging");

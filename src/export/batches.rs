@@ -598,11 +598,21 @@ mod tests {
 
         // Nothing changed: nothing is read in full, the pending asset is
         // still seen (not let go as deleted).
-        let again = walk_changed(&root, &mut ledger, &staging, created + hour, Check::PagesRead);
+        let again = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour,
+            Check::PagesRead,
+        );
         assert_eq!(again.read, Some(Read::Changed));
         assert_eq!((again.assets_read, again.assets_known), (0, 5));
         assert_eq!((again.files, again.staged.files), (0, 0));
-        assert_eq!(again.unchanged, 4 + 5, "the files of the assets left out count");
+        assert_eq!(
+            again.unchanged,
+            4 + 5,
+            "the files of the assets left out count"
+        );
         assert_eq!(again.seen_pending, HashSet::from([uuid(5)]));
         // Its download is due: the pending asset is planned (to ask Photos).
         let due = walk_due(
@@ -617,18 +627,36 @@ mod tests {
 
         // Photos saves a new title of asset 2: read, its XMP written again.
         retitle(&root, &uuid(2), "Harbour at dusk", true);
-        let edited = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
+        let edited = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour * 2,
+            Check::PagesRead,
+        );
         assert_eq!(edited.read, Some(Read::Changed));
         assert_eq!((edited.assets_read, edited.assets_known), (1, 4));
         assert_eq!(edited.staged.files, 1, "the XMP of asset 2");
         assert!(xmp_of(&ledger, &staging, 2).contains("Harbour at dusk"));
 
         // And then it is known again.
-        let after = walk_changed(&root, &mut ledger, &staging, created + hour * 3, Check::PagesRead);
+        let after = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour * 3,
+            Check::PagesRead,
+        );
         assert_eq!((after.assets_read, after.staged.files), (0, 0));
 
         // A copy checked whole (daily, after a read error) reads everything.
-        let full = walk_changed(&root, &mut ledger, &staging, created + hour * 4, Check::Full);
+        let full = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour * 4,
+            Check::Full,
+        );
         assert_eq!(full.read, Some(Read::Full));
         assert_eq!((full.assets_read, full.staged.files), (5, 0));
     }
@@ -641,17 +669,35 @@ mod tests {
 
         retitle(&root, &uuid(3), "Written behind Core Data's back", false);
         let hours = chrono::TimeDelta::hours;
-        let missed = walk_changed(&root, &mut ledger, &staging, created + hours(23), Check::PagesRead);
+        let missed = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hours(23),
+            Check::PagesRead,
+        );
         assert_eq!(missed.read, Some(Read::Changed));
         assert_eq!(missed.staged.files, 0, "the version did not change");
         assert!(!xmp_of(&ledger, &staging, 3).contains("behind"));
 
-        let daily = walk_changed(&root, &mut ledger, &staging, created + hours(24), Check::PagesRead);
+        let daily = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hours(24),
+            Check::PagesRead,
+        );
         assert_eq!(daily.read, Some(Read::Full));
         assert_eq!((daily.assets_read, daily.staged.files), (5, 1));
         assert!(xmp_of(&ledger, &staging, 3).contains("Written behind Core Data"));
         // The full read starts a new day of versions.
-        let next = walk_changed(&root, &mut ledger, &staging, created + hours(25), Check::PagesRead);
+        let next = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hours(25),
+            Check::PagesRead,
+        );
         assert_eq!(next.read, Some(Read::Changed));
     }
 
@@ -673,10 +719,22 @@ mod tests {
 
         let mut ledger = Ledger::open(&path).unwrap();
         let hour = chrono::TimeDelta::hours(1);
-        let migrated = walk_changed(&root, &mut ledger, &staging, created + hour, Check::PagesRead);
+        let migrated = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour,
+            Check::PagesRead,
+        );
         assert_eq!(migrated.read, Some(Read::Full));
         assert_eq!((migrated.assets_read, migrated.staged.files), (5, 0));
-        let next = walk_changed(&root, &mut ledger, &staging, created + hour * 2, Check::PagesRead);
+        let next = walk_changed(
+            &root,
+            &mut ledger,
+            &staging,
+            created + hour * 2,
+            Check::PagesRead,
+        );
         assert_eq!(next.read, Some(Read::Changed));
         assert_eq!(next.assets_read, 0);
     }

@@ -94,7 +94,10 @@ pub fn for_each<E>(
         let rows = versions::read_rows(conn, schema, &joins, joined).map_err(&sql_error)?;
         let known = versions::of_rows(&rows, &keywords, &persons, &albums, &resources);
         let mut changed = Vec::new();
-        for (rows, known) in rows.chunks(VERSIONS_ASKED).zip(known.chunks(VERSIONS_ASKED)) {
+        for (rows, known) in rows
+            .chunks(VERSIONS_ASKED)
+            .zip(known.chunks(VERSIONS_ASKED))
+        {
             let asked: Vec<(&str, u64)> = rows
                 .iter()
                 .zip(known)

@@ -150,8 +150,8 @@ pub(super) fn read_rows(
 ) -> rusqlite::Result<Vec<(i64, String, Rows)>> {
     let mut columns = columns(schema, description, adjustment);
     if schema.asset.has("Z_OPT") {
-        columns[0] = "s.pk".to_owned();
-        columns[1] = "s.opt".to_owned();
+        "s.pk".clone_into(&mut columns[0]);
+        "s.opt".clone_into(&mut columns[1]);
     }
     let sql = format!(
         "SELECT s.pk, s.uuid, {} FROM temp.selected AS s LEFT JOIN {} AS b ON b.ZASSET = s.pk{joins} \
@@ -263,8 +263,20 @@ mod tests {
         let changed = [
             version(&rows(4), &k(&["a", "b"]), &k(&["p"]), &k(&["x"]), &[res(1)]),
             version(&rows(3), &k(&["a"]), &k(&["p"]), &k(&["x"]), &[res(1)]),
-            version(&rows(3), &k(&["a", "b", "b"]), &k(&["p"]), &k(&["x"]), &[res(1)]),
-            version(&rows(3), &k(&["a", "b"]), &k(&["p", "p"]), &k(&["x"]), &[res(1)]),
+            version(
+                &rows(3),
+                &k(&["a", "b", "b"]),
+                &k(&["p"]),
+                &k(&["x"]),
+                &[res(1)],
+            ),
+            version(
+                &rows(3),
+                &k(&["a", "b"]),
+                &k(&["p", "p"]),
+                &k(&["x"]),
+                &[res(1)],
+            ),
             version(&rows(3), &k(&["a", "b"]), &k(&["p"]), &k(&["y"]), &[res(1)]),
             version(&rows(3), &k(&["a", "b"]), &k(&["p"]), &k(&["x"]), &[res(0)]),
             version(&rows(3), &k(&["a", "b"]), &k(&["p"]), &k(&["x"]), &[]),
