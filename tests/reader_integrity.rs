@@ -526,10 +526,7 @@ type FileRow = (String, String, String, String);
 
 /// (uuid, role, path, hash) of every file the ledger holds, and the files
 /// in staging, relative to it.
-fn staged(
-    ledger: &photos_backup::ledger::Ledger,
-    staging: &Path,
-) -> (Vec<FileRow>, Vec<String>) {
+fn staged(ledger: &photos_backup::ledger::Ledger, staging: &Path) -> (Vec<FileRow>, Vec<String>) {
     let mut rows: Vec<_> = ledger
         .files("Main")
         .unwrap()

@@ -155,6 +155,8 @@ fn small_library(dir: &Path) -> PathBuf {
     root
 }
 
+/// Writes to the library's database as Photos would (Photos' saves bump
+/// each row's `Z_OPT`, which the run's versions rely on; the callers do).
 fn sql(lib: &Path, sql: &str) {
     let conn = rusqlite::Connection::open(lib.join("database/Photos.sqlite")).unwrap();
     conn.execute_batch(sql).unwrap();
@@ -180,7 +182,7 @@ fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
     )
     .unwrap();
     sql(&lib, &format!(
-        "UPDATE ZASSET SET ZADJUSTMENTSSTATE = 1, ZADJUSTMENTTIMESTAMP = 760000000 WHERE ZUUID = '{u2}'"
+        "UPDATE ZASSET SET ZADJUSTMENTSSTATE = 1, ZADJUSTMENTTIMESTAMP = 760000000, Z_OPT = Z_OPT + 1 WHERE ZUUID = '{u2}'"
     ));
     setup.run_ok();
     let second = setup.staged("s");
@@ -212,8 +214,8 @@ fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
 
     // A title change rewrites photo 1's sidecar and nothing else.
     sql(&lib, &format!(
-        "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = 'After' WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{}');
-         UPDATE ZASSET SET ZMODIFICATIONDATE = 760000100 WHERE ZUUID = '{}'",
+        "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = 'After', Z_OPT = Z_OPT + 1 WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{}');
+         UPDATE ZASSET SET ZMODIFICATIONDATE = 760000100, Z_OPT = Z_OPT + 1 WHERE ZUUID = '{}'",
         uuid(1),
         uuid(1)
     ));
@@ -346,7 +348,7 @@ fn dry_run_changes_nothing_anywhere() {
     sql(
         &lib,
         &format!(
-            "UPDATE ZASSET SET ZFAVORITE = 1, ZMODIFICATIONDATE = 760000200 WHERE ZUUID = '{}'",
+            "UPDATE ZASSET SET ZFAVORITE = 1, ZMODIFICATIONDATE = 760000200, Z_OPT = Z_OPT + 1 WHERE ZUUID = '{}'",
             uuid(1)
         ),
     );
