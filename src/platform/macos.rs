@@ -43,6 +43,10 @@ pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
+pub fn sync_filesystem_is_fsync() -> bool {
+    false
+}
+
 pub const CAN_ASK_PHOTOS: bool = true;
 
 pub const HAS_KEYCHAIN: bool = true;

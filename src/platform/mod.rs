@@ -50,6 +50,28 @@ pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
     imp::sync_filesystem(file)
 }
 
+/// Whether `sync_filesystem` makes every file of the filesystem durable,
+/// as an fsync of each would, and reports any failure to write one back:
+/// then a batch needs no fsync per file or folder.
+#[must_use]
+pub fn sync_filesystem_is_fsync() -> bool {
+    imp::sync_filesystem_is_fsync()
+}
+
+/// Whether a Linux kernel of this release (`uname -r`) reports the write
+/// errors of `syncfs` (5.8 and later).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn reports_sync_errors(release: &str) -> bool {
+    let mut numbers = release
+        .trim()
+        .split(['.', '-', '+'])
+        .map(|n| n.parse::<u32>().ok());
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= (5, 8),
+        _ => false,
+    }
+}
+
 /// Whether `copy_open_file` clones (costs no data read or written), so a
 /// hashed copy clones then hashes rather than hashing while it copies.
 #[must_use]
@@ -113,4 +135,17 @@ pub struct NoKeychainUi(#[allow(dead_code)] imp::NoKeychainUi);
 /// there is no Keychain and nothing to forbid).
 pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
     imp::forbid_keychain_ui().map(NoKeychainUi)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sync_errors_are_reported_from_linux_5_8() {
+        for yes in ["5.8.0", "5.10.0-28-amd64", "6.18.44-fc-v1300\n", "10.0"] {
+            assert!(super::reports_sync_errors(yes), "{yes}");
+        }
+        for no in ["5.7.19", "4.19.0-26-amd64", "3.10", "", "six", "5"] {
+            assert!(!super::reports_sync_errors(no), "{no}");
+        }
+    }
 }

@@ -38,6 +38,23 @@ pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Linux waits for the writes of `syncfs`, which so gives the guarantee of
+/// an fsync of every file of the filesystem (syncfs(2), NOTES), and reports
+/// their write errors since 5.8 (before, an error could go unseen).
+#[cfg(target_os = "linux")]
+pub fn sync_filesystem_is_fsync() -> bool {
+    static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KNOWN.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .is_ok_and(|release| super::reports_sync_errors(&release))
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn sync_filesystem_is_fsync() -> bool {
+    false
+}
+
 pub const CAN_ASK_PHOTOS: bool = false;
 
 pub const HAS_KEYCHAIN: bool = false;
