@@ -259,7 +259,7 @@ mod tests {
     use super::*;
     use crate::export::layout;
     use crate::export::stage::Silent;
-    use crate::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+    use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
     const LIBRARY: &str = "Main";
 
