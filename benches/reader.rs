@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use photos_backup::photos::snapshot;
-use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
 use photos_backup::photos::{CheckLog, Library, Selection};
+use synthetic::{Flavor, SyntheticLibrary};
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = None;

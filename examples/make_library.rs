@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
+use synthetic::{Flavor, SyntheticLibrary};
 
 struct Args {
     assets: usize,

@@ -4,6 +4,8 @@
 #   1. installs what is missing (Debian packages, rustup components and the
 #      aarch64-apple-darwin target), idempotently and quietly;
 #   2. cargo fmt --check;
+#   (steps 3 and 4 cover the whole workspace: the product and crates/, the
+#   synthetic library generator of the tests;)
 #   3. cargo clippy -D warnings for the host (Linux) and a check-only clippy
 #      for aarch64-apple-darwin, so the #[cfg(target_os = "macos")] code and
 #      the macOS-only dependencies are type-checked too;
@@ -142,7 +144,7 @@ section_done fmt
 
 # --------------------------------------------------------------------------
 section "cargo clippy ($host)"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 section_done "clippy $host"
 
 # --------------------------------------------------------------------------
@@ -163,14 +165,14 @@ else
         )
         note "C compiler and archiver for $MACOS_TARGET: stubs in scripts/ci/"
     fi
-    env ${macos_env[@]+"${macos_env[@]}"} cargo clippy --target "$MACOS_TARGET" --all-targets --locked -- -D warnings
+    env ${macos_env[@]+"${macos_env[@]}"} cargo clippy --workspace --target "$MACOS_TARGET" --all-targets --locked -- -D warnings
 fi
 section_done "clippy $MACOS_TARGET"
 
 # --------------------------------------------------------------------------
-section "cargo test --locked${*:+ $*}"
+section "cargo test --workspace --locked${*:+ $*}"
 note "PHOTOS_BACKUP_REQUIRE_FIXTURES=${PHOTOS_BACKUP_REQUIRE_FIXTURES:-<unset>}"
-cargo test --locked ${1+"$@"}
+cargo test --workspace --locked ${1+"$@"}
 section_done test
 
 # --------------------------------------------------------------------------

@@ -6,8 +6,11 @@
 //!
 //! A hook that waits forever must never reach a user: the points exist only
 //! in builds with debug assertions (what `cargo test` builds, and so what
-//! the kill tests run) or with the `test-hooks` feature (the soak's release
-//! build). In a release build `pause` is empty and the variable is ignored.
+//! the kill tests run) or with the `test-hooks` feature (to run the kill
+//! tests against optimized code: `cargo test --release --features
+//! test-hooks --test rollover_kill`). In a release build `pause` is empty
+//! and the variable is ignored: `strings target/release/photos-backup`
+//! shows neither `PHOTOS_BACKUP_PAUSE_AT` nor a point's name.
 
 /// The environment variable that names the point to pause at.
 pub const VAR: &str = "PHOTOS_BACKUP_PAUSE_AT";

@@ -364,7 +364,7 @@ fn a_library_path_that_climbs_out_of_the_library_is_not_followed() {
 /// A small synthetic library (no fixtures needed) with keywords, albums and a
 /// referenced file; returns the temp dir, the bundle and the uuids.
 fn synthetic() -> (tempfile::TempDir, PathBuf, Vec<String>) {
-    use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+    use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("Hostile.photoslibrary");
     let outside = tmp.path().join("Referenced");

@@ -10,7 +10,7 @@ use std::path::Path;
 use common::borg::Repo;
 use common::setup::Setup;
 use common::timeline::{photo, staged_files, utc, uuid, Growing};
-use photos_backup::photos::synthetic::{AssetSpec, DbText};
+use synthetic::{AssetSpec, DbText};
 
 const SEPTEMBER: &str = "2026-09-29T08:00:00Z";
 

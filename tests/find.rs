@@ -16,7 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::borg::{require_borg, Repo};
 use common::setup::{Ran, Setup};
 use common::timeline::{named_photo as photo, Growing};
-use photos_backup::photos::synthetic::Edit;
+use synthetic::Edit;
 
 const SEPT: &str = "photos-anna-2026-09";
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::setup::Setup;
 use photos_backup::export::copy;
-use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
+use synthetic::{Flavor, SyntheticLibrary};
 
 /// A tiny deterministic generator for the kill instants.
 struct SplitMix(u64);

@@ -10,8 +10,8 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use common::setup::{tree, Setup};
 use photos_backup::ledger::Ledger;
-use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
 use photos_backup::remote::mirror;
+use synthetic::{Flavor, SyntheticLibrary};
 
 /// The files under `dir` with their bytes, but the threshold file (the run
 /// writes it; the mirror does not copy it).

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 use photos_backup::photos::integrity::{Check, CheckLog};
 use photos_backup::photos::snapshot;
-use photos_backup::photos::synthetic::{Flavor, SyntheticLibrary};
 use photos_backup::photos::{Library, PhotosError, Selection};
 use rusqlite::Connection;
+use synthetic::{Flavor, SyntheticLibrary};
 
 fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_780_000_000, 0).unwrap()

@@ -144,9 +144,7 @@ fn a_server_lost_mid_mirror_fails_cleanly_and_the_next_run_completes() {
     common::remote::require_tools();
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("Big.photoslibrary");
-    let mut lib = photos_backup::photos::synthetic::SyntheticLibrary::new(
-        photos_backup::photos::synthetic::Flavor::Modern,
-    );
+    let mut lib = synthetic::SyntheticLibrary::new(synthetic::Flavor::Modern);
     lib.random(120, 9, 2025..=2025).file_size(1 << 20);
     lib.write(&root).unwrap();
     let mut server = TestServer::start();

@@ -13,7 +13,7 @@ use common::setup::{tree, Setup};
 use common::timeline::{
     archived, assert_original_archived, photo, roles, staged_files, threshold, utc, uuid, Growing,
 };
-use photos_backup::photos::synthetic::Edit;
+use synthetic::Edit;
 
 #[test]
 #[allow(clippy::too_many_lines)] // one timeline, read top to bottom

@@ -12,7 +12,7 @@ use common::setup::{tree, Setup};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
-use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
+use synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
 
 fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()

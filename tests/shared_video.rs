@@ -9,8 +9,8 @@ mod common;
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 use photos_backup::photos::{Asset, ResourceRole};
+use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 const VIDEO: &str = "5A4E0001-0000-4000-8000-000000000001";
 const PHOTO: &str = "5A4E0002-0000-4000-8000-000000000002";

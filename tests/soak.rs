@@ -42,8 +42,8 @@ use common::timeline::{uuid, Growing};
 use common::tmpfs::Tmpfs;
 use photos_backup::archive::period::Month;
 use photos_backup::ledger::Step;
-use photos_backup::photos::synthetic::{AssetSpec, Edit, SplitMix64};
 use photos_backup::remote::mount::{self, MountEnv};
+use synthetic::{AssetSpec, Edit, SplitMix64};
 
 const LIB: &str = "soak";
 

@@ -10,11 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use photos_backup::photos::synthetic::{
-    AssetSpec, Burst, DbText, Edit, Flavor, Kind, StoredPath, SyntheticLibrary,
-};
 use photos_backup::photos::{Asset, Library, ResourceRole, Selection};
 use rusqlite::Connection;
+use synthetic::{AssetSpec, Burst, DbText, Edit, Flavor, Kind, StoredPath, SyntheticLibrary};
 
 const FLAVORS: [Flavor; 3] = [
     Flavor::Photos5,

@@ -405,8 +405,8 @@ mod tests {
     use super::*;
     use crate::export::layout;
     use crate::export::stage::Silent;
-    use crate::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
     use std::path::PathBuf;
+    use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
     const LIBRARY: &str = "Main";
 

@@ -13,7 +13,6 @@ pub mod plist_guard;
 pub mod query;
 pub mod schema;
 pub mod snapshot;
-pub mod synthetic;
 pub mod time;
 pub mod versions;
 

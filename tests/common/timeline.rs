@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
-use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 use super::borg::Repo;
 use super::setup::{tree, Setup};
@@ -106,7 +106,7 @@ pub fn named_photo(
 ) -> AssetSpec {
     AssetSpec {
         added,
-        original_filename: photos_backup::photos::synthetic::DbText::Text(name.into()),
+        original_filename: synthetic::DbText::Text(name.into()),
         ..AssetSpec::photo(uuid, created)
     }
 }

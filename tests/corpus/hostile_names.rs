@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use photos_backup::photos::synthetic::{AssetSpec, DbText, Flavor, StoredPath, SyntheticLibrary};
+use synthetic::{AssetSpec, DbText, Flavor, StoredPath, SyntheticLibrary};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::common::setup::{tree, Setup};

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 use rusqlite::Connection;
+use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 use crate::common::setup::{Ran, Setup};
 use crate::{report, Outcome};

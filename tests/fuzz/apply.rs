@@ -8,10 +8,10 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use photos_backup::photos::synthetic::SplitMix64;
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
+use synthetic::SplitMix64;
 
 use super::mutate::{DbFile, Mutation, NotAFile, Rows, Value};
 

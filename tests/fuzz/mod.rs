@@ -16,8 +16,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use photos_backup::photos::synthetic::{AssetSpec, Flavor, SplitMix64, SyntheticLibrary};
 use photos_backup::photos::{Asset, Library, Selection};
+use synthetic::{AssetSpec, Flavor, SplitMix64, SyntheticLibrary};
 
 use mutate::{Mutation, TableInfo};
 use oracle::{Read, Violation};

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use photos_backup::photos::synthetic::SplitMix64;
+use synthetic::SplitMix64;
 
 /// A table and its columns, as found in a base library.
 #[derive(Debug, Clone)]

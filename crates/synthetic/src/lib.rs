@@ -12,7 +12,7 @@
 //! `UUID_4.cr2`, `resources/renders/X/UUID_1_201_a.jpeg`, ...).
 //!
 //! ```no_run
-//! use photos_backup::photos::synthetic::{AssetSpec, Flavor, SyntheticLibrary};
+//! use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 //! # fn main() -> std::io::Result<()> {
 //! let created = chrono::DateTime::from_timestamp(1_600_000_000, 0).unwrap();
 //! SyntheticLibrary::new(Flavor::Modern)
@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+mod core_data;
 mod ddl;
 mod files;
 mod flavor;
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use core_data::to_core_data;
 pub use flavor::Flavor;
 pub use random::{uuid_from, SplitMix64};
 

@@ -13,11 +13,11 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Statement, ToSql};
 
+use super::core_data::to_core_data;
 use super::files::{self, FileWriter, Part, Uti};
 use super::flavor::Model;
 use super::random::SplitMix64;
 use super::{AssetSpec, Burst, DbText, Kind, SyntheticLibrary, Written};
-use crate::photos::time::to_core_data;
 
 /// `ZKIND` of `ZGENERICALBUM` rows.
 const KIND_USER_ALBUM: i64 = 2;
@@ -989,7 +989,7 @@ pub(super) fn write(lib: &SyntheticLibrary, root: &Path) -> io::Result<Written> 
         files: files.files,
         file_bytes: files.bytes,
         db_bytes: size(&db_path),
-        wal_bytes: size(&crate::photos::snapshot::wal_path(&db_path)),
+        wal_bytes: size(&db_dir.join("Photos.sqlite-wal")),
         elapsed: started.elapsed(),
     })
 }
