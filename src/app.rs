@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command, SecretCommand};
 use crate::config::{self, Config};
+use crate::error_text::describe_error;
 use crate::{commands, platform};
 
 /// Exit codes, by name (see docs/architecture.md).
@@ -248,22 +249,6 @@ pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> 
         platform::home_dir(),
         base,
     )
-}
-
-/// An error and its causes on one line. Causes that the message already
-/// quotes (domain errors name their cause in their own text) are not
-/// repeated.
-#[must_use]
-pub fn describe_error(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
 }
 
 /// Runs `f` with what reaching the borg repository takes on this machine.

@@ -74,7 +74,7 @@ pub fn check(ctx: &Context, ledger: &Ledger) -> Result<(bool, String)> {
         Ok((_, None)) => (true, "ok".to_owned()),
         // `borg check` says "errors found" with exit code 1.
         Ok((_, Some(said))) => (false, format!("errors found: {said}")),
-        Err(e) => (false, crate::app::describe_error(&e)),
+        Err(e) => (false, crate::error_text::describe_error(&e)),
     };
     ledger.record_repo_check(ctx.when.now, ok, &said)?;
     Ok((ok, said))

@@ -287,7 +287,7 @@ pub fn bad_config(file: &Path, error: &anyhow::Error, out: &mut dyn Write) -> Re
         Some(e) => judge::config_error(file, e),
         None => Check::failed(
             "config",
-            crate::app::describe_error(error),
+            crate::error_text::describe_error(error),
             format!("check {}", file.display()),
         ),
     };

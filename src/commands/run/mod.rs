@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::{Config, Library as LibraryConfig};
+use crate::error_text::describe_error;
 use crate::export::batches;
 use crate::export::copy;
 use crate::export::download::Downloader;
@@ -163,7 +164,7 @@ pub fn run(
         export_all(config, threshold, false, Some(&plain), deps, out)
     })();
     if let Err(e) = &result {
-        mirror::write_error_log(&plain, deps.now, &crate::app::describe_error(e));
+        mirror::write_error_log(&plain, deps.now, &describe_error(e));
     }
     let released = if remote.keep_mounted {
         Ok(())
@@ -242,7 +243,7 @@ fn export_all(
             }
             Err(e) => {
                 ok = false;
-                format!("{}: FAILED: {}", lib.name, crate::app::describe_error(&e))
+                format!("{}: FAILED: {}", lib.name, describe_error(&e))
             }
         };
         // The mirror also catches up on files an earlier run could not copy.
@@ -259,10 +260,7 @@ fn export_all(
                 Err(e) => {
                     ok = false;
                     ready.retain(|name| *name != lib.name);
-                    line.push_str(&format!(
-                        "; mirror FAILED: {}",
-                        crate::app::describe_error(&e)
-                    ));
+                    line.push_str(&format!("; mirror FAILED: {}", describe_error(&e)));
                 }
             }
         }

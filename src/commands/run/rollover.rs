@@ -11,13 +11,13 @@ use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 
 use super::{human_bytes, Deps};
-use crate::app::describe_error;
 use crate::archive::borg::Repository;
 use crate::archive::period::{self, Month};
 use crate::archive::rollover::{self, Archived, Context, Held, Preview};
 use crate::archive::upkeep;
 use crate::clock::When;
 use crate::config::Config;
+use crate::error_text::describe_error;
 use crate::ledger::Ledger;
 use crate::threshold;
 

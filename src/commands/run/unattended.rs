@@ -14,8 +14,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{Deps, RunOutcome};
-use crate::app::{describe_error, exit};
+use crate::app::exit;
 use crate::config::Config;
+use crate::error_text::describe_error;
 use crate::export::stage::Progress;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
