@@ -20,7 +20,8 @@ use crate::export::stage::Progress;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
 use crate::remote::mount::{self, MountEnv};
-use crate::status::{self, RunInfo};
+use crate::report::{join, Status};
+use crate::status::{self, RunInfo, RunResult};
 
 /// The state dir's list of the running children's process groups.
 pub const CHILDREN_FILE: &str = "children";
@@ -110,20 +111,15 @@ pub fn command(
         let _ = writeln!(log, "error: {}", describe_error(e));
     }
     let ended = crate::app::now().unwrap_or(now).max(now);
-    let (outcome, detail) = match &result {
-        Ok(RunOutcome::Done(_)) => ("ok", None),
-        Ok(RunOutcome::Failed(why)) => ("failed", Some(why.clone())),
-        Ok(RunOutcome::Skipped(why)) => ("skipped", Some(why.clone())),
-        Err(e) => ("failed", Some(describe_error(e))),
-    };
-    if let (true, Ok(RunOutcome::Failed(why))) = (quiet, &result) {
+    let (outcome, detail) = result_of(&result);
+    if let (true, Ok(RunOutcome::Failed(_)), Some(why)) = (quiet, &result, &detail) {
         // Quiet still says what failed (launchd keeps stderr).
         writeln!(err, "photos-backup: run failed: {why}")?;
     }
     let info = RunInfo {
         started: now,
         ended,
-        outcome: outcome.into(),
+        outcome,
         detail: detail.clone(),
     };
     if let Err(e) = write_status(config, info) {
@@ -134,9 +130,9 @@ pub fn command(
         )?;
     }
     let event = match outcome {
-        "ok" => crate::notify::Outcome::Ok,
-        "skipped" => crate::notify::Outcome::Skipped,
-        _ => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
+        RunResult::Ok => crate::notify::Outcome::Ok,
+        RunResult::Skipped => crate::notify::Outcome::Skipped,
+        RunResult::Failed => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
     };
     notify_outcome(config, &event, now, runner, err)?;
     match &result {
@@ -145,12 +141,22 @@ pub fn command(
     }
     if let Ok(RunOutcome::Done(warnings)) = &result {
         for w in warnings {
-            if let Err(e) = crate::notify::warn(config, w, runner) {
+            if let Err(e) = crate::notify::warn(config, &w.to_string(), runner) {
                 writeln!(err, "photos-backup: warning: notification: {e}")?;
             }
         }
     }
     exit_code(&result?, &mut tee)
+}
+
+/// How a run ended for `status.json` and the notification, and why.
+fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
+    match result {
+        Ok(RunOutcome::Done(_)) => (RunResult::Ok, None),
+        Ok(RunOutcome::Failed(lines)) => (RunResult::Failed, Some(join(lines, Status::Failed))),
+        Ok(RunOutcome::Skipped(why)) => (RunResult::Skipped, Some(why.clone())),
+        Err(e) => (RunResult::Failed, Some(describe_error(e))),
+    }
 }
 
 #[allow(clippy::needless_pass_by_value)] // the context is taken apart into the deps
@@ -295,7 +301,7 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
     let info = RunInfo {
         started,
         ended,
-        outcome: "failed".into(),
+        outcome: RunResult::Failed,
         detail: Some(why.to_owned()),
     };
     if let Err(e) = write_status(config, info) {
