@@ -250,20 +250,10 @@ pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> 
     )
 }
 
-/// An error and its causes on one line. Causes that the message already
-/// quotes (domain errors name their cause in their own text) are not
-/// repeated.
+/// An error and its causes on one line (`error_text::describe`).
 #[must_use]
 pub fn describe_error(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
+    crate::error_text::describe(e.as_ref())
 }
 
 /// Runs `f` with what reaching the borg repository takes on this machine.

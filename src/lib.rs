@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod error_text;
 pub mod export;
 pub mod failpoint;
 pub mod launchd;

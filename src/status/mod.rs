@@ -119,14 +119,14 @@ pub struct ArchiveInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
-    #[error("cannot read status file {path}: {source}")]
+    #[error("cannot read status file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("status file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("cannot write status file {path}: {source}")]
+    #[error("cannot write status file {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,

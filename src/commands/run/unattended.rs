@@ -92,7 +92,11 @@ pub fn command(
     let mut log = match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
         Ok(log) => Some(log),
         Err(e) => {
-            writeln!(err, "photos-backup: warning: {e}")?;
+            writeln!(
+                err,
+                "photos-backup: warning: {}",
+                crate::error_text::describe(&e)
+            )?;
             None
         }
     };
@@ -142,7 +146,11 @@ pub fn command(
     if let Ok(RunOutcome::Done(warnings)) = &result {
         for w in warnings {
             if let Err(e) = crate::notify::warn(config, &w.to_string(), runner) {
-                writeln!(err, "photos-backup: warning: notification: {e}")?;
+                writeln!(
+                    err,
+                    "photos-backup: warning: notification: {}",
+                    crate::error_text::describe(&e)
+                )?;
             }
         }
     }
@@ -200,7 +208,11 @@ fn notify_outcome(
                 writeln!(err, "photos-backup: warning: {w}")?;
             }
         }
-        Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
+        Err(e) => writeln!(
+            err,
+            "photos-backup: warning: notification: {}",
+            crate::error_text::describe(&e)
+        )?,
     }
     super::deadline::yield_to_watchdog(crate::terminate::RELEASE_BOUND * 3);
     Ok(())
@@ -257,7 +269,7 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
     let system = crate::process::System;
     mount::unmount(remote, &system, &env)
         .or_else(|_| mount::release_now(remote, &system, &env))
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error_text::describe(&e))
 }
 
 /// The whole-run deadline: past it, the children are stopped, the mounts
@@ -309,7 +321,10 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
     }
     let event = crate::notify::Outcome::Failed(why.to_owned());
     if let Err(e) = crate::notify::after_run(config, &event, started, runner) {
-        eprintln!("photos-backup: warning: notification: {e}");
+        eprintln!(
+            "photos-backup: warning: notification: {}",
+            crate::error_text::describe(&e)
+        );
     }
 }
 
@@ -355,7 +370,11 @@ fn watch_skips(
     if let Some(message) = message {
         writeln!(err, "photos-backup: {message}")?;
         if let Err(e) = crate::notify::warn(config, &message, runner) {
-            writeln!(err, "photos-backup: warning: notification: {e}")?;
+            writeln!(
+                err,
+                "photos-backup: warning: notification: {}",
+                crate::error_text::describe(&e)
+            )?;
         }
     }
     if let Err(e) = super::skips::write(&config.state_dir, &stretch) {
