@@ -16,7 +16,7 @@ use crate::printable::printable;
 /// A configuration error: always the file, usually the key, and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -25,6 +25,7 @@ pub mod printable;
 pub mod private_fs;
 pub mod process;
 pub mod remote;
+pub mod report;
 pub mod scratch;
 pub mod secrets;
 pub mod status;

@@ -26,7 +26,7 @@ pub struct RunLock {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("cannot open the run lock {path}: {source}")]
+    #[error("cannot open the run lock {path}")]
     Open {
         path: PathBuf,
         source: std::io::Error,

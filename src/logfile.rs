@@ -27,7 +27,7 @@ pub struct LogFile {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the log {path}: {source}")]
+#[error("cannot write the log {path}")]
 pub struct LogError {
     pub path: PathBuf,
     pub source: std::io::Error,

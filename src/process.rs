@@ -134,7 +134,7 @@ impl std::fmt::Debug for CommandLine {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
-    #[error("cannot start {program}: {source}")]
+    #[error("cannot start {program}")]
     Start {
         program: String,
         source: std::io::Error,
@@ -479,7 +479,7 @@ impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
         let result = self.inner.run(cmd, timeout);
         let ended = match &result {
             Ok(out) => out.status.to_string(),
-            Err(e) => e.to_string(),
+            Err(e) => crate::error_text::describe(e),
         };
         if let Ok(mut log) = self.log.lock() {
             let _ = writeln!(

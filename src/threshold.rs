@@ -18,14 +18,14 @@ pub const FILE_NAME: &str = "date_threshold.txt";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThresholdError {
-    #[error("cannot read threshold file {path}: {source}")]
+    #[error("cannot read threshold file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("threshold file {path} is malformed: expected one line YYYY-MM-DD, found {found:?}")]
     Malformed { path: PathBuf, found: String },
-    #[error("cannot write threshold file {path}: {source}")]
+    #[error("cannot write threshold file {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,

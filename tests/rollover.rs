@@ -340,7 +340,7 @@ fn retention_and_scheduled_checks_when_configured() {
     let ran = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-11-09T08:00:00Z")]);
     assert_eq!(ran.code, 1, "{}{}", ran.out, ran.err);
     assert!(
-        ran.out.contains("borg check FAILED: errors found"),
+        ran.out.contains("borg check: FAILED: errors found"),
         "{}",
         ran.out
     );

@@ -555,3 +555,49 @@ fn the_threshold_file_wins_over_the_default() {
         "{out}"
     );
 }
+
+/// Whether a run failed is read from what happened, never from the words of
+/// its lines: libraries called `FAILED` and `WARNING` that go through do
+/// not make a failure (or a warning), and when another library does fail,
+/// the failure names only that one.
+#[test]
+fn a_library_named_failed_is_not_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = small_library(&tmp.path().join("a"));
+    let second = small_library(&tmp.path().join("b"));
+    let mut setup = Setup::new()
+        .library("FAILED", &first)
+        .library("WARNING", &second);
+    let notified = setup.notify_log();
+    let out = setup.run_ok();
+    assert!(
+        out.contains("\nFAILED: staged ") || out.starts_with("FAILED: staged "),
+        "{out}"
+    );
+    let status = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["last_run"]["outcome"], "ok", "{status}");
+    let sent = std::fs::read_to_string(&notified).unwrap_or_default();
+    assert!(
+        !sent.contains("failure|") && !sent.contains("warning|"),
+        "{sent}"
+    );
+
+    // A third library that cannot be read: the run fails, and says why in
+    // one line about that library only.
+    let mut setup = Setup::new()
+        .library("FAILED", &first)
+        .library("broken", &tmp.path().join("missing.photoslibrary"));
+    let notified = setup.notify_log();
+    let ran = setup.run(&[]);
+    assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
+    let status = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["last_run"]["outcome"], "failed", "{status}");
+    let detail = status["last_run"]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("broken: FAILED: "), "{detail}");
+    assert!(!detail.contains("staged"), "{detail}");
+    let sent = std::fs::read_to_string(&notified).unwrap();
+    assert!(sent.starts_with("failure|broken: FAILED: "), "{sent}");
+    assert!(!sent.contains("staged"), "{sent}");
+}

@@ -28,25 +28,7 @@ use crate::process::CommandRunner;
 use crate::remote::mounts::Os;
 use crate::secrets::SecretStore;
 
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Warning,
-    Failed,
-}
-
-impl Status {
-    /// The word at the start of the line.
-    #[must_use]
-    pub fn word(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warning => "warning",
-            Status::Failed => "FAILED",
-        }
-    }
-}
+pub use crate::report::Status;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,17 +46,17 @@ pub struct Written {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Source { path: PathBuf, source: io::Error },
-    #[error("cannot create folder {path}: {source}")]
+    #[error("cannot create folder {path}")]
     CreateDir { path: PathBuf, source: io::Error },
-    #[error("cannot copy {src} to {dst}: {source}")]
+    #[error("cannot copy {src} to {dst}")]
     Copy {
         src: PathBuf,
         dst: PathBuf,
         source: io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write { path: PathBuf, source: io::Error },
     #[error("{path} changed while it was copied (size or modification time differ); it is copied again on the next run")]
     SourceChanged { path: PathBuf },
@@ -508,6 +508,7 @@ fn random_hex() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error_text::describe;
     use std::time::Duration;
 
     fn names(dir: &Path) -> Vec<String> {
@@ -632,9 +633,7 @@ mod tests {
             .success());
         let out = dir.path().join("out");
         for src in [&link, &fifo] {
-            let msg = copy_atomic(src, &out.join("x.jpg"))
-                .unwrap_err()
-                .to_string();
+            let msg = describe(&copy_atomic(src, &out.join("x.jpg")).unwrap_err());
             assert!(msg.contains(&src.display().to_string()), "{msg}");
             assert!(msg.contains("refused"), "{msg}");
         }
@@ -810,7 +809,7 @@ mod tests {
         let _unmount = Unmount(&small);
         let dst = small.join("2024/05/01/big.mov");
 
-        let msg = copy_atomic(&src, &dst).unwrap_err().to_string();
+        let msg = describe(&copy_atomic(&src, &dst).unwrap_err());
         assert!(
             msg.to_lowercase().contains("no space left on device"),
             "{msg}"
@@ -818,9 +817,7 @@ mod tests {
         assert!(msg.contains(&dst.display().to_string()), "{msg}");
         assert_eq!(names(dst.parent().unwrap()), Vec::<String>::new());
 
-        let msg = write_atomic(&dst, &vec![1u8; 1 << 20], None)
-            .unwrap_err()
-            .to_string();
+        let msg = describe(&write_atomic(&dst, &vec![1u8; 1 << 20], None).unwrap_err());
         assert!(
             msg.to_lowercase().contains("no space left on device"),
             "{msg}"

@@ -40,19 +40,19 @@ pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("cannot open ledger {path}: {source}")]
+    #[error("cannot open ledger {path}")]
     Open {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("cannot create the folder of ledger {path}: {source}")]
+    #[error("cannot create the folder of ledger {path}")]
     CreateDir {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("ledger {path} cannot use write-ahead logging (journal mode stays {mode:?}); is it on a network filesystem?")]
     NoWal { path: PathBuf, mode: String },
-    #[error("cannot access ledger {path}: {source}")]
+    #[error("cannot access ledger {path}")]
     Access {
         path: PathBuf,
         source: std::io::Error,
@@ -84,7 +84,7 @@ pub enum LedgerError {
     },
     #[error("ledger {path}: there is no run {id}")]
     NoSuchRun { path: PathBuf, id: i64 },
-    #[error("ledger {path}: {source}")]
+    #[error("ledger {path}")]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
@@ -350,6 +350,7 @@ fn time_required(row: &Row, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error_text::describe;
     use chrono::TimeZone;
 
     pub(super) fn at(secs: i64) -> DateTime<Utc> {
@@ -432,7 +433,7 @@ mod tests {
             Ledger::open(&path).map(|_| ()),
             Ledger::open_existing_read_only(&path).map(|_| ()),
         ] {
-            let msg = result.unwrap_err().to_string();
+            let msg = describe(&result.unwrap_err());
             assert!(msg.contains(&path.display().to_string()), "{msg}");
             assert!(msg.contains("not a database"), "{msg}");
         }
@@ -464,10 +465,7 @@ mod tests {
         assert_eq!(listing(&dir), ["ledger.sqlite"]);
         let ledger = Ledger::open_existing_read_only(&path).unwrap().unwrap();
         assert_eq!(ledger.pending("lib").unwrap().len(), 1);
-        let msg = ledger
-            .set_pending("lib", "u2", "r", at(2))
-            .unwrap_err()
-            .to_string();
+        let msg = describe(&ledger.set_pending("lib", "u2", "r", at(2)).unwrap_err());
         assert!(
             msg.contains(&path.display().to_string()) && msg.contains("readonly"),
             "{msg}"

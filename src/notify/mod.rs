@@ -76,7 +76,7 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    #[error("cannot read notification state {path}: {source}")]
+    #[error("cannot read notification state {path}")]
     ReadState {
         path: PathBuf,
         source: std::io::Error,

@@ -76,7 +76,7 @@ pub fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
         .map(drop)
         .map_err(|e| NotifyError::WriteState {
             path,
-            message: e.to_string(),
+            message: crate::error_text::describe(&e),
         })
 }
 

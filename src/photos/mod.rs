@@ -43,7 +43,7 @@ pub enum PhotosError {
     Busy(PathBuf),
     #[error("{path} is {kind}, not a regular file; refusing to read it")]
     NotRegular { path: PathBuf, kind: &'static str },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -702,7 +702,7 @@ pub fn health_of(
             "no answer within {} s (hung)",
             timeout.as_secs_f32()
         )),
-        Err(e) => Health::Dead(e.to_string()),
+        Err(e) => Health::Dead(crate::error_text::describe(&e)),
     }
 }
 
@@ -1023,7 +1023,7 @@ fn clear(
                 );
             }
             Ok(_) => {}
-            Err(e) => detail = e.to_string(),
+            Err(e) => detail = crate::error_text::describe(&e),
         }
         left = fuse_mounts_at(path, env, runner)?;
         if left == 0 {

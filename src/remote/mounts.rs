@@ -174,12 +174,12 @@ fn parse_macos_line(line: &str) -> Option<MountEntry> {
 /// The mount table could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
-    #[error("cannot read the mount table {path}: {source}")]
+    #[error("cannot read the mount table {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot list mounts: {0}")]
+    #[error("cannot list mounts")]
     Run(#[from] ProcessError),
     #[error("cannot list mounts: {command} failed: {detail}")]
     Failed { command: String, detail: String },

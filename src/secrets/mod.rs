@@ -62,9 +62,10 @@ pub enum SecretError {
     /// password written into the config by mistake).
     #[error("not a secret reference: {0}")]
     Invalid(ReferenceError),
-    #[error("secret {reference}: {cause}")]
+    #[error("secret {reference}")]
     Source {
         reference: Reference,
+        #[source]
         cause: SourceError,
     },
 }
@@ -75,7 +76,7 @@ impl SecretError {
     pub fn cause(&self) -> String {
         match self {
             Self::Invalid(e) => e.to_string(),
-            Self::Source { cause, .. } => cause.to_string(),
+            Self::Source { cause, .. } => crate::error_text::describe(cause),
         }
     }
 }
@@ -88,7 +89,7 @@ pub enum SourceError {
     Keychain(KeychainError),
     #[error("no Keychain item with service {service:?} and account {account:?}")]
     KeychainMissing { service: String, account: String },
-    #[error("cannot run the command: {source}")]
+    #[error("cannot run the command")]
     CommandStart { source: std::io::Error },
     #[error("the command did not finish within {seconds} s and was stopped")]
     CommandTimeout { seconds: u64 },
@@ -96,7 +97,7 @@ pub enum SourceError {
     CommandFailed { status: String },
     #[error("the command printed more than {limit} bytes: not a secret; check the command")]
     CommandTooLong { limit: usize },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     FileRead {
         path: PathBuf,
         source: std::io::Error,

@@ -109,6 +109,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::error_text::describe;
     use crate::process::System;
     use crate::secrets::keychain::MemoryKeychain;
 
@@ -173,7 +174,7 @@ mod tests {
             ),
         ];
         for (reference, expected) in cases {
-            assert_eq!(s.get(reference).unwrap_err().to_string(), expected);
+            assert_eq!(describe(&s.get(reference).unwrap_err()), expected);
         }
     }
 
@@ -206,7 +207,7 @@ mod tests {
     fn the_fixed_store_gives_what_it_was_given() {
         let s = FixedStore::default().with("keychain:pb", "pw");
         assert_eq!(s.get("keychain:pb").unwrap().expose(), "pw");
-        let err = s.get("keychain:other").unwrap_err().to_string();
+        let err = describe(&s.get("keychain:other").unwrap_err());
         assert_eq!(err, "secret keychain:other: no such secret");
     }
 }

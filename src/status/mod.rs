@@ -42,10 +42,28 @@ pub struct Status {
 pub struct RunInfo {
     pub started: DateTime<Utc>,
     pub ended: DateTime<Utc>,
-    /// `ok`, `failed` or `skipped`.
-    pub outcome: String,
+    pub outcome: RunResult,
     /// Why it failed or was skipped.
     pub detail: Option<String>,
+}
+
+/// How the last run ended; `ok`, `failed` or `skipped` in `status.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunResult {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RunResult::Ok => "ok",
+            RunResult::Failed => "failed",
+            RunResult::Skipped => "skipped",
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,14 +119,14 @@ pub struct ArchiveInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
-    #[error("cannot read status file {path}: {source}")]
+    #[error("cannot read status file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("status file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("cannot write status file {path}: {source}")]
+    #[error("cannot write status file {path}")]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -156,8 +174,8 @@ pub fn gather(
     threshold: Option<NaiveDate>,
     (has_remote, max_pending_days): (bool, Option<u32>),
 ) -> crate::ledger::Result<Status> {
-    let ok = run.outcome == "ok";
-    let failed = run.outcome == "failed";
+    let ok = run.outcome == RunResult::Ok;
+    let failed = run.outcome == RunResult::Failed;
     let mut status = Status {
         version: VERSION,
         last_success: if ok {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use super::Status;
+use super::{RunResult, Status};
 use crate::commands::run::human_bytes;
 
 /// A run older than this without success is worth a warning.
@@ -42,7 +42,7 @@ pub fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String 
             .last_run
             .detail
             .as_ref()
-            .filter(|_| status.last_run.outcome == "skipped")
+            .filter(|_| status.last_run.outcome == RunResult::Skipped)
             .map(|d| format!(" ({d})"))
             .unwrap_or_default()
     ));
@@ -83,7 +83,7 @@ fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
     {
         attention.push("no successful run for more than a day".to_owned());
     }
-    if status.last_run.outcome == "failed" {
+    if status.last_run.outcome == RunResult::Failed {
         attention.push(format!(
             "the last run failed: {}",
             status.last_run.detail.as_deref().unwrap_or("(no detail)")
@@ -188,7 +188,7 @@ mod tests {
             last_run: RunInfo {
                 started: t(22, 5),
                 ended: t(22, 6),
-                outcome: "ok".into(),
+                outcome: RunResult::Ok,
                 detail: None,
             },
             last_success: Some(t(22, 6)),
@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn a_failing_status_says_so_first() {
         let mut s = sample();
-        s.last_run.outcome = "failed".into();
+        s.last_run.outcome = RunResult::Failed;
         s.last_run.detail = Some("anna: mirror FAILED: server gone".into());
         s.last_success = Some(t(19, 6));
         s.libraries[0].unmirrored_files = Some(7);

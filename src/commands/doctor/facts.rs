@@ -84,7 +84,7 @@ pub fn library(index: usize, library: &config::Library) -> LibraryFact {
             };
             LibraryProblem {
                 kind,
-                message: e.to_string(),
+                message: crate::error_text::describe(&e),
             }
         });
     LibraryFact {
@@ -195,7 +195,7 @@ fn version(program: &Path, runner: &dyn CommandRunner) -> Result<String, String>
     let cmd = CommandLine::new(program, ["--version"]);
     let output = runner
         .run(&cmd, Duration::from_secs(15))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::error_text::describe(&e))?;
     let name = program
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -305,7 +305,7 @@ pub fn repository(
     };
     let cmd = crate::archive::borg::list_archives(program, &repo, passphrase);
     match runner.run(&cmd, Duration::from_secs(120)) {
-        Err(e) => RepositoryFact::Trouble(e.to_string()),
+        Err(e) => RepositoryFact::Trouble(crate::error_text::describe(&e)),
         Ok(output) => listing(&output),
     }
 }
@@ -420,7 +420,7 @@ fn free_space(dir: &Path, machine: &Machine, runner: &dyn CommandRunner) -> Resu
     );
     let output = runner
         .run(&cmd, Duration::from_secs(15))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::error_text::describe(&e))?;
     if !output.status.success() {
         return Err(format!(
             "`{cmd}` failed ({}): {}",
@@ -481,11 +481,12 @@ pub fn agent(machine: &Machine, runner: &dyn CommandRunner) -> AgentFact {
         Err(e) => Err(format!("cannot read {}: {e}", plist.display())),
     };
     let loaded = (|| {
-        let l = Launchctl::for_current_user(runner, program).map_err(|e| e.to_string())?;
+        let l = Launchctl::for_current_user(runner, program)
+            .map_err(|e| crate::error_text::describe(&e))?;
         let cmd = launchctl::print(&l.program, l.uid, &machine.label);
         let output = runner
             .run(&cmd, launchctl::TIMEOUT)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| crate::error_text::describe(&e))?;
         match output.status.code() {
             Some(0) => Ok(Loaded {
                 uid: l.uid,

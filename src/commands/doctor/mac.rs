@@ -109,7 +109,7 @@ pub fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner)
         Ok(out) => automation(out.status.success(), &String::from_utf8_lossy(&out.stderr)),
         Err(e) => Check::warning(
             "automation Photos",
-            e.to_string(),
+            crate::error_text::describe(&e),
             "open Photos once, then run the doctor again",
         ),
     }
@@ -174,7 +174,7 @@ pub fn notification_sent(result: Result<(), notify::NotifyError>) -> Check {
         ),
         Err(e) => Check::failed(
             subject,
-            e.to_string(),
+            crate::error_text::describe(&e),
             "check [notify] in the config; on macOS allow \"Script Editor\" in System \
              Settings > Notifications",
         ),

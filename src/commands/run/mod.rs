@@ -26,6 +26,7 @@ use crate::process::CommandRunner;
 use crate::remote::mirror;
 use crate::remote::mount::{self, MountEnv};
 use crate::remote::network::{self, Reachability};
+use crate::report::{Line, Status};
 use crate::secrets::SecretStore;
 use crate::threshold;
 
@@ -52,10 +53,10 @@ pub struct Deps<'a> {
 pub enum RunOutcome {
     /// Done, every library (or nothing to do); with the lines that need the
     /// user's attention all the same (a month archived without originals).
-    Done(Vec<String>),
+    Done(Vec<Line>),
     /// At least one library (or its rollover) failed; the others were done.
-    /// The failure lines, for the notification.
-    Failed(String),
+    /// The failed lines, for the notification.
+    Failed(Vec<Line>),
     /// Not attempted: the server is not reachable (off the home network).
     Skipped(String),
 }
@@ -230,27 +231,23 @@ fn export_all(
         Some(l) => Some(l.begin_run(deps.now, dry_run)?),
         None => None,
     };
-    let mut ok = true;
     let mut report = serde_json::Map::new();
     // Libraries exported and mirrored without a failure: ready to archive.
     let mut ready = Vec::new();
-    let mut failures = Vec::new();
+    let mut lines = Vec::new();
     for lib in &config.libraries {
         let mut line = match run_library(config, lib, threshold, dry_run, ledger.as_mut(), deps) {
             Ok(outcome) => {
                 ready.push(lib.name.as_str());
                 describe(&lib.name, &outcome)
             }
-            Err(e) => {
-                ok = false;
-                format!("{}: FAILED: {}", lib.name, describe_error(&e))
-            }
+            Err(e) => Line::failed(&lib.name, format!("FAILED: {}", describe_error(&e))),
         };
         // The mirror also catches up on files an earlier run could not copy.
         if let (Some(plain), Some(l)) = (plain, ledger.as_mut()) {
             match mirror::mirror(&lib.name, &config.staging_dir, plain, l, deps.now) {
                 Ok(m) if m.files > 0 => {
-                    line.push_str(&format!(
+                    line.text.push_str(&format!(
                         "; mirrored {} files ({})",
                         m.files,
                         human_bytes(m.bytes)
@@ -258,17 +255,19 @@ fn export_all(
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    ok = false;
                     ready.retain(|name| *name != lib.name);
-                    line.push_str(&format!("; mirror FAILED: {}", describe_error(&e)));
+                    line.status = Status::Failed;
+                    line.text
+                        .push_str(&format!("; mirror FAILED: {}", describe_error(&e)));
                 }
             }
         }
         writeln!(out, "{line}")?;
-        if line.contains("FAILED") {
-            failures.push(line.clone());
-        }
-        report.insert(lib.name.clone(), serde_json::Value::String(line));
+        report.insert(
+            lib.name.clone(),
+            serde_json::Value::String(line.to_string()),
+        );
+        lines.push(line);
     }
     let phase = rollover::Phase {
         config,
@@ -276,35 +275,46 @@ fn export_all(
         ready: &ready,
         plain,
     };
-    let lines = match (dry_run, ledger.as_mut()) {
-        (false, Some(l)) => {
-            let (lines, rolled) = rollover::run(&phase, l, deps);
-            ok &= rolled;
-            lines
-        }
+    let rolled = match (dry_run, ledger.as_mut()) {
+        (false, Some(l)) => rollover::run(&phase, l, deps),
         (_, l) => rollover::preview(&phase, l.map(|l| &*l), deps)?,
     };
-    for line in &lines {
+    for line in &rolled {
         writeln!(out, "{line}")?;
     }
-    failures.extend(lines.iter().filter(|l| l.contains("FAILED")).cloned());
-    if !lines.is_empty() {
-        report.insert("rollover".into(), serde_json::json!(lines));
+    if !rolled.is_empty() {
+        let texts: Vec<String> = rolled.iter().map(ToString::to_string).collect();
+        report.insert("rollover".into(), serde_json::json!(texts));
     }
+    lines.extend(rolled);
+    let outcome = outcome_of(&lines);
     if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
-        let outcome = if ok { "ok" } else { "failed" };
-        l.finish_run(id, deps.now, outcome, &serde_json::Value::Object(report))?;
+        let word = if matches!(outcome, RunOutcome::Failed(_)) {
+            "failed"
+        } else {
+            "ok"
+        };
+        l.finish_run(id, deps.now, word, &serde_json::Value::Object(report))?;
     }
-    Ok(if ok {
-        RunOutcome::Done(
-            lines
-                .into_iter()
-                .filter(|l| l.contains("WARNING"))
-                .collect(),
-        )
+    Ok(outcome)
+}
+
+/// A run failed when any of its lines did; otherwise it is done, with the
+/// lines that warn.
+fn outcome_of(lines: &[Line]) -> RunOutcome {
+    let of = |status| -> Vec<Line> {
+        lines
+            .iter()
+            .filter(|l| l.status == status)
+            .cloned()
+            .collect()
+    };
+    let failed = of(Status::Failed);
+    if failed.is_empty() {
+        RunOutcome::Done(of(Status::Warning))
     } else {
-        RunOutcome::Failed(failures.join("; "))
-    })
+        RunOutcome::Failed(failed)
+    }
 }
 
 fn run_library(
@@ -498,16 +508,14 @@ fn count_reasons(reasons: &[String]) -> Vec<(String, usize)> {
 
 /// One line per library for people.
 #[must_use]
-pub fn describe(name: &str, outcome: &Outcome) -> String {
+pub fn describe(name: &str, outcome: &Outcome) -> Line {
     let (verb, s) = match outcome {
-        Outcome::Unchanged => {
-            return format!("{name}: unchanged since the last run, nothing to do")
-        }
+        Outcome::Unchanged => return Line::ok(name, "unchanged since the last run, nothing to do"),
         Outcome::Planned(s) => ("would stage", s),
         Outcome::Staged(s) => ("staged", s),
     };
     let mut line = format!(
-        "{name}: {verb} {} files ({}) of {} assets; {} files already staged",
+        "{verb} {} files ({}) of {} assets; {} files already staged",
         s.files,
         human_bytes(s.bytes),
         s.assets,
@@ -524,7 +532,7 @@ pub fn describe(name: &str, outcome: &Outcome) -> String {
     if let Some(w) = &s.warning {
         line.push_str(&format!("; note: {w}"));
     }
-    line
+    Line::ok(name, line)
 }
 
 #[must_use]

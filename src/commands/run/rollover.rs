@@ -19,6 +19,7 @@ use crate::clock::When;
 use crate::config::Config;
 use crate::error_text::describe_error;
 use crate::ledger::Ledger;
+use crate::report::Line;
 use crate::threshold;
 
 /// What the rollover phase works on.
@@ -33,11 +34,11 @@ pub struct Phase<'a> {
 }
 
 /// Rolls over what is due, then prunes (if configured) and checks the
-/// repository (when due); returns the lines to print and whether all went
-/// well (a failure leaves everything in place for the next run).
-pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> (Vec<String>, bool) {
+/// repository (when due); returns the lines to print, a failed one for
+/// anything that did not go through (which is left in place for the next
+/// run).
+pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> Vec<Line> {
     let mut lines = Vec::new();
-    let mut ok = true;
     if let Some(borg) = &phase.config.borg {
         let mut access = Access {
             borg,
@@ -51,26 +52,31 @@ pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> (Vec<String>, boo
             ("borg check", check),
         ];
         for (name, step) in steps {
-            match step(&mut access, ledger, &mut lines) {
-                Ok(step_ok) => ok &= step_ok,
-                Err(e) => {
-                    ok = false;
-                    lines.push(format!("{name}: FAILED: {}", describe_error(&e)));
-                }
+            if let Err(e) = step(&mut access, ledger, &mut lines) {
+                lines.push(Line::failed(
+                    name,
+                    format!("FAILED: {}", describe_error(&e)),
+                ));
             }
         }
     } else if let Err(e) = warn_without_borg(phase, ledger, deps, &mut lines) {
-        lines.push(format!("rollover: FAILED: {}", describe_error(&e)));
-        ok = false;
+        lines.push(Line::failed(
+            "rollover",
+            format!("FAILED: {}", describe_error(&e)),
+        ));
     }
-    let moved = move_threshold(phase, ledger, deps, &mut lines);
-    if let Err(e) = &moved {
-        lines.push(format!("threshold: FAILED: {}", describe_error(e)));
+    if let Err(e) = move_threshold(phase, ledger, deps, &mut lines) {
+        lines.push(Line::failed(
+            "threshold",
+            format!("FAILED: {}", describe_error(&e)),
+        ));
     }
-    (lines, ok && moved.is_ok())
+    lines
 }
 
-type Step = fn(&mut Access<'_, '_>, &mut Ledger, &mut Vec<String>) -> Result<bool>;
+/// A step of the rollover phase: its lines (a failed one for what failed
+/// and was handled), or an error that stops the step.
+type Step = fn(&mut Access<'_, '_>, &mut Ledger, &mut Vec<Line>) -> Result<()>;
 
 /// The repository, opened (passphrase read, borg found) only when a step
 /// needs it.
@@ -131,55 +137,53 @@ fn warn_without_borg(
     phase: &Phase,
     ledger: &Ledger,
     deps: &Deps,
-    lines: &mut Vec<String>,
+    lines: &mut Vec<Line>,
 ) -> Result<()> {
     if !due_libraries(phase, ledger, When::at(deps.now).today)?.is_empty() {
-        lines.push(format!(
-            "rollover: the months since {} are over, but there is no [borg] section: \
-             nothing is archived and staging keeps growing",
-            phase.threshold
+        lines.push(Line::ok(
+            "rollover",
+            format!(
+                "the months since {} are over, but there is no [borg] section: \
+                 nothing is archived and staging keeps growing",
+                phase.threshold
+            ),
         ));
     }
     Ok(())
 }
 
-fn roll_over_ready(
-    access: &mut Access,
-    ledger: &mut Ledger,
-    lines: &mut Vec<String>,
-) -> Result<bool> {
+fn roll_over_ready(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<Line>) -> Result<()> {
     let phase = access.phase;
     let due = due_libraries(phase, ledger, When::at(access.deps.now).today)?;
     if due.is_empty() {
-        return Ok(true);
+        return Ok(());
     }
     if access.deps.on_battery {
-        lines.push(format!(
-            "rollover: {} waits for AC power (only_on_ac_power)",
-            due.join(", ")
+        lines.push(Line::ok(
+            "rollover",
+            format!("{} waits for AC power (only_on_ac_power)", due.join(", ")),
         ));
-        return Ok(true);
+        return Ok(());
     }
     super::deadline::archiving();
     let ctx = access.context()?;
-    let mut ok = true;
     for name in due {
         match rollover::roll_over(&ctx, ledger, name, phase.threshold) {
             Ok(report) => {
                 lines.extend(report.archived.iter().map(|a| archived_line(name, a)));
                 lines.extend(report.held.iter().map(|h| held_line(name, h)));
             }
-            Err(e) => {
-                ok = false;
-                lines.push(format!("{name}: rollover FAILED: {}", describe_error(&e)));
-            }
+            Err(e) => lines.push(Line::failed(
+                name,
+                format!("rollover FAILED: {}", describe_error(&e)),
+            )),
         }
     }
-    Ok(ok)
+    Ok(())
 }
 
 /// Retention, when configured: only archives the ledger knows as finished.
-fn prune(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> Result<bool> {
+fn prune(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<Line>) -> Result<()> {
     let (monthly, yearly) = (
         access.borg.prune_keep_monthly,
         access.borg.prune_keep_yearly,
@@ -191,36 +195,39 @@ fn prune(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> R
         }
         let ctx = access.context()?;
         upkeep::prune(&ctx, ledger, name, &doomed)?;
-        lines.push(format!(
-            "{name}: retention deleted {} archives: {}",
-            doomed.len(),
-            doomed.join(", ")
+        lines.push(Line::ok(
+            *name,
+            format!(
+                "retention deleted {} archives: {}",
+                doomed.len(),
+                doomed.join(", ")
+            ),
         ));
     }
-    Ok(true)
+    Ok(())
 }
 
 /// `borg check` when its schedule says so; a failed check fails the run.
-fn check(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<String>) -> Result<bool> {
+fn check(access: &mut Access, ledger: &mut Ledger, lines: &mut Vec<Line>) -> Result<()> {
     let Some(every) = access
         .borg
         .check_every_days
         .filter(|_| !access.deps.on_battery)
     else {
-        return Ok(true);
+        return Ok(());
     };
     let last = ledger.last_repo_check()?.map(|(at, _, _)| at);
     if !upkeep::check_due(last, every, access.deps.now) {
-        return Ok(true);
+        return Ok(());
     }
     let ctx = access.context()?;
     let (ok, said) = upkeep::check(&ctx, ledger)?;
     lines.push(if ok {
-        format!("borg check: {said}")
+        Line::ok("borg check", said)
     } else {
-        format!("borg check FAILED: {said}")
+        Line::failed("borg check", format!("FAILED: {said}"))
     });
-    Ok(ok)
+    Ok(())
 }
 
 /// The threshold moves to the first day of this month once no configured
@@ -229,7 +236,7 @@ fn move_threshold(
     phase: &Phase,
     ledger: &Ledger,
     deps: &Deps,
-    lines: &mut Vec<String>,
+    lines: &mut Vec<Line>,
 ) -> Result<()> {
     let when = When::at(deps.now);
     let new = Month::of(when.today).first_day();
@@ -257,15 +264,15 @@ fn move_threshold(
         )
     })?;
     threshold::write(&phase.config.staging_dir, new)?;
-    lines.push(format!(
-        "threshold: moved from {} to {new}",
-        phase.threshold
+    lines.push(Line::ok(
+        "threshold",
+        format!("moved from {} to {new}", phase.threshold),
     ));
     Ok(())
 }
 
 /// What a dry run says about the rollover (the ledger is only read).
-pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<String>> {
+pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
     let when = When::at(deps.now);
     let mut lines = Vec::new();
     let Some(borg) = &phase.config.borg else {
@@ -281,8 +288,9 @@ pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Ve
         )?;
         match p {
             Preview::Nothing => {}
-            Preview::Resume { archive, step } => lines.push(format!(
-                "{name}: would resume the rollover into {archive} (step reached: {step:?})"
+            Preview::Resume { archive, step } => lines.push(Line::ok(
+                *name,
+                format!("would resume the rollover into {archive} (step reached: {step:?})"),
             )),
             Preview::Archive {
                 archive,
@@ -290,15 +298,15 @@ pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Ve
                 bytes,
                 missing,
             } => {
-                let mut line = format!(
-                    "{name}: would archive {files} staged files ({}) into {archive}, \
+                let mut text = format!(
+                    "would archive {files} staged files ({}) into {archive}, \
                      verify it, and purge them",
                     human_bytes(bytes)
                 );
                 if missing > 0 {
-                    line.push_str(&format!("; {missing} assets still lack their original"));
+                    text.push_str(&format!("; {missing} assets still lack their original"));
                 }
-                lines.push(line);
+                lines.push(Line::ok(*name, text));
             }
             Preview::Held(h) => lines.push(held_line(name, &h)),
         }
@@ -314,15 +322,15 @@ fn period_text(first: Month, last: Month) -> String {
     }
 }
 
-fn archived_line(library: &str, a: &Archived) -> String {
-    let mut line = if a.files == 0 {
+fn archived_line(library: &str, a: &Archived) -> Line {
+    let mut text = if a.files == 0 {
         format!(
-            "{library}: {} closed with nothing staged: no archive needed",
+            "{} closed with nothing staged: no archive needed",
             period_text(a.first, a.last)
         )
     } else {
         format!(
-            "{library}: archived {} into {}{}: {} files ({}), verified, {} purged",
+            "archived {} into {}{}: {} files ({}), verified, {} purged",
             period_text(a.first, a.last),
             a.archive,
             if a.reused {
@@ -335,9 +343,11 @@ fn archived_line(library: &str, a: &Archived) -> String {
             a.purged
         )
     };
+    let mut line = Line::ok(library, "");
     if !a.missing.is_empty() {
+        line.status = crate::report::Status::Warning;
         let shown: Vec<&str> = a.missing.iter().take(5).map(String::as_str).collect();
-        line.push_str(&format!(
+        text.push_str(&format!(
             "; WARNING: archived without the originals of {} assets still pending \
              (they stay pending): {}{}",
             a.missing.len(),
@@ -350,17 +360,21 @@ fn archived_line(library: &str, a: &Archived) -> String {
         ));
     }
     if let Some(w) = &a.warning {
-        line.push_str(&format!("; borg warned: {w}"));
+        text.push_str(&format!("; borg warned: {w}"));
     }
+    line.text = text;
     line
 }
 
-fn held_line(library: &str, h: &Held) -> String {
-    format!(
-        "{library}: {} not archived yet: {} originals still pending in iCloud; \
-         waiting for them until {} at the latest",
-        period_text(h.first, h.last),
-        h.waiting,
-        h.until.format("%Y-%m-%d")
+fn held_line(library: &str, h: &Held) -> Line {
+    Line::ok(
+        library,
+        format!(
+            "{} not archived yet: {} originals still pending in iCloud; \
+             waiting for them until {} at the latest",
+            period_text(h.first, h.last),
+            h.waiting,
+            h.until.format("%Y-%m-%d")
+        ),
     )
 }

@@ -21,7 +21,8 @@ use crate::export::stage::Progress;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
 use crate::remote::mount::{self, MountEnv};
-use crate::status::{self, RunInfo};
+use crate::report::{join, Status};
+use crate::status::{self, RunInfo, RunResult};
 
 /// The state dir's list of the running children's process groups.
 pub const CHILDREN_FILE: &str = "children";
@@ -92,7 +93,11 @@ pub fn command(
     let mut log = match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
         Ok(log) => Some(log),
         Err(e) => {
-            writeln!(err, "photos-backup: warning: {e}")?;
+            writeln!(
+                err,
+                "photos-backup: warning: {}",
+                crate::error_text::describe(&e)
+            )?;
             None
         }
     };
@@ -111,20 +116,15 @@ pub fn command(
         let _ = writeln!(log, "error: {}", describe_error(e));
     }
     let ended = crate::app::now().unwrap_or(now).max(now);
-    let (outcome, detail) = match &result {
-        Ok(RunOutcome::Done(_)) => ("ok", None),
-        Ok(RunOutcome::Failed(why)) => ("failed", Some(why.clone())),
-        Ok(RunOutcome::Skipped(why)) => ("skipped", Some(why.clone())),
-        Err(e) => ("failed", Some(describe_error(e))),
-    };
-    if let (true, Ok(RunOutcome::Failed(why))) = (quiet, &result) {
+    let (outcome, detail) = result_of(&result);
+    if let (true, Ok(RunOutcome::Failed(_)), Some(why)) = (quiet, &result, &detail) {
         // Quiet still says what failed (launchd keeps stderr).
         writeln!(err, "photos-backup: run failed: {why}")?;
     }
     let info = RunInfo {
         started: now,
         ended,
-        outcome: outcome.into(),
+        outcome,
         detail: detail.clone(),
     };
     if let Err(e) = write_status(config, info) {
@@ -135,9 +135,9 @@ pub fn command(
         )?;
     }
     let event = match outcome {
-        "ok" => crate::notify::Outcome::Ok,
-        "skipped" => crate::notify::Outcome::Skipped,
-        _ => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
+        RunResult::Ok => crate::notify::Outcome::Ok,
+        RunResult::Skipped => crate::notify::Outcome::Skipped,
+        RunResult::Failed => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
     };
     notify_outcome(config, &event, now, runner, err)?;
     match &result {
@@ -146,12 +146,26 @@ pub fn command(
     }
     if let Ok(RunOutcome::Done(warnings)) = &result {
         for w in warnings {
-            if let Err(e) = crate::notify::warn(config, w, runner) {
-                writeln!(err, "photos-backup: warning: notification: {e}")?;
+            if let Err(e) = crate::notify::warn(config, &w.to_string(), runner) {
+                writeln!(
+                    err,
+                    "photos-backup: warning: notification: {}",
+                    crate::error_text::describe(&e)
+                )?;
             }
         }
     }
     exit_code(&result?, &mut tee)
+}
+
+/// How a run ended for `status.json` and the notification, and why.
+fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
+    match result {
+        Ok(RunOutcome::Done(_)) => (RunResult::Ok, None),
+        Ok(RunOutcome::Failed(lines)) => (RunResult::Failed, Some(join(lines, Status::Failed))),
+        Ok(RunOutcome::Skipped(why)) => (RunResult::Skipped, Some(why.clone())),
+        Err(e) => (RunResult::Failed, Some(describe_error(e))),
+    }
 }
 
 #[allow(clippy::needless_pass_by_value)] // the context is taken apart into the deps
@@ -195,7 +209,11 @@ fn notify_outcome(
                 writeln!(err, "photos-backup: warning: {w}")?;
             }
         }
-        Err(e) => writeln!(err, "photos-backup: warning: notification: {e}")?,
+        Err(e) => writeln!(
+            err,
+            "photos-backup: warning: notification: {}",
+            crate::error_text::describe(&e)
+        )?,
     }
     super::deadline::yield_to_watchdog(crate::terminate::RELEASE_BOUND * 3);
     Ok(())
@@ -252,7 +270,7 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
     let system = crate::process::System;
     mount::unmount(remote, &system, &env)
         .or_else(|_| mount::release_now(remote, &system, &env))
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error_text::describe(&e))
 }
 
 /// The whole-run deadline: past it, the children are stopped, the mounts
@@ -296,7 +314,7 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
     let info = RunInfo {
         started,
         ended,
-        outcome: "failed".into(),
+        outcome: RunResult::Failed,
         detail: Some(why.to_owned()),
     };
     if let Err(e) = write_status(config, info) {
@@ -304,7 +322,10 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
     }
     let event = crate::notify::Outcome::Failed(why.to_owned());
     if let Err(e) = crate::notify::after_run(config, &event, started, runner) {
-        eprintln!("photos-backup: warning: notification: {e}");
+        eprintln!(
+            "photos-backup: warning: notification: {}",
+            crate::error_text::describe(&e)
+        );
     }
 }
 
@@ -350,7 +371,11 @@ fn watch_skips(
     if let Some(message) = message {
         writeln!(err, "photos-backup: {message}")?;
         if let Err(e) = crate::notify::warn(config, &message, runner) {
-            writeln!(err, "photos-backup: warning: notification: {e}")?;
+            writeln!(
+                err,
+                "photos-backup: warning: notification: {}",
+                crate::error_text::describe(&e)
+            )?;
         }
     }
     if let Err(e) = super::skips::write(&config.state_dir, &stretch) {
