@@ -36,6 +36,22 @@ pub struct Context<'a> {
     pub progress: &'a mut dyn Progress,
 }
 
+/// The run log, or `None` with a warning: a log that cannot be opened does
+/// not stop the backup.
+fn open_log(config: &Config, now: DateTime<Utc>, err: &mut dyn Write) -> Result<Option<LogFile>> {
+    match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
+        Ok(log) => Ok(Some(log)),
+        Err(e) => {
+            writeln!(
+                err,
+                "photos-backup: warning: {}",
+                crate::error_text::describe(&e)
+            )?;
+            Ok(None)
+        }
+    }
+}
+
 /// Runs `photos-backup run`; returns the exit code.
 pub fn command(
     config: &Config,
@@ -90,17 +106,7 @@ pub fn command(
     let (now, runner) = (ctx.now, ctx.runner);
     let mut deps = deps(config, ctx, on_battery);
 
-    let mut log = match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
-        Ok(log) => Some(log),
-        Err(e) => {
-            writeln!(
-                err,
-                "photos-backup: warning: {}",
-                crate::error_text::describe(&e)
-            )?;
-            None
-        }
-    };
+    let mut log = open_log(config, now, err)?;
     // Quiet (the LaunchAgent): the lines go to the log only.
     let mut sink = std::io::sink();
     let mut tee = Tee {
