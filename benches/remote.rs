@@ -39,7 +39,7 @@ fn main() {
         .unwrap_or(200);
     let server = remote::TestServer::start();
     let remote = server.remote();
-    let env = MountEnv::current();
+    let env = MountEnv::on(&photos_backup::host::Host::current());
     let password = server.password();
 
     let gate = best_of(5, || {

@@ -11,8 +11,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, SecretCommand};
+use crate::commands::doctor::as_agent::AgentEnv;
 use crate::config::{self, Config};
 use crate::error_text::describe_error;
+use crate::host::Host;
 use crate::{commands, platform};
 
 /// Exit codes, by name (see docs/architecture.md).
@@ -82,9 +84,12 @@ pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
 }
 
 fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    // The machine, described once; everything below takes it or its parts.
+    let host = Host::current();
+    let host = &host;
     match &cli.command {
         Command::Run(args) => {
-            let config = load_config(cli)?;
+            let config = load_config(cli, host)?;
             let mut progress = progress_for(cli);
             // -v: every program run, on stderr (and so in launchd's log).
             let traced = crate::process::Traced {
@@ -97,25 +102,26 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 &crate::process::System
             };
             let photos_app = crate::export::download::PhotosApp { runner };
-            let secrets = secret_store(&config);
+            let secrets = secret_store(&config, host);
             let ctx = commands::run::unattended::Context {
                 now: now()?,
                 runner,
                 secrets: &secrets,
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
                 progress: progress.as_mut(),
+                host,
             };
             commands::run::unattended::command(&config, (args.dry_run, cli.quiet), ctx, out, err)
         }
         Command::Status(args) => {
-            let config = load_config(cli)?;
+            let config = load_config(cli, host)?;
             commands::status::run(&config, args.json, now()?, out)?;
             Ok(exit::OK)
         }
         Command::Assets(args) => {
             let libraries = match &args.library {
                 Some(path) => vec![path.clone()],
-                None => load_config(cli)?
+                None => load_config(cli, host)?
                     .libraries
                     .into_iter()
                     .map(|l| l.path)
@@ -132,60 +138,61 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Secret(SecretCommand::Check) => {
-            let config = load_config(cli)?;
-            let ok = commands::secret::check(&config, &secret_store(&config), out)?;
+            let config = load_config(cli, host)?;
+            let ok = commands::secret::check(&config, &secret_store(&config, host), out)?;
             Ok(if ok { exit::OK } else { exit::FAILED })
         }
         Command::Install(args) => {
             // The agent would fail every few minutes with a config that does not load.
-            let config = load_config(cli)?;
-            let env = commands::install::InstallEnv::current()?;
+            let config = load_config(cli, host)?;
+            let env = AgentEnv::on(host)?;
             commands::install::install(args, &config.file, &env, &crate::process::System, out)?;
             Ok(exit::OK)
         }
         Command::Uninstall(args) => {
-            let env = commands::install::InstallEnv::current()?;
+            let env = AgentEnv::on(host)?;
             commands::install::uninstall(args, &env, &crate::process::System, out)?;
             Ok(exit::OK)
         }
         Command::InitRepo => {
-            let config = load_config(cli)?;
-            with_borg(&config, |deps| commands::init_repo::run(&config, deps, out))?;
+            let config = load_config(cli, host)?;
+            with_borg(&config, host, |deps| {
+                commands::init_repo::run(&config, deps, out)
+            })?;
             Ok(exit::OK)
         }
         Command::Archives(args) => {
-            commands::archives::run(&load_config(cli)?, args.json, out)?;
+            commands::archives::run(&load_config(cli, host)?, args.json, out)?;
             Ok(exit::OK)
         }
         Command::Locate(args) => {
-            commands::locate::run(&load_config(cli)?, &args.query, args.json, out)?;
+            commands::locate::run(&load_config(cli, host)?, &args.query, args.json, out)?;
             Ok(exit::OK)
         }
         Command::Restore(args) => {
-            let config = load_config(cli)?;
+            let config = load_config(cli, host)?;
             let archive = args.archive.as_deref();
-            with_borg(&config, |deps| {
+            with_borg(&config, host, |deps| {
                 commands::restore::run(&config, &args.query, &args.to, archive, deps, out)
             })?;
             Ok(exit::OK)
         }
-        Command::Doctor(args) => doctor(cli, args, out),
+        Command::Doctor(args) => doctor(cli, args, host, out),
     }
 }
 
 /// `doctor`: here, as the agent (`--as-agent`), or as the agent's probe
 /// (`--agent-report`, which also writes the report to a file).
-fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Result<u8> {
+fn doctor(
+    cli: &Cli,
+    args: &crate::cli::DoctorArgs,
+    host: &Host,
+    out: &mut dyn Write,
+) -> Result<u8> {
     if args.as_agent {
-        let install = commands::install::InstallEnv::current()?;
-        let env = commands::doctor::as_agent::AgentEnv {
-            home: install.home,
-            binary: install.binary,
-            launchctl: install.launchctl,
-            patience: commands::doctor::as_agent::PATIENCE,
-        };
+        let env = AgentEnv::on(host)?;
         let ok = commands::doctor::as_agent::run(
-            &config_path(cli),
+            &config_path(cli, host),
             &args.label,
             &env,
             &crate::process::System,
@@ -193,7 +200,7 @@ fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Resu
         )?;
         return Ok(if ok { exit::OK } else { exit::FAILED });
     }
-    let mut machine = commands::doctor::Machine::current(&args.label);
+    let mut machine = commands::doctor::Machine::on(host, &args.label);
     machine.test_notification = args.test_notification;
     // As the agent: no Keychain dialog either (nobody would answer it).
     let _no_keychain_ui = match &args.agent_report {
@@ -207,15 +214,15 @@ fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Resu
         out
     };
     // A config that does not load is the doctor's first finding, not an error.
-    let ok = match load_config(cli) {
+    let ok = match load_config(cli, host) {
         Ok(config) => commands::doctor::run(
             &config,
-            &secret_store(&config),
+            &secret_store(&config, host),
             &crate::process::System,
             &machine,
             sink,
         )?,
-        Err(e) => commands::doctor::bad_config(&config_path(cli), &e, sink)?,
+        Err(e) => commands::doctor::bad_config(&config_path(cli, host), &e, sink)?,
     };
     if let Some(path) = &args.agent_report {
         let text = String::from_utf8_lossy(&report);
@@ -227,7 +234,7 @@ fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Resu
 
 /// The real secret store for `config`: `file:` paths relative to its folder.
 #[must_use]
-pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> {
+pub fn secret_store(config: &Config, host: &Host) -> crate::secrets::ReferenceStore<'static> {
     // An `env:` secret reaches no child, from the first one on (the gate
     // runs programs before any secret is read).
     let references = [
@@ -246,7 +253,7 @@ pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> 
     crate::secrets::ReferenceStore::new(
         &crate::process::System,
         &crate::secrets::SystemKeychain,
-        platform::home_dir(),
+        host.home.clone(),
         base,
     )
 }
@@ -254,14 +261,14 @@ pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> 
 /// Runs `f` with what reaching the borg repository takes on this machine.
 fn with_borg<T>(
     config: &Config,
+    host: &Host,
     f: impl FnOnce(&crate::archive::access::Deps) -> Result<T>,
 ) -> Result<T> {
-    let secrets = secret_store(config);
-    let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
+    let secrets = secret_store(config, host);
     f(&crate::archive::access::Deps {
         runner: &crate::process::System,
         secrets: &secrets,
-        tool_dirs: &tool_dirs,
+        tool_dirs: &host.tool_dirs,
     })
 }
 
@@ -279,19 +286,13 @@ fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
 
 /// `--config`, else `$PHOTOS_BACKUP_CONFIG`, else the default file.
 #[must_use]
-pub fn config_path(cli: &Cli) -> PathBuf {
-    let home = platform::home_dir();
+pub fn config_path(cli: &Cli, host: &Host) -> PathBuf {
     cli.config
         .clone()
         .or_else(|| std::env::var_os("PHOTOS_BACKUP_CONFIG").map(PathBuf::from))
-        .unwrap_or_else(|| platform::default_config_file(&home))
+        .unwrap_or_else(|| platform::default_config_file(&host.home))
 }
 
-fn load_config(cli: &Cli) -> Result<Config> {
-    let home = platform::home_dir();
-    let env = config::Environment {
-        default_state_dir: platform::default_state_dir(&home),
-        home,
-    };
-    Ok(config::load(&config_path(cli), &env)?)
+fn load_config(cli: &Cli, host: &Host) -> Result<Config> {
+    Ok(config::load(&config_path(cli, host), host)?)
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::host::Host;
 use crate::printable::printable;
 
 /// A configuration error: always the file, usually the key, and what is wrong.
@@ -290,28 +291,20 @@ pub struct Library {
     pub path: PathBuf,
 }
 
-/// What `validate` needs to know about the machine: where home is and where
-/// state lives by default. Passed in so the rules stay pure.
-#[derive(Debug, Clone)]
-pub struct Environment {
-    pub home: PathBuf,
-    pub default_state_dir: PathBuf,
-}
-
 /// Reads and validates the config file at `path`.
 /// Paths in it are resolved against the file's folder made absolute: tools
 /// run from another folder (borg runs in staging) must find them too.
-pub fn load(path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+pub fn load(path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })?;
-    parse(&text, &path, env)
+    parse(&text, &path, host)
 }
 
 /// Parses config text; `path` is used for messages and relative paths.
-pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+pub fn parse(text: &str, path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError::Syntax {
         path: path.to_owned(),
         message: toml_message(text, &e),
@@ -338,7 +331,7 @@ pub fn parse(text: &str, path: &Path, env: &Environment) -> Result<Config, Confi
             }
         }
     })?;
-    validate(raw, path, env)
+    validate(raw, path, host)
 }
 
 /// A TOML error as `line L, column C: what`, on one line. Not the excerpt of
@@ -363,7 +356,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
 }
 
 /// Checks a raw config and resolves its paths.
-pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config, ConfigError> {
+pub fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let key_error = |key: &str, message: String| ConfigError::Key {
         path: path.to_owned(),
         key: key.to_owned(),
@@ -380,16 +373,16 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
                 "must not hold a control character (NUL, newline, ...)".into(),
             ));
         }
-        Ok(resolve_path(value, &env.home, base))
+        Ok(resolve_path(value, &host.home, base))
     };
 
     let state_dir = match &raw.state.dir {
         Some(dir) => resolve("state.dir", dir)?,
-        None => env.default_state_dir.clone(),
+        None => host.default_state_dir.clone(),
     };
     let log_dir = match &raw.state.log_dir {
         Some(dir) => resolve("state.log_dir", dir)?,
-        None => crate::platform::default_log_dir(&env.home, &state_dir),
+        None => crate::platform::default_log_dir(&host.home, &state_dir),
     };
     let staging_dir = resolve("staging.dir", &raw.staging.dir)?;
     let default_threshold =
@@ -434,7 +427,7 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
     let notify = crate::notify::settings::validate(
         raw.notify,
         crate::platform::has_notification_center(),
-        &env.home,
+        &host.home,
         base,
     )
     .map_err(|e| key_error(&e.key, e.message))?;
@@ -798,10 +791,11 @@ fn one_line(message: &str) -> String {
 mod tests {
     use super::*;
 
-    fn env() -> Environment {
-        Environment {
+    fn env() -> Host {
+        Host {
             home: PathBuf::from("/home/ann"),
             default_state_dir: PathBuf::from("/home/ann/.local/state/photos-backup"),
+            ..Host::current()
         }
     }
 

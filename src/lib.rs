@@ -13,6 +13,7 @@ pub mod config;
 pub mod error_text;
 pub mod export;
 pub mod failpoint;
+pub mod host;
 pub mod launchd;
 pub mod ledger;
 pub mod lock;
@@ -31,6 +32,7 @@ pub mod secrets;
 pub mod status;
 pub mod terminate;
 pub mod threshold;
+pub mod tools;
 
 #[cfg(test)]
 mod fake_runner;

@@ -3,14 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use photos_backup::config::{self, Environment};
+use photos_backup::config;
+use photos_backup::host::Host;
 
 #[test]
 fn the_example_config_parses_and_means_what_it_says() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("photos_backup.conf.example");
-    let env = Environment {
+    let env = Host {
         home: PathBuf::from("/Users/anna"),
         default_state_dir: PathBuf::from("/state"),
+        ..Host::current()
     };
     let config = config::load(&path, &env).expect("example config parses");
     assert_eq!(
@@ -58,9 +60,10 @@ fn the_commented_notify_command_of_the_example_parses() {
         .find(|l| l.starts_with("# command = ["))
         .expect("an example notify command");
     let text = text.replace(line, &line[2..]);
-    let env = Environment {
+    let env = Host {
         home: PathBuf::from("/Users/anna"),
         default_state_dir: PathBuf::from("/state"),
+        ..Host::current()
     };
     let config = config::parse(&text, &path, &env).expect("uncommented example parses");
     let photos_backup::notify::Method::Command(argv) = config.notify.method else {

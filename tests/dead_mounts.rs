@@ -13,15 +13,16 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::remote::{daemon_of, kill, require_fusectl, TestServer};
+use photos_backup::host::Os;
 use photos_backup::process::System;
 use photos_backup::remote::mount::{self, MountEnv, Mounted};
-use photos_backup::remote::mounts::{self, Os};
+use photos_backup::remote::mounts;
 
 fn env() -> MountEnv {
     MountEnv {
         stat_timeout: Duration::from_secs(2),
         mount_timeout: Duration::from_secs(30),
-        ..MountEnv::current()
+        ..MountEnv::on(&photos_backup::host::Host::current())
     }
 }
 

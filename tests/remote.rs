@@ -13,9 +13,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::remote::{daemon_of, kill, processes, TestServer};
+use photos_backup::host::Os;
 use photos_backup::process::System;
 use photos_backup::remote::mount::{self, MountEnv, MountError, Mounted};
-use photos_backup::remote::mounts::{self, FsKind, Os};
+use photos_backup::remote::mounts::{self, FsKind};
 use photos_backup::remote::network::{self, Reachability, Unreachable};
 use photos_backup::secrets::Secret;
 
@@ -23,7 +24,7 @@ fn env() -> MountEnv {
     MountEnv {
         stat_timeout: Duration::from_secs(2),
         mount_timeout: Duration::from_secs(30),
-        ..MountEnv::current()
+        ..MountEnv::on(&photos_backup::host::Host::current())
     }
 }
 
@@ -74,7 +75,7 @@ fn the_gate_sees_the_server_and_then_not() {
     assert!(reach.is_reachable(), "{reach:?}");
 
     let mut remote = server.remote();
-    let dirs = mount::tool_dirs(std::env::var_os("PATH").as_deref());
+    let dirs = photos_backup::tools::search_dirs(std::env::var_os("PATH").as_deref());
     remote.interface = Some("lo".into());
     let reach = network::gate(&remote, Os::Linux, &dirs, &System);
     assert!(

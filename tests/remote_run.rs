@@ -25,7 +25,7 @@ fn point_at(setup: &mut Setup, server: &TestServer) {
 /// staged files, byte for byte, plus the threshold file; no temp files.
 fn assert_view_is_staging(server: &TestServer, setup: &Setup) {
     let remote = server.remote();
-    let env = MountEnv::current();
+    let env = MountEnv::on(&photos_backup::host::Host::current());
     let system = photos_backup::process::System;
     let mounted = mount::ensure_mounted(&remote, &server.password(), &system, &env).unwrap();
     let mut view = tree(&mounted.plain);

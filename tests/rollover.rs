@@ -274,7 +274,7 @@ fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
         "only the threshold is left on the server"
     );
     // The remote threshold moved too: mount and read it.
-    let env = photos_backup::remote::mount::MountEnv::current();
+    let env = photos_backup::remote::mount::MountEnv::on(&photos_backup::host::Host::current());
     let system = photos_backup::process::System;
     let mounted = photos_backup::remote::mount::ensure_mounted(
         &server.remote(),

@@ -410,9 +410,10 @@ fn run_with(
         "[export]\ndownload_missing = true\n\n[[library]]",
         1,
     );
-    let env = photos_backup::config::Environment {
+    let env = photos_backup::host::Host {
         home: setup.root().to_owned(),
         default_state_dir: setup.state(),
+        ..photos_backup::host::Host::current()
     };
     let config = photos_backup::config::parse(&text, &setup.config(), &env).unwrap();
     let mut progress = photos_backup::export::stage::Silent;
@@ -423,7 +424,7 @@ fn run_with(
         progress: &mut progress,
         runner: &photos_backup::process::System,
         secrets: &secrets,
-        mount_env: photos_backup::remote::mount::MountEnv::current(),
+        mount_env: photos_backup::remote::mount::MountEnv::on(&photos_backup::host::Host::current()),
         on_battery: false,
     };
     let mut out = Vec::new();

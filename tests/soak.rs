@@ -486,7 +486,7 @@ impl World {
             &remote,
             &self.server.password(),
             &system,
-            &MountEnv::current(),
+            &MountEnv::on(&photos_backup::host::Host::current()),
         ) {
             Ok(_) => {
                 self.kill_daemons(victims, "KILL");
@@ -1005,7 +1005,7 @@ impl World {
     fn check_remote(&mut self, now: DateTime<Utc>) {
         self.report.remote_checks += 1;
         let remote = self.server.remote();
-        let env = MountEnv::current();
+        let env = MountEnv::on(&photos_backup::host::Host::current());
         let system = photos_backup::process::System;
         let mounted = match mount::ensure_mounted(&remote, &self.server.password(), &system, &env) {
             Ok(m) => m,

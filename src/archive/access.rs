@@ -48,13 +48,8 @@ pub struct Access {
 impl Access {
     /// Finds borg and reads the passphrase of `borg`.
     pub fn open(borg: &Borg, deps: &Deps) -> Result<Self> {
-        let program = crate::remote::mount::find_tool(
-            "borg",
-            borg.program.as_deref(),
-            deps.tool_dirs,
-            &|p| p.is_file(),
-        )
-        .context("finding borg ([borg].borg in the config, else PATH)")?;
+        let program = crate::tools::find("borg", borg.program.as_deref(), deps.tool_dirs)
+            .context("finding borg ([borg].borg in the config, else PATH)")?;
         let passphrase = deps
             .secrets
             .get(&borg.passphrase)

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::config::Config;
+use crate::host::Host;
 use crate::process::CommandRunner;
-use crate::remote::mounts::Os;
 use crate::secrets::SecretStore;
 
 pub use crate::report::Status;
@@ -125,19 +125,13 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// What the doctor needs to know about this machine; [`Machine::current`]
-/// in production, made up in tests.
+/// What the doctor needs to know: the [`Host`] it runs on, where the
+/// launch agent would look for tools, and its own options.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    pub os: Os,
-    /// Where `run` looks for tools from here: `$PATH`, then Homebrew's and
-    /// the system's folders.
-    pub tool_dirs: Vec<PathBuf>,
-    /// Where `run` looks for them when launchd starts it (the agent's `PATH`).
+    pub host: Host,
+    /// Where `run` looks for tools when launchd starts it (the agent's `PATH`).
     pub agent_tool_dirs: Vec<PathBuf>,
-    pub home: PathBuf,
-    /// This binary: the one that needs Full Disk Access.
-    pub binary: PathBuf,
     /// The launch agent's label (`--label`).
     pub label: String,
     /// Send a test notification (`--test-notification`).
@@ -145,23 +139,25 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The doctor on `host`, for the agent labelled `label`.
     #[must_use]
-    pub fn current(label: &str) -> Self {
-        let binary = std::env::current_exe().map_or_else(
-            |_| PathBuf::from("photos-backup"),
-            |exe| std::path::absolute(&exe).unwrap_or(exe),
-        );
+    pub fn on(host: &Host, label: &str) -> Self {
         Self {
-            os: Os::current(),
-            tool_dirs: crate::remote::mount::MountEnv::current().tool_dirs,
-            agent_tool_dirs: crate::remote::mount::tool_dirs(Some(OsStr::new(
-                crate::launchd::PATH_ENV,
-            ))),
-            home: crate::platform::home_dir(),
-            binary,
+            host: host.clone(),
+            agent_tool_dirs: crate::tools::search_dirs(Some(OsStr::new(crate::launchd::PATH_ENV))),
             label: label.to_owned(),
             test_notification: false,
         }
+    }
+
+    /// This binary (the one that needs Full Disk Access), or its name when
+    /// the system cannot tell where it is.
+    #[must_use]
+    pub fn binary(&self) -> &Path {
+        self.host
+            .binary
+            .as_deref()
+            .unwrap_or(Path::new("photos-backup"))
     }
 }
 
@@ -216,7 +212,8 @@ pub fn run(
     // asked (ssh would wait for its TCP timeout to say as much).
     let mut off_network = None;
     if let Some(remote) = &config.remote {
-        let reach = crate::remote::network::gate(remote, machine.os, &machine.tool_dirs, runner);
+        let reach =
+            crate::remote::network::gate(remote, machine.host.os, &machine.host.tool_dirs, runner);
         report.add(judge::server(remote, &reach, file))?;
         if let crate::remote::network::Reachability::Unreachable(why) = reach {
             off_network = Some((remote.host.clone(), why));

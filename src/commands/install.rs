@@ -4,45 +4,22 @@
 //! the new one with `launchctl bootstrap` and says what is left to do by
 //! hand. `uninstall` stops it and removes the plist; both can be repeated.
 //!
-//! The home folder, the binary and `launchctl` come in `InstallEnv`, so
+//! The home folder, the binary and `launchctl` come in `AgentEnv` (the one
+//! `doctor --as-agent` takes, which `install` ends with), so
 //! tests can point them at a temp dir and a fake `launchctl` (on Linux too).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::cli::{InstallArgs, UninstallArgs};
+use crate::commands::doctor::as_agent::AgentEnv;
 use crate::launchd::agent::{self, Agent};
 use crate::launchd::launchctl::Launchctl;
 use crate::launchd::{self, log_dir, plist_path};
 use crate::process::CommandRunner;
-
-/// What `install` needs from the machine.
-#[derive(Debug, Clone)]
-pub struct InstallEnv {
-    pub home: PathBuf,
-    /// The `photos-backup` binary the agent runs (absolute).
-    pub binary: PathBuf,
-    /// `launchctl`, found on `PATH` when not a path.
-    pub launchctl: PathBuf,
-    /// How long the check as the agent may take.
-    pub patience: Duration,
-}
-
-impl InstallEnv {
-    /// This process's: `$HOME`, the running binary, `launchctl` on `PATH`.
-    pub fn current() -> Result<Self> {
-        let exe = std::env::current_exe().context("cannot tell where this binary is")?;
-        Ok(Self {
-            home: crate::platform::home_dir(),
-            binary: std::path::absolute(&exe).unwrap_or(exe),
-            launchctl: PathBuf::from("launchctl"),
-            patience: crate::commands::doctor::as_agent::PATIENCE,
-        })
-    }
-}
 
 /// How long to wait for launchd to let go of the old agent.
 const UNLOAD_PATIENCE: Duration = Duration::from_secs(10);
@@ -51,7 +28,7 @@ const UNLOAD_PATIENCE: Duration = Duration::from_secs(10);
 pub fn install(
     args: &InstallArgs,
     config_file: &Path,
-    env: &InstallEnv,
+    env: &AgentEnv,
     runner: &dyn CommandRunner,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -121,20 +98,14 @@ pub fn install(
          photos-backup now: answer it)...",
         env.patience.as_secs()
     )?;
-    let agent_env = crate::commands::doctor::as_agent::AgentEnv {
-        home: env.home.clone(),
-        binary: env.binary.clone(),
-        launchctl: env.launchctl.clone(),
-        patience: env.patience,
-    };
-    crate::commands::doctor::as_agent::run(&config_file, &args.label, &agent_env, runner, out)?;
+    crate::commands::doctor::as_agent::run(&config_file, &args.label, env, runner, out)?;
     Ok(())
 }
 
 /// Stops the agent and removes its plist; fine when either is already gone.
 pub fn uninstall(
     args: &UninstallArgs,
-    env: &InstallEnv,
+    env: &AgentEnv,
     runner: &dyn CommandRunner,
     out: &mut dyn Write,
 ) -> Result<()> {

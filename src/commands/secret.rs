@@ -138,9 +138,10 @@ mod tests {
             "[staging]\ndir = \"/s\"\n[threshold]\ndefault = \"2024-01-01\"\n{}",
             remote.unwrap_or_default()
         );
-        let env = crate::config::Environment {
+        let env = crate::host::Host {
             home: PathBuf::from("/home/anna"),
             default_state_dir: PathBuf::from("/state"),
+            ..crate::host::Host::current()
         };
         crate::config::parse(&text, &PathBuf::from("/etc/pb.conf"), &env).unwrap()
     }

@@ -63,6 +63,7 @@ mod tests {
     use crate::fake_runner::FakeRunner;
     use crate::notify::testing::notification;
     use crate::notify::{osascript, Fallback, Kind};
+    use std::path::Path;
 
     fn blocks_forever(_: &str, _: &str) -> Result<(), String> {
         loop {
@@ -94,11 +95,17 @@ mod tests {
         let runner = FakeRunner::exiting(0, "");
         Fallback {
             first: Box::new(center(blocks_forever)),
-            second: Box::new(osascript::Osascript { runner: &runner }),
+            second: Box::new(osascript::Osascript {
+                program: osascript::OSASCRIPT.into(),
+                runner: &runner,
+            }),
         }
         .send(&n)
         .unwrap();
-        assert_eq!(runner.commands(), [osascript::command_line(&n)]);
+        assert_eq!(
+            runner.commands(),
+            [osascript::command_line(Path::new(osascript::OSASCRIPT), &n)]
+        );
     }
 
     #[test]
@@ -107,11 +114,17 @@ mod tests {
         let runner = FakeRunner::exiting(0, "");
         let fallback = |show| Fallback {
             first: Box::new(center(show)),
-            second: Box::new(osascript::Osascript { runner: &runner }),
+            second: Box::new(osascript::Osascript {
+                program: osascript::OSASCRIPT.into(),
+                runner: &runner,
+            }),
         };
         fallback(accepts).send(&n).unwrap();
         assert!(runner.commands().is_empty());
         fallback(refuses).send(&n).unwrap();
-        assert_eq!(runner.commands(), [osascript::command_line(&n)]);
+        assert_eq!(
+            runner.commands(),
+            [osascript::command_line(Path::new(osascript::OSASCRIPT), &n)]
+        );
     }
 }

@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
 use crate::process::{CommandRunner, ProcessError};
 pub use settings::{Method, Settings};
 
@@ -120,19 +119,25 @@ impl Notifier for Fallback<'_> {
     }
 }
 
-/// The notifier for `method`; `None` for `Method::None`.
+/// The notifier for `method`; `None` for `Method::None`. `osascript` is
+/// looked for in `tool_dirs` (the host's).
 #[must_use]
 pub fn notifier_for<'a>(
     method: &Method,
+    tool_dirs: &[PathBuf],
     runner: &'a dyn CommandRunner,
 ) -> Option<Box<dyn Notifier + 'a>> {
+    let osascript = || osascript::Osascript {
+        program: osascript::program(tool_dirs),
+        runner,
+    };
     match method {
         Method::None => None,
         Method::NotificationCenter => Some(Box::new(Fallback {
             first: Box::new(center::NotificationCenter::default()),
-            second: Box::new(osascript::Osascript { runner }),
+            second: Box::new(osascript()),
         })),
-        Method::Osascript => Some(Box::new(osascript::Osascript { runner })),
+        Method::Osascript => Some(Box::new(osascript())),
         Method::Command(argv) => Some(Box::new(command::Command {
             argv: argv.clone(),
             runner,
@@ -140,11 +145,26 @@ pub fn notifier_for<'a>(
     }
 }
 
+/// Where a run's notifications go: the `[notify]` settings, the state
+/// folder that remembers what was said and when, and the folders programs
+/// (`osascript`) are looked for in. What `after_run` and `warn` need, and
+/// no more of the config or the host.
+#[derive(Debug, Clone, Copy)]
+pub struct Channel<'a> {
+    pub settings: &'a Settings,
+    pub state_dir: &'a Path,
+    pub tool_dirs: &'a [PathBuf],
+}
+
 /// Sends a one-off warning (not rate-limited: the caller sends it once,
 /// when the thing happens) through the configured method; `false` when
 /// notifications are off.
-pub fn warn(config: &Config, body: &str, runner: &dyn CommandRunner) -> Result<bool, NotifyError> {
-    let Some(notifier) = notifier_for(&config.notify.method, runner) else {
+pub fn warn(
+    channel: &Channel,
+    body: &str,
+    runner: &dyn CommandRunner,
+) -> Result<bool, NotifyError> {
+    let Some(notifier) = notifier_for(&channel.settings.method, channel.tool_dirs, runner) else {
         return Ok(false);
     };
     notifier.send(&Notification {
@@ -165,7 +185,7 @@ pub struct AfterRun {
 }
 
 /// The run command's last step: tell the user about this run's `outcome`
-/// when `config.notify` and the previous runs say so, at `now`.
+/// when the `[notify]` settings and the previous runs say so, at `now`.
 ///
 /// Call it once per real run (not for `--dry-run`), after the outcome is
 /// known: `Outcome::Failed(describe_error(&e))` for an error,
@@ -175,19 +195,19 @@ pub struct AfterRun {
 /// not turn a successful run into a failed one. When sending fails, the
 /// state is left as it was, so the next run tries again.
 pub fn after_run(
-    config: &Config,
+    channel: &Channel,
     outcome: &Outcome,
     now: DateTime<Utc>,
     runner: &dyn CommandRunner,
 ) -> Result<AfterRun, NotifyError> {
-    match notifier_for(&config.notify.method, runner) {
+    match notifier_for(&channel.settings.method, channel.tool_dirs, runner) {
         None => Ok(AfterRun {
             sent: None,
             warning: None,
         }),
         Some(notifier) => after_run_with(
-            &config.notify,
-            &config.state_dir,
+            channel.settings,
+            channel.state_dir,
             outcome,
             now,
             notifier.as_ref(),
@@ -347,12 +367,15 @@ mod tests {
             let runner = FakeRunner::exiting(0, "");
             Fallback {
                 first: Box::new(first),
-                second: Box::new(osascript::Osascript { runner: &runner }),
+                second: Box::new(osascript::Osascript {
+                    program: osascript::OSASCRIPT.into(),
+                    runner: &runner,
+                }),
             }
             .send(&n)
             .unwrap();
             let expected = if first_broken {
-                vec![osascript::command_line(&n)]
+                vec![osascript::command_line(Path::new(osascript::OSASCRIPT), &n)]
             } else {
                 vec![]
             };
@@ -370,31 +393,34 @@ mod tests {
         }
         let runner = FakeRunner::exiting(0, "");
         let n = testing::notification(Kind::Failure, "t", "b");
-        notifier_for(&Method::NotificationCenter, &runner)
+        notifier_for(&Method::NotificationCenter, &[], &runner)
             .unwrap()
             .send(&n)
             .unwrap();
-        assert_eq!(runner.commands(), [osascript::command_line(&n)]);
+        assert_eq!(
+            runner.commands(),
+            [osascript::command_line(Path::new(osascript::OSASCRIPT), &n)]
+        );
     }
 
     #[test]
     fn each_method_gets_its_backend() {
         let runner = FakeRunner::exiting(0, "");
         let n = testing::notification(Kind::Success, "t", "b");
-        assert!(notifier_for(&Method::None, &runner).is_none());
-        notifier_for(&Method::Osascript, &runner)
+        assert!(notifier_for(&Method::None, &[], &runner).is_none());
+        notifier_for(&Method::Osascript, &[], &runner)
             .unwrap()
             .send(&n)
             .unwrap();
         let argv = vec!["/bin/hook".to_owned()];
-        notifier_for(&Method::Command(argv.clone()), &runner)
+        notifier_for(&Method::Command(argv.clone()), &[], &runner)
             .unwrap()
             .send(&n)
             .unwrap();
         assert_eq!(
             runner.commands(),
             [
-                osascript::command_line(&n),
+                osascript::command_line(Path::new(osascript::OSASCRIPT), &n),
                 command::command_line(&argv, &n)
             ]
         );
@@ -407,6 +433,7 @@ mod tests {
         let err = Fallback {
             first: Box::new(broken),
             second: Box::new(osascript::Osascript {
+                program: osascript::OSASCRIPT.into(),
                 runner: &FakeRunner::exiting(1, "no osascript here"),
             }),
         }
@@ -421,6 +448,13 @@ mod tests {
 
     #[test]
     fn after_run_sends_with_the_configured_method_and_none_does_nothing() {
+        fn channel(c: &crate::config::Config) -> Channel<'_> {
+            Channel {
+                settings: &c.notify,
+                state_dir: &c.state_dir,
+                tool_dirs: &[],
+            }
+        }
         let dir = tempfile::tempdir().unwrap();
         let text = |notify: &str| {
             format!(
@@ -428,9 +462,10 @@ mod tests {
                 dir.path().display().to_string()
             )
         };
-        let env = crate::config::Environment {
+        let env = crate::host::Host {
             home: "/home/ann".into(),
             default_state_dir: "/unused".into(),
+            ..crate::host::Host::current()
         };
         let parse = |t: &str| {
             crate::config::parse(t, Path::new("/etc/pb/photos_backup.conf"), &env).unwrap()
@@ -439,13 +474,13 @@ mod tests {
 
         let none = parse(&text("[notify]\nmethod = \"none\"\n"));
         let runner = FakeRunner::exiting(0, "");
-        let done = after_run(&none, &failed, t(0), &runner).unwrap();
+        let done = after_run(&channel(&none), &failed, t(0), &runner).unwrap();
         assert_eq!(done.sent, None);
         assert!(runner.commands().is_empty());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
         let hook = parse(&text("[notify]\ncommand = [\"/bin/alert\", \"-x\"]\n"));
-        let done = after_run(&hook, &failed, t(0), &runner).unwrap();
+        let done = after_run(&channel(&hook), &failed, t(0), &runner).unwrap();
         let sent = done.sent.unwrap();
         assert_eq!(
             runner.commands(),

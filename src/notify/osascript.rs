@@ -7,6 +7,7 @@
 //! fixed word: `osascript` reads options up to its first plain argument, so
 //! an error text that begins with `-` is never taken for one.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{Notification, Notifier, NotifyError};
@@ -15,14 +16,13 @@ use crate::process::{self, CommandLine, CommandRunner};
 /// Where macOS keeps the program.
 pub const OSASCRIPT: &str = "/usr/bin/osascript";
 
-/// The program: the first `osascript` in `PATH` and the usual folders
-/// (`/usr/bin` among them, so on a Mac the system's), else `OSASCRIPT`.
-/// Found like every other tool, so tests can put a fake one first.
+/// The program: the first `osascript` in `tool_dirs` (the host's: `PATH`
+/// and the usual folders, `/usr/bin` among them, so on a Mac the system's),
+/// else `OSASCRIPT`. Found like every other tool, so tests can put a fake
+/// one first.
 #[must_use]
-pub fn program() -> std::path::PathBuf {
-    let dirs = crate::remote::mount::tool_dirs(std::env::var_os("PATH").as_deref());
-    crate::remote::mount::find_tool("osascript", None, &dirs, &|p| p.is_file())
-        .unwrap_or_else(|_| OSASCRIPT.into())
+pub fn program(tool_dirs: &[PathBuf]) -> PathBuf {
+    crate::tools::find("osascript", None, tool_dirs).unwrap_or_else(|_| OSASCRIPT.into())
 }
 
 /// How long `osascript` may take: it answers in well under a second, and
@@ -37,23 +37,25 @@ const SCRIPT: [&str; 3] = [
 
 /// The command line that shows `n`.
 #[must_use]
-pub fn command_line(n: &Notification) -> CommandLine {
+pub fn command_line(program: &Path, n: &Notification) -> CommandLine {
     let mut args: Vec<String> = SCRIPT
         .iter()
         .flat_map(|line| ["-e".to_owned(), (*line).to_owned()])
         .collect();
     args.extend([n.kind.event().to_owned(), n.title.clone(), n.body.clone()]);
-    CommandLine::new(program(), args)
+    CommandLine::new(program, args)
 }
 
 /// Shows notifications with `osascript`.
 pub struct Osascript<'a> {
+    /// `osascript` ([`program`]).
+    pub program: PathBuf,
     pub runner: &'a dyn CommandRunner,
 }
 
 impl Notifier for Osascript<'_> {
     fn send(&self, n: &Notification) -> Result<(), NotifyError> {
-        let cmd = command_line(n);
+        let cmd = command_line(&self.program, n);
         let output = self.runner.run(&cmd, TIMEOUT)?;
         if output.status.success() {
             Ok(())
@@ -80,7 +82,7 @@ mod tests {
             "t \"quoted\"",
             "-e 'do shell script' \\ \"x\"",
         );
-        let cmd = command_line(&n);
+        let cmd = command_line(Path::new(OSASCRIPT), &n);
         assert_eq!(cmd.program, std::path::Path::new("/usr/bin/osascript"));
         assert_eq!(
             cmd.args,
@@ -103,14 +105,22 @@ mod tests {
     fn sends_through_the_runner_and_names_osascript_when_it_fails() {
         let n = notification(Kind::Reminder, "title", "body");
         let ok = FakeRunner::exiting(0, "");
-        Osascript { runner: &ok }.send(&n).unwrap();
-        assert_eq!(ok.commands(), [command_line(&n)]);
+        Osascript {
+            program: OSASCRIPT.into(),
+            runner: &ok,
+        }
+        .send(&n)
+        .unwrap();
+        assert_eq!(ok.commands(), [command_line(Path::new(OSASCRIPT), &n)]);
 
         let failing = FakeRunner::exiting(1, "execution error: Not authorized (-1743)");
-        let msg = Osascript { runner: &failing }
-            .send(&n)
-            .unwrap_err()
-            .to_string();
+        let msg = Osascript {
+            program: OSASCRIPT.into(),
+            runner: &failing,
+        }
+        .send(&n)
+        .unwrap_err()
+        .to_string();
         assert!(
             msg.contains("/usr/bin/osascript") && msg.contains("Not authorized"),
             "{msg}"

@@ -1,5 +1,5 @@
-//! macOS specifics: Apple's folder conventions (Application Support for
-//! state), the login Keychain (generic passwords, through
+//! macOS specifics: Apple's folder conventions (Logs for the run log),
+//! the login Keychain (generic passwords, through
 //! security-framework) and Notification Center (through
 //! mac-notification-sys).
 
@@ -8,12 +8,6 @@ use std::path::{Path, PathBuf};
 use security_framework::passwords;
 
 use crate::secrets::KeychainError;
-
-pub fn default_state_dir(home: &Path) -> PathBuf {
-    home.join("Library")
-        .join("Application Support")
-        .join("photos-backup")
-}
 
 pub fn default_log_dir(home: &Path, _state_dir: &Path) -> PathBuf {
     crate::launchd::log_dir(home)

@@ -16,12 +16,6 @@ use std::path::{Path, PathBuf};
 
 use crate::secrets::KeychainError;
 
-/// Where state (ledger, status, lock) lives when the config does not say.
-#[must_use]
-pub fn default_state_dir(home: &Path) -> PathBuf {
-    imp::default_state_dir(home)
-}
-
 /// Where the run log goes when the config does not say: where the system
 /// keeps logs for people (`~/Library/Logs/photos-backup` on macOS, read by
 /// Console.app), else `logs` in the state dir (itself under XDG's state dir).
@@ -77,12 +71,6 @@ fn reports_sync_errors(release: &str) -> bool {
 #[must_use]
 pub fn copy_clones() -> bool {
     imp::COPY_CLONES
-}
-
-/// The user's home folder from `$HOME`; `/` when unset (launchd always sets it).
-#[must_use]
-pub fn home_dir() -> PathBuf {
-    std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from)
 }
 
 /// The default config file: `~/.config/photos-backup/photos_backup.conf`.

@@ -1,19 +1,11 @@
 //! Linux and other Unix systems, where the tool is developed and tested:
-//! XDG folder conventions, no Notification Center (notifications go through
+//! XDG folder conventions (the run log in the state dir), no Notification Center (notifications go through
 //! `notify.command`), and no Keychain (secrets come from `file:`, `env:` or
 //! `command:` there).
 
 use std::path::{Path, PathBuf};
 
 use crate::secrets::KeychainError;
-
-pub fn default_state_dir(home: &Path) -> PathBuf {
-    std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".local").join("state"))
-        .join("photos-backup")
-}
 
 pub fn default_log_dir(_home: &Path, state_dir: &Path) -> PathBuf {
     state_dir.join("logs")

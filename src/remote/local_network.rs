@@ -29,7 +29,7 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::mounts::Os;
+use crate::host::Os;
 
 /// A refusal by Local Network Privacy comes in well under this; an ARP
 /// lookup that finds nobody (a café whose subnet has the same numbers as

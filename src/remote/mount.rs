@@ -8,23 +8,28 @@
 //! lines and decisions are pure functions; the password travels only on
 //! gocryptfs's standard input, never in argv or an error.
 
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::mounts::{self, MountEntry, MountTable, Os, TableError};
+use super::mounts::{self, MountEntry, MountTable, TableError};
 use crate::config::Remote;
+use crate::host::{Host, Os};
 use crate::process::{CommandLine, CommandRunner, ProcessError};
 use crate::secrets::Secret;
+use crate::tools::ToolError;
 
 /// Why the encrypted volume could not be mounted (or unmounted). Every
 /// message names the host, the path or the tool; none holds the password.
 #[derive(Debug, thiserror::Error)]
 pub enum MountError {
     #[error(
-        "{tool} not found (looked in {searched}); install it or set remote.{tool} in the config"
+        "{tool} not found (looked in {}); install it or set remote.{tool} in the config",
+        crate::tools::shown(searched)
     )]
-    MissingTool { tool: String, searched: String },
+    MissingTool {
+        tool: String,
+        searched: Vec<PathBuf>,
+    },
     #[error(transparent)]
     SshfsIncompatible(#[from] super::sshfs_mode::Incompatible),
     #[error("{tool} not found at {path} (remote.{tool} in the config)")]
@@ -125,8 +130,8 @@ pub struct Mounted {
     pub cleared: Vec<(PathBuf, String)>,
 }
 
-/// What the mounts need to know about this machine: the OS, where tools
-/// live, and how long things may take. [`MountEnv::current`] in production.
+/// What the mounts need to know about this machine (the OS, where tools
+/// live: from the [`Host`]) and how long things may take ([`MountEnv::on`]).
 #[derive(Debug, Clone)]
 pub struct MountEnv {
     pub os: Os,
@@ -139,12 +144,12 @@ pub struct MountEnv {
 }
 
 impl MountEnv {
-    /// This machine: its OS, `$PATH` plus the usual Homebrew and system folders.
+    /// On `host`, with the usual time limits.
     #[must_use]
-    pub fn current() -> Self {
+    pub fn on(host: &Host) -> Self {
         Self {
-            os: Os::current(),
-            tool_dirs: tool_dirs(std::env::var_os("PATH").as_deref()),
+            os: host.os,
+            tool_dirs: host.tool_dirs.clone(),
             stat_timeout: Duration::from_secs(5),
             mount_timeout: Duration::from_secs(60),
             unmount_timeout: Duration::from_secs(15),
@@ -155,66 +160,23 @@ impl MountEnv {
 // ---------------------------------------------------------------------------
 // Tools
 
-/// Folders searched for a tool: `$PATH`, then Homebrew (Apple silicon and
-/// Intel) and the system folders, which the `PATH` of a launchd job may lack.
-#[must_use]
-pub fn tool_dirs(path_var: Option<&OsStr>) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = path_var
-        .map(|p| {
-            std::env::split_paths(p)
-                .filter(|d| d.is_absolute())
-                .collect()
-        })
-        .unwrap_or_default();
-    for extra in [
-        "/opt/homebrew/bin",
-        "/usr/local/bin",
-        "/usr/bin",
-        "/bin",
-        "/usr/sbin",
-        "/sbin",
-    ] {
-        let extra = PathBuf::from(extra);
-        if !dirs.contains(&extra) {
-            dirs.push(extra);
+fn tool(env: &MountEnv, name: &str, configured: Option<&Path>) -> Result<PathBuf, MountError> {
+    Ok(crate::tools::find(name, configured, &env.tool_dirs)?)
+}
+
+impl From<ToolError> for MountError {
+    fn from(e: ToolError) -> Self {
+        match e {
+            ToolError::NotFound { program, searched } => MountError::MissingTool {
+                tool: program,
+                searched,
+            },
+            ToolError::NotAt { program, path } => MountError::ConfiguredToolMissing {
+                tool: program,
+                path,
+            },
         }
     }
-    dirs
-}
-
-/// The tool `name`: the configured path if given (it must exist), else the
-/// first `dir/name` for which `exists` holds.
-pub fn find_tool(
-    name: &str,
-    configured: Option<&Path>,
-    dirs: &[PathBuf],
-    exists: &dyn Fn(&Path) -> bool,
-) -> Result<PathBuf, MountError> {
-    if let Some(path) = configured {
-        return if exists(path) {
-            Ok(path.to_owned())
-        } else {
-            Err(MountError::ConfiguredToolMissing {
-                tool: name.to_owned(),
-                path: path.to_owned(),
-            })
-        };
-    }
-    dirs.iter()
-        .map(|d| d.join(name))
-        .find(|p| exists(p))
-        .ok_or_else(|| MountError::MissingTool {
-            tool: name.to_owned(),
-            searched: dirs
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(":"),
-        })
-}
-
-fn tool(env: &MountEnv, name: &str, configured: Option<&Path>) -> Result<PathBuf, MountError> {
-    find_tool(name, configured, &env.tool_dirs, &|p| p.is_file())
 }
 
 // ---------------------------------------------------------------------------
@@ -1241,30 +1203,22 @@ mod tests {
     }
 
     #[test]
-    fn tools_from_config_path_or_usual_places() {
-        let dirs = tool_dirs(Some(OsStr::new("/usr/bin:relative:/opt/homebrew/bin")));
-        assert_eq!(dirs[0], PathBuf::from("/usr/bin"));
-        assert_eq!(dirs[1], PathBuf::from("/opt/homebrew/bin"));
+    fn tool_errors_name_the_config_key() {
+        let dirs = [
+            PathBuf::from("/nonexistent/a"),
+            PathBuf::from("/nonexistent/b"),
+        ];
+        let env = MountEnv {
+            tool_dirs: dirs.to_vec(),
+            ..MountEnv::on(&Host::current())
+        };
+        let err = tool(&env, "gocryptfs", None).unwrap_err().to_string();
         assert_eq!(
-            dirs.iter().filter(|d| d.ends_with("homebrew/bin")).count(),
-            1
+            err,
+            "gocryptfs not found (looked in /nonexistent/a:/nonexistent/b); \
+             install it or set remote.gocryptfs in the config"
         );
-        assert!(dirs.contains(&PathBuf::from("/usr/local/bin")));
-
-        let only_brew = |p: &Path| p == Path::new("/opt/homebrew/bin/sshfs");
-        assert_eq!(
-            find_tool("sshfs", None, &dirs, &only_brew).unwrap(),
-            PathBuf::from("/opt/homebrew/bin/sshfs")
-        );
-        let err = find_tool("gocryptfs", None, &dirs, &only_brew)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("gocryptfs not found (looked in /usr/bin:/opt/homebrew/bin"),
-            "{err}"
-        );
-        assert!(err.contains("remote.gocryptfs"), "{err}");
-        let err = find_tool("sshfs", Some(Path::new("/x/sshfs")), &dirs, &only_brew)
+        let err = tool(&env, "sshfs", Some(Path::new("/x/sshfs")))
             .unwrap_err()
             .to_string();
         assert_eq!(

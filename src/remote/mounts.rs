@@ -11,28 +11,8 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::host::Os;
 use crate::process::{stderr_excerpt, CommandLine, CommandRunner, ProcessError};
-
-/// The operating system, for the few decisions that differ (mount table
-/// format, unmount tools, route lookup). Chosen once, by [`Os::current`];
-/// everything else takes it as a parameter so both sides stay testable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
-    MacOs,
-    Linux,
-}
-
-impl Os {
-    /// The system this binary runs on (every non-macOS Unix counts as Linux).
-    #[must_use]
-    pub fn current() -> Self {
-        if cfg!(target_os = "macos") {
-            Os::MacOs
-        } else {
-            Os::Linux
-        }
-    }
-}
 
 /// One line of the mount table.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,9 +18,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::local_network::{self, Attempt, Refused};
-use super::mount::find_tool;
-use super::mounts::Os;
 use crate::config::Remote;
+use crate::host::Os;
 use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
 
 /// The answer of the gate.
@@ -297,7 +296,7 @@ fn route_output(
         Os::MacOs => "route",
         Os::Linux => "ip",
     };
-    let program = find_tool(tool, None, tool_dirs, &|p| p.is_file()).map_err(|e| e.to_string())?;
+    let program = crate::tools::find(tool, None, tool_dirs).map_err(|e| e.to_string())?;
     let cmd = route_command(os, &program, ip);
     let out = runner
         .run(&cmd, Duration::from_secs(5))

@@ -260,8 +260,8 @@ using FUSE kernel interface version 7.31
     /// error names the fix, and nothing is left mounted.
     #[test]
     fn a_mac_with_the_broken_pair_never_starts_the_mount() {
+        use crate::host::Os;
         use crate::remote::mount::{ensure_mounted, MountEnv, MountError};
-        use crate::remote::mounts::Os;
         let bin = tempfile::tempdir().unwrap();
         for tool in ["sshfs", "gocryptfs", "umount", "diskutil", "ssh", "mkdir"] {
             std::fs::write(bin.path().join(tool), "").unwrap();

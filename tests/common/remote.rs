@@ -13,7 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use photos_backup::config::Remote;
-use photos_backup::remote::mounts::{self, Os};
+use photos_backup::host::Os;
+use photos_backup::remote::mounts;
 use photos_backup::secrets::Secret;
 
 /// The tools the tests need, with the reason a missing one fails loudly.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::host::Host;
 use crate::launchd::launchctl::Launchctl;
 use crate::launchd::probe::{self, Probe};
 use crate::launchd::{log_dir, plist_path};
@@ -18,13 +19,33 @@ use crate::process::CommandRunner;
 /// How long the probe's doctor may take (borg and the server included).
 pub const PATIENCE: Duration = Duration::from_secs(300);
 
-/// What the probe needs from the machine.
+/// What the probe, and `install`, need from the machine: the parts of the
+/// [`Host`] launchd cares about, `launchctl`, and how long to wait.
 #[derive(Debug, Clone)]
 pub struct AgentEnv {
     pub home: PathBuf,
+    /// The `photos-backup` binary the agent runs (absolute).
     pub binary: PathBuf,
+    /// `launchctl`, found on `PATH` when not a path.
     pub launchctl: PathBuf,
+    /// How long the check as the agent may take.
     pub patience: Duration,
+}
+
+impl AgentEnv {
+    /// On `host`: its home and this binary (an error when the system cannot
+    /// tell where it is: an agent needs the path), `launchctl` on `PATH`.
+    pub fn on(host: &Host) -> Result<Self> {
+        Ok(Self {
+            home: host.home.clone(),
+            binary: host
+                .binary
+                .clone()
+                .context("cannot tell where this binary is")?,
+            launchctl: PathBuf::from("launchctl"),
+            patience: PATIENCE,
+        })
+    }
 }
 
 /// Runs the doctor as a one-off agent with `config_file`, for the agent

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use super::Machine;
 use crate::config::{self, Config};
+use crate::host::Os;
 use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
-use crate::remote::mount::{find_tool, MountError};
-use crate::remote::mounts::Os;
 use crate::secrets::{Reference, Secret, SecretStore};
+use crate::tools::ToolError;
 
 // ---------------------------------------------------------------------------
 // Libraries
@@ -143,7 +143,7 @@ pub fn tools(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> 
             true,
         ));
     }
-    if machine.os == Os::MacOs {
+    if machine.host.os == Os::MacOs {
         // It has no `--version`; it is part of macOS.
         wanted.push(("osascript", None, None, false));
     }
@@ -164,11 +164,10 @@ pub fn tool(
     machine: &Machine,
     runner: &dyn CommandRunner,
 ) -> ToolFact {
-    let is_file = |p: &Path| p.is_file();
-    let outcome = match find_tool(name, configured, &machine.tool_dirs, &is_file) {
+    let outcome = match crate::tools::find(name, configured, &machine.host.tool_dirs) {
         Ok(path) => {
             let agent_finds_it = configured.is_some()
-                || find_tool(name, None, &machine.agent_tool_dirs, &is_file)
+                || crate::tools::find(name, None, &machine.agent_tool_dirs)
                     .ok()
                     .as_ref()
                     == Some(&path);
@@ -180,12 +179,8 @@ pub fn tool(
                 agent_finds_it,
             })
         }
-        Err(MountError::ConfiguredToolMissing { path, .. }) => {
-            Err(MissingTool::ConfiguredMissing { path })
-        }
-        Err(_) => Err(MissingTool::NotFound {
-            searched: machine.tool_dirs.clone(),
-        }),
+        Err(ToolError::NotAt { path, .. }) => Err(MissingTool::ConfiguredMissing { path }),
+        Err(ToolError::NotFound { searched, .. }) => Err(MissingTool::NotFound { searched }),
     };
     ToolFact { name, key, outcome }
 }
@@ -412,8 +407,7 @@ fn try_write(dir: &Path) -> Result<(), String> {
 
 /// `df -Pk DIR`, read by `judge::df_available`.
 fn free_space(dir: &Path, machine: &Machine, runner: &dyn CommandRunner) -> Result<u64, String> {
-    let df =
-        find_tool("df", None, &machine.tool_dirs, &|p| p.is_file()).map_err(|e| e.to_string())?;
+    let df = crate::tools::find("df", None, &machine.host.tool_dirs).map_err(|e| e.to_string())?;
     let cmd = CommandLine::new(
         df,
         ["-Pk".to_owned(), "--".to_owned(), dir.display().to_string()],
@@ -466,13 +460,13 @@ pub struct Loaded {
 #[must_use]
 pub fn agent(machine: &Machine, runner: &dyn CommandRunner) -> AgentFact {
     use crate::launchd::launchctl::{self, Launchctl};
-    let found = find_tool("launchctl", None, &machine.tool_dirs, &|p| p.is_file());
-    let program = match (found, machine.os) {
+    let found = crate::tools::find("launchctl", None, &machine.host.tool_dirs);
+    let program = match (found, machine.host.os) {
         (Ok(path), _) => path,
         (Err(_), Os::MacOs) => PathBuf::from("/bin/launchctl"),
         (Err(_), Os::Linux) => return AgentFact::NotApplicable,
     };
-    let plist = crate::launchd::plist_path(&machine.home, &machine.label);
+    let plist = crate::launchd::plist_path(&machine.host.home, &machine.label);
     let plist_config = match std::fs::read(&plist) {
         Ok(bytes) => plist::Value::from_reader(std::io::Cursor::new(bytes))
             .map(|v| v.as_dictionary().and_then(super::judge::plist_config))
@@ -519,11 +513,14 @@ mod tests {
 
     fn machine(dirs: &[&Path]) -> Machine {
         Machine {
-            os: Os::Linux,
-            tool_dirs: dirs.iter().map(|d| d.to_path_buf()).collect(),
+            host: crate::host::Host {
+                os: Os::Linux,
+                tool_dirs: dirs.iter().map(|d| d.to_path_buf()).collect(),
+                home: PathBuf::from("/home/ann"),
+                binary: Some(PathBuf::from("/usr/local/bin/photos-backup")),
+                default_state_dir: "/unused".into(),
+            },
             agent_tool_dirs: vec![PathBuf::from("/usr/bin")],
-            home: PathBuf::from("/home/ann"),
-            binary: PathBuf::from("/usr/local/bin/photos-backup"),
             label: "org.photos-backup".into(),
             test_notification: false,
         }

@@ -13,7 +13,7 @@ use super::facts::{
 };
 use super::{Check, Machine};
 use crate::config::{Borg, Config, ConfigError, Remote};
-use crate::remote::mounts::Os;
+use crate::host::Os;
 use crate::remote::network::{Reachability, Unreachable};
 use crate::secrets::Reference;
 
@@ -138,14 +138,14 @@ fn library_problem(
             message,
             "open the library once in Photos on macOS 10.15 or later, which upgrades it",
         ),
-        LibraryFailure::PermissionDenied if machine.os == Os::MacOs => Check::failed(
+        LibraryFailure::PermissionDenied if machine.host.os == Os::MacOs => Check::failed(
             subject,
             format!("{message}: Full Disk Access is missing"),
             format!(
                 "System Settings > Privacy & Security > Full Disk Access: \"+\", Cmd-Shift-G, \
                  add {} (for the launch agent) and turn on your terminal app (for commands \
                  typed in it), then run `photos-backup doctor` again",
-                machine.binary.display()
+                machine.binary().display()
             ),
         ),
         LibraryFailure::PermissionDenied => Check::failed(
@@ -184,7 +184,7 @@ fn library_problem(
 #[must_use]
 pub fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
     let subject = format!("tool {}", fact.name);
-    let install = install_command(machine.os, fact.name);
+    let install = install_command(machine.host.os, fact.name);
     let found = match &fact.outcome {
         Ok(found) => found,
         Err(MissingTool::NotFound { searched }) => {
@@ -228,7 +228,7 @@ pub fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
     } else {
         String::new()
     };
-    if machine.os == Os::MacOs && !found.agent_finds_it {
+    if machine.host.os == Os::MacOs && !found.agent_finds_it {
         let fix = match fact.key.and_then(|k| k.split_once('.')) {
             Some((section, key)) => format!(
                 "set `{key} = \"{path}\"` in [{section}] of {}",
@@ -290,7 +290,7 @@ pub fn secret(fact: &SecretFact, machine: &Machine, file: &Path) -> Check {
         Err(cause) => cause,
     };
     let fix = match reference {
-        Reference::Keychain { service, account } if machine.os == Os::MacOs => {
+        Reference::Keychain { service, account } if machine.host.os == Os::MacOs => {
             let name = match account {
                 Some(account) => format!("{service}/{account}"),
                 None => service.clone(),
@@ -659,7 +659,7 @@ pub fn agent(fact: &AgentFact, machine: &Machine, file: &Path) -> Check {
             format!("{label} is loaded in gui/{uid}, but its last run failed (exit code {code})"),
             format!(
                 "see {}, or run `photos-backup --config {} run` here",
-                crate::launchd::log_dir(&machine.home)
+                crate::launchd::log_dir(&machine.host.home)
                     .join(crate::launchd::STDERR_LOG)
                     .display(),
                 sh_quote(&file.display().to_string())
@@ -891,11 +891,14 @@ mod tests {
 
     fn machine(os: Os) -> Machine {
         Machine {
-            os,
-            tool_dirs: vec!["/opt/homebrew/bin".into(), "/usr/bin".into()],
+            host: crate::host::Host {
+                os,
+                tool_dirs: vec!["/opt/homebrew/bin".into(), "/usr/bin".into()],
+                home: "/Users/ann".into(),
+                binary: Some("/usr/local/bin/photos-backup".into()),
+                default_state_dir: "/unused".into(),
+            },
             agent_tool_dirs: vec!["/opt/homebrew/bin".into(), "/usr/bin".into()],
-            home: "/Users/ann".into(),
-            binary: "/usr/local/bin/photos-backup".into(),
             label: "org.photos-backup".into(),
             test_notification: false,
         }
@@ -909,9 +912,10 @@ mod tests {
              [[library]]\nname = \"ben\"\npath = \"/Users/ben/Pictures/Photos Library.photoslibrary\"\n\
              {extra}"
         );
-        let env = crate::config::Environment {
+        let env = crate::host::Host {
             home: "/Users/ann".into(),
             default_state_dir: "/Users/ann/state".into(),
+            ..crate::host::Host::current()
         };
         crate::config::parse(
             &text,
@@ -946,7 +950,7 @@ mod tests {
                 name: "sshfs",
                 key: Some("remote.sshfs"),
                 outcome: Err(MissingTool::NotFound {
-                    searched: m.tool_dirs.clone(),
+                    searched: m.host.tool_dirs.clone(),
                 }),
             },
             ToolFact {

@@ -16,9 +16,9 @@ use super::facts::LibraryFailure;
 use super::{Check, Machine};
 use crate::config::Config;
 use crate::export::download;
+use crate::host::Os;
 use crate::notify::{self, Kind, Notification};
 use crate::process::{CommandLine, CommandRunner};
-use crate::remote::mounts::Os;
 
 /// `EPERM` and `EACCES`: the same numbers on macOS and Linux.
 const EPERM: i32 = 1;
@@ -119,16 +119,14 @@ pub fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner)
 /// are on (macOS), and the test notification when asked for.
 pub fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<Check> {
     let mut checks = Vec::new();
-    if machine.os == Os::MacOs && config.export.download_missing {
-        checks.push(check_automation(&notify::osascript::program(), runner));
+    if machine.host.os == Os::MacOs && config.export.download_missing {
+        checks.push(check_automation(
+            &notify::osascript::program(&machine.host.tool_dirs),
+            runner,
+        ));
     }
-    if let (Os::MacOs, Some(remote)) = (machine.os, &config.remote) {
-        let found = crate::remote::mount::find_tool(
-            "sshfs",
-            remote.sshfs.as_deref(),
-            &machine.agent_tool_dirs,
-            &|p| p.is_file(),
-        );
+    if let (Os::MacOs, Some(remote)) = (machine.host.os, &config.remote) {
+        let found = crate::tools::find("sshfs", remote.sshfs.as_deref(), &machine.agent_tool_dirs);
         if let Ok(sshfs) = found {
             checks.push(match crate::remote::sshfs_mode::check(&sshfs, runner) {
                 Ok(()) => Check::ok("sshfs with macFUSE", "not the pair that never returns"),
@@ -137,14 +135,15 @@ pub fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) ->
         }
     }
     if machine.test_notification {
-        let sent = match notify::notifier_for(&config.notify.method, runner) {
-            Some(notifier) => notification_sent(notifier.send(&test_notification())),
-            None => Check::warning(
-                "notification",
-                "notifications are off (notify.method = \"none\")",
-                "set [notify] method in the config to be told when a run fails",
-            ),
-        };
+        let sent =
+            match notify::notifier_for(&config.notify.method, &machine.host.tool_dirs, runner) {
+                Some(notifier) => notification_sent(notifier.send(&test_notification())),
+                None => Check::warning(
+                    "notification",
+                    "notifications are off (notify.method = \"none\")",
+                    "set [notify] method in the config to be told when a run fails",
+                ),
+            };
         checks.push(sent);
     }
     checks
@@ -242,9 +241,10 @@ mod tests {
              cipher_mount = \"/Users/ann/.pb/c\"\nplain_mount = \"/Users/ann/.pb/p\"\n\
              password = \"keychain:pb\"\n"
         );
-        let env = crate::config::Environment {
+        let env = crate::host::Host {
             home: "/Users/ann".into(),
             default_state_dir: "/Users/ann/state".into(),
+            ..crate::host::Host::current()
         };
         crate::config::parse(&text, std::path::Path::new("/Users/ann/pb.conf"), &env).unwrap()
     }
@@ -254,11 +254,14 @@ mod tests {
         let bin = tempfile::tempdir().unwrap();
         std::fs::write(bin.path().join("sshfs"), "").unwrap();
         let machine = Machine {
-            os: Os::MacOs,
-            tool_dirs: vec![bin.path().to_owned()],
+            host: crate::host::Host {
+                os: Os::MacOs,
+                tool_dirs: vec![bin.path().to_owned()],
+                home: "/Users/ann".into(),
+                binary: Some("/usr/local/bin/photos-backup".into()),
+                default_state_dir: "/unused".into(),
+            },
             agent_tool_dirs: vec![bin.path().to_owned()],
-            home: "/Users/ann".into(),
-            binary: "/usr/local/bin/photos-backup".into(),
             label: "org.photos-backup".into(),
             test_notification: false,
         };
@@ -295,7 +298,10 @@ mod tests {
         assert!(found[1].fix.as_ref().unwrap().contains("macFUSE 5.3.2"));
         // On Linux none of these is asked.
         let linux = Machine {
-            os: Os::Linux,
+            host: crate::host::Host {
+                os: Os::Linux,
+                ..machine.host.clone()
+            },
             ..machine
         };
         assert!(checks(&config, &linux, &runner).is_empty());

@@ -18,6 +18,7 @@ use crate::app::exit;
 use crate::config::Config;
 use crate::error_text::describe_error;
 use crate::export::stage::Progress;
+use crate::host::Host;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
 use crate::remote::mount::{self, MountEnv};
@@ -34,6 +35,8 @@ pub struct Context<'a> {
     pub secrets: &'a dyn crate::secrets::SecretStore,
     pub downloader: Option<&'a dyn crate::export::download::Downloader>,
     pub progress: &'a mut dyn Progress,
+    /// The machine, described once by the caller.
+    pub host: &'a Host,
 }
 
 /// The run log, or `None` with a warning: a log that cannot be opened does
@@ -64,6 +67,7 @@ pub fn command(
         let mut deps = deps(config, ctx, false);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
+    let host = ctx.host;
     // Refuses folders others can write to; tightens an older installation once.
     let tightened = crate::private_fs::prepare(
         &config.state_dir,
@@ -73,20 +77,20 @@ pub fn command(
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
         Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
-            return stuck_lock(config, &busy, ctx.now, ctx.runner, err);
+            return stuck_lock(config, host, &busy, ctx.now, ctx.runner, err);
         }
         Err(busy) => {
             // The active run writes the status; this one only says why not.
             writeln!(out, "skipped: {busy}")?;
-            watch_skips(config, &busy.to_string(), ctx.now, ctx.runner, err)?;
+            watch_skips(config, host, &busy.to_string(), ctx.now, ctx.runner, err)?;
             return Ok(exit::SKIPPED);
         }
     };
     // No Keychain dialog: under launchd nobody answers it, and the lock is held.
     let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     // Armed before anything can hang, test hooks included.
-    release_mounts_on_signal(config)?;
-    stop_at_deadline(config, ctx.now)?;
+    release_mounts_on_signal(config, host)?;
+    stop_at_deadline(config, host, ctx.now)?;
     // Children of a run that was killed (SIGKILL ends only the run) go now;
     // a mount one of them finished is judged like any other.
     let children = config.state_dir.join(CHILDREN_FILE);
@@ -98,11 +102,10 @@ pub fn command(
     }
     crate::process::record_children_in(children);
     crate::failpoint::pause("run-locked");
-    let env = MountEnv::current();
-    keep_awake(&env.tool_dirs);
+    keep_awake(&host.tool_dirs);
+    let pmset = crate::tools::find("pmset", None, &host.tool_dirs).ok();
     let on_battery = config.only_on_ac_power
-        && crate::power::current(find(&env, "pmset").as_deref(), ctx.runner)
-            == crate::power::Power::Battery;
+        && crate::power::current(pmset.as_deref(), ctx.runner) == crate::power::Power::Battery;
     let (now, runner) = (ctx.now, ctx.runner);
     let mut deps = deps(config, ctx, on_battery);
 
@@ -145,14 +148,14 @@ pub fn command(
         RunResult::Skipped => crate::notify::Outcome::Skipped,
         RunResult::Failed => crate::notify::Outcome::Failed(detail.unwrap_or_default()),
     };
-    notify_outcome(config, &event, now, runner, err)?;
+    notify_outcome(config, host, &event, now, runner, err)?;
     match &result {
-        Ok(RunOutcome::Skipped(why)) => watch_skips(config, why, now, runner, err)?,
+        Ok(RunOutcome::Skipped(why)) => watch_skips(config, host, why, now, runner, err)?,
         _ => super::skips::end(&config.state_dir),
     }
     if let Ok(RunOutcome::Done(warnings)) = &result {
         for w in warnings {
-            if let Err(e) = crate::notify::warn(config, &w.to_string(), runner) {
+            if let Err(e) = crate::notify::warn(&channel(config, host), &w.to_string(), runner) {
                 writeln!(
                     err,
                     "photos-backup: warning: notification: {}",
@@ -182,7 +185,7 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
         progress: ctx.progress,
         runner: ctx.runner,
         secrets: ctx.secrets,
-        mount_env: MountEnv::current(),
+        mount_env: MountEnv::on(ctx.host),
         on_battery: on_battery && config.only_on_ac_power,
     }
 }
@@ -204,12 +207,13 @@ fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<u8> {
 /// run's result.
 fn notify_outcome(
     config: &Config,
+    host: &Host,
     event: &crate::notify::Outcome,
     now: DateTime<Utc>,
     runner: &dyn CommandRunner,
     err: &mut dyn Write,
 ) -> Result<()> {
-    match crate::notify::after_run(config, event, now, runner) {
+    match crate::notify::after_run(&channel(config, host), event, now, runner) {
         Ok(after) => {
             if let Some(w) = after.warning {
                 writeln!(err, "photos-backup: warning: {w}")?;
@@ -250,10 +254,11 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
 
 /// On SIGTERM (launchd) or SIGINT/SIGHUP: stop the children, release the
 /// mounts (unless kept mounted), within `terminate::RELEASE_BOUND`.
-fn release_mounts_on_signal(config: &Config) -> Result<()> {
+fn release_mounts_on_signal(config: &Config, host: &Host) -> Result<()> {
     let remote = config.remote.clone();
+    let host = host.clone();
     crate::terminate::on_signal(crate::terminate::RELEASE_BOUND, move || {
-        release_everything(remote.as_ref())
+        release_everything(remote.as_ref(), &host)
     })?;
     Ok(())
 }
@@ -262,7 +267,7 @@ fn release_mounts_on_signal(config: &Config) -> Result<()> {
 /// kept mounted and healthy): a gentle unmount, and by force what does not
 /// go (a dead or busy mount, its FUSE connection aborted first). Every step
 /// is a bounded child; what is left is in the `Err`.
-fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), String> {
+fn release_everything(remote: Option<&crate::config::Remote>, host: &Host) -> Result<(), String> {
     crate::process::stop_all_children();
     let Some(remote) = remote.filter(|r| !r.keep_mounted) else {
         return Ok(());
@@ -271,7 +276,7 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
     let env = MountEnv {
         stat_timeout: std::time::Duration::from_secs(3),
         unmount_timeout: std::time::Duration::from_secs(3),
-        ..MountEnv::current()
+        ..MountEnv::on(host)
     };
     let system = crate::process::System;
     mount::unmount(remote, &system, &env)
@@ -282,8 +287,9 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
 /// The whole-run deadline: past it, the children are stopped, the mounts
 /// released, the failure recorded in `status.json` and notified, and the
 /// process exits with the failure code.
-fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
+fn stop_at_deadline(config: &Config, host: &Host, started: DateTime<Utc>) -> Result<()> {
     let config = config.clone();
+    let host = host.clone();
     super::deadline::watch(config.limits, move |limit| {
         let mut why = format!(
             "the run did not finish within its deadline of {} s and was stopped",
@@ -291,8 +297,8 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
         );
         eprintln!("photos-backup: {why}");
         let released = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, {
-            let remote = config.remote.clone();
-            move || release_everything(remote.as_ref())
+            let (remote, host) = (config.remote.clone(), host.clone());
+            move || release_everything(remote.as_ref(), &host)
         });
         match released {
             Some(Ok(())) => {}
@@ -301,7 +307,7 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
         }
         // Bounded: the notification may be the very thing that hangs.
         let reported = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
-            report_failure(&config, started, &why, &crate::process::System);
+            report_failure(&config, &host, started, &why, &crate::process::System);
         });
         if reported.is_none() {
             eprintln!("photos-backup: the failure could not be recorded and notified in time");
@@ -315,7 +321,13 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
 
 /// A failure outside the backup cycle (deadline, stuck lock): `status.json`
 /// says it (its ATTENTION lines name it), and it is notified.
-fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &dyn CommandRunner) {
+fn report_failure(
+    config: &Config,
+    host: &Host,
+    started: DateTime<Utc>,
+    why: &str,
+    runner: &dyn CommandRunner,
+) {
     let ended = crate::app::now().unwrap_or(started).max(started);
     let info = RunInfo {
         started,
@@ -327,7 +339,7 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
         eprintln!("photos-backup: warning: status: {}", describe_error(&e));
     }
     let event = crate::notify::Outcome::Failed(why.to_owned());
-    if let Err(e) = crate::notify::after_run(config, &event, started, runner) {
+    if let Err(e) = crate::notify::after_run(&channel(config, host), &event, started, runner) {
         eprintln!(
             "photos-backup: warning: notification: {}",
             crate::error_text::describe(&e)
@@ -340,6 +352,7 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
 /// skip: a failure, recorded and notified, naming the pid and since when.
 fn stuck_lock(
     config: &Config,
+    host: &Host,
     busy: &crate::lock::Busy,
     now: DateTime<Utc>,
     runner: &dyn CommandRunner,
@@ -351,13 +364,14 @@ fn stuck_lock(
         config.limits.longest_run().as_secs()
     );
     writeln!(err, "photos-backup: run failed: {why}")?;
-    report_failure(config, now, &why, runner);
+    report_failure(config, host, now, &why, runner);
     Ok(exit::FAILED)
 }
 
 /// After a skip: one notification when skips have gone on too long.
 fn watch_skips(
     config: &Config,
+    host: &Host,
     why: &str,
     now: DateTime<Utc>,
     runner: &dyn CommandRunner,
@@ -376,7 +390,7 @@ fn watch_skips(
     );
     if let Some(message) = message {
         writeln!(err, "photos-backup: {message}")?;
-        if let Err(e) = crate::notify::warn(config, &message, runner) {
+        if let Err(e) = crate::notify::warn(&channel(config, host), &message, runner) {
             writeln!(
                 err,
                 "photos-backup: warning: notification: {}",
@@ -394,14 +408,19 @@ fn watch_skips(
     Ok(())
 }
 
-fn find(env: &MountEnv, tool: &str) -> Option<std::path::PathBuf> {
-    mount::find_tool(tool, None, &env.tool_dirs, &|p| p.is_file()).ok()
+/// Where this run's notifications go.
+fn channel<'a>(config: &'a Config, host: &'a Host) -> crate::notify::Channel<'a> {
+    crate::notify::Channel {
+        settings: &config.notify,
+        state_dir: &config.state_dir,
+        tool_dirs: &host.tool_dirs,
+    }
 }
 
 /// `caffeinate -i -w PID` where there is one (macOS): no idle sleep while
 /// this process lives.
 fn keep_awake(tool_dirs: &[std::path::PathBuf]) {
-    if let Ok(program) = mount::find_tool("caffeinate", None, tool_dirs, &|p| p.is_file()) {
+    if let Ok(program) = crate::tools::find("caffeinate", None, tool_dirs) {
         let pid = std::process::id().to_string();
         let _ = crate::process::spawn_background(&CommandLine::new(program, ["-i", "-w", &pid]));
     }
