@@ -16,7 +16,7 @@ use common::remote::{daemon_of, kill, require_fusectl, TestServer};
 use photos_backup::host::Os;
 use photos_backup::process::System;
 use photos_backup::remote::mount::{self, MountEnv, Mounted};
-use photos_backup::remote::mounts;
+use photos_backup::remote::mount_table as mounts;
 
 fn env() -> MountEnv {
     MountEnv {

@@ -9,7 +9,7 @@ use photos_backup::commands::doctor::judge::last_exit_code;
 use photos_backup::host::Os;
 use photos_backup::power::{parse_pmset, Power};
 use photos_backup::remote::local_network::route_is_direct;
-use photos_backup::remote::mounts::MountTable;
+use photos_backup::remote::mount_table::MountTable;
 use photos_backup::remote::network::parse_route_interface;
 use photos_backup::remote::sshfs_mode::{is_incompatible, parse_versions};
 use photos_backup::secrets::KeychainError;

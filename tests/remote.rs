@@ -16,7 +16,7 @@ use common::remote::{daemon_of, kill, processes, TestServer};
 use photos_backup::host::Os;
 use photos_backup::process::System;
 use photos_backup::remote::mount::{self, MountEnv, MountError, Mounted};
-use photos_backup::remote::mounts::{self, FsKind};
+use photos_backup::remote::mount_table::{self as mounts, FsKind};
 use photos_backup::remote::network::{self, Reachability, Unreachable};
 use photos_backup::secrets::Secret;
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use photos_backup::config::Remote;
 use photos_backup::host::Os;
-use photos_backup::remote::mounts;
+use photos_backup::remote::mount_table as mounts;
 use photos_backup::secrets::Secret;
 
 /// The tools the tests need, with the reason a missing one fails loudly.
