@@ -1,7 +1,7 @@
-//! macOS specifics: Apple's folder conventions (Logs for the run log),
-//! the login Keychain (generic passwords, through
-//! security-framework) and Notification Center (through
-//! mac-notification-sys).
+//! macOS specifics: Apple's folder conventions for the run log
+//! (`~/Library/Logs`; state's Application Support is `host`'s), the login
+//! Keychain (generic passwords, through security-framework) and
+//! Notification Center (through mac-notification-sys).
 
 use std::path::{Path, PathBuf};
 

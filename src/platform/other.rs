@@ -1,7 +1,7 @@
 //! Linux and other Unix systems, where the tool is developed and tested:
-//! XDG folder conventions (the run log in the state dir), no Notification Center (notifications go through
-//! `notify.command`), and no Keychain (secrets come from `file:`, `env:` or
-//! `command:` there).
+//! the run log in the state dir (itself XDG's, `host::default_state_dir`),
+//! no Notification Center (notifications go through `notify.command`), and
+//! no Keychain (secrets come from `file:`, `env:` or `command:` there).
 
 use std::path::{Path, PathBuf};
 
