@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::printable::printable;
+use crate::text::one_line;
 
 /// A configuration error: always the file, usually the key, and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -788,10 +789,6 @@ pub fn resolve_path(value: &str, home: &Path, base: &Path) -> PathBuf {
     } else {
         base.join(expanded)
     }
-}
-
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod scratch;
 pub mod secrets;
 pub mod status;
 pub mod terminate;
+pub mod text;
 pub mod threshold;
 
 #[cfg(test)]

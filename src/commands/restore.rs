@@ -19,11 +19,11 @@ use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::locate::versions::{Asset, Place, Version};
 use super::locate::{find, open_ledger};
-use super::run::human_bytes;
 use crate::archive::access::{self, Access, Deps};
 use crate::archive::borg;
 use crate::config::Config;
 use crate::export::copy::hash_file;
+use crate::text::{human_bytes, plural};
 
 /// Reading a large video back out of an ssh repository takes a while.
 const EXTRACT_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
@@ -208,7 +208,7 @@ pub fn run(
         out,
         "{} file{} restored into {}",
         plan.items.len(),
-        if plan.items.len() == 1 { "" } else { "s" },
+        plural(plan.items.len() as u64),
         to.display()
     )?;
     if !plan.gone.is_empty() {
