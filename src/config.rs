@@ -32,6 +32,14 @@ pub enum ConfigError {
     Syntax { path: PathBuf, message: String },
 }
 
+/// A config that does not load, or lacks a section, is a config failure
+/// (exit 2), wherever it is met.
+impl From<ConfigError> for crate::exit::Failure {
+    fn from(e: ConfigError) -> Self {
+        crate::exit::Failure::Config(e.into())
+    }
+}
+
 /// The configuration as written, before any checking beyond its shape.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod error_text;
+pub mod exit;
 pub mod export;
 pub mod failpoint;
 pub mod launchd;

@@ -13,7 +13,8 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::archive::access::{self, Access, Deps};
 use crate::archive::borg::{self, Exit};
-use crate::config::Config;
+use crate::config::{Borg, Config};
+use crate::exit::Failure;
 use crate::process::stderr_excerpt;
 use crate::text::sh_quote;
 
@@ -44,9 +45,14 @@ pub fn refusal(stderr: &str) -> Option<Refusal> {
     }
 }
 
-/// `init-repo`: creates the repository and prints the key advice.
-pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<()> {
+/// `init-repo`: creates the repository and prints the key advice; without
+/// a `[borg]` section, a config failure.
+pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<(), Failure> {
     let section = access::section(config, "init-repo")?;
+    Ok(create(section, deps, out)?)
+}
+
+fn create(section: &Borg, deps: &Deps, out: &mut dyn Write) -> Result<()> {
     let access = Access::open(section, deps)?;
     let location = &access.repo.location;
     let cmd = borg::init(&access.program, &access.repo, &access.passphrase);

@@ -655,17 +655,21 @@ pub fn agent(fact: &AgentFact, machine: &Machine, file: &Path) -> Check {
         _ => {}
     }
     match last_exit {
-        Some(code) if ![0, crate::app::exit::SKIPPED.into()].contains(code) => Check::warning(
-            SUBJECT,
-            format!("{label} is loaded in gui/{uid}, but its last run failed (exit code {code})"),
-            format!(
-                "see {}, or run `photos-backup --config {} run` here",
-                crate::launchd::log_dir(&machine.home)
-                    .join(crate::launchd::STDERR_LOG)
-                    .display(),
-                sh_quote(&file.display().to_string())
-            ),
-        ),
+        Some(code) if ![0, crate::exit::Code::Skipped.value().into()].contains(code) => {
+            Check::warning(
+                SUBJECT,
+                format!(
+                    "{label} is loaded in gui/{uid}, but its last run failed (exit code {code})"
+                ),
+                format!(
+                    "see {}, or run `photos-backup --config {} run` here",
+                    crate::launchd::log_dir(&machine.home)
+                        .join(crate::launchd::STDERR_LOG)
+                        .display(),
+                    sh_quote(&file.display().to_string())
+                ),
+            )
+        }
         Some(code) => Check::ok(
             SUBJECT,
             format!("{label} is loaded in gui/{uid} (last exit code {code})"),

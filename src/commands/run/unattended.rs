@@ -14,9 +14,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{Deps, RunOutcome};
-use crate::app::exit;
 use crate::config::Config;
 use crate::error_text::describe_error;
+use crate::exit::Code;
 use crate::export::stage::Progress;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
@@ -59,7 +59,7 @@ pub fn command(
     ctx: Context,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8> {
+) -> Result<Code> {
     if dry_run {
         let mut deps = deps(config, ctx, false);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
@@ -79,7 +79,7 @@ pub fn command(
             // The active run writes the status; this one only says why not.
             writeln!(out, "skipped: {busy}")?;
             watch_skips(config, &busy.to_string(), ctx.now, ctx.runner, err)?;
-            return Ok(exit::SKIPPED);
+            return Ok(Code::Skipped);
         }
     };
     // No Keychain dialog: under launchd nobody answers it, and the lock is held.
@@ -187,13 +187,13 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
     }
 }
 
-fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<u8> {
+fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<Code> {
     Ok(match outcome {
-        RunOutcome::Done(_) => exit::OK,
-        RunOutcome::Failed(_) => exit::FAILED,
+        RunOutcome::Done(_) => Code::Ok,
+        RunOutcome::Failed(_) => Code::Failed,
         RunOutcome::Skipped(why) => {
             writeln!(out, "skipped: {why}")?;
-            exit::SKIPPED
+            Code::Skipped
         }
     })
 }
@@ -308,7 +308,7 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
         }
         // Nothing of this run outlives it, a hung notification included.
         crate::process::stop_all_children();
-        std::process::exit(i32::from(exit::FAILED));
+        std::process::exit(i32::from(Code::Failed.value()));
     })?;
     Ok(())
 }
@@ -344,7 +344,7 @@ fn stuck_lock(
     now: DateTime<Utc>,
     runner: &dyn CommandRunner,
     err: &mut dyn Write,
-) -> Result<u8> {
+) -> Result<Code> {
     let why = format!(
         "{busy}, longer than any run may take ({} s): that run is stuck; \
          end it (kill -9 the pid, or restart the Mac if it will not die)",
@@ -352,7 +352,7 @@ fn stuck_lock(
     );
     writeln!(err, "photos-backup: run failed: {why}")?;
     report_failure(config, now, &why, runner);
-    Ok(exit::FAILED)
+    Ok(Code::Failed)
 }
 
 /// After a skip: one notification when skips have gone on too long.
