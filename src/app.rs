@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, SecretCommand};
+use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::error_text::describe_error;
 use crate::exit::{Code, Failure};
@@ -63,15 +64,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Code {
     }
 }
 
-/// The time a run takes as now: the system clock, or `$PHOTOS_BACKUP_NOW`
-/// (RFC 3339), with which the demo and the tests live through month ends in
-/// a minute. A malformed value is an error, never silently the real time.
-pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+/// The clock of this process: the system's, or the instant
+/// `$PHOTOS_BACKUP_NOW` (RFC 3339) names, with which the demo and the tests
+/// live through month ends in a minute. A malformed value is an error,
+/// never silently the real time.
+fn clock() -> Result<Clock> {
     match std::env::var("PHOTOS_BACKUP_NOW") {
         Ok(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
-            .map(|t| t.to_utc())
+            .map(|t| Clock::Fixed(t.to_utc()))
             .with_context(|| format!("$PHOTOS_BACKUP_NOW is not an RFC 3339 time: {text:?}")),
-        Err(_) => Ok(crate::clock::Clock::now(&crate::clock::SystemClock)),
+        Err(_) => Ok(Clock::System),
     }
 }
 
@@ -92,8 +94,10 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
             };
             let photos_app = crate::export::download::PhotosApp { runner };
             let secrets = secret_store(&config);
+            let clock = clock()?;
             let ctx = commands::run::unattended::Context {
-                now: now()?,
+                now: clock.now(),
+                clock,
                 runner,
                 secrets: &secrets,
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
@@ -109,7 +113,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         }
         Command::Status(args) => {
             let config = load_config(cli)?;
-            commands::status::run(&config, args.json, now()?, out)?;
+            commands::status::run(&config, args.json, clock()?.now(), out)?;
             Ok(Code::Ok)
         }
         Command::Assets(args) => {

@@ -14,6 +14,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{Deps, RunOutcome};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error_text::describe_error;
 use crate::exit::Code;
@@ -29,7 +30,10 @@ pub const CHILDREN_FILE: &str = "children";
 
 /// What the command needs from outside: time, programs, secrets, progress.
 pub struct Context<'a> {
+    /// The run's time, read once by `app`.
     pub now: DateTime<Utc>,
+    /// Read again only when the run ends (its end time in `status.json`).
+    pub clock: Clock,
     pub runner: &'a dyn CommandRunner,
     pub secrets: &'a dyn crate::secrets::SecretStore,
     pub downloader: Option<&'a dyn crate::export::download::Downloader>,
@@ -73,7 +77,7 @@ pub fn command(
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
         Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
-            return stuck_lock(config, &busy, ctx.now, ctx.runner, err);
+            return stuck_lock(config, &busy, (ctx.now, ctx.clock), ctx.runner, err);
         }
         Err(busy) => {
             // The active run writes the status; this one only says why not.
@@ -86,7 +90,7 @@ pub fn command(
     let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config)?;
-    stop_at_deadline(config, ctx.now)?;
+    stop_at_deadline(config, ctx.now, ctx.clock)?;
     // Children of a run that was killed (SIGKILL ends only the run) go now;
     // a mount one of them finished is judged like any other.
     let children = config.state_dir.join(CHILDREN_FILE);
@@ -103,7 +107,7 @@ pub fn command(
     let on_battery = config.only_on_ac_power
         && crate::power::current(find(&env, "pmset").as_deref(), ctx.runner)
             == crate::power::Power::Battery;
-    let (now, runner) = (ctx.now, ctx.runner);
+    let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
     let mut deps = deps(config, ctx, on_battery);
 
     let mut log = open_log(config, now, err)?;
@@ -121,7 +125,7 @@ pub fn command(
         // The caller prints the error; the log gets it too.
         let _ = writeln!(log, "error: {}", describe_error(e));
     }
-    let ended = crate::app::now().unwrap_or(now).max(now);
+    let ended = clock.now().max(now);
     let (outcome, detail) = result_of(&result);
     if let (true, Ok(RunOutcome::Failed(_)), Some(why)) = (quiet, &result, &detail) {
         // Quiet still says what failed (launchd keeps stderr).
@@ -282,7 +286,7 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
 /// The whole-run deadline: past it, the children are stopped, the mounts
 /// released, the failure recorded in `status.json` and notified, and the
 /// process exits with the failure code.
-fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
+fn stop_at_deadline(config: &Config, started: DateTime<Utc>, clock: Clock) -> Result<()> {
     let config = config.clone();
     super::deadline::watch(config.limits, move |limit| {
         let mut why = format!(
@@ -301,7 +305,7 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
         }
         // Bounded: the notification may be the very thing that hangs.
         let reported = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
-            report_failure(&config, started, &why, &crate::process::System);
+            report_failure(&config, (started, clock), &why, &crate::process::System);
         });
         if reported.is_none() {
             eprintln!("photos-backup: the failure could not be recorded and notified in time");
@@ -315,8 +319,13 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
 
 /// A failure outside the backup cycle (deadline, stuck lock): `status.json`
 /// says it (its ATTENTION lines name it), and it is notified.
-fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &dyn CommandRunner) {
-    let ended = crate::app::now().unwrap_or(started).max(started);
+fn report_failure(
+    config: &Config,
+    (started, clock): (DateTime<Utc>, Clock),
+    why: &str,
+    runner: &dyn CommandRunner,
+) {
+    let ended = clock.now().max(started);
     let info = RunInfo {
         started,
         ended,
@@ -341,7 +350,7 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
 fn stuck_lock(
     config: &Config,
     busy: &crate::lock::Busy,
-    now: DateTime<Utc>,
+    (now, clock): (DateTime<Utc>, Clock),
     runner: &dyn CommandRunner,
     err: &mut dyn Write,
 ) -> Result<Code> {
@@ -351,7 +360,7 @@ fn stuck_lock(
         config.limits.longest_run().as_secs()
     );
     writeln!(err, "photos-backup: run failed: {why}")?;
-    report_failure(config, now, &why, runner);
+    report_failure(config, (now, clock), &why, runner);
     Ok(Code::Failed)
 }
 
