@@ -74,6 +74,9 @@ pub fn config_error(file: &Path, error: &ConfigError) -> Check {
         ConfigError::Syntax { .. } => {
             format!("correct the TOML in {shown} (photos_backup.conf.example shows every key)")
         }
+        ConfigError::MissingSection { section, .. } => {
+            format!("add a [{section}] section to {shown} (photos_backup.conf.example shows it)")
+        }
     };
     Check::failed("config", error.to_string(), fix)
 }
