@@ -1,7 +1,8 @@
 //! Why the encrypted volume could not be mounted or unmounted: one error
 //! type for every step of `mount`, each variant naming the host, the path
 //! or the tool, none holding the password. A program that is not found
-//! (`tools::ToolError`) becomes the variant that names its config key.
+//! (`tools::ToolError`) becomes the variant that names its config key,
+//! for the two programs the config may name (sshfs, gocryptfs).
 
 use std::path::PathBuf;
 
@@ -14,12 +15,15 @@ use crate::tools::ToolError;
 #[derive(Debug, thiserror::Error)]
 pub enum MountError {
     #[error(
-        "{tool} not found (looked in {}); install it or set remote.{tool} in the config",
-        crate::tools::shown(searched)
+        "{tool} not found (looked in {}); install it{}",
+        crate::tools::shown(searched),
+        config_hint(tool, *configurable)
     )]
     MissingTool {
         tool: String,
         searched: Vec<PathBuf>,
+        /// The config may name it (`remote.TOOL`).
+        configurable: bool,
     },
     #[error(transparent)]
     SshfsIncompatible(#[from] crate::remote::sshfs_mode::Incompatible),
@@ -108,17 +112,28 @@ pub enum MountError {
     Process(#[from] ProcessError),
 }
 
-impl From<ToolError> for MountError {
-    fn from(e: ToolError) -> Self {
+impl MountError {
+    /// A program not found; `configurable`: the config may name its path
+    /// (`remote.TOOL`), and the message says so.
+    pub(super) fn tool(e: ToolError, configurable: bool) -> Self {
         match e {
             ToolError::NotFound { program, searched } => MountError::MissingTool {
                 tool: program,
                 searched,
+                configurable,
             },
             ToolError::NotAt { program, path } => MountError::ConfiguredToolMissing {
                 tool: program,
                 path,
             },
         }
+    }
+}
+
+fn config_hint(tool: &str, configurable: bool) -> String {
+    if configurable {
+        format!(" or set remote.{tool} in the config")
+    } else {
+        String::new()
     }
 }

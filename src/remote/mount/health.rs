@@ -52,7 +52,7 @@ pub(super) fn probe(
     env: &MountEnv,
     runner: &dyn CommandRunner,
 ) -> Result<(Health, bool), MountError> {
-    let find = tool(env, "find", None)?;
+    let find = tool(env, "find")?;
     let outcome = runner.run(&probe_command(&find, path, name), env.stat_timeout);
     let found = outcome
         .as_ref()

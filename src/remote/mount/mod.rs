@@ -82,8 +82,19 @@ impl MountEnv {
     }
 }
 
-fn tool(env: &MountEnv, name: &str, configured: Option<&Path>) -> Result<PathBuf, MountError> {
-    Ok(crate::tools::find(name, configured, &env.tool_dirs)?)
+/// A program the mount runs, found in the host's tool folders.
+fn tool(env: &MountEnv, name: &str) -> Result<PathBuf, MountError> {
+    crate::tools::find(name, None, &env.tool_dirs).map_err(|e| MountError::tool(e, false))
+}
+
+/// sshfs or gocryptfs: the path `remote.NAME` of the config when set, else
+/// found like any other; the error names that key.
+fn configurable_tool(
+    env: &MountEnv,
+    name: &str,
+    configured: Option<&Path>,
+) -> Result<PathBuf, MountError> {
+    crate::tools::find(name, configured, &env.tool_dirs).map_err(|e| MountError::tool(e, true))
 }
 
 /// The mount point as the mount table will name it: its parent resolved
@@ -127,11 +138,11 @@ pub fn ensure_mounted(
     }
     // Tools first: a missing one must not cost the mounts that are fine.
     let sshfs = if todo.cipher.mounts() {
-        Some(tool(env, "sshfs", remote.sshfs.as_deref())?)
+        Some(configurable_tool(env, "sshfs", remote.sshfs.as_deref())?)
     } else {
         None
     };
-    let gocryptfs = tool(env, "gocryptfs", remote.gocryptfs.as_deref())?;
+    let gocryptfs = configurable_tool(env, "gocryptfs", remote.gocryptfs.as_deref())?;
 
     let mut cleared = Vec::new();
     if todo.plain.clears() {
@@ -177,7 +188,7 @@ fn create_mount_point(
     env: &MountEnv,
     runner: &dyn CommandRunner,
 ) -> Result<(), MountError> {
-    let mkdir = tool(env, "mkdir", None)?;
+    let mkdir = tool(env, "mkdir")?;
     let out = runner.run(&mkdir_command(&mkdir, path), env.stat_timeout)?;
     if out.status.success() {
         Ok(())
@@ -205,7 +216,7 @@ fn mount_cipher(
     let out = runner.run(&cmd, env.mount_timeout)?;
     if !out.status.success() {
         let sshfs_stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let ssh_stderr = tool(env, "ssh", None).ok().and_then(|ssh| {
+        let ssh_stderr = tool(env, "ssh").ok().and_then(|ssh| {
             runner
                 .run(&ssh_diagnosis_command(&ssh, remote), env.mount_timeout)
                 .ok()
@@ -280,7 +291,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tool_errors_name_the_config_key() {
+    fn tool_errors_name_the_config_key_where_there_is_one() {
         let dirs = [
             PathBuf::from("/nonexistent/a"),
             PathBuf::from("/nonexistent/b"),
@@ -289,13 +300,21 @@ mod tests {
             tool_dirs: dirs.to_vec(),
             ..MountEnv::on(&Host::current())
         };
-        let err = tool(&env, "gocryptfs", None).unwrap_err().to_string();
+        let err = configurable_tool(&env, "gocryptfs", None)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "gocryptfs not found (looked in /nonexistent/a:/nonexistent/b); \
              install it or set remote.gocryptfs in the config"
         );
-        let err = tool(&env, "sshfs", Some(Path::new("/x/sshfs")))
+        // No config key for the system's programs.
+        let err = tool(&env, "find").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "find not found (looked in /nonexistent/a:/nonexistent/b); install it"
+        );
+        let err = configurable_tool(&env, "sshfs", Some(Path::new("/x/sshfs")))
             .unwrap_err()
             .to_string();
         assert_eq!(

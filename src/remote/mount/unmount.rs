@@ -17,16 +17,15 @@ use crate::remote::mount_table;
 pub(super) fn unmount_tools(env: &MountEnv) -> Result<UnmountTools, MountError> {
     match env.os {
         Os::Linux => {
-            let fusermount =
-                tool(env, "fusermount3", None).or_else(|_| tool(env, "fusermount", None))?;
+            let fusermount = tool(env, "fusermount3").or_else(|_| tool(env, "fusermount"))?;
             Ok(UnmountTools {
                 gentle: fusermount.clone(),
                 forceful: fusermount,
             })
         }
         Os::MacOs => Ok(UnmountTools {
-            gentle: tool(env, "umount", None)?,
-            forceful: tool(env, "diskutil", None)?,
+            gentle: tool(env, "umount")?,
+            forceful: tool(env, "diskutil")?,
         }),
     }
 }
