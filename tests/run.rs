@@ -643,7 +643,11 @@ fn an_icloud_original_that_arrives_is_staged_by_a_run_reading_only_what_changed(
     );
     let after = tree(&setup.staging());
     let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
-    assert_eq!(new, [path], "its original (its XMP was staged while pending)");
+    assert_eq!(
+        new,
+        [path],
+        "its original (its XMP was staged while pending)"
+    );
     assert!(
         after
             .iter()

@@ -8,6 +8,7 @@
 pub mod batches;
 pub mod copy;
 pub mod download;
+pub mod folders;
 pub mod layout;
 pub mod plan;
 pub mod progress;
