@@ -887,6 +887,50 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_folder_swapped_for_a_link_after_it_was_opened_is_never_followed() {
+        use super::super::folders::Folders;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"photo").unwrap();
+        let staging = dir.path().join("staging");
+        fs::create_dir(&staging).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let folders = Folders::new(&staging);
+        let rel = Path::new("lib/2024/05/01");
+        let day = folders.get(rel).unwrap();
+        let mut batch = UnsyncedDirs::deferred();
+        let name = |n: &'static str| OsStr::new(n);
+        copy_atomic_at(&src, (&day, name("a.jpg")), &mut batch).unwrap();
+
+        // Someone moves the folder away and plants a link in its place.
+        let moved = staging.join("lib/2024/05/moved");
+        fs::rename(staging.join(rel), &moved).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, staging.join(rel)).unwrap();
+        // The rest of the batch goes through the folder as it was opened.
+        let again = folders.get(rel).unwrap();
+        copy_atomic_at(&src, (&again, name("b.jpg")), &mut batch).unwrap();
+        write_atomic_at((&again, name("a.xmp")), b"<x/>", None, &mut batch).unwrap();
+        batch.sync().unwrap();
+        assert_eq!(names(&elsewhere), Vec::<String>::new());
+        assert_eq!(names(&moved), ["a.jpg", "a.xmp", "b.jpg"]);
+        // A dropped batch removes its temp file from that folder too.
+        let mut dropped = UnsyncedDirs::deferred();
+        copy_atomic_at(&src, (&again, name("c.jpg")), &mut dropped).unwrap();
+        assert_eq!(names(&moved).len(), 4);
+        drop(dropped);
+        assert_eq!(names(&moved), ["a.jpg", "a.xmp", "b.jpg"]);
+
+        // A new batch opens the folders afresh: the link is refused, and
+        // so is it by the path-based copy.
+        let msg = Folders::new(&staging).get(rel).unwrap_err().to_string();
+        assert!(msg.contains("symbolic link"), "{msg}");
+        let msg = describe(&copy_atomic(&src, &staging.join(rel).join("d.jpg")).unwrap_err());
+        assert!(msg.contains("symbolic link"), "{msg}");
+        assert_eq!(names(&elsewhere), Vec::<String>::new());
+    }
+
     /// Unmounts the tmpfs when the test ends, however it ends.
     #[cfg(target_os = "linux")]
     struct Unmount<'a>(&'a Path);

@@ -88,6 +88,8 @@ pub fn execute<S: std::hash::BuildHasher>(
             // synced and recorded; the error then ends the run.
             let (records, failure, mut dirs) =
                 stage_batch(library, staging, (batch, assets), now, workers);
+            // A kill here leaves this batch as temp files (tests/kill.rs).
+            crate::failpoint::pause("staging-batch-copied");
             if let Some(previous) = syncing.take() {
                 record(staging, joined(previous), ledger, progress, &mut staged)?;
             }
