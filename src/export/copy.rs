@@ -2,9 +2,10 @@
 //! complete and on disk, or not at all.
 //!
 //! Every write goes to a temp name in the target folder (`.NAME.pbtmp.RANDOM`),
-//! is hashed (while it is copied: one read of the source; or, after a clone
-//! on APFS, by reading the clone), fsynced and renamed over the final name, then the folder is
-//! fsynced; only after that may the ledger record the file. A run killed at
+//! is hashed by reading the copy back (after an in-kernel copy,
+//! `copy_file_range`, on Linux, or a clone on APFS: one read of the source,
+//! and the hash is of what was written), fsynced and renamed over the final
+//! name, then the folder is fsynced; only after that may the ledger record the file. A run killed at
 //! any instant leaves at most temp files, which `remove_temp_files` clears at
 //! the start of the next run; a full disk leaves nothing. Sources are opened
 //! no-follow and non-blocking and must be regular files on the open
@@ -240,8 +241,9 @@ fn copy_in(
         dst: dst.path(),
         source,
     };
-    // Without a clone, the copy reads the source once and hashes what it
-    // writes; a clone costs nothing, so its copy is read back to hash it.
+    // Either way the copy is read back to hash it: a clone costs nothing,
+    // and an in-kernel copy and a read back cost half the CPU time of a
+    // copy through this process (docs/benchmarks.md, issue15f).
     let streamed = if hash && !crate::platform::copy_clones() {
         Some(copy_hashing(&source_file, &temp).map_err(copy_error)?)
     } else {
@@ -393,28 +395,21 @@ pub fn unix_ns(t: SystemTime) -> i64 {
     }
 }
 
-/// Copies `src` into a new owner-only file `dst` and hashes the bytes in
-/// the same loop: each source byte is read once. Returns the written file
-/// (not yet synced), the byte count and the hex hash.
+/// Copies `src` into a new owner-only file `dst` in the kernel
+/// (`copy_file_range` where the system has it: each source byte is read
+/// once, and copied without passing through this process), then hashes
+/// what was written by reading the copy back (from the page cache: it was
+/// just written). Returns the written file (not yet synced), the byte
+/// count and the hex hash.
 fn copy_hashing(src: &File, dst: &TempFile) -> io::Result<(File, u64, String)> {
     let mut out = dst.create()?;
     private_fs::make_private(&out)?;
-    let (size, hash) = HASH_BUF.with_borrow_mut(|buffer| {
-        let mut hasher = blake3::Hasher::new();
-        let mut size = 0u64;
-        loop {
-            let n = match (&mut &*src).read(buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            out.write_all(&buffer[..n])?;
-            hasher.update(&buffer[..n]);
-            size += n as u64;
-        }
-        Ok((size, hasher.finalize().to_hex().to_string()))
-    })?;
+    let copied = io::copy(&mut &*src, &mut out)?;
+    let (size, hash) = hash_reader(&mut dst.open_read()?)?;
+    if size != copied {
+        let msg = format!("copied {copied} bytes but read back {size}");
+        return Err(io::Error::other(msg));
+    }
     Ok((out, size, hash))
 }
 
