@@ -129,3 +129,88 @@ fn killed_runs_lose_nothing_and_leave_nothing_behind() {
         0
     );
 }
+
+/// A run killed while a batch is copied (its files written under temp
+/// names in their open folders, not yet synced nor renamed) leaves temp
+/// files only, each in a folder the temp list names; the next run removes
+/// them and stages everything.
+#[test]
+fn a_run_killed_mid_batch_leaves_only_temp_files_which_the_next_run_removes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("Batch.photoslibrary");
+    let mut lib = SyntheticLibrary::new(Flavor::Modern);
+    lib.random(300, 11, 2023..=2024).file_size(16 * 1024);
+    lib.write(&root).unwrap();
+    let setup = Setup::new().library("k", &root);
+
+    let mut child = setup.spawn_with(&[(photos_backup::failpoint::VAR, "staging-batch-copied")]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !setup
+        .spawned_output()
+        .contains("paused at staging-batch-copied")
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended first: {}",
+            setup.spawned_output()
+        );
+        assert!(Instant::now() < deadline, "never paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let files: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(setup.staging().join("k"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .collect();
+    assert!(files.len() > 100, "a batch written: {}", files.len());
+    let listed = std::fs::read_dir(setup.state().join("temp-folders"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    for f in &files {
+        let name = f.file_name().to_string_lossy();
+        assert!(
+            copy::is_temp_name(&name),
+            "not a temp file: {}",
+            f.path().display()
+        );
+        let folder = f
+            .path()
+            .parent()
+            .unwrap()
+            .strip_prefix(setup.staging().join("k"))
+            .unwrap();
+        assert!(
+            listed.lines().any(|l| std::path::Path::new(l) == folder),
+            "{} is not in the temp list",
+            folder.display()
+        );
+    }
+    assert!(setup.staged("k").is_empty());
+
+    setup.run_ok();
+    let staged = setup.staged("k");
+    let on_disk: BTreeSet<String> = walkdir::WalkDir::new(setup.staging().join("k"))
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(!copy::is_temp_name(&name), "temp file left: {name}");
+            e.path()
+                .strip_prefix(setup.staging())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let in_ledger: BTreeSet<String> = staged.values().map(|(p, _, _)| p.clone()).collect();
+    assert_eq!(on_disk, in_ledger);
+    assert!(
+        in_ledger.len() > files.len(),
+        "everything staged after the batch"
+    );
+}

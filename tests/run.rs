@@ -602,3 +602,83 @@ fn a_library_named_failed_is_not_a_failure() {
     assert!(sent.starts_with("failure|broken: FAILED: "), "{sent}");
     assert!(!sent.contains("staged"), "{sent}");
 }
+
+/// The version shortcut (`export::versions`) on a pending asset: while its
+/// original is only in iCloud nothing of it changes between runs, so runs
+/// read it by version; when Photos downloads it (the file appears, the
+/// resource row says it is local: no `Z_OPT` of a wide row moves), the
+/// next run reads it again and stages it, without a full read.
+#[test]
+fn an_icloud_original_that_arrives_is_staged_by_a_run_reading_only_what_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = small_library(tmp.path());
+    let setup = Setup::new().library("s", &lib);
+    setup.run_ok();
+    let u3 = uuid(3);
+    assert_eq!(setup.ledger().pending("s").unwrap()[0].uuid, u3);
+    // The ledger now holds versions: this run and the next read by them.
+    setup.run_ok();
+    assert!(setup.ledger().version_basis("s").unwrap().is_some());
+
+    // A witness that the next run does not read everything: a title written
+    // behind Core Data's back (no `Z_OPT` bump) is seen by a full read only.
+    sql(&lib, &format!(
+        "UPDATE ZADDITIONALASSETATTRIBUTES SET ZTITLE = 'Unseen by versions' WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{}')",
+        uuid(1)
+    ));
+    // Photos downloads the original: the file first, then its resource row.
+    let dir = lib.join("originals/0");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{u3}.heic")), b"arrived from iCloud").unwrap();
+    sql(&lib, &format!(
+        "UPDATE ZINTERNALRESOURCE SET ZLOCALAVAILABILITY = 1 WHERE ZASSET = (SELECT Z_PK FROM ZASSET WHERE ZUUID = '{u3}')"
+    ));
+    let before = tree(&setup.staging());
+    let out = setup.run_ok();
+    assert!(!out.contains("pending"), "{out}");
+    assert!(setup.ledger().pending("s").unwrap().is_empty());
+    let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
+    assert_eq!(
+        std::fs::read(setup.staging().join(path)).unwrap(),
+        b"arrived from iCloud"
+    );
+    let after = tree(&setup.staging());
+    let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert_eq!(
+        new,
+        [path],
+        "its original (its XMP was staged while pending)"
+    );
+    assert!(
+        after
+            .iter()
+            .all(|(k, t)| before.get(k).is_none_or(|b| b == t)),
+        "nothing else was written"
+    );
+    let xmp_1 = setup.staged("s")[&(uuid(1), "xmp".to_owned())].0.clone();
+    let xmp_text = || std::fs::read_to_string(setup.staging().join(&xmp_1)).unwrap();
+    assert!(!xmp_text().contains("Unseen"), "read by version only");
+
+    // Its version is recorded: the next run reads nothing again.
+    let out = setup.run_ok();
+    assert!(
+        out.contains("s: staged 0 files") || out.contains("unchanged"),
+        "{out}"
+    );
+    assert_eq!(tree(&setup.staging()), after);
+    // A day later (Photos touched its database: an unchanged one is not
+    // read at all) the run reads everything in full and catches the witness.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(lib.join("database/Photos.sqlite"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    let tomorrow = (Utc::now() + chrono::TimeDelta::hours(25)).to_rfc3339();
+    setup.run_at(&tomorrow);
+    assert!(xmp_text().contains("Unseen by versions"));
+    assert_eq!(
+        std::fs::read(setup.staging().join(path)).unwrap(),
+        b"arrived from iCloud"
+    );
+}

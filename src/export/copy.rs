@@ -2,9 +2,10 @@
 //! complete and on disk, or not at all.
 //!
 //! Every write goes to a temp name in the target folder (`.NAME.pbtmp.RANDOM`),
-//! is hashed (while it is copied: one read of the source; or, after a clone
-//! on APFS, by reading the clone), fsynced and renamed over the final name, then the folder is
-//! fsynced; only after that may the ledger record the file. A run killed at
+//! is hashed by reading the copy back (after an in-kernel copy,
+//! `copy_file_range`, on Linux, or a clone on APFS: one read of the source,
+//! and the hash is of what was written), fsynced and renamed over the final
+//! name, then the folder is fsynced; only after that may the ledger record the file. A run killed at
 //! any instant leaves at most temp files, which `remove_temp_files` clears at
 //! the start of the next run; a full disk leaves nothing. Sources are opened
 //! no-follow and non-blocking and must be regular files on the open
@@ -12,16 +13,23 @@
 //! (`fclonefileat`, so the temp name must not exist yet) and use
 //! `copy_file_range` (reflinks where possible) on Linux. Every file written
 //! is owner-only (`0600`) whatever the source's mode, in owner-only folders.
+//! Staging's copies (`copy_atomic_at`, `write_atomic_at`) work relative to
+//! an open folder (`folders::Folder`): the temp file is created, renamed and
+//! removed with `openat` / `renameat` / `unlinkat`, never through a path
+//! that a planted link could redirect, and no folder is checked per file.
 
 use std::collections::hash_map::RandomState;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, FileTimes};
 use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::folders::Folder;
 use crate::private_fs;
 
 /// Marks temp names: `.` + (part of) the final name + this + random hex.
@@ -70,7 +78,8 @@ pub enum CopyError {
 /// (as `cp -r` + `sync` does) and the order stays fsync, rename, record.
 #[derive(Debug, Default)]
 pub struct UnsyncedDirs {
-    dirs: std::collections::BTreeSet<PathBuf>,
+    /// Each folder, and its open handle when the renames were relative to it.
+    dirs: std::collections::BTreeMap<PathBuf, Option<Arc<File>>>,
     deferred: Option<Vec<TempFile>>,
 }
 
@@ -79,7 +88,7 @@ impl UnsyncedDirs {
     #[must_use]
     pub fn deferred() -> Self {
         Self {
-            dirs: std::collections::BTreeSet::new(),
+            dirs: std::collections::BTreeMap::new(),
             deferred: Some(Vec::new()),
         }
     }
@@ -108,10 +117,7 @@ impl UnsyncedDirs {
             sync_filesystems(files)?;
             if !whole {
                 for temp in files.iter() {
-                    File::options()
-                        .read(true)
-                        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-                        .open(&temp.path)
+                    temp.open_read()
                         .and_then(|f| f.sync_all())
                         .map_err(|e| temp.error(e))?;
                 }
@@ -125,13 +131,17 @@ impl UnsyncedDirs {
                 // The renames' folders are on the filesystems synced again.
                 sync_filesystems(&renamed)?;
             } else {
-                self.dirs.extend(renamed.into_iter().map(|t| t.dir.clone()));
+                for temp in &renamed {
+                    self.dirs.insert(temp.dir.clone(), temp.at.clone());
+                }
             }
         }
-        while let Some(dir) = self.dirs.pop_first() {
-            File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|source| CopyError::Write { path: dir, source })?;
+        while let Some((dir, at)) = self.dirs.pop_first() {
+            let synced = match at {
+                Some(handle) => handle.sync_all(),
+                None => File::open(&dir).and_then(|d| d.sync_all()),
+            };
+            synced.map_err(|source| CopyError::Write { path: dir, source })?;
         }
         Ok(())
     }
@@ -142,9 +152,11 @@ fn sync_filesystems(files: &[TempFile]) -> Result<(), CopyError> {
     let mut done = std::collections::BTreeSet::new();
     for temp in files {
         if done.insert(temp.device) {
-            File::open(&temp.dir)
-                .and_then(|d| crate::platform::sync_filesystem(&d))
-                .map_err(|e| temp.error(e))?;
+            let synced = match &temp.at {
+                Some(handle) => crate::platform::sync_filesystem(handle),
+                None => File::open(&temp.dir).and_then(|d| crate::platform::sync_filesystem(&d)),
+            };
+            synced.map_err(|e| temp.error(e))?;
         }
     }
     Ok(())
@@ -165,7 +177,40 @@ pub fn copy_atomic_in(
     dst: &Path,
     dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
-    copy_in(src, dst, dirs, true)
+    copy_in(src, Dest::Path(dst), dirs, true)
+}
+
+/// Like `copy_atomic_in`, into the file `name` of the open `folder`.
+pub fn copy_atomic_at(
+    src: &Path,
+    (folder, name): (&Folder, &OsStr),
+    dirs: &mut UnsyncedDirs,
+) -> Result<Written, CopyError> {
+    copy_in(src, Dest::At(folder, name), dirs, true)
+}
+
+/// Where a copy goes: a path (its folder created and checked here), or a
+/// name in a folder open already (`folders`).
+#[derive(Clone, Copy)]
+enum Dest<'a> {
+    Path(&'a Path),
+    At(&'a Folder, &'a OsStr),
+}
+
+impl Dest<'_> {
+    fn temp(self) -> Result<TempFile, CopyError> {
+        match self {
+            Dest::Path(dst) => TempFile::new(dst),
+            Dest::At(folder, name) => Ok(TempFile::in_folder(folder, name)),
+        }
+    }
+
+    fn path(self) -> PathBuf {
+        match self {
+            Dest::Path(dst) => dst.to_owned(),
+            Dest::At(folder, name) => folder.path.join(name),
+        }
+    }
 }
 
 /// Like `copy_atomic_in`, without reading the copy back to hash it (the
@@ -176,12 +221,12 @@ pub fn copy_unhashed_in(
     dst: &Path,
     dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
-    copy_in(src, dst, dirs, false)
+    copy_in(src, Dest::Path(dst), dirs, false)
 }
 
 fn copy_in(
     src: &Path,
-    dst: &Path,
+    dst: Dest<'_>,
     dirs: &mut UnsyncedDirs,
     hash: bool,
 ) -> Result<Written, CopyError> {
@@ -190,16 +235,17 @@ fn copy_in(
         source,
     };
     let (source_file, before) = private_fs::open_source(src).map_err(source_error)?;
-    let temp = TempFile::new(dst)?;
+    let temp = dst.temp()?;
     let copy_error = |source| CopyError::Copy {
         src: src.to_owned(),
-        dst: dst.to_owned(),
+        dst: dst.path(),
         source,
     };
-    // Without a clone, the copy reads the source once and hashes what it
-    // writes; a clone costs nothing, so its copy is read back to hash it.
+    // Either way the copy is read back to hash it: a clone costs nothing,
+    // and an in-kernel copy and a read back cost half the CPU time of a
+    // copy through this process (docs/benchmarks.md, issue15f).
     let streamed = if hash && !crate::platform::copy_clones() {
-        Some(copy_hashing(&source_file, &temp.path).map_err(copy_error)?)
+        Some(copy_hashing(&source_file, &temp).map_err(copy_error)?)
     } else {
         crate::platform::copy_open_file(&source_file, &temp.path).map_err(copy_error)?;
         None
@@ -221,11 +267,7 @@ fn copy_in(
         return temp.finish(&out, times, size, hash, dirs);
     }
     // Read-only: the owner may set times, modes and fsync all the same.
-    let mut file = File::options()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&temp.path)
-        .map_err(|e| temp.error(e))?;
+    let mut file = temp.open_read().map_err(|e| temp.error(e))?;
     private_fs::make_private(&file).map_err(|e| temp.error(e))?;
     let (size, hash) = if hash {
         hash_reader(&mut file).map_err(|e| temp.error(e))?
@@ -258,8 +300,27 @@ pub fn write_atomic_in(
     mtime: Option<SystemTime>,
     dirs: &mut UnsyncedDirs,
 ) -> Result<Written, CopyError> {
-    let temp = TempFile::new(dst)?;
-    let mut file = private_fs::create_new(&temp.path).map_err(|e| temp.error(e))?;
+    write_in(Dest::Path(dst), bytes, mtime, dirs)
+}
+
+/// Like `write_atomic_in`, into the file `name` of the open `folder`.
+pub fn write_atomic_at(
+    (folder, name): (&Folder, &OsStr),
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+    dirs: &mut UnsyncedDirs,
+) -> Result<Written, CopyError> {
+    write_in(Dest::At(folder, name), bytes, mtime, dirs)
+}
+
+fn write_in(
+    dst: Dest<'_>,
+    bytes: &[u8],
+    mtime: Option<SystemTime>,
+    dirs: &mut UnsyncedDirs,
+) -> Result<Written, CopyError> {
+    let temp = dst.temp()?;
+    let mut file = temp.create().map_err(|e| temp.error(e))?;
     file.write_all(bytes).map_err(|e| temp.error(e))?;
     let mut times = FileTimes::new();
     if let Some(t) = mtime {
@@ -334,28 +395,21 @@ pub fn unix_ns(t: SystemTime) -> i64 {
     }
 }
 
-/// Copies `src` into a new owner-only file `dst` and hashes the bytes in
-/// the same loop: each source byte is read once. Returns the written file
-/// (not yet synced), the byte count and the hex hash.
-fn copy_hashing(src: &File, dst: &Path) -> io::Result<(File, u64, String)> {
-    let mut out = private_fs::create_new(dst)?;
+/// Copies `src` into a new owner-only file `dst` in the kernel
+/// (`copy_file_range` where the system has it: each source byte is read
+/// once, and copied without passing through this process), then hashes
+/// what was written by reading the copy back (from the page cache: it was
+/// just written). Returns the written file (not yet synced), the byte
+/// count and the hex hash.
+fn copy_hashing(src: &File, dst: &TempFile) -> io::Result<(File, u64, String)> {
+    let mut out = dst.create()?;
     private_fs::make_private(&out)?;
-    let (size, hash) = HASH_BUF.with_borrow_mut(|buffer| {
-        let mut hasher = blake3::Hasher::new();
-        let mut size = 0u64;
-        loop {
-            let n = match (&mut &*src).read(buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            out.write_all(&buffer[..n])?;
-            hasher.update(&buffer[..n]);
-            size += n as u64;
-        }
-        Ok((size, hasher.finalize().to_hex().to_string()))
-    })?;
+    let copied = io::copy(&mut &*src, &mut out)?;
+    let (size, hash) = hash_reader(&mut dst.open_read()?)?;
+    if size != copied {
+        let msg = format!("copied {copied} bytes but read back {size}");
+        return Err(io::Error::other(msg));
+    }
     Ok((out, size, hash))
 }
 
@@ -391,6 +445,11 @@ struct TempFile {
     path: PathBuf,
     dst: PathBuf,
     dir: PathBuf,
+    /// `dir`, open: the temp is created, renamed and removed relative to it.
+    at: Option<Arc<File>>,
+    /// The temp's and the final name, in `dir`.
+    name: OsString,
+    final_name: OsString,
     /// The filesystem of `dir` (known once the file is written).
     device: u64,
     renamed: bool,
@@ -416,14 +475,70 @@ impl TempFile {
             path: dir.to_owned(),
             source,
         })?;
-        let name = name.to_string_lossy();
+        let temp = temp_name(&name.to_string_lossy(), &random_hex());
         Ok(Self {
-            path: dir.join(temp_name(&name, &random_hex())),
+            path: dir.join(&temp),
             dst: dst.to_owned(),
             dir: dir.to_owned(),
+            at: None,
+            name: temp.into(),
+            final_name: name.to_owned(),
             device: 0,
             renamed: false,
         })
+    }
+
+    /// A fresh temp name for `name` in the open `folder` (checked already).
+    fn in_folder(folder: &Folder, name: &OsStr) -> Self {
+        let temp = temp_name(&name.to_string_lossy(), &random_hex());
+        Self {
+            path: folder.path.join(&temp),
+            dst: folder.path.join(name),
+            dir: folder.path.clone(),
+            at: Some(Arc::clone(&folder.handle)),
+            name: temp.into(),
+            final_name: name.to_owned(),
+            device: 0,
+            renamed: false,
+        }
+    }
+
+    /// Creates the temp file, owner-only, failing when anything (a link
+    /// included) is there.
+    fn create(&self) -> io::Result<File> {
+        use rustix::fs::{Mode, OFlags};
+        match &self.at {
+            Some(dir) => rustix::fs::openat(
+                dir,
+                &self.name,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::RUSR | Mode::WUSR, // private_fs::FILE_MODE
+            )
+            .map(File::from)
+            .map_err(io::Error::from),
+            None => private_fs::create_new(&self.path),
+        }
+    }
+
+    /// Opens the temp file read-only, never through a link.
+    fn open_read(&self) -> io::Result<File> {
+        use rustix::fs::{Mode, OFlags};
+        match &self.at {
+            Some(dir) => rustix::fs::openat(
+                dir,
+                &self.name,
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map(File::from)
+            .map_err(io::Error::from),
+            None => File::options()
+                .read(true)
+                .custom_flags(
+                    (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC).bits() as i32,
+                )
+                .open(&self.path),
+        }
     }
 
     /// An error about the final path, for a failure on the temp file.
@@ -465,12 +580,17 @@ impl TempFile {
         }
         file.sync_all().map_err(|e| self.error(e))?;
         self.rename()?;
-        dirs.dirs.insert(self.dir.clone());
+        dirs.dirs.insert(self.dir.clone(), self.at.clone());
         Ok(written)
     }
 
     fn rename(&mut self) -> Result<(), CopyError> {
-        fs::rename(&self.path, &self.dst).map_err(|e| self.error(e))?;
+        match &self.at {
+            Some(dir) => rustix::fs::renameat(dir, &self.name, dir, &self.final_name)
+                .map_err(io::Error::from),
+            None => fs::rename(&self.path, &self.dst),
+        }
+        .map_err(|e| self.error(e))?;
         self.renamed = true;
         Ok(())
     }
@@ -480,7 +600,11 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.renamed {
             // Often it does not exist (the copy failed before creating it).
-            let _ = fs::remove_file(&self.path);
+            let _ = match &self.at {
+                Some(dir) => rustix::fs::unlinkat(dir, &self.name, rustix::fs::AtFlags::empty())
+                    .map_err(io::Error::from),
+                None => fs::remove_file(&self.path),
+            };
         }
     }
 }
@@ -756,6 +880,50 @@ mod tests {
             remove_temp_files(&dir.path().join("missing")).unwrap(),
             Vec::<PathBuf>::new()
         );
+    }
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_it_was_opened_is_never_followed() {
+        use super::super::folders::Folders;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("a.jpg");
+        fs::write(&src, b"photo").unwrap();
+        let staging = dir.path().join("staging");
+        fs::create_dir(&staging).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let folders = Folders::new(&staging);
+        let rel = Path::new("lib/2024/05/01");
+        let day = folders.get(rel).unwrap();
+        let mut batch = UnsyncedDirs::deferred();
+        let name = |n: &'static str| OsStr::new(n);
+        copy_atomic_at(&src, (&day, name("a.jpg")), &mut batch).unwrap();
+
+        // Someone moves the folder away and plants a link in its place.
+        let moved = staging.join("lib/2024/05/moved");
+        fs::rename(staging.join(rel), &moved).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, staging.join(rel)).unwrap();
+        // The rest of the batch goes through the folder as it was opened.
+        let again = folders.get(rel).unwrap();
+        copy_atomic_at(&src, (&again, name("b.jpg")), &mut batch).unwrap();
+        write_atomic_at((&again, name("a.xmp")), b"<x/>", None, &mut batch).unwrap();
+        batch.sync().unwrap();
+        assert_eq!(names(&elsewhere), Vec::<String>::new());
+        assert_eq!(names(&moved), ["a.jpg", "a.xmp", "b.jpg"]);
+        // A dropped batch removes its temp file from that folder too.
+        let mut dropped = UnsyncedDirs::deferred();
+        copy_atomic_at(&src, (&again, name("c.jpg")), &mut dropped).unwrap();
+        assert_eq!(names(&moved).len(), 4);
+        drop(dropped);
+        assert_eq!(names(&moved), ["a.jpg", "a.xmp", "b.jpg"]);
+
+        // A new batch opens the folders afresh: the link is refused, and
+        // so is it by the path-based copy.
+        let msg = Folders::new(&staging).get(rel).unwrap_err().to_string();
+        assert!(msg.contains("symbolic link"), "{msg}");
+        let msg = describe(&copy_atomic(&src, &staging.join(rel).join("d.jpg")).unwrap_err());
+        assert!(msg.contains("symbolic link"), "{msg}");
+        assert_eq!(names(&elsewhere), Vec::<String>::new());
     }
 
     /// Unmounts the tmpfs when the test ends, however it ends.

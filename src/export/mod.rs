@@ -1,6 +1,7 @@
 //! The export engine: which files of which assets to stage (`plan`, pure),
 //! where they go and under which name (`layout`, pure), the XMP sidecar
-//! (`xmp`, pure), durable copies (`copy`), carrying a plan out (`stage`),
+//! (`xmp`, pure), durable copies (`copy`) into staging's folders opened
+//! once per batch (`folders`), carrying a plan out (`stage`),
 //! a run's walk over the selection a batch of assets at a time (`batches`),
 //! fetching originals that are only in iCloud (`download`), where temp
 //! files may be left (`temps`) and showing progress (`progress`).
@@ -8,6 +9,7 @@
 pub mod batches;
 pub mod copy;
 pub mod download;
+pub mod folders;
 pub mod layout;
 pub mod plan;
 pub mod progress;

@@ -63,48 +63,56 @@ pub fn execute<S: std::hash::BuildHasher>(
     let mut staged = Staged::default();
     progress.start(plan.actions.len(), plan.bytes());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    super::folders::allow_open_handles();
     let state_dir = ledger.path().parent().unwrap_or(Path::new(".")).to_owned();
     let list = super::temps::list_path(&state_dir, library);
     let mut temps = super::temps::TempFolders::new(&list, &staging.0.join(library));
-    for batch in plan.actions.chunks(BATCH) {
-        let dests: Vec<std::path::PathBuf> = batch
-            .iter()
-            .map(|a| match a {
-                Action::Copy { dest, .. } | Action::Write { dest, .. } => staging.0.join(dest),
-            })
-            .collect();
-        temps.note(dests.iter().map(std::path::PathBuf::as_path))?;
-        // Copy (on a few threads so copies and hashing overlap; each file
-        // fsynced before its rename, at the end of the batch where copies
-        // are not clones), make the renames durable, then record
-        // the batch in one ledger transaction. What a batch copied before a
-        // failure is still recorded; the error then ends the run.
-        let (records, failure, mut dirs) =
-            stage_batch(library, staging, (batch, assets), now, workers);
-        dirs.sync()?;
-        if staging.1 {
-            // Once in place (a deferred batch renames its files at the sync).
-            for r in &records {
-                crate::private_fs::share_with_group(staging.0, Path::new(&r.path)).with_context(
-                    || {
-                        format!(
-                            "sharing {} with the group",
-                            staging.0.join(&r.path).display()
-                        )
-                    },
-                )?;
+    // Batch k is made durable (its own thread: the disk writes it back)
+    // while batch k+1 is copied and hashed (the CPUs), as `cp -r` then
+    // `sync` lets the disk and the copy overlap; each batch is recorded
+    // only after its sync, in batch order, on this thread (the ledger).
+    // Leaving the scope early (an error) waits for the batch being synced.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let mut syncing: Option<std::thread::ScopedJoinHandle<'_, Synced>> = None;
+        for batch in plan.actions.chunks(BATCH) {
+            let dests: Vec<std::path::PathBuf> = batch
+                .iter()
+                .map(|a| match a {
+                    Action::Copy { dest, .. } | Action::Write { dest, .. } => staging.0.join(dest),
+                })
+                .collect();
+            temps.note(dests.iter().map(std::path::PathBuf::as_path))?;
+            // Copy on a few threads (copies and hashing overlap; each file
+            // fsynced before its rename, at the sync where copies are not
+            // clones). What a batch copied before a failure is still
+            // synced and recorded; the error then ends the run.
+            let (records, failure, mut dirs) =
+                stage_batch(library, staging, (batch, assets), now, workers);
+            // A kill here leaves this batch as temp files (tests/kill.rs).
+            crate::failpoint::pause("staging-batch-copied");
+            if let Some(previous) = syncing.take() {
+                record(staging, joined(previous), ledger, progress, &mut staged)?;
             }
+            if failure.is_some() {
+                let synced = dirs.sync().map(|()| (records, failure));
+                return record(
+                    staging,
+                    synced.map_err(Into::into),
+                    ledger,
+                    progress,
+                    &mut staged,
+                );
+            }
+            syncing = Some(scope.spawn(move || {
+                dirs.sync()?;
+                Ok((records, None))
+            }));
         }
-        ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
-        for r in &records {
-            progress.file_done(r.size);
+        if let Some(last) = syncing {
+            record(staging, joined(last), ledger, progress, &mut staged)?;
         }
-        staged.files += records.len();
-        staged.bytes += records.iter().map(|r| r.size).sum::<u64>();
-        if let Some(e) = failure {
-            return Err(e);
-        }
-    }
+        Ok(())
+    })?;
     progress.finish();
     // Only what changes: an asset already pending keeps its attempts count
     // and last attempt, which pace the downloads (backoff).
@@ -126,6 +134,48 @@ pub fn execute<S: std::hash::BuildHasher>(
         Ok::<(), crate::ledger::LedgerError>(())
     })?;
     Ok(staged)
+}
+
+/// A batch made durable: its records and the error that ended its copies.
+type Synced = anyhow::Result<(Vec<StagedFile>, Option<anyhow::Error>)>;
+
+/// The outcome of a batch's sync thread (a panic is an error).
+fn joined(handle: std::thread::ScopedJoinHandle<'_, Synced>) -> Synced {
+    handle
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("a staging sync thread panicked")))
+}
+
+/// Records a synced batch in the ledger (after sharing its files with the
+/// group, when asked), counts it, and returns the error that ended it.
+fn record(
+    staging: (&Path, bool),
+    synced: Synced,
+    ledger: &mut Ledger,
+    progress: &mut dyn Progress,
+    staged: &mut Staged,
+) -> anyhow::Result<()> {
+    let (records, failure) = synced?;
+    if staging.1 {
+        // Once in place (a deferred batch renames its files at the sync).
+        for r in &records {
+            crate::private_fs::share_with_group(staging.0, Path::new(&r.path)).with_context(
+                || {
+                    format!(
+                        "sharing {} with the group",
+                        staging.0.join(&r.path).display()
+                    )
+                },
+            )?;
+        }
+    }
+    ledger.transaction(|l| records.iter().try_for_each(|r| l.record_file(r)))?;
+    for r in &records {
+        progress.file_done(r.size);
+    }
+    staged.files += records.len();
+    staged.bytes += records.iter().map(|r| r.size).sum::<u64>();
+    failure.map_or(Ok(()), Err)
 }
 
 /// Marks the pending reason of an asset whose download failed.
@@ -161,6 +211,8 @@ fn stage_batch(
     now: DateTime<Utc>,
     workers: usize,
 ) -> (Vec<StagedFile>, Option<anyhow::Error>, copy::UnsyncedDirs) {
+    // The batch's folders, each created or checked once and kept open.
+    let folders = &super::folders::Folders::new(staging.0);
     let results: Vec<(Vec<StagedFile>, Option<anyhow::Error>, copy::UnsyncedDirs)> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
@@ -177,7 +229,7 @@ fn stage_batch(
                         };
                         let mut records = Vec::new();
                         for action in batch.iter().skip(w).step_by(workers) {
-                            match stage_one(library, staging.0, (action, assets), now, &mut dirs) {
+                            match stage_one(library, folders, (action, assets), now, &mut dirs) {
                                 Ok(r) => records.push(r),
                                 Err(e) => return (records, Some(e), dirs),
                             }
@@ -210,12 +262,11 @@ fn stage_batch(
 /// Copies or writes one file into staging; returns its ledger record.
 fn stage_one(
     library: &str,
-    staging: &Path,
+    folders: &super::folders::Folders,
     (action, assets): (&Action, &[Asset]),
     now: DateTime<Utc>,
     dirs: &mut copy::UnsyncedDirs,
 ) -> anyhow::Result<StagedFile> {
-    let dest_of = |dest: &str| staged_dest(staging, dest);
     let (uuid, role, dest, signature, written) = match action {
         Action::Copy {
             uuid,
@@ -225,7 +276,8 @@ fn stage_one(
             signature,
             ..
         } => {
-            let written = copy::copy_atomic_in(source, &dest_of(dest)?, dirs)?;
+            let (folder, name) = staged_folder(folders, dest)?;
+            let written = copy::copy_atomic_at(source, (&folder, name), dirs)?;
             (uuid, *role, dest, signature, written)
         }
         Action::Write {
@@ -246,7 +298,8 @@ fn stage_one(
                 anyhow::bail!("the XMP sidecar of {uuid} changed between planning and writing");
             }
             let bytes = super::plan::sidecar(asset);
-            let written = copy::write_atomic_in(&dest_of(dest)?, &bytes, None, dirs)?;
+            let (folder, name) = staged_folder(folders, dest)?;
+            let written = copy::write_atomic_at((&folder, name), &bytes, None, dirs)?;
             (uuid, *role, dest, signature, written)
         }
     };
@@ -262,6 +315,25 @@ fn stage_one(
         exported_at: now,
         archive: None,
     })
+}
+
+/// The open folder of `staging/dest` and the file's name, after checking
+/// that `dest` (from the plan) is a plain relative path; its folders are
+/// created owner-only, refusing any that is a symbolic link (`folders`).
+fn staged_folder<'a>(
+    folders: &super::folders::Folders,
+    dest: &'a str,
+) -> anyhow::Result<(super::folders::Folder, &'a std::ffi::OsStr)> {
+    let (Some(dir), Some(name)) = (Path::new(dest).parent(), Path::new(dest).file_name()) else {
+        anyhow::bail!("refusing to stage to {dest:?}: not a plain path inside staging");
+    };
+    if !crate::export::layout::is_safe_relative(dest) {
+        anyhow::bail!("refusing to stage to {dest:?}: not a plain path inside staging");
+    }
+    let folder = folders
+        .get(dir)
+        .with_context(|| format!("creating the folders of {dest}"))?;
+    Ok((folder, name))
 }
 
 /// `staging/dest`, after checking that `dest` (from the plan, or read back
