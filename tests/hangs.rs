@@ -10,39 +10,18 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::borg::require_borg;
 use common::remote::{processes, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{archived, photo, september, staged_files, threshold, utc, Growing};
+use common::timeline::{archived, photo, september, staged_files, threshold, Growing};
+use common::tools::{fake_tool, path_with, real_tool};
+use common::utc;
 
 const OCTOBER: &str = "2026-10-01T00:05:00Z";
-
-/// An executable script `name` in `dir/fakebin` whose body is `body`; its
-/// pids (each `$$`) go to `dir/fakebin/NAME.pids` when the body says so.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let bin = dir.join("fakebin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let path = bin.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// The real `program` on `PATH`.
-fn real(program: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} is missing: scripts/test.sh installs it"))
-}
 
 /// The pids a fake wrote to `pids`; asserts there is at least one.
 fn pids_in(pids: &Path) -> Vec<u32> {
@@ -144,27 +123,23 @@ fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     let mut lib = Growing::new(tmp.path(), "Una");
     lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
     lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("una", &lib.path);
     setup.set_threshold("2026-09-01");
     let pids = tmp.path().join("fakebin/sshfs.pids");
-    let sshfs = script(
-        tmp.path(),
+    let sshfs = fake_tool(
+        &tmp.path().join("fakebin"),
         "sshfs",
         &format!(
             "echo $$ >> '{}'\nexec '{}' -f \"$@\"",
             pids.display(),
-            real("sshfs").display()
+            real_tool("sshfs", "sshfs").display()
         ),
     );
-    let path = format!(
-        "{}:{}",
-        sshfs.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with(sshfs.parent().unwrap());
     let remote = server.config_toml(setup.root());
+    setup.set_extra(format!("{remote}{run_section}"));
     let notified = setup.notify_log();
-    let notify = setup.extra.clone();
-    setup.extra = format!("{remote}{run_section}{notify}");
 
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z"),
@@ -200,7 +175,8 @@ fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     );
 
     // The next run, with the real sshfs, takes the lock and mirrors.
-    setup.extra = format!("{remote}{notify}");
+    setup.set_extra(remote);
+    setup.notify_log();
     let out = setup.run_at("2026-09-20T06:10:00Z");
     assert!(out.contains("mounted on"), "{out}");
     assert_eq!(mounts_under(setup.root()), Vec::<String>::new(), "{out}");
@@ -238,21 +214,19 @@ fn a_hanging_borg_create(on_create: &str) {
     let bin = tempfile::tempdir().unwrap();
     let pids = bin.path().join("fakebin/borg.pids");
     // Everything but `create` is the real borg.
-    let borg = script(
-        bin.path(),
+    let borg = fake_tool(
+        &bin.path().join("fakebin"),
         "borg",
         &format!(
             "real='{}'\npids='{}'\nfor a in \"$@\"; do\n  if [ \"$a\" = create ]; then\n{on_create}\n  fi\ndone\nexec \"$real\" \"$@\"",
-            real("borg").display(),
+            real_tool("borg", "borgbackup").display(),
             pids.display(),
         ),
     );
     let (_tmp, repo, _lib, mut setup) =
         september(3, 1000, &format!("borg = {:?}", borg.display().to_string()));
     let notified = setup.notify_log();
-    setup
-        .extra
-        .push_str("\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 4\n");
+    setup.push_extra("\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 4\n");
     let before = staged_files(&setup);
     assert!(!before.is_empty());
 
@@ -274,8 +248,8 @@ fn a_hanging_borg_create(on_create: &str) {
     );
 
     // The next run, with the real borg, takes the lock and archives.
-    setup.extra = repo.config("");
-    setup.extra.push_str(&format!(
+    setup.set_extra(repo.config(""));
+    setup.push_extra(&format!(
         "\n[notify]\ncommand = [{:?}]\n",
         setup.root().join("notify.sh").display().to_string()
     ));
@@ -307,19 +281,20 @@ fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let mut lib = Growing::new(tmp.path(), "Una");
     lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
     lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("una", &lib.path);
     setup.set_threshold("2026-09-01");
     let pids = tmp.path().join("fakebin/notify.pids");
-    let hang = script(
-        tmp.path(),
+    let hang = fake_tool(
+        &tmp.path().join("fakebin"),
         "notify",
         &format!("echo $$ >> '{}'\nexec sleep 3600", pids.display()),
     );
-    setup.extra = format!(
+    setup.set_extra(format!(
         "\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 3\n\
          [notify]\ncommand = [{:?}]\n",
         hang.display().to_string()
-    );
+    ));
     // A library that is gone: the run fails, so it notifies.
     std::fs::rename(&lib.path, tmp.path().join("away")).unwrap();
 
@@ -334,7 +309,7 @@ fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
     assert_failure_recorded(&setup, "deadline");
     // The lock is free: the next run, library back, is not skipped.
     std::fs::rename(tmp.path().join("away"), &lib.path).unwrap();
-    setup.extra.clear();
+    setup.set_extra("");
     let mut next = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:10:00Z")]);
     let code = ends_within(&mut next, Duration::from_secs(30));
     let said = setup.spawned_output();

@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 use common::borg::Repo;
 use common::remote::{daemon_of, kill, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::{photo, Growing};
+use common::utc;
 
 fn library(tmp: &Path) -> Setup {
     let mut lib = Growing::new(tmp, "Una");
     lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
     lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("una", &lib.path);
     setup.set_threshold("2026-09-01");
     setup
 }
@@ -89,9 +91,7 @@ fn a_lock_held_past_the_longest_run_is_a_failure_not_a_skip() {
     let tmp = tempfile::tempdir().unwrap();
     let mut setup = library(tmp.path());
     let notified = setup.notify_log();
-    setup
-        .extra
-        .push_str("\n[run]\ndeadline_seconds = 600\narchive_deadline_seconds = 1800\n");
+    setup.push_extra("\n[run]\ndeadline_seconds = 600\narchive_deadline_seconds = 1800\n");
     let holder = hold_lock(&setup, "2026-09-20T10:00:00Z");
     let pid = holder.id();
 
@@ -130,7 +130,7 @@ fn skips_that_go_on_too_long_notify_once() {
     let mut setup = library(tmp.path());
     let notified = setup.notify_log();
     // Runs may last 10 days here, so the held lock stays a plain skip.
-    setup.extra.push_str(
+    setup.push_extra(
         "\n[run]\ndeadline_seconds = 864000\narchive_deadline_seconds = 864000\nskip_alert_hours = 72\n",
     );
     let holder = hold_lock(&setup, "2026-09-20T10:00:00Z");
@@ -168,11 +168,11 @@ fn paused_remote_run(
 ) -> (Setup, Child, std::path::PathBuf, Repo) {
     require_fusectl();
     let mut setup = library(tmp);
-    setup.extra = server.config_toml(setup.root());
+    setup.set_extra(server.config_toml(setup.root()));
     let repo = Repo::init(tmp);
-    setup.extra.push_str(&repo.config(""));
+    setup.push_extra(&repo.config(""));
     let notified = setup.notify_log();
-    setup.extra.push_str(run_section);
+    setup.push_extra(run_section);
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-10-01T06:00:00Z"),
         (photos_backup::failpoint::VAR, "rollover-planned"),

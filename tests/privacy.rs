@@ -15,7 +15,8 @@ use std::process::Command;
 
 use common::borg::Repo;
 use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::{photo, Growing};
+use common::utc;
 
 /// The test process (and so the runs it starts) gets the usual umask.
 fn usual_umask() {
@@ -28,9 +29,10 @@ fn staged_once(tmp: &Path, extra: &str) -> Setup {
     lib.add(photo(1, utc(2026, 9, 3), utc(2026, 9, 3)))
         .add(photo(2, utc(2026, 9, 4), utc(2026, 9, 4)));
     lib.write();
-    let mut setup = Setup::new().library("kim", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    extra.clone_into(&mut setup.extra);
+    setup.set_extra(extra);
     setup
 }
 
@@ -257,7 +259,7 @@ fn a_staging_shared_with_the_group_on_purpose_is_group_readable_only() {
     let shared = config.replacen("[threshold]", "group_readable = true\n[threshold]", 1);
     assert_ne!(shared, config);
     let mut setup = setup;
-    setup.extra = String::new();
+    setup.set_extra(String::new());
     let conf = setup.config();
     std::fs::write(&conf, &shared).unwrap();
     let ran = Command::new(env!("CARGO_BIN_EXE_photos-backup"))

@@ -129,7 +129,8 @@ fn shared_video_is_staged_from_a_real_library_with_one_added() {
     assert_eq!(video["path"], want.as_str());
     assert_eq!(video["ismovie"], true);
 
-    let setup = common::setup::Setup::new().library("s", &lib);
+    let mut setup = common::setup::Setup::new();
+    setup.add_library("s", &lib);
     setup.run_ok();
     let staged = setup.staged("s");
     let (path, size, _) = &staged[&(uuid.to_owned(), "original".to_owned())];

@@ -5,19 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 use super::borg::Repo;
 use super::setup::{tree, Setup};
-
-pub fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-}
-
-pub fn uuid(n: u32) -> String {
-    format!("A0000000-0000-4000-8000-{n:012}")
-}
+use super::{utc, uuid};
 
 /// A synthetic library that grows: each `write` regenerates the database
 /// from every spec so far and adds the media files that are new, leaving
@@ -206,9 +199,10 @@ pub fn september(n: u32, size: u64, borg: &str) -> (tempfile::TempDir, Repo, Gro
         lib.add(p);
     }
     lib.write();
-    let mut setup = Setup::new().library("kim", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = repo.config(borg);
+    setup.set_extra(repo.config(borg));
     setup.run_at("2026-09-29T08:00:00Z");
     (tmp, repo, lib, setup)
 }
