@@ -11,15 +11,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::borg::require_borg;
+use common::ends_within;
 use common::remote::{processes, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{archived, photo, september, staged_files, threshold, Growing};
+use common::timeline::{archived, one_photo, september, staged_files, threshold};
 use common::tools::{fake_tool, path_with, real_tool};
-use common::utc;
 
 const OCTOBER: &str = "2026-10-01T00:05:00Z";
 
@@ -82,21 +81,6 @@ fn mounts_under(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Waits for `child` at most `bound` (a guard against a hang, not a
-/// measure): how it ended, or `None` (then it is killed).
-fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + bound;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
-
 fn status_json(setup: &Setup) -> serde_json::Value {
     let text = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -120,12 +104,7 @@ fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     require_fusectl();
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
     let pids = tmp.path().join("fakebin/sshfs.pids");
     let sshfs = fake_tool(
         &tmp.path().join("fakebin"),
@@ -278,12 +257,7 @@ fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
 #[test]
 fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (lib, mut setup) = one_photo(tmp.path(), "Una");
     let pids = tmp.path().join("fakebin/notify.pids");
     let hang = fake_tool(
         &tmp.path().join("fakebin"),

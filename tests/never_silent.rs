@@ -12,19 +12,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::borg::Repo;
+use common::ends_within;
 use common::remote::{daemon_of, kill, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{photo, Growing};
-use common::utc;
+use common::timeline::one_photo;
 
 fn library(tmp: &Path) -> Setup {
-    let mut lib = Growing::new(tmp, "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup
+    one_photo(tmp, "Una").1
 }
 
 /// Another process holds the run lock, its file saying `pid since`; in a
@@ -191,20 +185,6 @@ fn paused_remote_run(
         std::thread::sleep(Duration::from_millis(20));
     }
     (setup, child, notified, repo)
-}
-
-/// Waits for `child` at most `bound`: how it ended, or `None` (then it is killed).
-fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + bound;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
 }
 
 #[test]

@@ -9,10 +9,8 @@ mod common;
 
 use std::path::Path;
 
-use common::setup::Setup;
-use common::timeline::{photo, Growing};
+use common::timeline::one_photo;
 use common::tools::{fake_tool, path_with};
-use common::utc;
 
 fn hanging_osascript(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("fakebin");
@@ -30,12 +28,7 @@ fn hanging_osascript(dir: &Path) -> std::path::PathBuf {
 #[test]
 fn an_osascript_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
     setup.push_extra("\n[notify]\nmethod = \"osascript\"\n");
     // A library that is gone: the run fails, so it notifies.
     let config = std::fs::read_to_string(setup.config())

@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use common::borg::Repo;
 use common::setup::{tree, Setup};
 use common::timeline::{
-    archived, assert_original_archived, photo, roles, staged_files, threshold, Growing,
+    archived, assert_original_archived, one_photo, photo, roles, staged_files, threshold, Growing,
 };
 use common::{utc, uuid};
 use synthetic::Edit;
@@ -219,12 +219,7 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
 fn a_dry_run_says_what_the_rollover_would_do_and_does_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Cy");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("cy", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Cy");
     setup.set_extra(repo.config(""));
     setup.run_at("2026-09-25T08:00:00Z");
     let before = tree(&setup.staging());
@@ -300,12 +295,7 @@ fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
 fn retention_and_scheduled_checks_when_configured() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Eve");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("eve", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (mut lib, mut setup) = one_photo(tmp.path(), "Eve");
     setup.set_extra(repo.config("prune_keep_monthly = 1\ncheck_every_days = 7"));
     let out = setup.run_at("2026-09-25T08:00:00Z");
     assert!(out.contains("borg check: ok"), "{out}");

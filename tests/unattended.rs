@@ -12,20 +12,14 @@ use std::time::{Duration, Instant};
 use common::borg::Repo;
 use common::remote::{kill, TestServer};
 use common::setup::Setup;
-use common::timeline::{photo, Growing};
+use common::timeline::one_photo;
 use common::tools::{fake_tool, path_with};
-use common::utc;
 
 /// A one-photo library staged from September, with a borg repository.
 fn setup() -> (tempfile::TempDir, Repo, Setup) {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
     setup.set_extra(repo.config(""));
     (tmp, repo, setup)
 }
@@ -87,12 +81,7 @@ fn a_second_run_is_skipped_and_a_dead_runs_lock_is_taken_over() {
 fn sigterm_releases_the_mounts_and_exits_143() {
     let server = TestServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Vic");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new();
-    setup.add_library("vic", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Vic");
     setup.set_extra(server.config_toml(setup.root()));
     // Paused where the volume is mounted: the rollover's first step.
     let repo = Repo::init(tmp.path());

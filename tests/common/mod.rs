@@ -14,7 +14,8 @@ pub mod tmpfs;
 pub mod tools;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -160,6 +161,21 @@ pub fn all_assets(root: &Path) -> Vec<photos_backup::photos::Asset> {
             ..photos_backup::photos::Selection::default()
         })
         .unwrap()
+}
+
+/// Waits for `child` at most `bound` (a guard against a hang, not a
+/// measure): how it ended, or `None` (then it is killed).
+pub fn ends_within(child: &mut Child, bound: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// `out`, after checking the program succeeded (else its stderr is shown).

@@ -186,6 +186,18 @@ pub fn assert_original_archived(setup: &Setup, repo: &Repo, lib: &Growing, libra
     );
 }
 
+/// Library `NAME` (`name` in lower case in the config) holding photo 1 of
+/// 2026-09-10, and a setup for it with the threshold 2026-09-01.
+pub fn one_photo(dir: &Path, name: &str) -> (Growing, Setup) {
+    let mut lib = Growing::new(dir, name);
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new();
+    setup.add_library(&name.to_lowercase(), &lib.path);
+    setup.set_threshold("2026-09-01");
+    (lib, setup)
+}
+
 /// Library `kim`: `n` photos of `size` bytes staged in September, ready
 /// for the rollover of the first run of October; `borg` is added to the
 /// `[borg]` table.
