@@ -169,7 +169,7 @@ fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
 
     // Photos renders an edit of photo 2: render, adjustments plist, state, time.
     let u2 = uuid(2);
-    let renders = lib.join("resources/renders/0");
+    let renders = lib.join(format!("resources/renders/{}", &u2[..1]));
     std::fs::create_dir_all(&renders).unwrap();
     std::fs::write(renders.join(format!("{u2}_1_201_a.jpeg")), b"edited pixels").unwrap();
     std::fs::write(
@@ -253,7 +253,7 @@ fn an_icloud_original_stays_pending_until_it_arrives() {
     assert_eq!(setup.ledger().pending("s").unwrap().len(), 1);
 
     // Photos downloads it: the file appears and the resource becomes local.
-    let dir = lib.join("originals/A");
+    let dir = lib.join(format!("originals/{}", &u3[..1]));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{u3}.heic")), b"the original from iCloud").unwrap();
     sql(&lib, &format!(
