@@ -101,14 +101,9 @@ fn an_xmp_sidecar_of_a_real_photo() {
 
 #[test]
 fn a_second_run_copies_nothing() {
-    let Some(fixtures) = common::fixtures() else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-Media-Types-15.7.2") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(
-        &common::library(&fixtures, "Test-Media-Types-15.7.2"),
-        tmp.path(),
-    );
     let mut setup = Setup::new();
     setup.add_library("m", &lib);
     setup.run_ok();

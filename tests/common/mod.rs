@@ -111,6 +111,15 @@ pub fn assets_json(library: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout).expect("assets --json prints JSON")
 }
 
+/// A private, writable copy of fixture library `name` in a new temp dir
+/// (keep it alive), or `None` when the fixtures are absent (see [`fixtures`]).
+pub fn fixture_copy(name: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    let fixtures = fixtures()?;
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = copy_library(&library(&fixtures, name), tmp.path());
+    Some((tmp, lib))
+}
+
 /// Copies a library folder (recursively) into `dest`, returning the copy's path.
 pub fn copy_library(src: &Path, dest: &Path) -> PathBuf {
     let target = dest.join(src.file_name().unwrap());
