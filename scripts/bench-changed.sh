@@ -12,6 +12,7 @@
 # Environment: BENCH_THRESHOLD (default the first of this month),
 #   BENCH_RUNS (default 5), BENCH_DIR (scratch, default a temp dir, removed).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }

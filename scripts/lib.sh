@@ -24,6 +24,7 @@ bench_need_time() {
 # folder removed when the script exits.
 bench_scratch() {
     if [ -n "${BENCH_DIR:-}" ]; then
+        # shellcheck disable=SC2034 # for the script that sources this
         scratch=$BENCH_DIR
         mkdir -p "$scratch"
     else
@@ -37,7 +38,9 @@ bench_scratch() {
 # the checkout at ROOT; sets $bin and $make to their absolute paths.
 bench_build() {
     (cd "$1" && cargo build --release --quiet --bin photos-backup --example make_library)
+    # shellcheck disable=SC2034 # for the script that sources this
     bin=$(cd "$1" && pwd)/target/release/photos-backup
+    # shellcheck disable=SC2034
     make=$(cd "$1" && pwd)/target/release/examples/make_library
 }
 
