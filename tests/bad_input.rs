@@ -283,10 +283,7 @@ impl ReadOnly {
 }
 
 fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    rustix::process::getuid().is_root()
 }
 
 impl Drop for ReadOnly {
