@@ -1,7 +1,8 @@
 //! Where a command line becomes work: parse the arguments, find and load the
 //! config when the command needs it, dispatch to `commands`, and turn the
-//! outcome into an exit code. Errors are printed once, here, with their
-//! whole chain of causes.
+//! outcome into an exit code (`exit::Code`; a config that does not load is a
+//! `exit::Failure::Config`, exit 2). Errors are printed once, here, with
+//! their whole chain of causes.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,17 +12,11 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use crate::cli::{Cli, Command, SecretCommand};
+use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::error_text::describe_error;
+use crate::exit::{Code, Failure};
 use crate::{commands, platform};
-
-/// Exit codes, by name (see docs/architecture.md).
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const SKIPPED: u8 = 75;
-}
 
 /// The entry point of the binary.
 #[must_use]
@@ -30,11 +25,12 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
+            let code = if e.use_stderr() {
+                Code::Usage
             } else {
-                exit::OK
-            });
+                Code::Ok
+            };
+            return ExitCode::from(code.value());
         }
     };
     // Everything this process and its children create is owner-only.
@@ -48,40 +44,40 @@ pub fn main() -> ExitCode {
     let code = run(&cli, &mut stdout, &mut stderr);
     if let Err(e) = stdout.flush() {
         let _ = writeln!(stderr, "photos-backup: error: writing output: {e}");
-        return ExitCode::from(exit::FAILED);
+        return ExitCode::from(Code::Failed.value());
     }
-    ExitCode::from(code)
+    ExitCode::from(code.value())
 }
 
 /// Runs one parsed command line; returns the exit code.
-pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Code {
     match dispatch(cli, out, err) {
         Ok(code) => code,
-        Err(e) => {
-            let code = if e.downcast_ref::<config::ConfigError>().is_some() {
-                exit::USAGE
-            } else {
-                exit::FAILED
-            };
-            let _ = writeln!(err, "photos-backup: error: {}", describe_error(&e));
-            code
+        Err(failure) => {
+            let _ = writeln!(
+                err,
+                "photos-backup: error: {}",
+                describe_error(failure.error())
+            );
+            failure.code()
         }
     }
 }
 
-/// The time a run takes as now: the system clock, or `$PHOTOS_BACKUP_NOW`
-/// (RFC 3339), with which the demo and the tests live through month ends in
-/// a minute. A malformed value is an error, never silently the real time.
-pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+/// The clock of this process: the system's, or the instant
+/// `$PHOTOS_BACKUP_NOW` (RFC 3339) names, with which the demo and the tests
+/// live through month ends in a minute. A malformed value is an error,
+/// never silently the real time.
+fn clock() -> Result<Clock> {
     match std::env::var("PHOTOS_BACKUP_NOW") {
         Ok(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
-            .map(|t| t.to_utc())
+            .map(|t| Clock::Fixed(t.to_utc()))
             .with_context(|| format!("$PHOTOS_BACKUP_NOW is not an RFC 3339 time: {text:?}")),
-        Err(_) => Ok(crate::clock::Clock::now(&crate::clock::SystemClock)),
+        Err(_) => Ok(Clock::System),
     }
 }
 
-fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code, Failure> {
     match &cli.command {
         Command::Run(args) => {
             let config = load_config(cli)?;
@@ -98,19 +94,27 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             };
             let photos_app = crate::export::download::PhotosApp { runner };
             let secrets = secret_store(&config);
+            let clock = clock()?;
             let ctx = commands::run::unattended::Context {
-                now: now()?,
+                now: clock.now(),
+                clock,
                 runner,
                 secrets: &secrets,
                 downloader: platform::can_ask_photos().then_some(&photos_app as _),
                 progress: progress.as_mut(),
             };
-            commands::run::unattended::command(&config, (args.dry_run, cli.quiet), ctx, out, err)
+            Ok(commands::run::unattended::command(
+                &config,
+                (args.dry_run, cli.quiet),
+                ctx,
+                out,
+                err,
+            )?)
         }
         Command::Status(args) => {
             let config = load_config(cli)?;
-            commands::status::run(&config, args.json, now()?, out)?;
-            Ok(exit::OK)
+            commands::status::run(&config, args.json, clock()?.now(), out)?;
+            Ok(Code::Ok)
         }
         Command::Assets(args) => {
             let libraries = match &args.library {
@@ -122,44 +126,44 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                     .collect(),
             };
             commands::assets::run(args, &libraries, out, err)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Secret(SecretCommand::Set { name }) => {
             let account = crate::secrets::keychain::default_account();
             let mut read = commands::secret::read_new_secret;
             let keychain = crate::secrets::SystemKeychain;
             commands::secret::set(name, &keychain, &account, &mut read, out)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Secret(SecretCommand::Check) => {
             let config = load_config(cli)?;
             let ok = commands::secret::check(&config, &secret_store(&config), out)?;
-            Ok(if ok { exit::OK } else { exit::FAILED })
+            Ok(Code::passed(ok))
         }
         Command::Install(args) => {
             // The agent would fail every few minutes with a config that does not load.
             let config = load_config(cli)?;
             let env = commands::install::InstallEnv::current()?;
             commands::install::install(args, &config.file, &env, &crate::process::System, out)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Uninstall(args) => {
             let env = commands::install::InstallEnv::current()?;
             commands::install::uninstall(args, &env, &crate::process::System, out)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::InitRepo => {
             let config = load_config(cli)?;
             with_borg(&config, |deps| commands::init_repo::run(&config, deps, out))?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Archives(args) => {
             commands::archives::run(&load_config(cli)?, args.json, out)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Locate(args) => {
             commands::locate::run(&load_config(cli)?, &args.query, args.json, out)?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
         Command::Restore(args) => {
             let config = load_config(cli)?;
@@ -167,15 +171,16 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             with_borg(&config, |deps| {
                 commands::restore::run(&config, &args.query, &args.to, archive, deps, out)
             })?;
-            Ok(exit::OK)
+            Ok(Code::Ok)
         }
-        Command::Doctor(args) => doctor(cli, args, out),
+        // A config that does not load is a finding of the doctor.
+        Command::Doctor(args) => Ok(doctor(cli, args, out)?),
     }
 }
 
 /// `doctor`: here, as the agent (`--as-agent`), or as the agent's probe
 /// (`--agent-report`, which also writes the report to a file).
-fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Result<u8> {
+fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Result<Code> {
     if args.as_agent {
         let install = commands::install::InstallEnv::current()?;
         let env = commands::doctor::as_agent::AgentEnv {
@@ -191,7 +196,7 @@ fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Resu
             &crate::process::System,
             out,
         )?;
-        return Ok(if ok { exit::OK } else { exit::FAILED });
+        return Ok(Code::passed(ok));
     }
     let mut machine = commands::doctor::Machine::current(&args.label);
     machine.test_notification = args.test_notification;
@@ -215,14 +220,14 @@ fn doctor(cli: &Cli, args: &crate::cli::DoctorArgs, out: &mut dyn Write) -> Resu
             &machine,
             sink,
         )?,
-        Err(e) => commands::doctor::bad_config(&config_path(cli), &e, sink)?,
+        Err(e) => commands::doctor::bad_config(&config_path(cli), &e.into(), sink)?,
     };
     if let Some(path) = &args.agent_report {
         let text = String::from_utf8_lossy(&report);
         commands::doctor::as_agent::write_report(path, ok, &text)?;
         out.write_all(&report)?;
     }
-    Ok(if ok { exit::OK } else { exit::FAILED })
+    Ok(Code::passed(ok))
 }
 
 /// The real secret store for `config`: `file:` paths relative to its folder.
@@ -254,8 +259,8 @@ pub fn secret_store(config: &Config) -> crate::secrets::ReferenceStore<'static> 
 /// Runs `f` with what reaching the borg repository takes on this machine.
 fn with_borg<T>(
     config: &Config,
-    f: impl FnOnce(&crate::archive::access::Deps) -> Result<T>,
-) -> Result<T> {
+    f: impl FnOnce(&crate::archive::access::Deps) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let secrets = secret_store(config);
     let tool_dirs = crate::remote::mount::MountEnv::current().tool_dirs;
     f(&crate::archive::access::Deps {
@@ -287,11 +292,12 @@ pub fn config_path(cli: &Cli) -> PathBuf {
         .unwrap_or_else(|| platform::default_config_file(&home))
 }
 
-fn load_config(cli: &Cli) -> Result<Config> {
+/// The config of the command line; its error is a config failure (exit 2).
+fn load_config(cli: &Cli) -> Result<Config, config::ConfigError> {
     let home = platform::home_dir();
     let env = config::Environment {
         default_state_dir: platform::default_state_dir(&home),
         home,
     };
-    Ok(config::load(&config_path(cli), &env)?)
+    config::load(&config_path(cli), &env)
 }

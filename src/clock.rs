@@ -1,56 +1,29 @@
-//! Time, passed in: nothing below `app` reads the wall clock, so tests can
-//! run a simulated month (or three) with a `FixedClock` they move by hand.
-
-use std::sync::Mutex;
+//! Time as a value: a run's "now" is read once, at the edge (`app`: the
+//! system clock, or `$PHOTOS_BACKUP_NOW`), and passed down, so tests and
+//! the demo live through month ends by setting it. Nothing below `app`
+//! reads the wall clock itself; what must read the time again later (the
+//! end of a run, for `status.json`) is handed the [`Clock`] `app` chose,
+//! itself a plain value. The local calendar of an instant is here too.
 
 use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveTime, TimeZone, Utc};
 
-pub trait Clock {
-    fn now(&self) -> DateTime<Utc>;
+/// Where the time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock.
+    System,
+    /// One instant that does not move (`$PHOTOS_BACKUP_NOW`).
+    Fixed(DateTime<Utc>),
 }
 
-/// The real time.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A time that only moves when told to.
-#[derive(Debug)]
-pub struct FixedClock(Mutex<DateTime<Utc>>);
-
-impl FixedClock {
+impl Clock {
+    /// The time now, by this clock.
     #[must_use]
-    pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Mutex::new(at))
-    }
-
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
-    }
-
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut t = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *t += by;
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => at,
+        }
     }
 }
 
@@ -92,15 +65,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_clock_moves_only_when_told() {
+    fn a_fixed_clock_stays_and_the_system_clock_moves_on() {
         let t = DateTime::parse_from_rfc3339("2026-01-31T23:59:00Z")
             .unwrap()
             .to_utc();
-        let c = FixedClock::new(t);
-        assert_eq!(c.now(), t);
-        c.advance(chrono::Duration::minutes(5));
-        assert_eq!(c.now(), t + chrono::Duration::minutes(5));
-        c.set(t);
-        assert_eq!(c.now(), t);
+        assert_eq!(Clock::Fixed(t).now(), t);
+        assert_eq!(Clock::Fixed(t).now(), t);
+        let before = Utc::now();
+        let now = Clock::System.now();
+        assert!(before <= now && now <= Utc::now());
     }
 }

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::printable::printable;
+use crate::text::one_line;
 
 /// A configuration error: always the file, usually the key, and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,24 @@ pub enum ConfigError {
     },
     #[error("config file {path}: {message}")]
     Syntax { path: PathBuf, message: String },
+    /// The config loads, but lacks a section a command needs.
+    #[error(
+        "config file {path}: there is no [{section}] section, and {needed_by} needs one \
+         (see photos_backup.conf.example)"
+    )]
+    MissingSection {
+        path: PathBuf,
+        section: &'static str,
+        needed_by: String,
+    },
+}
+
+/// A config that does not load, or lacks a section, is a config failure
+/// (exit 2), wherever it is met.
+impl From<ConfigError> for crate::exit::Failure {
+    fn from(e: ConfigError) -> Self {
+        crate::exit::Failure::Config(e.into())
+    }
 }
 
 /// The configuration as written, before any checking beyond its shape.
@@ -37,8 +56,10 @@ pub enum ConfigError {
 pub struct RawConfig {
     #[serde(default)]
     pub state: RawState,
-    pub staging: RawStaging,
-    pub threshold: RawThreshold,
+    /// Required: `None` is a `ConfigError::MissingSection`.
+    pub staging: Option<RawStaging>,
+    /// Required: `None` is a `ConfigError::MissingSection`.
+    pub threshold: Option<RawThreshold>,
     #[serde(default)]
     pub export: RawExport,
     #[serde(default)]
@@ -369,6 +390,8 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         key: key.to_owned(),
         message,
     };
+    let raw_staging = required(raw.staging.as_ref(), "staging", path)?;
+    let raw_threshold = required(raw.threshold.as_ref(), "threshold", path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |key: &str, value: &str| -> Result<PathBuf, ConfigError> {
         if value.trim().is_empty() {
@@ -391,9 +414,9 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         Some(dir) => resolve("state.log_dir", dir)?,
         None => crate::platform::default_log_dir(&env.home, &state_dir),
     };
-    let staging_dir = resolve("staging.dir", &raw.staging.dir)?;
+    let staging_dir = resolve("staging.dir", &raw_staging.dir)?;
     let default_threshold =
-        default_threshold(&raw.threshold.default).map_err(|m| key_error("threshold.default", m))?;
+        default_threshold(&raw_threshold.default).map_err(|m| key_error("threshold.default", m))?;
 
     let defaults = Export::default();
     let export = Export {
@@ -422,15 +445,12 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         },
     };
 
-    let remote = match raw.remote {
-        Some(r) => Some(validate_remote(r, &resolve, &key_error)?),
-        None => None,
-    };
-
-    let borg = match raw.borg {
-        Some(b) => Some(validate_borg(b, &resolve, &key_error)?),
-        None => None,
-    };
+    let remote = (raw.remote)
+        .map(|r| validate_remote(r, &resolve, &key_error))
+        .transpose()?;
+    let borg = (raw.borg)
+        .map(|b| validate_borg(b, &resolve, &key_error))
+        .transpose()?;
     let notify = crate::notify::settings::validate(
         raw.notify,
         crate::platform::has_notification_center(),
@@ -458,13 +478,26 @@ pub fn validate(raw: RawConfig, path: &Path, env: &Environment) -> Result<Config
         only_on_ac_power: raw.run.only_on_ac_power.unwrap_or(false),
         limits,
         staging_dir,
-        staging_group_readable: raw.staging.group_readable,
+        staging_group_readable: raw_staging.group_readable,
         default_threshold,
         export,
         remote,
         borg,
         notify,
         libraries,
+    })
+}
+
+/// A section every config has, or the error that names it.
+fn required<'a, T>(
+    section: Option<&'a T>,
+    name: &'static str,
+    path: &Path,
+) -> Result<&'a T, ConfigError> {
+    section.ok_or_else(|| ConfigError::MissingSection {
+        path: path.to_owned(),
+        section: name,
+        needed_by: "every backup".into(),
     })
 }
 
@@ -790,10 +823,6 @@ pub fn resolve_path(value: &str, home: &Path, base: &Path) -> PathBuf {
     }
 }
 
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1067,10 +1096,39 @@ mod tests {
     }
 
     #[test]
-    fn missing_required_section_is_named() {
-        let msg = parse_str("[threshold]\ndefault = \"2024-01-01\"")
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("staging"), "{msg}");
+    fn a_missing_section_is_its_own_error_naming_file_and_section() {
+        let err = parse_str("[threshold]\ndefault = \"2024-01-01\"").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ConfigError::MissingSection {
+                    section: "staging",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "config file /etc/pb/photos_backup.conf: there is no \
+             [staging] section, and every backup needs one (see photos_backup.conf.example)"
+        );
+        let err = parse_str("[staging]\ndir = \"s\"").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ConfigError::MissingSection {
+                    section: "threshold",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        // A section that is there but lacks a key is that key's error.
+        let err = parse_str("[staging]\n[threshold]\ndefault = \"2024-01-01\"").unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::Key { key, .. } if key == "staging"),
+            "{err:?}"
+        );
     }
 }

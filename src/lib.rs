@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod error_text;
+pub mod exit;
 pub mod export;
 pub mod failpoint;
 pub mod launchd;
@@ -30,6 +31,7 @@ pub mod scratch;
 pub mod secrets;
 pub mod status;
 pub mod terminate;
+pub mod text;
 pub mod threshold;
 
 #[cfg(test)]

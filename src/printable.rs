@@ -16,32 +16,8 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// A word as `sh` reads it back, for a command we suggest to the user:
-/// quoted only when it must be, so a user or host name from the config
-/// cannot add words or commands to what they paste.
-#[must_use]
-pub fn shell_word(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@+=,%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_owned()
-    } else {
-        format!("'{}'", printable(word).replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn shell_words_are_quoted_when_they_must_be() {
-        use super::shell_word;
-        assert_eq!(shell_word("ann"), "ann");
-        assert_eq!(shell_word("nas.local"), "nas.local");
-        assert_eq!(shell_word("a b;rm -rf ~"), "'a b;rm -rf ~'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert_eq!(shell_word("$(id)"), "'$(id)'");
-        assert_eq!(shell_word(""), "''");
-    }
-
     use super::*;
 
     #[test]

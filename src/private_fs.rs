@@ -344,7 +344,7 @@ pub fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
                 "{} can be written by other users (mode {:o}); refused: run `chmod 700 {}`",
                 dir.display(),
                 meta.mode() & 0o7777,
-                crate::printable::shell_word(&dir.to_string_lossy())
+                crate::text::sh_quote(&dir.to_string_lossy())
             ),
         )),
         _ => Ok(()),

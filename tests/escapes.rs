@@ -204,10 +204,12 @@ fn a_crafted_ledger_path_stops_the_run_and_writes_nothing_outside() {
     )
     .unwrap();
     drop(db);
-    // A change in the library: the run reads it, and the ledger.
+    // A change in the library, a day later: the daily full read plans every
+    // selected asset from its ledger rows (a run within the day reads the
+    // rows of changed assets only, and asset 1 did not change).
     lib.add(photo(2, utc(2026, 9, 4), utc(2026, 9, 4)));
     lib.write();
-    let ran = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-09-29T09:00:00Z")]);
+    let ran = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-09-30T09:00:00Z")]);
     let all = format!("{}{}", ran.out, ran.err);
     assert_eq!(ran.code, 1, "{all}");
     assert!(all.contains("not a plain relative path"), "{all}");

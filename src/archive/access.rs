@@ -20,13 +20,14 @@ use crate::secrets::{Secret, SecretStore};
 /// The `[borg]` section, or a configuration error (exit 2) naming the
 /// config file, the section and what needs it.
 pub fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Borg, ConfigError> {
-    config.borg.as_ref().ok_or_else(|| ConfigError::Syntax {
-        path: config.file.clone(),
-        message: format!(
-            "there is no [borg] section, and {needed_by} needs one \
-             (repository and passphrase; see photos_backup.conf.example)"
-        ),
-    })
+    config
+        .borg
+        .as_ref()
+        .ok_or_else(|| ConfigError::MissingSection {
+            path: config.file.clone(),
+            section: "borg",
+            needed_by: needed_by.to_owned(),
+        })
 }
 
 /// What reaching the repository takes from the machine: seams, so tests
@@ -102,5 +103,39 @@ pub fn run_borg(
             out.status,
             stderr_excerpt(&out)
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::{Code, Failure};
+
+    #[test]
+    fn without_borg_the_error_names_the_file_the_section_and_who_needs_it() {
+        let env = crate::config::Environment {
+            home: PathBuf::from("/home/ann"),
+            default_state_dir: PathBuf::from("/home/ann/state"),
+        };
+        let text = "[staging]\ndir = \"s\"\n[threshold]\ndefault = \"2024-01-01\"\n";
+        let path = std::path::Path::new("/etc/pb/photos_backup.conf");
+        let config = crate::config::parse(text, path, &env).unwrap();
+        let err = section(&config, "init-repo").unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ConfigError::MissingSection {
+                    section: "borg",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "config file /etc/pb/photos_backup.conf: there is no [borg] section, and \
+             init-repo needs one (see photos_backup.conf.example)"
+        );
+        assert_eq!(Failure::from(err).code(), Code::Usage);
     }
 }

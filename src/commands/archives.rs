@@ -12,9 +12,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 
 use super::locate::ledger_path;
-use super::run::human_bytes;
 use crate::config::Config;
 use crate::ledger::{Ledger, Rollover, Step};
+use crate::text::{human_bytes, plural};
 
 /// How far a rollover got, as one word.
 #[must_use]
@@ -126,7 +126,7 @@ where
         "{} archive{} in the repository, {} files ({}); \
          this is the ledger's record, `borg list` shows the repository's own",
         archives.len(),
-        if archives.len() == 1 { "" } else { "s" },
+        plural(archives.len() as u64),
         archives.iter().map(|r| r.files).sum::<u64>(),
         human_bytes(archives.iter().map(|r| r.bytes).sum())
     ));

@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::process::CommandRunner;
 use crate::remote::mounts::Os;
 use crate::secrets::SecretStore;
+use crate::text::one_line;
 
 pub use crate::report::Status;
 
@@ -119,10 +120,6 @@ pub fn summary(checks: &[Check]) -> String {
 #[must_use]
 pub fn passed(checks: &[Check]) -> bool {
     checks.iter().all(|c| c.status != Status::Failed)
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// What the doctor needs to know about this machine; [`Machine::current`]

@@ -13,8 +13,10 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::archive::access::{self, Access, Deps};
 use crate::archive::borg::{self, Exit};
-use crate::config::Config;
+use crate::config::{Borg, Config};
+use crate::exit::Failure;
 use crate::process::stderr_excerpt;
+use crate::text::sh_quote;
 
 /// An ssh repository may take a while to answer; a local one is quick.
 const TIMEOUT: Duration = Duration::from_secs(600);
@@ -43,9 +45,14 @@ pub fn refusal(stderr: &str) -> Option<Refusal> {
     }
 }
 
-/// `init-repo`: creates the repository and prints the key advice.
-pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<()> {
+/// `init-repo`: creates the repository and prints the key advice; without
+/// a `[borg]` section, a config failure.
+pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<(), Failure> {
     let section = access::section(config, "init-repo")?;
+    Ok(create(section, deps, out)?)
+}
+
+fn create(section: &Borg, deps: &Deps, out: &mut dyn Write) -> Result<()> {
     let access = Access::open(section, deps)?;
     let location = &access.repo.location;
     let cmd = borg::init(&access.program, &access.repo, &access.passphrase);
@@ -89,8 +96,8 @@ pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<()> {
 /// export its key, and why.
 #[must_use]
 pub fn advice(location: &str, rsh: Option<&str>) -> Vec<String> {
-    let env = rsh.map_or_else(String::new, |rsh| format!("BORG_RSH={} ", shell_quote(rsh)));
-    let repo = shell_quote(location);
+    let env = rsh.map_or_else(String::new, |rsh| format!("BORG_RSH={} ", sh_quote(rsh)));
+    let repo = sh_quote(location);
     vec![
         format!("created borg repository {location} (encryption repokey-blake2)"),
         String::new(),
@@ -104,16 +111,6 @@ pub fn advice(location: &str, rsh: Option<&str>) -> Vec<String> {
         "(printed, or on a USB stick in a drawer), apart from this Mac and the backup server."
             .into(),
     ]
-}
-
-/// A word as `sh` reads it back: quoted only when it must be.
-fn shell_quote(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@+=,%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 #[cfg(test)]
@@ -153,12 +150,5 @@ mod tests {
             "  BORG_RSH='ssh -o BatchMode=yes -i '\\''/k'\\''' borg key export \
              ssh://pb@nas:2222/./borg ~/photos-backup-borg-key.txt"
         );
-    }
-
-    #[test]
-    fn shell_quoting_only_when_needed() {
-        assert_eq!(shell_quote("/a/b-c_d.e"), "/a/b-c_d.e");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
-        assert_eq!(shell_quote("$HOME"), "'$HOME'");
     }
 }

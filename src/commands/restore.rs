@@ -19,11 +19,12 @@ use anyhow::{anyhow, bail, Context as _, Result};
 
 use super::locate::versions::{Asset, Place, Version};
 use super::locate::{find, open_ledger};
-use super::run::human_bytes;
 use crate::archive::access::{self, Access, Deps};
 use crate::archive::borg;
 use crate::config::Config;
+use crate::exit::Failure;
 use crate::export::copy::hash_file;
+use crate::text::{human_bytes, plural};
 
 /// Reading a large video back out of an ssh repository takes a while.
 const EXTRACT_TIMEOUT: Duration = Duration::from_secs(12 * 3600);
@@ -161,7 +162,8 @@ pub fn restored_line(item: &Item) -> String {
     )
 }
 
-/// `restore`: restores what `query` selects into `to`.
+/// `restore`: restores what `query` selects into `to`. A file to take from
+/// an archive without a `[borg]` section is a config failure.
 pub fn run(
     config: &Config,
     query: &str,
@@ -169,9 +171,33 @@ pub fn run(
     archive: Option<&str>,
     deps: &Deps,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<(), Failure> {
     let found = find(&open_ledger(config)?, query)?;
     let plan = plan(&found.assets, archive).map_err(|e| anyhow!("restore {query:?}: {e}"))?;
+    // Everything that can fail before a file is written fails first.
+    let from_archives = plan
+        .items
+        .iter()
+        .any(|i| matches!(i.source, Source::Archive(_)));
+    let access = if from_archives {
+        let section = access::section(config, "restoring from an archive")?;
+        Some(Access::open(section, deps)?)
+    } else {
+        None
+    };
+    Ok(put_back(config, &plan, access.as_ref(), deps, to, out)?)
+}
+
+/// Restores the files of `plan` into `to` (those from archives through
+/// `access`), refusing to overwrite any, and says what it did.
+fn put_back(
+    config: &Config,
+    plan: &Plan,
+    access: Option<&Access>,
+    deps: &Deps,
+    to: &Path,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut by_archive: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
     let mut staged = Vec::new();
     for item in &plan.items {
@@ -180,13 +206,6 @@ pub fn run(
             Source::Archive(name) => by_archive.entry(name).or_default().push(item),
         }
     }
-    // Everything that can fail before a file is written fails first.
-    let access = if by_archive.is_empty() {
-        None
-    } else {
-        let section = access::section(config, "restoring from an archive")?;
-        Some(Access::open(section, deps)?)
-    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(crate::private_fs::DIR_MODE)
@@ -199,7 +218,7 @@ pub fn run(
         copy_from_staging(&config.staging_dir, &to, item)?;
         writeln!(out, "{}", restored_line(item))?;
     }
-    if let Some(access) = &access {
+    if let Some(access) = access {
         for (name, items) in &by_archive {
             extract(access, deps, &to, name, items, out)?;
         }
@@ -208,7 +227,7 @@ pub fn run(
         out,
         "{} file{} restored into {}",
         plan.items.len(),
-        if plan.items.len() == 1 { "" } else { "s" },
+        plural(plan.items.len() as u64),
         to.display()
     )?;
     if !plan.gone.is_empty() {

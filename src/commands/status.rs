@@ -23,7 +23,7 @@ pub fn run(config: &Config, json: bool, now: DateTime<Utc>, out: &mut dyn Write)
         serde_json::to_writer_pretty(&mut *out, &status)?;
         writeln!(out)?;
     } else {
-        let zone = Local::now().offset().fix();
+        let zone = now.with_timezone(&Local).offset().fix();
         write!(out, "{}", status::render(&status, now, zone))?;
     }
     Ok(())

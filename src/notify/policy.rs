@@ -125,7 +125,7 @@ fn success() -> Notification {
 
 /// One line of at most `MAX_MESSAGE` characters.
 fn shorten(message: &str) -> String {
-    let line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = crate::text::one_line(message);
     if line.chars().count() <= MAX_MESSAGE {
         line
     } else {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::{RunResult, Status};
-use crate::commands::run::human_bytes;
+use crate::text::human_bytes;
 
 /// A run older than this without success is worth a warning.
 const STALE_HOURS: i64 = 24;

@@ -16,6 +16,7 @@ use crate::config::{Borg, Config, ConfigError, Remote};
 use crate::remote::mounts::Os;
 use crate::remote::network::{Reachability, Unreachable};
 use crate::secrets::Reference;
+use crate::text::{plural, sh_quote, sh_quote_path};
 
 /// Below this much free space a folder gets a warning: a month of photos
 /// waits in staging for its archive.
@@ -72,6 +73,9 @@ pub fn config_error(file: &Path, error: &ConfigError) -> Check {
         }
         ConfigError::Syntax { .. } => {
             format!("correct the TOML in {shown} (photos_backup.conf.example shows every key)")
+        }
+        ConfigError::MissingSection { section, .. } => {
+            format!("add a [{section}] section to {shown} (photos_backup.conf.example shows it)")
         }
     };
     Check::failed("config", error.to_string(), fix)
@@ -304,7 +308,7 @@ pub fn secret(fact: &SecretFact, machine: &Machine, file: &Path) -> Check {
         ),
         Reference::File(path) => format!(
             "put the secret in {path}, readable by you only: chmod 600 {}",
-            sh_quote(path)
+            sh_quote_path(path)
         ),
         Reference::Env(name) => format!(
             "set {name} where photos-backup runs (a launch agent does not see your \
@@ -654,17 +658,21 @@ pub fn agent(fact: &AgentFact, machine: &Machine, file: &Path) -> Check {
         _ => {}
     }
     match last_exit {
-        Some(code) if ![0, crate::app::exit::SKIPPED.into()].contains(code) => Check::warning(
-            SUBJECT,
-            format!("{label} is loaded in gui/{uid}, but its last run failed (exit code {code})"),
-            format!(
-                "see {}, or run `photos-backup --config {} run` here",
-                crate::launchd::log_dir(&machine.home)
-                    .join(crate::launchd::STDERR_LOG)
-                    .display(),
-                sh_quote(&file.display().to_string())
-            ),
-        ),
+        Some(code) if ![0, crate::exit::Code::Skipped.value().into()].contains(code) => {
+            Check::warning(
+                SUBJECT,
+                format!(
+                    "{label} is loaded in gui/{uid}, but its last run failed (exit code {code})"
+                ),
+                format!(
+                    "see {}, or run `photos-backup --config {} run` here",
+                    crate::launchd::log_dir(&machine.home)
+                        .join(crate::launchd::STDERR_LOG)
+                        .display(),
+                    sh_quote(&file.display().to_string())
+                ),
+            )
+        }
         Some(code) => Check::ok(
             SUBJECT,
             format!("{label} is loaded in gui/{uid} (last exit code {code})"),
@@ -747,28 +755,6 @@ pub fn version_line(tool: &str, stdout: &str, stderr: &str) -> Option<String> {
         .find(|l| l.to_lowercase().contains(&tool))
         .or(lines.first())?;
     Some(line.chars().take(100).collect())
-}
-
-/// A word a shell reads as one: quoted when it has to be.
-#[must_use]
-pub fn sh_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,%~".contains(c));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]
@@ -876,17 +862,6 @@ mod tests {
         ] {
             assert_eq!(ssh_host(location).as_deref(), host, "{location}");
         }
-    }
-
-    #[test]
-    fn words_are_quoted_for_the_shell_only_when_needed() {
-        assert_eq!(sh_quote("/Users/ann/borg"), "/Users/ann/borg");
-        assert_eq!(
-            sh_quote("/Users/ann/Photos Library.photoslibrary"),
-            "'/Users/ann/Photos Library.photoslibrary'"
-        );
-        assert_eq!(sh_quote("it's"), "'it'\\''s'");
-        assert_eq!(sh_quote(""), "''");
     }
 
     fn machine(os: Os) -> Machine {

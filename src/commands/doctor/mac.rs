@@ -51,7 +51,7 @@ pub fn access_denied(subject: String, message: &str, path: &std::path::Path) -> 
             "`ls -ld` the library and its parents: keep the library in this user's home, or \
              have its owner share it (Photos > Settings: a library of another user cannot be \
              read): {}",
-            super::judge::sh_quote(&path.display().to_string())
+            crate::text::sh_quote(&path.display().to_string())
         ),
     )
 }

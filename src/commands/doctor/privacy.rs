@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::judge::sh_quote;
 use super::Check;
 use crate::private_fs;
+use crate::text::sh_quote;
 
 /// At most this many paths are looked for and named.
 const MAX_FOUND: usize = 1000;

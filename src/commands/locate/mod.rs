@@ -16,9 +16,9 @@ use serde_json::json;
 
 use self::query::Matcher;
 use self::versions::{Asset, Place};
-use crate::commands::run::human_bytes;
 use crate::config::Config;
 use crate::ledger::Ledger;
+use crate::text::{human_bytes, plural};
 
 /// What a query found in the ledger.
 #[derive(Debug)]
@@ -103,7 +103,7 @@ pub fn run(config: &Config, text: &str, json: bool, out: &mut dyn Write) -> Resu
 pub fn render(found: &Found, staging: &Path) -> Vec<String> {
     let mut lines = Vec::new();
     let mut library = None;
-    let mut count = 0;
+    let mut count: u64 = 0;
     for asset in &found.assets {
         if library != Some(asset.library.as_str()) {
             library = Some(asset.library.as_str());
@@ -130,8 +130,8 @@ pub fn render(found: &Found, staging: &Path) -> Vec<String> {
     let assets = found.assets.len();
     lines.push(format!(
         "{count} file version{} of {assets} asset{} ({})",
-        if count == 1 { "" } else { "s" },
-        if assets == 1 { "" } else { "s" },
+        plural(count),
+        plural(assets as u64),
         found.matcher.describe()
     ));
     lines

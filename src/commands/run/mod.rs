@@ -28,6 +28,7 @@ use crate::remote::mount::{self, MountEnv};
 use crate::remote::network::{self, Reachability};
 use crate::report::{Line, Status};
 use crate::secrets::SecretStore;
+use crate::text::human_bytes;
 use crate::threshold;
 
 pub mod deadline;
@@ -533,22 +534,6 @@ pub fn describe(name: &str, outcome: &Outcome) -> Line {
         line.push_str(&format!("; note: {w}"));
     }
     Line::ok(name, line)
-}
-
-#[must_use]
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]

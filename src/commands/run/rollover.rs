@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 
-use super::{human_bytes, Deps};
+use super::Deps;
 use crate::archive::borg::Repository;
 use crate::archive::period::{self, Month};
 use crate::archive::rollover::{self, Archived, Context, Held, Preview};
@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::error_text::describe_error;
 use crate::ledger::Ledger;
 use crate::report::Line;
+use crate::text::human_bytes;
 use crate::threshold;
 
 /// What the rollover phase works on.

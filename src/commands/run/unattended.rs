@@ -14,9 +14,10 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{Deps, RunOutcome};
-use crate::app::exit;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error_text::describe_error;
+use crate::exit::Code;
 use crate::export::stage::Progress;
 use crate::logfile::{LogFile, Tee};
 use crate::process::{CommandLine, CommandRunner};
@@ -29,7 +30,10 @@ pub const CHILDREN_FILE: &str = "children";
 
 /// What the command needs from outside: time, programs, secrets, progress.
 pub struct Context<'a> {
+    /// The run's time, read once by `app`.
     pub now: DateTime<Utc>,
+    /// Read again only when the run ends (its end time in `status.json`).
+    pub clock: Clock,
     pub runner: &'a dyn CommandRunner,
     pub secrets: &'a dyn crate::secrets::SecretStore,
     pub downloader: Option<&'a dyn crate::export::download::Downloader>,
@@ -59,7 +63,7 @@ pub fn command(
     ctx: Context,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<u8> {
+) -> Result<Code> {
     if dry_run {
         let mut deps = deps(config, ctx, false);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
@@ -73,20 +77,20 @@ pub fn command(
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
         Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
-            return stuck_lock(config, &busy, ctx.now, ctx.runner, err);
+            return stuck_lock(config, &busy, (ctx.now, ctx.clock), ctx.runner, err);
         }
         Err(busy) => {
             // The active run writes the status; this one only says why not.
             writeln!(out, "skipped: {busy}")?;
             watch_skips(config, &busy.to_string(), ctx.now, ctx.runner, err)?;
-            return Ok(exit::SKIPPED);
+            return Ok(Code::Skipped);
         }
     };
     // No Keychain dialog: under launchd nobody answers it, and the lock is held.
     let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config)?;
-    stop_at_deadline(config, ctx.now)?;
+    stop_at_deadline(config, ctx.now, ctx.clock)?;
     // Children of a run that was killed (SIGKILL ends only the run) go now;
     // a mount one of them finished is judged like any other.
     let children = config.state_dir.join(CHILDREN_FILE);
@@ -103,7 +107,7 @@ pub fn command(
     let on_battery = config.only_on_ac_power
         && crate::power::current(find(&env, "pmset").as_deref(), ctx.runner)
             == crate::power::Power::Battery;
-    let (now, runner) = (ctx.now, ctx.runner);
+    let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
     let mut deps = deps(config, ctx, on_battery);
 
     let mut log = open_log(config, now, err)?;
@@ -121,7 +125,7 @@ pub fn command(
         // The caller prints the error; the log gets it too.
         let _ = writeln!(log, "error: {}", describe_error(e));
     }
-    let ended = crate::app::now().unwrap_or(now).max(now);
+    let ended = clock.now().max(now);
     let (outcome, detail) = result_of(&result);
     if let (true, Ok(RunOutcome::Failed(_)), Some(why)) = (quiet, &result, &detail) {
         // Quiet still says what failed (launchd keeps stderr).
@@ -187,13 +191,13 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
     }
 }
 
-fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<u8> {
+fn exit_code(outcome: &RunOutcome, out: &mut dyn Write) -> Result<Code> {
     Ok(match outcome {
-        RunOutcome::Done(_) => exit::OK,
-        RunOutcome::Failed(_) => exit::FAILED,
+        RunOutcome::Done(_) => Code::Ok,
+        RunOutcome::Failed(_) => Code::Failed,
         RunOutcome::Skipped(why) => {
             writeln!(out, "skipped: {why}")?;
-            exit::SKIPPED
+            Code::Skipped
         }
     })
 }
@@ -282,7 +286,7 @@ fn release_everything(remote: Option<&crate::config::Remote>) -> Result<(), Stri
 /// The whole-run deadline: past it, the children are stopped, the mounts
 /// released, the failure recorded in `status.json` and notified, and the
 /// process exits with the failure code.
-fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
+fn stop_at_deadline(config: &Config, started: DateTime<Utc>, clock: Clock) -> Result<()> {
     let config = config.clone();
     super::deadline::watch(config.limits, move |limit| {
         let mut why = format!(
@@ -301,22 +305,27 @@ fn stop_at_deadline(config: &Config, started: DateTime<Utc>) -> Result<()> {
         }
         // Bounded: the notification may be the very thing that hangs.
         let reported = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
-            report_failure(&config, started, &why, &crate::process::System);
+            report_failure(&config, (started, clock), &why, &crate::process::System);
         });
         if reported.is_none() {
             eprintln!("photos-backup: the failure could not be recorded and notified in time");
         }
         // Nothing of this run outlives it, a hung notification included.
         crate::process::stop_all_children();
-        std::process::exit(i32::from(exit::FAILED));
+        std::process::exit(i32::from(Code::Failed.value()));
     })?;
     Ok(())
 }
 
 /// A failure outside the backup cycle (deadline, stuck lock): `status.json`
 /// says it (its ATTENTION lines name it), and it is notified.
-fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &dyn CommandRunner) {
-    let ended = crate::app::now().unwrap_or(started).max(started);
+fn report_failure(
+    config: &Config,
+    (started, clock): (DateTime<Utc>, Clock),
+    why: &str,
+    runner: &dyn CommandRunner,
+) {
+    let ended = clock.now().max(started);
     let info = RunInfo {
         started,
         ended,
@@ -341,18 +350,18 @@ fn report_failure(config: &Config, started: DateTime<Utc>, why: &str, runner: &d
 fn stuck_lock(
     config: &Config,
     busy: &crate::lock::Busy,
-    now: DateTime<Utc>,
+    (now, clock): (DateTime<Utc>, Clock),
     runner: &dyn CommandRunner,
     err: &mut dyn Write,
-) -> Result<u8> {
+) -> Result<Code> {
     let why = format!(
         "{busy}, longer than any run may take ({} s): that run is stuck; \
          end it (kill -9 the pid, or restart the Mac if it will not die)",
         config.limits.longest_run().as_secs()
     );
     writeln!(err, "photos-backup: run failed: {why}")?;
-    report_failure(config, now, &why, runner);
-    Ok(exit::FAILED)
+    report_failure(config, (now, clock), &why, runner);
+    Ok(Code::Failed)
 }
 
 /// After a skip: one notification when skips have gone on too long.
