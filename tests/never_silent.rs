@@ -228,7 +228,7 @@ fn a_run_past_its_deadline_is_stopped_released_and_notified() {
     );
     // The next run, with the default deadlines (4 s is too short for a whole
     // rollover on a busy machine), mounts afresh and finishes the job.
-    setup.extra = setup.extra.replace(short, "");
+    setup.set_extra(setup.extra().replace(short, ""));
     let out = setup.run_at("2026-10-01T06:10:00Z");
     assert!(out.contains("una: archived 2026-09"), "{out}");
 }

@@ -3,8 +3,8 @@
 //!
 //! One way to configure it: `let mut setup = Setup::new();` then `&mut`
 //! methods (`add_library`, `set_threshold`, `set_extra`, `push_extra`,
-//! `notify_log`), before the first run or between runs alike; the config
-//! file is written anew from them at each run.
+//! `notify_log`; `extra` reads the text back), before the first run or
+//! between runs alike; the config file is written anew from them at each run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,11 @@ impl Setup {
     /// replacing what was there.
     pub fn set_extra(&mut self, text: impl Into<String>) {
         self.extra = text.into();
+    }
+
+    /// The config text after the libraries, as set so far.
+    pub fn extra(&self) -> &str {
+        &self.extra
     }
 
     /// More config text after what is there.
