@@ -8,6 +8,8 @@
 
 #[path = "../tests/common/remote.rs"]
 mod remote;
+#[path = "../tests/common/tools.rs"]
+mod tools; // `remote` finds its tools through `super::tools`
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -15,18 +15,19 @@
 # Environment: BENCH_THRESHOLD (default the first of this month),
 #   BENCH_RUNS (default 5), BENCH_DIR (scratch, default a temp dir, removed).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [ $# -ge 2 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
 lib=$1
 shift
 db=$lib/database/Photos.sqlite
-[ -f "$db" ] || { echo "no $db" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "needs python3 (its sqlite3 module writes the WAL)" >&2; exit 1; }
+[ -f "$db" ] || bench_die "no $db"
+bench_need_time
+command -v python3 >/dev/null || bench_die "needs python3 (its sqlite3 module writes the WAL)"
 threshold=${BENCH_THRESHOLD:-$(date +%Y-%m-01)}
 runs=${BENCH_RUNS:-5}
-scratch=${BENCH_DIR:-$(mktemp -d)}
-trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
+bench_scratch
 
 # A write into the WAL (one asset row's Z_OPT) by a process killed while it
 # holds the database: nothing is checkpointed into the database file.
@@ -57,20 +58,9 @@ for bin in "$@"; do
     i=$((i + 1))
     dir=$scratch/bin$i
     mkdir -p "$dir"
-    cat >"$dir/photos_backup.conf" <<CONF
-[state]
-dir = "$dir/state"
-[staging]
-dir = "$dir/staging"
-[threshold]
-default = "$threshold"
-[[library]]
-name = "bench"
-path = "$lib"
-CONF
-    start=$(date +%s%N)
-    "$bin" --config "$dir/photos_backup.conf" run >"$dir/fill.log" 2>&1 || true
-    echo "$bin: first run $(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN{printf "%.1f", (b-a)/1e9}')s: $(grep -E 'bench: staged' "$dir/fill.log" | tail -n 1)"
+    bench_config "$dir/photos_backup.conf" "$dir/state" "$dir/staging" "$threshold" "$lib"
+    fill=$(bench_timed "$dir/fill.log" "$bin" --config "$dir/photos_backup.conf" run) || true
+    printf '%s: first run %.1fs: %s\n' "$bin" "${fill% *}" "$(bench_summary "$dir/fill.log" 'bench: staged')"
     # An asset inside the selection: one whose original the first run staged.
     inside=$(python3 - "$dir/state/ledger.sqlite" <<'PY'
 import sqlite3, sys
@@ -84,13 +74,11 @@ PY
         : >"$dir/times"
         which=$([ "$case" = outside ] && echo outside || echo "$inside")
         for _ in $(seq "$runs"); do
-            [ "$(photos_writes "$which")" = 1 ] || { echo "the write of Z_OPT ($case) changed no row" >&2; exit 1; }
-            start=$(date +%s%N)
-            /usr/bin/time -f '%M' -o "$dir/kb" "$bin" --config "$dir/photos_backup.conf" run >"$dir/run.log" 2>&1 || true
-            end=$(date +%s%N)
-            grep -qE 'bench: (unchanged since the last run|staged 0 files)' "$dir/run.log" ||
-                { echo "$bin did something: $(tail -n 3 "$dir/run.log")" >&2; exit 1; }
-            echo "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}') $(tail -n 1 "$dir/kb")" >>"$dir/times"
+            [ "$(photos_writes "$which")" = 1 ] || bench_die "the write of Z_OPT ($case) changed no row"
+            r=$(bench_timed "$dir/run.log" "$bin" --config "$dir/photos_backup.conf" run) || true
+            bench_says "$dir/run.log" 'bench: (unchanged since the last run|staged 0 files)' ||
+                bench_die "$bin did something: $(cat "$dir/run.log" "$dir/run.log.err" | tail -n 3)"
+            echo "$r" >>"$dir/times"
         done
         sort -g "$dir/times" | awk -v bin="$bin" -v case="$case" '{s[NR]=$1; k[NR]=$2} END {
             printf "%s: changed database (Z_OPT %s the selection), nothing new: best %.3f s / %.1f MB, median %.3f s / %.1f MB (%d runs)\n",

@@ -13,32 +13,21 @@
 #   release build), to compare a previous build in the same minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib.sh
 
 assets=${1:-100000}
 megabytes=${2:-1500}
-[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
+bench_need_time
 if ! command -v strace >/dev/null; then
     apt-get install -y -qq strace >/dev/null 2>&1 || echo "(strace missing: bytes read not measured)" >&2
 fi
 
-scratch=${BENCH_DIR:-$(mktemp -d)}
-trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
-cargo build --release --quiet --bin photos-backup --example make_library
-bin=${BENCH_BIN:-$PWD/target/release/photos-backup}
-make=$PWD/target/release/examples/make_library
+bench_scratch
+bench_build .
+bin=${BENCH_BIN:-$bin}
 
-config() { # config DIR LIBRARY
-    cat >"$1/photos_backup.conf" <<CONF
-[state]
-dir = "$1/state"
-[staging]
-dir = "$1/staging"
-[threshold]
-default = "2000-01-01"
-[[library]]
-name = "bench"
-path = "$2"
-CONF
+config() { # config DIR LIBRARY: prints the path of DIR's config
+    bench_config "$1/photos_backup.conf" "$1/state" "$1/staging" 2000-01-01 "$2"
     echo "$1/photos_backup.conf"
 }
 
@@ -48,15 +37,10 @@ lib="$scratch/Noop-$assets.photoslibrary"
 work="$scratch/noop"
 mkdir -p "$work"
 conf=$(config "$work" "$lib")
-first=$( { /usr/bin/time -f '%e' "$bin" -q --config "$conf" run >/dev/null; } 2>&1 | tail -n 1)
+first=$(bench_best 1 "$work/run.log" "$bin" -q --config "$conf" run)
 files=$(find "$work/staging" -type f | wc -l)
-echo "first run (stages everything): ${first}s, $files files staged"
-best=""
-for _ in 1 2 3 4 5; do
-    line=$( { /usr/bin/time -f '%e %M' "$bin" -q --config "$conf" run >/dev/null; } 2>&1 | tail -n 1)
-    if [ -z "$best" ] || awk -v a="${line% *}" -v b="${best% *}" 'BEGIN{exit !(a<b)}'; then best=$line; fi
-done
-read -r s kb <<<"$best"
+echo "first run (stages everything): ${first% *}s, $files files staged"
+read -r s kb <<<"$(bench_best 5 "$work/run.log" "$bin" -q --config "$conf" run)"
 read_bytes="n/a"
 if command -v strace >/dev/null; then
     strace -f -qq -e trace=read,pread64,readv,preadv -o "$work/strace.log" "$bin" -q --config "$conf" run >/dev/null

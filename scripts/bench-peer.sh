@@ -44,6 +44,7 @@
 # once; python3-venv and GNU time come from apt-get when missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib.sh
 
 OSXPHOTOS_VERSION=0.77.2
 
@@ -68,9 +69,7 @@ die() { echo "bench-peer: FAILED: $*" >&2; exit 1; }
 log() { echo "[$(date +%T)] $*" >&2; }
 
 # --- tools -------------------------------------------------------------------
-if [ ! -x /usr/bin/time ]; then
-    apt-get install -y -qq time >/dev/null || die "needs GNU time (apt-get install time)"
-fi
+bench_need_time
 installed() { [[ "$("$venv/bin/osxphotos" --version 2>/dev/null)" == *"version $OSXPHOTOS_VERSION"$'\n'* ]]; }
 if ! installed; then
     log "installing osxphotos $OSXPHOTOS_VERSION into $venv"
@@ -87,9 +86,8 @@ py=$venv/bin/python3
 installed || die "osxphotos $OSXPHOTOS_VERSION does not run"
 
 log "building photos-backup (release)"
-cargo build --release --quiet --bin photos-backup --example make_library
-pb=$PWD/target/release/photos-backup
-make=$PWD/target/release/examples/make_library
+bench_build .
+pb=$bin
 mkdir -p "$work"
 
 # --- helpers -----------------------------------------------------------------
@@ -142,46 +140,11 @@ if added:
 PY
 }
 
-# timed OUT CMD...: runs CMD once, stdout to OUT, stderr to OUT.err; prints
-# "seconds peak_kb": wall clock in ms around GNU time (whose own %e has a
-# 10 ms resolution, too coarse for photos-backup's no-op), and its maximum
-# resident set size.
+# timed OUT CMD...: bench_timed, or the end of the script with CMD's stderr.
 timed() {
-    local out=$1 t start end
-    shift
-    t=$(mktemp)
-    start=$(date +%s%N)
-    if ! /usr/bin/time -f '%M' -o "$t" "$@" >"$out" 2>"$out.err"; then
-        tail -n 20 "$out.err" >&2
-        die "$(head -n 1 "$t"): $*"
-    fi
-    end=$(date +%s%N)
-    echo "$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}') $(tail -n 1 "$t")"
-    rm -f "$t"
+    local out=$1
+    bench_timed "$@" || { tail -n 20 "$out.err" >&2; die "failed: ${*:2}"; }
 }
-
-# photos_writes DB: what Photos does to its database while it is open: a
-# write into the WAL (one asset row's Z_OPT), by a process that then dies
-# holding the database, so nothing is checkpointed into the database file.
-photos_writes() {
-    # In a subshell whose stderr is dropped: the shell reports the kill.
-    (
-        "$py" - "$1" <<'PY'
-import os, signal, sqlite3, sys
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("PRAGMA wal_autocheckpoint = 0")
-table = "ZASSET" if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ZASSET'").fetchone() else "ZGENERICASSET"
-con.execute(f"UPDATE {table} SET Z_OPT = Z_OPT + 1 WHERE Z_PK = (SELECT MIN(Z_PK) FROM {table})")
-os.kill(os.getpid(), signal.SIGKILL)
-PY
-        :
-    ) 2>/dev/null || true
-}
-
-# says OUT REGEX: whether the command that wrote OUT (and OUT.err) said REGEX.
-says() { cat "$1" "$1.err" | grep -E "$2" >/dev/null; }
-# summary OUT: its last line saying REGEX, for messages.
-summary() { cat "$1" "$1.err" | grep -E "$2" | tail -n 1; }
 
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
@@ -258,31 +221,21 @@ PY
     # 2. No-op incremental export, and 3. the same after touching the database.
     log "== $n assets: incremental export"
     conf=$dir/photos_backup.conf
-    cat >"$conf" <<CONF
-[state]
-dir = "$dir/pb/state"
-[staging]
-dir = "$dir/pb/staging"
-[threshold]
-default = "$threshold"
-[[library]]
-name = "bench"
-path = "$lib"
-CONF
+    bench_config "$conf" "$dir/pb/state" "$dir/pb/staging" "$threshold" "$lib"
     if [ ! -f "$dir/filled" ]; then
         fill=$(timed "$dir/pb-fill.log" "$pb" --config "$conf" run)
-        says "$dir/pb-fill.log" "bench: staged [1-9]" || die "the first photos-backup run staged nothing: $(cat "$dir/pb-fill.log"*)"
-        log "  photos-backup first run: ${fill% *}s; $(summary "$dir/pb-fill.log" "bench: staged")"
+        bench_says "$dir/pb-fill.log" "bench: staged [1-9]" || die "the first photos-backup run staged nothing: $(cat "$dir/pb-fill.log"*)"
+        log "  photos-backup first run: ${fill% *}s; $(bench_summary "$dir/pb-fill.log" "bench: staged")"
         mkdir -p "$dir/osx-dest"
         fill=$(timed "$dir/osx-fill.log" "$osx" export "$dir/osx-dest" --update --library "$lib")
-        says "$dir/osx-fill.log" "exported: [1-9]" || die "the first osxphotos export exported nothing: $(summary "$dir/osx-fill.log" "Processed:")"
-        log "  osxphotos first export: ${fill% *}s; $(summary "$dir/osx-fill.log" "Processed:")"
-        if ! says "$dir/osx-fill.log" "error: 0"; then
+        bench_says "$dir/osx-fill.log" "exported: [1-9]" || die "the first osxphotos export exported nothing: $(bench_summary "$dir/osx-fill.log" "Processed:")"
+        log "  osxphotos first export: ${fill% *}s; $(bench_summary "$dir/osx-fill.log" "Processed:")"
+        if ! bench_says "$dir/osx-fill.log" "error: 0"; then
             # A file it could not copy (seen: ENOSPC for a moment on this shared
             # disk) is exported again by the next --update: one more, untimed.
             again=$(timed "$dir/osx-fill2.log" "$osx" export "$dir/osx-dest" --update --library "$lib")
-            says "$dir/osx-fill2.log" "error: 0" || die "osxphotos export fails: $(summary "$dir/osx-fill2.log" "Processed:")"
-            log "  osxphotos had errors, second export: ${again% *}s; $(summary "$dir/osx-fill2.log" "Processed:")"
+            bench_says "$dir/osx-fill2.log" "error: 0" || die "osxphotos export fails: $(bench_summary "$dir/osx-fill2.log" "Processed:")"
+            log "  osxphotos had errors, second export: ${again% *}s; $(bench_summary "$dir/osx-fill2.log" "Processed:")"
         fi
         echo "${fill% *}" >"$dir/filled"
     fi
@@ -295,11 +248,11 @@ CONF
         t=()
         before=$(tree_state "$dir/pb/staging")
         for i in $(seq "$runs"); do
-            case $variant in touch) touch "$db" ;; wal) photos_writes "$db" ;; esac
+            case $variant in touch) touch "$db" ;; wal) bench_photos_writes "$db" "$py" ;; esac
             r=$(timed "$dir/pb-$variant.log" "$pb" --config "$conf" run)
             t+=("$r")
-            says "$dir/pb-$variant.log" "bench: (unchanged since the last run|staged 0 files)" ||
-                die "photos-backup $variant run did something: $(summary "$dir/pb-$variant.log" "bench:")"
+            bench_says "$dir/pb-$variant.log" "bench: (unchanged since the last run|staged 0 files)" ||
+                die "photos-backup $variant run did something: $(bench_summary "$dir/pb-$variant.log" "bench:")"
             [ "$(tree_state "$dir/pb/staging")" = "$before" ] || die "photos-backup $variant run changed its staging"
         done
         record "$n" "$variant" photos-backup "" "${t[@]}"
@@ -308,11 +261,11 @@ CONF
         # The export database (.osxphotos_export.db) records each run: left out.
         before=$(tree_state "$dir/osx-dest" .osxphotos_export.db)
         for i in $(seq "$runs"); do
-            case $variant in touch) touch "$db" ;; wal) photos_writes "$db" ;; esac
+            case $variant in touch) touch "$db" ;; wal) bench_photos_writes "$db" "$py" ;; esac
             r=$(timed "$dir/osx-$variant.log" "$osx" export "$dir/osx-dest" --update --library "$lib")
             t+=("$r")
-            says "$dir/osx-$variant.log" "exported: 0, updated: 0, .*error: 0" ||
-                die "osxphotos $variant export did something: $(summary "$dir/osx-$variant.log" "Processed:")"
+            bench_says "$dir/osx-$variant.log" "exported: 0, updated: 0, .*error: 0" ||
+                die "osxphotos $variant export did something: $(bench_summary "$dir/osx-$variant.log" "Processed:")"
             [ "$(tree_state "$dir/osx-dest" .osxphotos_export.db)" = "$before" ] || die "osxphotos $variant export changed its destination"
             if [ "$i" -lt "$runs" ] && { [ -n "$osx_one" ] || awk -v s="${t[0]% *}" -v l="$slow" 'BEGIN{exit !(s>l)}'; }; then
                 note="1 run (>${slow}s)"

@@ -7,30 +7,14 @@
 # Environment: BENCH_DIR (scratch, default a temp dir), BENCH_RUNS (default 3).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib.sh
 
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
 runs=${BENCH_RUNS:-3}
-[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
-
-scratch=${BENCH_DIR:-$(mktemp -d)}
-trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
-
-cargo build --release --quiet --bin photos-backup --example make_library
-bin=target/release/photos-backup
-make=target/release/examples/make_library
-
-# best_of CMD...: runs CMD $runs times; prints "seconds max_rss_kb" of the fastest.
-best_of() {
-    local best="" line
-    for _ in $(seq "$runs"); do
-        line=$(/usr/bin/time -f '%e %M' "$@" 2>&1 >/dev/null | tail -n 1)
-        if [ -z "$best" ] || awk -v a="${line% *}" -v b="${best% *}" 'BEGIN{exit !(a<b)}'; then
-            best=$line
-        fi
-    done
-    echo "$best"
-}
+bench_need_time
+bench_scratch
+bench_build .
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
@@ -49,13 +33,13 @@ for n in "${sizes[@]}"; do
     scale=$(awk -v n="$n" 'BEGIN{print n/100000}')
     since=$(date -d '-30 days' +%F)
 
-    read -r s kb <<<"$(best_of "$bin" assets --json --all --library "$lib")"
+    read -r s kb <<<"$(bench_best "$runs" "$scratch/out" "$bin" assets --json --all --library "$lib")"
     mb=$(awk -v k="$kb" 'BEGIN{printf "%.1f", k/1024}')
     printf '%-9s %-22s %9s %9s %12s %12s\n' "$n" "list all (--json)" "$s" "$mb" \
         "$(ratio "$s" "$scale")" "$(ratio "$mb" "$(awk -v s="$scale" 'BEGIN{print 100*s}')")"
     full=$s
 
-    read -r s kb <<<"$(best_of "$bin" assets --json --since "$since" --library "$lib")"
+    read -r s kb <<<"$(bench_best "$runs" "$scratch/out" "$bin" assets --json --since "$since" --library "$lib")"
     mb=$(awk -v k="$kb" 'BEGIN{printf "%.1f", k/1024}')
     printf '%-9s %-22s %9s %9s %12s %12s\n' "$n" "since $since" "$s" "$mb" \
         "$(ratio "$s" "$(awk -v s="$scale" 'BEGIN{print 0.1*s}')")" "-"

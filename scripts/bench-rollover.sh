@@ -10,16 +10,14 @@
 # Environment: BENCH_DIR (scratch, default a temp dir, removed at the end).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/lib.sh
 
 files=${1:-5000}
 kb=${2:-1024}
 trials=${3:-3}
-command -v borg >/dev/null || { echo "needs borg: apt-get install borgbackup" >&2; exit 1; }
-scratch=${BENCH_DIR:-$(mktemp -d)}
-trap '[ -n "${BENCH_DIR:-}" ] || rm -rf "$scratch"' EXIT
-cargo build --release --quiet --bin photos-backup --example make_library
-bin=$PWD/target/release/photos-backup
-make=$PWD/target/release/examples/make_library
+command -v borg >/dev/null || bench_die "needs borg: apt-get install borgbackup"
+bench_scratch
+bench_build .
 export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes TZ=UTC
 printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
@@ -33,17 +31,7 @@ lib="$scratch/Month.photoslibrary"
     --years 2026-2026 >/dev/null
 template="$scratch/template"
 mkdir -p "$template"
-cat >"$template/photos_backup.conf" <<CONF
-[state]
-dir = "state"
-[staging]
-dir = "staging"
-[threshold]
-default = "2000-01-01"
-[[library]]
-name = "bench"
-path = "$lib"
-CONF
+bench_config "$template/photos_backup.conf" state staging 2000-01-01 "$lib"
 # Staged without [borg] (nothing archived), which is then added.
 PHOTOS_BACKUP_NOW=2026-09-30T12:00:00Z "$bin" -q --config "$template/photos_backup.conf" run \
     >/dev/null

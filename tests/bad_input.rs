@@ -30,14 +30,6 @@ fn assert_clean_failure(lib: &Path, stderr: &str, code: i32, words: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// A private copy of a fixture library, or `None` when fixtures are absent.
-fn copy_of(name: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    let fixtures = common::fixtures()?;
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(&common::library(&fixtures, name), tmp.path());
-    Some((tmp, lib))
-}
-
 /// Applies `sql` to a copy's database (through its WAL, then checkpointed).
 fn alter(lib: &Path, sql: &str) {
     let conn = Connection::open(lib.join("database/Photos.sqlite")).unwrap();
@@ -74,7 +66,7 @@ fn a_photos_4_library_is_unsupported() {
 
 #[test]
 fn a_model_older_than_photos_5_is_unsupported_and_a_newer_one_reads_with_a_warning() {
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     let set_version = |v: i64| {
@@ -102,7 +94,7 @@ fn a_model_older_than_photos_5_is_unsupported_and_a_newer_one_reads_with_a_warni
 
 #[test]
 fn a_library_missing_a_needed_table_is_unsupported_not_a_crash() {
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     alter(&lib, "DROP TABLE ZADDITIONALASSETATTRIBUTES;");
@@ -112,7 +104,7 @@ fn a_library_missing_a_needed_table_is_unsupported_not_a_crash() {
 
 #[test]
 fn a_truncated_database_is_reported_as_damaged() {
-    let Some((_tmp, lib)) = copy_of("Test-26.1") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-26.1") else {
         return;
     };
     let db = lib.join("database/Photos.sqlite");
@@ -127,7 +119,7 @@ fn a_truncated_database_is_reported_as_damaged() {
 
 #[test]
 fn garbage_pages_are_reported_as_damaged() {
-    let Some((_tmp, lib)) = copy_of("Test-26.1") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-26.1") else {
         return;
     };
     alter(&lib, "PRAGMA wal_checkpoint(TRUNCATE);");
@@ -145,7 +137,7 @@ fn garbage_pages_are_reported_as_damaged() {
 
 #[test]
 fn not_a_database_at_all_is_reported_as_damaged() {
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     std::fs::write(lib.join("database/Photos.sqlite"), b"this is not sqlite").unwrap();
@@ -158,7 +150,7 @@ fn a_wal_from_another_library_never_panics() {
     let Some(fixtures) = common::fixtures() else {
         return;
     };
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     std::fs::copy(
@@ -184,7 +176,7 @@ fn a_wal_from_another_library_never_panics() {
 
 #[test]
 fn hostile_and_broken_strings_come_back_safe() {
-    let Some((_tmp, lib)) = copy_of("Test-26.1") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-26.1") else {
         return;
     };
     let long_title = "T".repeat(10_000);
@@ -233,14 +225,9 @@ fn hostile_and_broken_strings_come_back_safe() {
 
 #[test]
 fn a_library_on_a_read_only_volume_reads() {
-    let Some(fixtures) = common::fixtures() else {
+    let Some((tmp, lib)) = common::fixture_copy("Test-Media-Types-15.7.2") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(
-        &common::library(&fixtures, "Test-Media-Types-15.7.2"),
-        tmp.path(),
-    );
     let _ = std::fs::remove_file(lib.join("database/Photos.sqlite-shm"));
     let ro = ReadOnly::new(&lib, tmp.path());
     let before = common::tree_state(&ro.path);
@@ -296,10 +283,7 @@ impl ReadOnly {
 }
 
 fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    rustix::process::getuid().is_root()
 }
 
 impl Drop for ReadOnly {
@@ -320,7 +304,7 @@ impl Drop for ReadOnly {
 
 #[test]
 fn a_database_locked_by_photos_still_reads() {
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     // Photos holds a write transaction open: the live file is locked.
@@ -335,7 +319,7 @@ fn a_database_locked_by_photos_still_reads() {
 
 #[test]
 fn a_library_path_that_climbs_out_of_the_library_is_not_followed() {
-    let Some((_tmp, lib)) = copy_of("Test-13.0.0") else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-13.0.0") else {
         return;
     };
     alter(

@@ -8,13 +8,14 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::borg::Repo;
 use common::remote::TestServer;
 use common::setup::{Ran, Setup};
-use common::timeline::{photo, utc, Growing};
+use common::timeline::{photo, Growing};
+use common::tools::{fake_tool, path_with};
+use common::utc;
 
 /// A setup, a library with three photos (one in the trash), a temp `HOME`
 /// and a folder of fake tools put first on `PATH`.
@@ -35,7 +36,8 @@ impl Case {
         trashed.trashed = true;
         library.add(trashed);
         library.write();
-        let setup = Setup::new().library("anna", &library.path);
+        let mut setup = Setup::new();
+        setup.add_library("anna", &library.path);
         for dir in ["home", "bin"] {
             std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
         }
@@ -54,18 +56,7 @@ impl Case {
         self.tmp.path().join("bin")
     }
 
-    /// Puts an executable script `name` into the fake-tool folder.
-    fn fake_tool(&self, name: &str, script: &str) {
-        let path = self.bin().join(name);
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-
     fn doctor(&self) -> Ran {
-        let path = std::env::join_paths(std::iter::once(self.bin()).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .unwrap();
         let home = self.home();
         let out = self
             .setup
@@ -73,16 +64,12 @@ impl Case {
                 &["doctor"],
                 &[
                     ("HOME", home.to_str().unwrap()),
-                    ("PATH", path.to_str().unwrap()),
+                    ("PATH", &path_with(&self.bin())),
                 ],
             )
             .output()
             .unwrap();
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Ran::from(out)
     }
 }
 
@@ -125,7 +112,7 @@ fn uid() -> String {
 fn a_healthy_local_setup_passes() {
     let mut case = Case::new();
     let repo = Repo::init(case.tmp.path());
-    case.setup.extra = repo.config("");
+    case.setup.set_extra(repo.config(""));
     case.setup.set_threshold("2026-09-01");
     let ran = case.doctor();
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
@@ -220,7 +207,9 @@ fn a_healthy_local_setup_passes() {
 #[test]
 fn a_missing_library_fails_with_the_key_to_correct() {
     let mut case = Case::new();
-    case.setup = Setup::new().library("anna", &case.tmp.path().join("Gone.photoslibrary"));
+    case.setup = Setup::new();
+    case.setup
+        .add_library("anna", &case.tmp.path().join("Gone.photoslibrary"));
     let ran = case.doctor();
     assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
     let library = assert_status(&ran, "library anna", "FAILED");
@@ -240,7 +229,7 @@ fn a_missing_library_fails_with_the_key_to_correct() {
 fn a_wrong_borg_passphrase_fails_and_shows_neither_passphrase() {
     let mut case = Case::new();
     let repo = Repo::init(case.tmp.path());
-    case.setup.extra = repo.config("");
+    case.setup.set_extra(repo.config(""));
     let wrong = format!("not-{}", repo.passphrase());
     std::fs::write(&repo.passphrase_file, &wrong).unwrap();
     let ran = case.doctor();
@@ -266,7 +255,7 @@ fn a_wrong_borg_passphrase_fails_and_shows_neither_passphrase() {
 fn a_missing_repository_fails_with_how_to_create_it() {
     let mut case = Case::new();
     let repo = Repo::init(case.tmp.path());
-    case.setup.extra = repo.config("");
+    case.setup.set_extra(repo.config(""));
     std::fs::remove_dir_all(&repo.location).unwrap();
     let ran = case.doctor();
     assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
@@ -282,7 +271,8 @@ fn a_missing_repository_fails_with_how_to_create_it() {
 fn a_missing_tool_fails_with_how_to_install_it() {
     let mut case = Case::new();
     let repo = Repo::init(case.tmp.path());
-    case.setup.extra = repo.config("borg = \"/nonexistent/borg\"\n");
+    case.setup
+        .set_extra(repo.config("borg = \"/nonexistent/borg\"\n"));
     let ran = case.doctor();
     assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
     let tool = assert_status(&ran, "tool borg", "FAILED");
@@ -321,7 +311,8 @@ fn the_server_answers_then_is_off_network_which_is_a_warning() {
     let mut server = TestServer::start();
     let repo = Repo::on_server(&server);
     let mut case = Case::new();
-    case.setup.extra = server.config_toml(case.tmp.path()) + &repo.config_on(&server, "");
+    case.setup
+        .set_extra(server.config_toml(case.tmp.path()) + &repo.config_on(&server, ""));
     let ran = case.doctor();
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
     let over_ssh = assert_status(&ran, "borg repository", "ok");
@@ -369,10 +360,11 @@ fn a_fake_launchctl_says_whether_the_agent_is_loaded() {
     let case = Case::new();
     let calls = case.tmp.path().join("launchctl.calls");
     let answer = case.tmp.path().join("launchctl.answer");
-    case.fake_tool(
+    fake_tool(
+        &case.bin(),
         "launchctl",
         &format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{calls}'\n\
+            "printf '%s\\n' \"$*\" >> '{calls}'\n\
              code=$(cat '{answer}')\n\
              [ \"$code\" = 0 ] && printf '\\tlast exit code = 75: EX_TEMPFAIL\\n'\n\
              [ \"$code\" = 113 ] && echo 'Could not find service' >&2\n\
@@ -451,10 +443,10 @@ fn a_fake_launchctl_says_whether_the_agent_is_loaded() {
 #[test]
 fn a_nearly_full_disk_is_a_warning() {
     let case = Case::new();
-    case.fake_tool(
+    fake_tool(
+        &case.bin(),
         "df",
-        "#!/bin/sh\n\
-         echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n\
+        "echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'\n\
          echo '/dev/fake 10000000 9000000 1000000 90% /'\n",
     );
     std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)

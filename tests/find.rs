@@ -12,30 +12,18 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
 use common::borg::{require_borg, Repo};
 use common::setup::{Ran, Setup};
 use common::timeline::{named_photo as photo, Growing};
+use common::tools::{fake_tool, real_tool};
+use common::{utc, uuid};
 use synthetic::Edit;
 
 const SEPT: &str = "photos-anna-2026-09";
 
-fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-}
-
-fn uuid(n: u32) -> String {
-    format!("A0000000-0000-4000-8000-{n:012}")
-}
-
 /// Runs a command of the binary with the setup's config.
 fn cli(setup: &Setup, args: &[&str]) -> Ran {
-    let out = setup.command(args, &[]).output().unwrap();
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Ran::from(setup.command(args, &[]).output().unwrap())
 }
 
 fn ok(setup: &Setup, args: &[&str]) -> String {
@@ -65,9 +53,10 @@ fn timeline(tmp: &Path, repo: &Repo) -> (Setup, Growing) {
         utc(2026, 9, 20),
     ));
     lib.write();
-    let mut setup = Setup::new().library("anna", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("anna", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("");
+    setup.set_extra(repo.config(""));
     setup.run_at("2026-09-25T08:00:00Z");
     let out = setup.run_at("2026-10-01T00:05:00Z");
     assert!(
@@ -312,7 +301,7 @@ fn restore_brings_back_archived_and_staged_files_and_never_overwrites() {
 
     // Without [borg]: staged files still restore, archived ones are a
     // configuration error naming the file and the section.
-    setup.extra = String::new();
+    setup.set_extra(String::new());
     let staged_only = tmp.path().join("staged-only");
     let out = ok(
         &setup,
@@ -371,19 +360,17 @@ fn init_repo_makes_a_repository_once_and_never_shows_the_passphrase() {
     std::fs::write(&pass_file, &passphrase).unwrap();
     std::fs::set_permissions(&pass_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     // A borg that writes down its arguments, then is borg.
-    let real = which_borg();
+    let real = real_tool("borg", "borgbackup");
     let argv_log = tmp.path().join("argv.log");
-    let wrapper = tmp.path().join("borg-wrapper");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+    let wrapper = fake_tool(
+        tmp.path(),
+        "borg-wrapper",
+        &format!(
+            "printf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"",
             argv_log.display(),
             real.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let location = tmp.path().join("new/borg repo");
 
     let mut setup = Setup::new();
@@ -397,12 +384,12 @@ fn init_repo_makes_a_repository_once_and_never_shows_the_passphrase() {
         missing.err
     );
 
-    setup.extra = format!(
+    setup.set_extra(format!(
         "[borg]\nrepository = {:?}\npassphrase = \"file:{}\"\nborg = {:?}\n",
         location.display().to_string(),
         pass_file.display(),
         wrapper.display().to_string()
-    );
+    ));
     let made = cli(&setup, &["init-repo"]);
     assert_eq!(made.code, 0, "{}\n{}", made.out, made.err);
     assert!(
@@ -455,15 +442,4 @@ fn init_repo_makes_a_repository_once_and_never_shows_the_passphrase() {
     for shown in [&made.out, &made.err, &twice.out, &twice.err, &argv] {
         assert!(!shown.contains(&passphrase), "{shown}");
     }
-}
-
-/// The real borg on `PATH` (the tests fail without it).
-fn which_borg() -> PathBuf {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.join("borg"))
-        .find(|p| p.is_file())
-        .expect("borg is missing: scripts/test.sh installs it (apt-get install borgbackup)")
 }

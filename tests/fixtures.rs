@@ -156,11 +156,9 @@ fn since_selects_by_any_date_and_never_more_than_all() {
 
 #[test]
 fn reading_leaves_the_library_exactly_as_it_was() {
-    let Some(fixtures) = common::fixtures() else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-26.1") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(&common::library(&fixtures, "Test-26.1"), tmp.path());
     // Without the -shm, SQLite would create one if it opened the live file.
     std::fs::remove_file(lib.join("database/Photos.sqlite-shm")).unwrap();
     let before = common::tree_state(&lib);

@@ -10,39 +10,17 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::borg::require_borg;
+use common::ends_within;
 use common::remote::{processes, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{archived, photo, september, staged_files, threshold, utc, Growing};
+use common::timeline::{archived, one_photo, september, staged_files, threshold};
+use common::tools::{fake_tool, path_with, real_tool};
 
 const OCTOBER: &str = "2026-10-01T00:05:00Z";
-
-/// An executable script `name` in `dir/fakebin` whose body is `body`; its
-/// pids (each `$$`) go to `dir/fakebin/NAME.pids` when the body says so.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let bin = dir.join("fakebin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let path = bin.join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-/// The real `program` on `PATH`.
-fn real(program: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} is missing: scripts/test.sh installs it"))
-}
 
 /// The pids a fake wrote to `pids`; asserts there is at least one.
 fn pids_in(pids: &Path) -> Vec<u32> {
@@ -103,21 +81,6 @@ fn mounts_under(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Waits for `child` at most `bound` (a guard against a hang, not a
-/// measure): how it ended, or `None` (then it is killed).
-fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + bound;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
-
 fn status_json(setup: &Setup) -> serde_json::Value {
     let text = std::fs::read_to_string(setup.state().join("status.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -141,30 +104,21 @@ fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     require_fusectl();
     let tmp = tempfile::tempdir().unwrap();
     let server = TestServer::start();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
     let pids = tmp.path().join("fakebin/sshfs.pids");
-    let sshfs = script(
-        tmp.path(),
+    let sshfs = fake_tool(
+        &tmp.path().join("fakebin"),
         "sshfs",
         &format!(
             "echo $$ >> '{}'\nexec '{}' -f \"$@\"",
             pids.display(),
-            real("sshfs").display()
+            real_tool("sshfs", "sshfs").display()
         ),
     );
-    let path = format!(
-        "{}:{}",
-        sshfs.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with(sshfs.parent().unwrap());
     let remote = server.config_toml(setup.root());
+    setup.set_extra(format!("{remote}{run_section}"));
     let notified = setup.notify_log();
-    let notify = setup.extra.clone();
-    setup.extra = format!("{remote}{run_section}{notify}");
 
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-09-20T06:00:00Z"),
@@ -200,7 +154,8 @@ fn an_sshfs_in_the_foreground(run_section: &str, bound: Duration, says: &str) {
     );
 
     // The next run, with the real sshfs, takes the lock and mirrors.
-    setup.extra = format!("{remote}{notify}");
+    setup.set_extra(remote);
+    setup.notify_log();
     let out = setup.run_at("2026-09-20T06:10:00Z");
     assert!(out.contains("mounted on"), "{out}");
     assert_eq!(mounts_under(setup.root()), Vec::<String>::new(), "{out}");
@@ -238,21 +193,19 @@ fn a_hanging_borg_create(on_create: &str) {
     let bin = tempfile::tempdir().unwrap();
     let pids = bin.path().join("fakebin/borg.pids");
     // Everything but `create` is the real borg.
-    let borg = script(
-        bin.path(),
+    let borg = fake_tool(
+        &bin.path().join("fakebin"),
         "borg",
         &format!(
             "real='{}'\npids='{}'\nfor a in \"$@\"; do\n  if [ \"$a\" = create ]; then\n{on_create}\n  fi\ndone\nexec \"$real\" \"$@\"",
-            real("borg").display(),
+            real_tool("borg", "borgbackup").display(),
             pids.display(),
         ),
     );
     let (_tmp, repo, _lib, mut setup) =
         september(3, 1000, &format!("borg = {:?}", borg.display().to_string()));
     let notified = setup.notify_log();
-    setup
-        .extra
-        .push_str("\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 4\n");
+    setup.push_extra("\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 4\n");
     let before = staged_files(&setup);
     assert!(!before.is_empty());
 
@@ -274,8 +227,8 @@ fn a_hanging_borg_create(on_create: &str) {
     );
 
     // The next run, with the real borg, takes the lock and archives.
-    setup.extra = repo.config("");
-    setup.extra.push_str(&format!(
+    setup.set_extra(repo.config(""));
+    setup.push_extra(&format!(
         "\n[notify]\ncommand = [{:?}]\n",
         setup.root().join("notify.sh").display().to_string()
     ));
@@ -304,22 +257,18 @@ fn a_borg_create_that_never_returns_is_stopped_and_purges_nothing() {
 #[test]
 fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
+    let (lib, mut setup) = one_photo(tmp.path(), "Una");
     let pids = tmp.path().join("fakebin/notify.pids");
-    let hang = script(
-        tmp.path(),
+    let hang = fake_tool(
+        &tmp.path().join("fakebin"),
         "notify",
         &format!("echo $$ >> '{}'\nexec sleep 3600", pids.display()),
     );
-    setup.extra = format!(
+    setup.set_extra(format!(
         "\n[run]\ndeadline_seconds = 3\narchive_deadline_seconds = 3\n\
          [notify]\ncommand = [{:?}]\n",
         hang.display().to_string()
-    );
+    ));
     // A library that is gone: the run fails, so it notifies.
     std::fs::rename(&lib.path, tmp.path().join("away")).unwrap();
 
@@ -334,7 +283,7 @@ fn a_notification_command_that_never_returns_cannot_hold_the_run_or_its_lock() {
     assert_failure_recorded(&setup, "deadline");
     // The lock is free: the next run, library back, is not skipped.
     std::fs::rename(tmp.path().join("away"), &lib.path).unwrap();
-    setup.extra.clear();
+    setup.set_extra("");
     let mut next = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", "2026-09-20T06:10:00Z")]);
     let code = ends_within(&mut next, Duration::from_secs(30));
     let said = setup.spawned_output();

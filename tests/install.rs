@@ -5,9 +5,13 @@
 //! records every call, so the order and the arguments of the
 //! calls are checked, not only that the plist was written.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::tools::{fake_tool, path_with};
 
 struct Machine {
     tmp: tempfile::TempDir,
@@ -31,8 +35,7 @@ impl Machine {
         // with RunAtLoad, unless it is the backup agent itself (its `run`
         // is not for this test).
         let script = format!(
-            r#"#!/bin/sh
-dir='{dir}'
+            r#"dir='{dir}'
 printf '%s\n' "$*" >> "$dir/calls"
 case "$1" in
 print)
@@ -63,9 +66,7 @@ esac
 "#,
             dir = m.root().display()
         );
-        let fake = m.bin().join("launchctl");
-        std::fs::write(&fake, script).unwrap();
-        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        fake_tool(&m.bin(), "launchctl", &script);
         std::fs::write(
             m.config(),
             "[staging]\ndir = \"staging\"\n[threshold]\ndefault = \"2024-01-01\"\n",
@@ -115,16 +116,12 @@ esac
     }
 
     fn run(&self, args: &[&str]) -> Ran {
-        let path = std::env::join_paths(std::iter::once(self.bin()).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_photos-backup"))
             .arg("--config")
             .arg(self.config())
             .args(args)
             .env("HOME", self.home())
-            .env("PATH", path)
+            .env("PATH", path_with(&self.bin()))
             .env_remove("PHOTOS_BACKUP_CONFIG")
             .output()
             .unwrap();

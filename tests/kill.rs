@@ -31,10 +31,12 @@ fn killed_runs_lose_nothing_and_leave_nothing_behind() {
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
     lib.random(400, 42, 2023..=2024).file_size(128 * 1024);
     lib.write(&root).unwrap();
-    let setup = Setup::new().library("k", &root);
+    let mut setup = Setup::new();
+    setup.add_library("k", &root);
 
     // How long an undisturbed export takes, to aim the kills inside it.
-    let clean = Setup::new().library("k", &root);
+    let mut clean = Setup::new();
+    clean.add_library("k", &root);
     let started = Instant::now();
     clean.run_ok();
     let full = started.elapsed();

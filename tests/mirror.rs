@@ -7,8 +7,8 @@ mod common;
 
 use std::path::Path;
 
-use chrono::{TimeZone, Utc};
 use common::setup::{tree, Setup};
+use common::utc;
 use photos_backup::ledger::Ledger;
 use photos_backup::remote::mirror;
 use synthetic::{Flavor, SyntheticLibrary};
@@ -33,11 +33,12 @@ fn staging_is_mirrored_once_and_changes_again() {
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
     lib.random(40, 3, 2024..=2024);
     lib.write(&root).unwrap();
-    let setup = Setup::new().library("m", &root);
+    let mut setup = Setup::new();
+    setup.add_library("m", &root);
     setup.run_ok();
     let remote = tmp.path().join("remote");
     std::fs::create_dir(&remote).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let now = utc(2026, 3, 1);
     let mut ledger = Ledger::open(&setup.state().join("ledger.sqlite")).unwrap();
 
     let first = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();

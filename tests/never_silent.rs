@@ -12,17 +12,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::borg::Repo;
+use common::ends_within;
 use common::remote::{daemon_of, kill, require_fusectl, TestServer};
 use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::one_photo;
 
 fn library(tmp: &Path) -> Setup {
-    let mut lib = Growing::new(tmp, "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup
+    one_photo(tmp, "Una").1
 }
 
 /// Another process holds the run lock, its file saying `pid since`; in a
@@ -89,9 +85,7 @@ fn a_lock_held_past_the_longest_run_is_a_failure_not_a_skip() {
     let tmp = tempfile::tempdir().unwrap();
     let mut setup = library(tmp.path());
     let notified = setup.notify_log();
-    setup
-        .extra
-        .push_str("\n[run]\ndeadline_seconds = 600\narchive_deadline_seconds = 1800\n");
+    setup.push_extra("\n[run]\ndeadline_seconds = 600\narchive_deadline_seconds = 1800\n");
     let holder = hold_lock(&setup, "2026-09-20T10:00:00Z");
     let pid = holder.id();
 
@@ -130,7 +124,7 @@ fn skips_that_go_on_too_long_notify_once() {
     let mut setup = library(tmp.path());
     let notified = setup.notify_log();
     // Runs may last 10 days here, so the held lock stays a plain skip.
-    setup.extra.push_str(
+    setup.push_extra(
         "\n[run]\ndeadline_seconds = 864000\narchive_deadline_seconds = 864000\nskip_alert_hours = 72\n",
     );
     let holder = hold_lock(&setup, "2026-09-20T10:00:00Z");
@@ -168,11 +162,11 @@ fn paused_remote_run(
 ) -> (Setup, Child, std::path::PathBuf, Repo) {
     require_fusectl();
     let mut setup = library(tmp);
-    setup.extra = server.config_toml(setup.root());
+    setup.set_extra(server.config_toml(setup.root()));
     let repo = Repo::init(tmp);
-    setup.extra.push_str(&repo.config(""));
+    setup.push_extra(&repo.config(""));
     let notified = setup.notify_log();
-    setup.extra.push_str(run_section);
+    setup.push_extra(run_section);
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-10-01T06:00:00Z"),
         (photos_backup::failpoint::VAR, "rollover-planned"),
@@ -191,20 +185,6 @@ fn paused_remote_run(
         std::thread::sleep(Duration::from_millis(20));
     }
     (setup, child, notified, repo)
-}
-
-/// Waits for `child` at most `bound`: how it ended, or `None` (then it is killed).
-fn ends_within(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + bound;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
 }
 
 #[test]
@@ -248,7 +228,7 @@ fn a_run_past_its_deadline_is_stopped_released_and_notified() {
     );
     // The next run, with the default deadlines (4 s is too short for a whole
     // rollover on a busy machine), mounts afresh and finishes the job.
-    setup.extra = setup.extra.replace(short, "");
+    setup.set_extra(setup.extra().replace(short, ""));
     let out = setup.run_at("2026-10-01T06:10:00Z");
     assert!(out.contains("una: archived 2026-09"), "{out}");
 }

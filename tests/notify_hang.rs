@@ -7,37 +7,29 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::one_photo;
+use common::tools::{fake_tool, path_with};
 
 fn hanging_osascript(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("fakebin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = bin.join("osascript");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho $$ >> '{}/osascript.pids'\nexec sleep 3600\n",
+    fake_tool(
+        &bin,
+        "osascript",
+        &format!(
+            "echo $$ >> '{}/osascript.pids'\nexec sleep 3600",
             bin.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     bin
 }
 
 #[test]
 fn an_osascript_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra.push_str("\n[notify]\nmethod = \"osascript\"\n");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
+    setup.push_extra("\n[notify]\nmethod = \"osascript\"\n");
     // A library that is gone: the run fails, so it notifies.
     let config = std::fs::read_to_string(setup.config())
         .unwrap()
@@ -45,11 +37,7 @@ fn an_osascript_that_never_returns_cannot_hold_the_run_or_its_lock() {
     let broken = setup.root().join("broken.conf");
     std::fs::write(&broken, config).unwrap();
     let bin = hanging_osascript(tmp.path());
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with(&bin);
     let run = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_photos-backup"))
             .args(["--config", broken.to_str().unwrap(), "run"])

@@ -15,7 +15,8 @@ use std::process::Command;
 
 use common::borg::Repo;
 use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::{photo, Growing};
+use common::utc;
 
 /// The test process (and so the runs it starts) gets the usual umask.
 fn usual_umask() {
@@ -28,9 +29,10 @@ fn staged_once(tmp: &Path, extra: &str) -> Setup {
     lib.add(photo(1, utc(2026, 9, 3), utc(2026, 9, 3)))
         .add(photo(2, utc(2026, 9, 4), utc(2026, 9, 4)));
     lib.write();
-    let mut setup = Setup::new().library("kim", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    extra.clone_into(&mut setup.extra);
+    setup.set_extra(extra);
     setup
 }
 
@@ -160,13 +162,8 @@ fn a_staging_or_state_folder_others_can_write_is_refused() {
 /// The local user the test reads as (created when missing), as `(uid, gid)`.
 fn other_user() -> Option<(u32, u32)> {
     const NAME: &str = "pb-privacy-test";
-    let is_root = rustix::process::getuid().is_root();
-    if !is_root {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the tests as root: the second-user check must run there"
-        );
-        eprintln!("SKIPPED: not root, cannot create a second local user");
+    if !rustix::process::getuid().is_root() {
+        common::skip("not root (CI is), cannot create a second local user");
         return None;
     }
     let id = |flag: &str| -> Option<u32> {
@@ -257,7 +254,7 @@ fn a_staging_shared_with_the_group_on_purpose_is_group_readable_only() {
     let shared = config.replacen("[threshold]", "group_readable = true\n[threshold]", 1);
     assert_ne!(shared, config);
     let mut setup = setup;
-    setup.extra = String::new();
+    setup.set_extra(String::new());
     let conf = setup.config();
     std::fs::write(&conf, &shared).unwrap();
     let ran = Command::new(env!("CARGO_BIN_EXE_photos-backup"))

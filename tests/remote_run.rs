@@ -11,14 +11,15 @@ use photos_backup::remote::mount::{self, MountEnv};
 
 /// A setup whose `[remote]` is `server`, the password in a 0600 file.
 fn setup_for(server: &TestServer, library: &std::path::Path) -> Setup {
-    let mut setup = Setup::new().library("t", library);
+    let mut setup = Setup::new();
+    setup.add_library("t", library);
     point_at(&mut setup, server);
     setup
 }
 
 /// Writes the `[remote]` of `setup` for `server` (again after a restart).
 fn point_at(setup: &mut Setup, server: &TestServer) {
-    setup.extra = server.config_toml(setup.root());
+    setup.set_extra(server.config_toml(setup.root()));
 }
 
 /// Mounts the volume and checks that its decrypted view holds exactly the

@@ -11,8 +11,9 @@ use chrono::{TimeZone, Utc};
 use common::borg::Repo;
 use common::setup::{tree, Setup};
 use common::timeline::{
-    archived, assert_original_archived, photo, roles, staged_files, threshold, utc, uuid, Growing,
+    archived, assert_original_archived, one_photo, photo, roles, staged_files, threshold, Growing,
 };
+use common::{utc, uuid};
 use synthetic::Edit;
 
 #[test]
@@ -24,9 +25,10 @@ fn two_months_of_runs_end_with_every_version_in_the_archive_expected() {
     lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)))
         .add(photo(2, utc(2026, 9, 20), utc(2026, 9, 20)));
     lib.write();
-    let mut setup = Setup::new().library("anna", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("anna", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("");
+    setup.set_extra(repo.config(""));
 
     // September: two photos staged; nothing closes.
     setup.run_at("2026-09-25T08:00:00Z");
@@ -132,9 +134,10 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
     cloud.cloud_only = true;
     lib.add(cloud);
     lib.write();
-    let mut setup = Setup::new().library("ben", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("ben", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("max_pending_days = 10");
+    setup.set_extra(repo.config("max_pending_days = 10"));
     let notified = setup.notify_log();
 
     setup.run_at("2026-09-25T08:00:00Z");
@@ -216,12 +219,8 @@ fn originals_still_in_icloud_hold_the_month_open_then_are_listed_and_archived_la
 fn a_dry_run_says_what_the_rollover_would_do_and_does_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Cy");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("cy", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Cy");
+    setup.set_extra(repo.config(""));
     setup.run_at("2026-09-25T08:00:00Z");
     let before = tree(&setup.staging());
     let ran = setup.run_with(
@@ -248,9 +247,10 @@ fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
     lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)))
         .add(photo(2, utc(2026, 9, 11), utc(2026, 9, 11)));
     lib.write();
-    let mut setup = Setup::new().library("dee", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("dee", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = server.config_toml(setup.root()) + &repo.config_on(&server, "");
+    setup.set_extra(server.config_toml(setup.root()) + &repo.config_on(&server, ""));
     setup.run_at("2026-09-25T08:00:00Z");
     // The cipher side holds the two photos and their sidecars (encrypted).
     let cipher_files = || {
@@ -295,12 +295,8 @@ fn with_a_remote_volume_and_a_repository_over_ssh_both_sides_are_purged() {
 fn retention_and_scheduled_checks_when_configured() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Eve");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("eve", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("prune_keep_monthly = 1\ncheck_every_days = 7");
+    let (mut lib, mut setup) = one_photo(tmp.path(), "Eve");
+    setup.set_extra(repo.config("prune_keep_monthly = 1\ncheck_every_days = 7"));
     let out = setup.run_at("2026-09-25T08:00:00Z");
     assert!(out.contains("borg check: ok"), "{out}");
     // Not due again within the week.

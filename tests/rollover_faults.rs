@@ -92,7 +92,7 @@ fn a_repository_locked_by_another_client_is_waited_for_then_an_error() {
     assert_failed_safely(&setup, &repo.location, "lock");
     let _ = holder.kill();
     let _ = holder.wait();
-    setup.extra = repo.config("lock_wait_seconds = 30");
+    setup.set_extra(repo.config("lock_wait_seconds = 30"));
     assert_recovers(&setup, &repo, 3);
 }
 
@@ -103,7 +103,7 @@ fn a_missing_repository_is_named() {
     std::fs::rename(&repo.location, &moved).unwrap();
     assert_failed_safely(&setup, &repo.location, "does not exist");
     std::fs::rename(&moved, &repo.location).unwrap();
-    setup.extra = repo.config("");
+    setup.set_extra(repo.config(""));
     assert_recovers(&setup, &repo, 3);
 }
 
@@ -114,7 +114,7 @@ fn a_full_disk_during_create_fails_and_the_next_run_recovers() {
     let location = disk.0.join("repo").display().to_string();
     let repo = Repo::init_at(tmp.path(), &location, None);
     let (_t, _r, _lib, mut setup) = september(8, 400_000, "");
-    setup.extra = repo.config("compression = \"none\"");
+    setup.set_extra(repo.config("compression = \"none\""));
     assert_failed_safely(&setup, &repo.location, "space");
     disk.resize("64m");
     assert_recovers(&setup, &repo, 8);
@@ -126,7 +126,7 @@ fn a_network_cut_during_create_over_ssh_fails_and_the_next_run_recovers() {
     let repo = Repo::on_server(&server);
     let location = repo.location.clone();
     let (_t, _r, _lib, mut setup) = september(12, 2_000_000, "");
-    setup.extra = repo.config_on(&server, "compression = \"none\"");
+    setup.set_extra(repo.config_on(&server, "compression = \"none\""));
     let child = setup.spawn_with(&[("PHOTOS_BACKUP_NOW", OCTOBER)]);
     // Cut the connection while borg create runs: end the server side.
     let deadline = Instant::now() + Duration::from_secs(120);

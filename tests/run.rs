@@ -8,19 +8,12 @@
 mod common;
 
 use common::setup::{tree, Setup};
+use common::{utc, uuid};
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use synthetic::{AssetSpec, DbText, Flavor, SyntheticLibrary};
-
-fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-}
-
-fn uuid(n: u32) -> String {
-    format!("{n:08X}-0000-4000-8000-000000000000")
-}
 
 #[test]
 fn real_libraries_are_staged_as_their_databases_say() {
@@ -29,7 +22,7 @@ fn real_libraries_are_staged_as_their_databases_say() {
     };
     let mut setup = Setup::new();
     for name in common::LIBRARIES {
-        setup = setup.library(&name.replace('.', "_"), &common::library(&fixtures, name));
+        setup.add_library(&name.replace('.', "_"), &common::library(&fixtures, name));
     }
     setup.run_ok();
     let ledger = setup.ledger();
@@ -93,7 +86,8 @@ fn an_xmp_sidecar_of_a_real_photo() {
     let Some(fixtures) = common::fixtures() else {
         return;
     };
-    let setup = Setup::new().library("t", &common::library(&fixtures, "Test-10.15.7"));
+    let mut setup = Setup::new();
+    setup.add_library("t", &common::library(&fixtures, "Test-10.15.7"));
     setup.run_ok();
     // An edited photo with keywords, a person, GPS and a title.
     let staged = setup.staged("t");
@@ -107,15 +101,11 @@ fn an_xmp_sidecar_of_a_real_photo() {
 
 #[test]
 fn a_second_run_copies_nothing() {
-    let Some(fixtures) = common::fixtures() else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-Media-Types-15.7.2") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(
-        &common::library(&fixtures, "Test-Media-Types-15.7.2"),
-        tmp.path(),
-    );
-    let setup = Setup::new().library("m", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("m", &lib);
     setup.run_ok();
     let before = tree(&setup.staging());
     assert!(!before.is_empty());
@@ -166,14 +156,15 @@ fn sql(lib: &Path, sql: &str) {
 fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     setup.run_ok();
     let first = setup.staged("s");
     let times = tree(&setup.staging());
 
     // Photos renders an edit of photo 2: render, adjustments plist, state, time.
     let u2 = uuid(2);
-    let renders = lib.join("resources/renders/0");
+    let renders = lib.join(format!("resources/renders/{}", &u2[..1]));
     std::fs::create_dir_all(&renders).unwrap();
     std::fs::write(renders.join(format!("{u2}_1_201_a.jpeg")), b"edited pixels").unwrap();
     std::fs::write(
@@ -239,7 +230,8 @@ fn an_edit_restages_its_files_and_a_title_change_only_the_xmp() {
 fn an_icloud_original_stays_pending_until_it_arrives() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     let out = setup.run_ok();
     assert!(
         out.contains("1 pending: 1 original only in iCloud"),
@@ -256,7 +248,7 @@ fn an_icloud_original_stays_pending_until_it_arrives() {
     assert_eq!(setup.ledger().pending("s").unwrap().len(), 1);
 
     // Photos downloads it: the file appears and the resource becomes local.
-    let dir = lib.join("originals/0");
+    let dir = lib.join(format!("originals/{}", &u3[..1]));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{u3}.heic")), b"the original from iCloud").unwrap();
     sql(&lib, &format!(
@@ -294,7 +286,8 @@ fn hostile_original_names_stay_inside_staging() {
         lib.asset(a);
     }
     lib.write(&root).unwrap();
-    let setup = Setup::new().library("h", &root);
+    let mut setup = Setup::new();
+    setup.add_library("h", &root);
     setup.run_ok();
     let staged = setup.staged("h");
     let originals: Vec<&String> = staged
@@ -327,7 +320,8 @@ fn hostile_original_names_stay_inside_staging() {
 fn dry_run_changes_nothing_anywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     let ran = setup.run(&["--dry-run"]);
     assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(ran.out.contains("would stage 5 files"), "{}", ran.out);
@@ -440,7 +434,8 @@ fn run_with(
 fn icloud_originals_are_asked_of_photos_with_backoff_after_a_failure() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     let u3 = uuid(3);
     let t0 = utc(2026, 3, 1);
 
@@ -506,7 +501,8 @@ impl photos_backup::export::download::Downloader for RawPlusJpeg {
 fn of_a_raw_pair_photos_exports_the_original_is_staged_not_the_first_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     let u3 = uuid(3);
     run_with(&setup, &RawPlusJpeg, utc(2026, 3, 1));
     let (path, _, _) = &setup.staged("s")[&(u3.clone(), "original".to_owned())];
@@ -523,7 +519,8 @@ fn of_a_raw_pair_photos_exports_the_original_is_staged_not_the_first_by_name() {
 fn a_malformed_threshold_file_stops_the_run_and_is_left_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     std::fs::create_dir_all(setup.staging()).unwrap();
     let file = setup.staging().join("date_threshold.txt");
     std::fs::write(&file, "2024-13-01\n").unwrap();
@@ -546,7 +543,8 @@ fn a_malformed_threshold_file_stops_the_run_and_is_left_alone() {
 fn the_threshold_file_wins_over_the_default() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     std::fs::create_dir_all(setup.staging()).unwrap();
     // All three photos are from May 2024: a June threshold selects none.
     std::fs::write(setup.staging().join("date_threshold.txt"), "2024-06-01\n").unwrap();
@@ -566,9 +564,9 @@ fn a_library_named_failed_is_not_a_failure() {
     let tmp = tempfile::tempdir().unwrap();
     let first = small_library(&tmp.path().join("a"));
     let second = small_library(&tmp.path().join("b"));
-    let mut setup = Setup::new()
-        .library("FAILED", &first)
-        .library("WARNING", &second);
+    let mut setup = Setup::new();
+    setup.add_library("FAILED", &first);
+    setup.add_library("WARNING", &second);
     let notified = setup.notify_log();
     let out = setup.run_ok();
     assert!(
@@ -586,9 +584,9 @@ fn a_library_named_failed_is_not_a_failure() {
 
     // A third library that cannot be read: the run fails, and says why in
     // one line about that library only.
-    let mut setup = Setup::new()
-        .library("FAILED", &first)
-        .library("broken", &tmp.path().join("missing.photoslibrary"));
+    let mut setup = Setup::new();
+    setup.add_library("FAILED", &first);
+    setup.add_library("broken", &tmp.path().join("missing.photoslibrary"));
     let notified = setup.notify_log();
     let ran = setup.run(&[]);
     assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);

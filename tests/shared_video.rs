@@ -95,14 +95,9 @@ fn shared_album_videos_are_found_in_the_store_of_each_photos_version() {
 
 #[test]
 fn shared_video_is_staged_from_a_real_library_with_one_added() {
-    let Some(fixtures) = common::fixtures() else {
+    let Some((_tmp, lib)) = common::fixture_copy("Test-Shared-10.15.1") else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let lib = common::copy_library(
-        &common::library(&fixtures, "Test-Shared-10.15.1"),
-        tmp.path(),
-    );
     // Turn the real shared photo 35243F7D into a shared video, as Photos
     // stores one: a movie row, the video as UUID.medium.MP4 and a poster
     // frame beside it, no UUID.JPG.
@@ -129,7 +124,8 @@ fn shared_video_is_staged_from_a_real_library_with_one_added() {
     assert_eq!(video["path"], want.as_str());
     assert_eq!(video["ismovie"], true);
 
-    let setup = common::setup::Setup::new().library("s", &lib);
+    let mut setup = common::setup::Setup::new();
+    setup.add_library("s", &lib);
     setup.run_ok();
     let staged = setup.staged("s");
     let (path, size, _) = &staged[&(uuid.to_owned(), "original".to_owned())];

@@ -38,8 +38,9 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, TimeZone, Utc};
 use common::borg::Repo;
 use common::remote::{children_of, daemon_of, kill, processes, TestServer};
 use common::setup::{tree, Setup};
-use common::timeline::{uuid, Growing};
+use common::timeline::Growing;
 use common::tmpfs::Tmpfs;
+use common::uuid;
 use photos_backup::archive::period::Month;
 use photos_backup::ledger::Step;
 use photos_backup::remote::mount::{self, MountEnv};
@@ -250,7 +251,8 @@ impl World {
             next_n += 1;
         }
         lib.write();
-        let mut setup = Setup::new().library(LIB, &lib.path);
+        let mut setup = Setup::new();
+        setup.add_library(LIB, &lib.path);
         setup.set_threshold(&month_start.to_string());
         let disk = Tmpfs::mount(&setup.staging(), "1g");
         let mut world = Self {
@@ -282,11 +284,11 @@ impl World {
             &self.server,
             "lock_wait_seconds = 2\nmax_pending_days = 10\nverify = \"content\"",
         );
-        self.setup.extra = format!(
+        self.setup.set_extra(format!(
             "{}\n{borg}\n[run]\ndeadline_seconds = {DEADLINE_SECONDS}\n\
              archive_deadline_seconds = {ARCHIVE_DEADLINE_SECONDS}\n",
             self.server.config_toml(self.setup.root())
-        );
+        ));
         self.notified = self.setup.notify_log();
     }
 

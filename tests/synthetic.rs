@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use common::uuid;
 use photos_backup::photos::{Asset, Library, ResourceRole, Selection};
 use rusqlite::Connection;
 use synthetic::{AssetSpec, Burst, DbText, Edit, Flavor, Kind, StoredPath, SyntheticLibrary};
@@ -24,10 +25,6 @@ const FLAVORS: [Flavor; 3] = [
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().to_utc()
-}
-
-fn uuid(n: u32) -> String {
-    format!("{:X}A{n:06}-0000-4000-8000-{n:012}", n % 16)
 }
 
 /// Writes `lib` into a temp dir; returns the dir (keep it alive) and the bundle.
@@ -194,7 +191,7 @@ fn check_plain(a: &Asset, root: &Path) {
     assert_eq!(a.longitude, Some(2.294_481));
     assert!(!a.burst && !a.live_photo && !a.has_raw && !a.ismissing);
     assert!(!a.hasadjustments && !a.isreference && !a.shared);
-    let original = format!("originals/1/{}.jpeg", uuid(1));
+    let original = format!("originals/A/{}.jpeg", uuid(1));
     assert_eq!(a.path.as_deref(), Some(original.as_str()));
     let on_disk = std::fs::metadata(root.join(&original)).unwrap().len();
     assert_eq!(a.original_filesize, on_disk as i64);
@@ -203,7 +200,7 @@ fn check_plain(a: &Asset, root: &Path) {
 
 /// A Live Photo edited in Photos: render, edited live video, plist.
 fn check_edited_live(a: &Asset, photos5: bool) {
-    let (x, u) = ("2", uuid(2));
+    let (x, u) = ("A", uuid(2));
     assert!(a.live_photo && a.hasadjustments && !a.external_edit);
     assert_eq!(a.date_modified, Some(t("2022-01-01T10:00:00Z")));
     // Photos 5 renders edits as JPEG and names the render's type as current.
@@ -229,8 +226,8 @@ fn check_edited_live(a: &Asset, photos5: bool) {
 /// RAW+JPEG pair with the camera's own adjustments.
 fn check_raw_pair(a: &Asset) {
     assert!(a.has_raw && !a.israw);
-    assert_eq!(a.path_raw, Some(format!("originals/3/{}_4.cr2", uuid(3))));
-    let aae = format!("originals/3/{}_5.aae", uuid(3));
+    assert_eq!(a.path_raw, Some(format!("originals/A/{}_4.cr2", uuid(3))));
+    let aae = format!("originals/A/{}_5.aae", uuid(3));
     assert_eq!(
         role(a, ResourceRole::OriginalAdjustments),
         Some(aae.as_str())
@@ -240,7 +237,7 @@ fn check_raw_pair(a: &Asset) {
 fn check_external_movie_edit(a: &Asset) {
     assert!(a.ismovie && !a.isphoto && a.hasadjustments && a.external_edit);
     assert_eq!(a.uti.as_deref(), Some("com.apple.quicktime-movie"));
-    let render = format!("resources/renders/4/{}_2_0_a.mov", uuid(4));
+    let render = format!("resources/renders/A/{}_2_0_a.mov", uuid(4));
     assert_eq!(a.path_edited.as_deref(), Some(render.as_str()));
 }
 

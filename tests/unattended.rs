@@ -6,25 +6,21 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::borg::Repo;
 use common::remote::{kill, TestServer};
 use common::setup::Setup;
-use common::timeline::{photo, utc, Growing};
+use common::timeline::one_photo;
+use common::tools::{fake_tool, path_with};
 
 /// A one-photo library staged from September, with a borg repository.
 fn setup() -> (tempfile::TempDir, Repo, Setup) {
     let tmp = tempfile::tempdir().unwrap();
     let repo = Repo::init(tmp.path());
-    let mut lib = Growing::new(tmp.path(), "Una");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("una", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra = repo.config("");
+    let (_lib, mut setup) = one_photo(tmp.path(), "Una");
+    setup.set_extra(repo.config(""));
     (tmp, repo, setup)
 }
 
@@ -32,28 +28,17 @@ fn setup() -> (tempfile::TempDir, Repo, Setup) {
 /// prints `output` and exits 0.
 fn fake_tools(dir: &Path, tools: &[(&str, &str)]) -> PathBuf {
     let bin = dir.join("fakebin");
-    std::fs::create_dir_all(&bin).unwrap();
     for (name, output) in tools {
-        let script = bin.join(name);
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho \"$@\" >> '{}/{name}.args'\nprintf '%s\\n' {output:?}\n",
+        fake_tool(
+            &bin,
+            name,
+            &format!(
+                "echo \"$@\" >> '{}/{name}.args'\nprintf '%s\\n' {output:?}",
                 bin.display()
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        );
     }
     bin
-}
-
-fn path_with(bin: &Path) -> String {
-    format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
 }
 
 fn wait_for(setup: &Setup, text: &str, child: &mut std::process::Child) {
@@ -96,15 +81,11 @@ fn a_second_run_is_skipped_and_a_dead_runs_lock_is_taken_over() {
 fn sigterm_releases_the_mounts_and_exits_143() {
     let server = TestServer::start();
     let tmp = tempfile::tempdir().unwrap();
-    let mut lib = Growing::new(tmp.path(), "Vic");
-    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
-    lib.write();
-    let mut setup = Setup::new().library("vic", &lib.path);
-    setup.set_threshold("2026-09-01");
-    setup.extra = server.config_toml(setup.root());
+    let (_lib, mut setup) = one_photo(tmp.path(), "Vic");
+    setup.set_extra(server.config_toml(setup.root()));
     // Paused where the volume is mounted: the rollover's first step.
     let repo = Repo::init(tmp.path());
-    setup.extra.push_str(&repo.config(""));
+    setup.push_extra(&repo.config(""));
     let mut child = setup.spawn_with(&[
         ("PHOTOS_BACKUP_NOW", "2026-10-01T06:00:00Z"),
         (photos_backup::failpoint::VAR, "rollover-planned"),
@@ -140,7 +121,7 @@ fn caffeinate_keeps_the_mac_awake_while_a_run_works() {
 #[test]
 fn on_battery_the_archive_waits_for_ac_power() {
     let (tmp, repo, mut setup) = setup();
-    setup.extra.push_str("\n[run]\nonly_on_ac_power = true\n");
+    setup.push_extra("\n[run]\nonly_on_ac_power = true\n");
     let battery = fake_tools(
         &tmp.path().join("battery"),
         &[("pmset", "Now drawing from 'Battery Power'")],
@@ -242,7 +223,7 @@ fn every_run_writes_the_status_and_the_log() {
 fn a_failing_run_notifies_through_osascript_once() {
     let (tmp, _repo, mut setup) = setup();
     let bin = fake_tools(tmp.path(), &[("osascript", "")]);
-    setup.extra.push_str("\n[notify]\nmethod = \"osascript\"\n");
+    setup.push_extra("\n[notify]\nmethod = \"osascript\"\n");
     let mut config = std::fs::read_to_string(setup.config()).unwrap();
     config = config.replace("Una.photoslibrary", "Gone.photoslibrary");
     let broken = setup.root().join("broken.conf");

@@ -8,11 +8,7 @@ use std::process::Command;
 
 /// Fails (never skips) without borg: `scripts/test.sh` installs it.
 pub fn require_borg() {
-    let found = Command::new("borg").arg("--version").output().is_ok();
-    assert!(
-        found,
-        "borg is missing: scripts/test.sh installs it (apt-get install borgbackup)"
-    );
+    super::tools::real_tool("borg", "borgbackup");
 }
 
 pub struct Repo {

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: where the real Photos fixture
-//! libraries are, how to run the built binary, and how to make a private,
-//! writable copy of a library to damage on purpose.
+//! libraries are and the one policy for a test that cannot run here, the
+//! dates and uuids tests give their assets, how to run the built binary, and
+//! how to make a private, writable copy of a library to damage on purpose.
+//! Each test binary compiles this folder on its own and uses a subset.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -9,13 +11,18 @@ pub mod remote;
 pub mod setup;
 pub mod timeline;
 pub mod tmpfs;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
 
 /// The six real libraries: `$PHOTOS_BACKUP_FIXTURES`, else
 /// `../shared/fixtures/photos-libraries` relative to the project root.
-/// `None` (with a message) when they are absent, unless CI requires them.
+/// `None` when they are absent, after [`skip`] said so (which fails the
+/// test instead in CI or with `PHOTOS_BACKUP_REQUIRE_FIXTURES` set).
 pub fn fixtures() -> Option<PathBuf> {
     let dir = std::env::var_os("PHOTOS_BACKUP_FIXTURES").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/photos-libraries"),
@@ -24,18 +31,42 @@ pub fn fixtures() -> Option<PathBuf> {
     if dir.join("expected").is_dir() {
         return Some(dir);
     }
-    let required = std::env::var_os("PHOTOS_BACKUP_REQUIRE_FIXTURES").is_some()
-        || std::env::var_os("CI").is_some();
-    assert!(
-        !required,
-        "fixture libraries not found at {} (set PHOTOS_BACKUP_FIXTURES)",
+    skip(&format!(
+        "fixture {} missing (set PHOTOS_BACKUP_FIXTURES)",
         dir.display()
-    );
-    eprintln!(
-        "SKIPPED: fixture libraries not found at {} (set PHOTOS_BACKUP_FIXTURES)",
-        dir.display()
-    );
+    ));
     None
+}
+
+/// The one policy for a test that cannot run here (a fixture missing, not
+/// root): outside CI it prints `SKIPPED: <test>: <why>` to stderr and the
+/// caller returns; in CI, or with `PHOTOS_BACKUP_REQUIRE_FIXTURES` set, it
+/// fails the test, since CI never skips silently.
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let required = in_ci() || std::env::var_os("PHOTOS_BACKUP_REQUIRE_FIXTURES").is_some();
+    assert!(!required, "{test}: {why}, and CI runs every test");
+    eprintln!("SKIPPED: {test}: {why}");
+}
+
+/// Whether this is CI: `CI` set to anything but empty, `0` or `false`, as
+/// `scripts/test.sh` reads it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+/// Noon UTC on the given day.
+pub fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
+}
+
+/// Test asset uuid number `n`: upper-case hex in Photos' form, one per `n`.
+/// All share the prefix `A0000000-0000-` (so a prefix can match several) and
+/// so the folder `A` (Photos files an asset under its uuid's first
+/// character).
+pub fn uuid(n: u32) -> String {
+    format!("A0000000-0000-4000-8000-{n:012}")
 }
 
 /// The names of the fixture libraries, without `.photoslibrary`.
@@ -78,6 +109,15 @@ pub fn assets_json(library: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("assets --json prints JSON")
+}
+
+/// A private, writable copy of fixture library `name` in a new temp dir
+/// (keep it alive), or `None` when the fixtures are absent (see [`fixtures`]).
+pub fn fixture_copy(name: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    let fixtures = fixtures()?;
+    let tmp = tempfile::tempdir().unwrap();
+    let lib = copy_library(&library(&fixtures, name), tmp.path());
+    Some((tmp, lib))
 }
 
 /// Copies a library folder (recursively) into `dest`, returning the copy's path.
@@ -130,6 +170,21 @@ pub fn all_assets(root: &Path) -> Vec<photos_backup::photos::Asset> {
             ..photos_backup::photos::Selection::default()
         })
         .unwrap()
+}
+
+/// Waits for `child` at most `bound` (a guard against a hang, not a
+/// measure): how it ended, or `None` (then it is killed).
+pub fn ends_within(child: &mut Child, bound: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// `out`, after checking the program succeeded (else its stderr is shown).

@@ -32,9 +32,7 @@ pub fn require_tools() {
         let found = if tool.starts_with('/') {
             Path::new(tool).is_file()
         } else {
-            std::env::var_os("PATH").is_some_and(|path| {
-                std::env::split_paths(&path).any(|dir| dir.join(tool).is_file())
-            })
+            super::tools::on_path(tool).is_some()
         };
         assert!(
             found,

@@ -1,5 +1,10 @@
 //! The test builder for `run`: a temp dir with a config, staging and state,
 //! the real binary, and helpers to look at what it left behind.
+//!
+//! One way to configure it: `let mut setup = Setup::new();` then `&mut`
+//! methods (`add_library`, `set_threshold`, `set_extra`, `push_extra`,
+//! `notify_log`; `extra` reads the text back), before the first run or
+//! between runs alike; the config file is written anew from them at each run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,16 +15,27 @@ use photos_backup::ledger::Ledger;
 /// A backup setup in a temp dir.
 pub struct Setup {
     /// Extra config text appended at the end (e.g. a `[remote]` table).
-    pub extra: String,
+    extra: String,
     tmp: tempfile::TempDir,
     libraries: Vec<(String, PathBuf)>,
     threshold: String,
 }
 
+/// What a finished command of the binary left: exit code and both streams.
 pub struct Ran {
     pub code: i32,
     pub out: String,
     pub err: String,
+}
+
+impl From<std::process::Output> for Ran {
+    fn from(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
 }
 
 impl Setup {
@@ -32,9 +48,9 @@ impl Setup {
         }
     }
 
-    pub fn library(mut self, name: &str, path: &Path) -> Self {
+    /// A `[[library]]` named `name` at `path`.
+    pub fn add_library(&mut self, name: &str, path: &Path) {
         self.libraries.push((name.to_owned(), path.to_owned()));
-        self
     }
 
     /// The default threshold (`[threshold].default`).
@@ -42,21 +58,34 @@ impl Setup {
         date.clone_into(&mut self.threshold);
     }
 
+    /// The config text after the libraries (e.g. a `[remote]` table),
+    /// replacing what was there.
+    pub fn set_extra(&mut self, text: impl Into<String>) {
+        self.extra = text.into();
+    }
+
+    /// The config text after the libraries, as set so far.
+    pub fn extra(&self) -> &str {
+        &self.extra
+    }
+
+    /// More config text after what is there.
+    pub fn push_extra(&mut self, text: &str) {
+        self.extra.push_str(text);
+    }
+
     /// Notifications through a command that appends `EVENT|MESSAGE` lines
     /// to the file returned.
     pub fn notify_log(&mut self) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let script = self.root().join("notify.sh");
         let log = self.root().join("notified.txt");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nprintf '%s|%s\\n' \"$PHOTOS_BACKUP_EVENT\" \"$PHOTOS_BACKUP_MESSAGE\" >> '{}'\n",
+        let script = super::tools::fake_tool(
+            self.root(),
+            "notify.sh",
+            &format!(
+                "printf '%s|%s\\n' \"$PHOTOS_BACKUP_EVENT\" \"$PHOTOS_BACKUP_MESSAGE\" >> '{}'",
                 log.display()
             ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        );
         self.extra.push_str(&format!(
             "\n[notify]\ncommand = [{:?}]\n",
             script.display().to_string()
@@ -144,12 +173,7 @@ impl Setup {
         let args: Vec<&str> = std::iter::once("run")
             .chain(extra.iter().copied())
             .collect();
-        let out = self.command(&args, env).output().unwrap();
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-            err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Ran::from(self.command(&args, env).output().unwrap())
     }
 
     /// A run at the simulated time `now` (RFC 3339), which must succeed.

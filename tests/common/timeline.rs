@@ -5,19 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 use super::borg::Repo;
 use super::setup::{tree, Setup};
-
-pub fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-}
-
-pub fn uuid(n: u32) -> String {
-    format!("A0000000-0000-4000-8000-{n:012}")
-}
+use super::{utc, uuid};
 
 /// A synthetic library that grows: each `write` regenerates the database
 /// from every spec so far and adds the media files that are new, leaving
@@ -193,6 +186,18 @@ pub fn assert_original_archived(setup: &Setup, repo: &Repo, lib: &Growing, libra
     );
 }
 
+/// Library `NAME` (`name` in lower case in the config) holding photo 1 of
+/// 2026-09-10, and a setup for it with the threshold 2026-09-01.
+pub fn one_photo(dir: &Path, name: &str) -> (Growing, Setup) {
+    let mut lib = Growing::new(dir, name);
+    lib.add(photo(1, utc(2026, 9, 10), utc(2026, 9, 10)));
+    lib.write();
+    let mut setup = Setup::new();
+    setup.add_library(&name.to_lowercase(), &lib.path);
+    setup.set_threshold("2026-09-01");
+    (lib, setup)
+}
+
 /// Library `kim`: `n` photos of `size` bytes staged in September, ready
 /// for the rollover of the first run of October; `borg` is added to the
 /// `[borg]` table.
@@ -206,9 +211,10 @@ pub fn september(n: u32, size: u64, borg: &str) -> (tempfile::TempDir, Repo, Gro
         lib.add(p);
     }
     lib.write();
-    let mut setup = Setup::new().library("kim", &lib.path);
+    let mut setup = Setup::new();
+    setup.add_library("kim", &lib.path);
     setup.set_threshold("2026-09-01");
-    setup.extra = repo.config(borg);
+    setup.set_extra(repo.config(borg));
     setup.run_at("2026-09-29T08:00:00Z");
     (tmp, repo, lib, setup)
 }

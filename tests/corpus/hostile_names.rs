@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use chrono::{TimeZone, Utc};
 use synthetic::{AssetSpec, DbText, Flavor, StoredPath, SyntheticLibrary};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::common::setup::{tree, Setup};
+use crate::common::{utc, uuid};
 
 const NAMES: &[&str] = &[
     "../../../../etc/passwd",
@@ -42,10 +42,6 @@ const NAMES: &[&str] = &[
     " . ",
 ];
 
-fn uuid(n: usize) -> String {
-    format!("{n:08X}-0000-4000-8000-00000000000A")
-}
-
 /// Bidirectional controls: a name with one can show another extension.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -67,10 +63,10 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
 }
 
 fn hostile_library(root: &Path) -> usize {
-    let day = Utc.with_ymd_and_hms(2024, 6, 1, 12, 0, 0).unwrap();
+    let day = utc(2024, 6, 1);
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
     let long = "x".repeat(1000) + ".jpg";
-    for (i, name) in NAMES.iter().copied().chain([long.as_str()]).enumerate() {
+    for (i, name) in (0..).zip(NAMES.iter().copied().chain([long.as_str()])) {
         let mut a = AssetSpec::photo(&uuid(i), day);
         a.original_filename = DbText::Text(name.to_owned());
         a.albums = vec![name.to_owned(), "../\u{202e}album\0".into()];
@@ -94,7 +90,8 @@ fn hostile_names_are_staged_safely_distinctly_and_completely() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("Hostile.photoslibrary");
     let named = hostile_library(&root);
-    let setup = Setup::new().library("h", &root);
+    let mut setup = Setup::new();
+    setup.add_library("h", &root);
     setup.run_ok();
 
     let staged = setup.staged("h");

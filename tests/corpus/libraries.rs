@@ -8,23 +8,20 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{TimeZone, Utc};
 use rusqlite::Connection;
 use synthetic::{AssetSpec, Flavor, SyntheticLibrary};
 
 use crate::common::setup::{Ran, Setup};
+use crate::common::{utc, uuid};
 use crate::{report, Outcome};
 
 /// A modern library of two photos at `dir/NAME.photoslibrary`.
 fn library(dir: &Path, name: &str) -> PathBuf {
     let root = dir.join(format!("{name}.photoslibrary"));
-    let created = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+    let created = utc(2024, 5, 1);
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
     for n in 1..=2 {
-        lib.asset(AssetSpec::photo(
-            &format!("{n:08X}-0000-4000-8000-000000000000"),
-            created,
-        ));
+        lib.asset(AssetSpec::photo(&uuid(n), created));
     }
     lib.write(&root).unwrap();
     root
@@ -275,7 +272,9 @@ fn every_broken_library_fails_alone_and_is_left_as_it_was() {
         let bad = library(tmp.path(), "Bad");
         damage(&bad);
         let before = snapshot(&bad);
-        let setup = Setup::new().library("good", &good).library("bad", &bad);
+        let mut setup = Setup::new();
+        setup.add_library("good", &good);
+        setup.add_library("bad", &bad);
         let ran = setup.run(&[]);
         let mut wrong = check(&setup, &bad, &ran, words);
         if snapshot(&bad) != before {
@@ -307,9 +306,9 @@ fn a_newer_model_or_a_held_lock_still_stages_everything() {
         .execute_batch("BEGIN EXCLUSIVE; UPDATE ZASSET SET ZFAVORITE = ZFAVORITE;")
         .unwrap();
     let before = (snapshot(&newer), snapshot(&locked));
-    let setup = Setup::new()
-        .library("newer", &newer)
-        .library("locked", &locked);
+    let mut setup = Setup::new();
+    setup.add_library("newer", &newer);
+    setup.add_library("locked", &locked);
     let ran = setup.run(&[]);
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
     let noted: Vec<&str> = ran
