@@ -143,7 +143,8 @@ fn a_run_killed_mid_batch_leaves_only_temp_files_which_the_next_run_removes() {
     let mut lib = SyntheticLibrary::new(Flavor::Modern);
     lib.random(300, 11, 2023..=2024).file_size(16 * 1024);
     lib.write(&root).unwrap();
-    let setup = Setup::new().library("k", &root);
+    let mut setup = Setup::new();
+    setup.add_library("k", &root);
 
     let mut child = setup.spawn_with(&[(photos_backup::failpoint::VAR, "staging-batch-copied")]);
     let deadline = Instant::now() + Duration::from_secs(120);

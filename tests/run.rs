@@ -610,7 +610,8 @@ fn a_library_named_failed_is_not_a_failure() {
 fn an_icloud_original_that_arrives_is_staged_by_a_run_reading_only_what_changed() {
     let tmp = tempfile::tempdir().unwrap();
     let lib = small_library(tmp.path());
-    let setup = Setup::new().library("s", &lib);
+    let mut setup = Setup::new();
+    setup.add_library("s", &lib);
     setup.run_ok();
     let u3 = uuid(3);
     assert_eq!(setup.ledger().pending("s").unwrap()[0].uuid, u3);
