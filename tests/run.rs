@@ -626,7 +626,7 @@ fn an_icloud_original_that_arrives_is_staged_by_a_run_reading_only_what_changed(
         uuid(1)
     ));
     // Photos downloads the original: the file first, then its resource row.
-    let dir = lib.join("originals/0");
+    let dir = lib.join("originals").join(&u3[..1]);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{u3}.heic")), b"arrived from iCloud").unwrap();
     sql(&lib, &format!(
