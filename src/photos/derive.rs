@@ -35,55 +35,55 @@ const LOCALLY_AVAILABLE: i64 = 1;
 
 /// One asset row as read, before any interpretation.
 #[derive(Debug, Default, Clone)]
-pub struct RawAsset {
-    pub pk: i64,
-    pub uuid: String,
-    pub filename: Option<String>,
-    pub directory: Option<String>,
-    pub original_filename: Option<String>,
-    pub date_created: Option<f64>,
-    pub tz_offset: Option<i64>,
-    pub date_added: Option<f64>,
-    pub adjustment_timestamp: Option<f64>,
-    pub modification_date: Option<f64>,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub favorite: Option<i64>,
-    pub hidden: Option<i64>,
-    pub trashed: Option<i64>,
-    pub kind: Option<i64>,
-    pub kind_subtype: Option<i64>,
-    pub uti: Option<String>,
-    pub original_filesize: Option<i64>,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub avalanche_uuid: Option<String>,
-    pub avalanche_pick: Option<i64>,
-    pub saved_asset_type: Option<i64>,
-    pub adjustments: Option<i64>,
-    pub external_edit_format: Option<String>,
-    pub depth: Option<i64>,
-    pub hdr: Option<i64>,
-    pub capture_device: Option<i64>,
-    pub cloud_batch_publish: Option<f64>,
+pub(crate) struct RawAsset {
+    pub(crate) pk: i64,
+    pub(crate) uuid: String,
+    pub(crate) filename: Option<String>,
+    pub(crate) directory: Option<String>,
+    pub(crate) original_filename: Option<String>,
+    pub(crate) date_created: Option<f64>,
+    pub(crate) tz_offset: Option<i64>,
+    pub(crate) date_added: Option<f64>,
+    pub(crate) adjustment_timestamp: Option<f64>,
+    pub(crate) modification_date: Option<f64>,
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) favorite: Option<i64>,
+    pub(crate) hidden: Option<i64>,
+    pub(crate) trashed: Option<i64>,
+    pub(crate) kind: Option<i64>,
+    pub(crate) kind_subtype: Option<i64>,
+    pub(crate) uti: Option<String>,
+    pub(crate) original_filesize: Option<i64>,
+    pub(crate) width: Option<i64>,
+    pub(crate) height: Option<i64>,
+    pub(crate) latitude: Option<f64>,
+    pub(crate) longitude: Option<f64>,
+    pub(crate) avalanche_uuid: Option<String>,
+    pub(crate) avalanche_pick: Option<i64>,
+    pub(crate) saved_asset_type: Option<i64>,
+    pub(crate) adjustments: Option<i64>,
+    pub(crate) external_edit_format: Option<String>,
+    pub(crate) depth: Option<i64>,
+    pub(crate) hdr: Option<i64>,
+    pub(crate) capture_device: Option<i64>,
+    pub(crate) cloud_batch_publish: Option<f64>,
     /// `ZTIMEZONENAME`: an IANA zone (`America/Chicago`) or `GMT-0400`.
-    pub tz_name: Option<String>,
+    pub(crate) tz_name: Option<String>,
 }
 
 /// One `ZINTERNALRESOURCE` row.
 #[derive(Debug, Default, Clone)]
-pub struct RawResource {
-    pub subtype: Option<i64>,
-    pub local_availability: Option<i64>,
+pub(crate) struct RawResource {
+    pub(crate) subtype: Option<i64>,
+    pub(crate) local_availability: Option<i64>,
     /// The file's UTI where the resource table names it (Photos 5 and 6).
-    pub uti: Option<String>,
+    pub(crate) uti: Option<String>,
 }
 
 /// Lists library folders once and answers "is this file there?" from memory,
 /// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
-pub struct Disk {
+pub(crate) struct Disk {
     root: PathBuf,
     /// Folder (relative to the root) -> the names of the files in it, sorted.
     dirs: HashMap<String, BTreeSet<String>>,
@@ -91,7 +91,7 @@ pub struct Disk {
 
 impl Disk {
     #[must_use]
-    pub fn new(root: &Path) -> Self {
+    pub(crate) fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
             dirs: HashMap::new(),
@@ -115,7 +115,7 @@ impl Disk {
     }
 
     /// Whether the file at `path` (relative to the root, or absolute) exists.
-    pub fn exists(&mut self, path: &str) -> bool {
+    pub(crate) fn exists(&mut self, path: &str) -> bool {
         if path.starts_with('/') {
             return Path::new(path).is_file();
         }
@@ -126,7 +126,7 @@ impl Disk {
     }
 
     /// The first file in `dir` whose name starts with `prefix`, sorted by name.
-    pub fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
+    pub(crate) fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
         self.names(dir)
             .range::<str, _>((
                 std::ops::Bound::Included(prefix),
@@ -163,7 +163,7 @@ fn core_date(v: Option<f64>) -> Option<DateTime<Utc>> {
 
 /// Builds the asset from its row and the rows that hang off it.
 #[must_use]
-pub fn asset(
+pub(crate) fn asset(
     raw: RawAsset,
     keywords: Vec<String>,
     persons: Vec<String>,
@@ -507,7 +507,7 @@ fn adjustment_files(
 /// What Photos shows in its main views: not in the trash, a real photo or
 /// video, and of a burst only the key frame and the frames the user kept.
 #[must_use]
-pub fn shown_by_photos(a: &Asset) -> bool {
+pub(crate) fn shown_by_photos(a: &Asset) -> bool {
     !a.intrash && matches!(a.kind, Some(0 | 1)) && (!a.burst || a.burst_selected)
 }
 
@@ -539,7 +539,7 @@ fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
 /// data` up to Photos 7, `scopes/cloudsharing/data` from Photos 8 (macOS 13,
 /// model 16000) on, as osxphotos reads them.
 #[must_use]
-pub fn shared_root(model_version: i64) -> &'static str {
+pub(crate) fn shared_root(model_version: i64) -> &'static str {
     if model_version >= 16_000 {
         "scopes/cloudsharing/data"
     } else {
@@ -590,7 +590,7 @@ fn edited_suffixes(uti: Option<&str>, ismovie: bool) -> &'static [&'static str] 
 /// The UTI of a file by its extension, for libraries whose resource table
 /// no longer names it.
 #[must_use]
-pub fn uti_for_name(name: &str) -> Option<&'static str> {
+pub(crate) fn uti_for_name(name: &str) -> Option<&'static str> {
     let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
     Some(match ext.as_str() {
         "jpg" | "jpeg" | "jpe" => "public.jpeg",

@@ -7,14 +7,14 @@
 //! its library alone.
 
 /// Bytes: Photos' own is a few kilobytes.
-pub const MAX_BYTES: usize = 4 << 20;
+pub(crate) const MAX_BYTES: usize = 4 << 20;
 /// Nesting of arrays, sets and dictionaries: Photos' own has a handful.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Objects visited while measuring (shared objects count each time).
 const MAX_VISITS: usize = 1 << 20;
 
 /// Why `blob` must not be parsed, if it must not.
-pub fn check(blob: &[u8]) -> Result<(), String> {
+pub(crate) fn check(blob: &[u8]) -> Result<(), String> {
     if blob.len() > MAX_BYTES {
         return Err(format!(
             "Z_METADATA.Z_PLIST is {} bytes, more than the {MAX_BYTES} a Photos library has",
