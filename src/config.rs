@@ -54,110 +54,110 @@ impl From<ConfigError> for crate::exit::Failure {
 /// The configuration as written, before any checking beyond its shape.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawConfig {
+struct RawConfig {
     #[serde(default)]
-    pub(crate) state: RawState,
+    state: RawState,
     /// Required: `None` is a `ConfigError::MissingSection`.
-    pub(crate) staging: Option<RawStaging>,
+    staging: Option<RawStaging>,
     /// Required: `None` is a `ConfigError::MissingSection`.
-    pub(crate) threshold: Option<RawThreshold>,
+    threshold: Option<RawThreshold>,
     #[serde(default)]
-    pub(crate) export: RawExport,
+    export: RawExport,
     #[serde(default)]
-    pub(crate) run: RawRun,
-    pub(crate) remote: Option<RawRemote>,
-    pub(crate) borg: Option<RawBorg>,
+    run: RawRun,
+    remote: Option<RawRemote>,
+    borg: Option<RawBorg>,
     #[serde(default)]
     pub(crate) notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
-    pub(crate) libraries: Vec<RawLibrary>,
+    libraries: Vec<RawLibrary>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawState {
-    pub(crate) dir: Option<String>,
-    pub(crate) log_dir: Option<String>,
+struct RawState {
+    dir: Option<String>,
+    log_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawRun {
-    pub(crate) only_on_ac_power: Option<bool>,
-    pub(crate) deadline_seconds: Option<u64>,
-    pub(crate) archive_deadline_seconds: Option<u64>,
-    pub(crate) skip_alert_hours: Option<u64>,
+struct RawRun {
+    only_on_ac_power: Option<bool>,
+    deadline_seconds: Option<u64>,
+    archive_deadline_seconds: Option<u64>,
+    skip_alert_hours: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawStaging {
-    pub(crate) dir: String,
+struct RawStaging {
+    dir: String,
     /// Staged files readable by the owner's group (`0640`, folders `0750`):
     /// a deliberate choice for a staging folder shared with another account.
     #[serde(default)]
-    pub(crate) group_readable: bool,
+    group_readable: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawThreshold {
+struct RawThreshold {
     /// A string `"YYYY-MM-DD"`, or a TOML date written without quotes.
-    pub(crate) default: toml::Value,
+    default: toml::Value,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawExport {
-    pub(crate) edited: Option<bool>,
-    pub(crate) unpicked_bursts: Option<bool>,
-    pub(crate) download_missing: Option<bool>,
-    pub(crate) max_downloads_per_run: Option<u32>,
-    pub(crate) download_timeout_seconds: Option<u64>,
+struct RawExport {
+    edited: Option<bool>,
+    unpicked_bursts: Option<bool>,
+    download_missing: Option<bool>,
+    max_downloads_per_run: Option<u32>,
+    download_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawRemote {
-    pub(crate) host: String,
-    pub(crate) port: Option<u16>,
-    pub(crate) user: String,
-    pub(crate) dir: String,
-    pub(crate) identity_file: Option<String>,
-    pub(crate) known_hosts: Option<String>,
-    pub(crate) cipher_mount: String,
-    pub(crate) plain_mount: String,
-    pub(crate) password: String,
-    pub(crate) keep_mounted: Option<bool>,
-    pub(crate) probe_timeout_seconds: Option<u64>,
-    pub(crate) interface: Option<String>,
-    pub(crate) sshfs: Option<String>,
-    pub(crate) gocryptfs: Option<String>,
+struct RawRemote {
+    host: String,
+    port: Option<u16>,
+    user: String,
+    dir: String,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    cipher_mount: String,
+    plain_mount: String,
+    password: String,
+    keep_mounted: Option<bool>,
+    probe_timeout_seconds: Option<u64>,
+    interface: Option<String>,
+    sshfs: Option<String>,
+    gocryptfs: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawBorg {
-    pub(crate) repository: String,
-    pub(crate) passphrase: String,
-    pub(crate) prefix: Option<String>,
-    pub(crate) compression: Option<String>,
-    pub(crate) lock_wait_seconds: Option<u32>,
-    pub(crate) verify: Option<String>,
-    pub(crate) max_pending_days: Option<u32>,
-    pub(crate) check_every_days: Option<u32>,
-    pub(crate) prune_keep_monthly: Option<u32>,
-    pub(crate) prune_keep_yearly: Option<u32>,
-    pub(crate) identity_file: Option<String>,
-    pub(crate) known_hosts: Option<String>,
-    pub(crate) borg: Option<String>,
+struct RawBorg {
+    repository: String,
+    passphrase: String,
+    prefix: Option<String>,
+    compression: Option<String>,
+    lock_wait_seconds: Option<u32>,
+    verify: Option<String>,
+    max_pending_days: Option<u32>,
+    check_every_days: Option<u32>,
+    prune_keep_monthly: Option<u32>,
+    prune_keep_yearly: Option<u32>,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    borg: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawLibrary {
-    pub(crate) name: String,
-    pub(crate) path: String,
+struct RawLibrary {
+    name: String,
+    path: String,
 }
 
 /// A checked configuration: absolute paths, parsed dates, unique names.
@@ -377,7 +377,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
 }
 
 /// Checks a raw config and resolves its paths.
-pub(crate) fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigError> {
+fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let key_error = |key: &str, message: String| ConfigError::Key {
         path: path.to_owned(),
         key: key.to_owned(),

@@ -16,7 +16,7 @@
 pub const VAR: &str = "PHOTOS_BACKUP_PAUSE_AT";
 
 /// Whether this build has the points at all.
-pub(crate) const ENABLED: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
+const ENABLED: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
 
 /// Pauses here forever if `VAR` names `point` (and the build has the points).
 pub(crate) fn pause(point: &str) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::process::{CommandLine, CommandRunner, ProcessError};
 
 /// An answer: exit code, stdout, stderr.
-pub(crate) type Answer = (i32, String, String);
+type Answer = (i32, String, String);
 
 type Script = Box<dyn Fn(&CommandLine) -> Answer>;
 

@@ -36,9 +36,9 @@ pub(crate) enum LockError {
 /// Who holds the lock, as far as its file says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Busy {
-    pub(crate) pid: Option<u32>,
+    pid: Option<u32>,
     /// When the holder took the lock (its clock).
-    pub(crate) since: Option<DateTime<Utc>>,
+    since: Option<DateTime<Utc>>,
 }
 
 impl Busy {
@@ -52,7 +52,7 @@ impl Busy {
 
     /// Parses the lock file's text: `PID RFC3339`, or an old `PID`.
     #[must_use]
-    pub(crate) fn parse(text: &str) -> Self {
+    fn parse(text: &str) -> Self {
         let mut words = text.split_whitespace();
         Self {
             pid: words.next().and_then(|w| w.parse().ok()),
@@ -80,7 +80,7 @@ impl std::fmt::Display for Busy {
 }
 
 /// The lock file's name in the state dir.
-pub(crate) const FILE_NAME: &str = "run.lock";
+const FILE_NAME: &str = "run.lock";
 
 /// Takes the run lock in `state_dir` (creating both when missing) at `now`,
 /// or says who has it and since when.

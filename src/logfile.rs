@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 /// The current log's name; older ones get `.1`, `.2`, ...
-pub(crate) const FILE_NAME: &str = "photos-backup.log";
+const FILE_NAME: &str = "photos-backup.log";
 
 /// Rotate once the log reaches this size.
 pub(crate) const MAX_BYTES: u64 = 1 << 20;
 
 /// How many rotated logs to keep.
-pub(crate) const KEEP: u32 = 5;
+const KEEP: u32 = 5;
 
 /// An open log: lines written to it get `now` in front.
 pub(crate) struct LogFile {
@@ -29,15 +29,15 @@ pub(crate) struct LogFile {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write the log {path}")]
 pub(crate) struct LogError {
-    pub(crate) path: PathBuf,
-    pub(crate) source: std::io::Error,
+    path: PathBuf,
+    source: std::io::Error,
 }
 
 /// The renames that rotate the logs in a folder, oldest first so none is
 /// overwritten: `.4` → `.5`, ..., `.1` → `.2`, the log → `.1` (and `.KEEP`
 /// is dropped by being overwritten).
 #[must_use]
-pub(crate) fn rotation(keep: u32) -> Vec<(String, String)> {
+fn rotation(keep: u32) -> Vec<(String, String)> {
     let name = |n: u32| {
         if n == 0 {
             FILE_NAME.to_owned()

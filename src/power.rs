@@ -31,7 +31,7 @@ pub fn parse_pmset(text: &str) -> Option<Power> {
 /// From the power supplies of `/sys/class/power_supply` as (type, online):
 /// on battery when there is a battery and no mains supply online.
 #[must_use]
-pub(crate) fn from_supplies(supplies: &[(String, bool)]) -> Power {
+fn from_supplies(supplies: &[(String, bool)]) -> Power {
     let battery = supplies.iter().any(|(kind, _)| kind == "Battery");
     let mains_online = supplies
         .iter()

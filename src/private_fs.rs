@@ -24,9 +24,9 @@ pub(crate) const DIR_MODE: u32 = 0o700;
 pub(crate) const FILE_MODE: u32 = 0o600;
 
 /// A staged file when `[staging] group_readable` is on.
-pub(crate) const GROUP_FILE_MODE: u32 = 0o640;
+const GROUP_FILE_MODE: u32 = 0o640;
 /// A staging folder when `[staging] group_readable` is on.
-pub(crate) const GROUP_DIR_MODE: u32 = 0o750;
+const GROUP_DIR_MODE: u32 = 0o750;
 
 /// Group and others bits: none of them on anything of ours.
 const OTHERS: u32 = 0o077;
@@ -102,7 +102,7 @@ pub(crate) fn share_with_group(root: &Path, rel: &Path) -> io::Result<()> {
 }
 
 /// An error when `path` is a symbolic link, or not a folder.
-pub(crate) fn refuse_symlink(path: &Path) -> io::Result<()> {
+fn refuse_symlink(path: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.file_type().is_symlink() {
         return Err(io::Error::new(
@@ -231,7 +231,7 @@ pub(crate) fn kind(meta: &fs::Metadata) -> &'static str {
 
 /// Whether group or others may do anything with a file of this mode.
 #[must_use]
-pub(crate) fn others_can_access(mode: u32) -> bool {
+fn others_can_access(mode: u32) -> bool {
     mode & OTHERS != 0
 }
 
@@ -244,7 +244,7 @@ pub(crate) fn others_can_write(mode: u32) -> bool {
 /// Makes `root` and everything below it owner-only (folders `0700`, files
 /// `0600`, setuid/setgid/sticky and execute bits gone), never following a
 /// link; returns how many paths it changed. A missing root changes nothing.
-pub(crate) fn tighten(root: &Path) -> io::Result<usize> {
+fn tighten(root: &Path) -> io::Result<usize> {
     let mut changed = 0;
     for entry in walkdir::WalkDir::new(root) {
         let entry = match entry {
@@ -288,7 +288,7 @@ pub(crate) fn tighten(root: &Path) -> io::Result<usize> {
 }
 
 /// The file in the state dir that says an older installation was tightened.
-pub(crate) const TIGHTENED_MARKER: &str = "private-v1";
+const TIGHTENED_MARKER: &str = "private-v1";
 
 /// Before a run touches them: refuses a state or staging dir that group or
 /// others can write to (they could plant links or swap files in it), then,
@@ -336,7 +336,7 @@ pub(crate) fn prepare(
 
 /// An error naming `dir` and the fix when group or others may write to it;
 /// a missing `dir` is fine (it is created owner-only).
-pub(crate) fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
+fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() && others_can_write(meta.mode()) => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,

@@ -30,7 +30,7 @@ pub struct CommandLine {
     pub(crate) cwd: Option<PathBuf>,
     /// The most standard output bytes taken; more is an error
     /// ([`ProcessError::TooMuchOutput`]) and the child is stopped.
-    pub(crate) max_stdout: Option<usize>,
+    max_stdout: Option<usize>,
 }
 
 /// One environment variable for a child; a secret one is never shown.
@@ -324,7 +324,7 @@ pub fn kill_group(group: u32) {
 
 /// Whether a process group has a member left (zombies count until reaped).
 #[must_use]
-pub(crate) fn group_alive(group: u32) -> bool {
+fn group_alive(group: u32) -> bool {
     rustix::process::Pid::from_raw(group as i32)
         .is_some_and(|pid| rustix::process::test_kill_process_group(pid).is_ok())
 }

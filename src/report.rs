@@ -30,7 +30,7 @@ impl Status {
 pub struct Line {
     pub(crate) status: Status,
     /// What the line is about: a library's name, `rollover`, `borg check`...
-    pub(crate) subject: String,
+    subject: String,
     /// What happened, for people (it says FAILED or WARNING where it should,
     /// but nothing reads that word back).
     pub(crate) text: String,
@@ -38,7 +38,7 @@ pub struct Line {
 
 impl Line {
     #[must_use]
-    pub(crate) fn new(status: Status, subject: impl Into<String>, text: impl Into<String>) -> Self {
+    fn new(status: Status, subject: impl Into<String>, text: impl Into<String>) -> Self {
         Self {
             status,
             subject: subject.into(),

@@ -41,7 +41,7 @@ pub(crate) fn create(kind: &str) -> io::Result<Scratch> {
 }
 
 /// Removes folders in `root` named `prefix*` that no live process holds.
-pub(crate) fn remove_stale(root: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
+fn remove_stale(root: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;

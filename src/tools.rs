@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Folders searched after those of `$PATH`: Homebrew (Apple silicon, then
 /// Intel) and the system folders.
-pub(crate) const USUAL_DIRS: [&str; 6] = [
+const USUAL_DIRS: [&str; 6] = [
     "/opt/homebrew/bin",
     "/usr/local/bin",
     "/usr/bin",
@@ -63,7 +63,7 @@ pub fn search_dirs(path_var: Option<&OsStr>) -> Vec<PathBuf> {
 
 /// The program `name`: `configured` if given (it must exist), else the
 /// first `dir/name` for which `exists` holds.
-pub(crate) fn find_with(
+fn find_with(
     name: &str,
     configured: Option<&Path>,
     dirs: &[PathBuf],

@@ -276,13 +276,13 @@ pub(crate) fn compact(program: &Path, repo: &Repository, passphrase: &Secret) ->
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Item {
     #[serde(rename = "type")]
-    pub(crate) kind: String,
+    kind: String,
     pub path: String,
     #[serde(default)]
-    pub(crate) size: u64,
+    size: u64,
     /// With `list_archive(.., content: true)`.
     #[serde(default)]
-    pub(crate) sha256: Option<String>,
+    sha256: Option<String>,
 }
 
 /// Parses `borg list --json-lines` output; a line that is not an item is an
@@ -302,7 +302,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Item>, String> {
 pub struct Verification {
     pub missing: Vec<String>,
     /// (path, expected size, archived size)
-    pub(crate) wrong_size: Vec<(String, u64, u64)>,
+    wrong_size: Vec<(String, u64, u64)>,
     /// Paths whose archived content differs from the expected hash.
     pub wrong_content: Vec<String>,
 }

@@ -44,7 +44,7 @@ impl Month {
     }
 
     #[must_use]
-    pub(crate) fn previous(self) -> Self {
+    fn previous(self) -> Self {
         if self.month == 1 {
             Self {
                 year: self.year - 1,

@@ -108,7 +108,7 @@ pub(crate) enum Preview {
 
 /// The archive name of a library's period.
 #[must_use]
-pub(crate) fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> String {
+fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> String {
     borg::archive_name(
         prefix,
         library,
@@ -283,7 +283,7 @@ pub(crate) fn run_borg(
 }
 
 /// Whether the repository already holds `archive`.
-pub(crate) fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
+fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
     let cmd = borg::list_archives(&ctx.program, &ctx.repo, ctx.passphrase);
     let (out, _) = run_borg(ctx, &cmd, SHORT_TIMEOUT, "listing archives")?;
     let names = borg::parse_archive_names(&String::from_utf8_lossy(&out.stdout))

@@ -34,18 +34,18 @@ pub(crate) use crate::report::Status;
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    pub(crate) status: Status,
+    status: Status,
     /// What was checked: `config`, `library anna`, `borg`, `secret borg.passphrase`...
-    pub(crate) subject: String,
+    subject: String,
     /// What was found.
-    pub(crate) found: String,
+    found: String,
     /// For anything not ok: a concrete command or setting.
-    pub(crate) fix: Option<String>,
+    fix: Option<String>,
 }
 
 impl Check {
     #[must_use]
-    pub(crate) fn ok(subject: impl Into<String>, found: impl Into<String>) -> Self {
+    fn ok(subject: impl Into<String>, found: impl Into<String>) -> Self {
         Self {
             status: Status::Ok,
             subject: subject.into(),
@@ -55,7 +55,7 @@ impl Check {
     }
 
     #[must_use]
-    pub(crate) fn warning(
+    fn warning(
         subject: impl Into<String>,
         found: impl Into<String>,
         fix: impl Into<String>,
@@ -69,7 +69,7 @@ impl Check {
     }
 
     #[must_use]
-    pub(crate) fn failed(
+    fn failed(
         subject: impl Into<String>,
         found: impl Into<String>,
         fix: impl Into<String>,
@@ -85,7 +85,7 @@ impl Check {
 
 /// `STATUS  SUBJECT: FOUND -> fix: FIX`, one line.
 #[must_use]
-pub(crate) fn render(check: &Check) -> String {
+fn render(check: &Check) -> String {
     let mut line = format!(
         "{:<8}{}: {}",
         check.status.word(),
@@ -101,7 +101,7 @@ pub(crate) fn render(check: &Check) -> String {
 
 /// The closing line: how many of each.
 #[must_use]
-pub(crate) fn summary(checks: &[Check]) -> String {
+fn summary(checks: &[Check]) -> String {
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let failed = count(Status::Failed);
     format!(
@@ -118,7 +118,7 @@ pub(crate) fn summary(checks: &[Check]) -> String {
 
 /// Whether nothing FAILED (the exit code).
 #[must_use]
-pub(crate) fn passed(checks: &[Check]) -> bool {
+fn passed(checks: &[Check]) -> bool {
     checks.iter().all(|c| c.status != Status::Failed)
 }
 
@@ -126,11 +126,11 @@ pub(crate) fn passed(checks: &[Check]) -> bool {
 /// launch agent would look for tools, and its own options.
 #[derive(Debug, Clone)]
 pub(crate) struct Machine {
-    pub(crate) host: Host,
+    host: Host,
     /// Where `run` looks for tools when launchd starts it (the agent's `PATH`).
-    pub(crate) agent_tool_dirs: Vec<PathBuf>,
+    agent_tool_dirs: Vec<PathBuf>,
     /// The launch agent's label (`--label`).
-    pub(crate) label: String,
+    label: String,
     /// Send a test notification (`--test-notification`).
     pub(crate) test_notification: bool,
 }
@@ -150,7 +150,7 @@ impl Machine {
     /// This binary (the one that needs Full Disk Access), or its name when
     /// the system cannot tell where it is.
     #[must_use]
-    pub(crate) fn binary(&self) -> &Path {
+    fn binary(&self) -> &Path {
         self.host
             .binary
             .as_deref()

@@ -35,29 +35,29 @@ const TEMP_PREFIX: &str = ".photos-backup-restore-";
 
 /// Where a file is restored from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Source {
+enum Source {
     Staging,
     Archive(String),
 }
 
 /// One file to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Item {
-    pub(crate) uuid: String,
-    pub(crate) role: String,
+struct Item {
+    uuid: String,
+    role: String,
     /// Relative to the staging root, inside the archive and inside DIR.
     pub path: String,
-    pub(crate) size: u64,
-    pub(crate) hash: String,
-    pub(crate) source: Source,
+    size: u64,
+    hash: String,
+    source: Source,
 }
 
 /// What a restore does.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub(crate) items: Vec<Item>,
+struct Plan {
+    items: Vec<Item>,
     /// Files whose every version is in archives retention has deleted.
-    pub(crate) gone: Vec<String>,
+    gone: Vec<String>,
 }
 
 fn item(asset: &Asset, v: &Version, place: &Place) -> Item {
@@ -78,7 +78,7 @@ fn item(asset: &Asset, v: &Version, place: &Place) -> Item {
 /// without `archive`, the newest version still to be had (from staging if
 /// staged); with it, every matching version that archive holds. An error
 /// says why nothing can be restored as asked.
-pub(crate) fn plan(assets: &[Asset], archive: Option<&str>) -> Result<Plan, String> {
+fn plan(assets: &[Asset], archive: Option<&str>) -> Result<Plan, String> {
     let mut plan = Plan::default();
     for asset in assets {
         match archive {
@@ -149,7 +149,7 @@ fn gone_text(asset: &Asset, v: &Version) -> String {
 
 /// The line printed for a restored file.
 #[must_use]
-pub(crate) fn restored_line(item: &Item) -> String {
+fn restored_line(item: &Item) -> String {
     let from = match &item.source {
         Source::Staging => "staging".to_owned(),
         Source::Archive(name) => format!("archive {name}"),

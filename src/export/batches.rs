@@ -61,9 +61,9 @@ pub struct Totals {
     pub(crate) seen_pending: HashSet<String>,
     /// How the selection was read, the assets read in full, and those left
     /// out because their version is the one staged.
-    pub(crate) read: Option<Read>,
-    pub(crate) assets_read: usize,
-    pub(crate) assets_known: usize,
+    read: Option<Read>,
+    assets_read: usize,
+    assets_known: usize,
 }
 
 /// Where and how a walk stages (none: it only plans, a dry run).

@@ -172,11 +172,7 @@ pub(crate) fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> 
 }
 
 /// Like `copy_atomic`, but the rename is durable only after `dirs.sync()`.
-pub(crate) fn copy_atomic_in(
-    src: &Path,
-    dst: &Path,
-    dirs: &mut UnsyncedDirs,
-) -> Result<Written, CopyError> {
+fn copy_atomic_in(src: &Path, dst: &Path, dirs: &mut UnsyncedDirs) -> Result<Written, CopyError> {
     copy_in(src, Dest::Path(dst), dirs, true)
 }
 
@@ -294,7 +290,7 @@ pub(crate) fn write_atomic(
 }
 
 /// Like `write_atomic`, but the rename is durable only after `dirs.sync()`.
-pub(crate) fn write_atomic_in(
+fn write_atomic_in(
     dst: &Path,
     bytes: &[u8],
     mtime: Option<SystemTime>,

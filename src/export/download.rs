@@ -109,13 +109,13 @@ impl Downloader for PhotosApp<'_> {
 /// A Photos asset uuid: 36 characters of hex digits and dashes. Checked
 /// before it goes into a script, since it comes from the database.
 #[must_use]
-pub(crate) fn is_asset_id(uuid: &str) -> bool {
+fn is_asset_id(uuid: &str) -> bool {
     uuid.len() == 36 && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 /// `errAENoSuchObject`: Photos has no media item with that id (its open
 /// library is another one).
-pub(crate) const NO_SUCH_OBJECT: i32 = -1728;
+const NO_SUCH_OBJECT: i32 = -1728;
 /// `errAEEventNotPermitted`: the Automation permission is missing.
 pub(crate) const NOT_AUTHORIZED: i32 = -1743;
 
@@ -133,7 +133,7 @@ pub(crate) fn applescript_error(stderr: &str) -> Option<i32> {
 /// original's extension (compared without case). A RAW+JPEG pair exports
 /// both; which one the library calls original only its extension says.
 #[must_use]
-pub(crate) fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a PathBuf> {
+fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a PathBuf> {
     let wanted = original.extension()?.to_str()?.to_ascii_lowercase();
     files.iter().find(|f| {
         f.extension()
@@ -166,7 +166,7 @@ pub(crate) fn original_of<'a>(
 /// `osascript -e SCRIPT`: Photos exports the unmodified original of `uuid`
 /// into `into` (downloading it from iCloud first when needed), waiting for
 /// Photos at most `timeout` (at least a second).
-pub(crate) fn osascript_command(
+fn osascript_command(
     uuid: &str,
     into: &Path,
     timeout: Duration,
@@ -197,7 +197,7 @@ pub(crate) fn osascript_command(
 /// How long to wait before asking again after `attempts` failures:
 /// 5 minutes, doubling, at most a day.
 #[must_use]
-pub(crate) fn backoff(attempts: u32) -> Duration {
+fn backoff(attempts: u32) -> Duration {
     let minutes = 5u64.saturating_mul(1 << attempts.min(9));
     Duration::from_secs((minutes * 60).min(24 * 3600))
 }

@@ -16,10 +16,10 @@ use crate::photos::{Asset, ResourceRole};
 
 /// Longest name `sanitize_name` returns, in UTF-8 bytes. Role suffixes and a
 /// full-uuid disambiguator still fit the 255 bytes of APFS and ext4.
-pub(crate) const MAX_NAME_BYTES: usize = 200;
+const MAX_NAME_BYTES: usize = 200;
 
 /// Longest extension kept, in bytes; a longer one is not an extension.
-pub(crate) const MAX_EXT_BYTES: usize = 16;
+const MAX_EXT_BYTES: usize = 16;
 
 /// The longest a file name may get: what APFS, ext4 and sshfs all accept.
 const MAX_FILE_NAME_BYTES: usize = 255;
@@ -46,7 +46,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub(crate) const ALL: [Role; 8] = [
+    const ALL: [Role; 8] = [
         Role::Original,
         Role::Raw,
         Role::LiveVideo,
@@ -103,7 +103,7 @@ impl From<ResourceRole> for Role {
 /// ones; at most `MAX_NAME_BYTES`, keeping a short extension; never empty,
 /// `.` or `..` (`unnamed` instead). Idempotent.
 #[must_use]
-pub(crate) fn sanitize_name(name: &str) -> String {
+fn sanitize_name(name: &str) -> String {
     let cleaned: String = name
         .nfc()
         .map(|c| match c {
@@ -166,7 +166,7 @@ fn cut(s: &str, max: usize) -> &str {
 /// An extension as it may appear in a staged name: 1 to `MAX_EXT_BYTES`
 /// ASCII letters and digits, case kept; anything else is no extension.
 #[must_use]
-pub(crate) fn sanitize_ext(ext: &str) -> Option<String> {
+fn sanitize_ext(ext: &str) -> Option<String> {
     let ok = !ext.is_empty()
         && ext.len() <= MAX_EXT_BYTES
         && ext.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -176,7 +176,7 @@ pub(crate) fn sanitize_ext(ext: &str) -> Option<String> {
 /// The sanitized extension of the last component of `path` (a library path
 /// such as `resources/renders/A/UUID_1_201_a.jpeg`), if it has a usable one.
 #[must_use]
-pub(crate) fn ext_of(path: &str) -> Option<String> {
+fn ext_of(path: &str) -> Option<String> {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let (stem, ext) = name.rsplit_once('.')?;
     if stem.is_empty() {
@@ -206,7 +206,7 @@ pub(crate) fn library_dir(library: &str) -> String {
 
 /// `LIBRARY/YYYY/MM/DD` for a photo taken at `date`, in its own time zone.
 #[must_use]
-pub(crate) fn day_dir(library: &str, date: &DateTime<FixedOffset>) -> String {
+fn day_dir(library: &str, date: &DateTime<FixedOffset>) -> String {
     format!(
         "{}/{:04}/{:02}/{:02}",
         library_dir(library),
@@ -294,7 +294,7 @@ pub(crate) fn base_of(staged_original: &str) -> String {
 /// The extension of the asset's original as the staged names use it: from
 /// its original filename, else from its file in the library.
 #[must_use]
-pub(crate) fn original_ext(asset: &Asset) -> Option<String> {
+fn original_ext(asset: &Asset) -> Option<String> {
     let name = sanitize_name(&asset.original_filename);
     split_name(&name).1.or_else(|| library_ext(asset))
 }

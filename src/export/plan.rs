@@ -38,7 +38,7 @@ pub(crate) struct SourceStat {
 
 impl SourceStat {
     #[must_use]
-    pub(crate) fn signature(self) -> String {
+    fn signature(self) -> String {
         format!("{}:{}", self.size, self.mtime_ns)
     }
 }
@@ -70,14 +70,14 @@ pub(crate) enum Action {
 
 impl Action {
     #[must_use]
-    pub(crate) fn uuid(&self) -> &str {
+    fn uuid(&self) -> &str {
         match self {
             Action::Copy { uuid, .. } | Action::Write { uuid, .. } => uuid,
         }
     }
 
     #[must_use]
-    pub(crate) fn bytes(&self) -> u64 {
+    fn bytes(&self) -> u64 {
         match self {
             Action::Copy { size, .. } | Action::Write { size, .. } => *size,
         }
@@ -97,14 +97,14 @@ pub(crate) struct Pending {
 pub(crate) const IN_ICLOUD: &str = "original only in iCloud";
 
 /// Reason recorded when a RAW partner or Live Photo video is only in iCloud.
-pub(crate) const OTHER_IN_ICLOUD: &str = "RAW or Live Photo video only in iCloud";
+const OTHER_IN_ICLOUD: &str = "RAW or Live Photo video only in iCloud";
 
 /// Reason recorded when the database names no original file at all.
-pub(crate) const NO_ORIGINAL: &str = "Photos names no original file";
+const NO_ORIGINAL: &str = "Photos names no original file";
 
 /// Reason recorded for a referenced original (kept outside the library)
 /// that is not there, e.g. on a disconnected drive.
-pub(crate) const REFERENCED_MISSING: &str = "referenced file not found";
+const REFERENCED_MISSING: &str = "referenced file not found";
 
 /// The plan for one library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -143,13 +143,13 @@ pub(crate) struct Known<'a> {
 }
 
 /// Who owns a claim, asked one claim at a time.
-pub(crate) type ClaimOwner<'a> = &'a dyn Fn(&str) -> Option<String>;
+type ClaimOwner<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl<'a> Known<'a> {
     /// From every file of the library: the claims are those of `files`.
     #[cfg(test)]
     #[must_use]
-    pub(crate) fn new(files: impl IntoIterator<Item = KnownFile>) -> Self {
+    fn new(files: impl IntoIterator<Item = KnownFile>) -> Self {
         let mut known = Self::default();
         for f in files {
             known
@@ -218,7 +218,7 @@ pub(crate) fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<S
 /// `stat` answers for library files (`Ok(None)`: not on disk; `Err`: why
 /// it must not be copied, which keeps its asset pending with that reason).
 #[cfg(test)]
-pub(crate) fn plan(
+fn plan(
     library: &str,
     root: &Path,
     assets: &[Asset],

@@ -38,7 +38,7 @@ pub struct Staged {
     pub files: usize,
     pub(crate) bytes: u64,
     pub(crate) downloaded: usize,
-    pub(crate) download_failures: usize,
+    download_failures: usize,
 }
 
 /// How originals in iCloud are fetched during a run.

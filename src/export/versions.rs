@@ -28,7 +28,7 @@ use super::plan::Options;
 use crate::ledger::VersionBasis;
 
 /// How long the versions are trusted after a full read.
-pub(crate) const FULL_READ_EVERY: TimeDelta = TimeDelta::hours(24);
+const FULL_READ_EVERY: TimeDelta = TimeDelta::hours(24);
 
 /// How a walk reads the selected assets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

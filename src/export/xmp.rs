@@ -16,7 +16,7 @@ use crate::photos::query::UNKNOWN_PERSON;
 use crate::photos::Asset;
 
 /// Our namespace: the uuid ties a sidecar (and so its file) back to the asset.
-pub(crate) const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
+const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
 
 /// The namespaces the sidecar declares, in order.
 const NAMESPACES: [(&str, &str); 6] = [

@@ -23,19 +23,19 @@ pub(crate) const NOT_LOADED: [i32; 2] = [3, 113];
 
 /// `id -u`: the user id, for the `gui/UID` domain.
 #[must_use]
-pub(crate) fn id_command() -> CommandLine {
+fn id_command() -> CommandLine {
     CommandLine::new("/usr/bin/id", ["-u"])
 }
 
 /// The user id in `id -u`'s output.
 #[must_use]
-pub(crate) fn parse_uid(stdout: &[u8]) -> Option<u32> {
+fn parse_uid(stdout: &[u8]) -> Option<u32> {
     std::str::from_utf8(stdout).ok()?.trim().parse().ok()
 }
 
 /// `launchctl bootstrap gui/UID PLIST`: load and start the agent.
 #[must_use]
-pub(crate) fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine {
+fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine {
     CommandLine::new(
         launchctl,
         [
@@ -48,7 +48,7 @@ pub(crate) fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine
 
 /// `launchctl bootout gui/UID/LABEL`: stop and unload the agent.
 #[must_use]
-pub(crate) fn bootout(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
+fn bootout(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
     CommandLine::new(
         launchctl,
         ["bootout".to_owned(), format!("gui/{uid}/{label}")],
@@ -66,7 +66,7 @@ pub(crate) fn print(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
 
 /// Runs `launchctl` for one user.
 pub(crate) struct Launchctl<'a> {
-    pub(crate) runner: &'a dyn CommandRunner,
+    runner: &'a dyn CommandRunner,
     pub(crate) program: PathBuf,
     pub(crate) uid: u32,
 }

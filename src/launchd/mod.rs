@@ -20,7 +20,7 @@ pub(crate) const DEFAULT_INTERVAL: u32 = 300;
 pub(crate) const PATH_ENV: &str = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 /// Seconds launchd waits after SIGTERM before SIGKILL (`ExitTimeOut`): the
 /// unmount of both mounts, each up to five tries of 15 s, fits.
-pub(crate) const EXIT_TIMEOUT_SECONDS: u32 = 180;
+const EXIT_TIMEOUT_SECONDS: u32 = 180;
 /// File names of the job's standard output and error, in `log_dir`.
 pub(crate) const STDOUT_LOG: &str = "launchd.out.log";
 pub(crate) const STDERR_LOG: &str = "launchd.err.log";

@@ -32,7 +32,7 @@ pub(crate) struct Probe {
 
 /// The probe's plist: run once at load, never again.
 #[must_use]
-pub(crate) fn dictionary(p: &Probe) -> plist::Dictionary {
+fn dictionary(p: &Probe) -> plist::Dictionary {
     let string = |s: &str| plist::Value::String(s.to_owned());
     let mut env = plist::Dictionary::new();
     env.insert("PATH".into(), string(&p.path_env));

@@ -203,7 +203,7 @@ impl Ledger {
 
     /// The asset whose file has `path` in `library` (ignoring case and
     /// Unicode normalization, as APFS does).
-    pub(crate) fn path_owner(&self, library: &str, path: &str) -> Result<Option<String>> {
+    fn path_owner(&self, library: &str, path: &str) -> Result<Option<String>> {
         let sql = "SELECT uuid FROM staged_file WHERE library = ?1 AND path_key = ?2";
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let mut rows = stmt

@@ -63,7 +63,7 @@ impl Ledger {
 
     /// Forgets `library`'s fingerprint, so the next run reads it in full.
     #[cfg(test)]
-    pub(crate) fn clear_library_state(&self, library: &str) -> Result<()> {
+    fn clear_library_state(&self, library: &str) -> Result<()> {
         self.conn
             .prepare_cached("DELETE FROM library_state WHERE library = ?1")
             .and_then(|mut stmt| stmt.execute(params![library]))

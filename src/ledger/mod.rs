@@ -233,7 +233,7 @@ impl Ledger {
 
 /// Whether `path` is a plain relative path inside `library`'s staging folder.
 #[must_use]
-pub(crate) fn is_library_path(library: &str, path: &str) -> bool {
+fn is_library_path(library: &str, path: &str) -> bool {
     let folder = crate::export::layout::library_dir(library);
     crate::export::layout::is_safe_relative(path)
         && path

@@ -83,7 +83,7 @@ impl Ledger {
 
     /// How many assets of `library` are pending for each reason, by reason.
     #[cfg(test)]
-    pub(crate) fn pending_count_by_reason(&self, library: &str) -> Result<Vec<(String, u64)>> {
+    fn pending_count_by_reason(&self, library: &str) -> Result<Vec<(String, u64)>> {
         let sql = "
             SELECT reason, count(*) FROM pending WHERE library = ?1
             GROUP BY reason ORDER BY reason";

@@ -14,11 +14,11 @@ pub(crate) struct RunId(pub i64);
 /// A run as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRecord {
-    pub(crate) id: RunId,
-    pub(crate) started: DateTime<Utc>,
+    id: RunId,
+    started: DateTime<Utc>,
     /// `None`: still running, or killed.
-    pub(crate) ended: Option<DateTime<Utc>>,
-    pub(crate) dry_run: bool,
+    ended: Option<DateTime<Utc>>,
+    dry_run: bool,
     pub outcome: Option<String>,
     pub summary: Option<serde_json::Value>,
 }

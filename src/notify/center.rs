@@ -15,17 +15,17 @@ use std::time::Duration;
 use super::{Notification, Notifier, NotifyError};
 
 /// How long Notification Center may take to accept a notification.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The call that shows a notification: `platform::show_notification`, or a
 /// stand-in in tests.
-pub(crate) type Show = fn(&str, &str) -> Result<(), String>;
+type Show = fn(&str, &str) -> Result<(), String>;
 
 /// Shows notifications in Notification Center, within `timeout`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct NotificationCenter {
-    pub(crate) show: Show,
-    pub(crate) timeout: Duration,
+    show: Show,
+    timeout: Duration,
 }
 
 impl Default for NotificationCenter {

@@ -14,12 +14,12 @@ use super::{Notification, Notifier, NotifyError};
 use crate::process::{self, CommandLine, CommandRunner};
 
 /// How long the command may take.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The environment variables that carry the message.
-pub(crate) const TITLE_VAR: &str = "PHOTOS_BACKUP_TITLE";
-pub(crate) const MESSAGE_VAR: &str = "PHOTOS_BACKUP_MESSAGE";
-pub(crate) const EVENT_VAR: &str = "PHOTOS_BACKUP_EVENT";
+const TITLE_VAR: &str = "PHOTOS_BACKUP_TITLE";
+const MESSAGE_VAR: &str = "PHOTOS_BACKUP_MESSAGE";
+const EVENT_VAR: &str = "PHOTOS_BACKUP_EVENT";
 
 /// The command line for `n`: `argv` as configured, the message in env.
 /// `argv` is never empty (the config checks it).

@@ -50,7 +50,7 @@ pub(crate) enum Kind {
 impl Kind {
     /// The event name a `command` receives in `PHOTOS_BACKUP_EVENT`.
     #[must_use]
-    pub(crate) fn event(self) -> &'static str {
+    fn event(self) -> &'static str {
         match self {
             Kind::Failure => "failure",
             Kind::Reminder => "reminder",
@@ -102,9 +102,9 @@ pub(crate) trait Notifier {
 }
 
 /// Tries `first`; when it fails, `second`. Fails only when both do.
-pub(crate) struct Fallback<'a> {
-    pub(crate) first: Box<dyn Notifier + 'a>,
-    pub(crate) second: Box<dyn Notifier + 'a>,
+struct Fallback<'a> {
+    first: Box<dyn Notifier + 'a>,
+    second: Box<dyn Notifier + 'a>,
 }
 
 impl Notifier for Fallback<'_> {
@@ -179,7 +179,7 @@ pub(crate) fn warn(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AfterRun {
     /// The notification sent, if any.
-    pub(crate) sent: Option<Notification>,
+    sent: Option<Notification>,
     /// Worth a line in the log: the state file was unreadable and ignored.
     pub(crate) warning: Option<String>,
 }
@@ -216,7 +216,7 @@ pub(crate) fn after_run(
 }
 
 /// `after_run` with the notifier given: load state, decide, send, save.
-pub(crate) fn after_run_with(
+fn after_run_with(
     settings: &Settings,
     state_dir: &Path,
     outcome: &Outcome,

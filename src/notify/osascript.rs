@@ -27,7 +27,7 @@ pub(crate) fn program(tool_dirs: &[PathBuf]) -> PathBuf {
 
 /// How long `osascript` may take: it answers in well under a second, and
 /// one that hangs (a dialog nobody answers) must not hold the run long.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(15);
+const TIMEOUT: Duration = Duration::from_secs(15);
 
 const SCRIPT: [&str; 3] = [
     "on run argv",

@@ -142,7 +142,7 @@ fn shorten(message: &str) -> String {
 
 /// "3 min", "5 h", "2 days 3 h": how long, roughly, for a person.
 #[must_use]
-pub(crate) fn human_duration(d: chrono::Duration) -> String {
+fn human_duration(d: chrono::Duration) -> String {
     let minutes = d.num_minutes().max(0);
     let (days, hours) = (minutes / (24 * 60), minutes / 60 % 24);
     match (days, hours) {

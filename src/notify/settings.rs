@@ -11,16 +11,16 @@ use serde::Deserialize;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawNotify {
-    pub(crate) method: Option<RawMethod>,
-    pub(crate) command: Option<Vec<String>>,
-    pub(crate) repeat_after_hours: Option<u64>,
-    pub(crate) on_success: Option<bool>,
+    method: Option<RawMethod>,
+    command: Option<Vec<String>>,
+    repeat_after_hours: Option<u64>,
+    on_success: Option<bool>,
 }
 
 /// The values `notify.method` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(crate) enum RawMethod {
+enum RawMethod {
     NotificationCenter,
     Osascript,
     Command,
@@ -53,8 +53,8 @@ pub struct Settings {
 }
 
 /// Longest `repeat_after_hours`: a year.
-pub(crate) const MAX_REPEAT_HOURS: u64 = 24 * 366;
-pub(crate) const DEFAULT_REPEAT_HOURS: u64 = 24;
+const MAX_REPEAT_HOURS: u64 = 24 * 366;
+const DEFAULT_REPEAT_HOURS: u64 = 24;
 
 /// A problem with one key of `[notify]`; `config` adds the file.
 #[derive(Debug, Clone, PartialEq, Eq)]

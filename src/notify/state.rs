@@ -17,7 +17,7 @@ use super::policy::State;
 use super::NotifyError;
 
 /// The file name, in the state folder.
-pub(crate) const FILE_NAME: &str = "notify.json";
+const FILE_NAME: &str = "notify.json";
 
 /// The state, and a warning when the file was unreadable and ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub(crate) fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
 
 /// The file's content for `state`.
 #[must_use]
-pub(crate) fn render(state: &State) -> Vec<u8> {
+fn render(state: &State) -> Vec<u8> {
     let stored = Stored {
         failing_since: state.failing_since.map(|t| t.to_rfc3339()),
         last_notified: state.last_notified.map(|t| t.to_rfc3339()),
@@ -93,7 +93,7 @@ pub(crate) fn render(state: &State) -> Vec<u8> {
 }
 
 /// The state in the file's content, or why it is not one.
-pub(crate) fn parse(bytes: &[u8]) -> Result<State, String> {
+fn parse(bytes: &[u8]) -> Result<State, String> {
     let stored: Stored = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let instant = |name: &str, v: Option<String>| -> Result<Option<DateTime<Utc>>, String> {
         v.map(|s| {

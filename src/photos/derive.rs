@@ -115,7 +115,7 @@ impl Disk {
     }
 
     /// Whether the file at `path` (relative to the root, or absolute) exists.
-    pub(crate) fn exists(&mut self, path: &str) -> bool {
+    fn exists(&mut self, path: &str) -> bool {
         if path.starts_with('/') {
             return Path::new(path).is_file();
         }
@@ -126,7 +126,7 @@ impl Disk {
     }
 
     /// The first file in `dir` whose name starts with `prefix`, sorted by name.
-    pub(crate) fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
+    fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
         self.names(dir)
             .range::<str, _>((
                 std::ops::Bound::Included(prefix),
@@ -590,7 +590,7 @@ fn edited_suffixes(uti: Option<&str>, ismovie: bool) -> &'static [&'static str] 
 /// The UTI of a file by its extension, for libraries whose resource table
 /// no longer names it.
 #[must_use]
-pub(crate) fn uti_for_name(name: &str) -> Option<&'static str> {
+fn uti_for_name(name: &str) -> Option<&'static str> {
     let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
     Some(match ext.as_str() {
         "jpg" | "jpeg" | "jpe" => "public.jpeg",

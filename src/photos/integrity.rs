@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// How long a passed full check is believed.
-pub(crate) const FULL_CHECK_EVERY: TimeDelta = TimeDelta::hours(24);
+const FULL_CHECK_EVERY: TimeDelta = TimeDelta::hours(24);
 
 /// How much of the copy is checked when it is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ impl CheckLog {
 /// `Full` unless a full check passed within `FULL_CHECK_EVERY` before `now`
 /// (a record from the future, a clock set back, is not believed either).
 #[must_use]
-pub(crate) fn due(last_passed: Option<i64>, now: DateTime<Utc>) -> Check {
+fn due(last_passed: Option<i64>, now: DateTime<Utc>) -> Check {
     match last_passed.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)) {
         Some(at) if at <= now && now - at < FULL_CHECK_EVERY => Check::PagesRead,
         _ => Check::Full,

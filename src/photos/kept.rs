@@ -111,7 +111,7 @@ fn still_the_copy(db: &Path, kept: &Path) -> bool {
 }
 
 /// Removes a file; one that is not there is fine.
-pub(crate) fn remove_file(path: &Path) -> Result<(), PhotosError> {
+fn remove_file(path: &Path) -> Result<(), PhotosError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(PhotosError::io(path, e)),
         _ => Ok(()),

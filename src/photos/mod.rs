@@ -51,7 +51,7 @@ pub enum PhotosError {
 }
 
 impl PhotosError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.to_owned(),
             source,
@@ -63,7 +63,7 @@ impl PhotosError {
 pub struct Library {
     pub(crate) root: PathBuf,
     /// `root/database/Photos.sqlite`: named in errors about the data.
-    pub(crate) db: PathBuf,
+    db: PathBuf,
     pub schema: Schema,
     /// How much of the copy was checked before any row was read.
     pub checked: Check,

@@ -45,7 +45,7 @@ pub(crate) fn refusal(
 /// Hex digits and dashes, 1 to 64 of them: Photos writes
 /// `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` in upper case.
 #[must_use]
-pub(crate) fn is_photos_uuid(uuid: &str) -> bool {
+fn is_photos_uuid(uuid: &str) -> bool {
     (1..=64).contains(&uuid.len())
         && uuid.bytes().any(|b| b.is_ascii_hexdigit())
         && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')

@@ -16,10 +16,10 @@ use rusqlite::Connection;
 use super::PhotosError;
 
 /// Photos 5 (macOS 10.15) is the first model this reader supports.
-pub(crate) const FIRST_SUPPORTED_MODEL: i64 = 13_000;
+const FIRST_SUPPORTED_MODEL: i64 = 13_000;
 /// The newest model seen in a real library (macOS 26.1). Newer ones still
 /// read, with a warning, when the tables the reader needs are there.
-pub(crate) const NEWEST_KNOWN_MODEL: i64 = 19_320;
+const NEWEST_KNOWN_MODEL: i64 = 19_320;
 
 /// A table and the set of its column names.
 #[derive(Debug, Clone, Default)]
@@ -81,7 +81,7 @@ fn is_entity_column(column: &str, prefix: &str, suffix: &str) -> bool {
 /// the other side.
 #[derive(Debug, Clone)]
 pub(crate) struct JoinTable {
-    pub(crate) table: String,
+    table: String,
     pub(crate) left: String,
     pub(crate) right: String,
 }

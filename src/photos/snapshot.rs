@@ -55,7 +55,7 @@ pub(crate) struct Fingerprint {
     pub(crate) db: (u64, Option<SystemTime>),
     pub(crate) wal: Option<(u64, Option<SystemTime>)>,
     /// Change times (ns) of the database and of its WAL.
-    pub(crate) changed: (i64, Option<i64>),
+    changed: (i64, Option<i64>),
 }
 
 fn ctime_ns(meta: &fs::Metadata) -> i64 {

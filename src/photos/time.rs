@@ -13,7 +13,7 @@
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 
 /// 2001-01-01T00:00:00Z as a Unix timestamp.
-pub(crate) const CORE_DATA_EPOCH: i64 = 978_307_200;
+const CORE_DATA_EPOCH: i64 = 978_307_200;
 
 /// A Core Data timestamp as UTC, or `None` when out of chrono's range.
 ///

@@ -53,7 +53,7 @@ pub fn supported(schema: &Schema) -> bool {
 
 /// The row versions of an asset's wide rows: (`Z_PK`, `Z_OPT`) of its asset,
 /// attributes, description and unmanaged-adjustment rows (`None`: no row).
-pub(crate) type Rows = [(Option<i64>, Option<i64>); 4];
+type Rows = [(Option<i64>, Option<i64>); 4];
 
 /// The columns that give `Rows`, in order, for the aliases of the asset
 /// query (`a`, `b`, `d`, `u`); `d` and `u` only when joined.

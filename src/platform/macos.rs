@@ -50,7 +50,7 @@ pub(crate) const HAS_NOTIFICATION_CENTER: bool = true;
 /// The app the notifications are shown as: Script Editor, the app macOS
 /// names for `osascript`'s notifications too, so one permission (System
 /// Settings > Notifications > Script Editor) covers both paths.
-pub(crate) const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
+const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
 
 /// Delivers a notification through `NSUserNotificationCenter`
 /// (mac-notification-sys), its errors returned. The bundle id is set before

@@ -26,7 +26,7 @@ pub(crate) fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
 
 #[cfg(not(target_os = "linux"))]
 #[allow(clippy::unnecessary_wraps)] // the signature of the Linux one
-pub(crate) fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
+fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -43,7 +43,7 @@ pub(crate) fn sync_filesystem_is_fsync() -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn sync_filesystem_is_fsync() -> bool {
+fn sync_filesystem_is_fsync() -> bool {
     false
 }
 

@@ -35,7 +35,7 @@ use crate::host::Os;
 /// lookup that finds nobody (a café whose subnet has the same numbers as
 /// home) takes seconds on macOS before it says "no route" (unverified on a
 /// Mac: the figure is the kernel's ARP retry, not measured here).
-pub(crate) const REFUSED_WITHIN: Duration = Duration::from_millis(500);
+const REFUSED_WITHIN: Duration = Duration::from_millis(500);
 
 /// What a failed connection attempt looked like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub(crate) fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) 
 /// Private (RFC 1918, IPv6 unique local) or link-local addresses: where a
 /// home server lives.
 #[must_use]
-pub(crate) fn is_local_address(ip: IpAddr) -> bool {
+fn is_local_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
         IpAddr::V6(v6) => {

@@ -59,7 +59,7 @@ impl MountEntry {
 /// is stacked on the earlier one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MountTable {
-    pub(crate) entries: Vec<MountEntry>,
+    entries: Vec<MountEntry>,
 }
 
 impl MountTable {
@@ -166,7 +166,7 @@ pub enum TableError {
 }
 
 /// Where Linux publishes the mount table of this process.
-pub(crate) const PROC_MOUNTS: &str = "/proc/self/mounts";
+const PROC_MOUNTS: &str = "/proc/self/mounts";
 /// Linux's mount table with each mount's device number.
 pub(crate) const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
 
@@ -194,7 +194,7 @@ pub(crate) fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> 
 }
 
 /// The macOS tool that prints the mount table.
-pub(crate) const MACOS_MOUNT: &str = "/sbin/mount";
+const MACOS_MOUNT: &str = "/sbin/mount";
 
 /// Reads the current mount table: `/proc/self/mounts` on Linux, `mount`
 /// output on macOS.

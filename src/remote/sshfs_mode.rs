@@ -29,23 +29,23 @@ use std::time::Duration;
 use crate::process::{CommandLine, CommandRunner};
 
 /// A version as three numbers (`3.7.5`; a missing part is 0).
-pub(crate) type Version = (u32, u32, u32);
+type Version = (u32, u32, u32);
 
 /// What `sshfs --version` says about sshfs and the macFUSE under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versions {
-    pub(crate) sshfs: Option<Version>,
+    sshfs: Option<Version>,
     /// `macFUSE mount version 5.3.3`; `None` on Linux and older builds.
-    pub(crate) macfuse: Option<Version>,
+    macfuse: Option<Version>,
 }
 
 /// The first macFUSE that mounts lazily.
-pub(crate) const LAZY_MACFUSE: Version = (5, 3, 3);
+const LAZY_MACFUSE: Version = (5, 3, 3);
 /// The last sshfs release without libfuse/sshfs#380.
-pub(crate) const LAST_EAGER_SSHFS: Version = (3, 7, 6);
+const LAST_EAGER_SSHFS: Version = (3, 7, 6);
 
 /// How long `sshfs --version` may take.
-pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads `SSHFS version X` and `macFUSE mount version Y` from the output
 /// of `sshfs --version` (stdout and stderr together).
@@ -77,9 +77,9 @@ fn parse_version(word: &str) -> Option<Version> {
 /// The pair that never returns: sshfs 3.x up to 3.7.6 on macFUSE 5.3.3 or later.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Incompatible {
-    pub(crate) program: String,
-    pub(crate) sshfs: Version,
-    pub(crate) macfuse: Version,
+    program: String,
+    sshfs: Version,
+    macfuse: Version,
 }
 
 impl Incompatible {
@@ -150,11 +150,11 @@ pub(crate) fn check(sshfs: &Path, runner: &dyn CommandRunner) -> Result<(), Inco
 }
 
 /// The name Finder and `diskutil` show for the encrypted remote volume.
-pub(crate) const VOLUME_NAME: &str = "photos-backup-remote";
+const VOLUME_NAME: &str = "photos-backup-remote";
 
 /// The extra `-o` list for sshfs on macOS.
 #[must_use]
-pub(crate) fn macos_options() -> [String; 2] {
+fn macos_options() -> [String; 2] {
     [
         "-o".to_owned(),
         format!("noappledouble,noapplexattr,volname={VOLUME_NAME}"),

@@ -38,7 +38,7 @@ pub enum KeychainError {
 }
 
 /// `errSecInteractionNotAllowed`: the Keychain wanted to show a dialog.
-pub(crate) const INTERACTION_NOT_ALLOWED: i32 = -25308;
+const INTERACTION_NOT_ALLOWED: i32 = -25308;
 
 /// The fix for a Keychain error the user can act on.
 fn fix_for(code: i32) -> &'static str {
@@ -76,11 +76,11 @@ impl Keychain for SystemKeychain {
 }
 
 /// At most this many pieces after the first (`SERVICE_1` .. `SERVICE_99`).
-pub(crate) const MAX_PIECES: usize = 99;
+const MAX_PIECES: usize = 99;
 
 /// The name of piece `index` (1-based) of a split secret.
 #[must_use]
-pub(crate) fn piece_service(service: &str, index: usize) -> String {
+fn piece_service(service: &str, index: usize) -> String {
     format!("{service}_{index}")
 }
 

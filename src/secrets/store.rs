@@ -14,21 +14,21 @@ use crate::process::CommandRunner;
 
 /// Resolves references against the real sources.
 pub struct ReferenceStore<'a> {
-    pub(crate) runner: &'a dyn CommandRunner,
-    pub(crate) keychain: &'a dyn Keychain,
+    runner: &'a dyn CommandRunner,
+    keychain: &'a dyn Keychain,
     /// What `~` in a `file:` path means.
-    pub(crate) home: PathBuf,
+    home: PathBuf,
     /// What a relative `file:` path is relative to: the config file's folder.
-    pub(crate) base: PathBuf,
+    base: PathBuf,
     /// The account of a `keychain:SERVICE` that names none.
-    pub(crate) default_account: String,
+    default_account: String,
     /// How long a `command:` may take (it may wait for a password manager).
-    pub(crate) command_timeout: Duration,
+    command_timeout: Duration,
 }
 
 impl<'a> ReferenceStore<'a> {
     /// The default command timeout: enough to unlock a password manager.
-    pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+    const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
     /// A store with the user's login name as default account and the
     /// default command timeout.
@@ -50,7 +50,7 @@ impl<'a> ReferenceStore<'a> {
     }
 
     /// The secret of a parsed reference.
-    pub(crate) fn resolve(&self, reference: &Reference) -> Result<Secret, SourceError> {
+    fn resolve(&self, reference: &Reference) -> Result<Secret, SourceError> {
         match reference {
             Reference::Keychain { service, account } => {
                 let account = account.as_deref().unwrap_or(&self.default_account);

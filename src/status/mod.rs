@@ -21,21 +21,21 @@ pub(crate) use render::render;
 pub(crate) const FILE_NAME: &str = "status.json";
 
 /// Bumped when a field changes meaning.
-pub(crate) const VERSION: u32 = 1;
+const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Status {
-    pub(crate) version: u32,
-    pub(crate) last_run: RunInfo,
+    version: u32,
+    last_run: RunInfo,
     /// The end of the last run that went through.
     pub(crate) last_success: Option<DateTime<Utc>>,
-    pub(crate) last_error: Option<ErrorInfo>,
+    last_error: Option<ErrorInfo>,
     /// Photos added or changed on or after this day are being staged.
-    pub(crate) threshold: Option<NaiveDate>,
+    threshold: Option<NaiveDate>,
     /// The first day a run closes the threshold's month.
-    pub(crate) next_rollover: Option<NaiveDate>,
-    pub(crate) libraries: Vec<LibraryStatus>,
-    pub(crate) repo_check: Option<CheckInfo>,
+    next_rollover: Option<NaiveDate>,
+    libraries: Vec<LibraryStatus>,
+    repo_check: Option<CheckInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,54 +67,54 @@ impl std::fmt::Display for RunResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ErrorInfo {
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) message: String,
+struct ErrorInfo {
+    at: DateTime<Utc>,
+    message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct CheckInfo {
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) ok: bool,
-    pub(crate) message: String,
+struct CheckInfo {
+    at: DateTime<Utc>,
+    ok: bool,
+    message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LibraryStatus {
-    pub(crate) name: String,
+struct LibraryStatus {
+    name: String,
     /// Files in staging now, their bytes, and (with a remote volume) how
     /// many are not yet on it.
-    pub(crate) staged_files: u64,
-    pub(crate) staged_bytes: u64,
-    pub(crate) unmirrored_files: Option<u64>,
+    staged_files: u64,
+    staged_bytes: u64,
+    unmirrored_files: Option<u64>,
     /// Assets not completely backed up yet, by reason.
-    pub(crate) pending: Vec<PendingCount>,
-    pub(crate) oldest_pending: Option<DateTime<Utc>>,
+    pending: Vec<PendingCount>,
+    oldest_pending: Option<DateTime<Utc>>,
     /// The last month archived and verified.
-    pub(crate) archived_through: Option<String>,
-    pub(crate) last_archive: Option<ArchiveInfo>,
+    archived_through: Option<String>,
+    last_archive: Option<ArchiveInfo>,
     /// A rollover a failed or killed run left, and the step it reached.
-    pub(crate) unfinished_rollover: Option<String>,
+    unfinished_rollover: Option<String>,
     /// A finished month not archived yet because originals are still in
     /// iCloud: which months, how many, and until when it waits.
     #[serde(default)]
-    pub(crate) held: Option<String>,
+    held: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PendingCount {
-    pub(crate) reason: String,
-    pub(crate) count: u64,
+struct PendingCount {
+    reason: String,
+    count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ArchiveInfo {
-    pub(crate) name: String,
-    pub(crate) files: u64,
-    pub(crate) bytes: u64,
-    pub(crate) verified_at: Option<DateTime<Utc>>,
+struct ArchiveInfo {
+    name: String,
+    files: u64,
+    bytes: u64,
+    verified_at: Option<DateTime<Utc>>,
     /// Assets archived without their original.
-    pub(crate) missing: Vec<String>,
+    missing: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

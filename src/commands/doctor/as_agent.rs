@@ -17,7 +17,7 @@ use crate::launchd::{log_dir, plist_path};
 use crate::process::CommandRunner;
 
 /// How long the probe's doctor may take (borg and the server included).
-pub(crate) const PATIENCE: Duration = Duration::from_secs(300);
+const PATIENCE: Duration = Duration::from_secs(300);
 
 /// What the probe, and `install`, need from the machine: the parts of the
 /// [`Host`] launchd cares about, `launchctl`, and how long to wait.

@@ -160,7 +160,7 @@ pub(crate) fn tools(
 /// Finds one tool (the configured path, else the first in `tool_dirs`) and
 /// asks its version.
 #[must_use]
-pub(crate) fn tool(
+fn tool(
     name: &'static str,
     key: Option<&'static str>,
     configured: Option<&Path>,

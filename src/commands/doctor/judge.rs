@@ -20,7 +20,7 @@ use crate::text::{plural, sh_quote, sh_quote_path};
 
 /// Below this much free space a folder gets a warning: a month of photos
 /// waits in staging for its archive.
-pub(crate) const LOW_SPACE_BYTES: u64 = 5_000_000_000;
+const LOW_SPACE_BYTES: u64 = 5_000_000_000;
 
 // ---------------------------------------------------------------------------
 // Config
@@ -254,7 +254,7 @@ pub(crate) fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
 
 /// How to install a tool on this OS.
 #[must_use]
-pub(crate) fn install_command(os: Os, tool: &str) -> String {
+fn install_command(os: Os, tool: &str) -> String {
     match (os, tool) {
         (Os::MacOs, "borg") => "brew install borgbackup".into(),
         (Os::MacOs, "sshfs") => {
@@ -370,7 +370,7 @@ pub(crate) fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Chec
 
 /// What borg's complaint means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BorgTrouble {
+enum BorgTrouble {
     Missing,
     WrongPassphrase,
     NotARepository,
@@ -382,7 +382,7 @@ pub(crate) enum BorgTrouble {
 
 /// Reads borg's stderr (borg 1.2 to 1.4 wording).
 #[must_use]
-pub(crate) fn borg_trouble(stderr: &str) -> BorgTrouble {
+fn borg_trouble(stderr: &str) -> BorgTrouble {
     let has = |s: &str| stderr.contains(s);
     if has("passphrase") && has("incorrect") {
         BorgTrouble::WrongPassphrase
@@ -577,7 +577,7 @@ pub(crate) fn folder(fact: &FolderFact, file: &Path) -> Check {
 
 /// `59.9 GB` (decimal, like Finder).
 #[must_use]
-pub(crate) fn gigabytes(bytes: u64) -> String {
+fn gigabytes(bytes: u64) -> String {
     format!("{:.1} GB", bytes as f64 / 1e9)
 }
 

@@ -57,13 +57,13 @@ pub(crate) fn access_denied(subject: String, message: &str, path: &std::path::Pa
 }
 
 /// How long the Automation probe may take (Photos may have to start).
-pub(crate) const AUTOMATION_TIMEOUT: Duration = Duration::from_secs(60);
+const AUTOMATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `osascript` asking Photos for its version: the smallest Apple event,
 /// which macOS refuses with -1743 without the Automation permission (and,
 /// the first time, asks the user).
 #[must_use]
-pub(crate) fn automation_command(osascript: &std::path::Path) -> CommandLine {
+fn automation_command(osascript: &std::path::Path) -> CommandLine {
     CommandLine::new(
         osascript,
         [
@@ -79,7 +79,7 @@ pub(crate) fn automation_command(osascript: &std::path::Path) -> CommandLine {
 
 /// The verdict on the Automation probe: exit code and stderr.
 #[must_use]
-pub(crate) fn automation(success: bool, stderr: &str) -> Check {
+fn automation(success: bool, stderr: &str) -> Check {
     let subject = "automation Photos";
     if success {
         return Check::ok(
@@ -104,7 +104,7 @@ pub(crate) fn automation(success: bool, stderr: &str) -> Check {
 }
 
 /// Runs the Automation probe.
-pub(crate) fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner) -> Check {
+fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner) -> Check {
     match runner.run(&automation_command(osascript), AUTOMATION_TIMEOUT) {
         Ok(out) => automation(out.status.success(), &String::from_utf8_lossy(&out.stderr)),
         Err(e) => Check::warning(
@@ -151,7 +151,7 @@ pub(crate) fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRun
 
 /// The test notification `doctor --test-notification` sends.
 #[must_use]
-pub(crate) fn test_notification() -> Notification {
+fn test_notification() -> Notification {
     Notification {
         kind: Kind::Warning,
         title: "Photos backup: test".into(),

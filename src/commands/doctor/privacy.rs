@@ -40,7 +40,7 @@ pub(crate) fn check(roots: &[&Path], group_readable: bool) -> Check {
 
 /// The check for `found`: paths under `roots` and their modes.
 #[must_use]
-pub(crate) fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
+fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
     let all_roots = roots
         .iter()
         .map(|r| r.display().to_string())

@@ -23,7 +23,7 @@ use crate::text::{human_bytes, plural};
 /// What a query found in the ledger.
 #[derive(Debug)]
 pub(crate) struct Found {
-    pub(crate) matcher: Matcher,
+    matcher: Matcher,
     pub(crate) assets: Vec<Asset>,
 }
 
@@ -100,7 +100,7 @@ pub(crate) fn run(config: &Config, text: &str, json: bool, out: &mut dyn Write) 
 /// The text answer: a heading per library, an asset per uuid, under it each
 /// version (role, name, size) and the places it is in.
 #[must_use]
-pub(crate) fn render(found: &Found, staging: &Path) -> Vec<String> {
+fn render(found: &Found, staging: &Path) -> Vec<String> {
     let mut lines = Vec::new();
     let mut library = None;
     let mut count: u64 = 0;
@@ -164,7 +164,7 @@ fn place_text(place: &Place, staging: &Path) -> String {
 /// The JSON answer: one object per asset, its versions and their places;
 /// a staged place also gives the file's full local path.
 #[must_use]
-pub(crate) fn to_json(assets: &[Asset], staging: &Path) -> serde_json::Value {
+fn to_json(assets: &[Asset], staging: &Path) -> serde_json::Value {
     let assets: Vec<serde_json::Value> = assets
         .iter()
         .map(|a| {

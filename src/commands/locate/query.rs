@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
 
 /// The shortest uuid prefix taken as a uuid.
-pub(crate) const MIN_UUID_PREFIX: usize = 8;
+const MIN_UUID_PREFIX: usize = 8;
 
 /// A query as typed, before it is held against the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,7 @@ fn fold(text: &str) -> String {
 
 /// The date folder of a staging path `LIBRARY/YYYY/MM/DD/NAME`.
 #[must_use]
-pub(crate) fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
+fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
     let mut parts = path.split('/');
     let _library = parts.next()?;
     let year = parts.next()?;

@@ -39,7 +39,7 @@ impl Place {
 
     /// Whether the file can be had from here.
     #[must_use]
-    pub(crate) fn available(&self) -> bool {
+    fn available(&self) -> bool {
         !matches!(self, Place::Archived { pruned: true, .. })
     }
 }
@@ -55,7 +55,7 @@ pub(crate) struct Version {
     pub(crate) places: Vec<Place>,
     /// Order among the versions of the same role: higher is newer.
     #[serde(skip)]
-    pub(crate) rank: usize,
+    rank: usize,
 }
 
 impl Version {
@@ -257,13 +257,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn record(
-        uuid: &str,
-        role: &str,
-        path: &str,
-        hash: &str,
-        state: (bool, bool),
-    ) -> FileRecord {
+    fn record(uuid: &str, role: &str, path: &str, hash: &str, state: (bool, bool)) -> FileRecord {
         let at = Utc.with_ymd_and_hms(2026, 10, 15, 13, 0, 0).unwrap();
         let (mirrored, purged) = state;
         FileRecord {

@@ -25,11 +25,7 @@ pub(crate) fn archiving() {
 
 /// The deadline that applies `elapsed` into the run: `None` while within it.
 #[must_use]
-pub(crate) fn overdue(
-    elapsed: Duration,
-    limits: &crate::config::Limits,
-    archiving: bool,
-) -> Option<Duration> {
+fn overdue(elapsed: Duration, limits: &crate::config::Limits, archiving: bool) -> Option<Duration> {
     let limit = if archiving {
         limits.archive_deadline.max(limits.deadline)
     } else {

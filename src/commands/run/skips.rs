@@ -18,11 +18,11 @@ pub(crate) const FILE_NAME: &str = "skips.json";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Stretch {
     /// The first skip of the stretch.
-    pub(crate) since: DateTime<Utc>,
+    since: DateTime<Utc>,
     /// The last run that was not a skip, when known.
-    pub(crate) last_backup: Option<DateTime<Utc>>,
+    last_backup: Option<DateTime<Utc>>,
     /// The notification for this stretch went out.
-    pub(crate) notified: bool,
+    notified: bool,
 }
 
 /// After a skip at `now`: the stretch as it is now, and the message to

@@ -27,7 +27,7 @@ use crate::report::{join, Status};
 use crate::status::{self, RunInfo, RunResult};
 
 /// The state dir's list of the running children's process groups.
-pub(crate) const CHILDREN_FILE: &str = "children";
+const CHILDREN_FILE: &str = "children";
 
 /// What the command needs from outside: time, programs, secrets, progress.
 pub(crate) struct Context<'a> {

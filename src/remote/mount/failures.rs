@@ -13,7 +13,7 @@ use crate::secrets::Secret;
 
 /// What ssh's stderr says went wrong, when it says something we know.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SshFailure {
+enum SshFailure {
     HostKeyChanged,
     HostKeyUnknown,
     Auth(String),
@@ -22,7 +22,7 @@ pub(crate) enum SshFailure {
 
 /// Reads ssh's stderr (OpenSSH wording, stable for decades).
 #[must_use]
-pub(crate) fn classify_ssh_stderr(stderr: &str) -> Option<SshFailure> {
+fn classify_ssh_stderr(stderr: &str) -> Option<SshFailure> {
     let line_with = |needle: &str| {
         stderr
             .lines()

@@ -101,7 +101,7 @@ fn configurable_tool(
 /// (macOS's `/tmp` is `/private/tmp`), the point itself not touched (it may
 /// be a dead mount that hangs or fails every access).
 #[must_use]
-pub(crate) fn table_path(path: &Path) -> PathBuf {
+fn table_path(path: &Path) -> PathBuf {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) => {
             std::fs::canonicalize(parent).map_or_else(|_| path.to_owned(), |p| p.join(name))

@@ -44,7 +44,7 @@ pub(crate) fn judge(entries: &[&MountEntry], expected_source: &str, health: &Hea
 /// Whether a table source is the one we mount: gocryptfs shows a comma
 /// of the cipher folder's path as `_` (commas separate mount options).
 #[must_use]
-pub(crate) fn same_source(found: &str, expected: &str) -> bool {
+fn same_source(found: &str, expected: &str) -> bool {
     found == expected || found == expected.replace(',', "_")
 }
 
