@@ -12,10 +12,10 @@
 //! server should not leave the screen blank).
 
 pub(crate) mod as_agent;
-pub(crate) mod facts;
+mod facts;
 pub mod judge;
-pub(crate) mod mac;
-pub(crate) mod privacy;
+mod mac;
+mod privacy;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -29,7 +29,7 @@ use crate::process::CommandRunner;
 use crate::secrets::SecretStore;
 use crate::text::one_line;
 
-pub(crate) use crate::report::Status;
+use crate::report::Status;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,12 +9,12 @@
 pub mod batches;
 pub mod copy;
 pub mod download;
-pub(crate) mod folders;
+mod folders;
 pub mod layout;
 pub mod plan;
 pub(crate) mod progress;
-pub(crate) mod source;
+mod source;
 pub mod stage;
 pub(crate) mod temps;
-pub(crate) mod versions;
-pub(crate) mod xmp;
+mod versions;
+mod xmp;

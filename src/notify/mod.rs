@@ -9,12 +9,12 @@
 //! macOS), `osascript`, a user's `command`, or none. Every program is started
 //! through `process::CommandRunner`.
 
-pub(crate) mod center;
-pub(crate) mod command;
+mod center;
+mod command;
 pub(crate) mod osascript;
-pub(crate) mod policy;
+mod policy;
 pub(crate) mod settings;
-pub(crate) mod state;
+mod state;
 
 use std::path::{Path, PathBuf};
 
@@ -243,7 +243,7 @@ fn after_run_with(
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
+mod testing {
     use super::{Kind, Notification};
 
     pub(crate) fn notification(kind: Kind, title: &str, body: &str) -> Notification {

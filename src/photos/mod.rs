@@ -4,16 +4,16 @@
 //! It never writes to, locks or leaves files in the library: everything is read
 //! from a private copy (see `snapshot`).
 
-pub(crate) mod derive;
+mod derive;
 pub mod integrity;
 mod kept;
-pub(crate) mod model;
-pub(crate) mod paths;
-pub(crate) mod plist_guard;
+mod model;
+mod paths;
+mod plist_guard;
 pub mod query;
-pub(crate) mod schema;
+mod schema;
 pub mod snapshot;
-pub(crate) mod time;
+mod time;
 pub mod versions;
 
 use std::cell::Cell;
@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 pub use integrity::{Check, CheckLog};
 pub use model::{Asset, Resource, ResourceRole};
 pub use query::{Selection, Visit};
-pub(crate) use schema::Schema;
+use schema::Schema;
 
 /// Why a library could not be read. Every variant names the path.
 #[derive(Debug, thiserror::Error)]

@@ -5,12 +5,12 @@
 //! passed in, so tests use fakes. Errors name the reference and the cause,
 //! never the value.
 
-pub(crate) mod command;
+mod command;
 pub(crate) mod env;
-pub(crate) mod file;
+mod file;
 pub(crate) mod keychain;
-pub(crate) mod reference;
-pub(crate) mod store;
+mod reference;
+mod store;
 
 use std::path::PathBuf;
 

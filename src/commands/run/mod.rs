@@ -31,9 +31,9 @@ use crate::secrets::SecretStore;
 use crate::text::human_bytes;
 use crate::threshold;
 
-pub(crate) mod deadline;
+mod deadline;
 mod rollover;
-pub(crate) mod skips;
+mod skips;
 pub(crate) mod unattended;
 
 /// What `run` needs from the outside world.

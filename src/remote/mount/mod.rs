@@ -15,13 +15,13 @@
 //! the mounts (`unmount`, with the Mac's sequence in `unmount_macos`) and
 //! the error every step returns (`error`).
 
-pub(crate) mod command_lines;
+mod command_lines;
 mod error;
-pub(crate) mod failures;
-pub(crate) mod health;
-pub(crate) mod plan;
+mod failures;
+mod health;
+mod plan;
 pub mod unmount;
-pub(crate) mod unmount_macos;
+mod unmount_macos;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -340,7 +340,7 @@ mod tests {
 
 #[cfg(test)]
 /// Fixtures the unit tests of the mount's files share.
-pub(crate) mod testing {
+mod testing {
     use std::time::Duration;
 
     use crate::config::Remote;
