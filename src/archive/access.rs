@@ -77,7 +77,7 @@ impl Access {
 /// Runs a borg command; an error exit (2 and up, a signal) is an error
 /// naming `what` and the repository, with borg's first lines. Returns the
 /// output and, when borg warned (exit 1), what it said.
-pub(crate) fn run_borg(
+pub(super) fn run_borg(
     runner: &dyn CommandRunner,
     location: &str,
     cmd: &CommandLine,

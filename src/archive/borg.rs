@@ -233,7 +233,7 @@ pub(crate) fn extract(
 
 /// `borg check`: the repository's and the archives' consistency.
 #[must_use]
-pub(crate) fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(super) fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "check".to_owned(),
         "--lock-wait".to_owned(),
@@ -245,7 +245,7 @@ pub(crate) fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> C
 
 /// `borg delete REPO::ARCHIVE` (retention; never the whole repository).
 #[must_use]
-pub(crate) fn delete(
+pub(super) fn delete(
     program: &Path,
     repo: &Repository,
     passphrase: &Secret,
@@ -262,7 +262,7 @@ pub(crate) fn delete(
 
 /// `borg compact`: frees the space of deleted archives.
 #[must_use]
-pub(crate) fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(super) fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "compact".to_owned(),
         "--lock-wait".to_owned(),
@@ -315,7 +315,7 @@ impl Verification {
 
     /// One line for an error: counts and the first few paths.
     #[must_use]
-    pub(crate) fn summary(&self) -> String {
+    pub(super) fn summary(&self) -> String {
         let first = |paths: &mut dyn Iterator<Item = &String>| {
             paths.take(3).cloned().collect::<Vec<_>>().join(", ")
         };
@@ -387,7 +387,7 @@ pub fn verify(expected: &[Expected], items: &[Item]) -> Verification {
 /// except the newest `keep_monthly` and, of older ones, the newest of each
 /// of the newest `keep_yearly` years. `None` for both keeps everything.
 #[must_use]
-pub(crate) fn to_prune(
+pub(super) fn to_prune(
     archives: &[(String, super::period::Month)],
     keep_monthly: Option<u32>,
     keep_yearly: Option<u32>,

@@ -273,7 +273,7 @@ fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
 
 /// Runs a borg command against the context's repository (see
 /// [`super::access::run_borg`]).
-pub(crate) fn run_borg(
+pub(super) fn run_borg(
     ctx: &Context,
     cmd: &CommandLine,
     timeout: Duration,

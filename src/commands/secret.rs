@@ -12,7 +12,7 @@ use crate::secrets::{Reference, Secret, SecretStore};
 
 /// The secret references in `config`, by key.
 #[must_use]
-pub(crate) fn configured(config: &Config) -> Vec<(&'static str, &str)> {
+pub(super) fn configured(config: &Config) -> Vec<(&'static str, &str)> {
     let remote = config
         .remote
         .iter()

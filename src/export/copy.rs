@@ -47,9 +47,9 @@ const HASH_BUFFER: usize = 1 << 20;
 pub struct Written {
     pub(crate) size: u64,
     /// Modification time as stored by the filesystem, in ns since the epoch.
-    pub(crate) mtime_ns: i64,
+    pub(super) mtime_ns: i64,
     /// BLAKE3 of the content, lowercase hex.
-    pub(crate) hash: String,
+    pub(super) hash: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +86,7 @@ pub struct UnsyncedDirs {
 impl UnsyncedDirs {
     /// A set that defers each file's fsync and rename to `sync`.
     #[must_use]
-    pub(crate) fn deferred() -> Self {
+    pub(super) fn deferred() -> Self {
         Self {
             dirs: std::collections::BTreeMap::new(),
             deferred: Some(Vec::new()),
@@ -94,7 +94,7 @@ impl UnsyncedDirs {
     }
 
     /// Takes over another set's folders (and deferred files).
-    pub(crate) fn extend(&mut self, other: UnsyncedDirs) {
+    pub(super) fn extend(&mut self, other: UnsyncedDirs) {
         self.dirs.extend(other.dirs);
         if let Some(files) = other.deferred {
             self.deferred.get_or_insert_with(Vec::new).extend(files);
@@ -164,7 +164,7 @@ fn sync_filesystems(files: &[TempFile]) -> Result<(), CopyError> {
 
 /// Copies `src` to `dst` atomically, with `src`'s modification and access
 /// times, and returns what is now at `dst`, durable.
-pub(crate) fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
+pub(super) fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
     let mut dirs = UnsyncedDirs::default();
     let written = copy_atomic_in(src, dst, &mut dirs)?;
     dirs.sync()?;
@@ -177,7 +177,7 @@ fn copy_atomic_in(src: &Path, dst: &Path, dirs: &mut UnsyncedDirs) -> Result<Wri
 }
 
 /// Like `copy_atomic_in`, into the file `name` of the open `folder`.
-pub(crate) fn copy_atomic_at(
+pub(super) fn copy_atomic_at(
     src: &Path,
     (folder, name): (&Folder, &OsStr),
     dirs: &mut UnsyncedDirs,
@@ -300,7 +300,7 @@ fn write_atomic_in(
 }
 
 /// Like `write_atomic_in`, into the file `name` of the open `folder`.
-pub(crate) fn write_atomic_at(
+pub(super) fn write_atomic_at(
     (folder, name): (&Folder, &OsStr),
     bytes: &[u8],
     mtime: Option<SystemTime>,
@@ -335,7 +335,7 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
 /// Removes the temp files that killed runs left under `root` (a missing root
 /// has none) and returns their paths. Only names `is_temp_name` accepts are
 /// touched; symbolic links are neither followed nor removed.
-pub(crate) fn remove_temp_files(root: &Path) -> io::Result<Vec<PathBuf>> {
+pub(super) fn remove_temp_files(root: &Path) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in walkdir::WalkDir::new(root) {
         let entry = match entry {

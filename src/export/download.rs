@@ -143,7 +143,7 @@ fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a PathBu
 }
 
 /// [`pick_original`], or the error that names what Photos exported.
-pub(crate) fn original_of<'a>(
+pub(super) fn original_of<'a>(
     uuid: &str,
     files: &'a [PathBuf],
     original: &Path,
@@ -204,7 +204,7 @@ fn backoff(attempts: u32) -> Duration {
 
 /// Whether an asset that failed `attempts` times, last at `last`, is due.
 #[must_use]
-pub(crate) fn due(attempts: u32, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub(super) fn due(attempts: u32, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     match last {
         None => true,
         Some(last) => {

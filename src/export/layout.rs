@@ -73,7 +73,7 @@ impl Role {
 
     /// The inverse of `as_str`.
     #[must_use]
-    pub(crate) fn parse(s: &str) -> Option<Role> {
+    pub(super) fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.as_str() == s)
     }
 }
@@ -237,7 +237,7 @@ pub(crate) fn is_safe_relative(path: &str) -> bool {
 /// `IMG_1_edited.jpeg` of another cannot both be staged under that name.
 /// The ledger answers `asset_base`'s `taken` by this key of its files' paths.
 #[must_use]
-pub(crate) fn claim_key(path: &str) -> String {
+pub(super) fn claim_key(path: &str) -> String {
     // Per char, not `str::to_lowercase`: its final-sigma rule looks at the
     // next letter, so the key of `NAME` and `NAME.jpg` would differ.
     let mut key: String = path.chars().flat_map(char::to_lowercase).collect();
@@ -269,7 +269,7 @@ pub(crate) fn claim_key(path: &str) -> String {
 /// `NAME.HEIC`, `NAME.dng`, `NAME.mov`, `NAME_edited.jpeg`, `NAME_edited.mov`,
 /// `NAME.AAE`, `NAME_O.AAE`, `NAME.HEIC.xmp`.
 #[must_use]
-pub(crate) fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: &str) -> String {
+pub(super) fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: &str) -> String {
     let (dir, stem) = base.rsplit_once('/').unwrap_or(("", base));
     let own = original_ext(asset);
     let name = file_name(stem, role, own.as_deref(), ext_of(resource_path).as_deref());
@@ -282,7 +282,7 @@ pub(crate) fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: 
 /// without its extension. Exact, because a base never ends in something
 /// that looks like an extension.
 #[must_use]
-pub(crate) fn base_of(staged_original: &str) -> String {
+pub(super) fn base_of(staged_original: &str) -> String {
     let name_start = staged_original.rfind('/').map_or(0, |i| i + 1);
     let (_, ext) = split_name(&staged_original[name_start..]);
     match ext {
@@ -342,7 +342,7 @@ fn join(stem: &str, suffix: &str, ext: Option<&str>) -> String {
 /// `NAME_<uuid>`. One this asset owns already wins (so it never moves once
 /// staged); otherwise the first free one.
 #[must_use]
-pub(crate) fn asset_base(
+pub(super) fn asset_base(
     library: &str,
     asset: &Asset,
     taken: &dyn Fn(&str) -> Option<String>,

@@ -20,20 +20,20 @@ pub struct Options {
 
 /// One file the ledger says is staged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct KnownFile {
-    pub(crate) uuid: String,
-    pub(crate) role: Role,
+pub(super) struct KnownFile {
+    pub(super) uuid: String,
+    pub(super) role: Role,
     /// Relative to the staging root.
-    pub(crate) path: String,
-    pub(crate) signature: String,
+    pub(super) path: String,
+    pub(super) signature: String,
 }
 
 /// Size and modification time of a library file: its signature, cheap to
 /// take, and changed by any rewrite Photos does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SourceStat {
-    pub(crate) size: u64,
-    pub(crate) mtime_ns: i64,
+pub(super) struct SourceStat {
+    pub(super) size: u64,
+    pub(super) mtime_ns: i64,
 }
 
 impl SourceStat {
@@ -90,7 +90,7 @@ pub(crate) struct Pending {
     pub uuid: String,
     pub reason: String,
     /// Where the original goes once it arrives (when it is the one missing).
-    pub(crate) original_dest: Option<String>,
+    pub(super) original_dest: Option<String>,
 }
 
 /// Reason recorded for an original that is only in iCloud.
@@ -123,7 +123,7 @@ pub(crate) struct Plan {
 
 impl Plan {
     #[must_use]
-    pub(crate) fn bytes(&self) -> u64 {
+    pub(super) fn bytes(&self) -> u64 {
         self.actions.iter().map(Action::bytes).sum()
     }
 }
@@ -132,7 +132,7 @@ impl Plan {
 /// who owns a staged name: claim (`layout::claim_key` of a staged path) ->
 /// the asset that owns it.
 #[derive(Default)]
-pub(crate) struct Known<'a> {
+pub(super) struct Known<'a> {
     by_key: HashMap<(String, Role), KnownFile>,
     /// The claims of the files given (every file of the library, or those
     /// of the batch's assets without a staged original)...
@@ -166,7 +166,7 @@ impl<'a> Known<'a> {
     /// asset owns it (the plan never gives one claim to two assets), so a
     /// pending asset, whose XMP is staged under its base, does not ask.
     #[must_use]
-    pub(crate) fn with_claims(
+    pub(super) fn with_claims(
         files: impl IntoIterator<Item = KnownFile>,
         owner: ClaimOwner<'a>,
     ) -> Self {
@@ -206,7 +206,7 @@ impl<'a> Known<'a> {
 /// order): the last whose path has exactly that claim, as `Known::new`
 /// keeps it.
 #[must_use]
-pub(crate) fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> {
+pub(super) fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> {
     files
         .into_iter()
         .rev()
@@ -241,7 +241,7 @@ fn plan(
 /// given out by the plans of the batches before (claim -> uuid), so two new
 /// assets never share a base even when the ledger does not hold them yet
 /// (a dry run).
-pub(crate) fn plan_batch<S: std::hash::BuildHasher>(
+pub(super) fn plan_batch<S: std::hash::BuildHasher>(
     library: &str,
     root: &Path,
     assets: &[Asset],
@@ -384,7 +384,7 @@ fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known,
 
 /// The bytes of an asset's XMP sidecar.
 #[must_use]
-pub(crate) fn sidecar(asset: &Asset) -> Vec<u8> {
+pub(super) fn sidecar(asset: &Asset) -> Vec<u8> {
     xmp::sidecar(asset).into_bytes()
 }
 
@@ -407,7 +407,7 @@ fn base_for<S: std::hash::BuildHasher>(
 
 /// The uuids a plan touched, for counting assets rather than files.
 #[must_use]
-pub(crate) fn assets_touched(plan: &Plan) -> usize {
+pub(super) fn assets_touched(plan: &Plan) -> usize {
     plan.actions
         .iter()
         .map(Action::uuid)

@@ -51,7 +51,7 @@ pub(crate) struct Downloads<'a> {
 /// Executes `plan` for `library` into `staging` (the staging root; its
 /// files readable by the group when `[staging] group_readable` says so);
 /// `already` holds the uuids the ledger had as pending before the run.
-pub(crate) fn execute<S: std::hash::BuildHasher>(
+pub(super) fn execute<S: std::hash::BuildHasher>(
     library: &str,
     staging: (&Path, bool),
     (plan, assets): (&Plan, &[Asset]),

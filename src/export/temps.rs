@@ -32,7 +32,7 @@ pub(crate) fn list_path(state_dir: &Path, library: &str) -> PathBuf {
 
 /// The folders this run wrote temp files into, as recorded so far.
 #[derive(Debug)]
-pub(crate) struct TempFolders {
+pub(super) struct TempFolders {
     list: PathBuf,
     root: PathBuf,
     noted: BTreeSet<PathBuf>,
@@ -41,7 +41,7 @@ pub(crate) struct TempFolders {
 impl TempFolders {
     /// For the library folder `root` (`STAGING/LIBRARY`), listed in `list`.
     #[must_use]
-    pub(crate) fn new(list: &Path, root: &Path) -> Self {
+    pub(super) fn new(list: &Path, root: &Path) -> Self {
         Self {
             list: list.to_owned(),
             root: root.to_owned(),
@@ -52,7 +52,7 @@ impl TempFolders {
     /// Records durably that temp files are about to be written into the
     /// folders of `files` (paths under the library folder); folders already
     /// recorded in this run cost nothing, new ones one fsync together.
-    pub(crate) fn note<'a>(&mut self, files: impl IntoIterator<Item = &'a Path>) -> io::Result<()> {
+    pub(super) fn note<'a>(&mut self, files: impl IntoIterator<Item = &'a Path>) -> io::Result<()> {
         let new: BTreeSet<PathBuf> = files
             .into_iter()
             .filter_map(|f| f.parent()?.strip_prefix(&self.root).ok())

@@ -260,7 +260,7 @@ impl Ledger {
 
     /// Forgets a file; returns whether the ledger had it.
     #[cfg(test)]
-    pub(crate) fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
+    pub(super) fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
         let sql = "DELETE FROM staged_file WHERE library = ?1 AND uuid = ?2 AND role = ?3";
         self.conn
             .prepare_cached(sql)

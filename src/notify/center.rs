@@ -23,7 +23,7 @@ type Show = fn(&str, &str) -> Result<(), String>;
 
 /// Shows notifications in Notification Center, within `timeout`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct NotificationCenter {
+pub(super) struct NotificationCenter {
     show: Show,
     timeout: Duration,
 }

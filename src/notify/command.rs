@@ -24,7 +24,7 @@ const EVENT_VAR: &str = "PHOTOS_BACKUP_EVENT";
 /// The command line for `n`: `argv` as configured, the message in env.
 /// `argv` is never empty (the config checks it).
 #[must_use]
-pub(crate) fn command_line(argv: &[String], n: &Notification) -> CommandLine {
+pub(super) fn command_line(argv: &[String], n: &Notification) -> CommandLine {
     let (program, rest) = argv.split_first().map_or(("", &[][..]), |(p, r)| (p, r));
     CommandLine::new(program, rest.iter().cloned())
         .env(TITLE_VAR, &n.title)
@@ -33,9 +33,9 @@ pub(crate) fn command_line(argv: &[String], n: &Notification) -> CommandLine {
 }
 
 /// Runs the configured command for each notification.
-pub(crate) struct Command<'a> {
-    pub(crate) argv: Vec<String>,
-    pub(crate) runner: &'a dyn CommandRunner,
+pub(super) struct Command<'a> {
+    pub(super) argv: Vec<String>,
+    pub(super) runner: &'a dyn CommandRunner,
 }
 
 impl Notifier for Command<'_> {

@@ -14,7 +14,7 @@ use super::{Notification, Notifier, NotifyError};
 use crate::process::{self, CommandLine, CommandRunner};
 
 /// Where macOS keeps the program.
-pub(crate) const OSASCRIPT: &str = "/usr/bin/osascript";
+pub(super) const OSASCRIPT: &str = "/usr/bin/osascript";
 
 /// The program: the first `osascript` in `tool_dirs` (the host's: `PATH`
 /// and the usual folders, `/usr/bin` among them, so on a Mac the system's),
@@ -37,7 +37,7 @@ const SCRIPT: [&str; 3] = [
 
 /// The command line that shows `n`.
 #[must_use]
-pub(crate) fn command_line(program: &Path, n: &Notification) -> CommandLine {
+pub(super) fn command_line(program: &Path, n: &Notification) -> CommandLine {
     let mut args: Vec<String> = SCRIPT
         .iter()
         .flat_map(|line| ["-e".to_owned(), (*line).to_owned()])
@@ -47,10 +47,10 @@ pub(crate) fn command_line(program: &Path, n: &Notification) -> CommandLine {
 }
 
 /// Shows notifications with `osascript`.
-pub(crate) struct Osascript<'a> {
+pub(super) struct Osascript<'a> {
     /// `osascript` ([`program`]).
-    pub(crate) program: PathBuf,
-    pub(crate) runner: &'a dyn CommandRunner,
+    pub(super) program: PathBuf,
+    pub(super) runner: &'a dyn CommandRunner,
 }
 
 impl Notifier for Osascript<'_> {

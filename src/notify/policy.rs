@@ -9,28 +9,28 @@ use super::{Kind, Notification, Outcome};
 
 /// What the last runs left behind, persisted between runs (`state`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct State {
+pub(super) struct State {
     /// The first failed run of the current streak; `None`: the last run that
     /// was not skipped succeeded (or there was none).
-    pub(crate) failing_since: Option<DateTime<Utc>>,
+    pub(super) failing_since: Option<DateTime<Utc>>,
     /// When the last failure or reminder was sent in this streak.
-    pub(crate) last_notified: Option<DateTime<Utc>>,
+    pub(super) last_notified: Option<DateTime<Utc>>,
 }
 
 /// What to send (if anything) and the state to keep for the next run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Decision {
-    pub(crate) send: Option<Notification>,
-    pub(crate) next: State,
+pub(super) struct Decision {
+    pub(super) send: Option<Notification>,
+    pub(super) next: State,
 }
 
 /// The rules of the game, from `[notify]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Policy {
+pub(super) struct Policy {
     /// A failure still not fixed is notified again after this long.
-    pub(crate) repeat_after: chrono::Duration,
+    pub(super) repeat_after: chrono::Duration,
     /// Also notify every successful run.
-    pub(crate) on_success: bool,
+    pub(super) on_success: bool,
 }
 
 /// Decides what this run's `outcome` means to the user at `now`:
@@ -43,7 +43,7 @@ pub(crate) struct Policy {
 /// - other successes → `Success` if `on_success`, else nothing;
 /// - skipped → nothing, state unchanged.
 #[must_use]
-pub(crate) fn decide(
+pub(super) fn decide(
     prev: &State,
     outcome: &Outcome,
     now: DateTime<Utc>,

@@ -21,9 +21,9 @@ const FILE_NAME: &str = "notify.json";
 
 /// The state, and a warning when the file was unreadable and ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Loaded {
-    pub(crate) state: State,
-    pub(crate) warning: Option<String>,
+pub(super) struct Loaded {
+    pub(super) state: State,
+    pub(super) warning: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -35,13 +35,13 @@ struct Stored {
 
 /// Where the state lives in `state_dir`.
 #[must_use]
-pub(crate) fn path(state_dir: &Path) -> PathBuf {
+pub(super) fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
 }
 
 /// Reads the state: default when the file does not exist; default with a
 /// warning when it is malformed; an error naming it when it cannot be read.
-pub(crate) fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
+pub(super) fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
     let path = path(state_dir);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -69,7 +69,7 @@ pub(crate) fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
 }
 
 /// Writes the state atomically and durably.
-pub(crate) fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
+pub(super) fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
     let path = path(state_dir);
     let bytes = render(state);
     crate::export::copy::write_atomic(&path, &bytes, None)

@@ -35,55 +35,55 @@ const LOCALLY_AVAILABLE: i64 = 1;
 
 /// One asset row as read, before any interpretation.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct RawAsset {
-    pub(crate) pk: i64,
-    pub(crate) uuid: String,
-    pub(crate) filename: Option<String>,
-    pub(crate) directory: Option<String>,
-    pub(crate) original_filename: Option<String>,
-    pub(crate) date_created: Option<f64>,
-    pub(crate) tz_offset: Option<i64>,
-    pub(crate) date_added: Option<f64>,
-    pub(crate) adjustment_timestamp: Option<f64>,
-    pub(crate) modification_date: Option<f64>,
-    pub(crate) title: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) favorite: Option<i64>,
-    pub(crate) hidden: Option<i64>,
-    pub(crate) trashed: Option<i64>,
-    pub(crate) kind: Option<i64>,
-    pub(crate) kind_subtype: Option<i64>,
-    pub(crate) uti: Option<String>,
-    pub(crate) original_filesize: Option<i64>,
-    pub(crate) width: Option<i64>,
-    pub(crate) height: Option<i64>,
-    pub(crate) latitude: Option<f64>,
-    pub(crate) longitude: Option<f64>,
-    pub(crate) avalanche_uuid: Option<String>,
-    pub(crate) avalanche_pick: Option<i64>,
-    pub(crate) saved_asset_type: Option<i64>,
-    pub(crate) adjustments: Option<i64>,
-    pub(crate) external_edit_format: Option<String>,
-    pub(crate) depth: Option<i64>,
-    pub(crate) hdr: Option<i64>,
-    pub(crate) capture_device: Option<i64>,
-    pub(crate) cloud_batch_publish: Option<f64>,
+pub(super) struct RawAsset {
+    pub(super) pk: i64,
+    pub(super) uuid: String,
+    pub(super) filename: Option<String>,
+    pub(super) directory: Option<String>,
+    pub(super) original_filename: Option<String>,
+    pub(super) date_created: Option<f64>,
+    pub(super) tz_offset: Option<i64>,
+    pub(super) date_added: Option<f64>,
+    pub(super) adjustment_timestamp: Option<f64>,
+    pub(super) modification_date: Option<f64>,
+    pub(super) title: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) favorite: Option<i64>,
+    pub(super) hidden: Option<i64>,
+    pub(super) trashed: Option<i64>,
+    pub(super) kind: Option<i64>,
+    pub(super) kind_subtype: Option<i64>,
+    pub(super) uti: Option<String>,
+    pub(super) original_filesize: Option<i64>,
+    pub(super) width: Option<i64>,
+    pub(super) height: Option<i64>,
+    pub(super) latitude: Option<f64>,
+    pub(super) longitude: Option<f64>,
+    pub(super) avalanche_uuid: Option<String>,
+    pub(super) avalanche_pick: Option<i64>,
+    pub(super) saved_asset_type: Option<i64>,
+    pub(super) adjustments: Option<i64>,
+    pub(super) external_edit_format: Option<String>,
+    pub(super) depth: Option<i64>,
+    pub(super) hdr: Option<i64>,
+    pub(super) capture_device: Option<i64>,
+    pub(super) cloud_batch_publish: Option<f64>,
     /// `ZTIMEZONENAME`: an IANA zone (`America/Chicago`) or `GMT-0400`.
-    pub(crate) tz_name: Option<String>,
+    pub(super) tz_name: Option<String>,
 }
 
 /// One `ZINTERNALRESOURCE` row.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct RawResource {
-    pub(crate) subtype: Option<i64>,
-    pub(crate) local_availability: Option<i64>,
+pub(super) struct RawResource {
+    pub(super) subtype: Option<i64>,
+    pub(super) local_availability: Option<i64>,
     /// The file's UTI where the resource table names it (Photos 5 and 6).
-    pub(crate) uti: Option<String>,
+    pub(super) uti: Option<String>,
 }
 
 /// Lists library folders once and answers "is this file there?" from memory,
 /// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
-pub(crate) struct Disk {
+pub(super) struct Disk {
     root: PathBuf,
     /// Folder (relative to the root) -> the names of the files in it, sorted.
     dirs: HashMap<String, BTreeSet<String>>,
@@ -91,7 +91,7 @@ pub(crate) struct Disk {
 
 impl Disk {
     #[must_use]
-    pub(crate) fn new(root: &Path) -> Self {
+    pub(super) fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
             dirs: HashMap::new(),
@@ -163,7 +163,7 @@ fn core_date(v: Option<f64>) -> Option<DateTime<Utc>> {
 
 /// Builds the asset from its row and the rows that hang off it.
 #[must_use]
-pub(crate) fn asset(
+pub(super) fn asset(
     raw: RawAsset,
     keywords: Vec<String>,
     persons: Vec<String>,
@@ -507,7 +507,7 @@ fn adjustment_files(
 /// What Photos shows in its main views: not in the trash, a real photo or
 /// video, and of a burst only the key frame and the frames the user kept.
 #[must_use]
-pub(crate) fn shown_by_photos(a: &Asset) -> bool {
+pub(super) fn shown_by_photos(a: &Asset) -> bool {
     !a.intrash && matches!(a.kind, Some(0 | 1)) && (!a.burst || a.burst_selected)
 }
 
@@ -539,7 +539,7 @@ fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
 /// data` up to Photos 7, `scopes/cloudsharing/data` from Photos 8 (macOS 13,
 /// model 16000) on, as osxphotos reads them.
 #[must_use]
-pub(crate) fn shared_root(model_version: i64) -> &'static str {
+pub(super) fn shared_root(model_version: i64) -> &'static str {
     if model_version >= 16_000 {
         "scopes/cloudsharing/data"
     } else {

@@ -68,7 +68,7 @@ impl CheckLog {
 
     /// The record's file.
     #[must_use]
-    pub(crate) fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -82,14 +82,14 @@ impl CheckLog {
     }
 
     /// Records a passed full check of `db` at `now`.
-    pub(crate) fn passed(&self, db: &Path, now: DateTime<Utc>) -> std::io::Result<()> {
+    pub(super) fn passed(&self, db: &Path, now: DateTime<Utc>) -> std::io::Result<()> {
         let mut all = self.load();
         all.insert(key(db), now.timestamp());
         self.store(&all)
     }
 
     /// Forgets the passed check of `db`: its next open checks it whole.
-    pub(crate) fn failed(&self, db: &Path) -> std::io::Result<()> {
+    pub(super) fn failed(&self, db: &Path) -> std::io::Result<()> {
         let mut all = self.load();
         if all.remove(&key(db)).is_some() {
             self.store(&all)?;

@@ -54,7 +54,7 @@ struct Record {
 /// Makes `kept/Photos.sqlite` a copy of `db` (reused when still one, or
 /// copied anew; always anew when `fresh`), without a WAL or `-shm` beside
 /// it, and returns its path.
-pub(crate) fn refresh(
+pub(super) fn refresh(
     db: &Path,
     kept: &Path,
     copy: Copier,
@@ -82,7 +82,7 @@ pub(crate) fn refresh(
 
 /// Records that the copy in `kept` is one of `db` as it is now (called once
 /// the database was seen unchanged across the copy).
-pub(crate) fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
+pub(super) fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
     let record = Record {
         source: Identity::of(db).map_err(|e| PhotosError::io(db, e))?,
         copy: Identity::of(&kept.join(COPY)).map_err(|e| PhotosError::io(kept, e))?,
@@ -94,7 +94,7 @@ pub(crate) fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
 }
 
 /// Forgets the copy in `kept`: the next run copies the database anew.
-pub(crate) fn forget(kept: &Path) -> Result<(), PhotosError> {
+pub(super) fn forget(kept: &Path) -> Result<(), PhotosError> {
     remove_file(&kept.join(RECORD))
 }
 

@@ -6,7 +6,7 @@
 
 /// `ZSAVEDASSETTYPE` of a file referenced in place rather than copied into
 /// the library (osxphotos reads it the same way on every Photos 5+ model).
-pub(crate) const SAVED_REFERENCED: i64 = 10;
+pub(super) const SAVED_REFERENCED: i64 = 10;
 
 /// Why the paths of an asset cannot be derived, or `None` when they can.
 /// An absolute `directory` is legitimate only for a referenced file
@@ -14,7 +14,7 @@ pub(crate) const SAVED_REFERENCED: i64 = 10;
 /// `..` component, and the uuid (part of the names of renders and derived
 /// files) must look like the ones Photos writes.
 #[must_use]
-pub(crate) fn refusal(
+pub(super) fn refusal(
     uuid: &str,
     directory: &str,
     filename: &str,

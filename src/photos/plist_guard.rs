@@ -14,7 +14,7 @@ const MAX_DEPTH: usize = 64;
 const MAX_VISITS: usize = 1 << 20;
 
 /// Why `blob` must not be parsed, if it must not.
-pub(crate) fn check(blob: &[u8]) -> Result<(), String> {
+pub(super) fn check(blob: &[u8]) -> Result<(), String> {
     if blob.len() > MAX_BYTES {
         return Err(format!(
             "Z_METADATA.Z_PLIST is {} bytes, more than the {MAX_BYTES} a Photos library has",

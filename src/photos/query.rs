@@ -46,7 +46,7 @@ pub trait Visit<E> {
 }
 
 /// A closure as a `Visit` that reads everything.
-pub(crate) struct All<F>(pub F);
+pub(super) struct All<F>(pub F);
 
 impl<E, F: FnMut(Asset) -> Result<(), E>> Visit<E> for All<F> {
     fn asset(&mut self, asset: Asset, _version: u64) -> Result<(), E> {
@@ -64,7 +64,7 @@ const VERSIONS_ASKED: usize = 2048;
 /// date, the versions of the selected assets are read first (narrow
 /// columns) and the assets `visit` knows unchanged are left out of the
 /// full read.
-pub(crate) fn for_each<E>(
+pub(super) fn for_each<E>(
     conn: &Connection,
     schema: &Schema,
     root: &Path,

@@ -143,7 +143,7 @@ pub fn take_checked<T>(
 /// not the whole database (which on a disk that cannot clone, unlike APFS,
 /// costs a second per gigabyte). The copy is opened so that SQLite never
 /// writes to it (no checkpoint on close).
-pub(crate) fn take_kept<T>(
+pub(super) fn take_kept<T>(
     db: &Path,
     kept: &Path,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
@@ -166,7 +166,7 @@ pub(super) fn copy_owner_only(copy: Copier, from: &Path, to: &Path) -> std::io::
 /// How one file is copied: `std::fs::copy` in the product; a test passes one
 /// that lets Photos (a writer) in halfway through, to prove a torn copy is
 /// never read.
-pub(crate) type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
+pub(super) type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
 
 /// `take_checked` (or `take_kept` with `kept`) with the copy of each file
 /// up to `copy`.
@@ -264,7 +264,7 @@ fn open(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
 /// whole database when `tables` is empty. A real library is mostly tables
 /// the reader never looks at (analysis results, thumbnails' metadata), so
 /// checking only the ones read keeps the check proportionate.
-pub(crate) fn quick_check(
+pub(super) fn quick_check(
     conn: &Connection,
     db: &Path,
     tables: &[&str],

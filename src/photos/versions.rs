@@ -58,7 +58,7 @@ type Rows = [(Option<i64>, Option<i64>); 4];
 /// The columns that give `Rows`, in order, for the aliases of the asset
 /// query (`a`, `b`, `d`, `u`); `d` and `u` only when joined.
 #[must_use]
-pub(crate) fn columns(schema: &Schema, description: bool, adjustment: bool) -> Vec<String> {
+pub(super) fn columns(schema: &Schema, description: bool, adjustment: bool) -> Vec<String> {
     let opt = |alias: &str, joined: bool| {
         if joined {
             [format!("{alias}.Z_PK"), format!("{alias}.Z_OPT")]
@@ -92,7 +92,7 @@ pub(crate) fn columns(schema: &Schema, description: bool, adjustment: bool) -> V
 }
 
 /// Reads `Rows` from `row`, starting at column `first` (see `columns`).
-pub(crate) fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
+pub(super) fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
     let mut out = [(None, None); 4];
     for (i, slot) in out.iter_mut().enumerate() {
         *slot = (
@@ -105,7 +105,7 @@ pub(crate) fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
 
 /// The version of one asset from its parts (see the module notes).
 #[must_use]
-pub(crate) fn version(
+pub(super) fn version(
     rows: &Rows,
     keywords: &[String],
     persons: &[String],

@@ -39,10 +39,10 @@ const REFUSED_WITHIN: Duration = Duration::from_millis(500);
 
 /// What a failed connection attempt looked like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Attempt {
-    pub(crate) address: SocketAddr,
-    pub(crate) kind: ErrorKind,
-    pub(crate) elapsed: Duration,
+pub(super) struct Attempt {
+    pub(super) address: SocketAddr,
+    pub(super) kind: ErrorKind,
+    pub(super) elapsed: Duration,
 }
 
 /// Whether `attempt` looks like macOS refusing this process the local
@@ -50,7 +50,7 @@ pub(crate) struct Attempt {
 /// is direct (`Some(true)`), or, when the route could not be read, to a
 /// private or link-local address.
 #[must_use]
-pub(crate) fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) -> bool {
+pub(super) fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) -> bool {
     os == Os::MacOs
         && attempt.kind == ErrorKind::HostUnreachable
         && attempt.elapsed < REFUSED_WITHIN
@@ -90,10 +90,10 @@ pub fn route_is_direct(route_output: &str) -> Option<bool> {
 /// The gate's verdict when macOS refused the connection: a failure, not a skip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    pub(crate) host: String,
-    pub(crate) address: SocketAddr,
+    pub(super) host: String,
+    pub(super) address: SocketAddr,
     /// The binary the permission is for.
-    pub(crate) binary: String,
+    pub(super) binary: String,
 }
 
 impl fmt::Display for Refused {

@@ -168,7 +168,7 @@ pub enum TableError {
 /// Where Linux publishes the mount table of this process.
 const PROC_MOUNTS: &str = "/proc/self/mounts";
 /// Linux's mount table with each mount's device number.
-pub(crate) const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
+pub(super) const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
 
 /// The FUSE connection numbers of the mounts at `mount_point`, from
 /// `/proc/self/mountinfo` text: a FUSE mount's device is `0:N`, and N names
@@ -176,7 +176,7 @@ pub(crate) const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
 /// parent, `major:minor`, root, mount point (octal escapes), options...,
 /// `-`, type, source, super options.
 #[must_use]
-pub(crate) fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
+pub(super) fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
     mountinfo
         .lines()
         .filter_map(|line| {

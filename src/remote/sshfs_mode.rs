@@ -162,7 +162,7 @@ fn macos_options() -> [String; 2] {
 }
 
 /// Adds [`macos_options`] to an sshfs command line.
-pub(crate) fn add_macos_options(cmd: &mut CommandLine) {
+pub(super) fn add_macos_options(cmd: &mut CommandLine) {
     cmd.args.extend(macos_options());
 }
 

@@ -14,7 +14,7 @@ use crate::process::{CommandLine, CommandRunner, ProcessError};
 const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Runs `command` with `sh -c`; its stdout, less one final newline, is the secret.
-pub(crate) fn read(
+pub(super) fn read(
     runner: &dyn CommandRunner,
     command: &str,
     timeout: Duration,

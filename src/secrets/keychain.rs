@@ -86,7 +86,7 @@ fn piece_service(service: &str, index: usize) -> String {
 
 /// `SERVICE`, followed by `SERVICE_1`, `SERVICE_2`, ... while they exist;
 /// `None` when `SERVICE` itself does not.
-pub(crate) fn find_split(
+pub(super) fn find_split(
     keychain: &dyn Keychain,
     service: &str,
     account: &str,

@@ -27,7 +27,7 @@ const EACCES: i32 = 13;
 /// Which refusal an I/O error is: `PermissionDenied` (privacy, `EPERM`),
 /// `AccessDenied` (Unix permissions, `EACCES`), or neither.
 #[must_use]
-pub(crate) fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
+pub(super) fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
     match e.raw_os_error() {
         Some(EPERM) => Some(LibraryFailure::PermissionDenied),
         Some(EACCES) => Some(LibraryFailure::AccessDenied),
@@ -40,7 +40,7 @@ pub(crate) fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
 
 /// The verdict on a library the Unix permissions keep out.
 #[must_use]
-pub(crate) fn access_denied(subject: String, message: &str, path: &std::path::Path) -> Check {
+pub(super) fn access_denied(subject: String, message: &str, path: &std::path::Path) -> Check {
     Check::failed(
         subject,
         format!(
@@ -117,7 +117,7 @@ fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner) -> 
 
 /// The Mac checks the doctor adds: Automation when downloads from iCloud
 /// are on (macOS), and the test notification when asked for.
-pub(crate) fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<Check> {
+pub(super) fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<Check> {
     let mut checks = Vec::new();
     if machine.host.os == Os::MacOs && config.export.download_missing {
         checks.push(check_automation(
@@ -162,7 +162,7 @@ fn test_notification() -> Notification {
 /// The verdict on sending it: sent is not seen, since macOS drops a
 /// notification of an app the user never allowed without an error.
 #[must_use]
-pub(crate) fn notification_sent(result: Result<(), notify::NotifyError>) -> Check {
+pub(super) fn notification_sent(result: Result<(), notify::NotifyError>) -> Check {
     let subject = "notification";
     match result {
         Ok(()) => Check::warning(

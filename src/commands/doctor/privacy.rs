@@ -21,7 +21,7 @@ const SUBJECT: &str = "privacy";
 /// staging dir (the last root) may be readable by the group when
 /// `[staging] group_readable` says so.
 #[must_use]
-pub(crate) fn check(roots: &[&Path], group_readable: bool) -> Check {
+pub(super) fn check(roots: &[&Path], group_readable: bool) -> Check {
     let allowed = |i: usize| {
         if group_readable && i + 1 == roots.len() {
             0o050

@@ -5,8 +5,8 @@
 //! since deleted. Read from the ledger alone, so it answers offline and at
 //! once; `restore` takes the same answer and fetches the files.
 
-pub(crate) mod query;
-pub(crate) mod versions;
+pub(super) mod query;
+pub(super) mod versions;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,13 +22,13 @@ use crate::text::{human_bytes, plural};
 
 /// What a query found in the ledger.
 #[derive(Debug)]
-pub(crate) struct Found {
+pub(super) struct Found {
     matcher: Matcher,
-    pub(crate) assets: Vec<Asset>,
+    pub(super) assets: Vec<Asset>,
 }
 
 /// The ledger of `config`, read-only; an error naming it when there is none.
-pub(crate) fn open_ledger(config: &Config) -> Result<Ledger> {
+pub(super) fn open_ledger(config: &Config) -> Result<Ledger> {
     let path = ledger_path(config);
     Ledger::open_existing_read_only(&path)?.with_context(|| {
         format!(
@@ -39,13 +39,13 @@ pub(crate) fn open_ledger(config: &Config) -> Result<Ledger> {
 }
 
 #[must_use]
-pub(crate) fn ledger_path(config: &Config) -> PathBuf {
+pub(super) fn ledger_path(config: &Config) -> PathBuf {
     config.state_dir.join("ledger.sqlite")
 }
 
 /// Every file version of every library in the ledger that `text` selects;
 /// an error when it selects nothing.
-pub(crate) fn find(ledger: &Ledger, text: &str) -> Result<Found> {
+pub(super) fn find(ledger: &Ledger, text: &str) -> Result<Found> {
     let query = query::parse(text)?;
     let rollovers = ledger.rollovers()?;
     let mut libraries = Vec::new();

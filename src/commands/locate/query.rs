@@ -179,14 +179,14 @@ fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
 
 /// The file name of a staging path.
 #[must_use]
-pub(crate) fn file_name(path: &str) -> &str {
+pub(super) fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
 impl Matcher {
     /// Whether the file of asset `uuid` at staging path `path` is selected.
     #[must_use]
-    pub(crate) fn matches(&self, uuid: &str, path: &str) -> bool {
+    pub(super) fn matches(&self, uuid: &str, path: &str) -> bool {
         match self {
             Matcher::Uuid(wanted) => wanted == uuid,
             Matcher::Name(part) => fold(file_name(path)).contains(part.as_str()),
@@ -197,7 +197,7 @@ impl Matcher {
 
     /// What the query selected, for messages (`uuid X`, `file names with X`).
     #[must_use]
-    pub(crate) fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Matcher::Uuid(u) => format!("asset {u}"),
             Matcher::Name(part) => format!("file names holding {part:?}"),

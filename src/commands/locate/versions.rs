@@ -77,7 +77,7 @@ pub struct Asset {
 /// An archive whose file list counts: verified (it holds what it was given).
 /// Earlier steps are left out: until verified, staging still has every file.
 #[must_use]
-pub(crate) fn counts(r: &Rollover) -> bool {
+pub(super) fn counts(r: &Rollover) -> bool {
     r.step >= Step::Verified && r.files > 0
 }
 

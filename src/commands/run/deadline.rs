@@ -19,7 +19,7 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 
 /// Says the run is archiving a month now (it may take `archive_deadline`).
-pub(crate) fn archiving() {
+pub(super) fn archiving() {
     ARCHIVING.store(true, Ordering::SeqCst);
 }
 
@@ -36,7 +36,7 @@ fn overdue(elapsed: Duration, limits: &crate::config::Limits, archiving: bool) -
 
 /// Starts the watchdog: past the deadline, `expire(limit)` runs on its
 /// thread (it must end the process).
-pub(crate) fn watch(
+pub(super) fn watch(
     limits: crate::config::Limits,
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
@@ -60,7 +60,7 @@ pub(crate) fn watch(
 /// The run, freed by the watchdog killing its children, must not exit under
 /// it: that would cut the record short and leave the notification's child
 /// running. So it waits, at most `bound`, for the watchdog to exit.
-pub(crate) fn yield_to_watchdog(bound: Duration) {
+pub(super) fn yield_to_watchdog(bound: Duration) {
     if EXPIRED.load(Ordering::SeqCst) {
         std::thread::sleep(bound);
     }

@@ -177,7 +177,7 @@ pub(super) fn non_empty(text: String) -> String {
 /// `text` with every occurrence of the secret replaced by `***`: a last
 /// guard, should a tool ever echo what it read.
 #[must_use]
-pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
+pub(super) fn scrub(text: &str, secret: &Secret) -> String {
     let value = secret.expose();
     if value.is_empty() {
         text.to_owned()

@@ -16,7 +16,7 @@ use crate::remote::mount_table::MountTable;
 
 /// Whether a mount point answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Health {
+pub(super) enum Health {
     Healthy,
     Dead(String),
 }

@@ -346,7 +346,7 @@ mod testing {
     use crate::config::Remote;
     use crate::remote::mount_table::MountEntry;
 
-    pub(crate) fn remote() -> Remote {
+    pub(super) fn remote() -> Remote {
         Remote {
             host: "nas.local".into(),
             port: 2222,
@@ -365,7 +365,7 @@ mod testing {
         }
     }
 
-    pub(crate) fn entry(source: &str, point: &str, fs_type: &str) -> MountEntry {
+    pub(super) fn entry(source: &str, point: &str, fs_type: &str) -> MountEntry {
         MountEntry {
             source: source.into(),
             mount_point: point.into(),

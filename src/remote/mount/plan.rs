@@ -12,7 +12,7 @@ use crate::remote::mount_table::MountEntry;
 
 /// How a mount point looks before mounting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PointState {
+pub(super) enum PointState {
     /// Nothing mounted.
     Free,
     /// Our mount, once, answering.
@@ -26,7 +26,7 @@ pub(crate) enum PointState {
 /// Judges the entries on one mount point: ours when the source is what we
 /// mount there (`expected_source`); `health` only matters for ours.
 #[must_use]
-pub(crate) fn judge(entries: &[&MountEntry], expected_source: &str, health: &Health) -> PointState {
+pub(super) fn judge(entries: &[&MountEntry], expected_source: &str, health: &Health) -> PointState {
     if let Some(other) = entries
         .iter()
         .find(|e| !same_source(&e.source, expected_source) || !e.is_fuse())
@@ -50,7 +50,7 @@ fn same_source(found: &str, expected: &str) -> bool {
 
 /// What to do with one mount point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Action {
+pub(super) enum Action {
     /// Healthy: reuse it.
     Keep,
     /// Nothing there: mount.
@@ -62,12 +62,12 @@ pub(crate) enum Action {
 
 impl Action {
     #[must_use]
-    pub(crate) fn clears(self) -> bool {
+    pub(super) fn clears(self) -> bool {
         self == Action::Remount
     }
 
     #[must_use]
-    pub(crate) fn mounts(self) -> bool {
+    pub(super) fn mounts(self) -> bool {
         self != Action::Keep
     }
 }
@@ -75,15 +75,15 @@ impl Action {
 /// The actions for both mount points, carried out as: clear plain, clear
 /// cipher, mount cipher, mount plain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
-    pub(crate) cipher: Action,
-    pub(crate) plain: Action,
+pub(super) struct Plan {
+    pub(super) cipher: Action,
+    pub(super) plain: Action,
 }
 
 impl Plan {
     /// Both mounts are there and healthy.
     #[must_use]
-    pub(crate) fn reuses_all(self) -> bool {
+    pub(super) fn reuses_all(self) -> bool {
         self.cipher == Action::Keep && self.plain == Action::Keep
     }
 }
@@ -91,7 +91,7 @@ impl Plan {
 /// The plan for the two mount points: the plain view is only as good as
 /// the SSHFS mount under it, so a cipher mount to redo takes the plain one
 /// with it. Foreign mounts stop everything.
-pub(crate) fn plan(
+pub(super) fn plan(
     cipher_path: &Path,
     cipher: &PointState,
     plain_path: &Path,
