@@ -33,8 +33,8 @@ pub(crate) fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Bor
 /// What reaching the repository takes from the machine: seams, so tests
 /// can stand in for programs and secrets.
 pub(crate) struct Deps<'a> {
-    pub runner: &'a dyn CommandRunner,
-    pub secrets: &'a dyn SecretStore,
+    pub(crate) runner: &'a dyn CommandRunner,
+    pub(crate) secrets: &'a dyn SecretStore,
     /// Where to look for borg when `[borg].borg` is not set.
     pub(crate) tool_dirs: &'a [PathBuf],
 }

@@ -33,7 +33,7 @@ use crate::report::Status;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     status: Status,
     /// What was checked: `config`, `library anna`, `borg`, `secret borg.passphrase`...
     subject: String,

@@ -46,7 +46,7 @@ struct Item {
     uuid: String,
     role: String,
     /// Relative to the staging root, inside the archive and inside DIR.
-    pub path: String,
+    pub(crate) path: String,
     size: u64,
     hash: String,
     source: Source,

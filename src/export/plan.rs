@@ -87,8 +87,8 @@ impl Action {
 /// Why an asset cannot be completely staged yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pending {
-    pub uuid: String,
-    pub reason: String,
+    pub(crate) uuid: String,
+    pub(crate) reason: String,
     /// Where the original goes once it arrives (when it is the one missing).
     pub(super) original_dest: Option<String>,
 }

@@ -68,9 +68,9 @@ impl Version {
 
 /// The matching files of one asset, by role, each role's versions oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Asset {
+pub(crate) struct Asset {
     pub(crate) library: String,
-    pub uuid: String,
+    pub(crate) uuid: String,
     pub(crate) versions: Vec<Version>,
 }
 
