@@ -52,7 +52,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one parsed command line; returns the exit code.
-pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Code {
+fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Code {
     match dispatch(cli, out, err) {
         Ok(code) => code,
         Err(failure) => {
@@ -239,7 +239,7 @@ fn doctor(
 
 /// The real secret store for `config`: `file:` paths relative to its folder.
 #[must_use]
-pub fn secret_store(config: &Config, host: &Host) -> crate::secrets::ReferenceStore<'static> {
+fn secret_store(config: &Config, host: &Host) -> crate::secrets::ReferenceStore<'static> {
     // An `env:` secret reaches no child, from the first one on (the gate
     // runs programs before any secret is read).
     let references = [
@@ -291,7 +291,7 @@ fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
 
 /// `--config`, else `$PHOTOS_BACKUP_CONFIG`, else the default file.
 #[must_use]
-pub fn config_path(cli: &Cli, host: &Host) -> PathBuf {
+fn config_path(cli: &Cli, host: &Host) -> PathBuf {
     cli.config
         .clone()
         .or_else(|| std::env::var_os("PHOTOS_BACKUP_CONFIG").map(PathBuf::from))

@@ -9,26 +9,26 @@ use clap::{Args, Parser, Subcommand};
 /// Unattended, incremental, encrypted backups of Apple Photos libraries.
 #[derive(Debug, Parser)]
 #[command(name = "photos-backup", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Configuration file (default: `$PHOTOS_BACKUP_CONFIG`, else
     /// `~/.config/photos-backup/photos_backup.conf`).
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 
     /// More output: with -v, `run` shows every program it starts (secrets masked).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Back up: stage new and changed photos of every configured library.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
@@ -63,7 +63,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SecretCommand {
+pub(crate) enum SecretCommand {
     /// Store a secret in the macOS Keychain, for `keychain:NAME` in the config.
     /// It is asked twice without echo on a terminal, else read from standard
     /// input (one trailing newline removed).
@@ -82,53 +82,53 @@ const EXIT_CODES: &str = "Exit codes: 0 done (or nothing to do), 1 failed (a lib
      by signal N (SIGTERM from launchd: 143), after releasing the mounts.";
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Show what would be done, change nothing anywhere.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     /// Seconds between runs (`StartInterval` in the plist).
     #[arg(long, value_name = "SECONDS", default_value_t = crate::launchd::DEFAULT_INTERVAL,
           value_parser = clap::value_parser!(u32).range(60..=86_400))]
-    pub interval: u32,
+    pub(crate) interval: u32,
 
     /// The agent's label, also its plist's name in ~/Library/LaunchAgents.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
-    pub label: String,
+    pub(crate) label: String,
 }
 
 const DOCTOR_EXIT_CODES: &str =
     "Exit codes: 0 nothing FAILED (warnings allowed), 1 something FAILED";
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The label given to `install`.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
-    pub label: String,
+    pub(crate) label: String,
 
     /// Run the checks as the launch agent meets the Mac (a one-off agent
     /// started by launchd: Local Network, Keychain, Full Disk Access and
     /// Automation as the agent has them), and print its report.
     #[arg(long, conflicts_with = "agent_report")]
-    pub as_agent: bool,
+    pub(crate) as_agent: bool,
 
     /// Also send a test notification through the configured method.
     #[arg(long)]
-    pub test_notification: bool,
+    pub(crate) test_notification: bool,
 
     /// Used by `--as-agent`'s one-off agent: write the report to FILE.
     #[arg(long, value_name = "FILE", hide = true)]
-    pub agent_report: Option<std::path::PathBuf>,
+    pub(crate) agent_report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct UninstallArgs {
+pub(crate) struct UninstallArgs {
     /// The label given to `install`.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
-    pub label: String,
+    pub(crate) label: String,
 }
 
 fn label(text: &str) -> Result<String, String> {
@@ -136,38 +136,38 @@ fn label(text: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// The status file as it is (JSON), for scripts and monitors.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct AssetsArgs {
+pub(crate) struct AssetsArgs {
     /// The `.photoslibrary` bundle to read (default: every library in the config).
     #[arg(long, value_name = "PATH")]
-    pub library: Option<PathBuf>,
+    pub(crate) library: Option<PathBuf>,
 
     /// One JSON object per asset (a JSON array), paths relative to the library.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Everything a complete backup must hold: trashed assets and burst frames
     /// that were not picked too. By default, what Photos shows.
     #[arg(long)]
-    pub all: bool,
+    pub(crate) all: bool,
 
     /// Only assets added, created, edited or modified on or after this day
     /// (YYYY-MM-DD, local midnight).
     #[arg(long, value_name = "DATE")]
-    pub since: Option<chrono::NaiveDate>,
+    pub(crate) since: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Args)]
-pub struct ArchivesArgs {
+pub(crate) struct ArchivesArgs {
     /// One JSON object per archive (a JSON array).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// How a query is read, for `locate` and `restore`.
@@ -176,29 +176,29 @@ const QUERY_HELP: &str = "A uuid (whole, or its first 8 characters or more), \
     (the photo's date folder)";
 
 #[derive(Debug, Args)]
-pub struct LocateArgs {
+pub(crate) struct LocateArgs {
     #[arg(value_name = "QUERY", help = QUERY_HELP)]
-    pub query: String,
+    pub(crate) query: String,
 
     /// One JSON object per asset (a JSON array), with every place of every version.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RestoreArgs {
+pub(crate) struct RestoreArgs {
     #[arg(value_name = "QUERY", help = QUERY_HELP)]
-    pub query: String,
+    pub(crate) query: String,
 
     /// The folder to restore into (created if missing); files land at
     /// DIR/LIBRARY/YYYY/MM/DD/NAME.
     #[arg(long, value_name = "DIR")]
-    pub to: PathBuf,
+    pub(crate) to: PathBuf,
 
     /// Restore the versions this archive holds (default: the newest version
     /// of each file, from staging when it is still staged).
     #[arg(long, value_name = "NAME")]
-    pub archive: Option<String>,
+    pub(crate) archive: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Local, NaiveDate, NaiveTime, TimeZone, Utc};
 
 /// Where the time comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
+pub(crate) enum Clock {
     /// The system clock.
     System,
     /// One instant that does not move (`$PHOTOS_BACKUP_NOW`).
@@ -19,7 +19,7 @@ pub enum Clock {
 impl Clock {
     /// The time now, by this clock.
     #[must_use]
-    pub fn now(self) -> DateTime<Utc> {
+    pub(crate) fn now(self) -> DateTime<Utc> {
         match self {
             Clock::System => Utc::now(),
             Clock::Fixed(at) => at,
@@ -30,7 +30,7 @@ impl Clock {
 /// Midnight at the start of `day` in the local time zone (the earlier one
 /// when a clock change repeats it, the naive UTC one if it does not exist).
 #[must_use]
-pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
     let midnight = day.and_time(NaiveTime::MIN);
     Local
         .from_local_datetime(&midnight)
@@ -40,16 +40,16 @@ pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
 /// The moments a run needs: now, today's date where the user is, and the
 /// instant the current month began there (when the last period closed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct When {
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
-    pub month_began: DateTime<Utc>,
+pub(crate) struct When {
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) today: NaiveDate,
+    pub(crate) month_began: DateTime<Utc>,
 }
 
 impl When {
     /// In the local time zone.
     #[must_use]
-    pub fn at(now: DateTime<Utc>) -> Self {
+    pub(crate) fn at(now: DateTime<Utc>) -> Self {
         let today = now.with_timezone(&Local).date_naive();
         let first = today.with_day0(0).unwrap_or(today);
         Self {

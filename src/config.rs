@@ -54,134 +54,134 @@ impl From<ConfigError> for crate::exit::Failure {
 /// The configuration as written, before any checking beyond its shape.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawConfig {
+struct RawConfig {
     #[serde(default)]
-    pub state: RawState,
+    state: RawState,
     /// Required: `None` is a `ConfigError::MissingSection`.
-    pub staging: Option<RawStaging>,
+    staging: Option<RawStaging>,
     /// Required: `None` is a `ConfigError::MissingSection`.
-    pub threshold: Option<RawThreshold>,
+    threshold: Option<RawThreshold>,
     #[serde(default)]
-    pub export: RawExport,
+    export: RawExport,
     #[serde(default)]
-    pub run: RawRun,
-    pub remote: Option<RawRemote>,
-    pub borg: Option<RawBorg>,
+    run: RawRun,
+    remote: Option<RawRemote>,
+    borg: Option<RawBorg>,
     #[serde(default)]
-    pub notify: crate::notify::settings::RawNotify,
+    pub(crate) notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
-    pub libraries: Vec<RawLibrary>,
+    libraries: Vec<RawLibrary>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawState {
-    pub dir: Option<String>,
-    pub log_dir: Option<String>,
+struct RawState {
+    dir: Option<String>,
+    log_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRun {
-    pub only_on_ac_power: Option<bool>,
-    pub deadline_seconds: Option<u64>,
-    pub archive_deadline_seconds: Option<u64>,
-    pub skip_alert_hours: Option<u64>,
+struct RawRun {
+    only_on_ac_power: Option<bool>,
+    deadline_seconds: Option<u64>,
+    archive_deadline_seconds: Option<u64>,
+    skip_alert_hours: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStaging {
-    pub dir: String,
+struct RawStaging {
+    dir: String,
     /// Staged files readable by the owner's group (`0640`, folders `0750`):
     /// a deliberate choice for a staging folder shared with another account.
     #[serde(default)]
-    pub group_readable: bool,
+    group_readable: bool,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawThreshold {
+struct RawThreshold {
     /// A string `"YYYY-MM-DD"`, or a TOML date written without quotes.
-    pub default: toml::Value,
+    default: toml::Value,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExport {
-    pub edited: Option<bool>,
-    pub unpicked_bursts: Option<bool>,
-    pub download_missing: Option<bool>,
-    pub max_downloads_per_run: Option<u32>,
-    pub download_timeout_seconds: Option<u64>,
+struct RawExport {
+    edited: Option<bool>,
+    unpicked_bursts: Option<bool>,
+    download_missing: Option<bool>,
+    max_downloads_per_run: Option<u32>,
+    download_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRemote {
-    pub host: String,
-    pub port: Option<u16>,
-    pub user: String,
-    pub dir: String,
-    pub identity_file: Option<String>,
-    pub known_hosts: Option<String>,
-    pub cipher_mount: String,
-    pub plain_mount: String,
-    pub password: String,
-    pub keep_mounted: Option<bool>,
-    pub probe_timeout_seconds: Option<u64>,
-    pub interface: Option<String>,
-    pub sshfs: Option<String>,
-    pub gocryptfs: Option<String>,
+struct RawRemote {
+    host: String,
+    port: Option<u16>,
+    user: String,
+    dir: String,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    cipher_mount: String,
+    plain_mount: String,
+    password: String,
+    keep_mounted: Option<bool>,
+    probe_timeout_seconds: Option<u64>,
+    interface: Option<String>,
+    sshfs: Option<String>,
+    gocryptfs: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBorg {
-    pub repository: String,
-    pub passphrase: String,
-    pub prefix: Option<String>,
-    pub compression: Option<String>,
-    pub lock_wait_seconds: Option<u32>,
-    pub verify: Option<String>,
-    pub max_pending_days: Option<u32>,
-    pub check_every_days: Option<u32>,
-    pub prune_keep_monthly: Option<u32>,
-    pub prune_keep_yearly: Option<u32>,
-    pub identity_file: Option<String>,
-    pub known_hosts: Option<String>,
-    pub borg: Option<String>,
+struct RawBorg {
+    repository: String,
+    passphrase: String,
+    prefix: Option<String>,
+    compression: Option<String>,
+    lock_wait_seconds: Option<u32>,
+    verify: Option<String>,
+    max_pending_days: Option<u32>,
+    check_every_days: Option<u32>,
+    prune_keep_monthly: Option<u32>,
+    prune_keep_yearly: Option<u32>,
+    identity_file: Option<String>,
+    known_hosts: Option<String>,
+    borg: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLibrary {
-    pub name: String,
-    pub path: String,
+struct RawLibrary {
+    name: String,
+    path: String,
 }
 
 /// A checked configuration: absolute paths, parsed dates, unique names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     pub state_dir: PathBuf,
     /// Where the run log goes (`~/Library/Logs/photos-backup` on macOS,
     /// `STATE/logs` elsewhere).
-    pub log_dir: PathBuf,
+    pub(crate) log_dir: PathBuf,
     /// The heavy steps (archive, iCloud downloads) wait for a charger.
-    pub only_on_ac_power: bool,
+    pub(crate) only_on_ac_power: bool,
     /// How long a run may take, and how long skips may go on (`[run]`).
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     pub staging_dir: PathBuf,
     /// `[staging] group_readable`: staged files `0640`, folders `0750`
     /// (never others); otherwise owner-only like everything else.
-    pub staging_group_readable: bool,
-    pub default_threshold: NaiveDate,
-    pub export: Export,
+    pub(crate) staging_group_readable: bool,
+    pub(crate) default_threshold: NaiveDate,
+    pub(crate) export: Export,
     /// The encrypted remote volume; `None`: stage locally only.
     pub remote: Option<Remote>,
     /// The long-term store; `None`: nothing is archived or purged.
-    pub borg: Option<Borg>,
+    pub(crate) borg: Option<Borg>,
     /// How failures are notified (`[notify]`).
     pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
@@ -192,16 +192,16 @@ pub struct Config {
 /// longer than that is a failure, not a skip; and skips for longer than
 /// `skip_alert_after` raise a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub deadline: std::time::Duration,
-    pub archive_deadline: std::time::Duration,
-    pub skip_alert_after: std::time::Duration,
+pub(crate) struct Limits {
+    pub(crate) deadline: std::time::Duration,
+    pub(crate) archive_deadline: std::time::Duration,
+    pub(crate) skip_alert_after: std::time::Duration,
 }
 
 impl Limits {
     /// The longest a run may take: longer, its lock is stuck.
     #[must_use]
-    pub fn longest_run(&self) -> std::time::Duration {
+    pub(crate) fn longest_run(&self) -> std::time::Duration {
         self.deadline.max(self.archive_deadline)
     }
 }
@@ -245,33 +245,33 @@ pub struct Remote {
 /// The borg repository that receives one archive per library and closed
 /// period, and how the rollover treats it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Borg {
+pub(crate) struct Borg {
     /// A local folder or `ssh://user@host:port/path`.
-    pub repository: String,
+    pub(crate) repository: String,
     /// Secret reference of the repository passphrase.
-    pub passphrase: String,
+    pub(crate) passphrase: String,
     /// Archive names are `PREFIX-LIBRARY-YYYY-MM`.
-    pub prefix: String,
-    pub compression: String,
-    pub lock_wait: u32,
-    pub verify: Verify,
+    pub(crate) prefix: String,
+    pub(crate) compression: String,
+    pub(crate) lock_wait: u32,
+    pub(crate) verify: Verify,
     /// How long pending originals hold a closed period open.
-    pub max_pending_days: u32,
+    pub(crate) max_pending_days: u32,
     /// `borg check` at most this often; `None`: never.
-    pub check_every_days: Option<u32>,
+    pub(crate) check_every_days: Option<u32>,
     /// Retention (`borg prune`); both `None` (the default): archives are kept.
-    pub prune_keep_monthly: Option<u32>,
-    pub prune_keep_yearly: Option<u32>,
+    pub(crate) prune_keep_monthly: Option<u32>,
+    pub(crate) prune_keep_yearly: Option<u32>,
     /// For `ssh://` repositories; `None`: ssh's own.
-    pub identity_file: Option<PathBuf>,
-    pub known_hosts: Option<PathBuf>,
+    pub(crate) identity_file: Option<PathBuf>,
+    pub(crate) known_hosts: Option<PathBuf>,
     /// `None`: found on PATH, `/opt/homebrew/bin`, `/usr/local/bin`.
-    pub program: Option<PathBuf>,
+    pub(crate) program: Option<PathBuf>,
 }
 
 /// What the check before any purge compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verify {
+pub(crate) enum Verify {
     /// Every file is in the archive with its size.
     Size,
     /// Also the same content: borg's SHA-256 of each archived file against
@@ -281,15 +281,15 @@ pub enum Verify {
 
 /// What to export besides originals, and how to fetch originals in iCloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Export {
+pub(crate) struct Export {
     /// Also stage the edited render as `NAME_edited.EXT` (default on).
-    pub edited: bool,
+    pub(crate) edited: bool,
     /// Also stage burst frames that were not picked: they are originals too (default on).
-    pub unpicked_bursts: bool,
+    pub(crate) unpicked_bursts: bool,
     /// Ask Photos to download originals that are only in iCloud (macOS; default off).
-    pub download_missing: bool,
-    pub max_downloads_per_run: u32,
-    pub download_timeout: std::time::Duration,
+    pub(crate) download_missing: bool,
+    pub(crate) max_downloads_per_run: u32,
+    pub(crate) download_timeout: std::time::Duration,
 }
 
 impl Default for Export {
@@ -309,7 +309,7 @@ impl Default for Export {
 pub struct Library {
     /// Short name used in staging paths and archive names.
     pub name: String,
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 /// Reads and validates the config file at `path`.
@@ -377,7 +377,7 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
 }
 
 /// Checks a raw config and resolves its paths.
-pub fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigError> {
+fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigError> {
     let key_error = |key: &str, message: String| ConfigError::Key {
         path: path.to_owned(),
         key: key.to_owned(),
@@ -801,7 +801,7 @@ fn check_library_name(name: &str) -> Result<(), String> {
 
 /// Expands `~` and makes a path absolute relative to the config file's folder.
 #[must_use]
-pub fn resolve_path(value: &str, home: &Path, base: &Path) -> PathBuf {
+pub(crate) fn resolve_path(value: &str, home: &Path, base: &Path) -> PathBuf {
     let expanded = if value == "~" {
         home.to_owned()
     } else if let Some(rest) = value.strip_prefix("~/") {

@@ -13,7 +13,7 @@ use std::error::Error;
 
 /// `MESSAGE: CAUSE: CAUSE ...`
 #[must_use]
-pub fn describe(e: &dyn Error) -> String {
+pub(crate) fn describe(e: &dyn Error) -> String {
     let mut text = e.to_string();
     let mut previous = text.clone();
     let mut cause = e.source();
@@ -31,7 +31,7 @@ pub fn describe(e: &dyn Error) -> String {
 
 /// [`describe`] for the `anyhow` errors commands return.
 #[must_use]
-pub fn describe_error(e: &anyhow::Error) -> String {
+pub(crate) fn describe_error(e: &anyhow::Error) -> String {
     describe(e.as_ref())
 }
 

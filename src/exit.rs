@@ -11,7 +11,7 @@
 
 /// An exit code of the program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// 0: done (`run`: nothing failed, warnings allowed; `doctor`: nothing
     /// FAILED).
     Ok,
@@ -28,7 +28,7 @@ pub enum Code {
 impl Code {
     /// The number the process exits with.
     #[must_use]
-    pub const fn value(self) -> u8 {
+    pub(crate) const fn value(self) -> u8 {
         match self {
             Code::Ok => 0,
             Code::Failed => 1,
@@ -39,7 +39,7 @@ impl Code {
 
     /// [`Code::Ok`] when `passed`, else [`Code::Failed`].
     #[must_use]
-    pub const fn passed(passed: bool) -> Self {
+    pub(crate) const fn passed(passed: bool) -> Self {
         if passed {
             Code::Ok
         } else {
@@ -50,7 +50,7 @@ impl Code {
 
 /// An error that ends a command, and what kind of failure it is.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The config does not load, or lacks what the command needs: exit 2.
     Config(anyhow::Error),
     /// Anything else: exit 1.
@@ -60,7 +60,7 @@ pub enum Failure {
 impl Failure {
     /// The code the program exits with.
     #[must_use]
-    pub fn code(&self) -> Code {
+    pub(crate) fn code(&self) -> Code {
         match self {
             Failure::Config(_) => Code::Usage,
             Failure::Other(_) => Code::Failed,
@@ -69,7 +69,7 @@ impl Failure {
 
     /// The error itself, to tell the user.
     #[must_use]
-    pub fn error(&self) -> &anyhow::Error {
+    pub(crate) fn error(&self) -> &anyhow::Error {
         match self {
             Failure::Config(e) | Failure::Other(e) => e,
         }

@@ -16,10 +16,10 @@
 pub const VAR: &str = "PHOTOS_BACKUP_PAUSE_AT";
 
 /// Whether this build has the points at all.
-pub const ENABLED: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
+const ENABLED: bool = cfg!(any(debug_assertions, feature = "test-hooks"));
 
 /// Pauses here forever if `VAR` names `point` (and the build has the points).
-pub fn pause(point: &str) {
+pub(crate) fn pause(point: &str) {
     if ENABLED && std::env::var_os(VAR).is_some_and(|v| v == point) {
         eprintln!("paused at {point}");
         loop {

@@ -10,25 +10,25 @@ use std::time::Duration;
 use crate::process::{CommandLine, CommandRunner, ProcessError};
 
 /// An answer: exit code, stdout, stderr.
-pub type Answer = (i32, String, String);
+type Answer = (i32, String, String);
 
 type Script = Box<dyn Fn(&CommandLine) -> Answer>;
 
 /// Records commands; answers each with what `script` says.
-pub struct FakeRunner {
+pub(crate) struct FakeRunner {
     script: Script,
     seen: RefCell<Vec<CommandLine>>,
 }
 
 impl FakeRunner {
     /// Answers every command with `code` and `stderr` (and no stdout).
-    pub fn exiting(code: i32, stderr: &str) -> Self {
+    pub(crate) fn exiting(code: i32, stderr: &str) -> Self {
         let stderr = stderr.to_owned();
         Self::answering(move |_| (code, String::new(), stderr.clone()))
     }
 
     /// Answers each command with `script(command)`.
-    pub fn answering(script: impl Fn(&CommandLine) -> Answer + 'static) -> Self {
+    pub(crate) fn answering(script: impl Fn(&CommandLine) -> Answer + 'static) -> Self {
         Self {
             script: Box::new(script),
             seen: RefCell::new(Vec::new()),
@@ -36,7 +36,7 @@ impl FakeRunner {
     }
 
     /// Every command run so far, in order.
-    pub fn commands(&self) -> Vec<CommandLine> {
+    pub(crate) fn commands(&self) -> Vec<CommandLine> {
         self.seen.borrow().clone()
     }
 }

@@ -23,7 +23,7 @@ pub enum Os {
 impl Os {
     /// The system this binary runs on (every non-macOS Unix counts as Linux).
     #[must_use]
-    pub fn current() -> Self {
+    fn current() -> Self {
         if cfg!(target_os = "macos") {
             Os::MacOs
         } else {
@@ -69,7 +69,7 @@ impl Host {
 /// Support/photos-backup` on macOS; elsewhere `$XDG_STATE_HOME/photos-backup`
 /// when that is absolute, else `~/.local/state/photos-backup`.
 #[must_use]
-pub fn default_state_dir(os: Os, home: &Path, xdg_state_home: Option<&OsStr>) -> PathBuf {
+fn default_state_dir(os: Os, home: &Path, xdg_state_home: Option<&OsStr>) -> PathBuf {
     match os {
         Os::MacOs => home.join("Library").join("Application Support"),
         Os::Linux => xdg_state_home

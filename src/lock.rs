@@ -20,12 +20,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Held for as long as this value lives.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error("cannot open the run lock {path}")]
     Open {
         path: PathBuf,
@@ -35,16 +35,16 @@ pub enum LockError {
 
 /// Who holds the lock, as far as its file says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Busy {
-    pub pid: Option<u32>,
+pub(crate) struct Busy {
+    pid: Option<u32>,
     /// When the holder took the lock (its clock).
-    pub since: Option<DateTime<Utc>>,
+    since: Option<DateTime<Utc>>,
 }
 
 impl Busy {
     /// Held for longer than `longest_run` at `now`: the holder is stuck.
     #[must_use]
-    pub fn stuck(&self, now: DateTime<Utc>, longest_run: Duration) -> bool {
+    pub(crate) fn stuck(&self, now: DateTime<Utc>, longest_run: Duration) -> bool {
         self.since.is_some_and(|since| {
             chrono::Duration::from_std(longest_run).is_ok_and(|longest| now - since > longest)
         })
@@ -52,7 +52,7 @@ impl Busy {
 
     /// Parses the lock file's text: `PID RFC3339`, or an old `PID`.
     #[must_use]
-    pub fn parse(text: &str) -> Self {
+    fn parse(text: &str) -> Self {
         let mut words = text.split_whitespace();
         Self {
             pid: words.next().and_then(|w| w.parse().ok()),
@@ -80,11 +80,14 @@ impl std::fmt::Display for Busy {
 }
 
 /// The lock file's name in the state dir.
-pub const FILE_NAME: &str = "run.lock";
+const FILE_NAME: &str = "run.lock";
 
 /// Takes the run lock in `state_dir` (creating both when missing) at `now`,
 /// or says who has it and since when.
-pub fn acquire(state_dir: &Path, now: DateTime<Utc>) -> Result<Result<RunLock, Busy>, LockError> {
+pub(crate) fn acquire(
+    state_dir: &Path,
+    now: DateTime<Utc>,
+) -> Result<Result<RunLock, Busy>, LockError> {
     let path = state_dir.join(FILE_NAME);
     let err = |source| LockError::Open {
         path: path.clone(),

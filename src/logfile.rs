@@ -11,16 +11,16 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 /// The current log's name; older ones get `.1`, `.2`, ...
-pub const FILE_NAME: &str = "photos-backup.log";
+const FILE_NAME: &str = "photos-backup.log";
 
 /// Rotate once the log reaches this size.
-pub const MAX_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_BYTES: u64 = 1 << 20;
 
 /// How many rotated logs to keep.
-pub const KEEP: u32 = 5;
+const KEEP: u32 = 5;
 
 /// An open log: lines written to it get `now` in front.
-pub struct LogFile {
+pub(crate) struct LogFile {
     file: File,
     now: DateTime<Utc>,
     at_line_start: bool,
@@ -28,16 +28,16 @@ pub struct LogFile {
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write the log {path}")]
-pub struct LogError {
-    pub path: PathBuf,
-    pub source: std::io::Error,
+pub(crate) struct LogError {
+    path: PathBuf,
+    source: std::io::Error,
 }
 
 /// The renames that rotate the logs in a folder, oldest first so none is
 /// overwritten: `.4` → `.5`, ..., `.1` → `.2`, the log → `.1` (and `.KEEP`
 /// is dropped by being overwritten).
 #[must_use]
-pub fn rotation(keep: u32) -> Vec<(String, String)> {
+fn rotation(keep: u32) -> Vec<(String, String)> {
     let name = |n: u32| {
         if n == 0 {
             FILE_NAME.to_owned()
@@ -51,7 +51,7 @@ pub fn rotation(keep: u32) -> Vec<(String, String)> {
 impl LogFile {
     /// Opens the log in `dir` for appending, rotating it first when it has
     /// reached `max_bytes`. Lines are stamped with `now` (the run's start).
-    pub fn open(dir: &Path, max_bytes: u64, now: DateTime<Utc>) -> Result<Self, LogError> {
+    pub(crate) fn open(dir: &Path, max_bytes: u64, now: DateTime<Utc>) -> Result<Self, LogError> {
         let path = dir.join(FILE_NAME);
         let err = |source| LogError {
             path: path.clone(),
@@ -97,9 +97,9 @@ impl Write for LogFile {
 }
 
 /// Writes to the terminal (or launchd's file) and to the log.
-pub struct Tee<'a> {
-    pub out: &'a mut dyn Write,
-    pub log: Option<&'a mut LogFile>,
+pub(crate) struct Tee<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) log: Option<&'a mut LogFile>,
 }
 
 impl Write for Tee<'_> {

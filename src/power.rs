@@ -31,7 +31,7 @@ pub fn parse_pmset(text: &str) -> Option<Power> {
 /// From the power supplies of `/sys/class/power_supply` as (type, online):
 /// on battery when there is a battery and no mains supply online.
 #[must_use]
-pub fn from_supplies(supplies: &[(String, bool)]) -> Power {
+fn from_supplies(supplies: &[(String, bool)]) -> Power {
     let battery = supplies.iter().any(|(kind, _)| kind == "Battery");
     let mains_online = supplies
         .iter()
@@ -45,7 +45,7 @@ pub fn from_supplies(supplies: &[(String, bool)]) -> Power {
 
 /// This machine's power source: `pmset` when there is one (macOS), else the
 /// Linux power supplies.
-pub fn current(pmset: Option<&Path>, runner: &dyn CommandRunner) -> Power {
+pub(crate) fn current(pmset: Option<&Path>, runner: &dyn CommandRunner) -> Power {
     if let Some(program) = pmset {
         let cmd = CommandLine::new(program, ["-g", "batt"]);
         if let Ok(out) = runner.run(&cmd, Duration::from_secs(10)) {

@@ -4,7 +4,7 @@
 
 /// `text` with control characters escaped (`\u{1b}`), safe for a terminal.
 #[must_use]
-pub fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {

@@ -19,27 +19,27 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::OFlags;
 
 /// Mode of every folder we create.
-pub const DIR_MODE: u32 = 0o700;
+pub(crate) const DIR_MODE: u32 = 0o700;
 /// Mode of every file we create.
-pub const FILE_MODE: u32 = 0o600;
+pub(crate) const FILE_MODE: u32 = 0o600;
 
 /// A staged file when `[staging] group_readable` is on.
-pub const GROUP_FILE_MODE: u32 = 0o640;
+const GROUP_FILE_MODE: u32 = 0o640;
 /// A staging folder when `[staging] group_readable` is on.
-pub const GROUP_DIR_MODE: u32 = 0o750;
+const GROUP_DIR_MODE: u32 = 0o750;
 
 /// Group and others bits: none of them on anything of ours.
 const OTHERS: u32 = 0o077;
 
 /// Makes every file and folder this process (and its children) creates
 /// owner-only, whatever umask launchd or the shell gave it.
-pub fn restrict_umask() {
+pub(crate) fn restrict_umask() {
     rustix::process::umask(rustix::fs::Mode::RWXG | rustix::fs::Mode::RWXO);
 }
 
 /// The user this process runs as.
 #[must_use]
-pub fn current_uid() -> u32 {
+pub(crate) fn current_uid() -> u32 {
     rustix::process::getuid().as_raw()
 }
 
@@ -50,7 +50,7 @@ fn no_follow() -> i32 {
 /// Creates `path` and its missing parents as owner-only folders. The last
 /// folder must be a real folder, not a symbolic link to one (its parents
 /// may be: a home folder behind a link is not ours to judge).
-pub fn create_dir_all(path: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(path: &Path) -> io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
@@ -61,7 +61,7 @@ pub fn create_dir_all(path: &Path) -> io::Result<()> {
 /// Creates `root/rel` folder by folder, each owner-only; every folder below
 /// `root` must be a real folder (a planted symbolic link would send our
 /// writes elsewhere). `rel` must be relative, without `..`.
-pub fn create_dirs_below(root: &Path, rel: &Path) -> io::Result<PathBuf> {
+pub(crate) fn create_dirs_below(root: &Path, rel: &Path) -> io::Result<PathBuf> {
     let mut path = root.to_path_buf();
     for part in rel.components() {
         let Component::Normal(name) = part else {
@@ -84,7 +84,7 @@ pub fn create_dirs_below(root: &Path, rel: &Path) -> io::Result<PathBuf> {
 
 /// Makes `root/rel` readable by the owner's group (file `0640`, every
 /// folder from `root` down to it `0750`), for `[staging] group_readable`.
-pub fn share_with_group(root: &Path, rel: &Path) -> io::Result<()> {
+pub(crate) fn share_with_group(root: &Path, rel: &Path) -> io::Result<()> {
     let mut path = root.to_path_buf();
     fs::set_permissions(&path, fs::Permissions::from_mode(GROUP_DIR_MODE))?;
     let parts: Vec<_> = rel.components().collect();
@@ -102,7 +102,7 @@ pub fn share_with_group(root: &Path, rel: &Path) -> io::Result<()> {
 }
 
 /// An error when `path` is a symbolic link, or not a folder.
-pub fn refuse_symlink(path: &Path) -> io::Result<()> {
+fn refuse_symlink(path: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.file_type().is_symlink() {
         return Err(io::Error::new(
@@ -124,7 +124,7 @@ pub fn refuse_symlink(path: &Path) -> io::Result<()> {
 
 /// Creates a new owner-only file, failing when anything (a link included)
 /// is already there.
-pub fn create_new(path: &Path) -> io::Result<File> {
+pub(crate) fn create_new(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -135,7 +135,7 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 
 /// Opens our file for appending (a log), creating it owner-only; a symbolic
 /// link there is an error, never followed.
-pub fn open_append(path: &Path) -> io::Result<File> {
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -147,7 +147,7 @@ pub fn open_append(path: &Path) -> io::Result<File> {
 
 /// Opens our file for reading and writing without truncating it (a lock),
 /// creating it owner-only; a symbolic link there is an error.
-pub fn open_rw(path: &Path) -> io::Result<File> {
+pub(crate) fn open_rw(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -177,14 +177,14 @@ fn regular_private(file: File) -> io::Result<File> {
 /// Sets an open file of ours to owner-only (`fchmod`, so no path is
 /// followed): whatever mode the file came with (a copy keeps its
 /// source's, setuid bits included) is replaced.
-pub fn make_private(file: &File) -> io::Result<()> {
+pub(crate) fn make_private(file: &File) -> io::Result<()> {
     file.set_permissions(fs::Permissions::from_mode(FILE_MODE))
 }
 
 /// Opens a file to copy from: never through a symbolic link at its last
 /// component, without blocking (a FIFO swapped in for a photo must not
 /// hang the run), and only when the open descriptor is a regular file.
-pub fn open_source(path: &Path) -> io::Result<(File, fs::Metadata)> {
+pub(crate) fn open_source(path: &Path) -> io::Result<(File, fs::Metadata)> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(no_follow() | (OFlags::NONBLOCK.bits() as i32))
@@ -209,7 +209,7 @@ pub fn open_source(path: &Path) -> io::Result<(File, fs::Metadata)> {
 
 /// What a non-regular file is, in words.
 #[must_use]
-pub fn kind(meta: &fs::Metadata) -> &'static str {
+pub(crate) fn kind(meta: &fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
     if t.is_dir() {
@@ -231,20 +231,20 @@ pub fn kind(meta: &fs::Metadata) -> &'static str {
 
 /// Whether group or others may do anything with a file of this mode.
 #[must_use]
-pub fn others_can_access(mode: u32) -> bool {
+fn others_can_access(mode: u32) -> bool {
     mode & OTHERS != 0
 }
 
 /// Whether group or others may write to a folder of this mode.
 #[must_use]
-pub fn others_can_write(mode: u32) -> bool {
+pub(crate) fn others_can_write(mode: u32) -> bool {
     mode & 0o022 != 0
 }
 
 /// Makes `root` and everything below it owner-only (folders `0700`, files
 /// `0600`, setuid/setgid/sticky and execute bits gone), never following a
 /// link; returns how many paths it changed. A missing root changes nothing.
-pub fn tighten(root: &Path) -> io::Result<usize> {
+fn tighten(root: &Path) -> io::Result<usize> {
     let mut changed = 0;
     for entry in walkdir::WalkDir::new(root) {
         let entry = match entry {
@@ -288,14 +288,14 @@ pub fn tighten(root: &Path) -> io::Result<usize> {
 }
 
 /// The file in the state dir that says an older installation was tightened.
-pub const TIGHTENED_MARKER: &str = "private-v1";
+const TIGHTENED_MARKER: &str = "private-v1";
 
 /// Before a run touches them: refuses a state or staging dir that group or
 /// others can write to (they could plant links or swap files in it), then,
 /// once per installation, makes everything already in the state, log and
 /// staging dirs owner-only. Returns the line that says so, when it did.
 /// A staging dir shared with the group (`group_readable`) is left as it is.
-pub fn prepare(
+pub(crate) fn prepare(
     state_dir: &Path,
     log_dir: &Path,
     (staging_dir, group_readable): (&Path, bool),
@@ -336,7 +336,7 @@ pub fn prepare(
 
 /// An error naming `dir` and the fix when group or others may write to it;
 /// a missing `dir` is fine (it is created owner-only).
-pub fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
+fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
     match fs::metadata(dir) {
         Ok(meta) if meta.is_dir() && others_can_write(meta.mode()) => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
@@ -356,7 +356,7 @@ pub fn refuse_writable_by_others(dir: &Path) -> io::Result<()> {
 /// group's read and search bits for a shared staging), at most `max` of
 /// them: what `doctor` reports.
 #[must_use]
-pub fn exposed(roots: &[(&Path, u32)], max: usize) -> Vec<(PathBuf, u32)> {
+pub(crate) fn exposed(roots: &[(&Path, u32)], max: usize) -> Vec<(PathBuf, u32)> {
     let mut found = Vec::new();
     for (root, allowed) in roots {
         for entry in walkdir::WalkDir::new(root).into_iter().flatten() {

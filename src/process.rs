@@ -20,25 +20,25 @@ use std::time::{Duration, Instant};
 /// with the environment and standard input it needs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CommandLine {
-    pub program: PathBuf,
+    pub(crate) program: PathBuf,
     pub args: Vec<String>,
-    pub env: Vec<EnvVar>,
+    pub(crate) env: Vec<EnvVar>,
     /// Bytes written to the child's standard input (a password, a list of
     /// paths), then closed.
-    pub stdin: Option<Vec<u8>>,
+    pub(crate) stdin: Option<Vec<u8>>,
     /// The child's working folder (default: ours).
-    pub cwd: Option<PathBuf>,
+    pub(crate) cwd: Option<PathBuf>,
     /// The most standard output bytes taken; more is an error
     /// ([`ProcessError::TooMuchOutput`]) and the child is stopped.
-    pub max_stdout: Option<usize>,
+    max_stdout: Option<usize>,
 }
 
 /// One environment variable for a child; a secret one is never shown.
 #[derive(Clone, PartialEq, Eq)]
-pub struct EnvVar {
-    pub name: String,
-    pub value: String,
-    pub secret: bool,
+pub(crate) struct EnvVar {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) secret: bool,
 }
 
 impl CommandLine {
@@ -58,20 +58,20 @@ impl CommandLine {
 
     /// Takes at most `bytes` of standard output (a secret, a probe).
     #[must_use]
-    pub fn max_stdout(mut self, bytes: usize) -> Self {
+    pub(crate) fn max_stdout(mut self, bytes: usize) -> Self {
         self.max_stdout = Some(bytes);
         self
     }
 
     /// Runs the child in `dir`.
     #[must_use]
-    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(dir.into());
         self
     }
 
     #[must_use]
-    pub fn env(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push(EnvVar {
             name: name.to_owned(),
             value: value.to_owned(),
@@ -92,14 +92,14 @@ impl CommandLine {
 
     /// Sends `bytes` (a secret) on the child's standard input.
     #[must_use]
-    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());
         self
     }
 
     /// The program's name, for messages.
     #[must_use]
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.program.display().to_string()
     }
 }
@@ -154,7 +154,7 @@ static WITHHELD: std::sync::Mutex<std::collections::BTreeSet<String>> =
 
 /// Keeps the variable `name` out of the environment of every child started
 /// from now on (unless its command line sets it).
-pub fn withhold_env(name: &str) {
+pub(crate) fn withhold_env(name: &str) {
     WITHHELD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -235,7 +235,7 @@ fn save(running: &[(u32, String)]) {
 }
 
 /// From now on, keeps the list of running children's groups in `path`.
-pub fn record_children_in(path: PathBuf) {
+pub(crate) fn record_children_in(path: PathBuf) {
     if let Ok(mut record) = RECORD.lock() {
         *record = Some(path);
     }
@@ -250,7 +250,7 @@ pub fn record_children_in(path: PathBuf) {
 /// while its leader, when there is one, is still the program recorded
 /// (`leader_names`: its program or, for a script, its interpreter's first
 /// argument), so a reused pid is never hit. Returns them.
-pub fn stop_orphans(
+pub(crate) fn stop_orphans(
     path: &std::path::Path,
     leader_names: &dyn Fn(u32) -> Option<Vec<String>>,
 ) -> Vec<(u32, String)> {
@@ -285,7 +285,7 @@ pub fn stop_orphans(
 /// cannot be told: from `/proc/PID/cmdline` on Linux, `ps -o command=`
 /// elsewhere.
 #[must_use]
-pub fn process_names(pid: u32) -> Option<Vec<String>> {
+pub(crate) fn process_names(pid: u32) -> Option<Vec<String>> {
     use std::os::unix::ffi::OsStrExt;
     let words: Vec<Vec<u8>> = if cfg!(target_os = "linux") {
         let bytes = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
@@ -324,14 +324,14 @@ pub fn kill_group(group: u32) {
 
 /// Whether a process group has a member left (zombies count until reaped).
 #[must_use]
-pub fn group_alive(group: u32) -> bool {
+fn group_alive(group: u32) -> bool {
     rustix::process::Pid::from_raw(group as i32)
         .is_some_and(|pid| rustix::process::test_kill_process_group(pid).is_ok())
 }
 
 /// Kills the process group of every child still running (the whole-run
 /// deadline, a signal); returns how many there were.
-pub fn stop_all_children() -> usize {
+pub(crate) fn stop_all_children() -> usize {
     let groups = RUNNING.lock().map(|r| r.clone()).unwrap_or_default();
     for (group, _) in &groups {
         kill_group(*group);
@@ -468,9 +468,9 @@ impl CommandRunner for System {
 
 /// A runner that says what it runs (`-v`): each command line, secrets
 /// masked, then how it ended and how long it took, to `log`.
-pub struct Traced<'a, W: std::io::Write + Send> {
-    pub inner: &'a dyn CommandRunner,
-    pub log: std::sync::Mutex<W>,
+pub(crate) struct Traced<'a, W: std::io::Write + Send> {
+    pub(crate) inner: &'a dyn CommandRunner,
+    pub(crate) log: std::sync::Mutex<W>,
 }
 
 impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
@@ -494,7 +494,7 @@ impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
 
 /// Starts `cmd` and leaves it running, reaped by a thread when it ends
 /// (`caffeinate -w PID` ends with us). Its output is discarded.
-pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
+pub(crate) fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
     let mut command = std::process::Command::new(&cmd.program);
     command
         .args(&cmd.args)
@@ -521,7 +521,7 @@ pub fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
 /// How a child ended, for an error message: its status and, when it said
 /// something, the first lines of its stderr.
 #[must_use]
-pub fn failure_detail(output: &Output) -> String {
+pub(crate) fn failure_detail(output: &Output) -> String {
     let excerpt = stderr_excerpt(output);
     if excerpt.is_empty() {
         output.status.to_string()
@@ -532,7 +532,7 @@ pub fn failure_detail(output: &Output) -> String {
 
 /// The first lines of a child's stderr, for an error message.
 #[must_use]
-pub fn stderr_excerpt(output: &Output) -> String {
+pub(crate) fn stderr_excerpt(output: &Output) -> String {
     let text = String::from_utf8_lossy(&output.stderr);
     let lines: Vec<&str> = text
         .lines()

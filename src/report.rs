@@ -7,7 +7,7 @@
 
 /// How something came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Ok,
     Warning,
     Failed,
@@ -16,7 +16,7 @@ pub enum Status {
 impl Status {
     /// The word a doctor's line starts with.
     #[must_use]
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::Warning => "warning",
@@ -28,17 +28,17 @@ impl Status {
 /// One line of a run's report: `SUBJECT: TEXT` for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    pub status: Status,
+    pub(crate) status: Status,
     /// What the line is about: a library's name, `rollover`, `borg check`...
-    pub subject: String,
+    subject: String,
     /// What happened, for people (it says FAILED or WARNING where it should,
     /// but nothing reads that word back).
-    pub text: String,
+    pub(crate) text: String,
 }
 
 impl Line {
     #[must_use]
-    pub fn new(status: Status, subject: impl Into<String>, text: impl Into<String>) -> Self {
+    fn new(status: Status, subject: impl Into<String>, text: impl Into<String>) -> Self {
         Self {
             status,
             subject: subject.into(),
@@ -47,17 +47,12 @@ impl Line {
     }
 
     #[must_use]
-    pub fn ok(subject: impl Into<String>, text: impl Into<String>) -> Self {
+    pub(crate) fn ok(subject: impl Into<String>, text: impl Into<String>) -> Self {
         Self::new(Status::Ok, subject, text)
     }
 
     #[must_use]
-    pub fn warning(subject: impl Into<String>, text: impl Into<String>) -> Self {
-        Self::new(Status::Warning, subject, text)
-    }
-
-    #[must_use]
-    pub fn failed(subject: impl Into<String>, text: impl Into<String>) -> Self {
+    pub(crate) fn failed(subject: impl Into<String>, text: impl Into<String>) -> Self {
         Self::new(Status::Failed, subject, text)
     }
 }
@@ -71,7 +66,7 @@ impl std::fmt::Display for Line {
 /// The lines with the given status, rendered and joined with `; `: the
 /// failures of a run for its notification and `status.json`.
 #[must_use]
-pub fn join(lines: &[Line], status: Status) -> String {
+pub(crate) fn join(lines: &[Line], status: Status) -> String {
     lines
         .iter()
         .filter(|l| l.status == status)

@@ -14,20 +14,20 @@ use tempfile::TempDir;
 const LOCK: &str = ".in-use";
 
 /// A scratch folder, removed on drop.
-pub struct Scratch {
+pub(crate) struct Scratch {
     dir: TempDir,
     _lock: File,
 }
 
 impl Scratch {
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 }
 
 /// Creates `$TMPDIR/photos-backup-<kind>-XXXX`, after removing stale ones.
-pub fn create(kind: &str) -> io::Result<Scratch> {
+pub(crate) fn create(kind: &str) -> io::Result<Scratch> {
     let prefix = format!("photos-backup-{kind}-");
     let _ = remove_stale(&std::env::temp_dir(), &prefix);
     let dir = tempfile::Builder::new().prefix(&prefix).tempdir()?;
@@ -41,7 +41,7 @@ pub fn create(kind: &str) -> io::Result<Scratch> {
 }
 
 /// Removes folders in `root` named `prefix*` that no live process holds.
-pub fn remove_stale(root: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
+fn remove_stale(root: &Path, prefix: &str) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;

@@ -17,13 +17,13 @@ use signal_hook::iterator::Signals;
 
 /// How long the release may take: less than launchd's default exit
 /// timeout (20 s) before its SIGKILL.
-pub const RELEASE_BOUND: Duration = Duration::from_secs(15);
+pub(crate) const RELEASE_BOUND: Duration = Duration::from_secs(15);
 
 /// On the first SIGTERM, SIGINT or SIGHUP: says so on stderr, runs
 /// `release` (on a thread of its own, while the run is stopped wherever it
 /// is) for at most `bound`, reports what it says was left (`Err`), and
 /// exits with 128 + the signal number.
-pub fn on_signal(
+pub(crate) fn on_signal(
     bound: Duration,
     release: impl FnOnce() -> Result<(), String> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -50,7 +50,7 @@ pub fn on_signal(
 
 /// Runs `f` on a thread and waits for it at most `bound`: `None` when it
 /// did not end in time (the thread is left behind).
-pub fn bounded<T: Send + 'static>(
+pub(crate) fn bounded<T: Send + 'static>(
     bound: Duration,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {

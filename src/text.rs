@@ -6,7 +6,7 @@
 
 /// `532 B`, `1.2 KB`, `3.4 GB`: decimal units, like Finder.
 #[must_use]
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -23,7 +23,7 @@ pub fn human_bytes(n: u64) -> String {
 
 /// The `s` of a plural: `format!("{n} file{}", plural(n))`.
 #[must_use]
-pub fn plural(n: u64) -> &'static str {
+pub(crate) fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -34,7 +34,7 @@ pub fn plural(n: u64) -> &'static str {
 /// `text` on one line: runs of white space (line breaks included) become
 /// one space, none at either end.
 #[must_use]
-pub fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -47,7 +47,7 @@ pub fn one_line(text: &str) -> String {
 /// bash, zsh and POSIX.1-2024 `sh` read that form back. `~` and a leading
 /// `=` are quoted: a shell would expand them (zsh's `=cmd`).
 #[must_use]
-pub fn sh_quote(word: &str) -> String {
+pub(crate) fn sh_quote(word: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@+=,%".contains(c);
     if !word.is_empty() && !word.starts_with('=') && word.chars().all(plain) {
         word.to_owned()
@@ -82,7 +82,7 @@ pub fn sh_quote(word: &str) -> String {
 /// `~/` is left to the shell, which expands it to the home folder as the
 /// config does; the rest is quoted by [`sh_quote`].
 #[must_use]
-pub fn sh_quote_path(path: &str) -> String {
+pub(crate) fn sh_quote_path(path: &str) -> String {
     match path.strip_prefix("~/") {
         Some(rest) => format!("~/{}", sh_quote(rest)),
         None => sh_quote(path),

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 pub const FILE_NAME: &str = "date_threshold.txt";
 
 #[derive(Debug, thiserror::Error)]
-pub enum ThresholdError {
+pub(crate) enum ThresholdError {
     #[error("cannot read threshold file {path}")]
     Read {
         path: PathBuf,
@@ -38,7 +38,7 @@ const MAX_FILE_BYTES: u64 = 4096;
 /// Parses the file's text: exactly `YYYY-MM-DD`, a real day, with nothing
 /// but ASCII white space (a final newline, say) around it.
 #[must_use]
-pub fn parse(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse(text: &str) -> Option<NaiveDate> {
     let line = text.trim_ascii().as_bytes();
     let shape_ok = line.len() == 10
         && line.iter().enumerate().all(|(i, b)| match i {
@@ -53,7 +53,7 @@ pub fn parse(text: &str) -> Option<NaiveDate> {
 }
 
 /// The threshold in `dir`, or `None` when the file does not exist.
-pub fn read(dir: &Path) -> Result<Option<NaiveDate>, ThresholdError> {
+pub(crate) fn read(dir: &Path) -> Result<Option<NaiveDate>, ThresholdError> {
     let path = dir.join(FILE_NAME);
     let text = match read_start(&path) {
         Ok(bytes) => bytes,
@@ -83,7 +83,7 @@ fn read_start(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// Writes the threshold atomically (temp file, fsync, rename, fsync dir).
-pub fn write(dir: &Path, date: NaiveDate) -> Result<(), ThresholdError> {
+pub(crate) fn write(dir: &Path, date: NaiveDate) -> Result<(), ThresholdError> {
     let path = dir.join(FILE_NAME);
     let err = |source| ThresholdError::Write {
         path: path.clone(),

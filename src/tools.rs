@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Folders searched after those of `$PATH`: Homebrew (Apple silicon, then
 /// Intel) and the system folders.
-pub const USUAL_DIRS: [&str; 6] = [
+const USUAL_DIRS: [&str; 6] = [
     "/opt/homebrew/bin",
     "/usr/local/bin",
     "/usr/bin",
@@ -23,7 +23,7 @@ pub const USUAL_DIRS: [&str; 6] = [
 
 /// Why a program was not found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ToolError {
+pub(crate) enum ToolError {
     #[error("{program} not found (looked in {})", shown(searched))]
     NotFound {
         program: String,
@@ -35,7 +35,7 @@ pub enum ToolError {
 
 /// Folders as a message shows them: `PATH`-style, joined with `:`.
 #[must_use]
-pub fn shown(dirs: &[PathBuf]) -> String {
+pub(crate) fn shown(dirs: &[PathBuf]) -> String {
     dirs.iter()
         .map(|d| d.display().to_string())
         .collect::<Vec<_>>()
@@ -63,7 +63,7 @@ pub fn search_dirs(path_var: Option<&OsStr>) -> Vec<PathBuf> {
 
 /// The program `name`: `configured` if given (it must exist), else the
 /// first `dir/name` for which `exists` holds.
-pub fn find_with(
+fn find_with(
     name: &str,
     configured: Option<&Path>,
     dirs: &[PathBuf],
@@ -89,7 +89,11 @@ pub fn find_with(
 }
 
 /// [`find_with`] on the file system: a regular file (symlinks followed).
-pub fn find(name: &str, configured: Option<&Path>, dirs: &[PathBuf]) -> Result<PathBuf, ToolError> {
+pub(crate) fn find(
+    name: &str,
+    configured: Option<&Path>,
+    dirs: &[PathBuf],
+) -> Result<PathBuf, ToolError> {
     find_with(name, configured, dirs, &|p| p.is_file())
 }
 

@@ -19,7 +19,7 @@ use crate::secrets::{Secret, SecretStore};
 
 /// The `[borg]` section, or a configuration error (exit 2) naming the
 /// config file, the section and what needs it.
-pub fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Borg, ConfigError> {
+pub(crate) fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Borg, ConfigError> {
     config
         .borg
         .as_ref()
@@ -32,23 +32,23 @@ pub fn section<'a>(config: &'a Config, needed_by: &str) -> Result<&'a Borg, Conf
 
 /// What reaching the repository takes from the machine: seams, so tests
 /// can stand in for programs and secrets.
-pub struct Deps<'a> {
-    pub runner: &'a dyn CommandRunner,
-    pub secrets: &'a dyn SecretStore,
+pub(crate) struct Deps<'a> {
+    pub(crate) runner: &'a dyn CommandRunner,
+    pub(crate) secrets: &'a dyn SecretStore,
     /// Where to look for borg when `[borg].borg` is not set.
-    pub tool_dirs: &'a [PathBuf],
+    pub(crate) tool_dirs: &'a [PathBuf],
 }
 
 /// The repository, the program and the passphrase, ready to run borg.
-pub struct Access {
-    pub program: PathBuf,
-    pub repo: Repository,
-    pub passphrase: Secret,
+pub(crate) struct Access {
+    pub(crate) program: PathBuf,
+    pub(crate) repo: Repository,
+    pub(crate) passphrase: Secret,
 }
 
 impl Access {
     /// Finds borg and reads the passphrase of `borg`.
-    pub fn open(borg: &Borg, deps: &Deps) -> Result<Self> {
+    pub(crate) fn open(borg: &Borg, deps: &Deps) -> Result<Self> {
         let program = crate::tools::find("borg", borg.program.as_deref(), deps.tool_dirs)
             .context("finding borg ([borg].borg in the config, else PATH)")?;
         let passphrase = deps
@@ -63,7 +63,7 @@ impl Access {
     }
 
     /// Runs a borg command (see [`run_borg`]).
-    pub fn run(
+    pub(crate) fn run(
         &self,
         runner: &dyn CommandRunner,
         cmd: &CommandLine,
@@ -77,7 +77,7 @@ impl Access {
 /// Runs a borg command; an error exit (2 and up, a signal) is an error
 /// naming `what` and the repository, with borg's first lines. Returns the
 /// output and, when borg warned (exit 1), what it said.
-pub fn run_borg(
+pub(super) fn run_borg(
     runner: &dyn CommandRunner,
     location: &str,
     cmd: &CommandLine,

@@ -28,7 +28,7 @@ impl Repository {
     /// keeps the connection alive across a sleepy Wi-Fi, never asks
     /// anything, and always checks the host key.
     #[must_use]
-    pub fn of(config: &crate::config::Borg) -> Self {
+    pub(crate) fn of(config: &crate::config::Borg) -> Self {
         let rsh = config.repository.starts_with("ssh://").then(|| {
             rsh(
                 config.identity_file.as_deref(),
@@ -170,7 +170,7 @@ pub fn list_archive(
 
 /// `borg list --json REPO`: the archives of the repository.
 #[must_use]
-pub fn list_archives(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(crate) fn list_archives(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "list".to_owned(),
         "--json".to_owned(),
@@ -182,7 +182,7 @@ pub fn list_archives(program: &Path, repo: &Repository, passphrase: &Secret) -> 
 }
 
 /// The archive names in `borg list --json REPO` output.
-pub fn parse_archive_names(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn parse_archive_names(text: &str) -> Result<Vec<String>, String> {
     #[derive(Deserialize)]
     struct Listing {
         archives: Vec<Archive>,
@@ -199,7 +199,7 @@ pub fn parse_archive_names(text: &str) -> Result<Vec<String>, String> {
 /// `borg init`: a new repository, encrypted with a key kept in the
 /// repository and protected by the passphrase (`repokey-blake2`).
 #[must_use]
-pub fn init(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(crate) fn init(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "init".to_owned(),
         "--encryption=repokey-blake2".to_owned(),
@@ -212,7 +212,7 @@ pub fn init(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLi
 /// `borg extract` of some paths of an archive into `dest` (the current
 /// folder of the child); `--` keeps a path from being read as an option.
 #[must_use]
-pub fn extract(
+pub(crate) fn extract(
     program: &Path,
     repo: &Repository,
     passphrase: &Secret,
@@ -233,7 +233,7 @@ pub fn extract(
 
 /// `borg check`: the repository's and the archives' consistency.
 #[must_use]
-pub fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(super) fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "check".to_owned(),
         "--lock-wait".to_owned(),
@@ -245,7 +245,7 @@ pub fn check(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandL
 
 /// `borg delete REPO::ARCHIVE` (retention; never the whole repository).
 #[must_use]
-pub fn delete(
+pub(super) fn delete(
     program: &Path,
     repo: &Repository,
     passphrase: &Secret,
@@ -262,7 +262,7 @@ pub fn delete(
 
 /// `borg compact`: frees the space of deleted archives.
 #[must_use]
-pub fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
+pub(super) fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> CommandLine {
     let args = vec![
         "compact".to_owned(),
         "--lock-wait".to_owned(),
@@ -276,13 +276,13 @@ pub fn compact(program: &Path, repo: &Repository, passphrase: &Secret) -> Comman
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Item {
     #[serde(rename = "type")]
-    pub kind: String,
+    kind: String,
     pub path: String,
     #[serde(default)]
-    pub size: u64,
+    size: u64,
     /// With `list_archive(.., content: true)`.
     #[serde(default)]
-    pub sha256: Option<String>,
+    sha256: Option<String>,
 }
 
 /// Parses `borg list --json-lines` output; a line that is not an item is an
@@ -302,7 +302,7 @@ pub fn parse_items(text: &str) -> Result<Vec<Item>, String> {
 pub struct Verification {
     pub missing: Vec<String>,
     /// (path, expected size, archived size)
-    pub wrong_size: Vec<(String, u64, u64)>,
+    wrong_size: Vec<(String, u64, u64)>,
     /// Paths whose archived content differs from the expected hash.
     pub wrong_content: Vec<String>,
 }
@@ -315,7 +315,7 @@ impl Verification {
 
     /// One line for an error: counts and the first few paths.
     #[must_use]
-    pub fn summary(&self) -> String {
+    pub(super) fn summary(&self) -> String {
         let first = |paths: &mut dyn Iterator<Item = &String>| {
             paths.take(3).cloned().collect::<Vec<_>>().join(", ")
         };
@@ -387,7 +387,7 @@ pub fn verify(expected: &[Expected], items: &[Item]) -> Verification {
 /// except the newest `keep_monthly` and, of older ones, the newest of each
 /// of the newest `keep_yearly` years. `None` for both keeps everything.
 #[must_use]
-pub fn to_prune(
+pub(super) fn to_prune(
     archives: &[(String, super::period::Month)],
     keep_monthly: Option<u32>,
     keep_yearly: Option<u32>,

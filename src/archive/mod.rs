@@ -5,8 +5,8 @@
 //! (`upkeep`); `access` is how every command reaches the repository (the
 //! section, the program, the passphrase, running borg).
 
-pub mod access;
+pub(crate) mod access;
 pub mod borg;
 pub mod period;
-pub mod rollover;
-pub mod upkeep;
+pub(crate) mod rollover;
+pub(crate) mod upkeep;

@@ -44,7 +44,7 @@ impl Month {
     }
 
     #[must_use]
-    pub fn previous(self) -> Self {
+    fn previous(self) -> Self {
         if self.month == 1 {
             Self {
                 year: self.year - 1,
@@ -81,7 +81,7 @@ impl std::str::FromStr for Month {
 /// month before today's. `None` when the threshold is already in this month
 /// (nothing closed) or the library is archived up to last month.
 #[must_use]
-pub fn due(
+pub(crate) fn due(
     threshold: NaiveDate,
     archived_through: Option<Month>,
     today: NaiveDate,
@@ -101,7 +101,7 @@ pub fn due(
 /// Whether a period may be archived now, given the library's pending assets
 /// (uuid, first seen) as of `closed` (the instant the period ended).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Archive; these assets of the period are still missing their
     /// originals and stay pending for the next period.
     Archive { missing: Vec<String> },
@@ -118,7 +118,7 @@ pub enum Decision {
 /// made without them. Assets that became pending after the close belong to
 /// the next period and change nothing.
 #[must_use]
-pub fn decide(
+pub(crate) fn decide(
     pending: &[(String, DateTime<Utc>)],
     closed: DateTime<Utc>,
     now: DateTime<Utc>,

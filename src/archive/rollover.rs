@@ -39,58 +39,58 @@ const PURGE_THREADS: usize = 4;
 
 /// What the rollover needs: the repository, the places files are purged
 /// from, and the time.
-pub struct Context<'a> {
-    pub program: PathBuf,
-    pub repo: Repository,
-    pub passphrase: &'a Secret,
-    pub prefix: &'a str,
-    pub compression: &'a str,
-    pub verify: Verify,
-    pub max_pending_days: u32,
-    pub runner: &'a dyn CommandRunner,
-    pub staging: &'a Path,
+pub(crate) struct Context<'a> {
+    pub(crate) program: PathBuf,
+    pub(crate) repo: Repository,
+    pub(crate) passphrase: &'a Secret,
+    pub(crate) prefix: &'a str,
+    pub(crate) compression: &'a str,
+    pub(crate) verify: Verify,
+    pub(crate) max_pending_days: u32,
+    pub(crate) runner: &'a dyn CommandRunner,
+    pub(crate) staging: &'a Path,
     /// The decrypted remote volume, when mounted.
-    pub plain: Option<&'a Path>,
-    pub when: When,
+    pub(crate) plain: Option<&'a Path>,
+    pub(crate) when: When,
 }
 
 /// What happened to one library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// Archives finished in this run (resumed or new).
-    pub archived: Vec<Archived>,
+    pub(crate) archived: Vec<Archived>,
     /// A closed period still waiting for pending originals.
-    pub held: Option<Held>,
+    pub(crate) held: Option<Held>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Archived {
-    pub archive: String,
-    pub first: Month,
-    pub last: Month,
-    pub files: u64,
-    pub bytes: u64,
+pub(crate) struct Archived {
+    pub(crate) archive: String,
+    pub(crate) first: Month,
+    pub(crate) last: Month,
+    pub(crate) files: u64,
+    pub(crate) bytes: u64,
     /// Files deleted from staging (and the remote volume).
-    pub purged: usize,
+    pub(crate) purged: usize,
     /// The archive was already in the repository (a killed run made it).
-    pub reused: bool,
+    pub(crate) reused: bool,
     /// Assets archived without their original; they stay pending.
-    pub missing: Vec<String>,
+    pub(crate) missing: Vec<String>,
     /// borg finished with a warning (exit 1): what it said.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
-    pub first: Month,
-    pub last: Month,
-    pub waiting: usize,
-    pub until: DateTime<Utc>,
+pub(crate) struct Held {
+    pub(crate) first: Month,
+    pub(crate) last: Month,
+    pub(crate) waiting: usize,
+    pub(crate) until: DateTime<Utc>,
 }
 
 /// What a dry run says the rollover would do for one library.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Preview {
+pub(crate) enum Preview {
     Nothing,
     /// An unfinished rollover would be resumed.
     Resume {
@@ -108,7 +108,7 @@ pub enum Preview {
 
 /// The archive name of a library's period.
 #[must_use]
-pub fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> String {
+fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> String {
     borg::archive_name(
         prefix,
         library,
@@ -119,7 +119,7 @@ pub fn archive_name(prefix: &str, library: &str, first: Month, last: Month) -> S
 
 /// Finishes any rollover of `library` a killed run left, then archives
 /// every closed period that may be closed now.
-pub fn roll_over(
+pub(crate) fn roll_over(
     ctx: &Context,
     ledger: &mut Ledger,
     library: &str,
@@ -273,7 +273,7 @@ fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
 
 /// Runs a borg command against the context's repository (see
 /// [`super::access::run_borg`]).
-pub(crate) fn run_borg(
+pub(super) fn run_borg(
     ctx: &Context,
     cmd: &CommandLine,
     timeout: Duration,
@@ -283,7 +283,7 @@ pub(crate) fn run_borg(
 }
 
 /// Whether the repository already holds `archive`.
-pub fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
+fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
     let cmd = borg::list_archives(&ctx.program, &ctx.repo, ctx.passphrase);
     let (out, _) = run_borg(ctx, &cmd, SHORT_TIMEOUT, "listing archives")?;
     let names = borg::parse_archive_names(&String::from_utf8_lossy(&out.stdout))
@@ -456,7 +456,7 @@ fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
 }
 
 /// What `roll_over` would do, read from the ledger only (for `--dry-run`).
-pub fn preview(
+pub(crate) fn preview(
     (prefix, max_pending_days): (&str, u32),
     when: When,
     ledger: Option<&Ledger>,

@@ -17,13 +17,13 @@ const CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(48 * 3
 /// Whether a `borg check` is due: never done, or the last one is at least
 /// `every_days` old.
 #[must_use]
-pub fn check_due(last: Option<DateTime<Utc>>, every_days: u32, now: DateTime<Utc>) -> bool {
+pub(crate) fn check_due(last: Option<DateTime<Utc>>, every_days: u32, now: DateTime<Utc>) -> bool {
     last.is_none_or(|at| now - at >= chrono::Duration::days(i64::from(every_days)))
 }
 
 /// Archives of `library` that retention removes now (from the ledger's
 /// finished rollovers that made an archive and are not pruned yet).
-pub fn prunable(
+pub(crate) fn prunable(
     ledger: &Ledger,
     library: &str,
     keep_monthly: Option<u32>,
@@ -42,7 +42,12 @@ pub fn prunable(
 
 /// Deletes `archives` from the repository (each recorded as pruned once
 /// gone), then compacts it to free the space.
-pub fn prune(ctx: &Context, ledger: &Ledger, library: &str, archives: &[String]) -> Result<()> {
+pub(crate) fn prune(
+    ctx: &Context,
+    ledger: &Ledger,
+    library: &str,
+    archives: &[String],
+) -> Result<()> {
     for archive in archives {
         let cmd = borg::delete(&ctx.program, &ctx.repo, ctx.passphrase, archive);
         run_borg(
@@ -68,7 +73,7 @@ pub fn prune(ctx: &Context, ledger: &Ledger, library: &str, archives: &[String])
 /// Runs `borg check` and records its result; returns whether it passed and
 /// what borg said. Unlike `create`, exit code 1 is a failure here: it is
 /// how `borg check` reports damage.
-pub fn check(ctx: &Context, ledger: &Ledger) -> Result<(bool, String)> {
+pub(crate) fn check(ctx: &Context, ledger: &Ledger) -> Result<(bool, String)> {
     let cmd = borg::check(&ctx.program, &ctx.repo, ctx.passphrase);
     let (ok, said) = match run_borg(ctx, &cmd, CHECK_TIMEOUT, "checking") {
         Ok((_, None)) => (true, "ok".to_owned()),

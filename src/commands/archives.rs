@@ -18,7 +18,7 @@ use crate::text::{human_bytes, plural};
 
 /// How far a rollover got, as one word.
 #[must_use]
-pub fn state(r: &Rollover) -> &'static str {
+fn state(r: &Rollover) -> &'static str {
     match r.step {
         _ if r.pruned_at.is_some() => "pruned",
         Step::Purged if r.files == 0 => "empty",
@@ -38,7 +38,7 @@ fn period(r: &Rollover) -> String {
 }
 
 /// `archives`: the table (or JSON) of every rollover in the ledger.
-pub fn run(config: &Config, json: bool, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(config: &Config, json: bool, out: &mut dyn Write) -> Result<()> {
     let path = ledger_path(config);
     let Some(ledger) = Ledger::open_existing_read_only(&path)? else {
         if json {
@@ -67,7 +67,7 @@ pub fn run(config: &Config, json: bool, out: &mut dyn Write) -> Result<()> {
 /// The table, times shown in `tz`, and a line of totals and of what the
 /// states mean.
 #[must_use]
-pub fn render<Tz: TimeZone>(rollovers: &[Rollover], tz: &Tz) -> Vec<String>
+fn render<Tz: TimeZone>(rollovers: &[Rollover], tz: &Tz) -> Vec<String>
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -152,7 +152,7 @@ where
 
 /// One object per rollover, times in RFC 3339 (UTC).
 #[must_use]
-pub fn to_json(rollovers: &[Rollover]) -> serde_json::Value {
+fn to_json(rollovers: &[Rollover]) -> serde_json::Value {
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339());
     serde_json::Value::Array(
         rollovers

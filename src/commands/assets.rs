@@ -12,7 +12,7 @@ use crate::photos::{Asset, Library, Selection};
 use crate::printable::printable;
 
 /// Lists the assets of each library in `libraries` to `out`; warnings go to `err`.
-pub fn run(
+pub(crate) fn run(
     args: &AssetsArgs,
     libraries: &[PathBuf],
     out: &mut dyn Write,

@@ -11,11 +11,11 @@
 //! prints each line as soon as it is known (a secret command or a slow
 //! server should not leave the screen blank).
 
-pub mod as_agent;
-pub mod facts;
+pub(crate) mod as_agent;
+mod facts;
 pub mod judge;
-pub mod mac;
-pub mod privacy;
+mod mac;
+mod privacy;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -29,23 +29,23 @@ use crate::process::CommandRunner;
 use crate::secrets::SecretStore;
 use crate::text::one_line;
 
-pub use crate::report::Status;
+use crate::report::Status;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub status: Status,
+pub(crate) struct Check {
+    status: Status,
     /// What was checked: `config`, `library anna`, `borg`, `secret borg.passphrase`...
-    pub subject: String,
+    subject: String,
     /// What was found.
-    pub found: String,
+    found: String,
     /// For anything not ok: a concrete command or setting.
-    pub fix: Option<String>,
+    fix: Option<String>,
 }
 
 impl Check {
     #[must_use]
-    pub fn ok(subject: impl Into<String>, found: impl Into<String>) -> Self {
+    fn ok(subject: impl Into<String>, found: impl Into<String>) -> Self {
         Self {
             status: Status::Ok,
             subject: subject.into(),
@@ -55,7 +55,7 @@ impl Check {
     }
 
     #[must_use]
-    pub fn warning(
+    fn warning(
         subject: impl Into<String>,
         found: impl Into<String>,
         fix: impl Into<String>,
@@ -69,7 +69,7 @@ impl Check {
     }
 
     #[must_use]
-    pub fn failed(
+    fn failed(
         subject: impl Into<String>,
         found: impl Into<String>,
         fix: impl Into<String>,
@@ -85,7 +85,7 @@ impl Check {
 
 /// `STATUS  SUBJECT: FOUND -> fix: FIX`, one line.
 #[must_use]
-pub fn render(check: &Check) -> String {
+fn render(check: &Check) -> String {
     let mut line = format!(
         "{:<8}{}: {}",
         check.status.word(),
@@ -101,7 +101,7 @@ pub fn render(check: &Check) -> String {
 
 /// The closing line: how many of each.
 #[must_use]
-pub fn summary(checks: &[Check]) -> String {
+fn summary(checks: &[Check]) -> String {
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let failed = count(Status::Failed);
     format!(
@@ -118,27 +118,27 @@ pub fn summary(checks: &[Check]) -> String {
 
 /// Whether nothing FAILED (the exit code).
 #[must_use]
-pub fn passed(checks: &[Check]) -> bool {
+fn passed(checks: &[Check]) -> bool {
     checks.iter().all(|c| c.status != Status::Failed)
 }
 
 /// What the doctor needs to know: the [`Host`] it runs on, where the
 /// launch agent would look for tools, and its own options.
 #[derive(Debug, Clone)]
-pub struct Machine {
-    pub host: Host,
+pub(crate) struct Machine {
+    host: Host,
     /// Where `run` looks for tools when launchd starts it (the agent's `PATH`).
-    pub agent_tool_dirs: Vec<PathBuf>,
+    agent_tool_dirs: Vec<PathBuf>,
     /// The launch agent's label (`--label`).
-    pub label: String,
+    label: String,
     /// Send a test notification (`--test-notification`).
-    pub test_notification: bool,
+    pub(crate) test_notification: bool,
 }
 
 impl Machine {
     /// The doctor on `host`, for the agent labelled `label`.
     #[must_use]
-    pub fn on(host: &Host, label: &str) -> Self {
+    pub(crate) fn on(host: &Host, label: &str) -> Self {
         Self {
             host: host.clone(),
             agent_tool_dirs: crate::tools::search_dirs(Some(OsStr::new(crate::launchd::PATH_ENV))),
@@ -150,7 +150,7 @@ impl Machine {
     /// This binary (the one that needs Full Disk Access), or its name when
     /// the system cannot tell where it is.
     #[must_use]
-    pub fn binary(&self) -> &Path {
+    fn binary(&self) -> &Path {
         self.host
             .binary
             .as_deref()
@@ -174,7 +174,7 @@ impl Report<'_> {
 }
 
 /// Runs every check on a config that loaded; `true` when nothing FAILED.
-pub fn run(
+pub(crate) fn run(
     config: &Config,
     store: &dyn SecretStore,
     runner: &dyn CommandRunner,
@@ -258,7 +258,7 @@ pub fn run(
 
 /// The report of a config that does not load: that line, and nothing else
 /// (every other check reads the config). Always `false`.
-pub fn bad_config(file: &Path, error: &anyhow::Error, out: &mut dyn Write) -> Result<bool> {
+pub(crate) fn bad_config(file: &Path, error: &anyhow::Error, out: &mut dyn Write) -> Result<bool> {
     let check = match error.downcast_ref::<crate::config::ConfigError>() {
         Some(e) => judge::config_error(file, e),
         None => Check::failed(

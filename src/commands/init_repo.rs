@@ -26,7 +26,7 @@ const KEY_FILE: &str = "~/photos-backup-borg-key.txt";
 
 /// Why borg refused to create a repository, when it says so plainly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+enum Refusal {
     /// A repository is already there.
     Exists,
     /// Something that is not a repository is there.
@@ -35,7 +35,7 @@ pub enum Refusal {
 
 /// Reads borg's refusal from its error output.
 #[must_use]
-pub fn refusal(stderr: &str) -> Option<Refusal> {
+fn refusal(stderr: &str) -> Option<Refusal> {
     if stderr.contains("A repository already exists at") {
         Some(Refusal::Exists)
     } else if stderr.contains("There is already something at") {
@@ -47,7 +47,7 @@ pub fn refusal(stderr: &str) -> Option<Refusal> {
 
 /// `init-repo`: creates the repository and prints the key advice; without
 /// a `[borg]` section, a config failure.
-pub fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(config: &Config, deps: &Deps, out: &mut dyn Write) -> Result<(), Failure> {
     let section = access::section(config, "init-repo")?;
     Ok(create(section, deps, out)?)
 }
@@ -95,7 +95,7 @@ fn create(section: &Borg, deps: &Deps, out: &mut dyn Write) -> Result<()> {
 /// What to do right after creating the repository: the exact commands that
 /// export its key, and why.
 #[must_use]
-pub fn advice(location: &str, rsh: Option<&str>) -> Vec<String> {
+fn advice(location: &str, rsh: Option<&str>) -> Vec<String> {
     let env = rsh.map_or_else(String::new, |rsh| format!("BORG_RSH={} ", sh_quote(rsh)));
     let repo = sh_quote(location);
     vec![

@@ -25,7 +25,7 @@ use crate::process::CommandRunner;
 const UNLOAD_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Installs and loads the agent running `run` with `config_file`.
-pub fn install(
+pub(crate) fn install(
     args: &InstallArgs,
     config_file: &Path,
     env: &AgentEnv,
@@ -103,7 +103,7 @@ pub fn install(
 }
 
 /// Stops the agent and removes its plist; fine when either is already gone.
-pub fn uninstall(
+pub(crate) fn uninstall(
     args: &UninstallArgs,
     env: &AgentEnv,
     runner: &dyn CommandRunner,

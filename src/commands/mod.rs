@@ -2,13 +2,13 @@
 //! config, output streams) and returns `anyhow::Result`, so `app` decides
 //! how an error is shown and which exit code it means.
 
-pub mod archives;
-pub mod assets;
+pub(crate) mod archives;
+pub(crate) mod assets;
 pub mod doctor;
-pub mod init_repo;
-pub mod install;
-pub mod locate;
-pub mod restore;
+pub(crate) mod init_repo;
+pub(crate) mod install;
+pub(crate) mod locate;
+pub(crate) mod restore;
 pub mod run;
-pub mod secret;
-pub mod status;
+pub(crate) mod secret;
+pub(crate) mod status;

@@ -35,29 +35,29 @@ const TEMP_PREFIX: &str = ".photos-backup-restore-";
 
 /// Where a file is restored from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+enum Source {
     Staging,
     Archive(String),
 }
 
 /// One file to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub uuid: String,
-    pub role: String,
+struct Item {
+    uuid: String,
+    role: String,
     /// Relative to the staging root, inside the archive and inside DIR.
-    pub path: String,
-    pub size: u64,
-    pub hash: String,
-    pub source: Source,
+    pub(crate) path: String,
+    size: u64,
+    hash: String,
+    source: Source,
 }
 
 /// What a restore does.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Plan {
-    pub items: Vec<Item>,
+struct Plan {
+    items: Vec<Item>,
     /// Files whose every version is in archives retention has deleted.
-    pub gone: Vec<String>,
+    gone: Vec<String>,
 }
 
 fn item(asset: &Asset, v: &Version, place: &Place) -> Item {
@@ -78,7 +78,7 @@ fn item(asset: &Asset, v: &Version, place: &Place) -> Item {
 /// without `archive`, the newest version still to be had (from staging if
 /// staged); with it, every matching version that archive holds. An error
 /// says why nothing can be restored as asked.
-pub fn plan(assets: &[Asset], archive: Option<&str>) -> Result<Plan, String> {
+fn plan(assets: &[Asset], archive: Option<&str>) -> Result<Plan, String> {
     let mut plan = Plan::default();
     for asset in assets {
         match archive {
@@ -149,7 +149,7 @@ fn gone_text(asset: &Asset, v: &Version) -> String {
 
 /// The line printed for a restored file.
 #[must_use]
-pub fn restored_line(item: &Item) -> String {
+fn restored_line(item: &Item) -> String {
     let from = match &item.source {
         Source::Staging => "staging".to_owned(),
         Source::Archive(name) => format!("archive {name}"),
@@ -164,7 +164,7 @@ pub fn restored_line(item: &Item) -> String {
 
 /// `restore`: restores what `query` selects into `to`. A file to take from
 /// an archive without a `[borg]` section is a config failure.
-pub fn run(
+pub(crate) fn run(
     config: &Config,
     query: &str,
     to: &Path,

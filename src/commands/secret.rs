@@ -12,7 +12,7 @@ use crate::secrets::{Reference, Secret, SecretStore};
 
 /// The secret references in `config`, by key.
 #[must_use]
-pub fn configured(config: &Config) -> Vec<(&'static str, &str)> {
+pub(super) fn configured(config: &Config) -> Vec<(&'static str, &str)> {
     let remote = config
         .remote
         .iter()
@@ -26,7 +26,7 @@ pub fn configured(config: &Config) -> Vec<(&'static str, &str)> {
 
 /// Reads every configured secret and prints one line each, `ok` or the
 /// cause; `false` when any failed.
-pub fn check(config: &Config, store: &dyn SecretStore, out: &mut dyn Write) -> Result<bool> {
+pub(crate) fn check(config: &Config, store: &dyn SecretStore, out: &mut dyn Write) -> Result<bool> {
     let secrets = configured(config);
     if secrets.is_empty() {
         writeln!(
@@ -55,7 +55,7 @@ pub fn check(config: &Config, store: &dyn SecretStore, out: &mut dyn Write) -> R
 /// leading `keychain:` allowed), read by `read` once the Keychain is known
 /// to be there. Removes the pieces `SERVICE_1`, ... of an earlier split
 /// secret, which would otherwise be appended to the new one.
-pub fn set(
+pub(crate) fn set(
     name: &str,
     keychain: &dyn Keychain,
     default_account: &str,
@@ -94,7 +94,7 @@ pub fn set(
 /// The new secret, from the user: typed twice without echo on a terminal,
 /// else all of standard input (so scripts can pipe it), one trailing
 /// newline removed.
-pub fn read_new_secret(reference: &Reference) -> Result<Secret> {
+pub(crate) fn read_new_secret(reference: &Reference) -> Result<Secret> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         let mut bytes = Vec::new();

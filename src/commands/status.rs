@@ -12,7 +12,12 @@ use crate::config::Config;
 use crate::status;
 
 /// Prints the status; an error when no run has written one yet.
-pub fn run(config: &Config, json: bool, now: DateTime<Utc>, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(
+    config: &Config,
+    json: bool,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let Some(status) = status::read(&config.state_dir)? else {
         bail!(
             "no run has finished yet: {} does not exist (run `photos-backup run`, or install the LaunchAgent)",

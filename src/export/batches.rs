@@ -40,30 +40,30 @@ use crate::ledger::{Ledger, StagedSource, VersionBasis};
 use crate::photos::{Asset, Check, Library, PhotosError, Selection, Visit};
 
 /// Assets planned and staged together.
-pub const ASSETS: usize = 2048;
+pub(crate) const ASSETS: usize = 2048;
 
 /// What the batches planned and staged, added up.
 #[derive(Debug, Default)]
 pub struct Totals {
     /// Files and bytes planned (copies and sidecars).
-    pub files: usize,
-    pub bytes: u64,
+    pub(crate) files: usize,
+    pub(crate) bytes: u64,
     /// Assets with a file planned.
-    pub assets: usize,
+    pub(crate) assets: usize,
     /// Files already staged unchanged (those of assets left out by their
     /// version included).
     pub unchanged: usize,
     /// Assets pending after the plan, with why (for downloads and counts).
-    pub pending: Vec<Pending>,
+    pub(crate) pending: Vec<Pending>,
     /// What was staged (a run that stages).
     pub staged: Staged,
     /// The assets of `already` (pending before the run) that were selected.
-    pub seen_pending: HashSet<String>,
+    pub(crate) seen_pending: HashSet<String>,
     /// How the selection was read, the assets read in full, and those left
     /// out because their version is the one staged.
-    pub read: Option<Read>,
-    pub assets_read: usize,
-    pub assets_known: usize,
+    read: Option<Read>,
+    assets_read: usize,
+    assets_known: usize,
 }
 
 /// Where and how a walk stages (none: it only plans, a dry run).

@@ -45,11 +45,11 @@ const HASH_BUFFER: usize = 1 << 20;
 /// What was written: the facts the ledger records about a staged file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
-    pub size: u64,
+    pub(crate) size: u64,
     /// Modification time as stored by the filesystem, in ns since the epoch.
-    pub mtime_ns: i64,
+    pub(super) mtime_ns: i64,
     /// BLAKE3 of the content, lowercase hex.
-    pub hash: String,
+    pub(super) hash: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +86,7 @@ pub struct UnsyncedDirs {
 impl UnsyncedDirs {
     /// A set that defers each file's fsync and rename to `sync`.
     #[must_use]
-    pub fn deferred() -> Self {
+    pub(super) fn deferred() -> Self {
         Self {
             dirs: std::collections::BTreeMap::new(),
             deferred: Some(Vec::new()),
@@ -94,7 +94,7 @@ impl UnsyncedDirs {
     }
 
     /// Takes over another set's folders (and deferred files).
-    pub fn extend(&mut self, other: UnsyncedDirs) {
+    pub(super) fn extend(&mut self, other: UnsyncedDirs) {
         self.dirs.extend(other.dirs);
         if let Some(files) = other.deferred {
             self.deferred.get_or_insert_with(Vec::new).extend(files);
@@ -164,7 +164,7 @@ fn sync_filesystems(files: &[TempFile]) -> Result<(), CopyError> {
 
 /// Copies `src` to `dst` atomically, with `src`'s modification and access
 /// times, and returns what is now at `dst`, durable.
-pub fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
+pub(super) fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
     let mut dirs = UnsyncedDirs::default();
     let written = copy_atomic_in(src, dst, &mut dirs)?;
     dirs.sync()?;
@@ -172,16 +172,12 @@ pub fn copy_atomic(src: &Path, dst: &Path) -> Result<Written, CopyError> {
 }
 
 /// Like `copy_atomic`, but the rename is durable only after `dirs.sync()`.
-pub fn copy_atomic_in(
-    src: &Path,
-    dst: &Path,
-    dirs: &mut UnsyncedDirs,
-) -> Result<Written, CopyError> {
+fn copy_atomic_in(src: &Path, dst: &Path, dirs: &mut UnsyncedDirs) -> Result<Written, CopyError> {
     copy_in(src, Dest::Path(dst), dirs, true)
 }
 
 /// Like `copy_atomic_in`, into the file `name` of the open `folder`.
-pub fn copy_atomic_at(
+pub(super) fn copy_atomic_at(
     src: &Path,
     (folder, name): (&Folder, &OsStr),
     dirs: &mut UnsyncedDirs,
@@ -282,7 +278,7 @@ fn copy_in(
 
 /// Writes `bytes` to `dst` atomically (generated sidecars), with `mtime` as
 /// its modification and access time when given; durable.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     dst: &Path,
     bytes: &[u8],
     mtime: Option<SystemTime>,
@@ -294,7 +290,7 @@ pub fn write_atomic(
 }
 
 /// Like `write_atomic`, but the rename is durable only after `dirs.sync()`.
-pub fn write_atomic_in(
+fn write_atomic_in(
     dst: &Path,
     bytes: &[u8],
     mtime: Option<SystemTime>,
@@ -304,7 +300,7 @@ pub fn write_atomic_in(
 }
 
 /// Like `write_atomic_in`, into the file `name` of the open `folder`.
-pub fn write_atomic_at(
+pub(super) fn write_atomic_at(
     (folder, name): (&Folder, &OsStr),
     bytes: &[u8],
     mtime: Option<SystemTime>,
@@ -339,7 +335,7 @@ pub fn hash_file(path: &Path) -> io::Result<String> {
 /// Removes the temp files that killed runs left under `root` (a missing root
 /// has none) and returns their paths. Only names `is_temp_name` accepts are
 /// touched; symbolic links are neither followed nor removed.
-pub fn remove_temp_files(root: &Path) -> io::Result<Vec<PathBuf>> {
+pub(super) fn remove_temp_files(root: &Path) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in walkdir::WalkDir::new(root) {
         let entry = match entry {

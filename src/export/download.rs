@@ -60,8 +60,8 @@ pub trait Downloader {
 }
 
 /// Drives Photos.app through `osascript` (macOS).
-pub struct PhotosApp<'a> {
-    pub runner: &'a dyn CommandRunner,
+pub(crate) struct PhotosApp<'a> {
+    pub(crate) runner: &'a dyn CommandRunner,
 }
 
 impl Downloader for PhotosApp<'_> {
@@ -109,20 +109,20 @@ impl Downloader for PhotosApp<'_> {
 /// A Photos asset uuid: 36 characters of hex digits and dashes. Checked
 /// before it goes into a script, since it comes from the database.
 #[must_use]
-pub fn is_asset_id(uuid: &str) -> bool {
+fn is_asset_id(uuid: &str) -> bool {
     uuid.len() == 36 && uuid.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 /// `errAENoSuchObject`: Photos has no media item with that id (its open
 /// library is another one).
-pub const NO_SUCH_OBJECT: i32 = -1728;
+const NO_SUCH_OBJECT: i32 = -1728;
 /// `errAEEventNotPermitted`: the Automation permission is missing.
-pub const NOT_AUTHORIZED: i32 = -1743;
+pub(crate) const NOT_AUTHORIZED: i32 = -1743;
 
 /// The error number `osascript` ends its message with:
 /// `execution error: Photos got an error: Can’t get media item id "…". (-1728)`.
 #[must_use]
-pub fn applescript_error(stderr: &str) -> Option<i32> {
+pub(crate) fn applescript_error(stderr: &str) -> Option<i32> {
     let line = stderr.lines().rev().find(|l| !l.trim().is_empty())?.trim();
     let inner = line.strip_suffix(')')?;
     let start = inner.rfind('(')?;
@@ -133,7 +133,7 @@ pub fn applescript_error(stderr: &str) -> Option<i32> {
 /// original's extension (compared without case). A RAW+JPEG pair exports
 /// both; which one the library calls original only its extension says.
 #[must_use]
-pub fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a PathBuf> {
+fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a PathBuf> {
     let wanted = original.extension()?.to_str()?.to_ascii_lowercase();
     files.iter().find(|f| {
         f.extension()
@@ -143,7 +143,7 @@ pub fn pick_original<'a>(files: &'a [PathBuf], original: &Path) -> Option<&'a Pa
 }
 
 /// [`pick_original`], or the error that names what Photos exported.
-pub fn original_of<'a>(
+pub(super) fn original_of<'a>(
     uuid: &str,
     files: &'a [PathBuf],
     original: &Path,
@@ -166,7 +166,7 @@ pub fn original_of<'a>(
 /// `osascript -e SCRIPT`: Photos exports the unmodified original of `uuid`
 /// into `into` (downloading it from iCloud first when needed), waiting for
 /// Photos at most `timeout` (at least a second).
-pub fn osascript_command(
+fn osascript_command(
     uuid: &str,
     into: &Path,
     timeout: Duration,
@@ -197,14 +197,14 @@ pub fn osascript_command(
 /// How long to wait before asking again after `attempts` failures:
 /// 5 minutes, doubling, at most a day.
 #[must_use]
-pub fn backoff(attempts: u32) -> Duration {
+fn backoff(attempts: u32) -> Duration {
     let minutes = 5u64.saturating_mul(1 << attempts.min(9));
     Duration::from_secs((minutes * 60).min(24 * 3600))
 }
 
 /// Whether an asset that failed `attempts` times, last at `last`, is due.
 #[must_use]
-pub fn due(attempts: u32, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub(super) fn due(attempts: u32, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
     match last {
         None => true,
         Some(last) => {

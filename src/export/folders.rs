@@ -37,16 +37,16 @@ const MAX_OPEN: usize = 512;
 
 /// A folder of staging, open: where a temp file is created and renamed.
 #[derive(Debug, Clone)]
-pub struct Folder {
+pub(super) struct Folder {
     /// For messages, and where an operation needs a path (a clone on APFS).
-    pub path: PathBuf,
+    pub(super) path: PathBuf,
     /// The folder as it was checked: operations are relative to it.
-    pub handle: Arc<File>,
+    pub(super) handle: Arc<File>,
 }
 
 /// The folders opened so far below one root (see the notes).
 #[derive(Debug)]
-pub struct Folders {
+pub(super) struct Folders {
     root: PathBuf,
     open: Mutex<HashMap<PathBuf, Folder>>,
 }
@@ -54,7 +54,7 @@ pub struct Folders {
 impl Folders {
     /// A cache of the folders below `root` (opened on first use).
     #[must_use]
-    pub fn new(root: &Path) -> Self {
+    pub(super) fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
             open: Mutex::new(HashMap::new()),
@@ -64,7 +64,7 @@ impl Folders {
     /// The folder `root/rel`, each missing level created owner-only, each
     /// level a real folder (a symbolic link is an error naming it). `rel`
     /// must be relative, without `..`.
-    pub fn get(&self, rel: &Path) -> io::Result<Folder> {
+    pub(super) fn get(&self, rel: &Path) -> io::Result<Folder> {
         let mut open = self
             .open
             .lock()
@@ -118,7 +118,7 @@ impl Folders {
 /// batches in flight may hold (`MAX_OPEN` each, and the rest of the run),
 /// or to the hard limit when that is lower (macOS starts at 256). Best
 /// effort: a run that still meets the limit gets an error naming a folder.
-pub fn allow_open_handles() {
+pub(super) fn allow_open_handles() {
     use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
     let want = 4 * MAX_OPEN as u64;
     let now = getrlimit(Resource::Nofile);

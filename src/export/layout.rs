@@ -16,10 +16,10 @@ use crate::photos::{Asset, ResourceRole};
 
 /// Longest name `sanitize_name` returns, in UTF-8 bytes. Role suffixes and a
 /// full-uuid disambiguator still fit the 255 bytes of APFS and ext4.
-pub const MAX_NAME_BYTES: usize = 200;
+const MAX_NAME_BYTES: usize = 200;
 
 /// Longest extension kept, in bytes; a longer one is not an extension.
-pub const MAX_EXT_BYTES: usize = 16;
+const MAX_EXT_BYTES: usize = 16;
 
 /// The longest a file name may get: what APFS, ext4 and sshfs all accept.
 const MAX_FILE_NAME_BYTES: usize = 255;
@@ -46,7 +46,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    const ALL: [Role; 8] = [
         Role::Original,
         Role::Raw,
         Role::LiveVideo,
@@ -73,7 +73,7 @@ impl Role {
 
     /// The inverse of `as_str`.
     #[must_use]
-    pub fn parse(s: &str) -> Option<Role> {
+    pub(super) fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|role| role.as_str() == s)
     }
 }
@@ -103,7 +103,7 @@ impl From<ResourceRole> for Role {
 /// ones; at most `MAX_NAME_BYTES`, keeping a short extension; never empty,
 /// `.` or `..` (`unnamed` instead). Idempotent.
 #[must_use]
-pub fn sanitize_name(name: &str) -> String {
+fn sanitize_name(name: &str) -> String {
     let cleaned: String = name
         .nfc()
         .map(|c| match c {
@@ -166,7 +166,7 @@ fn cut(s: &str, max: usize) -> &str {
 /// An extension as it may appear in a staged name: 1 to `MAX_EXT_BYTES`
 /// ASCII letters and digits, case kept; anything else is no extension.
 #[must_use]
-pub fn sanitize_ext(ext: &str) -> Option<String> {
+fn sanitize_ext(ext: &str) -> Option<String> {
     let ok = !ext.is_empty()
         && ext.len() <= MAX_EXT_BYTES
         && ext.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -176,7 +176,7 @@ pub fn sanitize_ext(ext: &str) -> Option<String> {
 /// The sanitized extension of the last component of `path` (a library path
 /// such as `resources/renders/A/UUID_1_201_a.jpeg`), if it has a usable one.
 #[must_use]
-pub fn ext_of(path: &str) -> Option<String> {
+fn ext_of(path: &str) -> Option<String> {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     let (stem, ext) = name.rsplit_once('.')?;
     if stem.is_empty() {
@@ -200,13 +200,13 @@ fn split_name(name: &str) -> (&str, Option<String>) {
 /// The directory of one library inside the staging root: its name as one
 /// safe component.
 #[must_use]
-pub fn library_dir(library: &str) -> String {
+pub(crate) fn library_dir(library: &str) -> String {
     sanitize_name(library)
 }
 
 /// `LIBRARY/YYYY/MM/DD` for a photo taken at `date`, in its own time zone.
 #[must_use]
-pub fn day_dir(library: &str, date: &DateTime<FixedOffset>) -> String {
+fn day_dir(library: &str, date: &DateTime<FixedOffset>) -> String {
     format!(
         "{}/{:04}/{:02}/{:02}",
         library_dir(library),
@@ -220,7 +220,7 @@ pub fn day_dir(library: &str, date: &DateTime<FixedOffset>) -> String {
 /// name: not empty, not `.` or `..`, no `\` or NUL. Every path this module
 /// returns passes; other modules may check paths from the ledger with it.
 #[must_use]
-pub fn is_safe_relative(path: &str) -> bool {
+pub(crate) fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
         && path
             .split('/')
@@ -237,7 +237,7 @@ pub fn is_safe_relative(path: &str) -> bool {
 /// `IMG_1_edited.jpeg` of another cannot both be staged under that name.
 /// The ledger answers `asset_base`'s `taken` by this key of its files' paths.
 #[must_use]
-pub fn claim_key(path: &str) -> String {
+pub(super) fn claim_key(path: &str) -> String {
     // Per char, not `str::to_lowercase`: its final-sigma rule looks at the
     // next letter, so the key of `NAME` and `NAME.jpg` would differ.
     let mut key: String = path.chars().flat_map(char::to_lowercase).collect();
@@ -269,7 +269,7 @@ pub fn claim_key(path: &str) -> String {
 /// `NAME.HEIC`, `NAME.dng`, `NAME.mov`, `NAME_edited.jpeg`, `NAME_edited.mov`,
 /// `NAME.AAE`, `NAME_O.AAE`, `NAME.HEIC.xmp`.
 #[must_use]
-pub fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: &str) -> String {
+pub(super) fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: &str) -> String {
     let (dir, stem) = base.rsplit_once('/').unwrap_or(("", base));
     let own = original_ext(asset);
     let name = file_name(stem, role, own.as_deref(), ext_of(resource_path).as_deref());
@@ -282,7 +282,7 @@ pub fn staged_path(base: &str, role: Role, asset: &Asset, resource_path: &str) -
 /// without its extension. Exact, because a base never ends in something
 /// that looks like an extension.
 #[must_use]
-pub fn base_of(staged_original: &str) -> String {
+pub(super) fn base_of(staged_original: &str) -> String {
     let name_start = staged_original.rfind('/').map_or(0, |i| i + 1);
     let (_, ext) = split_name(&staged_original[name_start..]);
     match ext {
@@ -294,7 +294,7 @@ pub fn base_of(staged_original: &str) -> String {
 /// The extension of the asset's original as the staged names use it: from
 /// its original filename, else from its file in the library.
 #[must_use]
-pub fn original_ext(asset: &Asset) -> Option<String> {
+fn original_ext(asset: &Asset) -> Option<String> {
     let name = sanitize_name(&asset.original_filename);
     split_name(&name).1.or_else(|| library_ext(asset))
 }
@@ -342,7 +342,11 @@ fn join(stem: &str, suffix: &str, ext: Option<&str>) -> String {
 /// `NAME_<uuid>`. One this asset owns already wins (so it never moves once
 /// staged); otherwise the first free one.
 #[must_use]
-pub fn asset_base(library: &str, asset: &Asset, taken: &dyn Fn(&str) -> Option<String>) -> String {
+pub(super) fn asset_base(
+    library: &str,
+    asset: &Asset,
+    taken: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let dir = day_dir(library, &asset.date);
     let name = sanitize_name(&asset.original_filename);
     let (stem, _) = split_name(&name);

@@ -9,12 +9,12 @@
 pub mod batches;
 pub mod copy;
 pub mod download;
-pub mod folders;
+mod folders;
 pub mod layout;
 pub mod plan;
-pub mod progress;
-pub mod source;
+pub(crate) mod progress;
+mod source;
 pub mod stage;
-pub mod temps;
-pub mod versions;
-pub mod xmp;
+pub(crate) mod temps;
+mod versions;
+mod xmp;

@@ -20,32 +20,32 @@ pub struct Options {
 
 /// One file the ledger says is staged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KnownFile {
-    pub uuid: String,
-    pub role: Role,
+pub(super) struct KnownFile {
+    pub(super) uuid: String,
+    pub(super) role: Role,
     /// Relative to the staging root.
-    pub path: String,
-    pub signature: String,
+    pub(super) path: String,
+    pub(super) signature: String,
 }
 
 /// Size and modification time of a library file: its signature, cheap to
 /// take, and changed by any rewrite Photos does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SourceStat {
-    pub size: u64,
-    pub mtime_ns: i64,
+pub(super) struct SourceStat {
+    pub(super) size: u64,
+    pub(super) mtime_ns: i64,
 }
 
 impl SourceStat {
     #[must_use]
-    pub fn signature(self) -> String {
+    fn signature(self) -> String {
         format!("{}:{}", self.size, self.mtime_ns)
     }
 }
 
 /// One thing to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Copy a library file to `dest` (relative to the staging root).
     Copy {
         uuid: String,
@@ -70,14 +70,14 @@ pub enum Action {
 
 impl Action {
     #[must_use]
-    pub fn uuid(&self) -> &str {
+    fn uuid(&self) -> &str {
         match self {
             Action::Copy { uuid, .. } | Action::Write { uuid, .. } => uuid,
         }
     }
 
     #[must_use]
-    pub fn bytes(&self) -> u64 {
+    fn bytes(&self) -> u64 {
         match self {
             Action::Copy { size, .. } | Action::Write { size, .. } => *size,
         }
@@ -86,44 +86,44 @@ impl Action {
 
 /// Why an asset cannot be completely staged yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub uuid: String,
-    pub reason: String,
+pub(crate) struct Pending {
+    pub(crate) uuid: String,
+    pub(crate) reason: String,
     /// Where the original goes once it arrives (when it is the one missing).
-    pub original_dest: Option<String>,
+    pub(super) original_dest: Option<String>,
 }
 
 /// Reason recorded for an original that is only in iCloud.
-pub const IN_ICLOUD: &str = "original only in iCloud";
+pub(crate) const IN_ICLOUD: &str = "original only in iCloud";
 
 /// Reason recorded when a RAW partner or Live Photo video is only in iCloud.
-pub const OTHER_IN_ICLOUD: &str = "RAW or Live Photo video only in iCloud";
+const OTHER_IN_ICLOUD: &str = "RAW or Live Photo video only in iCloud";
 
 /// Reason recorded when the database names no original file at all.
-pub const NO_ORIGINAL: &str = "Photos names no original file";
+const NO_ORIGINAL: &str = "Photos names no original file";
 
 /// Reason recorded for a referenced original (kept outside the library)
 /// that is not there, e.g. on a disconnected drive.
-pub const REFERENCED_MISSING: &str = "referenced file not found";
+const REFERENCED_MISSING: &str = "referenced file not found";
 
 /// The plan for one library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// In order: each asset's files, original first, its XMP last.
-    pub actions: Vec<Action>,
+    pub(crate) actions: Vec<Action>,
     /// Assets that stay (or become) pending, with why.
-    pub pending: Vec<Pending>,
+    pub(crate) pending: Vec<Pending>,
     /// Assets now completely staged (their pending mark, if any, can go).
-    pub complete: Vec<String>,
+    pub(crate) complete: Vec<String>,
     /// Selected assets that are not exported (trash, unpicked burst frames when off).
-    pub skipped: usize,
+    pub(crate) skipped: usize,
     /// Files already staged unchanged.
-    pub unchanged: usize,
+    pub(crate) unchanged: usize,
 }
 
 impl Plan {
     #[must_use]
-    pub fn bytes(&self) -> u64 {
+    pub(super) fn bytes(&self) -> u64 {
         self.actions.iter().map(Action::bytes).sum()
     }
 }
@@ -132,7 +132,7 @@ impl Plan {
 /// who owns a staged name: claim (`layout::claim_key` of a staged path) ->
 /// the asset that owns it.
 #[derive(Default)]
-pub struct Known<'a> {
+pub(super) struct Known<'a> {
     by_key: HashMap<(String, Role), KnownFile>,
     /// The claims of the files given (every file of the library, or those
     /// of the batch's assets without a staged original)...
@@ -143,12 +143,13 @@ pub struct Known<'a> {
 }
 
 /// Who owns a claim, asked one claim at a time.
-pub type ClaimOwner<'a> = &'a dyn Fn(&str) -> Option<String>;
+type ClaimOwner<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl<'a> Known<'a> {
     /// From every file of the library: the claims are those of `files`.
+    #[cfg(test)]
     #[must_use]
-    pub fn new(files: impl IntoIterator<Item = KnownFile>) -> Self {
+    fn new(files: impl IntoIterator<Item = KnownFile>) -> Self {
         let mut known = Self::default();
         for f in files {
             known
@@ -165,7 +166,10 @@ impl<'a> Known<'a> {
     /// asset owns it (the plan never gives one claim to two assets), so a
     /// pending asset, whose XMP is staged under its base, does not ask.
     #[must_use]
-    pub fn with_claims(files: impl IntoIterator<Item = KnownFile>, owner: ClaimOwner<'a>) -> Self {
+    pub(super) fn with_claims(
+        files: impl IntoIterator<Item = KnownFile>,
+        owner: ClaimOwner<'a>,
+    ) -> Self {
         let mut known = Self {
             owner: Some(owner),
             ..Self::default()
@@ -202,7 +206,7 @@ impl<'a> Known<'a> {
 /// order): the last whose path has exactly that claim, as `Known::new`
 /// keeps it.
 #[must_use]
-pub fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> {
+pub(super) fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> {
     files
         .into_iter()
         .rev()
@@ -213,7 +217,8 @@ pub fn claim_owner(claim: &str, files: Vec<(String, String)>) -> Option<String> 
 /// Plans the export of `assets` of library `library` (rooted at `root`).
 /// `stat` answers for library files (`Ok(None)`: not on disk; `Err`: why
 /// it must not be copied, which keeps its asset pending with that reason).
-pub fn plan(
+#[cfg(test)]
+fn plan(
     library: &str,
     root: &Path,
     assets: &[Asset],
@@ -236,7 +241,7 @@ pub fn plan(
 /// given out by the plans of the batches before (claim -> uuid), so two new
 /// assets never share a base even when the ledger does not hold them yet
 /// (a dry run).
-pub fn plan_batch<S: std::hash::BuildHasher>(
+pub(super) fn plan_batch<S: std::hash::BuildHasher>(
     library: &str,
     root: &Path,
     assets: &[Asset],
@@ -379,7 +384,7 @@ fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known,
 
 /// The bytes of an asset's XMP sidecar.
 #[must_use]
-pub fn sidecar(asset: &Asset) -> Vec<u8> {
+pub(super) fn sidecar(asset: &Asset) -> Vec<u8> {
     xmp::sidecar(asset).into_bytes()
 }
 
@@ -402,7 +407,7 @@ fn base_for<S: std::hash::BuildHasher>(
 
 /// The uuids a plan touched, for counting assets rather than files.
 #[must_use]
-pub fn assets_touched(plan: &Plan) -> usize {
+pub(super) fn assets_touched(plan: &Plan) -> usize {
     plan.actions
         .iter()
         .map(Action::uuid)

@@ -10,7 +10,7 @@ use super::stage::Progress;
 
 /// A byte-based progress bar on stderr.
 #[derive(Default)]
-pub struct Bar(Option<ProgressBar>);
+pub(crate) struct Bar(Option<ProgressBar>);
 
 impl Progress for Bar {
     /// Called again before `finish` (a run stages a batch of assets at a
@@ -47,7 +47,7 @@ impl Progress for Bar {
 }
 
 /// A line on stderr every 30 seconds while staging, and one at the end.
-pub struct Lines {
+pub(crate) struct Lines {
     total: (usize, u64),
     done: (usize, u64),
     last: Instant,

@@ -19,7 +19,7 @@ const SYSTEM: [&str; 3] = ["/proc", "/dev", "/sys"];
 
 /// Checks library files against one library's root and owner.
 #[derive(Debug)]
-pub struct Sources {
+pub(super) struct Sources {
     root: PathBuf,
     owner: u32,
     /// Folders inside the library already looked at: why refused, if so.
@@ -28,7 +28,7 @@ pub struct Sources {
 
 impl Sources {
     /// For the library at `root`; its owner is the owner of the bundle.
-    pub fn new(root: &Path) -> std::io::Result<Self> {
+    pub(super) fn new(root: &Path) -> std::io::Result<Self> {
         Ok(Self {
             root: root.to_owned(),
             owner: std::fs::metadata(root)?.uid(),
@@ -38,7 +38,7 @@ impl Sources {
 
     /// The size and time of `path`, `Ok(None)` when it is not there, or why
     /// it must not be copied.
-    pub fn stat(&self, path: &Path) -> Result<Option<SourceStat>, String> {
+    pub(super) fn stat(&self, path: &Path) -> Result<Option<SourceStat>, String> {
         if let Some(why) = system_path(path) {
             return Err(why);
         }

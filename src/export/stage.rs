@@ -36,22 +36,22 @@ impl Progress for Silent {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Staged {
     pub files: usize,
-    pub bytes: u64,
-    pub downloaded: usize,
-    pub download_failures: usize,
+    pub(crate) bytes: u64,
+    pub(crate) downloaded: usize,
+    download_failures: usize,
 }
 
 /// How originals in iCloud are fetched during a run.
-pub struct Downloads<'a> {
-    pub downloader: &'a dyn Downloader,
-    pub max: u32,
-    pub timeout: Duration,
+pub(crate) struct Downloads<'a> {
+    pub(crate) downloader: &'a dyn Downloader,
+    pub(crate) max: u32,
+    pub(crate) timeout: Duration,
 }
 
 /// Executes `plan` for `library` into `staging` (the staging root; its
 /// files readable by the group when `[staging] group_readable` says so);
 /// `already` holds the uuids the ledger had as pending before the run.
-pub fn execute<S: std::hash::BuildHasher>(
+pub(super) fn execute<S: std::hash::BuildHasher>(
     library: &str,
     staging: (&Path, bool),
     (plan, assets): (&Plan, &[Asset]),
@@ -192,7 +192,7 @@ fn backoff_step(attempts: u32) -> u32 {
 /// in iCloud, and it never failed or its backoff since the last failure is
 /// over. (Marking an asset pending is not a failure.)
 #[must_use]
-pub fn download_due(p: &crate::ledger::Pending, now: DateTime<Utc>) -> bool {
+pub(crate) fn download_due(p: &crate::ledger::Pending, now: DateTime<Utc>) -> bool {
     p.reason.contains(IN_ICLOUD)
         && (!p.reason.contains(DOWNLOAD_FAILED)
             || download::due(backoff_step(p.attempts), p.last_attempt, now))
@@ -353,7 +353,7 @@ fn staged_dest(staging: &Path, dest: &str) -> anyhow::Result<std::path::PathBuf>
 
 /// Asks Photos for originals that are only in iCloud, for the pending assets
 /// that are due (backoff) up to the per-run limit, and stages what arrives.
-pub fn download_pending(
+pub(crate) fn download_pending(
     library: &str,
     (staging, group_readable): (&Path, bool),
     plan: &Plan,

@@ -25,14 +25,14 @@ use super::copy;
 
 /// The list of `library`'s temp folders in the state dir `state_dir`.
 #[must_use]
-pub fn list_path(state_dir: &Path, library: &str) -> PathBuf {
+pub(crate) fn list_path(state_dir: &Path, library: &str) -> PathBuf {
     let hash = blake3::hash(library.as_bytes()).to_hex();
     state_dir.join("temp-folders").join(&hash.as_str()[..16])
 }
 
 /// The folders this run wrote temp files into, as recorded so far.
 #[derive(Debug)]
-pub struct TempFolders {
+pub(super) struct TempFolders {
     list: PathBuf,
     root: PathBuf,
     noted: BTreeSet<PathBuf>,
@@ -41,7 +41,7 @@ pub struct TempFolders {
 impl TempFolders {
     /// For the library folder `root` (`STAGING/LIBRARY`), listed in `list`.
     #[must_use]
-    pub fn new(list: &Path, root: &Path) -> Self {
+    pub(super) fn new(list: &Path, root: &Path) -> Self {
         Self {
             list: list.to_owned(),
             root: root.to_owned(),
@@ -52,7 +52,7 @@ impl TempFolders {
     /// Records durably that temp files are about to be written into the
     /// folders of `files` (paths under the library folder); folders already
     /// recorded in this run cost nothing, new ones one fsync together.
-    pub fn note<'a>(&mut self, files: impl IntoIterator<Item = &'a Path>) -> io::Result<()> {
+    pub(super) fn note<'a>(&mut self, files: impl IntoIterator<Item = &'a Path>) -> io::Result<()> {
         let new: BTreeSet<PathBuf> = files
             .into_iter()
             .filter_map(|f| f.parent()?.strip_prefix(&self.root).ok())
@@ -110,7 +110,7 @@ fn open_list(path: &Path) -> io::Result<File> {
 /// Removes the temp files killed runs left in the library folder `root` and
 /// returns their paths: in the folders `list` names, or (no list yet)
 /// anywhere under `root`, once. Empties the list afterwards.
-pub fn clean(list: &Path, root: &Path) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn clean(list: &Path, root: &Path) -> io::Result<Vec<PathBuf>> {
     let path = list;
     let text = match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_file() => fs::read(path)?,

@@ -28,11 +28,11 @@ use super::plan::Options;
 use crate::ledger::VersionBasis;
 
 /// How long the versions are trusted after a full read.
-pub const FULL_READ_EVERY: TimeDelta = TimeDelta::hours(24);
+const FULL_READ_EVERY: TimeDelta = TimeDelta::hours(24);
 
 /// How a walk reads the selected assets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Read {
+pub(super) enum Read {
     /// Every selected asset in full; versions recorded afresh.
     Full,
     /// Only the assets whose version changed, and the pending ones.
@@ -41,7 +41,7 @@ pub enum Read {
 
 /// Whether the run at `now` may read only what changed (see the notes).
 #[must_use]
-pub fn read(
+pub(super) fn read(
     stored: Option<&VersionBasis>,
     basis: &str,
     copy_checked_whole: bool,
@@ -65,7 +65,7 @@ pub fn read(
 /// What the versions of a library rest on: this build's reader and
 /// planner (a hash of their sources), the Photos model and the options.
 #[must_use]
-pub fn basis(model_version: i64, options: Options) -> String {
+pub(super) fn basis(model_version: i64, options: Options) -> String {
     let mut h = blake3::Hasher::new();
     for source in SOURCES {
         h.update(&(source.len() as u64).to_le_bytes());

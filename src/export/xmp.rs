@@ -16,7 +16,7 @@ use crate::photos::query::UNKNOWN_PERSON;
 use crate::photos::Asset;
 
 /// Our namespace: the uuid ties a sidecar (and so its file) back to the asset.
-pub const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
+const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
 
 /// The namespaces the sidecar declares, in order.
 const NAMESPACES: [(&str, &str); 6] = [
@@ -30,7 +30,7 @@ const NAMESPACES: [(&str, &str); 6] = [
 
 /// The XMP packet for `asset`: same asset, same bytes.
 #[must_use]
-pub fn sidecar(asset: &Asset) -> String {
+pub(super) fn sidecar(asset: &Asset) -> String {
     let mut x = String::new();
     x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
     x.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"photos-backup\">\n");
@@ -100,7 +100,7 @@ pub fn sidecar(asset: &Asset) -> String {
 /// same fingerprint, same sidecar. Much cheaper than the sidecar itself, so
 /// a run compares it with the ledger's and generates only changed sidecars.
 #[must_use]
-pub fn fingerprint(asset: &Asset) -> String {
+pub(super) fn fingerprint(asset: &Asset) -> String {
     static GENERATOR: std::sync::OnceLock<blake3::Hash> = std::sync::OnceLock::new();
     let generator = GENERATOR.get_or_init(|| blake3::hash(include_bytes!("xmp.rs")));
     let mut h = blake3::Hasher::new();

@@ -45,7 +45,7 @@ impl Agent {
 
 /// The plist's top-level dictionary.
 #[must_use]
-pub fn dictionary(agent: &Agent) -> plist::Dictionary {
+pub(crate) fn dictionary(agent: &Agent) -> plist::Dictionary {
     let string = |s: &str| plist::Value::String(s.to_owned());
     let mut env = plist::Dictionary::new();
     env.insert("PATH".into(), string(&agent.path_env));

@@ -14,7 +14,7 @@ use std::path::{Component, Path};
 
 /// Why a binary's path will not survive an upgrade.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unstable {
+pub(crate) enum Unstable {
     /// Inside a Cargo `target/` folder: every build replaces it.
     CargoTarget,
     /// Inside Homebrew's `Cellar/NAME/VERSION/`: the next version is elsewhere.
@@ -24,7 +24,7 @@ pub enum Unstable {
 impl Unstable {
     /// One line for `install`: what is wrong and the stable place.
     #[must_use]
-    pub fn advice(&self, binary: &Path) -> String {
+    pub(crate) fn advice(&self, binary: &Path) -> String {
         match self {
             Unstable::CargoTarget => format!(
                 "{} is a Cargo build output: every build replaces it and macOS forgets its Full \
@@ -45,7 +45,7 @@ impl Unstable {
 
 /// Whether `binary` lives where upgrades move or replace it.
 #[must_use]
-pub fn unstable(binary: &Path) -> Option<Unstable> {
+pub(crate) fn unstable(binary: &Path) -> Option<Unstable> {
     let parts: Vec<&str> = binary
         .components()
         .filter_map(|c| match c {

@@ -15,27 +15,27 @@ use super::LaunchdError;
 use crate::process::{self, CommandLine, CommandRunner};
 
 /// How long one `launchctl` call may take.
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Exit codes of `bootout` that mean "was not loaded": 3 (`ESRCH`, "No such
 /// process", older macOS) and 113 ("Could not find specified service").
-pub const NOT_LOADED: [i32; 2] = [3, 113];
+pub(crate) const NOT_LOADED: [i32; 2] = [3, 113];
 
 /// `id -u`: the user id, for the `gui/UID` domain.
 #[must_use]
-pub fn id_command() -> CommandLine {
+fn id_command() -> CommandLine {
     CommandLine::new("/usr/bin/id", ["-u"])
 }
 
 /// The user id in `id -u`'s output.
 #[must_use]
-pub fn parse_uid(stdout: &[u8]) -> Option<u32> {
+fn parse_uid(stdout: &[u8]) -> Option<u32> {
     std::str::from_utf8(stdout).ok()?.trim().parse().ok()
 }
 
 /// `launchctl bootstrap gui/UID PLIST`: load and start the agent.
 #[must_use]
-pub fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine {
+fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine {
     CommandLine::new(
         launchctl,
         [
@@ -48,7 +48,7 @@ pub fn bootstrap(launchctl: &Path, uid: u32, plist: &Path) -> CommandLine {
 
 /// `launchctl bootout gui/UID/LABEL`: stop and unload the agent.
 #[must_use]
-pub fn bootout(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
+fn bootout(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
     CommandLine::new(
         launchctl,
         ["bootout".to_owned(), format!("gui/{uid}/{label}")],
@@ -57,7 +57,7 @@ pub fn bootout(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
 
 /// `launchctl print gui/UID/LABEL`: succeeds when the agent is loaded.
 #[must_use]
-pub fn print(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
+pub(crate) fn print(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
     CommandLine::new(
         launchctl,
         ["print".to_owned(), format!("gui/{uid}/{label}")],
@@ -65,15 +65,15 @@ pub fn print(launchctl: &Path, uid: u32, label: &str) -> CommandLine {
 }
 
 /// Runs `launchctl` for one user.
-pub struct Launchctl<'a> {
-    pub runner: &'a dyn CommandRunner,
-    pub program: PathBuf,
-    pub uid: u32,
+pub(crate) struct Launchctl<'a> {
+    runner: &'a dyn CommandRunner,
+    pub(crate) program: PathBuf,
+    pub(crate) uid: u32,
 }
 
 impl<'a> Launchctl<'a> {
     /// For the user running this process (`id -u`).
-    pub fn for_current_user(
+    pub(crate) fn for_current_user(
         runner: &'a dyn CommandRunner,
         program: PathBuf,
     ) -> Result<Self, LaunchdError> {
@@ -100,7 +100,7 @@ impl<'a> Launchctl<'a> {
     }
 
     /// Whether `label` is loaded (`print` succeeds; any failure: not loaded).
-    pub fn is_loaded(&self, label: &str) -> Result<bool, LaunchdError> {
+    pub(crate) fn is_loaded(&self, label: &str) -> Result<bool, LaunchdError> {
         let output = self
             .runner
             .run(&print(&self.program, self.uid, label), TIMEOUT)?;
@@ -108,7 +108,7 @@ impl<'a> Launchctl<'a> {
     }
 
     /// Stops and unloads `label`; `false` when it was not loaded.
-    pub fn bootout(&self, label: &str) -> Result<bool, LaunchdError> {
+    pub(crate) fn bootout(&self, label: &str) -> Result<bool, LaunchdError> {
         let cmd = bootout(&self.program, self.uid, label);
         let output = self.runner.run(&cmd, TIMEOUT)?;
         match output.status.code() {
@@ -121,7 +121,11 @@ impl<'a> Launchctl<'a> {
     /// Waits until `label` is unloaded (launchd finishes a bootout
     /// asynchronously, and a bootstrap before that fails); `false` when it
     /// is still loaded after `patience`.
-    pub fn wait_unloaded(&self, label: &str, patience: Duration) -> Result<bool, LaunchdError> {
+    pub(crate) fn wait_unloaded(
+        &self,
+        label: &str,
+        patience: Duration,
+    ) -> Result<bool, LaunchdError> {
         let deadline = Instant::now() + patience;
         loop {
             if !self.is_loaded(label)? {
@@ -135,7 +139,7 @@ impl<'a> Launchctl<'a> {
     }
 
     /// Loads and starts the agent in `plist`.
-    pub fn bootstrap(&self, plist: &Path) -> Result<(), LaunchdError> {
+    pub(crate) fn bootstrap(&self, plist: &Path) -> Result<(), LaunchdError> {
         let cmd = bootstrap(&self.program, self.uid, plist);
         let output = self.runner.run(&cmd, TIMEOUT)?;
         if output.status.success() {

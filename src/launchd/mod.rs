@@ -4,29 +4,29 @@
 //! pieces together for `install` and `uninstall`.
 
 pub mod agent;
-pub mod binary_path;
-pub mod launchctl;
-pub mod probe;
+pub(crate) mod binary_path;
+pub(crate) mod launchctl;
+pub(crate) mod probe;
 
 use std::path::{Path, PathBuf};
 
 use crate::process::ProcessError;
 
 /// The default label, also the plist's file name.
-pub const DEFAULT_LABEL: &str = "org.photos-backup";
+pub(crate) const DEFAULT_LABEL: &str = "org.photos-backup";
 /// Five minutes between runs.
-pub const DEFAULT_INTERVAL: u32 = 300;
+pub(crate) const DEFAULT_INTERVAL: u32 = 300;
 /// `PATH` for the job: Homebrew (Apple silicon, then Intel) before the system.
-pub const PATH_ENV: &str = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+pub(crate) const PATH_ENV: &str = "/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 /// Seconds launchd waits after SIGTERM before SIGKILL (`ExitTimeOut`): the
 /// unmount of both mounts, each up to five tries of 15 s, fits.
-pub const EXIT_TIMEOUT_SECONDS: u32 = 180;
+const EXIT_TIMEOUT_SECONDS: u32 = 180;
 /// File names of the job's standard output and error, in `log_dir`.
-pub const STDOUT_LOG: &str = "launchd.out.log";
-pub const STDERR_LOG: &str = "launchd.err.log";
+pub(crate) const STDOUT_LOG: &str = "launchd.out.log";
+pub(crate) const STDERR_LOG: &str = "launchd.err.log";
 
 #[derive(Debug, thiserror::Error)]
-pub enum LaunchdError {
+pub(crate) enum LaunchdError {
     #[error("{command} failed: {detail}")]
     Command { command: String, detail: String },
     #[error(transparent)]
@@ -43,13 +43,13 @@ pub fn plist_path(home: &Path, label: &str) -> PathBuf {
 
 /// `~/Library/Logs/photos-backup`: Console.app shows it.
 #[must_use]
-pub fn log_dir(home: &Path) -> PathBuf {
+pub(crate) fn log_dir(home: &Path) -> PathBuf {
     home.join("Library").join("Logs").join("photos-backup")
 }
 
 /// A label is a reverse-DNS name and becomes a file name: letters, digits,
 /// `.`, `-` and `_`, not starting with `.` or `-`, at most 128 characters.
-pub fn check_label(label: &str) -> Result<(), String> {
+pub(crate) fn check_label(label: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
     if label.is_empty() || label.len() > 128 {
         Err("a label must be 1 to 128 characters".into())

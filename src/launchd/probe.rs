@@ -12,27 +12,27 @@ use std::path::Path;
 
 /// The probe's label: the agent's, with `.doctor` appended.
 #[must_use]
-pub fn label(agent_label: &str) -> String {
+pub(crate) fn label(agent_label: &str) -> String {
     format!("{agent_label}.doctor")
 }
 
 /// Everything the probe's plist says. Paths are absolute.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// The real agent's label (the doctor checks that agent).
-    pub agent_label: String,
-    pub program: String,
-    pub config: String,
+    pub(crate) agent_label: String,
+    pub(crate) program: String,
+    pub(crate) config: String,
     /// Where the doctor writes its report.
-    pub report: String,
-    pub stdout: String,
-    pub stderr: String,
-    pub path_env: String,
+    pub(crate) report: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) path_env: String,
 }
 
 /// The probe's plist: run once at load, never again.
 #[must_use]
-pub fn dictionary(p: &Probe) -> plist::Dictionary {
+fn dictionary(p: &Probe) -> plist::Dictionary {
     let string = |s: &str| plist::Value::String(s.to_owned());
     let mut env = plist::Dictionary::new();
     env.insert("PATH".into(), string(&p.path_env));
@@ -65,20 +65,20 @@ pub fn dictionary(p: &Probe) -> plist::Dictionary {
 }
 
 /// The plist as XML.
-pub fn to_xml(p: &Probe) -> Result<Vec<u8>, plist::Error> {
+pub(crate) fn to_xml(p: &Probe) -> Result<Vec<u8>, plist::Error> {
     super::to_xml(dictionary(p))
 }
 
 /// The report file's first line: `exit: 0` (nothing FAILED) or `exit: 1`.
 #[must_use]
-pub fn report_text(passed: bool, body: &str) -> String {
+pub(crate) fn report_text(passed: bool, body: &str) -> String {
     format!("exit: {}\n{body}", u8::from(!passed))
 }
 
 /// Reads a report written by [`report_text`]: whether nothing FAILED, and
 /// the doctor's lines. `None` for anything else.
 #[must_use]
-pub fn parse_report(text: &str) -> Option<(bool, &str)> {
+pub(crate) fn parse_report(text: &str) -> Option<(bool, &str)> {
     let (first, body) = text.split_once('\n')?;
     match first.strip_prefix("exit: ")? {
         "0" => Some((true, body)),
@@ -89,7 +89,7 @@ pub fn parse_report(text: &str) -> Option<(bool, &str)> {
 
 /// The report's place: the agent's log folder (the user can read it again).
 #[must_use]
-pub fn report_path(log_dir: &Path) -> std::path::PathBuf {
+pub(crate) fn report_path(log_dir: &Path) -> std::path::PathBuf {
     log_dir.join("doctor-as-agent.txt")
 }
 

@@ -18,8 +18,8 @@ use super::{time_required, time_text, Ledger, Result};
 /// was last read in full.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionBasis {
-    pub basis: String,
-    pub full_at: DateTime<Utc>,
+    pub(crate) basis: String,
+    pub(crate) full_at: DateTime<Utc>,
 }
 
 impl Ledger {
@@ -41,7 +41,7 @@ impl Ledger {
     }
 
     /// Records that a full read of `library` with `basis` completed at `at`.
-    pub fn set_version_basis(&self, library: &str, basis: &VersionBasis) -> Result<()> {
+    pub(crate) fn set_version_basis(&self, library: &str, basis: &VersionBasis) -> Result<()> {
         let sql = "INSERT OR REPLACE INTO version_basis (library, basis, full_at)
                    VALUES (?1, ?2, ?3)";
         self.conn
@@ -55,7 +55,7 @@ impl Ledger {
 
     /// Forgets `library`'s basis (its next run reads in full), and with
     /// `versions` its assets' versions too (a full read starting over).
-    pub fn forget_versions(&self, library: &str, versions: bool) -> Result<()> {
+    pub(crate) fn forget_versions(&self, library: &str, versions: bool) -> Result<()> {
         let mut sql = "DELETE FROM version_basis WHERE library = ?1;".to_owned();
         if versions {
             sql.push_str("DELETE FROM asset_version WHERE library = ?1;");
@@ -73,7 +73,7 @@ impl Ledger {
     /// files recorded with that version when it is the one the ledger
     /// holds, else `None` (changed, or never recorded). One query through
     /// the primary key, as `sources_of_assets`.
-    pub fn unchanged_assets(
+    pub(crate) fn unchanged_assets(
         &self,
         library: &str,
         assets: &[(&str, u64)],
@@ -109,7 +109,11 @@ impl Ledger {
 
     /// Records the (uuid, version, files) of staged assets of `library`, in
     /// one transaction.
-    pub fn record_versions(&mut self, library: &str, assets: &[(&str, u64, u64)]) -> Result<()> {
+    pub(crate) fn record_versions(
+        &mut self,
+        library: &str,
+        assets: &[(&str, u64, u64)],
+    ) -> Result<()> {
         self.transaction(|l| {
             let sql = "INSERT OR REPLACE INTO asset_version (library, uuid, version, files)
                        VALUES (?1, ?2, ?3, ?4)";

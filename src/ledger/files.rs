@@ -40,11 +40,11 @@ const COLUMNS: &str =
 /// Of a staged file, what planning compares (`sources_of_assets`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagedSource {
-    pub uuid: String,
-    pub role: String,
+    pub(crate) uuid: String,
+    pub(crate) role: String,
     /// Relative to the staging root.
-    pub path: String,
-    pub source_signature: String,
+    pub(crate) path: String,
+    pub(crate) source_signature: String,
 }
 
 /// A file's row with where it went since it was staged (`locate`).
@@ -53,7 +53,7 @@ pub struct FileRecord {
     pub file: StagedFile,
     /// When this version reached the remote volume (`None`: not yet, or
     /// changed since).
-    pub mirrored_at: Option<DateTime<Utc>>,
+    pub(crate) mirrored_at: Option<DateTime<Utc>>,
     /// When it left staging; it is then in `file.archive`.
     pub purged_at: Option<DateTime<Utc>>,
 }
@@ -136,7 +136,8 @@ impl Ledger {
     }
 
     /// The files of one asset, by role.
-    pub fn files_of(&self, library: &str, uuid: &str) -> Result<Vec<StagedFile>> {
+    #[cfg(test)]
+    pub(crate) fn files_of(&self, library: &str, uuid: &str) -> Result<Vec<StagedFile>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM staged_file WHERE library = ?1 AND uuid = ?2 ORDER BY role"
         );
@@ -147,7 +148,11 @@ impl Ledger {
     /// (uuid, role, path, source signature), in one query through the
     /// primary key: a run plans a batch of assets at a time and never holds
     /// the library's whole ledger.
-    pub fn sources_of_assets(&self, library: &str, uuids: &[&str]) -> Result<Vec<StagedSource>> {
+    pub(crate) fn sources_of_assets(
+        &self,
+        library: &str,
+        uuids: &[&str],
+    ) -> Result<Vec<StagedSource>> {
         let list = serde_json::to_string(uuids)
             .map_err(|e| self.err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         let sql = "SELECT uuid, role, path, source_signature FROM staged_file
@@ -174,7 +179,7 @@ impl Ledger {
     /// `prefix` as the filesystem compares names (ignoring case and Unicode
     /// normalization), in the order of `files`: a range of the
     /// `(library, path_key)` index, for the claims of staged names.
-    pub fn paths_starting_with(
+    pub(crate) fn paths_starting_with(
         &self,
         library: &str,
         prefix: &str,
@@ -198,7 +203,7 @@ impl Ledger {
 
     /// The asset whose file has `path` in `library` (ignoring case and
     /// Unicode normalization, as APFS does).
-    pub fn path_owner(&self, library: &str, path: &str) -> Result<Option<String>> {
+    fn path_owner(&self, library: &str, path: &str) -> Result<Option<String>> {
         let sql = "SELECT uuid FROM staged_file WHERE library = ?1 AND path_key = ?2";
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let mut rows = stmt
@@ -223,7 +228,7 @@ impl Ledger {
 
     /// Records that the file of (library, uuid, role), as it is recorded now,
     /// is on the remote volume.
-    pub fn set_mirrored(
+    pub(crate) fn set_mirrored(
         &self,
         library: &str,
         uuid: &str,
@@ -241,7 +246,7 @@ impl Ledger {
     /// What `library` has in staging now: (files, bytes, of which not on
     /// the remote volume). One row kept current by triggers (schema V3):
     /// free on every run, whatever the size of the library.
-    pub fn staged_totals(&self, library: &str) -> Result<(u64, u64, u64)> {
+    pub(crate) fn staged_totals(&self, library: &str) -> Result<(u64, u64, u64)> {
         let sql = "SELECT files, bytes, unmirrored FROM staged_total WHERE library = ?1";
         self.conn
             .prepare_cached(sql)
@@ -254,7 +259,8 @@ impl Ledger {
     }
 
     /// Forgets a file; returns whether the ledger had it.
-    pub fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
+    #[cfg(test)]
+    pub(super) fn remove_file(&self, library: &str, uuid: &str, role: &str) -> Result<bool> {
         let sql = "DELETE FROM staged_file WHERE library = ?1 AND uuid = ?2 AND role = ?3";
         self.conn
             .prepare_cached(sql)
@@ -288,7 +294,7 @@ impl Ledger {
     }
 
     /// Every library the ledger holds files or rollovers of, by name.
-    pub fn libraries(&self) -> Result<Vec<String>> {
+    pub(crate) fn libraries(&self) -> Result<Vec<String>> {
         let sql = "SELECT library FROM staged_file UNION SELECT library FROM rollover
                    ORDER BY library";
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;

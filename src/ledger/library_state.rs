@@ -9,16 +9,16 @@ use super::{Ledger, Result};
 /// Size and modification time (ns since the epoch) of `Photos.sqlite` and of
 /// its `-wal`, which may not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LibraryState {
-    pub db_size: u64,
-    pub db_mtime_ns: i64,
-    pub wal_size: Option<u64>,
-    pub wal_mtime_ns: Option<i64>,
+pub(crate) struct LibraryState {
+    pub(crate) db_size: u64,
+    pub(crate) db_mtime_ns: i64,
+    pub(crate) wal_size: Option<u64>,
+    pub(crate) wal_mtime_ns: Option<i64>,
 }
 
 impl Ledger {
     /// The fingerprint recorded for `library`, if any.
-    pub fn library_state(&self, library: &str) -> Result<Option<LibraryState>> {
+    pub(crate) fn library_state(&self, library: &str) -> Result<Option<LibraryState>> {
         let sql = "
             SELECT db_size, db_mtime_ns, wal_size, wal_mtime_ns
             FROM library_state WHERE library = ?1";
@@ -39,7 +39,7 @@ impl Ledger {
     }
 
     /// Records `library`'s fingerprint after a completed run.
-    pub fn set_library_state(&self, library: &str, state: &LibraryState) -> Result<()> {
+    pub(crate) fn set_library_state(&self, library: &str, state: &LibraryState) -> Result<()> {
         // One WAL field without the other is no fingerprint: store both or none.
         let wal = state.wal_size.zip(state.wal_mtime_ns);
         let sql = "
@@ -62,7 +62,8 @@ impl Ledger {
     }
 
     /// Forgets `library`'s fingerprint, so the next run reads it in full.
-    pub fn clear_library_state(&self, library: &str) -> Result<()> {
+    #[cfg(test)]
+    fn clear_library_state(&self, library: &str) -> Result<()> {
         self.conn
             .prepare_cached("DELETE FROM library_state WHERE library = ?1")
             .and_then(|mut stmt| stmt.execute(params![library]))

@@ -25,18 +25,17 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
-pub use asset_versions::VersionBasis;
+pub(crate) use asset_versions::VersionBasis;
 pub use files::{FileRecord, StagedFile, StagedSource};
-pub use library_state::LibraryState;
-pub use pending::Pending;
+pub(crate) use library_state::LibraryState;
+pub(crate) use pending::Pending;
 pub use rollovers::{ArchivedFile, Rollover, Step};
-pub use runs::{RunId, RunRecord};
 
 /// How long a write waits for another connection's write (a `status` reader
 /// never blocks a writer in WAL mode, but two writers take turns).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -181,14 +180,17 @@ impl Ledger {
 
     /// The ledger's file.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Runs `f` in one transaction: all its writes are committed together
     /// when it returns `Ok`, and none when it returns `Err` (or panics).
     /// Batching many `record_file` calls this way saves an fsync each.
-    pub fn transaction<T, E>(&mut self, f: impl FnOnce(&Ledger) -> Result<T, E>) -> Result<T, E>
+    pub(crate) fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&Ledger) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<LedgerError>,
     {
@@ -231,7 +233,7 @@ impl Ledger {
 
 /// Whether `path` is a plain relative path inside `library`'s staging folder.
 #[must_use]
-pub fn is_library_path(library: &str, path: &str) -> bool {
+fn is_library_path(library: &str, path: &str) -> bool {
     let folder = crate::export::layout::library_dir(library);
     crate::export::layout::is_safe_relative(path)
         && path

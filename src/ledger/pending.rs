@@ -11,14 +11,14 @@ use super::{time_at, time_required, time_text, Ledger, Result};
 /// An asset waiting to be staged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    pub library: String,
+    pub(crate) library: String,
     pub uuid: String,
     pub reason: String,
     /// How often it was found pending: 1 when first seen.
-    pub attempts: u32,
-    pub first_seen: DateTime<Utc>,
+    pub(crate) attempts: u32,
+    pub(crate) first_seen: DateTime<Utc>,
     /// Set by every `set_pending`; `None` only for rows written otherwise.
-    pub last_attempt: Option<DateTime<Utc>>,
+    pub(crate) last_attempt: Option<DateTime<Utc>>,
 }
 
 impl Pending {
@@ -37,7 +37,7 @@ impl Pending {
 impl Ledger {
     /// Marks an asset pending at `now`: a new one with 1 attempt, a known one
     /// with the new reason and one attempt more.
-    pub fn set_pending(
+    pub(crate) fn set_pending(
         &self,
         library: &str,
         uuid: &str,
@@ -59,7 +59,7 @@ impl Ledger {
     }
 
     /// The asset is staged (or gone): no longer pending. Returns whether it was.
-    pub fn clear_pending(&self, library: &str, uuid: &str) -> Result<bool> {
+    pub(crate) fn clear_pending(&self, library: &str, uuid: &str) -> Result<bool> {
         let sql = "DELETE FROM pending WHERE library = ?1 AND uuid = ?2";
         self.conn
             .prepare_cached(sql)
@@ -82,7 +82,8 @@ impl Ledger {
     }
 
     /// How many assets of `library` are pending for each reason, by reason.
-    pub fn pending_count_by_reason(&self, library: &str) -> Result<Vec<(String, u64)>> {
+    #[cfg(test)]
+    fn pending_count_by_reason(&self, library: &str) -> Result<Vec<(String, u64)>> {
         let sql = "
             SELECT reason, count(*) FROM pending WHERE library = ?1
             GROUP BY reason ORDER BY reason";

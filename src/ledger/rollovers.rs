@@ -49,21 +49,21 @@ impl Step {
 pub struct Rollover {
     pub library: String,
     pub archive: String,
-    pub first: Month,
-    pub last: Month,
+    pub(crate) first: Month,
+    pub(crate) last: Month,
     pub step: Step,
-    pub planned_at: DateTime<Utc>,
-    pub created_at: Option<DateTime<Utc>>,
+    pub(crate) planned_at: DateTime<Utc>,
+    pub(crate) created_at: Option<DateTime<Utc>>,
     pub verified_at: Option<DateTime<Utc>>,
-    pub purged_at: Option<DateTime<Utc>>,
+    pub(crate) purged_at: Option<DateTime<Utc>>,
     /// When retention removed the archive from the repository.
     pub pruned_at: Option<DateTime<Utc>>,
-    pub files: u64,
-    pub bytes: u64,
+    pub(crate) files: u64,
+    pub(crate) bytes: u64,
     /// Assets archived without their original (still pending).
     pub missing: Vec<String>,
     /// What borg said when it finished with a warning.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
 }
 
 /// One file an archive was given, as it was then.
@@ -255,7 +255,12 @@ impl Ledger {
     }
 
     /// Keeps what borg said when it finished with a warning.
-    pub fn set_rollover_warning(&self, library: &str, archive: &str, warning: &str) -> Result<()> {
+    pub(crate) fn set_rollover_warning(
+        &self,
+        library: &str,
+        archive: &str,
+        warning: &str,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE rollover SET warning = ?3 WHERE library = ?1 AND archive = ?2",
@@ -266,7 +271,7 @@ impl Ledger {
     }
 
     /// Records that retention removed `archive` from the repository.
-    pub fn set_pruned(&self, library: &str, archive: &str, at: DateTime<Utc>) -> Result<()> {
+    pub(crate) fn set_pruned(&self, library: &str, archive: &str, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE rollover SET pruned_at = ?3 WHERE library = ?1 AND archive = ?2",
@@ -319,7 +324,12 @@ impl Ledger {
     /// of `library` that is still exactly as the archive was given it; a file
     /// staged again since (an edit) keeps its new version and stays. Returns
     /// how many were marked. Call once the archive is verified.
-    pub fn mark_archived(&self, library: &str, archive: &str, at: DateTime<Utc>) -> Result<u64> {
+    pub(crate) fn mark_archived(
+        &self,
+        library: &str,
+        archive: &str,
+        at: DateTime<Utc>,
+    ) -> Result<u64> {
         let sql = "
             UPDATE staged_file SET archive = ?2, purged_at = ?3
             WHERE library = ?1 AND purged_at IS NULL AND EXISTS (
@@ -336,7 +346,7 @@ impl Ledger {
 
     /// The staged paths marked purged into `archive` (to delete, or already
     /// deleted by a run that was then killed).
-    pub fn purged_paths(&self, library: &str, archive: &str) -> Result<Vec<String>> {
+    pub(crate) fn purged_paths(&self, library: &str, archive: &str) -> Result<Vec<String>> {
         let mut stmt = self
             .conn
             .prepare(
@@ -355,7 +365,12 @@ impl Ledger {
     }
 
     /// Records the result of a `borg check`.
-    pub fn record_repo_check(&self, at: DateTime<Utc>, ok: bool, message: &str) -> Result<()> {
+    pub(crate) fn record_repo_check(
+        &self,
+        at: DateTime<Utc>,
+        ok: bool,
+        message: &str,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO repo_check (at, ok, message) VALUES (?1, ?2, ?3)",

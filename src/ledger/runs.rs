@@ -9,16 +9,16 @@ use super::{time_at, time_required, time_text, Ledger, LedgerError, Result};
 
 /// Identifies a run in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RunId(pub i64);
+pub(crate) struct RunId(pub i64);
 
 /// A run as recorded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRecord {
-    pub id: RunId,
-    pub started: DateTime<Utc>,
+    id: RunId,
+    started: DateTime<Utc>,
     /// `None`: still running, or killed.
-    pub ended: Option<DateTime<Utc>>,
-    pub dry_run: bool,
+    ended: Option<DateTime<Utc>>,
+    dry_run: bool,
     pub outcome: Option<String>,
     pub summary: Option<serde_json::Value>,
 }
@@ -49,7 +49,7 @@ impl RunRecord {
 
 impl Ledger {
     /// Records the start of a run.
-    pub fn begin_run(&self, started: DateTime<Utc>, dry_run: bool) -> Result<RunId> {
+    pub(crate) fn begin_run(&self, started: DateTime<Utc>, dry_run: bool) -> Result<RunId> {
         self.conn
             .prepare_cached("INSERT INTO run (started_at, dry_run) VALUES (?1, ?2)")
             .and_then(|mut stmt| stmt.insert(params![time_text(&started), dry_run]))
@@ -59,7 +59,7 @@ impl Ledger {
 
     /// Records the end of run `id`: its outcome (`ok`, `failed`, ...) and a
     /// summary for `status`.
-    pub fn finish_run(
+    pub(crate) fn finish_run(
         &self,
         id: RunId,
         ended: DateTime<Utc>,

@@ -15,17 +15,17 @@ use std::time::Duration;
 use super::{Notification, Notifier, NotifyError};
 
 /// How long Notification Center may take to accept a notification.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The call that shows a notification: `platform::show_notification`, or a
 /// stand-in in tests.
-pub type Show = fn(&str, &str) -> Result<(), String>;
+type Show = fn(&str, &str) -> Result<(), String>;
 
 /// Shows notifications in Notification Center, within `timeout`.
 #[derive(Debug, Clone, Copy)]
-pub struct NotificationCenter {
-    pub show: Show,
-    pub timeout: Duration,
+pub(super) struct NotificationCenter {
+    show: Show,
+    timeout: Duration,
 }
 
 impl Default for NotificationCenter {

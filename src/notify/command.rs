@@ -14,17 +14,17 @@ use super::{Notification, Notifier, NotifyError};
 use crate::process::{self, CommandLine, CommandRunner};
 
 /// How long the command may take.
-pub const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The environment variables that carry the message.
-pub const TITLE_VAR: &str = "PHOTOS_BACKUP_TITLE";
-pub const MESSAGE_VAR: &str = "PHOTOS_BACKUP_MESSAGE";
-pub const EVENT_VAR: &str = "PHOTOS_BACKUP_EVENT";
+const TITLE_VAR: &str = "PHOTOS_BACKUP_TITLE";
+const MESSAGE_VAR: &str = "PHOTOS_BACKUP_MESSAGE";
+const EVENT_VAR: &str = "PHOTOS_BACKUP_EVENT";
 
 /// The command line for `n`: `argv` as configured, the message in env.
 /// `argv` is never empty (the config checks it).
 #[must_use]
-pub fn command_line(argv: &[String], n: &Notification) -> CommandLine {
+pub(super) fn command_line(argv: &[String], n: &Notification) -> CommandLine {
     let (program, rest) = argv.split_first().map_or(("", &[][..]), |(p, r)| (p, r));
     CommandLine::new(program, rest.iter().cloned())
         .env(TITLE_VAR, &n.title)
@@ -33,9 +33,9 @@ pub fn command_line(argv: &[String], n: &Notification) -> CommandLine {
 }
 
 /// Runs the configured command for each notification.
-pub struct Command<'a> {
-    pub argv: Vec<String>,
-    pub runner: &'a dyn CommandRunner,
+pub(super) struct Command<'a> {
+    pub(super) argv: Vec<String>,
+    pub(super) runner: &'a dyn CommandRunner,
 }
 
 impl Notifier for Command<'_> {

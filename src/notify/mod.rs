@@ -9,12 +9,12 @@
 //! macOS), `osascript`, a user's `command`, or none. Every program is started
 //! through `process::CommandRunner`.
 
-pub mod center;
-pub mod command;
-pub mod osascript;
-pub mod policy;
-pub mod settings;
-pub mod state;
+mod center;
+mod command;
+pub(crate) mod osascript;
+mod policy;
+pub(crate) mod settings;
+mod state;
 
 use std::path::{Path, PathBuf};
 
@@ -25,15 +25,15 @@ pub use settings::{Method, Settings};
 
 /// One message for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    pub kind: Kind,
-    pub title: String,
-    pub body: String,
+pub(crate) struct Notification {
+    pub(crate) kind: Kind,
+    pub(crate) title: String,
+    pub(crate) body: String,
 }
 
 /// Why a notification is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A run failed after runs that did not.
     Failure,
     /// Runs keep failing; said again every `repeat_after`.
@@ -50,7 +50,7 @@ pub enum Kind {
 impl Kind {
     /// The event name a `command` receives in `PHOTOS_BACKUP_EVENT`.
     #[must_use]
-    pub fn event(self) -> &'static str {
+    fn event(self) -> &'static str {
         match self {
             Kind::Failure => "failure",
             Kind::Reminder => "reminder",
@@ -63,7 +63,7 @@ impl Kind {
 
 /// How a run ended, as far as notifications care.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Done (or nothing to do).
     Ok,
     /// Failed; the message says why (the error, one line).
@@ -74,7 +74,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
+pub(crate) enum NotifyError {
     #[error("cannot read notification state {path}")]
     ReadState {
         path: PathBuf,
@@ -97,14 +97,14 @@ pub enum NotifyError {
 
 /// Delivers notifications. A trait so tests (and the run command's tests)
 /// can stand in for the real thing.
-pub trait Notifier {
+pub(crate) trait Notifier {
     fn send(&self, n: &Notification) -> Result<(), NotifyError>;
 }
 
 /// Tries `first`; when it fails, `second`. Fails only when both do.
-pub struct Fallback<'a> {
-    pub first: Box<dyn Notifier + 'a>,
-    pub second: Box<dyn Notifier + 'a>,
+struct Fallback<'a> {
+    first: Box<dyn Notifier + 'a>,
+    second: Box<dyn Notifier + 'a>,
 }
 
 impl Notifier for Fallback<'_> {
@@ -122,7 +122,7 @@ impl Notifier for Fallback<'_> {
 /// The notifier for `method`; `None` for `Method::None`. `osascript` is
 /// looked for in `tool_dirs` (the host's).
 #[must_use]
-pub fn notifier_for<'a>(
+pub(crate) fn notifier_for<'a>(
     method: &Method,
     tool_dirs: &[PathBuf],
     runner: &'a dyn CommandRunner,
@@ -150,16 +150,16 @@ pub fn notifier_for<'a>(
 /// (`osascript`) are looked for in. What `after_run` and `warn` need, and
 /// no more of the config or the host.
 #[derive(Debug, Clone, Copy)]
-pub struct Channel<'a> {
-    pub settings: &'a Settings,
-    pub state_dir: &'a Path,
-    pub tool_dirs: &'a [PathBuf],
+pub(crate) struct Channel<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) state_dir: &'a Path,
+    pub(crate) tool_dirs: &'a [PathBuf],
 }
 
 /// Sends a one-off warning (not rate-limited: the caller sends it once,
 /// when the thing happens) through the configured method; `false` when
 /// notifications are off.
-pub fn warn(
+pub(crate) fn warn(
     channel: &Channel,
     body: &str,
     runner: &dyn CommandRunner,
@@ -177,11 +177,11 @@ pub fn warn(
 
 /// What `after_run` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AfterRun {
+pub(crate) struct AfterRun {
     /// The notification sent, if any.
-    pub sent: Option<Notification>,
+    sent: Option<Notification>,
     /// Worth a line in the log: the state file was unreadable and ignored.
-    pub warning: Option<String>,
+    pub(crate) warning: Option<String>,
 }
 
 /// The run command's last step: tell the user about this run's `outcome`
@@ -194,7 +194,7 @@ pub struct AfterRun {
 /// could not be sent, the state that could not be saved) should be logged,
 /// not turn a successful run into a failed one. When sending fails, the
 /// state is left as it was, so the next run tries again.
-pub fn after_run(
+pub(crate) fn after_run(
     channel: &Channel,
     outcome: &Outcome,
     now: DateTime<Utc>,
@@ -216,7 +216,7 @@ pub fn after_run(
 }
 
 /// `after_run` with the notifier given: load state, decide, send, save.
-pub fn after_run_with(
+fn after_run_with(
     settings: &Settings,
     state_dir: &Path,
     outcome: &Outcome,
@@ -243,10 +243,10 @@ pub fn after_run_with(
 }
 
 #[cfg(test)]
-pub(crate) mod testing {
+mod testing {
     use super::{Kind, Notification};
 
-    pub fn notification(kind: Kind, title: &str, body: &str) -> Notification {
+    pub(crate) fn notification(kind: Kind, title: &str, body: &str) -> Notification {
         Notification {
             kind,
             title: title.into(),

@@ -14,20 +14,20 @@ use super::{Notification, Notifier, NotifyError};
 use crate::process::{self, CommandLine, CommandRunner};
 
 /// Where macOS keeps the program.
-pub const OSASCRIPT: &str = "/usr/bin/osascript";
+pub(super) const OSASCRIPT: &str = "/usr/bin/osascript";
 
 /// The program: the first `osascript` in `tool_dirs` (the host's: `PATH`
 /// and the usual folders, `/usr/bin` among them, so on a Mac the system's),
 /// else `OSASCRIPT`. Found like every other tool, so tests can put a fake
 /// one first.
 #[must_use]
-pub fn program(tool_dirs: &[PathBuf]) -> PathBuf {
+pub(crate) fn program(tool_dirs: &[PathBuf]) -> PathBuf {
     crate::tools::find("osascript", None, tool_dirs).unwrap_or_else(|_| OSASCRIPT.into())
 }
 
 /// How long `osascript` may take: it answers in well under a second, and
 /// one that hangs (a dialog nobody answers) must not hold the run long.
-pub const TIMEOUT: Duration = Duration::from_secs(15);
+const TIMEOUT: Duration = Duration::from_secs(15);
 
 const SCRIPT: [&str; 3] = [
     "on run argv",
@@ -37,7 +37,7 @@ const SCRIPT: [&str; 3] = [
 
 /// The command line that shows `n`.
 #[must_use]
-pub fn command_line(program: &Path, n: &Notification) -> CommandLine {
+pub(super) fn command_line(program: &Path, n: &Notification) -> CommandLine {
     let mut args: Vec<String> = SCRIPT
         .iter()
         .flat_map(|line| ["-e".to_owned(), (*line).to_owned()])
@@ -47,10 +47,10 @@ pub fn command_line(program: &Path, n: &Notification) -> CommandLine {
 }
 
 /// Shows notifications with `osascript`.
-pub struct Osascript<'a> {
+pub(super) struct Osascript<'a> {
     /// `osascript` ([`program`]).
-    pub program: PathBuf,
-    pub runner: &'a dyn CommandRunner,
+    pub(super) program: PathBuf,
+    pub(super) runner: &'a dyn CommandRunner,
 }
 
 impl Notifier for Osascript<'_> {

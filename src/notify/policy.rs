@@ -9,28 +9,28 @@ use super::{Kind, Notification, Outcome};
 
 /// What the last runs left behind, persisted between runs (`state`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct State {
+pub(super) struct State {
     /// The first failed run of the current streak; `None`: the last run that
     /// was not skipped succeeded (or there was none).
-    pub failing_since: Option<DateTime<Utc>>,
+    pub(super) failing_since: Option<DateTime<Utc>>,
     /// When the last failure or reminder was sent in this streak.
-    pub last_notified: Option<DateTime<Utc>>,
+    pub(super) last_notified: Option<DateTime<Utc>>,
 }
 
 /// What to send (if anything) and the state to keep for the next run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    pub send: Option<Notification>,
-    pub next: State,
+pub(super) struct Decision {
+    pub(super) send: Option<Notification>,
+    pub(super) next: State,
 }
 
 /// The rules of the game, from `[notify]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
+pub(super) struct Policy {
     /// A failure still not fixed is notified again after this long.
-    pub repeat_after: chrono::Duration,
+    pub(super) repeat_after: chrono::Duration,
     /// Also notify every successful run.
-    pub on_success: bool,
+    pub(super) on_success: bool,
 }
 
 /// Decides what this run's `outcome` means to the user at `now`:
@@ -43,7 +43,12 @@ pub struct Policy {
 /// - other successes → `Success` if `on_success`, else nothing;
 /// - skipped → nothing, state unchanged.
 #[must_use]
-pub fn decide(prev: &State, outcome: &Outcome, now: DateTime<Utc>, policy: Policy) -> Decision {
+pub(super) fn decide(
+    prev: &State,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+    policy: Policy,
+) -> Decision {
     match outcome {
         Outcome::Skipped => Decision {
             send: None,
@@ -137,7 +142,7 @@ fn shorten(message: &str) -> String {
 
 /// "3 min", "5 h", "2 days 3 h": how long, roughly, for a person.
 #[must_use]
-pub fn human_duration(d: chrono::Duration) -> String {
+fn human_duration(d: chrono::Duration) -> String {
     let minutes = d.num_minutes().max(0);
     let (days, hours) = (minutes / (24 * 60), minutes / 60 % 24);
     match (days, hours) {

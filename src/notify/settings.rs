@@ -10,17 +10,17 @@ use serde::Deserialize;
 /// `[notify]` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawNotify {
-    pub method: Option<RawMethod>,
-    pub command: Option<Vec<String>>,
-    pub repeat_after_hours: Option<u64>,
-    pub on_success: Option<bool>,
+pub(crate) struct RawNotify {
+    method: Option<RawMethod>,
+    command: Option<Vec<String>>,
+    repeat_after_hours: Option<u64>,
+    on_success: Option<bool>,
 }
 
 /// The values `notify.method` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawMethod {
+enum RawMethod {
     NotificationCenter,
     Osascript,
     Command,
@@ -53,26 +53,14 @@ pub struct Settings {
 }
 
 /// Longest `repeat_after_hours`: a year.
-pub const MAX_REPEAT_HOURS: u64 = 24 * 366;
-pub const DEFAULT_REPEAT_HOURS: u64 = 24;
+const MAX_REPEAT_HOURS: u64 = 24 * 366;
+const DEFAULT_REPEAT_HOURS: u64 = 24;
 
 /// A problem with one key of `[notify]`; `config` adds the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyError {
-    pub key: String,
-    pub message: String,
-}
-
-impl Settings {
-    /// Notifications off.
-    #[must_use]
-    pub fn none() -> Self {
-        Self {
-            method: Method::None,
-            repeat_after: Duration::from_secs(DEFAULT_REPEAT_HOURS * 3600),
-            on_success: false,
-        }
-    }
+pub(crate) struct KeyError {
+    pub(crate) key: String,
+    pub(crate) message: String,
 }
 
 /// Checks `[notify]`. `has_notification_center`: whether this system has one
@@ -80,7 +68,7 @@ impl Settings {
 /// may be chosen. A program path with a `/` in `command` is resolved like
 /// every path of the config (`~`, relative to `base`); a bare name is looked
 /// up on `PATH` when it runs.
-pub fn validate(
+pub(crate) fn validate(
     raw: RawNotify,
     has_notification_center: bool,
     home: &Path,

@@ -17,13 +17,13 @@ use super::policy::State;
 use super::NotifyError;
 
 /// The file name, in the state folder.
-pub const FILE_NAME: &str = "notify.json";
+const FILE_NAME: &str = "notify.json";
 
 /// The state, and a warning when the file was unreadable and ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loaded {
-    pub state: State,
-    pub warning: Option<String>,
+pub(super) struct Loaded {
+    pub(super) state: State,
+    pub(super) warning: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -35,13 +35,13 @@ struct Stored {
 
 /// Where the state lives in `state_dir`.
 #[must_use]
-pub fn path(state_dir: &Path) -> PathBuf {
+pub(super) fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE_NAME)
 }
 
 /// Reads the state: default when the file does not exist; default with a
 /// warning when it is malformed; an error naming it when it cannot be read.
-pub fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
+pub(super) fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
     let path = path(state_dir);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -69,7 +69,7 @@ pub fn load(state_dir: &Path) -> Result<Loaded, NotifyError> {
 }
 
 /// Writes the state atomically and durably.
-pub fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
+pub(super) fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
     let path = path(state_dir);
     let bytes = render(state);
     crate::export::copy::write_atomic(&path, &bytes, None)
@@ -82,7 +82,7 @@ pub fn save(state_dir: &Path, state: &State) -> Result<(), NotifyError> {
 
 /// The file's content for `state`.
 #[must_use]
-pub fn render(state: &State) -> Vec<u8> {
+fn render(state: &State) -> Vec<u8> {
     let stored = Stored {
         failing_since: state.failing_since.map(|t| t.to_rfc3339()),
         last_notified: state.last_notified.map(|t| t.to_rfc3339()),
@@ -93,7 +93,7 @@ pub fn render(state: &State) -> Vec<u8> {
 }
 
 /// The state in the file's content, or why it is not one.
-pub fn parse(bytes: &[u8]) -> Result<State, String> {
+fn parse(bytes: &[u8]) -> Result<State, String> {
     let stored: Stored = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     let instant = |name: &str, v: Option<String>| -> Result<Option<DateTime<Utc>>, String> {
         v.map(|s| {

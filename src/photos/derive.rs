@@ -35,55 +35,55 @@ const LOCALLY_AVAILABLE: i64 = 1;
 
 /// One asset row as read, before any interpretation.
 #[derive(Debug, Default, Clone)]
-pub struct RawAsset {
-    pub pk: i64,
-    pub uuid: String,
-    pub filename: Option<String>,
-    pub directory: Option<String>,
-    pub original_filename: Option<String>,
-    pub date_created: Option<f64>,
-    pub tz_offset: Option<i64>,
-    pub date_added: Option<f64>,
-    pub adjustment_timestamp: Option<f64>,
-    pub modification_date: Option<f64>,
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub favorite: Option<i64>,
-    pub hidden: Option<i64>,
-    pub trashed: Option<i64>,
-    pub kind: Option<i64>,
-    pub kind_subtype: Option<i64>,
-    pub uti: Option<String>,
-    pub original_filesize: Option<i64>,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub avalanche_uuid: Option<String>,
-    pub avalanche_pick: Option<i64>,
-    pub saved_asset_type: Option<i64>,
-    pub adjustments: Option<i64>,
-    pub external_edit_format: Option<String>,
-    pub depth: Option<i64>,
-    pub hdr: Option<i64>,
-    pub capture_device: Option<i64>,
-    pub cloud_batch_publish: Option<f64>,
+pub(super) struct RawAsset {
+    pub(super) pk: i64,
+    pub(super) uuid: String,
+    pub(super) filename: Option<String>,
+    pub(super) directory: Option<String>,
+    pub(super) original_filename: Option<String>,
+    pub(super) date_created: Option<f64>,
+    pub(super) tz_offset: Option<i64>,
+    pub(super) date_added: Option<f64>,
+    pub(super) adjustment_timestamp: Option<f64>,
+    pub(super) modification_date: Option<f64>,
+    pub(super) title: Option<String>,
+    pub(super) description: Option<String>,
+    pub(super) favorite: Option<i64>,
+    pub(super) hidden: Option<i64>,
+    pub(super) trashed: Option<i64>,
+    pub(super) kind: Option<i64>,
+    pub(super) kind_subtype: Option<i64>,
+    pub(super) uti: Option<String>,
+    pub(super) original_filesize: Option<i64>,
+    pub(super) width: Option<i64>,
+    pub(super) height: Option<i64>,
+    pub(super) latitude: Option<f64>,
+    pub(super) longitude: Option<f64>,
+    pub(super) avalanche_uuid: Option<String>,
+    pub(super) avalanche_pick: Option<i64>,
+    pub(super) saved_asset_type: Option<i64>,
+    pub(super) adjustments: Option<i64>,
+    pub(super) external_edit_format: Option<String>,
+    pub(super) depth: Option<i64>,
+    pub(super) hdr: Option<i64>,
+    pub(super) capture_device: Option<i64>,
+    pub(super) cloud_batch_publish: Option<f64>,
     /// `ZTIMEZONENAME`: an IANA zone (`America/Chicago`) or `GMT-0400`.
-    pub tz_name: Option<String>,
+    pub(super) tz_name: Option<String>,
 }
 
 /// One `ZINTERNALRESOURCE` row.
 #[derive(Debug, Default, Clone)]
-pub struct RawResource {
-    pub subtype: Option<i64>,
-    pub local_availability: Option<i64>,
+pub(super) struct RawResource {
+    pub(super) subtype: Option<i64>,
+    pub(super) local_availability: Option<i64>,
     /// The file's UTI where the resource table names it (Photos 5 and 6).
-    pub uti: Option<String>,
+    pub(super) uti: Option<String>,
 }
 
 /// Lists library folders once and answers "is this file there?" from memory,
 /// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
-pub struct Disk {
+pub(super) struct Disk {
     root: PathBuf,
     /// Folder (relative to the root) -> the names of the files in it, sorted.
     dirs: HashMap<String, BTreeSet<String>>,
@@ -91,7 +91,7 @@ pub struct Disk {
 
 impl Disk {
     #[must_use]
-    pub fn new(root: &Path) -> Self {
+    pub(super) fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
             dirs: HashMap::new(),
@@ -115,7 +115,7 @@ impl Disk {
     }
 
     /// Whether the file at `path` (relative to the root, or absolute) exists.
-    pub fn exists(&mut self, path: &str) -> bool {
+    fn exists(&mut self, path: &str) -> bool {
         if path.starts_with('/') {
             return Path::new(path).is_file();
         }
@@ -126,7 +126,7 @@ impl Disk {
     }
 
     /// The first file in `dir` whose name starts with `prefix`, sorted by name.
-    pub fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
+    fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
         self.names(dir)
             .range::<str, _>((
                 std::ops::Bound::Included(prefix),
@@ -163,7 +163,7 @@ fn core_date(v: Option<f64>) -> Option<DateTime<Utc>> {
 
 /// Builds the asset from its row and the rows that hang off it.
 #[must_use]
-pub fn asset(
+pub(super) fn asset(
     raw: RawAsset,
     keywords: Vec<String>,
     persons: Vec<String>,
@@ -507,7 +507,7 @@ fn adjustment_files(
 /// What Photos shows in its main views: not in the trash, a real photo or
 /// video, and of a burst only the key frame and the frames the user kept.
 #[must_use]
-pub fn shown_by_photos(a: &Asset) -> bool {
+pub(super) fn shown_by_photos(a: &Asset) -> bool {
     !a.intrash && matches!(a.kind, Some(0 | 1)) && (!a.burst || a.burst_selected)
 }
 
@@ -539,7 +539,7 @@ fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
 /// data` up to Photos 7, `scopes/cloudsharing/data` from Photos 8 (macOS 13,
 /// model 16000) on, as osxphotos reads them.
 #[must_use]
-pub fn shared_root(model_version: i64) -> &'static str {
+pub(super) fn shared_root(model_version: i64) -> &'static str {
     if model_version >= 16_000 {
         "scopes/cloudsharing/data"
     } else {
@@ -590,7 +590,7 @@ fn edited_suffixes(uti: Option<&str>, ismovie: bool) -> &'static [&'static str] 
 /// The UTI of a file by its extension, for libraries whose resource table
 /// no longer names it.
 #[must_use]
-pub fn uti_for_name(name: &str) -> Option<&'static str> {
+fn uti_for_name(name: &str) -> Option<&'static str> {
     let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
     Some(match ext.as_str() {
         "jpg" | "jpeg" | "jpe" => "public.jpeg",

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// How long a passed full check is believed.
-pub const FULL_CHECK_EVERY: TimeDelta = TimeDelta::hours(24);
+const FULL_CHECK_EVERY: TimeDelta = TimeDelta::hours(24);
 
 /// How much of the copy is checked when it is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl CheckLog {
 
     /// The record's file.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -82,14 +82,14 @@ impl CheckLog {
     }
 
     /// Records a passed full check of `db` at `now`.
-    pub fn passed(&self, db: &Path, now: DateTime<Utc>) -> std::io::Result<()> {
+    pub(super) fn passed(&self, db: &Path, now: DateTime<Utc>) -> std::io::Result<()> {
         let mut all = self.load();
         all.insert(key(db), now.timestamp());
         self.store(&all)
     }
 
     /// Forgets the passed check of `db`: its next open checks it whole.
-    pub fn failed(&self, db: &Path) -> std::io::Result<()> {
+    pub(super) fn failed(&self, db: &Path) -> std::io::Result<()> {
         let mut all = self.load();
         if all.remove(&key(db)).is_some() {
             self.store(&all)?;
@@ -128,7 +128,7 @@ impl CheckLog {
 /// `Full` unless a full check passed within `FULL_CHECK_EVERY` before `now`
 /// (a record from the future, a clock set back, is not believed either).
 #[must_use]
-pub fn due(last_passed: Option<i64>, now: DateTime<Utc>) -> Check {
+fn due(last_passed: Option<i64>, now: DateTime<Utc>) -> Check {
     match last_passed.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)) {
         Some(at) if at <= now && now - at < FULL_CHECK_EVERY => Check::PagesRead,
         _ => Check::Full,

@@ -54,7 +54,12 @@ struct Record {
 /// Makes `kept/Photos.sqlite` a copy of `db` (reused when still one, or
 /// copied anew; always anew when `fresh`), without a WAL or `-shm` beside
 /// it, and returns its path.
-pub fn refresh(db: &Path, kept: &Path, copy: Copier, fresh: bool) -> Result<PathBuf, PhotosError> {
+pub(super) fn refresh(
+    db: &Path,
+    kept: &Path,
+    copy: Copier,
+    fresh: bool,
+) -> Result<PathBuf, PhotosError> {
     let io_err = |p: &Path| {
         let p = p.to_owned();
         move |e| PhotosError::io(&p, e)
@@ -77,7 +82,7 @@ pub fn refresh(db: &Path, kept: &Path, copy: Copier, fresh: bool) -> Result<Path
 
 /// Records that the copy in `kept` is one of `db` as it is now (called once
 /// the database was seen unchanged across the copy).
-pub fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
+pub(super) fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
     let record = Record {
         source: Identity::of(db).map_err(|e| PhotosError::io(db, e))?,
         copy: Identity::of(&kept.join(COPY)).map_err(|e| PhotosError::io(kept, e))?,
@@ -89,7 +94,7 @@ pub fn remember(db: &Path, kept: &Path) -> Result<(), PhotosError> {
 }
 
 /// Forgets the copy in `kept`: the next run copies the database anew.
-pub fn forget(kept: &Path) -> Result<(), PhotosError> {
+pub(super) fn forget(kept: &Path) -> Result<(), PhotosError> {
     remove_file(&kept.join(RECORD))
 }
 
@@ -106,7 +111,7 @@ fn still_the_copy(db: &Path, kept: &Path) -> bool {
 }
 
 /// Removes a file; one that is not there is fine.
-pub fn remove_file(path: &Path) -> Result<(), PhotosError> {
+fn remove_file(path: &Path) -> Result<(), PhotosError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(PhotosError::io(path, e)),
         _ => Ok(()),

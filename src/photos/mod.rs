@@ -4,16 +4,16 @@
 //! It never writes to, locks or leaves files in the library: everything is read
 //! from a private copy (see `snapshot`).
 
-pub mod derive;
+mod derive;
 pub mod integrity;
 mod kept;
-pub mod model;
-pub mod paths;
-pub mod plist_guard;
+mod model;
+mod paths;
+mod plist_guard;
 pub mod query;
-pub mod schema;
+mod schema;
 pub mod snapshot;
-pub mod time;
+mod time;
 pub mod versions;
 
 use std::cell::Cell;
@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 pub use integrity::{Check, CheckLog};
 pub use model::{Asset, Resource, ResourceRole};
 pub use query::{Selection, Visit};
-pub use schema::Schema;
+use schema::Schema;
 
 /// Why a library could not be read. Every variant names the path.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub enum PhotosError {
 }
 
 impl PhotosError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    fn io(path: &Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.to_owned(),
             source,
@@ -61,9 +61,9 @@ impl PhotosError {
 
 /// An opened library: its root, its snapshot and its discovered schema.
 pub struct Library {
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// `root/database/Photos.sqlite`: named in errors about the data.
-    pub db: PathBuf,
+    db: PathBuf,
     pub schema: Schema,
     /// How much of the copy was checked before any row was read.
     pub checked: Check,
@@ -82,7 +82,7 @@ impl Library {
     }
 
     /// Opens the library with the given check of its copy (see `integrity`).
-    pub fn open_with(root: &Path, check: Check) -> Result<Self, PhotosError> {
+    pub(crate) fn open_with(root: &Path, check: Check) -> Result<Self, PhotosError> {
         Self::open_copy(root, check, None)
     }
 
@@ -228,7 +228,7 @@ impl Library {
 }
 
 /// `root/database/Photos.sqlite`, after checking that `root` looks like a library.
-pub fn database_path(root: &Path) -> Result<PathBuf, PhotosError> {
+pub(crate) fn database_path(root: &Path) -> Result<PathBuf, PhotosError> {
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(PhotosError::NotALibrary(root.to_owned())),

@@ -62,12 +62,12 @@ pub struct Asset {
     pub ismissing: bool,
     pub hasadjustments: bool,
     pub external_edit: bool,
-    pub portrait: bool,
-    pub screenshot: bool,
-    pub selfie: bool,
-    pub slow_mo: bool,
-    pub time_lapse: bool,
-    pub panorama: bool,
+    pub(crate) portrait: bool,
+    pub(crate) screenshot: bool,
+    pub(crate) selfie: bool,
+    pub(crate) slow_mo: bool,
+    pub(crate) time_lapse: bool,
+    pub(crate) panorama: bool,
     /// The original, when it is on disk.
     pub path: Option<String>,
     pub path_edited: Option<String>,
@@ -81,7 +81,7 @@ pub struct Asset {
     pub path_refused: Option<String>,
     /// `ZKIND`: 0 photo, 1 video; other values are not user media.
     #[serde(skip)]
-    pub kind: Option<i64>,
+    pub(crate) kind: Option<i64>,
 }
 
 impl Asset {
@@ -92,7 +92,7 @@ impl Asset {
     /// Never: the date is a constant that exists.
     #[cfg(test)]
     #[must_use]
-    pub fn example(uuid: &str, original_filename: &str) -> Self {
+    pub(crate) fn example(uuid: &str, original_filename: &str) -> Self {
         use chrono::TimeZone;
         let zone = FixedOffset::west_opt(4 * 3600).unwrap();
         Self {

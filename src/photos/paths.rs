@@ -6,7 +6,7 @@
 
 /// `ZSAVEDASSETTYPE` of a file referenced in place rather than copied into
 /// the library (osxphotos reads it the same way on every Photos 5+ model).
-pub const SAVED_REFERENCED: i64 = 10;
+pub(super) const SAVED_REFERENCED: i64 = 10;
 
 /// Why the paths of an asset cannot be derived, or `None` when they can.
 /// An absolute `directory` is legitimate only for a referenced file
@@ -14,7 +14,12 @@ pub const SAVED_REFERENCED: i64 = 10;
 /// `..` component, and the uuid (part of the names of renders and derived
 /// files) must look like the ones Photos writes.
 #[must_use]
-pub fn refusal(uuid: &str, directory: &str, filename: &str, isreference: bool) -> Option<String> {
+pub(super) fn refusal(
+    uuid: &str,
+    directory: &str,
+    filename: &str,
+    isreference: bool,
+) -> Option<String> {
     if !is_photos_uuid(uuid) {
         return Some(format!(
             "uuid {uuid:?} is not made of hex digits and dashes as Photos writes them"
@@ -40,7 +45,7 @@ pub fn refusal(uuid: &str, directory: &str, filename: &str, isreference: bool) -
 /// Hex digits and dashes, 1 to 64 of them: Photos writes
 /// `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX` in upper case.
 #[must_use]
-pub fn is_photos_uuid(uuid: &str) -> bool {
+fn is_photos_uuid(uuid: &str) -> bool {
     (1..=64).contains(&uuid.len())
         && uuid.bytes().any(|b| b.is_ascii_hexdigit())
         && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')

@@ -7,14 +7,14 @@
 //! its library alone.
 
 /// Bytes: Photos' own is a few kilobytes.
-pub const MAX_BYTES: usize = 4 << 20;
+const MAX_BYTES: usize = 4 << 20;
 /// Nesting of arrays, sets and dictionaries: Photos' own has a handful.
-pub const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 64;
 /// Objects visited while measuring (shared objects count each time).
 const MAX_VISITS: usize = 1 << 20;
 
 /// Why `blob` must not be parsed, if it must not.
-pub fn check(blob: &[u8]) -> Result<(), String> {
+pub(super) fn check(blob: &[u8]) -> Result<(), String> {
     if blob.len() > MAX_BYTES {
         return Err(format!(
             "Z_METADATA.Z_PLIST is {} bytes, more than the {MAX_BYTES} a Photos library has",
@@ -172,7 +172,7 @@ mod tests {
 
     /// `levels` arrays each holding the next, built without recursion
     /// (building them as values would overflow the test's own stack).
-    pub(crate) fn deep_binary(levels: usize) -> Vec<u8> {
+    fn deep_binary(levels: usize) -> Vec<u8> {
         let mut blob = b"bplist00".to_vec();
         let mut offsets = Vec::with_capacity(levels + 1);
         for i in 0..levels {

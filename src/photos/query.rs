@@ -46,7 +46,7 @@ pub trait Visit<E> {
 }
 
 /// A closure as a `Visit` that reads everything.
-pub struct All<F>(pub F);
+pub(super) struct All<F>(pub F);
 
 impl<E, F: FnMut(Asset) -> Result<(), E>> Visit<E> for All<F> {
     fn asset(&mut self, asset: Asset, _version: u64) -> Result<(), E> {
@@ -64,7 +64,7 @@ const VERSIONS_ASKED: usize = 2048;
 /// date, the versions of the selected assets are read first (narrow
 /// columns) and the assets `visit` knows unchanged are left out of the
 /// full read.
-pub fn for_each<E>(
+pub(super) fn for_each<E>(
     conn: &Connection,
     schema: &Schema,
     root: &Path,
@@ -477,7 +477,7 @@ fn read_persons(
 }
 
 /// The name of a person Photos found but nobody named.
-pub const UNKNOWN_PERSON: &str = "_UNKNOWN_";
+pub(crate) const UNKNOWN_PERSON: &str = "_UNKNOWN_";
 
 /// Kinds of `ZGENERICALBUM` rows that are albums a user made or joined.
 const USER_ALBUM: i64 = 2;

@@ -16,10 +16,10 @@ use rusqlite::Connection;
 use super::PhotosError;
 
 /// Photos 5 (macOS 10.15) is the first model this reader supports.
-pub const FIRST_SUPPORTED_MODEL: i64 = 13_000;
+const FIRST_SUPPORTED_MODEL: i64 = 13_000;
 /// The newest model seen in a real library (macOS 26.1). Newer ones still
 /// read, with a warning, when the tables the reader needs are there.
-pub const NEWEST_KNOWN_MODEL: i64 = 19_320;
+const NEWEST_KNOWN_MODEL: i64 = 19_320;
 
 /// A table and the set of its column names.
 #[derive(Debug, Clone, Default)]
@@ -32,26 +32,26 @@ pub struct Table {
 /// names are discovered from the file (join tables), so a hostile name must
 /// not be able to end the identifier and add SQL of its own.
 #[must_use]
-pub fn ident(name: &str) -> String {
+pub(super) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl Table {
     /// The table's name, quoted for SQL text.
     #[must_use]
-    pub fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         ident(&self.name)
     }
 
     #[must_use]
-    pub fn has(&self, column: &str) -> bool {
+    pub(super) fn has(&self, column: &str) -> bool {
         self.columns.contains(column)
     }
 
     /// `alias.COLUMN` for the first candidate the table has, else `NULL`:
     /// the way a renamed or missing column is read across versions.
     #[must_use]
-    pub fn col(&self, alias: &str, candidates: &[&str]) -> String {
+    pub(super) fn col(&self, alias: &str, candidates: &[&str]) -> String {
         candidates
             .iter()
             .find(|c| self.has(c))
@@ -60,7 +60,7 @@ impl Table {
 
     /// The first candidate column the table has.
     #[must_use]
-    pub fn first<'a>(&self, candidates: &[&'a str]) -> Option<&'a str> {
+    pub(super) fn first<'a>(&self, candidates: &[&'a str]) -> Option<&'a str> {
         candidates.iter().copied().find(|c| self.has(c))
     }
 
@@ -80,16 +80,16 @@ fn is_entity_column(column: &str, prefix: &str, suffix: &str) -> bool {
 /// A many-to-many table: which column points at the asset side and which at
 /// the other side.
 #[derive(Debug, Clone)]
-pub struct JoinTable {
-    pub table: String,
-    pub left: String,
-    pub right: String,
+pub(super) struct JoinTable {
+    table: String,
+    pub(super) left: String,
+    pub(super) right: String,
 }
 
 impl JoinTable {
     /// The table's name, quoted for SQL text.
     #[must_use]
-    pub fn sql(&self) -> String {
+    pub(super) fn sql(&self) -> String {
         ident(&self.table)
     }
 }
@@ -100,21 +100,21 @@ pub struct Schema {
     pub model_version: i64,
     /// `ZASSET` on Photos 6+, `ZGENERICASSET` on Photos 5.
     pub asset: Table,
-    pub attributes: Table,
-    pub description: Option<Table>,
-    pub resource: Option<Table>,
-    pub album: Option<Table>,
-    pub person: Option<Table>,
-    pub face: Option<Table>,
-    pub keyword: Option<Table>,
+    pub(super) attributes: Table,
+    pub(super) description: Option<Table>,
+    pub(super) resource: Option<Table>,
+    pub(super) album: Option<Table>,
+    pub(super) person: Option<Table>,
+    pub(super) face: Option<Table>,
+    pub(super) keyword: Option<Table>,
     /// `ZUNMANAGEDADJUSTMENT`: how an edit was made (external editors).
-    pub unmanaged_adjustment: Option<Table>,
+    pub(super) unmanaged_adjustment: Option<Table>,
     /// `ZUNIFORMTYPEIDENTIFIER`: UTI strings the resource table points at (Photos 5, 6).
-    pub uti_table: Option<Table>,
+    pub(super) uti_table: Option<Table>,
     /// `Z_1KEYWORDS`: attributes row (left) to keyword (right).
-    pub keywords_join: Option<JoinTable>,
+    pub(super) keywords_join: Option<JoinTable>,
     /// `Z_<n>ASSETS`: album (left) to asset (right).
-    pub albums_join: Option<JoinTable>,
+    pub(super) albums_join: Option<JoinTable>,
     /// Core Data entity numbers by entity name, from `Z_PRIMARYKEY`.
     pub entities: HashMap<String, i64>,
     /// Set when the model is newer than any this reader was tested with.
@@ -122,7 +122,7 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn discover(conn: &Connection, db: &std::path::Path) -> Result<Self, PhotosError> {
+    pub(super) fn discover(conn: &Connection, db: &std::path::Path) -> Result<Self, PhotosError> {
         let sql_err = |e: rusqlite::Error| PhotosError::Corrupt {
             path: db.to_owned(),
             detail: e.to_string(),
@@ -207,7 +207,7 @@ impl Schema {
 impl Schema {
     /// Every table the reader reads, for the integrity check.
     #[must_use]
-    pub fn tables_read(&self) -> Vec<&str> {
+    pub(super) fn tables_read(&self) -> Vec<&str> {
         let mut tables = vec![self.asset.name.as_str(), self.attributes.name.as_str()];
         let optional = [
             &self.description,

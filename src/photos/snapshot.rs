@@ -51,11 +51,11 @@ const CACHE_KIB: i64 = 8 * 1024;
 /// The change times (`ctime`, which no writer can set back) are part of
 /// the race check too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub db: (u64, Option<SystemTime>),
-    pub wal: Option<(u64, Option<SystemTime>)>,
+pub(crate) struct Fingerprint {
+    pub(crate) db: (u64, Option<SystemTime>),
+    pub(crate) wal: Option<(u64, Option<SystemTime>)>,
     /// Change times (ns) of the database and of its WAL.
-    pub changed: (i64, Option<i64>),
+    changed: (i64, Option<i64>),
 }
 
 fn ctime_ns(meta: &fs::Metadata) -> i64 {
@@ -67,7 +67,7 @@ impl Fingerprint {
     /// Also the gate before any copy: the database and its WAL must be
     /// regular files (after symlinks), since copying a FIFO blocks forever
     /// and a device such as `/dev/zero` never ends.
-    pub fn of(db: &Path) -> Result<Self, PhotosError> {
+    pub(crate) fn of(db: &Path) -> Result<Self, PhotosError> {
         let meta = fs::metadata(db).map_err(|e| PhotosError::io(db, e))?;
         regular(db, &meta)?;
         let wal_path = wal_path(db);
@@ -143,7 +143,7 @@ pub fn take_checked<T>(
 /// not the whole database (which on a disk that cannot clone, unlike APFS,
 /// costs a second per gigabyte). The copy is opened so that SQLite never
 /// writes to it (no checkpoint on close).
-pub fn take_kept<T>(
+pub(super) fn take_kept<T>(
     db: &Path,
     kept: &Path,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
@@ -166,7 +166,7 @@ pub(super) fn copy_owner_only(copy: Copier, from: &Path, to: &Path) -> std::io::
 /// How one file is copied: `std::fs::copy` in the product; a test passes one
 /// that lets Photos (a writer) in halfway through, to prove a torn copy is
 /// never read.
-pub type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
+pub(super) type Copier<'a> = &'a dyn Fn(&Path, &Path) -> std::io::Result<()>;
 
 /// `take_checked` (or `take_kept` with `kept`) with the copy of each file
 /// up to `copy`.
@@ -264,7 +264,11 @@ fn open(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
 /// whole database when `tables` is empty. A real library is mostly tables
 /// the reader never looks at (analysis results, thumbnails' metadata), so
 /// checking only the ones read keeps the check proportionate.
-pub fn quick_check(conn: &Connection, db: &Path, tables: &[&str]) -> Result<(), PhotosError> {
+pub(super) fn quick_check(
+    conn: &Connection,
+    db: &Path,
+    tables: &[&str],
+) -> Result<(), PhotosError> {
     let corrupt = |detail: String| PhotosError::Corrupt {
         path: db.to_owned(),
         detail,

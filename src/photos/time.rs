@@ -13,7 +13,7 @@
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 
 /// 2001-01-01T00:00:00Z as a Unix timestamp.
-pub const CORE_DATA_EPOCH: i64 = 978_307_200;
+const CORE_DATA_EPOCH: i64 = 978_307_200;
 
 /// A Core Data timestamp as UTC, or `None` when out of chrono's range.
 ///
@@ -23,7 +23,7 @@ pub const CORE_DATA_EPOCH: i64 = 978_307_200;
 /// Rounding `seconds * 1e6` instead differs in the last digit for some
 /// values (`...09.144278` where osxphotos says `...09.144279`).
 #[must_use]
-pub fn from_core_data(seconds: f64) -> Option<DateTime<Utc>> {
+pub(super) fn from_core_data(seconds: f64) -> Option<DateTime<Utc>> {
     let unix = seconds + CORE_DATA_EPOCH as f64;
     // Beyond about year 3 million the sum has no microseconds left and chrono
     // (and Python) cannot represent it anyway.
@@ -52,7 +52,7 @@ pub fn from_core_data(seconds: f64) -> Option<DateTime<Utc>> {
 /// untrusted text: it is only looked up in the database's own list of
 /// names, never joined to a path.
 #[must_use]
-pub fn offset_for(t: DateTime<Utc>, name: Option<&str>, stored: Option<i32>) -> i32 {
+pub(super) fn offset_for(t: DateTime<Utc>, name: Option<&str>, stored: Option<i32>) -> i32 {
     let zoned = name
         .filter(|n| !n.is_empty() && n.len() <= 64)
         .and_then(|n| {
@@ -68,7 +68,7 @@ pub fn offset_for(t: DateTime<Utc>, name: Option<&str>, stored: Option<i32>) -> 
 /// the nearest float that reads back as `t` (a step or two away from the
 /// plain quotient for some instants, since reading adds the epoch first).
 #[must_use]
-pub fn to_core_data(t: DateTime<Utc>) -> f64 {
+pub(super) fn to_core_data(t: DateTime<Utc>) -> f64 {
     let x = (t.timestamp_micros() - CORE_DATA_EPOCH * 1_000_000) as f64 / 1e6;
     let (mut up, mut down) = (x, x);
     for _ in 0..64 {
@@ -87,7 +87,7 @@ pub fn to_core_data(t: DateTime<Utc>) -> f64 {
 /// A time in a fixed UTC offset (seconds east), falling back to UTC when the
 /// offset is out of range (a corrupt row must not stop the listing).
 #[must_use]
-pub fn with_offset(t: DateTime<Utc>, offset_seconds: i32) -> DateTime<FixedOffset> {
+pub(super) fn with_offset(t: DateTime<Utc>, offset_seconds: i32) -> DateTime<FixedOffset> {
     let zone = FixedOffset::east_opt(offset_seconds).unwrap_or(Utc.fix());
     t.with_timezone(&zone)
 }
@@ -95,7 +95,7 @@ pub fn with_offset(t: DateTime<Utc>, offset_seconds: i32) -> DateTime<FixedOffse
 /// ISO 8601 the way Python's `isoformat()` writes it (microseconds only when
 /// not zero), so listings compare with osxphotos' output as text.
 #[must_use]
-pub fn iso(t: &DateTime<FixedOffset>) -> String {
+pub(super) fn iso(t: &DateTime<FixedOffset>) -> String {
     use chrono::{Datelike, Timelike};
     // By hand rather than `format()`: listings print hundreds of thousands.
     let offset = t.offset().local_minus_utc();

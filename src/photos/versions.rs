@@ -53,12 +53,12 @@ pub fn supported(schema: &Schema) -> bool {
 
 /// The row versions of an asset's wide rows: (`Z_PK`, `Z_OPT`) of its asset,
 /// attributes, description and unmanaged-adjustment rows (`None`: no row).
-pub type Rows = [(Option<i64>, Option<i64>); 4];
+type Rows = [(Option<i64>, Option<i64>); 4];
 
 /// The columns that give `Rows`, in order, for the aliases of the asset
 /// query (`a`, `b`, `d`, `u`); `d` and `u` only when joined.
 #[must_use]
-pub fn columns(schema: &Schema, description: bool, adjustment: bool) -> Vec<String> {
+pub(super) fn columns(schema: &Schema, description: bool, adjustment: bool) -> Vec<String> {
     let opt = |alias: &str, joined: bool| {
         if joined {
             [format!("{alias}.Z_PK"), format!("{alias}.Z_OPT")]
@@ -92,7 +92,7 @@ pub fn columns(schema: &Schema, description: bool, adjustment: bool) -> Vec<Stri
 }
 
 /// Reads `Rows` from `row`, starting at column `first` (see `columns`).
-pub fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
+pub(super) fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
     let mut out = [(None, None); 4];
     for (i, slot) in out.iter_mut().enumerate() {
         *slot = (
@@ -105,7 +105,7 @@ pub fn rows(row: &Row, first: usize) -> rusqlite::Result<Rows> {
 
 /// The version of one asset from its parts (see the module notes).
 #[must_use]
-pub fn version(
+pub(super) fn version(
     rows: &Rows,
     keywords: &[String],
     persons: &[String],

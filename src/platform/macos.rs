@@ -9,11 +9,11 @@ use security_framework::passwords;
 
 use crate::secrets::KeychainError;
 
-pub fn default_log_dir(home: &Path, _state_dir: &Path) -> PathBuf {
+pub(super) fn default_log_dir(home: &Path, _state_dir: &Path) -> PathBuf {
     crate::launchd::log_dir(home)
 }
 
-pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+pub(super) fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::io::AsRawFd;
     // Opening /dev/fd/N is dup(N) on macOS (fd(4)): std then clones with
@@ -28,29 +28,29 @@ pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
 }
 
 // APFS: `fclonefileat`.
-pub const COPY_CLONES: bool = true;
+pub(super) const COPY_CLONES: bool = true;
 
 /// No `syncfs` on macOS: each file's fsync writes it back (staging defers
 /// nothing there, see `copy_clones`).
 #[allow(clippy::unnecessary_wraps)] // the signature of the Linux one
-pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
+pub(super) fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn sync_filesystem_is_fsync() -> bool {
+pub(super) fn sync_filesystem_is_fsync() -> bool {
     false
 }
 
-pub const CAN_ASK_PHOTOS: bool = true;
+pub(super) const CAN_ASK_PHOTOS: bool = true;
 
-pub const HAS_KEYCHAIN: bool = true;
+pub(super) const HAS_KEYCHAIN: bool = true;
 
-pub const HAS_NOTIFICATION_CENTER: bool = true;
+pub(super) const HAS_NOTIFICATION_CENTER: bool = true;
 
 /// The app the notifications are shown as: Script Editor, the app macOS
 /// names for `osascript`'s notifications too, so one permission (System
 /// Settings > Notifications > Script Editor) covers both paths.
-pub const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
+const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
 
 /// Delivers a notification through `NSUserNotificationCenter`
 /// (mac-notification-sys), its errors returned. The bundle id is set before
@@ -58,7 +58,7 @@ pub const NOTIFICATION_BUNDLE_ID: &str = "com.apple.ScriptEditor2";
 /// an app called `use_default`, which shows a "Where is `use_default`?"
 /// dialog or blocks (`mac-notification-sys#81`, `penso/arbor#80`). The caller
 /// bounds the time (`notify::center`).
-pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
+pub(super) fn show_notification(title: &str, body: &str) -> Result<(), String> {
     use mac_notification_sys::error::{ApplicationError, Error};
     match mac_notification_sys::set_application(NOTIFICATION_BUNDLE_ID) {
         Ok(()) | Err(Error::Application(ApplicationError::AlreadySet(_))) => {}
@@ -73,7 +73,10 @@ pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
 /// it is not a direct dependency for one constant).
 const ITEM_NOT_FOUND: i32 = -25300;
 
-pub fn keychain_find(service: &str, account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+pub(super) fn keychain_find(
+    service: &str,
+    account: &str,
+) -> Result<Option<Vec<u8>>, KeychainError> {
     match passwords::get_generic_password(service, account) {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.code() == ITEM_NOT_FOUND => Ok(None),
@@ -81,11 +84,15 @@ pub fn keychain_find(service: &str, account: &str) -> Result<Option<Vec<u8>>, Ke
     }
 }
 
-pub fn keychain_store(service: &str, account: &str, value: &[u8]) -> Result<(), KeychainError> {
+pub(super) fn keychain_store(
+    service: &str,
+    account: &str,
+    value: &[u8],
+) -> Result<(), KeychainError> {
     passwords::set_generic_password(service, account, value).map_err(os_error)
 }
 
-pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
+pub(super) fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
     match passwords::delete_generic_password(service, account) {
         Ok(()) => Ok(true),
         Err(e) if e.code() == ITEM_NOT_FOUND => Ok(false),
@@ -97,11 +104,11 @@ pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainErr
 /// that does not trust this build, a locked keychain) fails at once with
 /// -25308 instead of waiting for a click nobody gives under launchd
 /// (cachix/secretspec#438). Process-wide; dropping it allows dialogs again.
-pub struct NoKeychainUi(
+pub(super) struct NoKeychainUi(
     #[allow(dead_code)] security_framework::os::macos::keychain::KeychainUserInteractionLock,
 );
 
-pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+pub(super) fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
     security_framework::os::macos::keychain::SecKeychain::disable_user_interaction()
         .map(NoKeychainUi)
         .map_err(os_error)

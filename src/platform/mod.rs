@@ -20,13 +20,13 @@ use crate::secrets::KeychainError;
 /// keeps logs for people (`~/Library/Logs/photos-backup` on macOS, read by
 /// Console.app), else `logs` in the state dir (itself under XDG's state dir).
 #[must_use]
-pub fn default_log_dir(home: &Path, state_dir: &Path) -> PathBuf {
+pub(crate) fn default_log_dir(home: &Path, state_dir: &Path) -> PathBuf {
     imp::default_log_dir(home, state_dir)
 }
 
 /// Whether Photos can be asked for originals (through `osascript`): macOS only.
 #[must_use]
-pub fn can_ask_photos() -> bool {
+pub(crate) fn can_ask_photos() -> bool {
     imp::CAN_ASK_PHOTOS
 }
 
@@ -34,13 +34,13 @@ pub fn can_ask_photos() -> bool {
 /// file (it must not exist). macOS clones it on APFS (through `/dev/fd`,
 /// which duplicates the descriptor, so the file checked is the file
 /// cloned); elsewhere `copy_file_range` (reflinks where possible).
-pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+pub(crate) fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     imp::copy_open_file(src, dst)
 }
 
 /// Writes back the dirty data of the filesystem holding `file` (`syncfs`
 /// on Linux); where there is no such call, nothing (each file's fsync does it).
-pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
+pub(crate) fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
     imp::sync_filesystem(file)
 }
 
@@ -48,7 +48,7 @@ pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
 /// as an fsync of each would, and reports any failure to write one back:
 /// then a batch needs no fsync per file or folder.
 #[must_use]
-pub fn sync_filesystem_is_fsync() -> bool {
+pub(crate) fn sync_filesystem_is_fsync() -> bool {
     imp::sync_filesystem_is_fsync()
 }
 
@@ -69,13 +69,13 @@ fn reports_sync_errors(release: &str) -> bool {
 /// Whether `copy_open_file` clones (costs no data read or written), so a
 /// hashed copy clones then hashes rather than hashing while it copies.
 #[must_use]
-pub fn copy_clones() -> bool {
+pub(crate) fn copy_clones() -> bool {
     imp::COPY_CLONES
 }
 
 /// The default config file: `~/.config/photos-backup/photos_backup.conf`.
 #[must_use]
-pub fn default_config_file(home: &Path) -> PathBuf {
+pub(crate) fn default_config_file(home: &Path) -> PathBuf {
     home.join(".config")
         .join("photos-backup")
         .join("photos_backup.conf")
@@ -88,7 +88,7 @@ pub fn has_notification_center() -> bool {
 }
 
 /// Shows a notification in Notification Center; why not, when it cannot.
-pub fn show_notification(title: &str, body: &str) -> Result<(), String> {
+pub(crate) fn show_notification(title: &str, body: &str) -> Result<(), String> {
     imp::show_notification(title, body)
 }
 
@@ -100,28 +100,35 @@ pub fn has_keychain() -> bool {
 
 /// The Keychain's generic password of `service` and `account`; `None` when
 /// there is no such item. Elsewhere than on macOS: `Unavailable`.
-pub fn keychain_find(service: &str, account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+pub(crate) fn keychain_find(
+    service: &str,
+    account: &str,
+) -> Result<Option<Vec<u8>>, KeychainError> {
     imp::keychain_find(service, account)
 }
 
 /// Creates or replaces a generic password in the Keychain.
-pub fn keychain_store(service: &str, account: &str, value: &[u8]) -> Result<(), KeychainError> {
+pub(crate) fn keychain_store(
+    service: &str,
+    account: &str,
+    value: &[u8],
+) -> Result<(), KeychainError> {
     imp::keychain_store(service, account, value)
 }
 
 /// Removes a generic password from the Keychain; `false` when there was none.
-pub fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
+pub(crate) fn keychain_delete(service: &str, account: &str) -> Result<bool, KeychainError> {
     imp::keychain_delete(service, account)
 }
 
 /// Held for the whole of an unattended run: no Keychain call may show a
 /// dialog (it would wait for a click under launchd with the run lock held);
 /// one that would fails at once with -25308, which `KeychainError` explains.
-pub struct NoKeychainUi(#[allow(dead_code)] imp::NoKeychainUi);
+pub(crate) struct NoKeychainUi(#[allow(dead_code)] imp::NoKeychainUi);
 
 /// Forbids Keychain dialogs until the result is dropped (macOS; elsewhere
 /// there is no Keychain and nothing to forbid).
-pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+pub(crate) fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
     imp::forbid_keychain_ui().map(NoKeychainUi)
 }
 

@@ -7,26 +7,26 @@ use std::path::{Path, PathBuf};
 
 use crate::secrets::KeychainError;
 
-pub fn default_log_dir(_home: &Path, state_dir: &Path) -> PathBuf {
+pub(super) fn default_log_dir(_home: &Path, state_dir: &Path) -> PathBuf {
     state_dir.join("logs")
 }
 
-pub fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
+pub(super) fn copy_open_file(src: &std::fs::File, dst: &Path) -> std::io::Result<u64> {
     let mut out = crate::private_fs::create_new(dst)?;
     std::io::copy(&mut &*src, &mut out)
 }
 
 // No clone; ext4 has no reflink.
-pub const COPY_CLONES: bool = false;
+pub(super) const COPY_CLONES: bool = false;
 
 #[cfg(target_os = "linux")]
-pub fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
+pub(super) fn sync_filesystem(file: &std::fs::File) -> std::io::Result<()> {
     rustix::fs::syncfs(file).map_err(std::io::Error::from)
 }
 
 #[cfg(not(target_os = "linux"))]
 #[allow(clippy::unnecessary_wraps)] // the signature of the Linux one
-pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
+fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -34,7 +34,7 @@ pub fn sync_filesystem(_file: &std::fs::File) -> std::io::Result<()> {
 /// an fsync of every file of the filesystem (syncfs(2), NOTES), and reports
 /// their write errors since 5.8 (before, an error could go unseen).
 #[cfg(target_os = "linux")]
-pub fn sync_filesystem_is_fsync() -> bool {
+pub(super) fn sync_filesystem_is_fsync() -> bool {
     static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *KNOWN.get_or_init(|| {
         std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -43,36 +43,43 @@ pub fn sync_filesystem_is_fsync() -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn sync_filesystem_is_fsync() -> bool {
+fn sync_filesystem_is_fsync() -> bool {
     false
 }
 
-pub const CAN_ASK_PHOTOS: bool = false;
+pub(super) const CAN_ASK_PHOTOS: bool = false;
 
-pub const HAS_KEYCHAIN: bool = false;
+pub(super) const HAS_KEYCHAIN: bool = false;
 
-pub const HAS_NOTIFICATION_CENTER: bool = false;
+pub(super) const HAS_NOTIFICATION_CENTER: bool = false;
 
-pub fn show_notification(_title: &str, _body: &str) -> Result<(), String> {
+pub(super) fn show_notification(_title: &str, _body: &str) -> Result<(), String> {
     Err("not available on this system (macOS only)".into())
 }
 
-pub fn keychain_find(_service: &str, _account: &str) -> Result<Option<Vec<u8>>, KeychainError> {
+pub(super) fn keychain_find(
+    _service: &str,
+    _account: &str,
+) -> Result<Option<Vec<u8>>, KeychainError> {
     Err(KeychainError::Unavailable)
 }
 
-pub fn keychain_store(_service: &str, _account: &str, _value: &[u8]) -> Result<(), KeychainError> {
+pub(super) fn keychain_store(
+    _service: &str,
+    _account: &str,
+    _value: &[u8],
+) -> Result<(), KeychainError> {
     Err(KeychainError::Unavailable)
 }
 
-pub fn keychain_delete(_service: &str, _account: &str) -> Result<bool, KeychainError> {
+pub(super) fn keychain_delete(_service: &str, _account: &str) -> Result<bool, KeychainError> {
     Err(KeychainError::Unavailable)
 }
 
 /// No Keychain, so no dialog to forbid.
-pub struct NoKeychainUi;
+pub(super) struct NoKeychainUi;
 
 #[allow(clippy::unnecessary_wraps)] // the signature of the macOS one
-pub fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
+pub(super) fn forbid_keychain_ui() -> Result<NoKeychainUi, KeychainError> {
     Ok(NoKeychainUi)
 }

@@ -35,14 +35,14 @@ use crate::host::Os;
 /// lookup that finds nobody (a café whose subnet has the same numbers as
 /// home) takes seconds on macOS before it says "no route" (unverified on a
 /// Mac: the figure is the kernel's ARP retry, not measured here).
-pub const REFUSED_WITHIN: Duration = Duration::from_millis(500);
+const REFUSED_WITHIN: Duration = Duration::from_millis(500);
 
 /// What a failed connection attempt looked like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attempt {
-    pub address: SocketAddr,
-    pub kind: ErrorKind,
-    pub elapsed: Duration,
+pub(super) struct Attempt {
+    pub(super) address: SocketAddr,
+    pub(super) kind: ErrorKind,
+    pub(super) elapsed: Duration,
 }
 
 /// Whether `attempt` looks like macOS refusing this process the local
@@ -50,7 +50,7 @@ pub struct Attempt {
 /// is direct (`Some(true)`), or, when the route could not be read, to a
 /// private or link-local address.
 #[must_use]
-pub fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) -> bool {
+pub(super) fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) -> bool {
     os == Os::MacOs
         && attempt.kind == ErrorKind::HostUnreachable
         && attempt.elapsed < REFUSED_WITHIN
@@ -60,7 +60,7 @@ pub fn is_refusal(os: Os, attempt: &Attempt, direct_route: Option<bool>) -> bool
 /// Private (RFC 1918, IPv6 unique local) or link-local addresses: where a
 /// home server lives.
 #[must_use]
-pub fn is_local_address(ip: IpAddr) -> bool {
+fn is_local_address(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_private() || v4.is_link_local(),
         IpAddr::V6(v6) => {
@@ -90,10 +90,10 @@ pub fn route_is_direct(route_output: &str) -> Option<bool> {
 /// The gate's verdict when macOS refused the connection: a failure, not a skip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
-    pub host: String,
-    pub address: SocketAddr,
+    pub(super) host: String,
+    pub(super) address: SocketAddr,
     /// The binary the permission is for.
-    pub binary: String,
+    pub(super) binary: String,
 }
 
 impl fmt::Display for Refused {
@@ -110,7 +110,7 @@ impl fmt::Display for Refused {
 impl Refused {
     /// What the user does about it.
     #[must_use]
-    pub fn fix(&self) -> String {
+    pub(crate) fn fix(&self) -> String {
         format!(
             "System Settings > Privacy & Security > Local Network: turn on {} (macOS lists it \
              after its first refused attempt; if it is not listed, see \"Local Network \

@@ -16,7 +16,7 @@ use crate::ledger::Ledger;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Mirrored {
     pub files: usize,
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Already there from a run killed before it recorded them.
     pub found: usize,
 }
@@ -105,7 +105,7 @@ fn same_file(path: &Path, size: u64, mtime_ns: i64) -> bool {
 
 /// Writes `error.log` at the root of the remote volume, so the server side
 /// can see why the last run failed. Best effort: the run failed already.
-pub fn write_error_log(remote_root: &Path, now: DateTime<Utc>, message: &str) {
+pub(crate) fn write_error_log(remote_root: &Path, now: DateTime<Utc>, message: &str) {
     let text = format!("{} photos-backup run failed: {message}\n", now.to_rfc3339());
     let _ = copy::write_atomic(&remote_root.join("error.log"), text.as_bytes(), None);
 }

@@ -11,5 +11,5 @@ pub mod mirror;
 pub mod mount;
 pub mod mount_table;
 pub mod network;
-pub mod repair;
+pub(crate) mod repair;
 pub mod sshfs_mode;

@@ -59,7 +59,7 @@ impl MountEntry {
 /// is stacked on the earlier one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MountTable {
-    pub entries: Vec<MountEntry>,
+    entries: Vec<MountEntry>,
 }
 
 impl MountTable {
@@ -166,9 +166,9 @@ pub enum TableError {
 }
 
 /// Where Linux publishes the mount table of this process.
-pub const PROC_MOUNTS: &str = "/proc/self/mounts";
+const PROC_MOUNTS: &str = "/proc/self/mounts";
 /// Linux's mount table with each mount's device number.
-pub const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
+pub(super) const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
 
 /// The FUSE connection numbers of the mounts at `mount_point`, from
 /// `/proc/self/mountinfo` text: a FUSE mount's device is `0:N`, and N names
@@ -176,7 +176,7 @@ pub const PROC_MOUNTINFO: &str = "/proc/self/mountinfo";
 /// parent, `major:minor`, root, mount point (octal escapes), options...,
 /// `-`, type, source, super options.
 #[must_use]
-pub fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
+pub(super) fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
     mountinfo
         .lines()
         .filter_map(|line| {
@@ -194,7 +194,7 @@ pub fn fuse_connections(mountinfo: &str, mount_point: &Path) -> Vec<u32> {
 }
 
 /// The macOS tool that prints the mount table.
-pub const MACOS_MOUNT: &str = "/sbin/mount";
+const MACOS_MOUNT: &str = "/sbin/mount";
 
 /// Reads the current mount table: `/proc/self/mounts` on Linux, `mount`
 /// output on macOS.

@@ -309,7 +309,7 @@ fn route_output(
 
 /// `route -n get [-inet6] ADDR` (macOS) or `ip route get ADDR` (Linux).
 #[must_use]
-pub fn route_command(os: Os, program: &std::path::Path, ip: IpAddr) -> CommandLine {
+fn route_command(os: Os, program: &std::path::Path, ip: IpAddr) -> CommandLine {
     let addr = ip.to_string();
     match os {
         Os::MacOs if ip.is_ipv6() => CommandLine::new(program, ["-n", "get", "-inet6", &addr]),
@@ -342,7 +342,7 @@ pub fn parse_route_interface(os: Os, output: &str) -> Option<String> {
 /// Whether interface `name` matches `pattern`: `*` any run of characters,
 /// `?` one character, everything else literally (`utun*`, `wg0`, `en?`).
 #[must_use]
-pub fn interface_matches(pattern: &str, name: &str) -> bool {
+fn interface_matches(pattern: &str, name: &str) -> bool {
     fn matches(p: &[char], n: &[char]) -> bool {
         match p.split_first() {
             None => n.is_empty(),

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// [`remove_broken_dirs`] on a thread, waited for at most `timeout`.
-pub fn remove_broken_dirs_within(
+pub(crate) fn remove_broken_dirs_within(
     cipher_root: &Path,
     timeout: Duration,
 ) -> std::io::Result<Vec<PathBuf>> {
@@ -42,7 +42,7 @@ const IV_LEN: u64 = 16;
 /// cipher folder): empty, or holding nothing but a `gocryptfs.diriv` that is
 /// not the 16 bytes of an IV; returns them. A folder with anything else in
 /// it is left alone (gocryptfs writes the IV before anything else).
-pub fn remove_broken_dirs(cipher_root: &Path) -> std::io::Result<Vec<PathBuf>> {
+fn remove_broken_dirs(cipher_root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     // Deepest first, so a broken folder inside a broken folder goes first.
     let dirs: Vec<PathBuf> = walkdir::WalkDir::new(cipher_root)

@@ -29,23 +29,23 @@ use std::time::Duration;
 use crate::process::{CommandLine, CommandRunner};
 
 /// A version as three numbers (`3.7.5`; a missing part is 0).
-pub type Version = (u32, u32, u32);
+type Version = (u32, u32, u32);
 
 /// What `sshfs --version` says about sshfs and the macFUSE under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versions {
-    pub sshfs: Option<Version>,
+    sshfs: Option<Version>,
     /// `macFUSE mount version 5.3.3`; `None` on Linux and older builds.
-    pub macfuse: Option<Version>,
+    macfuse: Option<Version>,
 }
 
 /// The first macFUSE that mounts lazily.
-pub const LAZY_MACFUSE: Version = (5, 3, 3);
+const LAZY_MACFUSE: Version = (5, 3, 3);
 /// The last sshfs release without libfuse/sshfs#380.
-pub const LAST_EAGER_SSHFS: Version = (3, 7, 6);
+const LAST_EAGER_SSHFS: Version = (3, 7, 6);
 
 /// How long `sshfs --version` may take.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads `SSHFS version X` and `macFUSE mount version Y` from the output
 /// of `sshfs --version` (stdout and stderr together).
@@ -77,15 +77,15 @@ fn parse_version(word: &str) -> Option<Version> {
 /// The pair that never returns: sshfs 3.x up to 3.7.6 on macFUSE 5.3.3 or later.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct Incompatible {
-    pub program: String,
-    pub sshfs: Version,
-    pub macfuse: Version,
+    program: String,
+    sshfs: Version,
+    macfuse: Version,
 }
 
 impl Incompatible {
     /// What is wrong.
     #[must_use]
-    pub fn problem(&self) -> String {
+    pub(crate) fn problem(&self) -> String {
         let v = |(a, b, c): Version| format!("{a}.{b}.{c}");
         format!(
             "{} is sshfs {} on macFUSE {}: this pair never returns from mounting and leaves a \
@@ -98,7 +98,8 @@ impl Incompatible {
 
     /// What to do about it.
     #[must_use]
-    pub fn fix(&self) -> String {
+    #[allow(clippy::unused_self)] // read as `e.fix()`, beside `e.problem()`
+    pub(crate) fn fix(&self) -> String {
         let (a, b, c) = LAST_EAGER_SSHFS;
         format!(
             "install an sshfs newer than {a}.{b}.{c} (with libfuse/sshfs#380), or go back to \
@@ -127,7 +128,7 @@ pub fn is_incompatible(versions: &Versions) -> bool {
 /// Asks `sshfs --version` and refuses the pair that never returns. An sshfs
 /// that does not say (or cannot be asked) is let through: the mount itself
 /// is bounded and its failure reported.
-pub fn check(sshfs: &Path, runner: &dyn CommandRunner) -> Result<(), Incompatible> {
+pub(crate) fn check(sshfs: &Path, runner: &dyn CommandRunner) -> Result<(), Incompatible> {
     let cmd = CommandLine::new(sshfs, ["--version"]);
     let Ok(out) = runner.run(&cmd, TIMEOUT) else {
         return Ok(());
@@ -149,11 +150,11 @@ pub fn check(sshfs: &Path, runner: &dyn CommandRunner) -> Result<(), Incompatibl
 }
 
 /// The name Finder and `diskutil` show for the encrypted remote volume.
-pub const VOLUME_NAME: &str = "photos-backup-remote";
+const VOLUME_NAME: &str = "photos-backup-remote";
 
 /// The extra `-o` list for sshfs on macOS.
 #[must_use]
-pub fn macos_options() -> [String; 2] {
+fn macos_options() -> [String; 2] {
     [
         "-o".to_owned(),
         format!("noappledouble,noapplexattr,volname={VOLUME_NAME}"),
@@ -161,7 +162,7 @@ pub fn macos_options() -> [String; 2] {
 }
 
 /// Adds [`macos_options`] to an sshfs command line.
-pub fn add_macos_options(cmd: &mut CommandLine) {
+pub(super) fn add_macos_options(cmd: &mut CommandLine) {
     cmd.args.extend(macos_options());
 }
 

@@ -11,10 +11,10 @@ use super::{Secret, SourceError};
 use crate::process::{CommandLine, CommandRunner, ProcessError};
 
 /// The most a secret command may print.
-pub const MAX_OUTPUT: usize = 64 * 1024;
+const MAX_OUTPUT: usize = 64 * 1024;
 
 /// Runs `command` with `sh -c`; its stdout, less one final newline, is the secret.
-pub fn read(
+pub(super) fn read(
     runner: &dyn CommandRunner,
     command: &str,
     timeout: Duration,

@@ -5,7 +5,7 @@ use super::{Secret, SourceError};
 
 /// The value of `name`; unset, empty and non-UTF-8 values are errors.
 /// From now on, no child process inherits the variable.
-pub fn read(name: &str) -> Result<Secret, SourceError> {
+pub(crate) fn read(name: &str) -> Result<Secret, SourceError> {
     crate::process::withhold_env(name);
     let value = std::env::var_os(name).ok_or_else(|| SourceError::EnvUnset {
         name: name.to_owned(),

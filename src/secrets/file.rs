@@ -14,7 +14,7 @@ use super::{Secret, SourceError};
 /// Reads the secret in `path`: a regular file of the current user (or
 /// root), mode 0600 or stricter (no permission for group or others), in a
 /// folder only its owner can write to; one trailing newline removed.
-pub fn read(path: &Path) -> Result<Secret, SourceError> {
+pub(super) fn read(path: &Path) -> Result<Secret, SourceError> {
     let read_error = |source| SourceError::FileRead {
         path: path.to_owned(),
         source,

@@ -38,7 +38,7 @@ pub enum KeychainError {
 }
 
 /// `errSecInteractionNotAllowed`: the Keychain wanted to show a dialog.
-pub const INTERACTION_NOT_ALLOWED: i32 = -25308;
+const INTERACTION_NOT_ALLOWED: i32 = -25308;
 
 /// The fix for a Keychain error the user can act on.
 fn fix_for(code: i32) -> &'static str {
@@ -76,17 +76,17 @@ impl Keychain for SystemKeychain {
 }
 
 /// At most this many pieces after the first (`SERVICE_1` .. `SERVICE_99`).
-pub const MAX_PIECES: usize = 99;
+const MAX_PIECES: usize = 99;
 
 /// The name of piece `index` (1-based) of a split secret.
 #[must_use]
-pub fn piece_service(service: &str, index: usize) -> String {
+fn piece_service(service: &str, index: usize) -> String {
     format!("{service}_{index}")
 }
 
 /// `SERVICE`, followed by `SERVICE_1`, `SERVICE_2`, ... while they exist;
 /// `None` when `SERVICE` itself does not.
-pub fn find_split(
+pub(super) fn find_split(
     keychain: &dyn Keychain,
     service: &str,
     account: &str,
@@ -105,7 +105,7 @@ pub fn find_split(
 
 /// Removes the pieces `SERVICE_1`, `SERVICE_2`, ... that would be appended to
 /// `SERVICE`; returns how many there were.
-pub fn delete_pieces(
+pub(crate) fn delete_pieces(
     keychain: &dyn Keychain,
     service: &str,
     account: &str,
@@ -124,7 +124,7 @@ pub fn delete_pieces(
 /// user's login name (`$USER`, else `$LOGNAME`; launchd sets both), as in
 /// `security add-generic-password -s SERVICE -a "$USER" -w`.
 #[must_use]
-pub fn default_account() -> String {
+pub(crate) fn default_account() -> String {
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
@@ -132,15 +132,17 @@ pub fn default_account() -> String {
 }
 
 /// A Keychain in memory, for tests.
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct MemoryKeychain {
+pub(crate) struct MemoryKeychain {
     items: std::sync::Mutex<std::collections::BTreeMap<(String, String), Vec<u8>>>,
 }
 
+#[cfg(test)]
 impl MemoryKeychain {
     /// The services stored, in order, for assertions.
     #[must_use]
-    pub fn services(&self) -> Vec<String> {
+    pub(crate) fn services(&self) -> Vec<String> {
         self.lock().keys().map(|(s, _)| s.clone()).collect()
     }
 
@@ -153,6 +155,7 @@ impl MemoryKeychain {
     }
 }
 
+#[cfg(test)]
 impl Keychain for MemoryKeychain {
     fn is_available(&self) -> bool {
         true

@@ -5,17 +5,17 @@
 //! passed in, so tests use fakes. Errors name the reference and the cause,
 //! never the value.
 
-pub mod command;
-pub mod env;
-pub mod file;
-pub mod keychain;
-pub mod reference;
-pub mod store;
+mod command;
+pub(crate) mod env;
+mod file;
+pub(crate) mod keychain;
+mod reference;
+mod store;
 
 use std::path::PathBuf;
 
 pub use keychain::{Keychain, KeychainError, SystemKeychain};
-pub use reference::{Reference, ReferenceError};
+pub(crate) use reference::{Reference, ReferenceError};
 pub use store::{FixedStore, ReferenceStore};
 
 /// A secret value. It never prints: `Debug` and `Display` show `***`, so a
@@ -73,7 +73,7 @@ pub enum SecretError {
 impl SecretError {
     /// The cause alone, for a line that already names the reference.
     #[must_use]
-    pub fn cause(&self) -> String {
+    pub(crate) fn cause(&self) -> String {
         match self {
             Self::Invalid(e) => e.to_string(),
             Self::Source { cause, .. } => crate::error_text::describe(cause),
@@ -140,7 +140,7 @@ pub enum SourceError {
 
 /// A secret from a file or a command's stdout: UTF-8, one final newline
 /// (`\n` or `\r\n`) removed, not empty.
-pub fn from_output(mut bytes: Vec<u8>) -> Result<Secret, SourceError> {
+pub(crate) fn from_output(mut bytes: Vec<u8>) -> Result<Secret, SourceError> {
     if bytes.ends_with(b"\n") {
         bytes.pop();
         if bytes.ends_with(b"\r") {
@@ -151,7 +151,7 @@ pub fn from_output(mut bytes: Vec<u8>) -> Result<Secret, SourceError> {
 }
 
 /// A secret from exact bytes (a Keychain item): UTF-8, not empty.
-pub fn from_bytes(bytes: Vec<u8>) -> Result<Secret, SourceError> {
+pub(crate) fn from_bytes(bytes: Vec<u8>) -> Result<Secret, SourceError> {
     // No `FromUtf8Error` kept: it would carry the bytes.
     let text = String::from_utf8(bytes).map_err(|_| SourceError::NotUtf8)?;
     if text.is_empty() {

@@ -41,7 +41,7 @@ pub enum ReferenceError {
 impl Reference {
     /// Parses `keychain:SERVICE[/ACCOUNT]`, `command:CMD`, `file:PATH` or
     /// `env:VAR`. Surrounding blanks of the part after the colon are ignored.
-    pub fn parse(text: &str) -> Result<Self, ReferenceError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, ReferenceError> {
         let (kind, rest) = text.split_once(':').ok_or(ReferenceError::UnknownKind)?;
         let rest = rest.trim();
         let kind = match kind {
@@ -64,7 +64,7 @@ impl Reference {
 
     /// Whether `text` is a well-formed reference (see [`Reference::parse`]).
     #[must_use]
-    pub fn is_valid(text: &str) -> bool {
+    pub(crate) fn is_valid(text: &str) -> bool {
         Self::parse(text).is_ok()
     }
 }

@@ -14,26 +14,26 @@ use crate::process::CommandRunner;
 
 /// Resolves references against the real sources.
 pub struct ReferenceStore<'a> {
-    pub runner: &'a dyn CommandRunner,
-    pub keychain: &'a dyn Keychain,
+    runner: &'a dyn CommandRunner,
+    keychain: &'a dyn Keychain,
     /// What `~` in a `file:` path means.
-    pub home: PathBuf,
+    home: PathBuf,
     /// What a relative `file:` path is relative to: the config file's folder.
-    pub base: PathBuf,
+    base: PathBuf,
     /// The account of a `keychain:SERVICE` that names none.
-    pub default_account: String,
+    default_account: String,
     /// How long a `command:` may take (it may wait for a password manager).
-    pub command_timeout: Duration,
+    command_timeout: Duration,
 }
 
 impl<'a> ReferenceStore<'a> {
     /// The default command timeout: enough to unlock a password manager.
-    pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+    const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
     /// A store with the user's login name as default account and the
     /// default command timeout.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         runner: &'a dyn CommandRunner,
         keychain: &'a dyn Keychain,
         home: PathBuf,
@@ -50,7 +50,7 @@ impl<'a> ReferenceStore<'a> {
     }
 
     /// The secret of a parsed reference.
-    pub fn resolve(&self, reference: &Reference) -> Result<Secret, SourceError> {
+    fn resolve(&self, reference: &Reference) -> Result<Secret, SourceError> {
         match reference {
             Reference::Keychain { service, account } => {
                 let account = account.as_deref().unwrap_or(&self.default_account);
@@ -86,8 +86,9 @@ pub struct FixedStore(BTreeMap<String, Secret>);
 
 impl FixedStore {
     /// Adds `value` as the secret of `reference`.
+    #[cfg(test)]
     #[must_use]
-    pub fn with(mut self, reference: &str, value: &str) -> Self {
+    pub(crate) fn with(mut self, reference: &str, value: &str) -> Self {
         self.0
             .insert(reference.to_owned(), Secret::new(value.to_owned()));
         self

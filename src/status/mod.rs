@@ -15,42 +15,42 @@ use serde::{Deserialize, Serialize};
 use crate::archive::period::Month;
 use crate::ledger::{Ledger, Step};
 
-pub use render::render;
+pub(crate) use render::render;
 
 /// The file name in the state dir.
-pub const FILE_NAME: &str = "status.json";
+pub(crate) const FILE_NAME: &str = "status.json";
 
 /// Bumped when a field changes meaning.
-pub const VERSION: u32 = 1;
+const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status {
-    pub version: u32,
-    pub last_run: RunInfo,
+pub(crate) struct Status {
+    version: u32,
+    last_run: RunInfo,
     /// The end of the last run that went through.
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_error: Option<ErrorInfo>,
+    pub(crate) last_success: Option<DateTime<Utc>>,
+    last_error: Option<ErrorInfo>,
     /// Photos added or changed on or after this day are being staged.
-    pub threshold: Option<NaiveDate>,
+    threshold: Option<NaiveDate>,
     /// The first day a run closes the threshold's month.
-    pub next_rollover: Option<NaiveDate>,
-    pub libraries: Vec<LibraryStatus>,
-    pub repo_check: Option<CheckInfo>,
+    next_rollover: Option<NaiveDate>,
+    libraries: Vec<LibraryStatus>,
+    repo_check: Option<CheckInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunInfo {
-    pub started: DateTime<Utc>,
-    pub ended: DateTime<Utc>,
-    pub outcome: RunResult,
+pub(crate) struct RunInfo {
+    pub(crate) started: DateTime<Utc>,
+    pub(crate) ended: DateTime<Utc>,
+    pub(crate) outcome: RunResult,
     /// Why it failed or was skipped.
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 /// How the last run ended; `ok`, `failed` or `skipped` in `status.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum RunResult {
+pub(crate) enum RunResult {
     Ok,
     Failed,
     Skipped,
@@ -67,58 +67,58 @@ impl std::fmt::Display for RunResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorInfo {
-    pub at: DateTime<Utc>,
-    pub message: String,
+struct ErrorInfo {
+    at: DateTime<Utc>,
+    message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckInfo {
-    pub at: DateTime<Utc>,
-    pub ok: bool,
-    pub message: String,
+struct CheckInfo {
+    at: DateTime<Utc>,
+    ok: bool,
+    message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LibraryStatus {
-    pub name: String,
+struct LibraryStatus {
+    name: String,
     /// Files in staging now, their bytes, and (with a remote volume) how
     /// many are not yet on it.
-    pub staged_files: u64,
-    pub staged_bytes: u64,
-    pub unmirrored_files: Option<u64>,
+    staged_files: u64,
+    staged_bytes: u64,
+    unmirrored_files: Option<u64>,
     /// Assets not completely backed up yet, by reason.
-    pub pending: Vec<PendingCount>,
-    pub oldest_pending: Option<DateTime<Utc>>,
+    pending: Vec<PendingCount>,
+    oldest_pending: Option<DateTime<Utc>>,
     /// The last month archived and verified.
-    pub archived_through: Option<String>,
-    pub last_archive: Option<ArchiveInfo>,
+    archived_through: Option<String>,
+    last_archive: Option<ArchiveInfo>,
     /// A rollover a failed or killed run left, and the step it reached.
-    pub unfinished_rollover: Option<String>,
+    unfinished_rollover: Option<String>,
     /// A finished month not archived yet because originals are still in
     /// iCloud: which months, how many, and until when it waits.
     #[serde(default)]
-    pub held: Option<String>,
+    held: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCount {
-    pub reason: String,
-    pub count: u64,
+struct PendingCount {
+    reason: String,
+    count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveInfo {
-    pub name: String,
-    pub files: u64,
-    pub bytes: u64,
-    pub verified_at: Option<DateTime<Utc>>,
+struct ArchiveInfo {
+    name: String,
+    files: u64,
+    bytes: u64,
+    verified_at: Option<DateTime<Utc>>,
     /// Assets archived without their original.
-    pub missing: Vec<String>,
+    missing: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum StatusError {
+pub(crate) enum StatusError {
     #[error("cannot read status file {path}")]
     Read {
         path: PathBuf,
@@ -134,7 +134,7 @@ pub enum StatusError {
 }
 
 /// The status in `state_dir`, or `None` before the first run.
-pub fn read(state_dir: &Path) -> Result<Option<Status>, StatusError> {
+pub(crate) fn read(state_dir: &Path) -> Result<Option<Status>, StatusError> {
     let path = state_dir.join(FILE_NAME);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -150,7 +150,7 @@ pub fn read(state_dir: &Path) -> Result<Option<Status>, StatusError> {
 }
 
 /// Writes the status atomically (temp file, fsync, rename).
-pub fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
+pub(crate) fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
     let path = state_dir.join(FILE_NAME);
     let err = |source| StatusError::Write {
         path: path.clone(),
@@ -166,7 +166,7 @@ pub fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
 
 /// The status after a run that ended with `run`: libraries from the
 /// ledger (when there is one), the rest carried over from `previous`.
-pub fn gather(
+pub(crate) fn gather(
     run: RunInfo,
     previous: Option<&Status>,
     ledger: Option<&Ledger>,

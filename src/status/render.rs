@@ -12,7 +12,7 @@ const STALE_HOURS: i64 = 24;
 
 /// The status as lines of text, at `now`, times shown in `zone`.
 #[must_use]
-pub fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String {
+pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String {
     let when = |t: DateTime<Utc>| {
         format!(
             "{} ({})",

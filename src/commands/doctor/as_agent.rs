@@ -17,25 +17,25 @@ use crate::launchd::{log_dir, plist_path};
 use crate::process::CommandRunner;
 
 /// How long the probe's doctor may take (borg and the server included).
-pub const PATIENCE: Duration = Duration::from_secs(300);
+const PATIENCE: Duration = Duration::from_secs(300);
 
 /// What the probe, and `install`, need from the machine: the parts of the
 /// [`Host`] launchd cares about, `launchctl`, and how long to wait.
 #[derive(Debug, Clone)]
-pub struct AgentEnv {
-    pub home: PathBuf,
+pub(crate) struct AgentEnv {
+    pub(crate) home: PathBuf,
     /// The `photos-backup` binary the agent runs (absolute).
-    pub binary: PathBuf,
+    pub(crate) binary: PathBuf,
     /// `launchctl`, found on `PATH` when not a path.
-    pub launchctl: PathBuf,
+    pub(crate) launchctl: PathBuf,
     /// How long the check as the agent may take.
-    pub patience: Duration,
+    pub(crate) patience: Duration,
 }
 
 impl AgentEnv {
     /// On `host`: its home and this binary (an error when the system cannot
     /// tell where it is: an agent needs the path), `launchctl` on `PATH`.
-    pub fn on(host: &Host) -> Result<Self> {
+    pub(crate) fn on(host: &Host) -> Result<Self> {
         Ok(Self {
             home: host.home.clone(),
             binary: host
@@ -50,7 +50,7 @@ impl AgentEnv {
 
 /// Runs the doctor as a one-off agent with `config_file`, for the agent
 /// `label`; prints its report; `true` when nothing FAILED.
-pub fn run(
+pub(crate) fn run(
     config_file: &Path,
     label: &str,
     env: &AgentEnv,
@@ -120,7 +120,7 @@ pub fn run(
 }
 
 /// The doctor's side, run by the probe: writes its report where asked.
-pub fn write_report(path: &Path, passed: bool, body: &str) -> Result<()> {
+pub(crate) fn write_report(path: &Path, passed: bool, body: &str) -> Result<()> {
     crate::export::copy::write_atomic(path, probe::report_text(passed, body).as_bytes(), None)?;
     Ok(())
 }

@@ -20,33 +20,33 @@ use crate::tools::ToolError;
 
 /// What opening one configured library gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LibraryFact {
-    pub name: String,
+pub(super) struct LibraryFact {
+    pub(super) name: String,
     /// Its place in the config (`library[INDEX]`).
-    pub index: usize,
-    pub path: PathBuf,
-    pub outcome: Result<Opened, LibraryProblem>,
+    pub(super) index: usize,
+    pub(super) path: PathBuf,
+    pub(super) outcome: Result<Opened, LibraryProblem>,
 }
 
 /// A library whose database opened (a private copy, read-only).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opened {
-    pub model_version: i64,
+pub(super) struct Opened {
+    pub(super) model_version: i64,
     /// Assets outside the trash; `Err`: why they could not be counted.
-    pub assets: Result<u64, String>,
+    pub(super) assets: Result<u64, String>,
     /// The reader's warning (a Photos model newer than any tested).
-    pub warning: Option<String>,
+    pub(super) warning: Option<String>,
 }
 
 /// Why a library did not open.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LibraryProblem {
-    pub kind: LibraryFailure,
-    pub message: String,
+pub(super) struct LibraryProblem {
+    pub(super) kind: LibraryFailure,
+    pub(super) message: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LibraryFailure {
+pub(super) enum LibraryFailure {
     Missing,
     NotALibrary,
     Unsupported,
@@ -62,7 +62,7 @@ pub enum LibraryFailure {
 
 /// Opens the library as `run` does (a checked private copy) and counts its assets.
 #[must_use]
-pub fn library(index: usize, library: &config::Library) -> LibraryFact {
+pub(super) fn library(index: usize, library: &config::Library) -> LibraryFact {
     use crate::photos::PhotosError;
     let outcome = crate::photos::Library::open(&library.path)
         .map(|opened| Opened {
@@ -100,15 +100,15 @@ pub fn library(index: usize, library: &config::Library) -> LibraryFact {
 
 /// One tool a run needs, looked for as `run` looks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolFact {
-    pub name: &'static str,
+pub(super) struct ToolFact {
+    pub(super) name: &'static str,
     /// The config key that can name its path (`borg.borg`); `None`: none.
-    pub key: Option<&'static str>,
-    pub outcome: Result<FoundTool, MissingTool>,
+    pub(super) key: Option<&'static str>,
+    pub(super) outcome: Result<FoundTool, MissingTool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MissingTool {
+pub(super) enum MissingTool {
     /// Not in any of these folders.
     NotFound { searched: Vec<PathBuf> },
     /// The path the config names does not exist.
@@ -116,20 +116,24 @@ pub enum MissingTool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundTool {
-    pub path: PathBuf,
+pub(super) struct FoundTool {
+    pub(super) path: PathBuf,
     /// Its path comes from the config.
-    pub configured: bool,
+    pub(super) configured: bool,
     /// The first line of `TOOL --version`; `None`: not asked (it has none).
-    pub version: Option<Result<String, String>>,
+    pub(super) version: Option<Result<String, String>>,
     /// The launch agent, with its own `PATH`, would find this same file.
-    pub agent_finds_it: bool,
+    pub(super) agent_finds_it: bool,
 }
 
 /// The tools the config needs: borg with `[borg]`, sshfs and gocryptfs
 /// with `[remote]`, osascript on macOS.
 #[must_use]
-pub fn tools(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<ToolFact> {
+pub(super) fn tools(
+    config: &Config,
+    machine: &Machine,
+    runner: &dyn CommandRunner,
+) -> Vec<ToolFact> {
     let mut wanted: Vec<(&'static str, Option<&'static str>, Option<&Path>, bool)> = Vec::new();
     if let Some(borg) = &config.borg {
         wanted.push(("borg", Some("borg.borg"), borg.program.as_deref(), true));
@@ -156,7 +160,7 @@ pub fn tools(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> 
 /// Finds one tool (the configured path, else the first in `tool_dirs`) and
 /// asks its version.
 #[must_use]
-pub fn tool(
+fn tool(
     name: &'static str,
     key: Option<&'static str>,
     configured: Option<&Path>,
@@ -208,32 +212,32 @@ fn version(program: &Path, runner: &dyn CommandRunner) -> Result<String, String>
 
 /// Whether one secret reference of the config resolves. Never the value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretFact {
+pub(super) struct SecretFact {
     /// `remote.password`, `borg.passphrase`.
-    pub key: &'static str,
+    pub(super) key: &'static str,
     /// `None`: the text is no reference (it is not shown: it may be a password).
-    pub reference: Option<Reference>,
+    pub(super) reference: Option<Reference>,
     /// `Err`: the cause, which never holds the value.
-    pub outcome: Result<(), String>,
+    pub(super) outcome: Result<(), String>,
 }
 
 /// The facts, and the values that resolved, for the checks that need them.
-pub struct Secrets {
-    pub facts: Vec<SecretFact>,
+pub(super) struct Secrets {
+    pub(super) facts: Vec<SecretFact>,
     values: Vec<(&'static str, Secret)>,
 }
 
 impl Secrets {
     /// The value of the secret at `key`, if it resolved.
     #[must_use]
-    pub fn value(&self, key: &str) -> Option<&Secret> {
+    pub(super) fn value(&self, key: &str) -> Option<&Secret> {
         self.values.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
     }
 }
 
 /// Reads every secret the config refers to.
 #[must_use]
-pub fn secrets(config: &Config, store: &dyn SecretStore) -> Secrets {
+pub(super) fn secrets(config: &Config, store: &dyn SecretStore) -> Secrets {
     let mut facts = Vec::new();
     let mut values = Vec::new();
     for (key, text) in crate::commands::secret::configured(config) {
@@ -258,7 +262,7 @@ pub fn secrets(config: &Config, store: &dyn SecretStore) -> Secrets {
 
 /// What `borg list --json REPO` said, or why it was not asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RepositoryFact {
+pub(super) enum RepositoryFact {
     /// borg or the passphrase is missing (said above).
     NotChecked(String),
     Listed {
@@ -280,7 +284,7 @@ const LOCK_WAIT_SECONDS: u32 = 5;
 
 /// Lists the archives with the passphrase in borg's environment only.
 #[must_use]
-pub fn repository(
+pub(super) fn repository(
     borg: &config::Borg,
     program: Option<&Path>,
     passphrase: Option<&Secret>,
@@ -326,20 +330,20 @@ fn listing(output: &Output) -> RepositoryFact {
 
 /// A folder a run writes to (staging, state).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FolderFact {
+pub(super) struct FolderFact {
     /// `staging.dir`, `state.dir`.
-    pub key: &'static str,
-    pub path: PathBuf,
-    pub presence: Presence,
+    pub(super) key: &'static str,
+    pub(super) path: PathBuf,
+    pub(super) presence: Presence,
     /// A temp file created and removed in the folder, or in the nearest
     /// existing folder above it when it does not exist yet.
-    pub writable: Result<(), String>,
+    pub(super) writable: Result<(), String>,
     /// Bytes available there (`df -Pk`).
-    pub free: Result<u64, String>,
+    pub(super) free: Result<u64, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presence {
+pub(super) enum Presence {
     Exists,
     /// A run would create it, under this existing folder.
     Missing {
@@ -351,7 +355,7 @@ pub enum Presence {
 
 /// Looks at `path`: there or creatable, writable, free space.
 #[must_use]
-pub fn folder(
+pub(super) fn folder(
     key: &'static str,
     path: &Path,
     machine: &Machine,
@@ -431,34 +435,35 @@ fn free_space(dir: &Path, machine: &Machine, runner: &dyn CommandRunner) -> Resu
 
 /// What launchd says about the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentFact {
+pub(super) enum AgentFact {
     /// No launchd here (and no `launchctl` on `PATH`).
     NotApplicable,
     Asked(AgentState),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentState {
-    pub plist: PathBuf,
+pub(super) struct AgentState {
+    pub(super) plist: PathBuf,
     /// The `--config` its plist gives `run`; `Ok(None)`: there is no plist.
-    pub plist_config: Result<Option<String>, String>,
+    pub(super) plist_config: Result<Option<String>, String>,
     /// `Err`: launchd could not be asked.
-    pub loaded: Result<Loaded, String>,
+    pub(super) loaded: Result<Loaded, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Loaded {
+#[allow(clippy::struct_field_names)] // `loaded` is launchctl's word
+pub(super) struct Loaded {
     /// The `gui/UID` domain asked.
-    pub uid: u32,
-    pub loaded: bool,
+    pub(super) uid: u32,
+    pub(super) loaded: bool,
     /// `last exit code` in `launchctl print`; `None`: it has not run yet.
-    pub last_exit: Option<i32>,
+    pub(super) last_exit: Option<i32>,
 }
 
 /// Asks `launchctl print gui/UID/LABEL` (on macOS, or wherever a
 /// `launchctl` is on `PATH`) and reads the agent's plist.
 #[must_use]
-pub fn agent(machine: &Machine, runner: &dyn CommandRunner) -> AgentFact {
+pub(super) fn agent(machine: &Machine, runner: &dyn CommandRunner) -> AgentFact {
     use crate::launchd::launchctl::{self, Launchctl};
     let found = crate::tools::find("launchctl", None, &machine.host.tool_dirs);
     let program = match (found, machine.host.os) {

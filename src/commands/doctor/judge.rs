@@ -20,14 +20,14 @@ use crate::text::{plural, sh_quote, sh_quote_path};
 
 /// Below this much free space a folder gets a warning: a month of photos
 /// waits in staging for its archive.
-pub const LOW_SPACE_BYTES: u64 = 5_000_000_000;
+const LOW_SPACE_BYTES: u64 = 5_000_000_000;
 
 // ---------------------------------------------------------------------------
 // Config
 
 /// The config loaded: what it holds.
 #[must_use]
-pub fn config(config: &Config, file: &Path) -> Check {
+pub(super) fn config(config: &Config, file: &Path) -> Check {
     let mut parts = Vec::new();
     let names: Vec<&str> = config.libraries.iter().map(|l| l.name.as_str()).collect();
     parts.push(format!(
@@ -58,7 +58,7 @@ pub fn config(config: &Config, file: &Path) -> Check {
 
 /// The config did not load: the error names the file and the key.
 #[must_use]
-pub fn config_error(file: &Path, error: &ConfigError) -> Check {
+pub(super) fn config_error(file: &Path, error: &ConfigError) -> Check {
     let shown = file.display();
     let fix = match error {
         ConfigError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
@@ -85,7 +85,7 @@ pub fn config_error(file: &Path, error: &ConfigError) -> Check {
 // Libraries
 
 #[must_use]
-pub fn library(fact: &LibraryFact, machine: &Machine, file: &Path) -> Check {
+pub(super) fn library(fact: &LibraryFact, machine: &Machine, file: &Path) -> Check {
     let subject = format!("library {}", fact.name);
     let path = fact.path.display();
     let opened = match &fact.outcome {
@@ -186,7 +186,7 @@ fn library_problem(
 // Tools
 
 #[must_use]
-pub fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
+pub(super) fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
     let subject = format!("tool {}", fact.name);
     let install = install_command(machine.host.os, fact.name);
     let found = match &fact.outcome {
@@ -254,7 +254,7 @@ pub fn tool(fact: &ToolFact, machine: &Machine, file: &Path) -> Check {
 
 /// How to install a tool on this OS.
 #[must_use]
-pub fn install_command(os: Os, tool: &str) -> String {
+fn install_command(os: Os, tool: &str) -> String {
     match (os, tool) {
         (Os::MacOs, "borg") => "brew install borgbackup".into(),
         (Os::MacOs, "sshfs") => {
@@ -276,7 +276,7 @@ pub fn install_command(os: Os, tool: &str) -> String {
 // Secrets
 
 #[must_use]
-pub fn secret(fact: &SecretFact, machine: &Machine, file: &Path) -> Check {
+pub(super) fn secret(fact: &SecretFact, machine: &Machine, file: &Path) -> Check {
     let subject = format!("secret {}", fact.key);
     let Some(reference) = &fact.reference else {
         return Check::failed(
@@ -325,7 +325,7 @@ pub fn secret(fact: &SecretFact, machine: &Machine, file: &Path) -> Check {
 /// The gate of `run`: off network is a warning (a run is then skipped),
 /// not a failure.
 #[must_use]
-pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
+pub(super) fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
     match reach {
         Reachability::Reachable { address, interface } => Check::ok(
             "server",
@@ -370,7 +370,7 @@ pub fn server(remote: &Remote, reach: &Reachability, file: &Path) -> Check {
 
 /// What borg's complaint means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BorgTrouble {
+enum BorgTrouble {
     Missing,
     WrongPassphrase,
     NotARepository,
@@ -382,7 +382,7 @@ pub enum BorgTrouble {
 
 /// Reads borg's stderr (borg 1.2 to 1.4 wording).
 #[must_use]
-pub fn borg_trouble(stderr: &str) -> BorgTrouble {
+fn borg_trouble(stderr: &str) -> BorgTrouble {
     let has = |s: &str| stderr.contains(s);
     if has("passphrase") && has("incorrect") {
         BorgTrouble::WrongPassphrase
@@ -407,7 +407,7 @@ pub fn borg_trouble(stderr: &str) -> BorgTrouble {
 }
 
 #[must_use]
-pub fn repository(fact: &RepositoryFact, borg: &Borg, file: &Path) -> Check {
+pub(super) fn repository(fact: &RepositoryFact, borg: &Borg, file: &Path) -> Check {
     const SUBJECT: &str = "borg repository";
     let location = &borg.repository;
     let quoted = sh_quote(location);
@@ -493,7 +493,7 @@ pub fn repository(fact: &RepositoryFact, borg: &Borg, file: &Path) -> Check {
 /// The host of an `ssh://[user@]host[:port]/path` repository (an IPv6
 /// address without its brackets); `None` for a local one.
 #[must_use]
-pub fn ssh_host(location: &str) -> Option<String> {
+pub(super) fn ssh_host(location: &str) -> Option<String> {
     let authority = location.strip_prefix("ssh://")?.split('/').next()?;
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = match host_port.strip_prefix('[') {
@@ -507,7 +507,7 @@ pub fn ssh_host(location: &str) -> Option<String> {
 // Folders
 
 #[must_use]
-pub fn folder(fact: &FolderFact, file: &Path) -> Check {
+pub(super) fn folder(fact: &FolderFact, file: &Path) -> Check {
     let subject = format!("folder {}", fact.key);
     let path = fact.path.display();
     let quoted = sh_quote(&path.to_string());
@@ -577,7 +577,7 @@ pub fn folder(fact: &FolderFact, file: &Path) -> Check {
 
 /// `59.9 GB` (decimal, like Finder).
 #[must_use]
-pub fn gigabytes(bytes: u64) -> String {
+fn gigabytes(bytes: u64) -> String {
     format!("{:.1} GB", bytes as f64 / 1e9)
 }
 
@@ -585,7 +585,7 @@ pub fn gigabytes(bytes: u64) -> String {
 /// system, after the header; the name may hold spaces, so the numbers are
 /// found before the `NN%` capacity column).
 #[must_use]
-pub fn df_available(output: &str) -> Option<u64> {
+pub(super) fn df_available(output: &str) -> Option<u64> {
     output.lines().skip(1).find_map(|line| {
         let words: Vec<&str> = line.split_whitespace().collect();
         let capacity = words.iter().position(|w| {
@@ -608,7 +608,7 @@ pub fn df_available(output: &str) -> Option<u64> {
 // The launch agent
 
 #[must_use]
-pub fn agent(fact: &AgentFact, machine: &Machine, file: &Path) -> Check {
+pub(super) fn agent(fact: &AgentFact, machine: &Machine, file: &Path) -> Check {
     const SUBJECT: &str = "launch agent";
     let AgentFact::Asked(state) = fact else {
         return Check::ok(SUBJECT, "not applicable on this OS (launchd is macOS's)");
@@ -728,7 +728,7 @@ pub fn last_exit_code(print: &str) -> Option<i32> {
 
 /// The `--config` a launch agent's plist gives `run`.
 #[must_use]
-pub fn plist_config(plist: &plist::Dictionary) -> Option<String> {
+pub(super) fn plist_config(plist: &plist::Dictionary) -> Option<String> {
     let args = plist.get("ProgramArguments")?.as_array()?;
     let at = args
         .iter()
@@ -742,7 +742,7 @@ pub fn plist_config(plist: &plist::Dictionary) -> Option<String> {
 /// The version line in what `TOOL --version` printed: the first line with a
 /// digit that names the tool, else the first with a digit.
 #[must_use]
-pub fn version_line(tool: &str, stdout: &str, stderr: &str) -> Option<String> {
+pub(super) fn version_line(tool: &str, stdout: &str, stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stdout
         .lines()
         .chain(stderr.lines())

@@ -27,7 +27,7 @@ const EACCES: i32 = 13;
 /// Which refusal an I/O error is: `PermissionDenied` (privacy, `EPERM`),
 /// `AccessDenied` (Unix permissions, `EACCES`), or neither.
 #[must_use]
-pub fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
+pub(super) fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
     match e.raw_os_error() {
         Some(EPERM) => Some(LibraryFailure::PermissionDenied),
         Some(EACCES) => Some(LibraryFailure::AccessDenied),
@@ -40,7 +40,7 @@ pub fn permission_failure(e: &std::io::Error) -> Option<LibraryFailure> {
 
 /// The verdict on a library the Unix permissions keep out.
 #[must_use]
-pub fn access_denied(subject: String, message: &str, path: &std::path::Path) -> Check {
+pub(super) fn access_denied(subject: String, message: &str, path: &std::path::Path) -> Check {
     Check::failed(
         subject,
         format!(
@@ -57,13 +57,13 @@ pub fn access_denied(subject: String, message: &str, path: &std::path::Path) -> 
 }
 
 /// How long the Automation probe may take (Photos may have to start).
-pub const AUTOMATION_TIMEOUT: Duration = Duration::from_secs(60);
+const AUTOMATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `osascript` asking Photos for its version: the smallest Apple event,
 /// which macOS refuses with -1743 without the Automation permission (and,
 /// the first time, asks the user).
 #[must_use]
-pub fn automation_command(osascript: &std::path::Path) -> CommandLine {
+fn automation_command(osascript: &std::path::Path) -> CommandLine {
     CommandLine::new(
         osascript,
         [
@@ -79,7 +79,7 @@ pub fn automation_command(osascript: &std::path::Path) -> CommandLine {
 
 /// The verdict on the Automation probe: exit code and stderr.
 #[must_use]
-pub fn automation(success: bool, stderr: &str) -> Check {
+fn automation(success: bool, stderr: &str) -> Check {
     let subject = "automation Photos";
     if success {
         return Check::ok(
@@ -104,7 +104,7 @@ pub fn automation(success: bool, stderr: &str) -> Check {
 }
 
 /// Runs the Automation probe.
-pub fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner) -> Check {
+fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner) -> Check {
     match runner.run(&automation_command(osascript), AUTOMATION_TIMEOUT) {
         Ok(out) => automation(out.status.success(), &String::from_utf8_lossy(&out.stderr)),
         Err(e) => Check::warning(
@@ -117,7 +117,7 @@ pub fn check_automation(osascript: &std::path::Path, runner: &dyn CommandRunner)
 
 /// The Mac checks the doctor adds: Automation when downloads from iCloud
 /// are on (macOS), and the test notification when asked for.
-pub fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<Check> {
+pub(super) fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) -> Vec<Check> {
     let mut checks = Vec::new();
     if machine.host.os == Os::MacOs && config.export.download_missing {
         checks.push(check_automation(
@@ -151,7 +151,7 @@ pub fn checks(config: &Config, machine: &Machine, runner: &dyn CommandRunner) ->
 
 /// The test notification `doctor --test-notification` sends.
 #[must_use]
-pub fn test_notification() -> Notification {
+fn test_notification() -> Notification {
     Notification {
         kind: Kind::Warning,
         title: "Photos backup: test".into(),
@@ -162,7 +162,7 @@ pub fn test_notification() -> Notification {
 /// The verdict on sending it: sent is not seen, since macOS drops a
 /// notification of an app the user never allowed without an error.
 #[must_use]
-pub fn notification_sent(result: Result<(), notify::NotifyError>) -> Check {
+pub(super) fn notification_sent(result: Result<(), notify::NotifyError>) -> Check {
     let subject = "notification";
     match result {
         Ok(()) => Check::warning(

@@ -21,7 +21,7 @@ const SUBJECT: &str = "privacy";
 /// staging dir (the last root) may be readable by the group when
 /// `[staging] group_readable` says so.
 #[must_use]
-pub fn check(roots: &[&Path], group_readable: bool) -> Check {
+pub(super) fn check(roots: &[&Path], group_readable: bool) -> Check {
     let allowed = |i: usize| {
         if group_readable && i + 1 == roots.len() {
             0o050
@@ -40,7 +40,7 @@ pub fn check(roots: &[&Path], group_readable: bool) -> Check {
 
 /// The check for `found`: paths under `roots` and their modes.
 #[must_use]
-pub fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
+fn judge(roots: &[&Path], found: &[(PathBuf, u32)]) -> Check {
     let all_roots = roots
         .iter()
         .map(|r| r.display().to_string())

@@ -5,8 +5,8 @@
 //! since deleted. Read from the ledger alone, so it answers offline and at
 //! once; `restore` takes the same answer and fetches the files.
 
-pub mod query;
-pub mod versions;
+pub(super) mod query;
+pub(super) mod versions;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,13 +22,13 @@ use crate::text::{human_bytes, plural};
 
 /// What a query found in the ledger.
 #[derive(Debug)]
-pub struct Found {
-    pub matcher: Matcher,
-    pub assets: Vec<Asset>,
+pub(super) struct Found {
+    matcher: Matcher,
+    pub(super) assets: Vec<Asset>,
 }
 
 /// The ledger of `config`, read-only; an error naming it when there is none.
-pub fn open_ledger(config: &Config) -> Result<Ledger> {
+pub(super) fn open_ledger(config: &Config) -> Result<Ledger> {
     let path = ledger_path(config);
     Ledger::open_existing_read_only(&path)?.with_context(|| {
         format!(
@@ -39,13 +39,13 @@ pub fn open_ledger(config: &Config) -> Result<Ledger> {
 }
 
 #[must_use]
-pub fn ledger_path(config: &Config) -> PathBuf {
+pub(super) fn ledger_path(config: &Config) -> PathBuf {
     config.state_dir.join("ledger.sqlite")
 }
 
 /// Every file version of every library in the ledger that `text` selects;
 /// an error when it selects nothing.
-pub fn find(ledger: &Ledger, text: &str) -> Result<Found> {
+pub(super) fn find(ledger: &Ledger, text: &str) -> Result<Found> {
     let query = query::parse(text)?;
     let rollovers = ledger.rollovers()?;
     let mut libraries = Vec::new();
@@ -83,7 +83,7 @@ pub fn find(ledger: &Ledger, text: &str) -> Result<Found> {
 }
 
 /// `locate`: prints where every matching file version is.
-pub fn run(config: &Config, text: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(config: &Config, text: &str, json: bool, out: &mut dyn Write) -> Result<()> {
     let ledger = open_ledger(config)?;
     let found = find(&ledger, text)?;
     if json {
@@ -100,7 +100,7 @@ pub fn run(config: &Config, text: &str, json: bool, out: &mut dyn Write) -> Resu
 /// The text answer: a heading per library, an asset per uuid, under it each
 /// version (role, name, size) and the places it is in.
 #[must_use]
-pub fn render(found: &Found, staging: &Path) -> Vec<String> {
+fn render(found: &Found, staging: &Path) -> Vec<String> {
     let mut lines = Vec::new();
     let mut library = None;
     let mut count: u64 = 0;
@@ -164,7 +164,7 @@ fn place_text(place: &Place, staging: &Path) -> String {
 /// The JSON answer: one object per asset, its versions and their places;
 /// a staged place also gives the file's full local path.
 #[must_use]
-pub fn to_json(assets: &[Asset], staging: &Path) -> serde_json::Value {
+fn to_json(assets: &[Asset], staging: &Path) -> serde_json::Value {
     let assets: Vec<serde_json::Value> = assets
         .iter()
         .map(|a| {

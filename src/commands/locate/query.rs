@@ -20,11 +20,11 @@ use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
 
 /// The shortest uuid prefix taken as a uuid.
-pub const MIN_UUID_PREFIX: usize = 8;
+const MIN_UUID_PREFIX: usize = 8;
 
 /// A query as typed, before it is held against the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Query {
+pub(crate) enum Query {
     /// The date folder: a day, or a whole month (`day: None`).
     Date {
         year: i32,
@@ -37,7 +37,7 @@ pub enum Query {
 
 /// What a query selects, once the known uuids are taken into account.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Matcher {
+pub(crate) enum Matcher {
     Date {
         year: i32,
         month: u32,
@@ -51,7 +51,7 @@ pub enum Matcher {
 
 /// A query that cannot be answered as typed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum QueryError {
+pub(crate) enum QueryError {
     #[error("the query is empty: give a uuid, a file name or a date (YYYY-MM-DD or YYYY-MM)")]
     Empty,
     #[error("{0:?} looks like a date but is not one (YYYY-MM-DD or YYYY-MM)")]
@@ -70,7 +70,7 @@ pub enum QueryError {
 }
 
 /// Parses what the user typed.
-pub fn parse(text: &str) -> Result<Query, QueryError> {
+pub(crate) fn parse(text: &str) -> Result<Query, QueryError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(QueryError::Empty);
@@ -114,7 +114,7 @@ fn uuid_like(text: &str) -> bool {
 /// Decides what a query selects: a text that starts exactly one known uuid
 /// (of at least `MIN_UUID_PREFIX` characters) is that asset, one that starts
 /// several is an error, any other text is a part of a file name.
-pub fn resolve<'a>(
+pub(crate) fn resolve<'a>(
     query: &Query,
     uuids: impl IntoIterator<Item = &'a str>,
 ) -> Result<Matcher, QueryError> {
@@ -162,7 +162,7 @@ fn fold(text: &str) -> String {
 
 /// The date folder of a staging path `LIBRARY/YYYY/MM/DD/NAME`.
 #[must_use]
-pub fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
+fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
     let mut parts = path.split('/');
     let _library = parts.next()?;
     let year = parts.next()?;
@@ -179,14 +179,14 @@ pub fn folder_date(path: &str) -> Option<(i32, u32, u32)> {
 
 /// The file name of a staging path.
 #[must_use]
-pub fn file_name(path: &str) -> &str {
+pub(super) fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
 impl Matcher {
     /// Whether the file of asset `uuid` at staging path `path` is selected.
     #[must_use]
-    pub fn matches(&self, uuid: &str, path: &str) -> bool {
+    pub(super) fn matches(&self, uuid: &str, path: &str) -> bool {
         match self {
             Matcher::Uuid(wanted) => wanted == uuid,
             Matcher::Name(part) => fold(file_name(path)).contains(part.as_str()),
@@ -197,7 +197,7 @@ impl Matcher {
 
     /// What the query selected, for messages (`uuid X`, `file names with X`).
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Matcher::Uuid(u) => format!("asset {u}"),
             Matcher::Name(part) => format!("file names holding {part:?}"),

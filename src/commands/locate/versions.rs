@@ -16,7 +16,7 @@ use crate::ledger::{ArchivedFile, FileRecord, Rollover, Step};
 /// One place a version of a file is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Place {
+pub(crate) enum Place {
     /// In local staging at `path` (relative to the staging root), and on the
     /// remote volume when `mirrored`.
     Staged { path: String, mirrored: bool },
@@ -31,7 +31,7 @@ pub enum Place {
 impl Place {
     /// The path relative to the staging root (and inside archives).
     #[must_use]
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         match self {
             Place::Staged { path, .. } | Place::Archived { path, .. } => path,
         }
@@ -39,45 +39,45 @@ impl Place {
 
     /// Whether the file can be had from here.
     #[must_use]
-    pub fn available(&self) -> bool {
+    fn available(&self) -> bool {
         !matches!(self, Place::Archived { pruned: true, .. })
     }
 }
 
 /// One content of one file of an asset, and every place it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Version {
-    pub role: String,
-    pub size: u64,
+pub(crate) struct Version {
+    pub(crate) role: String,
+    pub(crate) size: u64,
     /// BLAKE3 of the content, hex.
-    pub hash: String,
+    pub(crate) hash: String,
     /// Oldest first; staging, the newest place, last.
-    pub places: Vec<Place>,
+    pub(crate) places: Vec<Place>,
     /// Order among the versions of the same role: higher is newer.
     #[serde(skip)]
-    pub rank: usize,
+    rank: usize,
 }
 
 impl Version {
     /// The file name (of the newest place).
     #[must_use]
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.places.last().map_or("", |p| file_name(p.path()))
     }
 }
 
 /// The matching files of one asset, by role, each role's versions oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Asset {
-    pub library: String,
-    pub uuid: String,
-    pub versions: Vec<Version>,
+pub(crate) struct Asset {
+    pub(crate) library: String,
+    pub(crate) uuid: String,
+    pub(crate) versions: Vec<Version>,
 }
 
 /// An archive whose file list counts: verified (it holds what it was given).
 /// Earlier steps are left out: until verified, staging still has every file.
 #[must_use]
-pub fn counts(r: &Rollover) -> bool {
+pub(super) fn counts(r: &Rollover) -> bool {
     r.step >= Step::Verified && r.files > 0
 }
 
@@ -85,7 +85,7 @@ pub fn counts(r: &Rollover) -> bool {
 /// `archives`: the library's counted archives, oldest first, each with its
 /// file list.
 #[must_use]
-pub fn gather(
+pub(crate) fn gather(
     library: &str,
     files: &[FileRecord],
     archives: &[(Rollover, Vec<ArchivedFile>)],
@@ -174,7 +174,7 @@ impl Asset {
     /// place to get it from (staging before an archive, the newest archive
     /// first); and the roles whose every version is in pruned archives.
     #[must_use]
-    pub fn newest(&self) -> (Vec<(&Version, &Place)>, Vec<&Version>) {
+    pub(crate) fn newest(&self) -> (Vec<(&Version, &Place)>, Vec<&Version>) {
         let mut roles: Vec<&str> = self.versions.iter().map(|v| v.role.as_str()).collect();
         roles.dedup();
         let mut found = Vec::new();
@@ -210,10 +210,10 @@ pub(crate) mod tests {
     use crate::ledger::StagedFile;
     use chrono::{TimeZone, Utc};
 
-    pub const U1: &str = "A0000000-0000-4000-8000-000000000001";
-    pub const U2: &str = "A0000000-0000-4000-8000-000000000002";
+    pub(crate) const U1: &str = "A0000000-0000-4000-8000-000000000001";
+    pub(crate) const U2: &str = "A0000000-0000-4000-8000-000000000002";
 
-    pub fn rollover(archive: &str, month: u32, pruned: bool) -> Rollover {
+    pub(crate) fn rollover(archive: &str, month: u32, pruned: bool) -> Rollover {
         // Made on the first day of the next month, five past midnight.
         let (y, m) = if month == 12 {
             (2027, 1)
@@ -240,7 +240,13 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn archived(archive: &str, uuid: &str, role: &str, path: &str, hash: &str) -> ArchivedFile {
+    pub(crate) fn archived(
+        archive: &str,
+        uuid: &str,
+        role: &str,
+        path: &str,
+        hash: &str,
+    ) -> ArchivedFile {
         ArchivedFile {
             archive: archive.into(),
             uuid: uuid.into(),
@@ -251,13 +257,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn record(
-        uuid: &str,
-        role: &str,
-        path: &str,
-        hash: &str,
-        state: (bool, bool),
-    ) -> FileRecord {
+    fn record(uuid: &str, role: &str, path: &str, hash: &str, state: (bool, bool)) -> FileRecord {
         let at = Utc.with_ymd_and_hms(2026, 10, 15, 13, 0, 0).unwrap();
         let (mirrored, purged) = state;
         FileRecord {
@@ -280,7 +280,7 @@ pub(crate) mod tests {
 
     /// September holds photo 1 (original, xmp) and photo 2; photo 1's xmp
     /// was staged again in October (an edit), its original purged.
-    pub fn sample() -> (Vec<FileRecord>, Vec<(Rollover, Vec<ArchivedFile>)>) {
+    pub(crate) fn sample() -> (Vec<FileRecord>, Vec<(Rollover, Vec<ArchivedFile>)>) {
         let sept = "photos-anna-2026-09";
         let p1 = "anna/2026/09/10/IMG_0001.JPG";
         let x1 = "anna/2026/09/10/IMG_0001.JPG.xmp";

@@ -19,17 +19,13 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 
 /// Says the run is archiving a month now (it may take `archive_deadline`).
-pub fn archiving() {
+pub(super) fn archiving() {
     ARCHIVING.store(true, Ordering::SeqCst);
 }
 
 /// The deadline that applies `elapsed` into the run: `None` while within it.
 #[must_use]
-pub fn overdue(
-    elapsed: Duration,
-    limits: &crate::config::Limits,
-    archiving: bool,
-) -> Option<Duration> {
+fn overdue(elapsed: Duration, limits: &crate::config::Limits, archiving: bool) -> Option<Duration> {
     let limit = if archiving {
         limits.archive_deadline.max(limits.deadline)
     } else {
@@ -40,7 +36,7 @@ pub fn overdue(
 
 /// Starts the watchdog: past the deadline, `expire(limit)` runs on its
 /// thread (it must end the process).
-pub fn watch(
+pub(super) fn watch(
     limits: crate::config::Limits,
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
@@ -64,7 +60,7 @@ pub fn watch(
 /// The run, freed by the watchdog killing its children, must not exit under
 /// it: that would cut the record short and leave the notification's child
 /// running. So it waits, at most `bound`, for the watchdog to exit.
-pub fn yield_to_watchdog(bound: Duration) {
+pub(super) fn yield_to_watchdog(bound: Duration) {
     if EXPIRED.load(Ordering::SeqCst) {
         std::thread::sleep(bound);
     }

@@ -31,10 +31,10 @@ use crate::secrets::SecretStore;
 use crate::text::human_bytes;
 use crate::threshold;
 
-pub mod deadline;
+mod deadline;
 mod rollover;
-pub mod skips;
-pub mod unattended;
+mod skips;
+pub(crate) mod unattended;
 
 /// What `run` needs from the outside world.
 pub struct Deps<'a> {
@@ -64,7 +64,7 @@ pub enum RunOutcome {
 
 /// How one library's run ended, for the summary and the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     /// Database unchanged since the last run and nothing pending: no rows read.
     Unchanged,
     /// What a dry run would stage.
@@ -73,17 +73,17 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Summary {
-    pub files: usize,
-    pub bytes: u64,
-    pub assets: usize,
-    pub unchanged: usize,
-    pub pending: Vec<(String, usize)>,
-    pub downloaded: usize,
+struct Summary {
+    files: usize,
+    bytes: u64,
+    assets: usize,
+    unchanged: usize,
+    pending: Vec<(String, usize)>,
+    downloaded: usize,
     /// The reader's doubt about the library, such as a Photos model newer
     /// than any it was tested with: in the run's line (and log), not a
     /// notification, since it would repeat every five minutes.
-    pub warning: Option<String>,
+    warning: Option<String>,
 }
 
 /// Runs one backup cycle.
@@ -459,7 +459,7 @@ fn fetch_missing(
 /// original in iCloud arrives only through Photos, which then updates the
 /// database; the exception is one we may ask Photos for (downloads on, due).
 #[must_use]
-pub fn unchanged(
+fn unchanged(
     last: Option<LibraryState>,
     now_state: LibraryState,
     pending: &[crate::ledger::Pending],
@@ -509,7 +509,7 @@ fn count_reasons(reasons: &[String]) -> Vec<(String, usize)> {
 
 /// One line per library for people.
 #[must_use]
-pub fn describe(name: &str, outcome: &Outcome) -> Line {
+fn describe(name: &str, outcome: &Outcome) -> Line {
     let (verb, s) = match outcome {
         Outcome::Unchanged => return Line::ok(name, "unchanged since the last run, nothing to do"),
         Outcome::Planned(s) => ("would stage", s),

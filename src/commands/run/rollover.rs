@@ -24,21 +24,21 @@ use crate::text::human_bytes;
 use crate::threshold;
 
 /// What the rollover phase works on.
-pub struct Phase<'a> {
-    pub config: &'a Config,
+pub(super) struct Phase<'a> {
+    pub(super) config: &'a Config,
     /// The threshold this run exported from.
-    pub threshold: NaiveDate,
+    pub(super) threshold: NaiveDate,
     /// Libraries exported (and mirrored) without a failure in this run.
-    pub ready: &'a [&'a str],
+    pub(super) ready: &'a [&'a str],
     /// The decrypted remote volume, when mounted.
-    pub plain: Option<&'a Path>,
+    pub(super) plain: Option<&'a Path>,
 }
 
 /// Rolls over what is due, then prunes (if configured) and checks the
 /// repository (when due); returns the lines to print, a failed one for
 /// anything that did not go through (which is left in place for the next
 /// run).
-pub fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> Vec<Line> {
+pub(super) fn run(phase: &Phase, ledger: &mut Ledger, deps: &Deps) -> Vec<Line> {
     let mut lines = Vec::new();
     if let Some(borg) = &phase.config.borg {
         let mut access = Access {
@@ -273,7 +273,7 @@ fn move_threshold(
 }
 
 /// What a dry run says about the rollover (the ledger is only read).
-pub fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
+pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
     let when = When::at(deps.now);
     let mut lines = Vec::new();
     let Some(borg) = &phase.config.borg else {

@@ -12,23 +12,23 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The file name in the state dir.
-pub const FILE_NAME: &str = "skips.json";
+pub(super) const FILE_NAME: &str = "skips.json";
 
 /// A stretch of skipped runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stretch {
+pub(super) struct Stretch {
     /// The first skip of the stretch.
-    pub since: DateTime<Utc>,
+    since: DateTime<Utc>,
     /// The last run that was not a skip, when known.
-    pub last_backup: Option<DateTime<Utc>>,
+    last_backup: Option<DateTime<Utc>>,
     /// The notification for this stretch went out.
-    pub notified: bool,
+    notified: bool,
 }
 
 /// After a skip at `now`: the stretch as it is now, and the message to
 /// send, once, when it has gone on longer than `limit`.
 #[must_use]
-pub fn after_skip(
+pub(super) fn after_skip(
     stretch: Option<Stretch>,
     last_backup: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -56,13 +56,13 @@ pub fn after_skip(
 
 /// Reads the stretch in `state_dir` (none, or unreadable: none).
 #[must_use]
-pub fn read(state_dir: &Path) -> Option<Stretch> {
+pub(super) fn read(state_dir: &Path) -> Option<Stretch> {
     let text = std::fs::read_to_string(state_dir.join(FILE_NAME)).ok()?;
     serde_json::from_str(&text).ok()
 }
 
 /// Saves the stretch (owner-only, as everything in the state dir).
-pub fn write(state_dir: &Path, stretch: &Stretch) -> std::io::Result<()> {
+pub(super) fn write(state_dir: &Path, stretch: &Stretch) -> std::io::Result<()> {
     let text = serde_json::to_string(stretch).map_err(std::io::Error::other)?;
     let path = state_dir.join(FILE_NAME);
     let tmp = state_dir.join(format!("{FILE_NAME}.tmp"));
@@ -71,7 +71,7 @@ pub fn write(state_dir: &Path, stretch: &Stretch) -> std::io::Result<()> {
 }
 
 /// A run that was not a skip: the stretch is over.
-pub fn end(state_dir: &Path) {
+pub(super) fn end(state_dir: &Path) {
     let _ = std::fs::remove_file(state_dir.join(FILE_NAME));
 }
 

@@ -27,20 +27,20 @@ use crate::report::{join, Status};
 use crate::status::{self, RunInfo, RunResult};
 
 /// The state dir's list of the running children's process groups.
-pub const CHILDREN_FILE: &str = "children";
+const CHILDREN_FILE: &str = "children";
 
 /// What the command needs from outside: time, programs, secrets, progress.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The run's time, read once by `app`.
-    pub now: DateTime<Utc>,
+    pub(crate) now: DateTime<Utc>,
     /// Read again only when the run ends (its end time in `status.json`).
-    pub clock: Clock,
-    pub runner: &'a dyn CommandRunner,
-    pub secrets: &'a dyn crate::secrets::SecretStore,
-    pub downloader: Option<&'a dyn crate::export::download::Downloader>,
-    pub progress: &'a mut dyn Progress,
+    pub(crate) clock: Clock,
+    pub(crate) runner: &'a dyn CommandRunner,
+    pub(crate) secrets: &'a dyn crate::secrets::SecretStore,
+    pub(crate) downloader: Option<&'a dyn crate::export::download::Downloader>,
+    pub(crate) progress: &'a mut dyn Progress,
     /// The machine, described once by the caller.
-    pub host: &'a Host,
+    pub(crate) host: &'a Host,
 }
 
 /// The run log, or `None` with a warning: a log that cannot be opened does
@@ -60,7 +60,7 @@ fn open_log(config: &Config, now: DateTime<Utc>, err: &mut dyn Write) -> Result<
 }
 
 /// Runs `photos-backup run`; returns the exit code.
-pub fn command(
+pub(crate) fn command(
     config: &Config,
     (dry_run, quiet): (bool, bool),
     ctx: Context,

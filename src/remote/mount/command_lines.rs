@@ -14,7 +14,7 @@ use crate::secrets::Secret;
 /// The remote folder as ssh and sshfs name it: `user@host:dir`, an IPv6
 /// address in brackets.
 #[must_use]
-pub fn remote_spec(remote: &Remote) -> String {
+pub(super) fn remote_spec(remote: &Remote) -> String {
     let host = if remote.host.contains(':') {
         format!("[{}]", remote.host)
     } else {
@@ -65,7 +65,7 @@ fn fuse_escape(item: &str) -> String {
 /// `sshfs user@host:dir MOUNTPOINT -p PORT -o reconnect,ServerAlive...,
 /// IdentityFile=...,UserKnownHostsFile=...,StrictHostKeyChecking=yes,BatchMode=yes`.
 #[must_use]
-pub fn sshfs_command(sshfs: &Path, remote: &Remote, mount_point: &Path) -> CommandLine {
+pub(super) fn sshfs_command(sshfs: &Path, remote: &Remote, mount_point: &Path) -> CommandLine {
     let mut items = vec!["reconnect".to_owned()];
     items.extend(
         ssh_options(remote)
@@ -88,7 +88,7 @@ pub fn sshfs_command(sshfs: &Path, remote: &Remote, mount_point: &Path) -> Comma
 /// What sshfs itself runs, run directly to learn why sshfs failed: sshfs
 /// sends ssh's messages to /dev/null unless kept in the foreground.
 #[must_use]
-pub fn ssh_diagnosis_command(ssh: &Path, remote: &Remote) -> CommandLine {
+pub(super) fn ssh_diagnosis_command(ssh: &Path, remote: &Remote) -> CommandLine {
     let host = remote.host.clone();
     let mut args = vec![
         "-x".to_owned(),
@@ -115,7 +115,7 @@ pub fn ssh_diagnosis_command(ssh: &Path, remote: &Remote) -> CommandLine {
 /// newline) on standard input. Not `-nosyslog`: with it, the daemon keeps
 /// the captured stderr open and the mount command never seems to finish.
 #[must_use]
-pub fn gocryptfs_command(
+pub(super) fn gocryptfs_command(
     gocryptfs: &Path,
     cipher: &Path,
     plain: &Path,
@@ -139,7 +139,11 @@ pub fn gocryptfs_command(
 /// then `-uz` (lazy: detaches even a busy or dead mount) on Linux; on
 /// macOS `umount`, `umount -f`, then `diskutil unmount force` (`unmount_macos`).
 #[must_use]
-pub fn unmount_commands(os: Os, tools: &UnmountTools, mount_point: &Path) -> Vec<CommandLine> {
+pub(super) fn unmount_commands(
+    os: Os,
+    tools: &UnmountTools,
+    mount_point: &Path,
+) -> Vec<CommandLine> {
     let path = mount_point.to_string_lossy().into_owned();
     match os {
         Os::Linux => vec![
@@ -152,9 +156,9 @@ pub fn unmount_commands(os: Os, tools: &UnmountTools, mount_point: &Path) -> Vec
 
 /// The programs of [`unmount_commands`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnmountTools {
-    pub gentle: PathBuf,
-    pub forceful: PathBuf,
+pub(super) struct UnmountTools {
+    pub(super) gentle: PathBuf,
+    pub(super) forceful: PathBuf,
 }
 
 /// `find PATH -maxdepth 1 -name NAME -type f`: stats and lists the mount
@@ -164,7 +168,7 @@ pub struct UnmountTools {
 /// the process that touches it in uninterruptible sleep, and that must
 /// never be the run itself.
 #[must_use]
-pub fn probe_command(find: &Path, path: &Path, name: &str) -> CommandLine {
+pub(super) fn probe_command(find: &Path, path: &Path, name: &str) -> CommandLine {
     CommandLine::new(
         find,
         [
@@ -183,7 +187,7 @@ pub fn probe_command(find: &Path, path: &Path, name: &str) -> CommandLine {
 /// `mkdir -p PATH`, as a child: the point may be a dead mount the table no
 /// longer lists, which a `stat` from the run would hang on.
 #[must_use]
-pub fn mkdir_command(mkdir: &Path, path: &Path) -> CommandLine {
+pub(super) fn mkdir_command(mkdir: &Path, path: &Path) -> CommandLine {
     CommandLine::new(
         mkdir,
         [

@@ -13,7 +13,7 @@ use crate::secrets::Secret;
 
 /// What ssh's stderr says went wrong, when it says something we know.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SshFailure {
+enum SshFailure {
     HostKeyChanged,
     HostKeyUnknown,
     Auth(String),
@@ -22,7 +22,7 @@ pub enum SshFailure {
 
 /// Reads ssh's stderr (OpenSSH wording, stable for decades).
 #[must_use]
-pub fn classify_ssh_stderr(stderr: &str) -> Option<SshFailure> {
+fn classify_ssh_stderr(stderr: &str) -> Option<SshFailure> {
     let line_with = |needle: &str| {
         stderr
             .lines()
@@ -177,7 +177,7 @@ pub(super) fn non_empty(text: String) -> String {
 /// `text` with every occurrence of the secret replaced by `***`: a last
 /// guard, should a tool ever echo what it read.
 #[must_use]
-pub fn scrub(text: &str, secret: &Secret) -> String {
+pub(super) fn scrub(text: &str, secret: &Secret) -> String {
     let value = secret.expose();
     if value.is_empty() {
         text.to_owned()

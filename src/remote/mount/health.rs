@@ -16,7 +16,7 @@ use crate::remote::mount_table::MountTable;
 
 /// Whether a mount point answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Health {
+pub(super) enum Health {
     Healthy,
     Dead(String),
 }
@@ -27,10 +27,7 @@ pub enum Health {
 /// it did not answer in time (a hung FUSE daemon: the child was killed,
 /// and the run never waited on the mount itself).
 #[must_use]
-pub fn health_of(
-    outcome: &Result<std::process::Output, ProcessError>,
-    timeout: Duration,
-) -> Health {
+fn health_of(outcome: &Result<std::process::Output, ProcessError>, timeout: Duration) -> Health {
     match outcome {
         Ok(out) if out.status.success() => Health::Healthy,
         Ok(out) => Health::Dead(non_empty(first_lines(&String::from_utf8_lossy(

@@ -15,13 +15,13 @@
 //! the mounts (`unmount`, with the Mac's sequence in `unmount_macos`) and
 //! the error every step returns (`error`).
 
-pub mod command_lines;
+mod command_lines;
 mod error;
-pub mod failures;
-pub mod health;
-pub mod plan;
+mod failures;
+mod health;
+mod plan;
 pub mod unmount;
-pub mod unmount_macos;
+mod unmount_macos;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,7 +101,7 @@ fn configurable_tool(
 /// (macOS's `/tmp` is `/private/tmp`), the point itself not touched (it may
 /// be a dead mount that hangs or fails every access).
 #[must_use]
-pub fn table_path(path: &Path) -> PathBuf {
+fn table_path(path: &Path) -> PathBuf {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) => {
             std::fs::canonicalize(parent).map_or_else(|_| path.to_owned(), |p| p.join(name))
@@ -340,13 +340,13 @@ mod tests {
 
 #[cfg(test)]
 /// Fixtures the unit tests of the mount's files share.
-pub(crate) mod testing {
+mod testing {
     use std::time::Duration;
 
     use crate::config::Remote;
     use crate::remote::mount_table::MountEntry;
 
-    pub fn remote() -> Remote {
+    pub(super) fn remote() -> Remote {
         Remote {
             host: "nas.local".into(),
             port: 2222,
@@ -365,7 +365,7 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn entry(source: &str, point: &str, fs_type: &str) -> MountEntry {
+    pub(super) fn entry(source: &str, point: &str, fs_type: &str) -> MountEntry {
         MountEntry {
             source: source.into(),
             mount_point: point.into(),

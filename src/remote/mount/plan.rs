@@ -12,7 +12,7 @@ use crate::remote::mount_table::MountEntry;
 
 /// How a mount point looks before mounting.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PointState {
+pub(super) enum PointState {
     /// Nothing mounted.
     Free,
     /// Our mount, once, answering.
@@ -26,7 +26,7 @@ pub enum PointState {
 /// Judges the entries on one mount point: ours when the source is what we
 /// mount there (`expected_source`); `health` only matters for ours.
 #[must_use]
-pub fn judge(entries: &[&MountEntry], expected_source: &str, health: &Health) -> PointState {
+pub(super) fn judge(entries: &[&MountEntry], expected_source: &str, health: &Health) -> PointState {
     if let Some(other) = entries
         .iter()
         .find(|e| !same_source(&e.source, expected_source) || !e.is_fuse())
@@ -44,13 +44,13 @@ pub fn judge(entries: &[&MountEntry], expected_source: &str, health: &Health) ->
 /// Whether a table source is the one we mount: gocryptfs shows a comma
 /// of the cipher folder's path as `_` (commas separate mount options).
 #[must_use]
-pub fn same_source(found: &str, expected: &str) -> bool {
+fn same_source(found: &str, expected: &str) -> bool {
     found == expected || found == expected.replace(',', "_")
 }
 
 /// What to do with one mount point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(super) enum Action {
     /// Healthy: reuse it.
     Keep,
     /// Nothing there: mount.
@@ -62,12 +62,12 @@ pub enum Action {
 
 impl Action {
     #[must_use]
-    pub fn clears(self) -> bool {
+    pub(super) fn clears(self) -> bool {
         self == Action::Remount
     }
 
     #[must_use]
-    pub fn mounts(self) -> bool {
+    pub(super) fn mounts(self) -> bool {
         self != Action::Keep
     }
 }
@@ -75,15 +75,15 @@ impl Action {
 /// The actions for both mount points, carried out as: clear plain, clear
 /// cipher, mount cipher, mount plain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
-    pub cipher: Action,
-    pub plain: Action,
+pub(super) struct Plan {
+    pub(super) cipher: Action,
+    pub(super) plain: Action,
 }
 
 impl Plan {
     /// Both mounts are there and healthy.
     #[must_use]
-    pub fn reuses_all(&self) -> bool {
+    pub(super) fn reuses_all(self) -> bool {
         self.cipher == Action::Keep && self.plain == Action::Keep
     }
 }
@@ -91,7 +91,7 @@ impl Plan {
 /// The plan for the two mount points: the plain view is only as good as
 /// the SSHFS mount under it, so a cipher mount to redo takes the plain one
 /// with it. Foreign mounts stop everything.
-pub fn plan(
+pub(super) fn plan(
     cipher_path: &Path,
     cipher: &PointState,
     plain_path: &Path,

@@ -12,7 +12,7 @@ use crate::process::CommandLine;
 
 /// `umount PATH`, `umount -f PATH`, `diskutil unmount force PATH`.
 #[must_use]
-pub fn commands(umount: &Path, diskutil: &Path, mount_point: &Path) -> Vec<CommandLine> {
+pub(super) fn commands(umount: &Path, diskutil: &Path, mount_point: &Path) -> Vec<CommandLine> {
     let path = mount_point.to_string_lossy().into_owned();
     vec![
         CommandLine::new(umount, [path.clone()]),
