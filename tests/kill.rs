@@ -5,6 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::setup::Setup;
@@ -94,24 +95,7 @@ fn killed_runs_lose_nothing_and_leave_nothing_behind() {
     assert!(expected > 400, "only {expected} files expected");
 
     // Disk and ledger agree, file for file; no temp file is left anywhere.
-    let on_disk: BTreeSet<String> = walkdir::WalkDir::new(setup.staging())
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file() && e.file_name() != photos_backup::threshold::FILE_NAME)
-        .map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            assert!(
-                !copy::is_temp_name(&name),
-                "temp file left: {}",
-                e.path().display()
-            );
-            e.path()
-                .strip_prefix(setup.staging())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let on_disk = files_on_disk(&setup, &setup.staging());
     let in_ledger: BTreeSet<String> = staged.values().map(|(p, _, _)| p.clone()).collect();
     assert_eq!(on_disk, in_ledger);
     assert_eq!(
@@ -196,24 +180,34 @@ fn a_run_killed_mid_batch_leaves_only_temp_files_which_the_next_run_removes() {
 
     setup.run_ok();
     let staged = setup.staged("k");
-    let on_disk: BTreeSet<String> = walkdir::WalkDir::new(setup.staging().join("k"))
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            assert!(!copy::is_temp_name(&name), "temp file left: {name}");
-            e.path()
-                .strip_prefix(setup.staging())
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let on_disk = files_on_disk(&setup, &setup.staging().join("k"));
     let in_ledger: BTreeSet<String> = staged.values().map(|(p, _, _)| p.clone()).collect();
     assert_eq!(on_disk, in_ledger);
     assert!(
         in_ledger.len() > files.len(),
         "everything staged after the batch"
     );
+}
+
+/// The files below `root` (in staging), as paths relative to staging, but
+/// the threshold file; fails on a temp file left behind.
+fn files_on_disk(setup: &Setup, root: &Path) -> BTreeSet<String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file() && e.file_name() != photos_backup::threshold::FILE_NAME)
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !copy::is_temp_name(&name),
+                "temp file left: {}",
+                e.path().display()
+            );
+            e.path()
+                .strip_prefix(setup.staging())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
