@@ -227,7 +227,7 @@ fn doctor(
             &machine,
             sink,
         )?,
-        Err(e) => commands::doctor::bad_config(&config_path(cli, host), &e.into(), sink)?,
+        Err(e) => commands::doctor::bad_config(&config_path(cli, host), &e, sink)?,
     };
     if let Some(path) = &args.agent_report {
         let text = String::from_utf8_lossy(&report);

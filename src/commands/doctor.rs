@@ -258,15 +258,12 @@ pub(crate) fn run(
 
 /// The report of a config that does not load: that line, and nothing else
 /// (every other check reads the config). Always `false`.
-pub(crate) fn bad_config(file: &Path, error: &anyhow::Error, out: &mut dyn Write) -> Result<bool> {
-    let check = match error.downcast_ref::<crate::config::ConfigError>() {
-        Some(e) => judge::config_error(file, e),
-        None => Check::failed(
-            "config",
-            crate::error_text::describe_error(error),
-            format!("check {}", file.display()),
-        ),
-    };
+pub(crate) fn bad_config(
+    file: &Path,
+    error: &crate::config::ConfigError,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let check = judge::config_error(file, error);
     writeln!(out, "{}", render(&check))?;
     writeln!(out, "{}", summary(std::slice::from_ref(&check)))?;
     Ok(false)
@@ -319,7 +316,7 @@ mod tests {
             message: "\"sha\" must be \"size\" or \"content\"".into(),
         };
         let mut out = Vec::new();
-        assert!(!bad_config(file, &anyhow::Error::new(error), &mut out).unwrap());
+        assert!(!bad_config(file, &error, &mut out).unwrap());
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{text}");
