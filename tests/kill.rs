@@ -131,19 +131,11 @@ fn a_run_killed_mid_batch_leaves_only_temp_files_which_the_next_run_removes() {
     setup.add_library("k", &root);
 
     let mut child = setup.spawn_with(&[(photos_backup::failpoint::VAR, "staging-batch-copied")]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !setup
-        .spawned_output()
-        .contains("paused at staging-batch-copied")
-    {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended first: {}",
-            setup.spawned_output()
-        );
-        assert!(Instant::now() < deadline, "never paused");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    setup.wait_for_output(
+        &mut child,
+        "paused at staging-batch-copied",
+        Duration::from_secs(120),
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 

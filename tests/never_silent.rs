@@ -171,19 +171,11 @@ fn paused_remote_run(
         ("PHOTOS_BACKUP_NOW", "2026-10-01T06:00:00Z"),
         (photos_backup::failpoint::VAR, "rollover-planned"),
     ]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !setup
-        .spawned_output()
-        .contains("paused at rollover-planned")
-    {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "{}",
-            setup.spawned_output()
-        );
-        assert!(Instant::now() < deadline, "never paused");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    setup.wait_for_output(
+        &mut child,
+        "paused at rollover-planned",
+        Duration::from_secs(60),
+    );
     (setup, child, notified, repo)
 }
 

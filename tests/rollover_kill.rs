@@ -65,23 +65,11 @@ fn kill_at(point: &str) {
         ("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z"),
         (photos_backup::failpoint::VAR, point),
     ]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if setup
-            .spawned_output()
-            .contains(&format!("paused at {point}"))
-        {
-            break;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "the run ended ({status}) before {point}:\n{}",
-                setup.spawned_output()
-            );
-        }
-        assert!(Instant::now() < deadline, "never reached {point}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    setup.wait_for_output(
+        &mut child,
+        &format!("paused at {point}"),
+        Duration::from_secs(120),
+    );
     kill(child.id(), "KILL");
     let _ = child.wait();
     assert_nothing_lost(&setup);

@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::borg::Repo;
 use common::remote::{kill, TestServer};
@@ -41,25 +41,11 @@ fn fake_tools(dir: &Path, tools: &[(&str, &str)]) -> PathBuf {
     bin
 }
 
-fn wait_for(setup: &Setup, text: &str, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !setup.spawned_output().contains(text) {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "ended ({status}) before {text:?}: {}",
-                setup.spawned_output()
-            );
-        }
-        assert!(Instant::now() < deadline, "never saw {text:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_second_run_is_skipped_and_a_dead_runs_lock_is_taken_over() {
     let (_tmp, _repo, setup) = setup();
     let mut first = setup.spawn_with(&[(photos_backup::failpoint::VAR, "run-locked")]);
-    wait_for(&setup, "paused at run-locked", &mut first);
+    setup.wait_for_output(&mut first, "paused at run-locked", Duration::from_secs(60));
     let second = setup.run(&[]);
     assert_eq!(second.code, 75, "{}{}", second.out, second.err);
     assert!(
@@ -90,7 +76,11 @@ fn sigterm_releases_the_mounts_and_exits_143() {
         ("PHOTOS_BACKUP_NOW", "2026-10-01T06:00:00Z"),
         (photos_backup::failpoint::VAR, "rollover-planned"),
     ]);
-    wait_for(&setup, "paused at rollover-planned", &mut child);
+    setup.wait_for_output(
+        &mut child,
+        "paused at rollover-planned",
+        Duration::from_secs(60),
+    );
     assert!(!server.mounts().is_empty(), "mounted while paused");
     kill(child.id(), "TERM");
     let status = child.wait().unwrap();

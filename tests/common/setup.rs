@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use photos_backup::ledger::Ledger;
 
@@ -128,6 +129,22 @@ impl Setup {
     }
 
     /// What the last `spawn`ed run printed (stdout, stderr).
+    /// Waits until the spawned run's output says `text`; fails when the run
+    /// ends first or `bound` passes.
+    pub fn wait_for_output(&self, child: &mut std::process::Child, text: &str, bound: Duration) {
+        let deadline = std::time::Instant::now() + bound;
+        while !self.spawned_output().contains(text) {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "the run ended ({status}) before {text:?}:\n{}",
+                    self.spawned_output()
+                );
+            }
+            assert!(std::time::Instant::now() < deadline, "never saw {text:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn spawned_output(&self) -> String {
         let read = |n: &str| std::fs::read_to_string(self.root().join(n)).unwrap_or_default();
         format!("{}\n{}", read("spawned.out"), read("spawned.err"))
