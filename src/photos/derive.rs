@@ -4,8 +4,9 @@
 //! rule reads on its own; the facts behind them were checked against the
 //! reference answers of the peer reader osxphotos on six real libraries.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use unicode_normalization::UnicodeNormalization;
@@ -30,6 +31,14 @@ const STORE_ORIGINAL_CLOUD: i64 = 3;
 /// The `UUID.medium.MP4` of a shared-album video (Photos 11 and later).
 const STORE_SHARED_VIDEO: i64 = 8;
 const STORE_RAW: i64 = 17;
+/// The resource kinds the rules below look at: the rows of other kinds
+/// (thumbnails, renders) change nothing in an asset.
+pub(super) const FILE_SUBTYPES: [i64; 4] = [
+    STORE_ORIGINAL,
+    STORE_ORIGINAL_CLOUD,
+    STORE_SHARED_VIDEO,
+    STORE_RAW,
+];
 /// `ZLOCALAVAILABILITY` of a resource whose data is on this disk.
 const LOCALLY_AVAILABLE: i64 = 1;
 
@@ -83,10 +92,23 @@ pub(super) struct RawResource {
 
 /// Lists library folders once and answers "is this file there?" from memory,
 /// so a listing of 100k assets makes a few dozen `readdir`s, not 300k `stat`s.
+/// The readers of one walk on several threads share what was listed
+/// (`Disk::sharing`): each folder is listed and held once.
 pub(super) struct Disk {
     root: PathBuf,
-    /// Folder (relative to the root) -> the names of the files in it, sorted.
-    dirs: HashMap<String, BTreeSet<String>>,
+    /// Folder (relative to the root) -> the files in it, as this reader
+    /// found them (no lock for a folder seen before)...
+    dirs: HashMap<String, Arc<Names>>,
+    /// ...and as every reader sharing this one found them.
+    listed: Arc<Mutex<HashMap<String, Arc<Names>>>>,
+}
+
+/// The names of the files of one folder: a hash set for "is it there?"
+/// (one hash and one compare, where a sorted set compares a dozen names),
+/// sorted only when a name is looked up by its prefix.
+struct Names {
+    set: HashSet<Box<str>>,
+    sorted: OnceLock<Vec<Box<str>>>,
 }
 
 impl Disk {
@@ -95,21 +117,27 @@ impl Disk {
         Self {
             root: root.to_owned(),
             dirs: HashMap::new(),
+            listed: Arc::default(),
         }
     }
 
-    fn names(&mut self, dir: &str) -> &BTreeSet<String> {
+    /// Another reader of the same folders, for another thread.
+    #[must_use]
+    pub(super) fn sharing(&self) -> Self {
+        Self {
+            root: self.root.clone(),
+            dirs: HashMap::new(),
+            listed: Arc::clone(&self.listed),
+        }
+    }
+
+    fn names(&mut self, dir: &str) -> &Names {
         if !self.dirs.contains_key(dir) {
-            let names = std::fs::read_dir(self.root.join(dir))
-                .map(|entries| {
-                    entries
-                        .filter_map(Result::ok)
-                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                        .filter_map(|e| e.file_name().into_string().ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            self.dirs.insert(dir.to_owned(), names);
+            let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+            let names = listed
+                .entry(dir.to_owned())
+                .or_insert_with(|| Arc::new(list(&self.root.join(dir))));
+            self.dirs.insert(dir.to_owned(), Arc::clone(names));
         }
         &self.dirs[dir]
     }
@@ -120,21 +148,42 @@ impl Disk {
             return Path::new(path).is_file();
         }
         match path.rsplit_once('/') {
-            Some((dir, name)) => self.names(dir).contains(name),
-            None => self.names("").contains(path),
+            Some((dir, name)) => self.names(dir).set.contains(name),
+            None => self.names("").set.contains(path),
         }
     }
 
     /// The first file in `dir` whose name starts with `prefix`, sorted by name.
     fn find_prefixed(&mut self, dir: &str, prefix: &str) -> Option<String> {
-        self.names(dir)
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix),
-                std::ops::Bound::Unbounded,
-            ))
-            .next()
+        let names = self.names(dir);
+        let sorted = names.sorted.get_or_init(|| {
+            let mut v: Vec<Box<str>> = names.set.iter().cloned().collect();
+            v.sort_unstable();
+            v
+        });
+        let first = sorted.partition_point(|n| &**n < prefix);
+        sorted
+            .get(first)
             .filter(|n| n.starts_with(prefix))
             .map(|n| format!("{dir}/{n}"))
+    }
+}
+
+/// The files (not folders) in `dir`; none when it cannot be read.
+fn list(dir: &Path) -> Names {
+    let set = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .map(String::into_boxed_str)
+                .collect()
+        })
+        .unwrap_or_default();
+    Names {
+        set,
+        sorted: OnceLock::new(),
     }
 }
 

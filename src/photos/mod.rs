@@ -194,6 +194,59 @@ impl Library {
         self.visit(selection, &mut query::All(f))
     }
 
+    /// Hands the selected assets to `make` in chunks, in row order, read
+    /// and derived on several threads (`workers`, each with its own
+    /// connection to the copy), and each chunk's result to `take` on this
+    /// thread, in row order: a listing of the whole library uses every
+    /// core. A selection by date is read on this thread (its scope lives
+    /// in this connection's temp tables).
+    pub fn for_each_chunk<T: Send, E: From<PhotosError> + Send>(
+        &self,
+        selection: &Selection,
+        workers: usize,
+        make: &(dyn Fn(Vec<Asset>) -> Result<T, E> + Sync),
+        take: &mut dyn FnMut(T) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if selection.since.is_some() || !selection.uuids.is_empty() {
+            let mut chunk = Vec::new();
+            self.for_each_asset(selection, |asset| {
+                chunk.push(asset);
+                if chunk.len() == 1024 {
+                    take(make(std::mem::take(&mut chunk))?)?;
+                }
+                Ok::<(), E>(())
+            })?;
+            return take(make(chunk)?);
+        }
+        let (copy, db) = (self.snapshot.path(), self.db.as_path());
+        let connect = || snapshot::connect(copy, db);
+        let read = query::for_each_chunk(
+            &self.snapshot.conn,
+            &connect,
+            &self.schema,
+            &self.root,
+            selection.all,
+            workers,
+            make,
+            take,
+        );
+        read.map_err(|stopped| match stopped {
+            query::Stopped::Sql(e) => {
+                self.read_error.set(true);
+                if let Some(log) = &self.log {
+                    // Best effort: the read error itself is what the caller sees.
+                    let _ = log.failed(&self.db);
+                }
+                E::from(PhotosError::Corrupt {
+                    path: self.db.clone(),
+                    detail: e.to_string(),
+                })
+            }
+            query::Stopped::Open(e) => E::from(e),
+            query::Stopped::Caller(e) => e,
+        })
+    }
+
     /// Hands the selected assets to `visit` one by one, in row order,
     /// leaving out those it knows unchanged by their version (see
     /// `query::Visit` and `versions`).

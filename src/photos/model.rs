@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Serialize, Serializer};
 
-use super::time::iso;
+use super::time::Iso;
 
 /// The flags mirror Photos' own columns one to one, hence many bools.
 #[allow(clippy::struct_excessive_bools)]
@@ -177,13 +177,13 @@ pub enum ResourceRole {
 }
 
 fn iso_fixed<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso(t))
+    s.serialize_str(Iso::of(t).as_str())
 }
 
 #[allow(clippy::ref_option)] // serde's `serialize_with` hands us `&Option<T>`.
 fn iso_utc<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&iso(&t.fixed_offset())),
+        Some(t) => s.serialize_str(Iso::of(&t.fixed_offset()).as_str()),
         None => s.serialize_none(),
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn for_each<E>(
     let mut keywords = read_keywords(conn, schema, scope).map_err(&sql_error)?;
     let mut persons = read_persons(conn, schema, scope).map_err(&sql_error)?;
     let mut albums = read_albums(conn, schema, scope).map_err(&sql_error)?;
-    let mut resources = read_resources(conn, schema, scope).map_err(&sql_error)?;
+    let mut resources = read_resources(conn, schema, scope, false).map_err(&sql_error)?;
     let mut disk = derive::Disk::new(root);
     let shared_root = derive::shared_root(schema.model_version);
 
@@ -155,6 +155,165 @@ pub(super) fn for_each<E>(
         }
     }
     Ok(())
+}
+
+/// Asset row numbers per chunk of `for_each_chunk`: small enough that the
+/// chunks in flight hold a few megabytes, large enough that a chunk's
+/// query and hand-over cost nothing next to its rows.
+const CHUNK_PKS: i64 = 1024;
+
+/// Chunks a worker of `for_each_chunk` may have done before the chunks
+/// before them are taken: bounds the memory, keeps the workers busy.
+const CHUNKS_AHEAD: usize = 2;
+
+/// The page cache of each worker of `for_each_chunk` (KiB).
+const WORKER_CACHE_KIB: i64 = 2048;
+
+/// Why `for_each_chunk` stopped.
+pub(super) enum Stopped<E> {
+    /// A read of the database failed.
+    Sql(rusqlite::Error),
+    /// A worker could not open its connection to the copy.
+    Open(super::PhotosError),
+    /// `make` or `take` said so.
+    Caller(E),
+}
+
+/// What `for_each_chunk` needs to open more readers of the copy.
+pub(super) type Connect<'a> = &'a (dyn Fn() -> Result<Connection, super::PhotosError> + Sync);
+
+/// Reads every asset (all, or what Photos shows), in row order, on
+/// `workers` threads: the asset rows are split into chunks of row numbers,
+/// each worker reads its chunks on its own connection (`connect`), derives
+/// the assets and hands each chunk's assets to `make` (which may serialize
+/// them, say); `take` gets the results on this thread, in row order. What
+/// `make` returns for an asset is the same as a walk by `for_each` would
+/// give. Memory stays bounded: a worker is at most `CHUNKS_AHEAD` chunks
+/// ahead of `take`.
+#[allow(clippy::too_many_arguments)] // the walk's seams, each used once
+pub(super) fn for_each_chunk<T: Send, E: Send>(
+    conn: &Connection,
+    connect: Connect,
+    schema: &Schema,
+    root: &Path,
+    all: bool,
+    workers: usize,
+    make: &(dyn Fn(Vec<Asset>) -> Result<T, E> + Sync),
+    take: &mut dyn FnMut(T) -> Result<(), E>,
+) -> Result<(), Stopped<E>> {
+    let maps = Maps {
+        keywords: read_keywords(conn, schema, None).map_err(Stopped::Sql)?,
+        persons: read_persons(conn, schema, None).map_err(Stopped::Sql)?,
+        albums: read_albums(conn, schema, None).map_err(Stopped::Sql)?,
+        resources: read_resources(conn, schema, None, true).map_err(Stopped::Sql)?,
+    };
+    // The pages those reads cached are not read again: their memory goes
+    // to the workers' caches.
+    conn.execute_batch("PRAGMA shrink_memory")
+        .map_err(Stopped::Sql)?;
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        .query_row(
+            &format!("SELECT MIN(Z_PK), MAX(Z_PK) FROM {}", schema.asset.sql()),
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(Stopped::Sql)?;
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok(());
+    };
+    let chunks = (last - first) / CHUNK_PKS + 1;
+    let workers = workers.max(1);
+    let (columns, joins, _) = asset_columns(schema);
+    let sql = format!(
+        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins} \
+         WHERE a.Z_PK BETWEEN ?1 AND ?2 ORDER BY a.Z_PK",
+        columns.join(", "),
+        schema.asset.sql(),
+        schema.attributes.sql(),
+    );
+    let shared_root = derive::shared_root(schema.model_version);
+    let disk = derive::Disk::new(root);
+    std::thread::scope(|scope| {
+        let mut done = Vec::new();
+        for w in 0..workers {
+            let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+            done.push(rx);
+            let (maps, sql) = (&maps, &sql);
+            let mut disk = disk.sharing();
+            scope.spawn(move || {
+                let mut work = || -> Result<(), Stopped<E>> {
+                    let conn = connect().map_err(Stopped::Open)?;
+                    // A scan in row order and index lookups: a small
+                    // cache does, and memory stays flat with more workers.
+                    conn.pragma_update(None, "cache_size", -WORKER_CACHE_KIB)
+                        .map_err(Stopped::Sql)?;
+                    let mut stmt = conn.prepare(sql).map_err(Stopped::Sql)?;
+                    for chunk in (w as i64..chunks).step_by(workers) {
+                        let lo = first + chunk * CHUNK_PKS;
+                        let mut assets = Vec::new();
+                        let mut rows = stmt
+                            .query([lo, lo + CHUNK_PKS - 1])
+                            .map_err(Stopped::Sql)?;
+                        while let Some(row) = rows.next().map_err(Stopped::Sql)? {
+                            let asset = maps.asset(row, shared_root, &mut disk)?;
+                            if all || derive::shown_by_photos(&asset) {
+                                assets.push(asset);
+                            }
+                        }
+                        let made = make(assets).map_err(Stopped::Caller)?;
+                        if tx.send(Ok(made)).is_err() {
+                            return Ok(()); // `take` stopped.
+                        }
+                    }
+                    Ok(())
+                };
+                if let Err(e) = work() {
+                    let _ = tx.send(Err(e));
+                }
+            });
+        }
+        for chunk in 0..chunks {
+            match done[(chunk as usize) % workers].recv() {
+                Ok(Ok(made)) => take(made).map_err(Stopped::Caller)?,
+                Ok(Err(e)) => return Err(e),
+                // A worker that ended without its chunk panicked: the
+                // scope passes the panic on when it joins.
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The narrow tables of `for_each_chunk`, read once and shared by its workers.
+struct Maps {
+    keywords: HashMap<i64, Vec<String>>,
+    persons: HashMap<i64, Vec<String>>,
+    albums: HashMap<i64, Vec<String>>,
+    resources: HashMap<i64, Vec<RawResource>>,
+}
+
+impl Maps {
+    /// The asset of one row of the asset query, as `for_each` builds it.
+    fn asset<E>(
+        &self,
+        row: &Row,
+        shared_root: &str,
+        disk: &mut derive::Disk,
+    ) -> Result<Asset, Stopped<E>> {
+        let raw = raw_asset(row).map_err(Stopped::Sql)?;
+        let pk = raw.pk;
+        let names = |map: &HashMap<i64, Vec<String>>| map.get(&pk).cloned();
+        Ok(derive::asset(
+            raw,
+            sorted(names(&self.keywords)),
+            sorted_keep_repeats(names(&self.persons)),
+            sorted(names(&self.albums)),
+            self.resources.get(&pk).map_or(&[], Vec::as_slice),
+            shared_root,
+            disk,
+        ))
+    }
 }
 
 /// Fills `temp.changed` with `pks`: the selected assets read in full.
@@ -510,10 +669,15 @@ fn read_albums(
     )
 }
 
+/// The resource rows of the selected assets, by asset; with `files_only`,
+/// only those of the kinds `derive` looks at (`derive::FILE_SUBTYPES`): a
+/// real library has five or more resource rows an asset (thumbnails,
+/// renders) and a listing need not hold them. The versions hash every row.
 fn read_resources(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
+    files_only: bool,
 ) -> rusqlite::Result<HashMap<i64, Vec<RawResource>>> {
     let Some(r) = &schema.resource else {
         return Ok(HashMap::new());
@@ -535,13 +699,19 @@ fn read_resources(
         r.sql(),
         within("r.ZASSET", scope)
     );
+
     let mut stmt = conn.prepare(&sql)?;
     let mut out: HashMap<i64, Vec<RawResource>> = HashMap::new();
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let Some(pk) = int(row, 0)? else { continue };
+        let subtype = int(row, 1)?;
+        // Kept out by value as read (not in SQL), as `derive` compares it.
+        if files_only && !subtype.is_some_and(|s| derive::FILE_SUBTYPES.contains(&s)) {
+            continue;
+        }
         out.entry(pk).or_default().push(RawResource {
-            subtype: int(row, 1)?,
+            subtype,
             local_availability: int(row, 2)?,
             uti: text(row, 3)?,
         });

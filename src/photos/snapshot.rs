@@ -38,6 +38,8 @@ const DAMAGED_COPIES: usize = 2;
 /// kept copy stays for the next run.
 pub struct Snapshot {
     pub conn: Connection,
+    /// The copy `conn` reads, for more readers of it (`connect`).
+    path: PathBuf,
     // Kept for its Drop: the directory lives as long as the connection.
     _dir: Option<Scratch>,
 }
@@ -213,7 +215,14 @@ pub fn take_with<T>(
             kept::remember(db, kept)?;
         }
         match open(&target, db).and_then(|conn| Ok((check(&conn)?, conn))) {
-            Ok((checked, conn)) => return Ok((Snapshot { conn, _dir: dir }, checked)),
+            Ok((checked, conn)) => {
+                let snapshot = Snapshot {
+                    conn,
+                    path: target,
+                    _dir: dir,
+                };
+                return Ok((snapshot, checked));
+            }
             Err(e @ PhotosError::Corrupt { .. }) => damaged.push(e),
             Err(e) => return Err(e),
         }
@@ -221,6 +230,20 @@ pub fn take_with<T>(
     Err(damaged
         .pop()
         .unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+}
+
+impl Snapshot {
+    /// The copy, for more readers of it (`connect`).
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Another connection to the copy at `copy` (`Snapshot::path`), set up as
+/// `Snapshot::conn` is (read only, bounded cache): for readers on other
+/// threads. `original` names the database in errors.
+pub(super) fn connect(copy: &Path, original: &Path) -> Result<Connection, PhotosError> {
+    open(copy, original)
 }
 
 /// Opens the private copy. It is opened read-write only so that a fresh

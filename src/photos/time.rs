@@ -93,36 +93,121 @@ pub(super) fn with_offset(t: DateTime<Utc>, offset_seconds: i32) -> DateTime<Fix
 }
 
 /// ISO 8601 the way Python's `isoformat()` writes it (microseconds only when
-/// not zero), so listings compare with osxphotos' output as text.
-#[must_use]
-pub(super) fn iso(t: &DateTime<FixedOffset>) -> String {
-    use chrono::{Datelike, Timelike};
-    // By hand rather than `format()`: listings print hundreds of thousands.
-    let offset = t.offset().local_minus_utc();
-    let (sign, offset) = if offset < 0 {
-        ('-', -offset)
-    } else {
-        ('+', offset)
-    };
-    let mut s = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
-    let micros = t.timestamp_subsec_micros();
-    if micros != 0 {
-        s.push_str(&format!(".{:06}", micros % 1_000_000));
+/// not zero), so listings compare with osxphotos' output as text. Without
+/// an allocation, for listings of hundreds of thousands of dates: the text
+/// lives on the stack, written digit by digit (`format!` was a twentieth of
+/// `assets --json`).
+pub(super) struct Iso {
+    buf: [u8; Self::MAX],
+    len: usize,
+}
+
+impl Iso {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM` with a year of up to 7 digits
+    /// and a sign (chrono's range).
+    const MAX: usize = 40;
+
+    #[must_use]
+    pub(super) fn of(t: &DateTime<FixedOffset>) -> Self {
+        use chrono::Datelike;
+        let local = t.naive_local();
+        let offset = t.offset().local_minus_utc();
+        let (sign, offset) = if offset < 0 {
+            (b'-', -offset)
+        } else {
+            (b'+', offset)
+        };
+        let mut out = Self {
+            buf: [0; Self::MAX],
+            len: 0,
+        };
+        let year = local.year();
+        if !(0..=9999).contains(&year) {
+            // Out of Python's range (a damaged row): chrono's own padding,
+            // as before, rather than four digits that would lie.
+            let text = format!("{year:04}");
+            return Self::slow(&text, &local, t, sign, offset);
+        }
+        out.digits(year as u32, 4);
+        out.push(b'-');
+        out.digits(local.month(), 2);
+        out.push(b'-');
+        out.digits(local.day(), 2);
+        out.push(b'T');
+        out.time_and_offset(&local, t, sign, offset);
+        out
     }
-    s.push_str(&format!(
-        "{sign}{:02}:{:02}",
-        offset / 3600,
-        offset / 60 % 60
-    ));
-    s
+
+    /// The rare year outside 0..=9999, with the rest as `of` writes it.
+    fn slow(
+        year: &str,
+        local: &chrono::NaiveDateTime,
+        t: &DateTime<FixedOffset>,
+        sign: u8,
+        offset: i32,
+    ) -> Self {
+        use chrono::Datelike;
+        let date = format!("{year}-{:02}-{:02}T", local.month(), local.day());
+        let mut out = Self {
+            buf: [0; Self::MAX],
+            len: 0,
+        };
+        for b in date.bytes() {
+            out.push(b);
+        }
+        out.time_and_offset(local, t, sign, offset);
+        out
+    }
+
+    fn time_and_offset(
+        &mut self,
+        local: &chrono::NaiveDateTime,
+        t: &DateTime<FixedOffset>,
+        sign: u8,
+        offset: i32,
+    ) {
+        use chrono::Timelike;
+        self.digits(local.hour(), 2);
+        self.push(b':');
+        self.digits(local.minute(), 2);
+        self.push(b':');
+        self.digits(local.second(), 2);
+        let micros = t.timestamp_subsec_micros() % 1_000_000;
+        if micros != 0 {
+            self.push(b'.');
+            self.digits(micros, 6);
+        }
+        self.push(sign);
+        self.digits((offset / 3600) as u32, 2);
+        self.push(b':');
+        self.digits((offset / 60 % 60) as u32, 2);
+    }
+
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// `n` in `width` digits, zero-padded (wider numbers keep all digits).
+    fn digits(&mut self, n: u32, width: usize) {
+        let mut tmp = [b'0'; 10];
+        let mut i = tmp.len();
+        let mut n = n;
+        while n > 0 || tmp.len() - i < width {
+            i -= 1;
+            tmp[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        for &b in &tmp[i..] {
+            self.push(b);
+        }
+    }
+
+    #[must_use]
+    pub(super) fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation were pushed.
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
+    }
 }
 
 #[cfg(test)]
@@ -164,11 +249,50 @@ mod tests {
     fn iso_matches_python_isoformat() {
         let t = from_core_data(650_000_000.5).unwrap();
         assert_eq!(
-            iso(&with_offset(t, -14_400)),
+            Iso::of(&with_offset(t, -14_400)).as_str(),
             "2021-08-06T23:33:20.500000-04:00"
         );
         let whole = from_core_data(650_000_000.0).unwrap();
-        assert_eq!(iso(&with_offset(whole, 0)), "2021-08-07T03:33:20+00:00");
+        assert_eq!(Iso::of(&with_offset(whole, 0)).as_str(), "2021-08-07T03:33:20+00:00");
+    }
+
+    /// The digits by hand say what chrono's formatter says, over the whole
+    /// range a damaged row can reach (years below 0 and above 9999 too).
+    #[test]
+    fn iso_by_hand_is_chrono_format() {
+        // Whole minutes, as zones are (a stray second is cut, not rounded).
+        let offsets = [-86_340, -50_400, -14_400, -60, 0, 60, 3_540, 19_800, 50_400, 86_340];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for i in 0..20_000 {
+            // xorshift: instants spread over chrono's range and near now.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let micros = if i % 2 == 0 {
+                (x % 4_000_000_000_000_000) as i64 - 2_000_000_000_000_000
+            } else {
+                (x % 400_000_000_000_000_000) as i64 - 200_000_000_000_000_000
+            };
+            let micros = if i % 5 == 0 { micros / 1_000_000 * 1_000_000 } else { micros };
+            let Some(t) = DateTime::<Utc>::from_timestamp_micros(micros) else {
+                continue;
+            };
+            let t = with_offset(t, offsets[i % offsets.len()]);
+            let frac = if t.timestamp_subsec_micros() == 0 { "" } else { "%.6f" };
+            let chrono = t.format(&format!("%Y-%m-%dT%H:%M:%S{frac}%:z")).to_string();
+            let year = t.format("%Y").to_string();
+            // chrono's %Y writes a sign on years beyond 9999; Python has none
+            // there and the old `{:04}` wrote none: compare the rest.
+            let rest = &chrono[year.len()..];
+            let ours = Iso::of(&t);
+            let ours = ours.as_str();
+            assert!(ours.ends_with(rest), "{ours} vs {chrono}");
+            assert_eq!(
+                &ours[..ours.len() - rest.len()],
+                format!("{:04}", chrono::Datelike::year(&t.naive_local())),
+                "{chrono}"
+            );
+        }
     }
 
     #[test]
@@ -189,7 +313,7 @@ mod tests {
         ];
         for (x, python) in cases {
             let t = from_core_data(x).unwrap();
-            assert_eq!(iso(&with_offset(t, 0)), python, "{x}");
+            assert_eq!(Iso::of(&with_offset(t, 0)).as_str(), python, "{x}");
         }
     }
 
