@@ -8,6 +8,8 @@ mod derive;
 pub mod integrity;
 mod kept;
 mod model;
+#[cfg(target_os = "linux")]
+mod parallel_copy;
 mod paths;
 mod plist_guard;
 pub mod query;

@@ -164,7 +164,7 @@ const CHUNK_PKS: i64 = 1024;
 
 /// Chunks a worker of `for_each_chunk` may have done before the chunks
 /// before them are taken: bounds the memory, keeps the workers busy.
-const CHUNKS_AHEAD: usize = 2;
+const CHUNKS_AHEAD: usize = 1;
 
 /// The page cache of each worker of `for_each_chunk` (KiB).
 const WORKER_CACHE_KIB: i64 = 2048;
@@ -201,11 +201,34 @@ pub(super) fn for_each_chunk<T: Send, E: Send>(
     make: &(dyn Fn(Vec<Asset>) -> Result<T, E> + Sync),
     take: &mut dyn FnMut(T) -> Result<(), E>,
 ) -> Result<(), Stopped<E>> {
-    let maps = Maps {
-        keywords: read_keywords(conn, schema, None).map_err(Stopped::Sql)?,
-        persons: read_persons(conn, schema, None).map_err(Stopped::Sql)?,
-        albums: read_albums(conn, schema, None).map_err(Stopped::Sql)?,
-        resources: read_resources(conn, schema, None, true).map_err(Stopped::Sql)?,
+    let maps = if workers > 1 {
+        // The resources (the largest table of the four) on a second
+        // connection while this one reads the names.
+        std::thread::scope(|scope| {
+            let resources = scope.spawn(|| {
+                let conn = worker_connection(connect)?;
+                read_resources(&conn, schema, None, true).map_err(Stopped::Sql)
+            });
+            let names = read_names(conn, schema);
+            let resources = resources
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let (keywords, persons, albums) = names?;
+            Ok::<_, Stopped<E>>(Maps {
+                keywords,
+                persons,
+                albums,
+                resources: resources?,
+            })
+        })?
+    } else {
+        let (keywords, persons, albums) = read_names(conn, schema)?;
+        Maps {
+            keywords,
+            persons,
+            albums,
+            resources: read_resources(conn, schema, None, true).map_err(Stopped::Sql)?,
+        }
     };
     // The pages those reads cached are not read again: their memory goes
     // to the workers' caches.
@@ -242,18 +265,13 @@ pub(super) fn for_each_chunk<T: Send, E: Send>(
             let mut disk = disk.sharing();
             scope.spawn(move || {
                 let mut work = || -> Result<(), Stopped<E>> {
-                    let conn = connect().map_err(Stopped::Open)?;
-                    // A scan in row order and index lookups: a small
-                    // cache does, and memory stays flat with more workers.
-                    conn.pragma_update(None, "cache_size", -WORKER_CACHE_KIB)
-                        .map_err(Stopped::Sql)?;
+                    let conn = worker_connection(connect)?;
                     let mut stmt = conn.prepare(sql).map_err(Stopped::Sql)?;
                     for chunk in (w as i64..chunks).step_by(workers) {
                         let lo = first + chunk * CHUNK_PKS;
                         let mut assets = Vec::new();
-                        let mut rows = stmt
-                            .query([lo, lo + CHUNK_PKS - 1])
-                            .map_err(Stopped::Sql)?;
+                        let mut rows =
+                            stmt.query([lo, lo + CHUNK_PKS - 1]).map_err(Stopped::Sql)?;
                         while let Some(row) = rows.next().map_err(Stopped::Sql)? {
                             let asset = maps.asset(row, shared_root, &mut disk)?;
                             if all || derive::shown_by_photos(&asset) {
@@ -283,6 +301,31 @@ pub(super) fn for_each_chunk<T: Send, E: Send>(
         }
         Ok(())
     })
+}
+
+/// A connection of a worker of `for_each_chunk`: scans in row order and
+/// index lookups, which a small cache serves as well as a large one, so
+/// memory stays flat with more workers.
+fn worker_connection<E>(connect: Connect) -> Result<Connection, Stopped<E>> {
+    let conn = connect().map_err(Stopped::Open)?;
+    conn.pragma_update(None, "cache_size", -WORKER_CACHE_KIB)
+        .map_err(Stopped::Sql)?;
+    Ok(conn)
+}
+
+/// Keywords, persons and albums of every asset.
+type Names = (
+    HashMap<i64, Vec<String>>,
+    HashMap<i64, Vec<String>>,
+    HashMap<i64, Vec<String>>,
+);
+
+fn read_names<E>(conn: &Connection, schema: &Schema) -> Result<Names, Stopped<E>> {
+    Ok((
+        read_keywords(conn, schema, None).map_err(Stopped::Sql)?,
+        read_persons(conn, schema, None).map_err(Stopped::Sql)?,
+        read_albums(conn, schema, None).map_err(Stopped::Sql)?,
+    ))
 }
 
 /// The narrow tables of `for_each_chunk`, read once and shared by its workers.
@@ -572,7 +615,11 @@ fn group_text(conn: &Connection, sql: &str) -> rusqlite::Result<HashMap<i64, Vec
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         if let (Some(pk), Some(value)) = (int(row, 0)?, free_text(row, 1)?) {
-            out.entry(pk).or_default().push(value);
+            // Most assets have one or two: a first capacity of 4 (Vec's
+            // own) would hold 100k assets' worth of empty slots.
+            out.entry(pk)
+                .or_insert_with(|| Vec::with_capacity(1))
+                .push(value);
         }
     }
     Ok(out)
@@ -710,11 +757,13 @@ fn read_resources(
         if files_only && !subtype.is_some_and(|s| derive::FILE_SUBTYPES.contains(&s)) {
             continue;
         }
-        out.entry(pk).or_default().push(RawResource {
-            subtype,
-            local_availability: int(row, 2)?,
-            uti: text(row, 3)?,
-        });
+        out.entry(pk)
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(RawResource {
+                subtype,
+                local_availability: int(row, 2)?,
+                uti: text(row, 3)?,
+            });
     }
     Ok(out)
 }

@@ -154,6 +154,9 @@ pub(super) fn take_kept<T>(
 }
 
 fn plain_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return super::parallel_copy::copy(from, to);
+    #[cfg(not(target_os = "linux"))]
     fs::copy(from, to).map(drop)
 }
 

@@ -253,7 +253,10 @@ mod tests {
             "2021-08-06T23:33:20.500000-04:00"
         );
         let whole = from_core_data(650_000_000.0).unwrap();
-        assert_eq!(Iso::of(&with_offset(whole, 0)).as_str(), "2021-08-07T03:33:20+00:00");
+        assert_eq!(
+            Iso::of(&with_offset(whole, 0)).as_str(),
+            "2021-08-07T03:33:20+00:00"
+        );
     }
 
     /// The digits by hand say what chrono's formatter says, over the whole
@@ -261,7 +264,9 @@ mod tests {
     #[test]
     fn iso_by_hand_is_chrono_format() {
         // Whole minutes, as zones are (a stray second is cut, not rounded).
-        let offsets = [-86_340, -50_400, -14_400, -60, 0, 60, 3_540, 19_800, 50_400, 86_340];
+        let offsets = [
+            -86_340, -50_400, -14_400, -60, 0, 60, 3_540, 19_800, 50_400, 86_340,
+        ];
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for i in 0..20_000 {
             // xorshift: instants spread over chrono's range and near now.
@@ -273,12 +278,20 @@ mod tests {
             } else {
                 (x % 400_000_000_000_000_000) as i64 - 200_000_000_000_000_000
             };
-            let micros = if i % 5 == 0 { micros / 1_000_000 * 1_000_000 } else { micros };
+            let micros = if i % 5 == 0 {
+                micros / 1_000_000 * 1_000_000
+            } else {
+                micros
+            };
             let Some(t) = DateTime::<Utc>::from_timestamp_micros(micros) else {
                 continue;
             };
             let t = with_offset(t, offsets[i % offsets.len()]);
-            let frac = if t.timestamp_subsec_micros() == 0 { "" } else { "%.6f" };
+            let frac = if t.timestamp_subsec_micros() == 0 {
+                ""
+            } else {
+                "%.6f"
+            };
             let chrono = t.format(&format!("%Y-%m-%dT%H:%M:%S{frac}%:z")).to_string();
             let year = t.format("%Y").to_string();
             // chrono's %Y writes a sign on years beyond 9999; Python has none
