@@ -99,8 +99,10 @@ pub(super) struct Disk {
     /// Folder (relative to the root) -> the files in it, as this reader
     /// found them (no lock for a folder seen before)...
     dirs: HashMap<String, Arc<Names>>,
-    /// ...and as every reader sharing this one found them.
-    listed: Arc<Mutex<HashMap<String, Arc<Names>>>>,
+    /// ...and as every reader sharing this one found them (each folder
+    /// listed once, by the first reader that needs it, while the others
+    /// list other folders).
+    listed: Arc<Mutex<HashMap<String, Arc<OnceLock<Arc<Names>>>>>>,
 }
 
 /// The names of the files of one folder: a hash set for "is it there?"
@@ -133,10 +135,14 @@ impl Disk {
 
     fn names(&mut self, dir: &str) -> &Names {
         if !self.dirs.contains_key(dir) {
-            let mut listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
-            let names = listed
-                .entry(dir.to_owned())
-                .or_insert_with(|| Arc::new(list(&self.root.join(dir))));
+            let once = Arc::clone(
+                self.listed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(dir.to_owned())
+                    .or_default(),
+            );
+            let names = once.get_or_init(|| Arc::new(list(&self.root.join(dir))));
             self.dirs.insert(dir.to_owned(), Arc::clone(names));
         }
         &self.dirs[dir]
