@@ -92,9 +92,9 @@ fn workers() -> usize {
 /// The JSON of a chunk of assets, each after ",\n".
 fn json_chunk(assets: Vec<Asset>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(assets.len() * 1536);
-    for asset in &assets {
+    for asset in assets {
         out.extend_from_slice(b",\n");
-        serde_json::to_writer(&mut out, asset).context("writing JSON")?;
+        serde_json::to_writer(&mut out, &asset).context("writing JSON")?;
     }
     Ok(out)
 }

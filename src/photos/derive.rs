@@ -102,8 +102,11 @@ pub(super) struct Disk {
     /// ...and as every reader sharing this one found them (each folder
     /// listed once, by the first reader that needs it, while the others
     /// list other folders).
-    listed: Arc<Mutex<HashMap<String, Arc<OnceLock<Arc<Names>>>>>>,
+    listed: Arc<Listed>,
 }
+
+/// Folder -> its names, listed once (by whichever reader gets there first).
+type Listed = Mutex<HashMap<String, Arc<OnceLock<Arc<Names>>>>>;
 
 /// The names of the files of one folder: a hash set for "is it there?"
 /// (one hash and one compare, where a sorted set compares a dozen names),

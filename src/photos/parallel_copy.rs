@@ -54,21 +54,11 @@ fn in_ranges(from: &Path, to: &Path, len: u64, threads: usize) -> io::Result<()>
                 scope.spawn(move || range(source, target, i * step, len.min((i + 1) * step)))
             })
             .collect();
-        copies
-            .into_iter()
-            .map(|c| {
-                c.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("copy thread panicked")))
-            })
-            .collect::<io::Result<()>>()
-    })?;
-    // The file is as long as the source was (its last range may have been
-    // cut short by a source that shrank).
-    let copied = target.metadata()?.len();
-    if copied > len {
-        target.set_len(len)?;
-    }
-    Ok(())
+        copies.into_iter().try_for_each(|c| {
+            c.join()
+                .unwrap_or_else(|_| Err(io::Error::other("copy thread panicked")))
+        })
+    })
 }
 
 /// Copies bytes `start..end` of `source` to the same offsets of `target`.

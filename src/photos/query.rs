@@ -278,8 +278,8 @@ pub(super) fn for_each_chunk<T: Send, E: Send>(
                                 assets.push(asset);
                             }
                         }
-                        let made = make(assets).map_err(Stopped::Caller)?;
-                        if tx.send(Ok(made)).is_err() {
+                        let result = make(assets).map_err(Stopped::Caller)?;
+                        if tx.send(Ok(result)).is_err() {
                             return Ok(()); // `take` stopped.
                         }
                     }
@@ -292,7 +292,7 @@ pub(super) fn for_each_chunk<T: Send, E: Send>(
         }
         for chunk in 0..chunks {
             match done[(chunk as usize) % workers].recv() {
-                Ok(Ok(made)) => take(made).map_err(Stopped::Caller)?,
+                Ok(Ok(result)) => take(result).map_err(Stopped::Caller)?,
                 Ok(Err(e)) => return Err(e),
                 // A worker that ended without its chunk panicked: the
                 // scope passes the panic on when it joins.
