@@ -7,6 +7,7 @@
 mod derive;
 pub mod integrity;
 mod kept;
+mod listing;
 mod model;
 #[cfg(target_os = "linux")]
 mod parallel_copy;
@@ -222,7 +223,7 @@ impl Library {
         }
         let (copy, db) = (self.snapshot.path(), self.db.as_path());
         let connect = || snapshot::connect(copy, db);
-        let read = query::for_each_chunk(
+        let read = listing::for_each_chunk(
             &self.snapshot.conn,
             &connect,
             &self.schema,
@@ -233,7 +234,7 @@ impl Library {
             take,
         );
         read.map_err(|stopped| match stopped {
-            query::Stopped::Sql(e) => {
+            listing::Stopped::Sql(e) => {
                 self.read_error.set(true);
                 if let Some(log) = &self.log {
                     // Best effort: the read error itself is what the caller sees.
@@ -244,8 +245,8 @@ impl Library {
                     detail: e.to_string(),
                 })
             }
-            query::Stopped::Open(e) => E::from(e),
-            query::Stopped::Caller(e) => e,
+            listing::Stopped::Open(e) => E::from(e),
+            listing::Stopped::Caller(e) => e,
         })
     }
 

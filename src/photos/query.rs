@@ -84,7 +84,7 @@ pub(super) fn for_each<E>(
     let mut keywords = read_keywords(conn, schema, scope).map_err(&sql_error)?;
     let mut persons = read_persons(conn, schema, scope).map_err(&sql_error)?;
     let mut albums = read_albums(conn, schema, scope).map_err(&sql_error)?;
-    let mut resources = read_resources(conn, schema, scope, false).map_err(&sql_error)?;
+    let mut resources = read_resources(conn, schema, scope, false, None).map_err(&sql_error)?;
     let mut disk = derive::Disk::new(root);
     let shared_root = derive::shared_root(schema.model_version);
 
@@ -155,208 +155,6 @@ pub(super) fn for_each<E>(
         }
     }
     Ok(())
-}
-
-/// Asset row numbers per chunk of `for_each_chunk`: small enough that the
-/// chunks in flight hold a few megabytes, large enough that a chunk's
-/// query and hand-over cost nothing next to its rows.
-const CHUNK_PKS: i64 = 1024;
-
-/// Chunks a worker of `for_each_chunk` may have done before the chunks
-/// before them are taken: bounds the memory, keeps the workers busy.
-const CHUNKS_AHEAD: usize = 1;
-
-/// The page cache of each worker of `for_each_chunk` (KiB).
-const WORKER_CACHE_KIB: i64 = 2048;
-
-/// Why `for_each_chunk` stopped.
-pub(super) enum Stopped<E> {
-    /// A read of the database failed.
-    Sql(rusqlite::Error),
-    /// A worker could not open its connection to the copy.
-    Open(super::PhotosError),
-    /// `make` or `take` said so.
-    Caller(E),
-}
-
-/// What `for_each_chunk` needs to open more readers of the copy.
-pub(super) type Connect<'a> = &'a (dyn Fn() -> Result<Connection, super::PhotosError> + Sync);
-
-/// Reads every asset (all, or what Photos shows), in row order, on
-/// `workers` threads: the asset rows are split into chunks of row numbers,
-/// each worker reads its chunks on its own connection (`connect`), derives
-/// the assets and hands each chunk's assets to `make` (which may serialize
-/// them, say); `take` gets the results on this thread, in row order. What
-/// `make` returns for an asset is the same as a walk by `for_each` would
-/// give. Memory stays bounded: a worker is at most `CHUNKS_AHEAD` chunks
-/// ahead of `take`.
-#[allow(clippy::too_many_arguments)] // the walk's seams, each used once
-pub(super) fn for_each_chunk<T: Send, E: Send>(
-    conn: &Connection,
-    connect: Connect,
-    schema: &Schema,
-    root: &Path,
-    all: bool,
-    workers: usize,
-    make: &(dyn Fn(Vec<Asset>) -> Result<T, E> + Sync),
-    take: &mut dyn FnMut(T) -> Result<(), E>,
-) -> Result<(), Stopped<E>> {
-    let maps = if workers > 1 {
-        // The resources (the largest table of the four) on a second
-        // connection while this one reads the names.
-        std::thread::scope(|scope| {
-            let resources = scope.spawn(|| {
-                let conn = worker_connection(connect)?;
-                read_resources(&conn, schema, None, true).map_err(Stopped::Sql)
-            });
-            let names = read_names(conn, schema);
-            let resources = resources
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            let (keywords, persons, albums) = names?;
-            Ok::<_, Stopped<E>>(Maps {
-                keywords,
-                persons,
-                albums,
-                resources: resources?,
-            })
-        })?
-    } else {
-        let (keywords, persons, albums) = read_names(conn, schema)?;
-        Maps {
-            keywords,
-            persons,
-            albums,
-            resources: read_resources(conn, schema, None, true).map_err(Stopped::Sql)?,
-        }
-    };
-    // The pages those reads cached are not read again: their memory goes
-    // to the workers' caches.
-    conn.execute_batch("PRAGMA shrink_memory")
-        .map_err(Stopped::Sql)?;
-    let (first, last): (Option<i64>, Option<i64>) = conn
-        .query_row(
-            &format!("SELECT MIN(Z_PK), MAX(Z_PK) FROM {}", schema.asset.sql()),
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .map_err(Stopped::Sql)?;
-    let (Some(first), Some(last)) = (first, last) else {
-        return Ok(());
-    };
-    let chunks = (last - first) / CHUNK_PKS + 1;
-    let workers = workers.max(1);
-    let (columns, joins, _) = asset_columns(schema);
-    let sql = format!(
-        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins} \
-         WHERE a.Z_PK BETWEEN ?1 AND ?2 ORDER BY a.Z_PK",
-        columns.join(", "),
-        schema.asset.sql(),
-        schema.attributes.sql(),
-    );
-    let shared_root = derive::shared_root(schema.model_version);
-    let disk = derive::Disk::new(root);
-    std::thread::scope(|scope| {
-        let mut done = Vec::new();
-        for w in 0..workers {
-            let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
-            done.push(rx);
-            let (maps, sql) = (&maps, &sql);
-            let mut disk = disk.sharing();
-            scope.spawn(move || {
-                let mut work = || -> Result<(), Stopped<E>> {
-                    let conn = worker_connection(connect)?;
-                    let mut stmt = conn.prepare(sql).map_err(Stopped::Sql)?;
-                    for chunk in (w as i64..chunks).step_by(workers) {
-                        let lo = first + chunk * CHUNK_PKS;
-                        let mut assets = Vec::new();
-                        let mut rows =
-                            stmt.query([lo, lo + CHUNK_PKS - 1]).map_err(Stopped::Sql)?;
-                        while let Some(row) = rows.next().map_err(Stopped::Sql)? {
-                            let asset = maps.asset(row, shared_root, &mut disk)?;
-                            if all || derive::shown_by_photos(&asset) {
-                                assets.push(asset);
-                            }
-                        }
-                        let result = make(assets).map_err(Stopped::Caller)?;
-                        if tx.send(Ok(result)).is_err() {
-                            return Ok(()); // `take` stopped.
-                        }
-                    }
-                    Ok(())
-                };
-                if let Err(e) = work() {
-                    let _ = tx.send(Err(e));
-                }
-            });
-        }
-        for chunk in 0..chunks {
-            match done[(chunk as usize) % workers].recv() {
-                Ok(Ok(result)) => take(result).map_err(Stopped::Caller)?,
-                Ok(Err(e)) => return Err(e),
-                // A worker that ended without its chunk panicked: the
-                // scope passes the panic on when it joins.
-                Err(_) => break,
-            }
-        }
-        Ok(())
-    })
-}
-
-/// A connection of a worker of `for_each_chunk`: scans in row order and
-/// index lookups, which a small cache serves as well as a large one, so
-/// memory stays flat with more workers.
-fn worker_connection<E>(connect: Connect) -> Result<Connection, Stopped<E>> {
-    let conn = connect().map_err(Stopped::Open)?;
-    conn.pragma_update(None, "cache_size", -WORKER_CACHE_KIB)
-        .map_err(Stopped::Sql)?;
-    Ok(conn)
-}
-
-/// Keywords, persons and albums of every asset.
-type Names = (
-    HashMap<i64, Vec<String>>,
-    HashMap<i64, Vec<String>>,
-    HashMap<i64, Vec<String>>,
-);
-
-fn read_names<E>(conn: &Connection, schema: &Schema) -> Result<Names, Stopped<E>> {
-    Ok((
-        read_keywords(conn, schema, None).map_err(Stopped::Sql)?,
-        read_persons(conn, schema, None).map_err(Stopped::Sql)?,
-        read_albums(conn, schema, None).map_err(Stopped::Sql)?,
-    ))
-}
-
-/// The narrow tables of `for_each_chunk`, read once and shared by its workers.
-struct Maps {
-    keywords: HashMap<i64, Vec<String>>,
-    persons: HashMap<i64, Vec<String>>,
-    albums: HashMap<i64, Vec<String>>,
-    resources: HashMap<i64, Vec<RawResource>>,
-}
-
-impl Maps {
-    /// The asset of one row of the asset query, as `for_each` builds it.
-    fn asset<E>(
-        &self,
-        row: &Row,
-        shared_root: &str,
-        disk: &mut derive::Disk,
-    ) -> Result<Asset, Stopped<E>> {
-        let raw = raw_asset(row).map_err(Stopped::Sql)?;
-        let pk = raw.pk;
-        let names = |map: &HashMap<i64, Vec<String>>| map.get(&pk).cloned();
-        Ok(derive::asset(
-            raw,
-            sorted(names(&self.keywords)),
-            sorted_keep_repeats(names(&self.persons)),
-            sorted(names(&self.albums)),
-            self.resources.get(&pk).map_or(&[], Vec::as_slice),
-            shared_root,
-            disk,
-        ))
-    }
 }
 
 /// Fills `temp.changed` with `pks`: the selected assets read in full.
@@ -431,7 +229,7 @@ fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
     format!("({})", dates.join(" OR "))
 }
 
-fn sorted(v: Option<Vec<String>>) -> Vec<String> {
+pub(super) fn sorted(v: Option<Vec<String>>) -> Vec<String> {
     let mut v = v.unwrap_or_default();
     v.sort();
     v.dedup();
@@ -439,7 +237,7 @@ fn sorted(v: Option<Vec<String>>) -> Vec<String> {
 }
 
 /// Persons keep repeats: two faces of two people of the same name are two.
-fn sorted_keep_repeats(v: Option<Vec<String>>) -> Vec<String> {
+pub(super) fn sorted_keep_repeats(v: Option<Vec<String>>) -> Vec<String> {
     let mut v = v.unwrap_or_default();
     v.sort();
     v
@@ -493,7 +291,7 @@ fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
 }
 
 /// One row of the asset query (columns in `asset_columns` order).
-fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
+pub(super) fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
     Ok(RawAsset {
         pk: row.get(0)?,
         uuid: text(row, 1)?.unwrap_or_default(),
@@ -532,13 +330,13 @@ fn raw_asset(row: &Row) -> rusqlite::Result<RawAsset> {
 }
 
 /// Where the columns of `versions::columns` start in the asset query.
-const VERSION_COLUMNS: usize = 33;
+pub(super) const VERSION_COLUMNS: usize = 33;
 
 /// The columns of the asset query, in `RawAsset` order then the versions'
 /// (from `VERSION_COLUMNS` on), the joins they need, and whether the
 /// description and the unmanaged adjustment are joined; a column this
 /// version lacks is `NULL`.
-fn asset_columns(schema: &Schema) -> (Vec<String>, String, (bool, bool)) {
+pub(super) fn asset_columns(schema: &Schema) -> (Vec<String>, String, (bool, bool)) {
     let a = &schema.asset;
     let b = &schema.attributes;
     let mut joins = String::new();
@@ -630,7 +428,7 @@ fn within(column: &str, scope: Option<&str>) -> String {
     scope.map_or_else(String::new, |s| format!(" AND {column} {s}"))
 }
 
-fn read_keywords(
+pub(super) fn read_keywords(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -654,7 +452,7 @@ fn read_keywords(
     )
 }
 
-fn read_persons(
+pub(super) fn read_persons(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -689,7 +487,7 @@ pub(crate) const UNKNOWN_PERSON: &str = "_UNKNOWN_";
 const USER_ALBUM: i64 = 2;
 const SHARED_ALBUM: i64 = 1505;
 
-fn read_albums(
+pub(super) fn read_albums(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -720,11 +518,14 @@ fn read_albums(
 /// only those of the kinds `derive` looks at (`derive::FILE_SUBTYPES`): a
 /// real library has five or more resource rows an asset (thumbnails,
 /// renders) and a listing need not hold them. The versions hash every row.
-fn read_resources(
+/// With `rows`, only the resource rows whose own row numbers are in that
+/// range (a part of the table, for readers on several threads).
+pub(super) fn read_resources(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
     files_only: bool,
+    rows: Option<(i64, i64)>,
 ) -> rusqlite::Result<HashMap<i64, Vec<RawResource>>> {
     let Some(r) = &schema.resource else {
         return Ok(HashMap::new());
@@ -746,6 +547,10 @@ fn read_resources(
         r.sql(),
         within("r.ZASSET", scope)
     );
+    let sql = match rows {
+        Some((first, last)) => format!("{sql} AND r.Z_PK BETWEEN {first} AND {last}"),
+        None => sql,
+    };
 
     let mut stmt = conn.prepare(&sql)?;
     let mut out: HashMap<i64, Vec<RawResource>> = HashMap::new();
