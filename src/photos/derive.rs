@@ -263,7 +263,7 @@ pub(super) fn asset(
         isreference,
         ismissing,
         has_raw,
-        raw_ext: &raw_ext(resources),
+        raw_ext: raw_ext(resources),
         live_photo: subtype == SUBTYPE_LIVE,
         hasadjustments,
         ismovie,
@@ -356,12 +356,12 @@ fn original_uti(
 }
 
 /// The RAW partner's extension from its UTI where the database names it.
-fn raw_ext(resources: &[RawResource]) -> String {
+fn raw_ext(resources: &[RawResource]) -> &'static str {
     let uti = resources
         .iter()
         .find(|r| r.subtype == Some(STORE_RAW))
         .and_then(|r| r.uti.as_deref());
-    let ext = match uti {
+    match uti {
         Some("com.adobe.raw-image") => "dng",
         Some("com.canon.cr2-raw-image") => "cr2",
         Some("com.canon.cr3-raw-image") => "cr3",
@@ -371,8 +371,7 @@ fn raw_ext(resources: &[RawResource]) -> String {
         Some("com.olympus.raw-image") => "orf",
         Some("com.panasonic.rw2-raw-image") => "rw2",
         _ => "raw",
-    };
-    ext.to_owned()
+    }
 }
 
 /// Photos writes -180, -180 for "no location" (the exact value, never computed).
@@ -396,7 +395,7 @@ struct FileFacts<'a> {
     has_raw: bool,
     /// Extension of the RAW partner as the database knows it (for a RAW
     /// not on disk, whose name cannot be looked up).
-    raw_ext: &'a str,
+    raw_ext: &'static str,
     live_photo: bool,
     hasadjustments: bool,
     ismovie: bool,
@@ -497,7 +496,12 @@ impl Files {
             ResourceRole::Raw,
             raw.clone(),
             f.has_raw,
-            &format!("_4.{}", f.raw_ext),
+            // Built only when it may be used (most assets have no RAW).
+            &if f.has_raw {
+                format!("_4.{}", f.raw_ext)
+            } else {
+                String::new()
+            },
         );
         listed(
             ResourceRole::LiveVideo,
