@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
 
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::derive::{self, RawResource};
 use super::query::{
@@ -59,6 +59,37 @@ pub(super) type Connect<'a> = &'a (dyn Fn() -> Result<Connection, PhotosError> +
 
 /// What the caller does with each chunk of assets, on the worker's thread.
 pub(super) type Make<'a, T, E> = &'a (dyn Fn(Vec<Asset>) -> Result<T, E> + Sync);
+
+/// Whether `table`'s `Z_PK` is its row number (an `INTEGER PRIMARY KEY` of
+/// a table with row numbers), as in every Photos database: only then do
+/// ranges of `Z_PK` hold every row. A database built otherwise (damaged or
+/// hostile: a `Z_PK` that may be NULL or text) is read on one thread.
+pub(super) fn by_row_numbers(conn: &Connection, table: &str) -> rusqlite::Result<bool> {
+    let without_rowid: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    if without_rowid.is_none_or(|sql| sql.to_ascii_uppercase().contains("WITHOUT ROWID")) {
+        return Ok(false);
+    }
+    let mut stmt = conn.prepare("SELECT name, type, pk FROM pragma_table_info(?1)")?;
+    let keys = stmt
+        .query_map([table], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let keys: Vec<_> = keys.into_iter().filter(|(_, _, pk)| *pk > 0).collect();
+    Ok(matches!(&keys[..], [(name, kind, _)]
+        if name == "Z_PK" && kind.eq_ignore_ascii_case("INTEGER")))
+}
 
 /// Reads every asset (`all`, or what Photos shows) on `workers` threads and
 /// hands each chunk's result of `make` to `take`, in row order, on this
@@ -233,8 +264,12 @@ impl Maps {
         schema: &Schema,
         parts: usize,
     ) -> Result<Self, Stopped<E>> {
-        let ranges = match (&schema.resource, parts) {
-            (Some(r), 2..) => row_range(conn, &r.sql())
+        let split_resources = match &schema.resource {
+            Some(r) if parts > 1 => by_row_numbers(conn, &r.name).map_err(Stopped::Sql)?,
+            _ => false,
+        };
+        let ranges = match &schema.resource {
+            Some(r) if split_resources => row_range(conn, &r.sql())
                 .map_err(Stopped::Sql)?
                 .map_or_else(Vec::new, |(first, last)| {
                     let span = i128::from(last) - i128::from(first) + 1;
@@ -337,6 +372,25 @@ mod tests {
             assert!(ranges
                 .iter()
                 .all(|(lo, hi)| i128::from(*hi) - i128::from(*lo) < width));
+        }
+    }
+
+    /// Photos' tables are split by row number; a table whose `Z_PK` is
+    /// not its row number (it may hold NULL or text) is not.
+    #[test]
+    fn only_tables_whose_z_pk_is_the_row_number_are_split() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE ZASSET (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER);
+             CREATE TABLE ZTEXT (Z_PK TEXT PRIMARY KEY);
+             CREATE TABLE ZNOKEY (Z_PK INTEGER, ZUUID VARCHAR);
+             CREATE TABLE ZTWO (Z_PK INTEGER, Z_ENT INTEGER, PRIMARY KEY (Z_PK, Z_ENT));
+             CREATE TABLE ZNOROWID (Z_PK INTEGER PRIMARY KEY) WITHOUT ROWID;",
+        )
+        .unwrap();
+        assert!(by_row_numbers(&conn, "ZASSET").unwrap());
+        for table in ["ZTEXT", "ZNOKEY", "ZTWO", "ZNOROWID", "ZMISSING"] {
+            assert!(!by_row_numbers(&conn, table).unwrap(), "{table}");
         }
     }
 

@@ -210,7 +210,9 @@ impl Library {
         make: &(dyn Fn(Vec<Asset>) -> Result<T, E> + Sync),
         take: &mut dyn FnMut(T) -> Result<(), E>,
     ) -> Result<(), E> {
-        if selection.since.is_some() || !selection.uuids.is_empty() {
+        let by_rows = listing::by_row_numbers(&self.snapshot.conn, &self.schema.asset.name)
+            .map_err(|e| self.sql_error(&e))?;
+        if selection.since.is_some() || !selection.uuids.is_empty() || !by_rows {
             let mut chunk = Vec::new();
             self.for_each_asset(selection, |asset| {
                 chunk.push(asset);
@@ -234,20 +236,24 @@ impl Library {
             take,
         );
         read.map_err(|stopped| match stopped {
-            listing::Stopped::Sql(e) => {
-                self.read_error.set(true);
-                if let Some(log) = &self.log {
-                    // Best effort: the read error itself is what the caller sees.
-                    let _ = log.failed(&self.db);
-                }
-                E::from(PhotosError::Corrupt {
-                    path: self.db.clone(),
-                    detail: e.to_string(),
-                })
-            }
+            listing::Stopped::Sql(e) => E::from(self.sql_error(&e)),
             listing::Stopped::Open(e) => E::from(e),
             listing::Stopped::Caller(e) => e,
         })
+    }
+
+    /// A read error of the walk on other threads: the database is called
+    /// damaged, and the log (if any) forgets its last full check.
+    fn sql_error(&self, e: &rusqlite::Error) -> PhotosError {
+        self.read_error.set(true);
+        if let Some(log) = &self.log {
+            // Best effort: the read error itself is what the caller sees.
+            let _ = log.failed(&self.db);
+        }
+        PhotosError::Corrupt {
+            path: self.db.clone(),
+            detail: e.to_string(),
+        }
     }
 
     /// Hands the selected assets to `visit` one by one, in row order,
