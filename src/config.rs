@@ -71,6 +71,8 @@ struct RawConfig {
     pub(crate) notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
     libraries: Vec<RawLibrary>,
+    #[serde(default)]
+    backfill: crate::backfill::settings::RawBackfill,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +187,8 @@ pub struct Config {
     /// How failures are notified (`[notify]`).
     pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
+    /// `[backfill]`: the back catalogue, a part at a time (off by default).
+    pub(crate) backfill: crate::backfill::settings::Settings,
 }
 
 /// A backup that stops is never silent: past `deadline` (`archive_deadline`
@@ -464,6 +468,8 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
     )?;
 
     let limits = validate_limits(&raw.run, &key_error)?;
+    let backfill = crate::backfill::settings::validate(&raw.backfill)
+        .map_err(|e| key_error(&e.key, e.message))?;
     Ok(Config {
         file: path.to_owned(),
         state_dir,
@@ -478,6 +484,7 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
         borg,
         notify,
         libraries,
+        backfill,
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod archive;
+mod backfill;
 mod cli;
 mod clock;
 pub mod commands;

@@ -252,7 +252,7 @@ pub(super) fn plan_batch<S: std::hash::BuildHasher>(
 ) -> Plan {
     let mut plan = Plan::default();
     for (index, asset) in assets.iter().enumerate() {
-        if asset.intrash || (asset.burst && !asset.burst_selected && !options.unpicked_bursts) {
+        if !exported(asset, options) {
             plan.skipped += 1;
             continue;
         }
@@ -382,9 +382,17 @@ fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known,
     }
 }
 
+/// Whether a selected asset is exported at all: not in the trash, and an
+/// unpicked burst frame only when configured.
+#[must_use]
+pub(crate) fn exported(asset: &Asset, options: Options) -> bool {
+    let unpicked = asset.burst && !asset.burst_selected;
+    !asset.intrash && (!unpicked || options.unpicked_bursts)
+}
+
 /// The bytes of an asset's XMP sidecar.
 #[must_use]
-pub(super) fn sidecar(asset: &Asset) -> Vec<u8> {
+pub(crate) fn sidecar(asset: &Asset) -> Vec<u8> {
     xmp::sidecar(asset).into_bytes()
 }
 

@@ -18,6 +18,18 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 /// Set once the deadline has passed: the watchdog ends the process.
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 
+/// When the watchdog started (the run took its lock).
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Whether less than half of the run's deadline is left: optional work
+/// (the backfill) is left for a later run, never pushing the run past it.
+#[must_use]
+pub(super) fn half_gone(limits: &crate::config::Limits) -> bool {
+    STARTED
+        .get()
+        .is_some_and(|at| at.elapsed() >= limits.deadline / 2)
+}
+
 /// Says the run is archiving a month now (it may take `archive_deadline`).
 pub(super) fn archiving() {
     ARCHIVING.store(true, Ordering::SeqCst);
@@ -41,6 +53,7 @@ pub(super) fn watch(
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
     let started = Instant::now();
+    let _ = STARTED.set(started);
     std::thread::Builder::new()
         .name("deadline".into())
         .spawn(move || loop {

@@ -81,15 +81,15 @@ type Step = fn(&mut Access<'_, '_>, &mut Ledger, &mut Vec<Line>) -> Result<()>;
 
 /// The repository, opened (passphrase read, borg found) only when a step
 /// needs it.
-struct Access<'a, 'd> {
-    borg: &'a crate::config::Borg,
-    phase: &'a Phase<'a>,
-    deps: &'a Deps<'d>,
-    opened: Option<(crate::secrets::Secret, std::path::PathBuf)>,
+pub(super) struct Access<'a, 'd> {
+    pub(super) borg: &'a crate::config::Borg,
+    pub(super) phase: &'a Phase<'a>,
+    pub(super) deps: &'a Deps<'d>,
+    pub(super) opened: Option<(crate::secrets::Secret, std::path::PathBuf)>,
 }
 
 impl Access<'_, '_> {
-    fn context(&mut self) -> Result<Context<'_>> {
+    pub(super) fn context(&mut self) -> Result<Context<'_>> {
         if self.opened.is_none() {
             let access = crate::archive::access::Access::open(
                 self.borg,

@@ -1,0 +1,184 @@
+//! The backfill's decisions, pure: which month of the back catalogue comes
+//! next, which of its assets fit what is left of the staging budget (the
+//! part), the part's archive name, and what is left to do.
+
+use crate::archive::period::Month;
+
+/// An asset of the back catalogue: never staged, not taken by the normal
+/// cycle, exported by the run's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) uuid: String,
+    /// Of its creation date, in its own time zone (its staging folder).
+    pub(crate) month: Month,
+    /// What staging it takes at most: its files (an original only in
+    /// iCloud by the size Photos records) and its sidecar.
+    pub(crate) bytes: u64,
+}
+
+/// The oldest month with candidates, from `start` on, leaving out `busy`
+/// months (those with a part not finished: held, or being archived).
+#[must_use]
+pub(crate) fn next_month(
+    candidates: &[Candidate],
+    start: Option<Month>,
+    busy: &[Month],
+) -> Option<Month> {
+    candidates
+        .iter()
+        .map(|c| c.month)
+        .filter(|m| start.is_none_or(|s| *m >= s) && !busy.contains(m))
+        .min()
+}
+
+/// What the backfill does with a month this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Stage these assets (in the order given) as one part.
+    Take {
+        uuids: Vec<String>,
+        bytes: u64,
+        /// A single asset larger than the whole budget: it goes alone, and
+        /// staging holds more than the budget while it does.
+        oversized: bool,
+    },
+    /// Not even the first asset fits what is left: wait for the normal
+    /// cycle's rollover (or a held part) to free staging.
+    Wait { left: u64, needed: u64 },
+}
+
+/// The assets of one month (in the order to take them) that fit what is
+/// left of `budget` with `used` bytes in staging now.
+#[must_use]
+pub(crate) fn part(month: &[Candidate], used: u64, budget: u64) -> Option<Part> {
+    let first = month.first()?;
+    let left = budget.saturating_sub(used);
+    if first.bytes > budget {
+        return Some(Part::Take {
+            uuids: vec![first.uuid.clone()],
+            bytes: first.bytes,
+            oversized: true,
+        });
+    }
+    let mut uuids = Vec::new();
+    let mut bytes = 0u64;
+    for c in month {
+        if bytes + c.bytes > left {
+            break;
+        }
+        bytes += c.bytes;
+        uuids.push(c.uuid.clone());
+    }
+    Some(if uuids.is_empty() {
+        Part::Wait {
+            left,
+            needed: first.bytes,
+        }
+    } else {
+        Part::Take {
+            uuids,
+            bytes,
+            oversized: false,
+        }
+    })
+}
+
+/// `PREFIX-LIBRARY-backfill-YYYY-MM`, and `-N` for the month's part N > 1.
+#[must_use]
+pub(crate) fn archive_name(prefix: &str, library: &str, month: Month, part: usize) -> String {
+    if part <= 1 {
+        format!("{prefix}-{library}-backfill-{month}")
+    } else {
+        format!("{prefix}-{library}-backfill-{month}-{part}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Month {
+        s.parse().unwrap()
+    }
+
+    fn c(uuid: &str, month: &str, bytes: u64) -> Candidate {
+        Candidate {
+            uuid: uuid.into(),
+            month: m(month),
+            bytes,
+        }
+    }
+
+    #[test]
+    fn the_oldest_month_from_the_start_that_is_not_busy() {
+        let all = [
+            c("a", "2015-01", 1),
+            c("b", "2013-07", 1),
+            c("d", "2014-02", 1),
+        ];
+        assert_eq!(next_month(&all, None, &[]), Some(m("2013-07")));
+        assert_eq!(
+            next_month(&all, Some(m("2014-01")), &[]),
+            Some(m("2014-02"))
+        );
+        assert_eq!(
+            next_month(&all, None, &[m("2013-07"), m("2014-02")]),
+            Some(m("2015-01"))
+        );
+        assert_eq!(next_month(&all, Some(m("2016-01")), &[]), None);
+        assert_eq!(next_month(&[], None, &[]), None);
+    }
+
+    #[test]
+    fn a_part_takes_what_fits_what_is_left() {
+        let month = [
+            c("a", "2014-03", 40),
+            c("b", "2014-03", 40),
+            c("d", "2014-03", 40),
+        ];
+        let take = |uuids: &[&str], bytes| Part::Take {
+            uuids: uuids.iter().map(|s| (*s).to_owned()).collect(),
+            bytes,
+            oversized: false,
+        };
+        assert_eq!(part(&month, 0, 200), Some(take(&["a", "b", "d"], 120)));
+        assert_eq!(part(&month, 0, 100), Some(take(&["a", "b"], 80)));
+        assert_eq!(
+            part(&month, 70, 100),
+            Some(Part::Wait {
+                left: 30,
+                needed: 40
+            })
+        );
+        assert_eq!(
+            part(&month, 150, 100),
+            Some(Part::Wait {
+                left: 0,
+                needed: 40
+            })
+        );
+        assert_eq!(part(&[], 0, 100), None);
+        // Larger than the whole budget: alone, and said so.
+        let big = [c("huge", "2014-03", 500), c("a", "2014-03", 1)];
+        assert_eq!(
+            part(&big, 10, 100),
+            Some(Part::Take {
+                uuids: vec!["huge".into()],
+                bytes: 500,
+                oversized: true
+            })
+        );
+    }
+
+    #[test]
+    fn part_names() {
+        assert_eq!(
+            archive_name("photos", "anna", m("2014-03"), 1),
+            "photos-anna-backfill-2014-03"
+        );
+        assert_eq!(
+            archive_name("photos", "anna", m("2014-03"), 2),
+            "photos-anna-backfill-2014-03-2"
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! Step 10 of a run: the backfill of the back catalogue (`crate::backfill`),
+//! after the normal cycle and the rollover went through, on AC power, and
+//! with at least half of the run's deadline left: the current month's backup
+//! is never delayed by it. Per library and run, parts a killed run left are
+//! finished first; then, unless one of them was archived, at most one new
+//! part: the oldest month of the back catalogue not yet taken, as much of it
+//! as fits the staging budget, staged through the export (asking Photos for
+//! originals only in iCloud within `[export]`'s limits), and archived with
+//! the rollover's steps into `PREFIX-LIBRARY-backfill-YYYY-MM[-N]`.
+//!
+//! A part whose originals are still only in iCloud is held: it stays in
+//! staging (counted against the budget), is never archived incomplete, and
+//! is staged again (downloads asked again) by every later run until it is
+//! complete. Later months proceed meanwhile, within what is left of the
+//! budget.
+
+use std::collections::HashSet;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Datelike, FixedOffset};
+
+use super::rollover::{Access, Phase};
+use super::Deps;
+use crate::archive::period::Month;
+use crate::archive::rollover::{self, Archived};
+use crate::backfill::decide::{self, Candidate, Part};
+use crate::config::Library as LibraryConfig;
+use crate::error_text::describe_error;
+use crate::export::batches;
+use crate::export::plan::{self, Options, Plan, IN_ICLOUD};
+use crate::export::stage::{self, Downloads};
+use crate::ledger::{Ledger, Rollover, Step};
+use crate::photos::{Library, Selection};
+use crate::report::Line;
+use crate::text::human_bytes;
+
+/// Backfills every library ready in this run; `cycle_ok`: nothing of this
+/// run failed so far.
+pub(super) fn run(
+    phase: &Phase,
+    ledger: &mut Ledger,
+    deps: &mut Deps,
+    cycle_ok: bool,
+) -> Vec<Line> {
+    let config = phase.config;
+    if !config.backfill.enabled {
+        return Vec::new();
+    }
+    let say = |text: &str| vec![Line::ok("backfill", text)];
+    if config.borg.is_none() {
+        return say("enabled, but there is no [borg] section: nothing is backfilled");
+    }
+    if !cycle_ok {
+        return say("waits: this run's backup did not go through");
+    }
+    if deps.on_battery {
+        return say("waits for AC power (only_on_ac_power)");
+    }
+    if super::deadline::half_gone(&config.limits) {
+        return say("waits for the next run: half of this run's deadline is gone");
+    }
+    let mut lines = Vec::new();
+    for name in phase.ready {
+        let Some(lib) = config.libraries.iter().find(|l| l.name == *name) else {
+            continue;
+        };
+        if let Err(e) = library(phase, lib, ledger, deps, &mut lines) {
+            lines.push(Line::failed(
+                *name,
+                format!("backfill FAILED: {}", describe_error(&e)),
+            ));
+        }
+    }
+    lines
+}
+
+/// The backfill of one library this run.
+fn library(
+    phase: &Phase,
+    lib: &LibraryConfig,
+    ledger: &mut Ledger,
+    deps: &mut Deps,
+    lines: &mut Vec<Line>,
+) -> Result<()> {
+    let open: Vec<Rollover> = ledger
+        .backfills(&lib.name)?
+        .into_iter()
+        .filter(|r| r.step != Step::Purged)
+        .collect();
+    let mut archived = false;
+    for part in &open {
+        archived |= finish_part(phase, lib, ledger, deps, part.clone(), lines)?;
+    }
+    if archived {
+        return Ok(());
+    }
+    let settings = phase.config.backfill;
+    let candidates = census(phase, lib, ledger, deps)?;
+    let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
+    let Some(month) = decide::next_month(&candidates, settings.start, &busy) else {
+        return Ok(());
+    };
+    let of_month: Vec<Candidate> = candidates
+        .into_iter()
+        .filter(|c| c.month == month)
+        .collect();
+    let used = ledger.staged_bytes_all()?;
+    match decide::part(&of_month, used, settings.max_staging_bytes) {
+        None => Ok(()),
+        Some(Part::Wait { left, needed }) => {
+            lines.push(Line::ok(
+                &lib.name,
+                format!(
+                    "backfill of {month} waits: staging has {} left of its budget, \
+                     the next photo needs {}",
+                    human_bytes(left),
+                    human_bytes(needed)
+                ),
+            ));
+            Ok(())
+        }
+        Some(Part::Take {
+            uuids,
+            bytes,
+            oversized,
+        }) => {
+            if oversized {
+                lines.push(Line::ok(
+                    &lib.name,
+                    format!(
+                        "backfill of {month}: one photo ({}) is larger than the whole staging \
+                         budget ({}); it goes alone, and staging holds more than the budget \
+                         until it is archived",
+                        human_bytes(bytes),
+                        human_bytes(settings.max_staging_bytes)
+                    ),
+                ));
+            }
+            let number = ledger
+                .backfills(&lib.name)?
+                .iter()
+                .filter(|r| r.first == month)
+                .count()
+                + 1;
+            let prefix = phase.config.borg.as_ref().map_or("", |b| b.prefix.as_str());
+            let archive = decide::archive_name(prefix, &lib.name, month, number);
+            let part = ledger.plan_backfill(&lib.name, &archive, month, &uuids, deps.now)?;
+            crate::failpoint::pause("backfill-planned");
+            finish_part(phase, lib, ledger, deps, part, lines)?;
+            Ok(())
+        }
+    }
+}
+
+/// Takes a part from the step it reached to the end, staging it first when
+/// it is only planned; returns whether it was archived in this call (a
+/// held part is not).
+fn finish_part(
+    phase: &Phase,
+    lib: &LibraryConfig,
+    ledger: &mut Ledger,
+    deps: &mut Deps,
+    part: Rollover,
+    lines: &mut Vec<Line>,
+) -> Result<bool> {
+    let mut fresh = None;
+    if part.step == Step::Planned {
+        if let Some(waiting) = stage_part(phase, lib, ledger, deps, &part)? {
+            lines.push(Line::ok(
+                &lib.name,
+                format!(
+                    "backfill of {} held: {waiting} originals still only in iCloud; \
+                     it stays staged and is tried again next run",
+                    part.first
+                ),
+            ));
+            return Ok(false);
+        }
+        fresh = Some(ledger.snapshot_rollover(&lib.name, &part.archive)?.0);
+        crate::failpoint::pause("backfill-listed");
+    }
+    let Some(borg) = &phase.config.borg else {
+        return Ok(false);
+    };
+    super::deadline::archiving();
+    let mut access = Access {
+        borg,
+        phase,
+        deps,
+        opened: None,
+    };
+    let ctx = access.context()?;
+    let month = part.first;
+    let done = rollover::finish(&ctx, ledger, part, fresh)?;
+    ledger.release_backfill(&lib.name, month)?;
+    lines.push(archived_line(&lib.name, &done));
+    Ok(true)
+}
+
+/// Stages the part's assets (again, after a kill or a hold: what is staged
+/// unchanged is left alone), asks Photos for the originals only in iCloud,
+/// and marks the part's files. Returns how many originals are still only in
+/// iCloud, if any (the part is then held).
+fn stage_part(
+    phase: &Phase,
+    lib: &LibraryConfig,
+    ledger: &mut Ledger,
+    deps: &mut Deps,
+    part: &Rollover,
+) -> Result<Option<usize>> {
+    let config = phase.config;
+    let uuids = ledger.backfill_assets(&lib.name, &part.archive)?;
+    let pending = ledger.pending(&lib.name)?;
+    let already: HashSet<&str> = pending.iter().map(|p| p.uuid.as_str()).collect();
+    // A killed copy's temp files go first, as in the normal cycle (which
+    // skips that when the library is unchanged).
+    crate::export::temps::clean(
+        &crate::export::temps::list_path(&config.state_dir, &lib.name),
+        &config.staging_dir.join(&lib.name),
+    )
+    .with_context(|| format!("cleaning temp files in {}", config.staging_dir.display()))?;
+    let checks = crate::photos::CheckLog::in_dir(&config.state_dir);
+    let library = Library::open_for_run(&lib.path, Some(&checks), deps.now)?;
+    let totals = batches::walk_assets(
+        &lib.name,
+        library,
+        &uuids,
+        options(config),
+        ledger,
+        batches::Staging {
+            root: &config.staging_dir,
+            group_readable: config.staging_group_readable,
+            progress: &mut *deps.progress,
+            download_due: &|_| true,
+        },
+        &already,
+        deps.now,
+    )?;
+    crate::failpoint::pause("backfill-staged");
+    if let Some(downloader) = deps.downloader.filter(|_| config.export.download_missing) {
+        let plan = Plan {
+            pending: totals.pending,
+            ..Plan::default()
+        };
+        stage::download_pending(
+            &lib.name,
+            (&config.staging_dir, config.staging_group_readable),
+            &plan,
+            ledger,
+            &Downloads {
+                downloader,
+                max: config.export.max_downloads_per_run,
+                timeout: config.export.download_timeout,
+            },
+            deps.now,
+        )?;
+    }
+    ledger.mark_backfill_files(&lib.name, &part.archive)?;
+    crate::failpoint::pause("backfill-marked");
+    let ours: HashSet<&str> = uuids.iter().map(String::as_str).collect();
+    let waiting = ledger
+        .pending(&lib.name)?
+        .into_iter()
+        .filter(|p| ours.contains(p.uuid.as_str()) && p.reason.contains(IN_ICLOUD))
+        .count();
+    if waiting == 0 {
+        return Ok(None);
+    }
+    ledger.hold_backfill(
+        &lib.name,
+        part.first,
+        &format!("{waiting} originals still only in iCloud"),
+        deps.now,
+    )?;
+    Ok(Some(waiting))
+}
+
+fn options(config: &crate::config::Config) -> Options {
+    Options {
+        edited: config.export.edited,
+        unpicked_bursts: config.export.unpicked_bursts,
+    }
+}
+
+/// The back catalogue of `lib`: every asset exported by the run's rules that
+/// the ledger has no file of and that the normal cycle does not select (its
+/// own selection, read from the library), oldest first, each with the
+/// staging it needs at most.
+fn census(
+    phase: &Phase,
+    lib: &LibraryConfig,
+    ledger: &Ledger,
+    deps: &Deps,
+) -> Result<Vec<Candidate>> {
+    let config = phase.config;
+    let checks = crate::photos::CheckLog::in_dir(&config.state_dir);
+    let library = Library::open_for_run(&lib.path, Some(&checks), deps.now)?;
+    let mut recent = HashSet::new();
+    library.for_each_asset(
+        &Selection {
+            all: true,
+            since: Some(crate::clock::local_midnight(phase.threshold)),
+            uuids: Vec::new(),
+        },
+        |a| {
+            recent.insert(a.uuid);
+            Ok::<(), anyhow::Error>(())
+        },
+    )?;
+    let staged = ledger.staged_uuids(&lib.name)?;
+    let options = options(config);
+    let mut found: Vec<(DateTime<FixedOffset>, Candidate)> = Vec::new();
+    library.for_each_asset(
+        &Selection {
+            all: true,
+            since: None,
+            uuids: Vec::new(),
+        },
+        |a| {
+            if !plan::exported(&a, options) || recent.contains(&a.uuid) || staged.contains(&a.uuid)
+            {
+                return Ok::<(), anyhow::Error>(());
+            }
+            let bytes = needed_bytes(&lib.path, &a, options);
+            found.push((
+                a.date,
+                Candidate {
+                    month: Month {
+                        year: a.date.year(),
+                        month: a.date.month(),
+                    },
+                    uuid: a.uuid,
+                    bytes,
+                },
+            ));
+            Ok(())
+        },
+    )?;
+    found.sort_by(|a, b| (a.0, &a.1.uuid).cmp(&(b.0, &b.1.uuid)));
+    Ok(found.into_iter().map(|(_, c)| c).collect())
+}
+
+/// The most an asset takes in staging: its files on disk (an original only
+/// in iCloud by the size Photos records for it) and its sidecar.
+fn needed_bytes(root: &std::path::Path, asset: &crate::photos::Asset, options: Options) -> u64 {
+    use crate::photos::ResourceRole;
+    let mut bytes = plan::sidecar(asset).len() as u64;
+    for r in &asset.resources {
+        if !options.edited && matches!(r.role, ResourceRole::Edited | ResourceRole::EditedLiveVideo)
+        {
+            continue;
+        }
+        let on_disk = r
+            .present
+            .then(|| std::fs::metadata(root.join(&r.path)).map(|m| m.len()).ok())
+            .flatten();
+        bytes += match (on_disk, r.role) {
+            (Some(size), _) => size,
+            (None, ResourceRole::Original) => asset.original_filesize.max(0) as u64,
+            (None, _) => 0,
+        };
+    }
+    bytes
+}
+
+fn archived_line(library: &str, a: &Archived) -> Line {
+    let text = if a.files == 0 {
+        format!("backfill of {}: nothing left to archive", a.first)
+    } else {
+        format!(
+            "backfilled {} into {}{}: {} files ({}), verified, {} purged",
+            a.first,
+            a.archive,
+            if a.reused {
+                " (made by an interrupted run)"
+            } else {
+                ""
+            },
+            a.files,
+            human_bytes(a.bytes),
+            a.purged
+        )
+    };
+    Line::ok(library, text)
+}
