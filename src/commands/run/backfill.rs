@@ -256,7 +256,7 @@ fn stage_part(
         )?;
     }
     ledger.mark_backfill_files(&lib.name, &part.archive)?;
-    crate::failpoint::pause("backfill-marked");
+    crate::failpoint::pause("backfill-files-marked");
     let ours: HashSet<&str> = uuids.iter().map(String::as_str).collect();
     let waiting = ledger
         .pending(&lib.name)?
