@@ -147,6 +147,28 @@ fn the_back_catalogue_is_archived_month_by_month_within_the_budget() {
     // Nothing left to do: a further run archives nothing more.
     let idle = setup.run_at("2026-11-08T08:00:00Z");
     assert!(!idle.contains("backfill"), "{idle}");
+    // status.json says how far the backfill got.
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.state().join("status.json")).unwrap())
+            .unwrap();
+    let b = &status["backfill"][0];
+    assert_eq!(b["library"], "anna", "{status:#}");
+    assert_eq!(b["months_done"], 3, "{status:#}");
+    assert_eq!(b["parts_done"], 4, "{status:#}");
+    assert_eq!(b["left"]["months"], 0, "{status:#}");
+    // Counted by the last run that read the library; the idle run, on an
+    // unchanged library with nothing left, did not read it again.
+    assert_eq!(b["left"]["at"], "2026-11-07T08:00:00Z", "{status:#}");
+    assert!(
+        b["bytes_archived"].as_u64().unwrap() > 11 * PHOTO,
+        "{status:#}"
+    );
+    let shown = setup.command(&["status"], &[]).output().unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("backfill:   3 months done (4 archives,") && shown.contains("nothing left"),
+        "{shown}"
+    );
 
     // The month ends: the monthly rollover archives November; then every
     // photo of the library is in a verified archive.

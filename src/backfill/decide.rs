@@ -93,6 +93,40 @@ pub(crate) fn archive_name(prefix: &str, library: &str, month: Month, part: usiz
     }
 }
 
+/// What is left of the back catalogue (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Left {
+    pub(crate) months: u64,
+    pub(crate) assets: u64,
+    pub(crate) bytes: u64,
+    /// One part a run, each at most the budget: at least this many runs.
+    pub(crate) runs: u64,
+}
+
+/// What is left of `candidates` from `start` on, for a staging `budget`.
+#[must_use]
+pub(crate) fn left(candidates: &[Candidate], start: Option<Month>, budget: u64) -> Left {
+    let mut by_month: std::collections::BTreeMap<Month, u64> = std::collections::BTreeMap::new();
+    let mut assets = 0;
+    for c in candidates
+        .iter()
+        .filter(|c| start.is_none_or(|s| c.month >= s))
+    {
+        *by_month.entry(c.month).or_default() += c.bytes;
+        assets += 1;
+    }
+    Left {
+        months: by_month.len() as u64,
+        assets,
+        bytes: by_month.values().sum(),
+        // A month needs one part, a large one as many as its bytes need budgets.
+        runs: by_month
+            .values()
+            .map(|b| b.div_ceil(budget.max(1)).max(1))
+            .sum(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +202,26 @@ mod tests {
                 oversized: true
             })
         );
+    }
+
+    #[test]
+    fn what_is_left() {
+        let all = [
+            c("a", "2014-03", 150),
+            c("b", "2014-03", 100),
+            c("d", "2014-05", 10),
+            c("e", "2012-05", 10),
+        ];
+        assert_eq!(
+            left(&all, Some(m("2013-01")), 100),
+            Left {
+                months: 2,
+                assets: 3,
+                bytes: 260,
+                runs: 4
+            }
+        );
+        assert_eq!(left(&[], None, 100).runs, 0);
     }
 
     #[test]

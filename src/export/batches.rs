@@ -747,7 +747,7 @@ mod tests {
         // Back to schema 3, as a ledger written by the previous version.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE backfill_asset; DROP TABLE backfill_hold;
+            "DROP TABLE backfill_asset; DROP TABLE backfill_hold; DROP TABLE backfill_census;
              DROP INDEX staged_file_by_batch; ALTER TABLE staged_file DROP COLUMN batch;
              ALTER TABLE rollover DROP COLUMN backfill;
              DROP TRIGGER asset_version_forget; DROP TABLE asset_version;

@@ -20,7 +20,96 @@ pub struct Hold {
     pub since: DateTime<Utc>,
 }
 
+/// What the last census of a library's back catalogue found left to do
+/// (beyond the part it started), and on what basis (the library's state,
+/// the threshold and the start month).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Census {
+    pub at: DateTime<Utc>,
+    pub(crate) basis: String,
+    pub months: u64,
+    pub assets: u64,
+    pub bytes: u64,
+    /// At least this many runs to go (one part a run).
+    pub runs: u64,
+}
+
 impl Ledger {
+    /// Records the last census of `library`'s back catalogue.
+    pub(crate) fn set_backfill_census(&self, library: &str, c: &Census) -> Result<()> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO backfill_census
+                     (library, at, basis, months, assets, bytes, runs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    library,
+                    time_text(&c.at),
+                    c.basis,
+                    n(c.months),
+                    n(c.assets),
+                    n(c.bytes),
+                    n(c.runs)
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The last census of `library`'s back catalogue, if any.
+    pub fn backfill_census(&self, library: &str) -> Result<Option<Census>> {
+        self.conn
+            .query_row(
+                "SELECT at, basis, months, assets, bytes, runs FROM backfill_census
+                 WHERE library = ?1",
+                params![library],
+                |r| {
+                    let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                    Ok(Census {
+                        at: time_required(r, 0)?,
+                        basis: r.get(1)?,
+                        months: n(2)?,
+                        assets: n(3)?,
+                        bytes: n(4)?,
+                        runs: n(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every month of `library` held for originals in iCloud.
+    pub fn backfill_holds(&self, library: &str) -> Result<Vec<Hold>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT month, reason, since FROM backfill_hold WHERE library = ?1
+                 ORDER BY month",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![library], |r| {
+                let text: String = r.get(0)?;
+                let month = text.parse::<Month>().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?;
+                Ok(Hold {
+                    month,
+                    reason: r.get(1)?,
+                    since: time_required(r, 2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.err(e))
+    }
+
     /// Records a new backfill part of `library`'s `month` into `archive`
     /// (step `planned`) and the assets it takes, in one transaction.
     pub(crate) fn plan_backfill(
@@ -268,6 +357,23 @@ mod tests {
     }
 
     #[test]
+    fn the_last_census_is_kept() {
+        let (_dir, ledger) = temp_ledger();
+        assert_eq!(ledger.backfill_census("anna").unwrap(), None);
+        let c = Census {
+            at: at(3),
+            basis: "b".into(),
+            months: 2,
+            assets: 5,
+            bytes: 900,
+            runs: 3,
+        };
+        ledger.set_backfill_census("anna", &c).unwrap();
+        ledger.set_backfill_census("anna", &c).unwrap();
+        assert_eq!(ledger.backfill_census("anna").unwrap(), Some(c));
+    }
+
+    #[test]
     fn holds_keep_their_first_time() {
         let (_dir, ledger) = temp_ledger();
         let m = month("2014-03");
@@ -280,7 +386,9 @@ mod tests {
             .unwrap();
         let h = ledger.backfill_hold("anna", m).unwrap().unwrap();
         assert_eq!((h.reason.as_str(), h.since), ("1 in iCloud", at(1)));
+        assert_eq!(ledger.backfill_holds("anna").unwrap(), [h]);
         ledger.release_backfill("anna", m).unwrap();
         assert_eq!(ledger.backfill_hold("anna", m).unwrap(), None);
+        assert!(ledger.backfill_holds("anna").unwrap().is_empty());
     }
 }

@@ -27,7 +27,7 @@ use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
 pub(crate) use asset_versions::VersionBasis;
-pub use backfill::Hold;
+pub use backfill::{Census, Hold};
 pub use files::{FileRecord, StagedFile, StagedSource};
 pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;

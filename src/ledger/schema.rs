@@ -19,7 +19,10 @@ pub(super) const LATEST: u32 = 5;
 /// normal cycle) clears it (`record_file`), so the new version goes with
 /// the month it was made in. `backfill_asset` is what a part was planned
 /// to take, so a killed run stages the same assets again;
-/// `backfill_hold` a month whose originals are still in iCloud.
+/// `backfill_hold` a month whose originals are still in iCloud;
+/// `backfill_census` what the last look at the back catalogue found left
+/// (for `status`, and so an unchanged library is not read again once its
+/// back catalogue is done).
 const V5: &str = "
 ALTER TABLE staged_file ADD COLUMN batch TEXT;
 CREATE INDEX staged_file_by_batch ON staged_file (library, batch) WHERE batch IS NOT NULL;
@@ -39,6 +42,16 @@ CREATE TABLE backfill_hold (
     since   TEXT NOT NULL,
     PRIMARY KEY (library, month)
 ) WITHOUT ROWID;
+
+CREATE TABLE backfill_census (
+    library TEXT PRIMARY KEY NOT NULL,
+    at      TEXT NOT NULL,
+    basis   TEXT NOT NULL,
+    months  INTEGER NOT NULL CHECK (months >= 0),
+    assets  INTEGER NOT NULL CHECK (assets >= 0),
+    bytes   INTEGER NOT NULL CHECK (bytes >= 0),
+    runs    INTEGER NOT NULL CHECK (runs >= 0)
+);
 ";
 
 /// Version 4: the version of each asset when it was last staged, and the

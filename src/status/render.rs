@@ -70,8 +70,42 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
         for l in library_lines(lib, zone) {
             line(l);
         }
+        let backfill = status.backfill.iter().flatten();
+        for b in backfill.filter(|b| b.library == lib.name) {
+            for l in backfill_lines(b) {
+                line(l);
+            }
+        }
     }
     out
+}
+
+/// The backfill of one library: what is done, what is left, what waits.
+fn backfill_lines(b: &super::BackfillStatus) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  backfill:   {} months done ({} archives, {})",
+        b.months_done,
+        b.parts_done,
+        human_bytes(b.bytes_archived)
+    )];
+    match &b.left {
+        Some(l) if l.months == 0 => lines.push("  backfill:   nothing left".into()),
+        Some(l) => lines.push(format!(
+            "  backfill:   left {} months, {} photos ({}); {} runs to go at least",
+            l.months,
+            l.assets,
+            human_bytes(l.bytes),
+            l.runs
+        )),
+        None => {}
+    }
+    if let Some(u) = &b.unfinished {
+        lines.push(format!("  backfill:   in progress: {u}"));
+    }
+    for h in &b.held {
+        lines.push(format!("  backfill:   held {h}"));
+    }
+    lines
 }
 
 /// What needs the user's attention, most important first.
@@ -224,7 +258,31 @@ mod tests {
                 ok: true,
                 message: "ok".into(),
             }),
+            backfill: None,
         }
+    }
+
+    #[test]
+    fn a_status_with_a_backfill() {
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let mut status = sample();
+        status.backfill = Some(vec![super::super::BackfillStatus {
+            library: "anna".into(),
+            months_done: 14,
+            parts_done: 17,
+            bytes_archived: 61_000_000_000,
+            left: Some(super::super::BackfillLeft {
+                at: t(22, 6),
+                months: 95,
+                assets: 88_123,
+                bytes: 700_000_000_000,
+                runs: 120,
+            }),
+            unfinished: None,
+            held: vec!["2014-03: 2 originals still only in iCloud, since 2026-11-20".into()],
+        }]);
+        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), zone);
+        insta::assert_snapshot!(text);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::error_text::describe_error;
 use crate::export::batches;
 use crate::export::plan::{self, Options, Plan, IN_ICLOUD};
 use crate::export::stage::{self, Downloads};
-use crate::ledger::{Ledger, Rollover, Step};
+use crate::ledger::{Census, Ledger, Rollover, Step};
 use crate::photos::{Library, Selection};
 use crate::report::Line;
 use crate::text::human_bytes;
@@ -95,17 +95,42 @@ fn library(
         return Ok(());
     }
     let settings = phase.config.backfill;
+    // Done, and nothing changed since: the library is not read again.
+    let basis = format!(
+        "threshold={} start={:?} library={:?}",
+        phase.threshold,
+        settings.start,
+        ledger.library_state(&lib.name)?
+    );
+    let last = ledger.backfill_census(&lib.name)?;
+    if open.is_empty() && last.is_some_and(|c| c.basis == basis && c.months == 0) {
+        return Ok(());
+    }
     let candidates = census(phase, lib, ledger, deps)?;
     let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
-    let Some(month) = decide::next_month(&candidates, settings.start, &busy) else {
+    let month = decide::next_month(&candidates, settings.start, &busy);
+    let used = ledger.staged_bytes_all()?;
+    let part = month.and_then(|month| {
+        let of_month: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| c.month == month)
+            .cloned()
+            .collect();
+        decide::part(&of_month, used, settings.max_staging_bytes)
+    });
+    record_census(
+        ledger,
+        &lib.name,
+        &candidates,
+        part.as_ref(),
+        basis,
+        deps.now,
+        settings,
+    )?;
+    let Some(month) = month else {
         return Ok(());
     };
-    let of_month: Vec<Candidate> = candidates
-        .into_iter()
-        .filter(|c| c.month == month)
-        .collect();
-    let used = ledger.staged_bytes_all()?;
-    match decide::part(&of_month, used, settings.max_staging_bytes) {
+    match part {
         None => Ok(()),
         Some(Part::Wait { left, needed }) => {
             lines.push(Line::ok(
@@ -150,6 +175,40 @@ fn library(
             Ok(())
         }
     }
+}
+
+/// Records what is left once this run's part (if any) is archived.
+fn record_census(
+    ledger: &Ledger,
+    library: &str,
+    candidates: &[Candidate],
+    part: Option<&Part>,
+    basis: String,
+    now: chrono::DateTime<chrono::Utc>,
+    settings: crate::backfill::settings::Settings,
+) -> Result<()> {
+    let taken: HashSet<&str> = match part {
+        Some(Part::Take { uuids, .. }) => uuids.iter().map(String::as_str).collect(),
+        _ => HashSet::new(),
+    };
+    let rest: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| !taken.contains(c.uuid.as_str()))
+        .cloned()
+        .collect();
+    let left = decide::left(&rest, settings.start, settings.max_staging_bytes);
+    ledger.set_backfill_census(
+        library,
+        &Census {
+            at: now,
+            basis,
+            months: left.months,
+            assets: left.assets,
+            bytes: left.bytes,
+            runs: left.runs,
+        },
+    )?;
+    Ok(())
 }
 
 /// Takes a part from the step it reached to the end, staging it first when
