@@ -92,6 +92,21 @@ fn the_back_catalogue_is_archived_month_by_month_within_the_budget() {
         repo.config("verify = \"content\"")
     ));
 
+    // A dry run says what the first run would back fill, and changes nothing.
+    let dry = setup.run_with(
+        &["--dry-run"],
+        &[("PHOTOS_BACKUP_NOW", "2026-11-02T07:00:00Z")],
+    );
+    assert_eq!(dry.code, 0, "{}\n{}", dry.out, dry.err);
+    for said in [
+        "anna: would back fill 2023-01: 2 of its 2 photos (",
+        " into photos-anna-backfill-2023-01, verify it, and purge them",
+    ] {
+        assert!(dry.out.contains(said), "{}", dry.out);
+    }
+    assert!(!setup.state().join("ledger.sqlite").exists());
+    assert!(repo.archives().is_empty());
+
     let mut outputs = Vec::new();
     let mut current = vec![uuid(20)];
     let days = ["02", "03", "04", "05", "06", "07"];

@@ -74,6 +74,104 @@ pub(super) fn run(
     lines
 }
 
+/// Why the backfill does nothing this run, if it does not: the lines that
+/// say so (none when it is off).
+fn gate(phase: &Phase, deps: &Deps, cycle_ok: bool) -> Option<Vec<Line>> {
+    let config = phase.config;
+    let say = |text: &str| Some(vec![Line::ok("backfill", text)]);
+    if !config.backfill.enabled {
+        return Some(Vec::new());
+    }
+    if config.borg.is_none() {
+        return say("enabled, but there is no [borg] section: nothing is backfilled");
+    }
+    if !cycle_ok {
+        return say("waits: this run's backup did not go through");
+    }
+    if deps.on_battery {
+        return say("waits for AC power (only_on_ac_power)");
+    }
+    if super::deadline::half_gone(&config.limits) {
+        return say("waits for the next run: half of this run's deadline is gone");
+    }
+    None
+}
+
+/// What a dry run says the backfill would do (the ledger is only read).
+pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
+    if let Some(lines) = gate(phase, deps, true) {
+        return Ok(lines);
+    }
+    let settings = phase.config.backfill;
+    let prefix = phase.config.borg.as_ref().map_or("", |b| b.prefix.as_str());
+    let mut lines = Vec::new();
+    for name in phase.ready {
+        let Some(lib) = phase.config.libraries.iter().find(|l| l.name == *name) else {
+            continue;
+        };
+        let open: Vec<Rollover> = match ledger {
+            Some(l) => l
+                .backfills(name)?
+                .into_iter()
+                .filter(|r| r.step != Step::Purged)
+                .collect(),
+            None => Vec::new(),
+        };
+        for part in &open {
+            lines.push(Line::ok(
+                *name,
+                format!(
+                    "would resume the backfill into {} (step reached: {:?})",
+                    part.archive, part.step
+                ),
+            ));
+        }
+        let candidates = census(phase, lib, ledger, deps.now, true)?;
+        let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
+        let Some(month) = decide::next_month(&candidates, settings.start, &busy) else {
+            continue;
+        };
+        let of_month: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| c.month == month)
+            .cloned()
+            .collect();
+        let used = match ledger {
+            Some(l) => l.staged_bytes_all()?,
+            None => 0,
+        };
+        let text = match decide::part(&of_month, used, settings.max_staging_bytes) {
+            Some(Part::Take { uuids, bytes, .. }) => {
+                let number = match ledger {
+                    Some(l) => l
+                        .backfills(name)?
+                        .iter()
+                        .filter(|r| r.first == month)
+                        .count(),
+                    None => 0,
+                } + 1;
+                format!(
+                    "would back fill {month}: {} of its {} photos ({}) into {}, verify it, \
+                     and purge them",
+                    uuids.len(),
+                    of_month.len(),
+                    human_bytes(bytes),
+                    decide::archive_name(prefix, name, month, number)
+                )
+            }
+            Some(Part::Wait { left, needed }) => format!(
+                "backfill of {month} would wait: staging has {} left of its budget, \
+                 the next photo needs {}",
+                human_bytes(left),
+                human_bytes(needed)
+            ),
+            None => continue,
+        };
+        lines.push(Line::ok(*name, text));
+    }
+    Ok(lines)
+}
+
 /// The backfill of one library this run.
 fn library(
     phase: &Phase,
@@ -106,7 +204,7 @@ fn library(
     if open.is_empty() && last.is_some_and(|c| c.basis == basis && c.months == 0) {
         return Ok(());
     }
-    let candidates = census(phase, lib, ledger, deps)?;
+    let candidates = census(phase, lib, Some(ledger), deps.now, false)?;
     let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
     let month = decide::next_month(&candidates, settings.start, &busy);
     let used = ledger.staged_bytes_all()?;
@@ -345,15 +443,18 @@ fn options(config: &crate::config::Config) -> Options {
 /// the ledger has no file of and that the normal cycle does not select (its
 /// own selection, read from the library), oldest first, each with the
 /// staging it needs at most.
+/// Without a ledger (a dry run before the first run) nothing is staged;
+/// a dry run reads a temporary copy of the database and records nothing.
 fn census(
     phase: &Phase,
     lib: &LibraryConfig,
-    ledger: &Ledger,
-    deps: &Deps,
+    ledger: Option<&Ledger>,
+    now: chrono::DateTime<chrono::Utc>,
+    dry_run: bool,
 ) -> Result<Vec<Candidate>> {
     let config = phase.config;
-    let checks = crate::photos::CheckLog::in_dir(&config.state_dir);
-    let library = Library::open_for_run(&lib.path, Some(&checks), deps.now)?;
+    let checks = (!dry_run).then(|| crate::photos::CheckLog::in_dir(&config.state_dir));
+    let library = Library::open_for_run(&lib.path, checks.as_ref(), now)?;
     let mut recent = HashSet::new();
     library.for_each_asset(
         &Selection {
@@ -366,7 +467,10 @@ fn census(
             Ok::<(), anyhow::Error>(())
         },
     )?;
-    let staged = ledger.staged_uuids(&lib.name)?;
+    let staged = match ledger {
+        Some(l) => l.staged_uuids(&lib.name)?,
+        None => HashSet::new(),
+    };
     let options = options(config);
     let mut found: Vec<(DateTime<FixedOffset>, Candidate)> = Vec::new();
     library.for_each_asset(

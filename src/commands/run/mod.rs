@@ -289,18 +289,19 @@ fn export_all(
         report.insert("rollover".into(), serde_json::json!(texts));
     }
     lines.extend(rolled);
-    if let (false, Some(l)) = (dry_run, ledger.as_mut()) {
-        let cycle_ok = !matches!(outcome_of(&lines), RunOutcome::Failed(_));
-        let backfilled = backfill::run(&phase, l, deps, cycle_ok);
-        for line in &backfilled {
-            writeln!(out, "{line}")?;
-        }
-        if !backfilled.is_empty() {
-            let texts: Vec<String> = backfilled.iter().map(ToString::to_string).collect();
-            report.insert("backfill".into(), serde_json::json!(texts));
-        }
-        lines.extend(backfilled);
+    let cycle_ok = !matches!(outcome_of(&lines), RunOutcome::Failed(_));
+    let backfilled = match (dry_run, ledger.as_mut()) {
+        (false, Some(l)) => backfill::run(&phase, l, deps, cycle_ok),
+        (_, l) => backfill::preview(&phase, l.map(|l| &*l), deps)?,
+    };
+    for line in &backfilled {
+        writeln!(out, "{line}")?;
     }
+    if !backfilled.is_empty() {
+        let texts: Vec<String> = backfilled.iter().map(ToString::to_string).collect();
+        report.insert("backfill".into(), serde_json::json!(texts));
+    }
+    lines.extend(backfilled);
     let outcome = outcome_of(&lines);
     if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
         let word = if matches!(outcome, RunOutcome::Failed(_)) {
