@@ -55,6 +55,8 @@ compression = "zstd,3"
 verify = "size"
 [backfill]
 enabled = true
+# Photos of 2014-01-01 in time zones west of UTC are of 2013-12.
+start = "2014-01"
 max_staging_gb = 1000
 CONF
 

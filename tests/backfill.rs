@@ -259,3 +259,57 @@ fn a_month_with_originals_in_icloud_is_held_and_later_months_go_on() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn a_photo_larger_than_the_budget_goes_alone_and_a_full_staging_makes_the_backfill_wait() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Anna");
+    let mut big = photo(1, utc(2023, 1, 5), utc(2023, 1, 5));
+    big.size = Some(200_000);
+    lib.add(big);
+    for n in [2, 3] {
+        let mut p = photo(n, utc(2023, 2, n), utc(2023, 2, n));
+        p.size = Some(20_000);
+        lib.add(p);
+    }
+    let mut now = photo(4, utc(2026, 11, 1), utc(2026, 11, 1));
+    now.size = Some(40_000);
+    lib.add(now);
+    lib.write();
+    let mut setup = Setup::new();
+    setup.add_library("anna", &lib.path);
+    setup.set_threshold("2026-11-01");
+    setup.set_extra(format!(
+        "{}[backfill]\nenabled = true\nmax_staging_gb = 0.00005\n",
+        repo.config("")
+    ));
+    let out = setup.run_at("2026-11-02T08:00:00Z");
+    assert!(
+        out.contains("backfill of 2023-01: one photo (") && out.contains("goes alone"),
+        "{out}"
+    );
+    assert!(
+        out.contains("backfilled 2023-01 into photos-anna-backfill-2023-01: 2 files"),
+        "{out}"
+    );
+    // This month's photo fills staging: 2023-02 waits for it to be archived.
+    let out = setup.run_at("2026-11-03T08:00:00Z");
+    assert!(
+        out.contains("backfill of 2023-02 waits: staging has ")
+            && out.contains(" left of its budget, the next photo needs "),
+        "{out}"
+    );
+    assert_eq!(repo.archives(), ["photos-anna-backfill-2023-01"]);
+    // The month ends: November is archived, and 2023-02 fits again.
+    let out = setup.run_at("2026-12-01T08:00:00Z");
+    assert!(
+        out.contains("archived 2026-11 into photos-anna-2026-11"),
+        "{out}"
+    );
+    assert!(
+        out.contains("backfilled 2023-02 into photos-anna-backfill-2023-02: 4 files"),
+        "{out}"
+    );
+    assert_all_archived(&setup, &repo, &lib, &[uuid(1), uuid(2), uuid(3), uuid(4)]);
+}

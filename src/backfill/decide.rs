@@ -83,6 +83,25 @@ pub(crate) fn part(month: &[Candidate], used: u64, budget: u64) -> Option<Part> 
     })
 }
 
+/// The next part: the oldest month not busy (from `start` on), how many
+/// photos of the back catalogue it has, and what of it fits.
+#[must_use]
+pub(crate) fn next_part(
+    candidates: &[Candidate],
+    start: Option<Month>,
+    busy: &[Month],
+    (used, budget): (u64, u64),
+) -> Option<(Month, usize, Part)> {
+    let month = next_month(candidates, start, busy)?;
+    let of_month: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| c.month == month)
+        .cloned()
+        .collect();
+    let part = part(&of_month, used, budget)?;
+    Some((month, of_month.len(), part))
+}
+
 /// `PREFIX-LIBRARY-backfill-YYYY-MM`, and `-N` for the month's part N > 1.
 #[must_use]
 pub(crate) fn archive_name(prefix: &str, library: &str, month: Month, part: usize) -> String {
@@ -222,6 +241,29 @@ mod tests {
             }
         );
         assert_eq!(left(&[], None, 100).runs, 0);
+    }
+
+    #[test]
+    fn the_next_part_is_of_the_oldest_month_not_busy() {
+        let all = [
+            c("a", "2014-05", 40),
+            c("b", "2014-03", 40),
+            c("d", "2014-03", 40),
+            c("e", "2014-04", 40),
+        ];
+        let (month, photos, part) = next_part(&all, None, &[], (0, 60)).unwrap();
+        assert_eq!((month, photos), (m("2014-03"), 2));
+        assert_eq!(
+            part,
+            Part::Take {
+                uuids: vec!["b".into()],
+                bytes: 40,
+                oversized: false
+            }
+        );
+        let (month, ..) = next_part(&all, None, &[m("2014-03")], (0, 60)).unwrap();
+        assert_eq!(month, m("2014-04"));
+        assert_eq!(next_part(&all, Some(m("2014-06")), &[], (0, 60)), None);
     }
 
     #[test]

@@ -103,7 +103,6 @@ pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Re
         return Ok(lines);
     }
     let settings = phase.config.backfill;
-    let prefix = phase.config.borg.as_ref().map_or("", |b| b.prefix.as_str());
     let mut lines = Vec::new();
     for name in phase.ready {
         let Some(lib) = phase.config.libraries.iter().find(|l| l.name == *name) else {
@@ -128,43 +127,22 @@ pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Re
         }
         let candidates = census(phase, lib, ledger, deps.now, true)?;
         let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
-        let Some(month) = decide::next_month(&candidates, settings.start, &busy) else {
-            continue;
-        };
-        let of_month: Vec<Candidate> = candidates
-            .iter()
-            .filter(|c| c.month == month)
-            .cloned()
-            .collect();
         let used = match ledger {
             Some(l) => l.staged_bytes_all()?,
             None => 0,
         };
-        let text = match decide::part(&of_month, used, settings.max_staging_bytes) {
-            Some(Part::Take { uuids, bytes, .. }) => {
-                let number = match ledger {
-                    Some(l) => l
-                        .backfills(name)?
-                        .iter()
-                        .filter(|r| r.first == month)
-                        .count(),
-                    None => 0,
-                } + 1;
-                format!(
-                    "would back fill {month}: {} of its {} photos ({}) into {}, verify it, \
-                     and purge them",
-                    uuids.len(),
-                    of_month.len(),
-                    human_bytes(bytes),
-                    decide::archive_name(prefix, name, month, number)
-                )
-            }
-            Some(Part::Wait { left, needed }) => format!(
-                "backfill of {month} would wait: staging has {} left of its budget, \
-                 the next photo needs {}",
-                human_bytes(left),
-                human_bytes(needed)
+        let budget = settings.max_staging_bytes;
+        let text = match decide::next_part(&candidates, settings.start, &busy, (used, budget)) {
+            Some((month, photos, Part::Take { uuids, bytes, .. })) => format!(
+                "would back fill {month}: {} of its {photos} photos ({}) into {}, verify it, \
+                 and purge them",
+                uuids.len(),
+                human_bytes(bytes),
+                archive_of(phase, ledger, name, month)?
             ),
+            Some((month, _, Part::Wait { left, needed })) => {
+                format!("backfill of {month} would wait: {}", short_of(left, needed))
+            }
             None => continue,
         };
         lines.push(Line::ok(*name, text));
@@ -206,47 +184,37 @@ fn library(
     }
     let candidates = census(phase, lib, Some(ledger), deps.now, false)?;
     let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
-    let month = decide::next_month(&candidates, settings.start, &busy);
+    let budget = settings.max_staging_bytes;
     let used = ledger.staged_bytes_all()?;
-    let part = month.and_then(|month| {
-        let of_month: Vec<Candidate> = candidates
-            .iter()
-            .filter(|c| c.month == month)
-            .cloned()
-            .collect();
-        decide::part(&of_month, used, settings.max_staging_bytes)
-    });
+    let next = decide::next_part(&candidates, settings.start, &busy, (used, budget));
+    let part = next.as_ref().map(|(_, _, part)| part);
     record_census(
         ledger,
         &lib.name,
         &candidates,
-        part.as_ref(),
+        part,
         basis,
         deps.now,
         settings,
     )?;
-    let Some(month) = month else {
-        return Ok(());
-    };
-    match part {
+    match next {
         None => Ok(()),
-        Some(Part::Wait { left, needed }) => {
+        Some((month, _, Part::Wait { left, needed })) => {
             lines.push(Line::ok(
                 &lib.name,
-                format!(
-                    "backfill of {month} waits: staging has {} left of its budget, \
-                     the next photo needs {}",
-                    human_bytes(left),
-                    human_bytes(needed)
-                ),
+                format!("backfill of {month} waits: {}", short_of(left, needed)),
             ));
             Ok(())
         }
-        Some(Part::Take {
-            uuids,
-            bytes,
-            oversized,
-        }) => {
+        Some((
+            month,
+            _,
+            Part::Take {
+                uuids,
+                bytes,
+                oversized,
+            },
+        )) => {
             if oversized {
                 lines.push(Line::ok(
                     &lib.name,
@@ -255,24 +223,46 @@ fn library(
                          budget ({}); it goes alone, and staging holds more than the budget \
                          until it is archived",
                         human_bytes(bytes),
-                        human_bytes(settings.max_staging_bytes)
+                        human_bytes(budget)
                     ),
                 ));
             }
-            let number = ledger
-                .backfills(&lib.name)?
-                .iter()
-                .filter(|r| r.first == month)
-                .count()
-                + 1;
-            let prefix = phase.config.borg.as_ref().map_or("", |b| b.prefix.as_str());
-            let archive = decide::archive_name(prefix, &lib.name, month, number);
+            let archive = archive_of(phase, Some(ledger), &lib.name, month)?;
             let part = ledger.plan_backfill(&lib.name, &archive, month, &uuids, deps.now)?;
             crate::failpoint::pause("backfill-planned");
             finish_part(phase, lib, ledger, deps, part, lines)?;
             Ok(())
         }
     }
+}
+
+/// Why a part waits for staging to empty.
+fn short_of(left: u64, needed: u64) -> String {
+    format!(
+        "staging has {} left of its budget, the next photo needs {}",
+        human_bytes(left),
+        human_bytes(needed)
+    )
+}
+
+/// The archive name of the next part of `month` (its number: one more
+/// than the parts the ledger has of that month).
+fn archive_of(
+    phase: &Phase,
+    ledger: Option<&Ledger>,
+    library: &str,
+    month: Month,
+) -> Result<String> {
+    let done = match ledger {
+        Some(l) => l
+            .backfills(library)?
+            .iter()
+            .filter(|r| r.first == month)
+            .count(),
+        None => 0,
+    };
+    let prefix = phase.config.borg.as_ref().map_or("", |b| b.prefix.as_str());
+    Ok(decide::archive_name(prefix, library, month, done + 1))
 }
 
 /// Records what is left once this run's part (if any) is archived.
@@ -320,6 +310,8 @@ fn finish_part(
     part: Rollover,
     lines: &mut Vec<Line>,
 ) -> Result<bool> {
+    // Staging a part and archiving it may take the archive's deadline.
+    super::deadline::archiving();
     let mut fresh = None;
     if part.step == Step::Planned {
         if let Some(waiting) = stage_part(phase, lib, ledger, deps, &part)? {
@@ -339,7 +331,6 @@ fn finish_part(
     let Some(borg) = &phase.config.borg else {
         return Ok(false);
     };
-    super::deadline::archiving();
     let mut access = Access {
         borg,
         phase,
