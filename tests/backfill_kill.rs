@@ -199,3 +199,47 @@ fn killed_in_the_middle_of_the_purge() {
 fn killed_after_the_purge() {
     kill_at("backfill-purged-files");
 }
+
+#[test]
+fn killed_after_staging_then_the_month_ends_before_the_part_resumes() {
+    // The next run closes November first: the part's files, staged but not
+    // yet marked as the part's, must not go into November's archive.
+    let (_tmp, repo, _lib, setup) = back_catalogue();
+    let point = "backfill-staged";
+    let mut child = setup.spawn_with(&[
+        ("PHOTOS_BACKUP_NOW", "2026-11-02T08:00:00Z"),
+        (photos_backup::failpoint::VAR, point),
+    ]);
+    setup.wait_for_output(
+        &mut child,
+        &format!("paused at {point}"),
+        Duration::from_secs(120),
+    );
+    kill(child.id(), "KILL");
+    let _ = child.wait();
+    let out = setup.run_at("2026-12-01T00:05:00Z");
+    assert_eq!(
+        repo.archives(),
+        ["photos-anna-2026-11", "photos-anna-backfill-2023-01"],
+        "{out}"
+    );
+    let by_archive = archived(&setup, &repo, "anna");
+    assert_eq!(
+        by_archive["photos-anna-2026-11"]
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        [uuid(3)],
+        "{out}"
+    );
+    assert_eq!(
+        by_archive["photos-anna-backfill-2023-01"]
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        [uuid(1), uuid(2)],
+        "{out}"
+    );
+    assert_eq!(staged_files(&setup), Vec::<String>::new(), "{out}");
+    assert_staging_is_the_ledger(&setup);
+}

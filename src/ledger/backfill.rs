@@ -311,8 +311,6 @@ mod tests {
         assert_eq!(ledger.open_backfill("anna").unwrap().unwrap().archive, part);
         // A backfill part is no monthly rollover.
         assert_eq!(ledger.open_rollover("anna").unwrap(), None);
-        assert_eq!(ledger.mark_backfill_files("anna", part).unwrap(), 1);
-        assert_eq!(ledger.snapshot_rollover("anna", part).unwrap(), (1, 10));
         let monthly = "photos-anna-2026-10";
         ledger
             .plan_rollover(
@@ -323,6 +321,11 @@ mod tests {
                 at(2),
             )
             .unwrap();
+        // Staged, not marked yet (a run killed in between): neither takes it.
+        assert_eq!(ledger.snapshot_rollover("anna", part).unwrap(), (0, 0));
+        assert_eq!(ledger.snapshot_rollover("anna", monthly).unwrap(), (1, 10));
+        assert_eq!(ledger.mark_backfill_files("anna", part).unwrap(), 1);
+        assert_eq!(ledger.snapshot_rollover("anna", part).unwrap(), (1, 10));
         assert_eq!(ledger.snapshot_rollover("anna", monthly).unwrap(), (1, 10));
         let paths = |a| -> Vec<String> {
             ledger
@@ -335,15 +338,35 @@ mod tests {
         assert_eq!(paths(part), ["anna/2014/03/o.jpg"]);
         assert_eq!(paths(monthly), ["anna/2026/10/n.jpg"]);
 
-        // Staged again by the normal cycle (an edit): the new version is
-        // the month's, no longer the part's.
+        // Staged again by the normal cycle (an edit) while the part is not
+        // archived yet: the part takes the new version when it marks its
+        // files again, the month never.
         ledger
             .record_file(&StagedFile {
                 hash: "edited".into(),
                 ..staged("OLD", "anna/2014/03/o.jpg")
             })
             .unwrap();
+        assert_eq!(ledger.snapshot_rollover("anna", monthly).unwrap(), (1, 10));
         assert_eq!(ledger.snapshot_rollover("anna", part).unwrap(), (0, 0));
+        ledger.mark_backfill_files("anna", part).unwrap();
+        assert_eq!(ledger.snapshot_rollover("anna", part).unwrap(), (1, 10));
+        assert_eq!(
+            ledger.rollover_files("anna", part).unwrap()[0].hash,
+            "edited"
+        );
+
+        // Once the part is past its listing and archived, a later edit is
+        // the month's.
+        ledger
+            .set_rollover_step("anna", part, Step::Created, at(3))
+            .unwrap();
+        ledger
+            .record_file(&StagedFile {
+                hash: "edited again".into(),
+                ..staged("OLD", "anna/2014/03/o.jpg")
+            })
+            .unwrap();
         assert_eq!(ledger.snapshot_rollover("anna", monthly).unwrap(), (2, 20));
 
         // A finished part does not count as the monthly rollover's.

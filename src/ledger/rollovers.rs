@@ -166,7 +166,10 @@ impl Ledger {
     /// Makes the files of a planned rollover the files of `library` staged
     /// and not purged, as they are now (replacing an earlier list: staging
     /// may have changed since a killed run made it): a monthly rollover's,
-    /// those of no backfill part; a backfill part's, its own (`batch`).
+    /// those of no backfill part and of no asset a backfill part not yet
+    /// archived takes (a run killed before it marked them, an edit staged
+    /// meanwhile: the part takes them when it marks its files again); a
+    /// backfill part's, its own (`batch`).
     /// Returns (files, bytes).
     pub fn snapshot_rollover(&self, library: &str, archive: &str) -> Result<(u64, u64)> {
         let sql = "
@@ -175,7 +178,12 @@ impl Ledger {
                 SELECT library, ?2, uuid, role, path, size, hash FROM staged_file
                 WHERE library = ?1 AND purged_at IS NULL AND batch IS (
                     SELECT CASE WHEN backfill = 1 THEN archive END FROM rollover
-                    WHERE library = ?1 AND archive = ?2);
+                    WHERE library = ?1 AND archive = ?2)
+                AND (batch IS NOT NULL OR NOT EXISTS (
+                    SELECT 1 FROM backfill_asset b JOIN rollover p
+                        ON p.library = b.library AND p.archive = b.archive
+                    WHERE b.library = ?1 AND b.uuid = staged_file.uuid
+                      AND p.step = 'planned'));
             UPDATE rollover SET
                 files = (SELECT count(*) FROM rollover_file WHERE library = ?1 AND archive = ?2),
                 bytes = (SELECT coalesce(sum(size), 0) FROM rollover_file
