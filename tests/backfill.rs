@@ -271,6 +271,31 @@ fn a_month_with_originals_in_icloud_is_held_and_later_months_go_on() {
         "{out}"
     );
     assert_all_archived(&setup, &repo, &lib, &[uuid(1), uuid(2), uuid(3)]);
+    // locate and restore find it like any archived photo.
+    let located = setup.command(&["locate", &uuid(1)], &[]).output().unwrap();
+    let located = String::from_utf8_lossy(&located.stdout);
+    assert!(
+        located.contains("archived in photos-anna-backfill-2023-01 at anna/2023/01/05/"),
+        "{located}"
+    );
+    let to = tmp.path().join("restored");
+    std::fs::create_dir(&to).unwrap();
+    let restored = setup
+        .command(&["restore", &uuid(1), "--to", to.to_str().unwrap()], &[])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let original = lib.original(&uuid(1));
+    let found = walkdir::WalkDir::new(&to)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .any(|e| std::fs::read(e.path()).unwrap() == original);
+    assert!(found, "the restored original is not under {}", to.display());
     assert!(setup
         .ledger()
         .backfill_hold("anna", "2023-01".parse().unwrap())
