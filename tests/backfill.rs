@@ -356,3 +356,55 @@ fn a_photo_larger_than_the_budget_goes_alone_and_a_full_staging_makes_the_backfi
     );
     assert_all_archived(&setup, &repo, &lib, &[uuid(1), uuid(2), uuid(3), uuid(4)]);
 }
+
+#[test]
+fn on_battery_the_backfill_waits_for_ac_power() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo::init(tmp.path());
+    let mut lib = Growing::new(tmp.path(), "Anna");
+    lib.add(sized(1, 2023, 1, 5)).add(sized(2, 2026, 11, 1));
+    lib.write();
+    let mut setup = Setup::new();
+    setup.add_library("anna", &lib.path);
+    setup.set_threshold("2026-11-01");
+    setup.set_extra(format!(
+        "{}[backfill]\nenabled = true\n[run]\nonly_on_ac_power = true\n",
+        repo.config("")
+    ));
+    let power = |name: &str, said: &str| {
+        let bin = tmp.path().join(name);
+        common::tools::fake_tool(&bin, "pmset", &format!("printf '%s\\n' {said:?}"));
+        common::tools::path_with(&bin)
+    };
+    let battery = power("battery", "Now drawing from 'Battery Power'");
+    let ran = setup.run_with(
+        &[],
+        &[
+            ("PATH", &battery),
+            ("PHOTOS_BACKUP_NOW", "2026-11-02T08:00:00Z"),
+        ],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    assert!(
+        ran.out
+            .contains("backfill: waits for AC power (only_on_ac_power)"),
+        "{}",
+        ran.out
+    );
+    // This month's photo is backed up all the same.
+    assert!(setup
+        .staged("anna")
+        .contains_key(&(uuid(2), "original".into())));
+    assert!(repo.archives().is_empty());
+    let ac = power("ac", "Now drawing from 'AC Power'");
+    let ran = setup.run_with(
+        &[],
+        &[("PATH", &ac), ("PHOTOS_BACKUP_NOW", "2026-11-02T09:00:00Z")],
+    );
+    assert!(
+        ran.out
+            .contains("backfilled 2023-01 into photos-anna-backfill-2023-01"),
+        "{}",
+        ran.out
+    );
+}
