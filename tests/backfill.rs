@@ -344,6 +344,15 @@ fn a_photo_larger_than_the_budget_goes_alone_and_a_full_staging_makes_the_backfi
         "{out}"
     );
     assert_eq!(repo.archives(), ["photos-anna-backfill-2023-01"]);
+    // Still no room, nothing changed: the library is not read again.
+    let out = setup.run_at("2026-11-04T08:00:00Z");
+    assert!(!out.contains("backfill"), "{out}");
+    let census = setup.ledger().backfill_census("anna").unwrap().unwrap();
+    assert_eq!(
+        census.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "2026-11-03T08:00:00Z"
+    );
+    assert_eq!(census.months, 1);
     // The month ends: November is archived, and 2023-02 fits again.
     let out = setup.run_at("2026-12-01T08:00:00Z");
     assert!(

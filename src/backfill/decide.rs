@@ -102,6 +102,30 @@ pub(crate) fn next_part(
     Some((month, of_month.len(), part))
 }
 
+/// What the last census of a library found, as far as it decides whether
+/// the library must be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LastCensus<'a> {
+    /// The library's state, threshold, start and budget it was taken on.
+    pub(crate) basis: &'a str,
+    pub(crate) months: u64,
+    /// The bytes of staging its next part waited for, if it waited.
+    pub(crate) waiting: Option<u64>,
+}
+
+/// Whether the back catalogue must be read again: not while nothing it
+/// rests on changed (the same basis) and it found nothing left, or a part
+/// that still does not fit what is left of the budget (`left` bytes).
+#[must_use]
+pub(crate) fn census_needed(last: Option<LastCensus>, basis: &str, left: u64) -> bool {
+    match last {
+        Some(c) if c.basis == basis => {
+            !(c.months == 0 || c.waiting.is_some_and(|needed| left < needed))
+        }
+        _ => true,
+    }
+}
+
 /// `PREFIX-LIBRARY-backfill-YYYY-MM`, and `-N` for the month's part N > 1.
 #[must_use]
 pub(crate) fn archive_name(prefix: &str, library: &str, month: Month, part: usize) -> String {
@@ -264,6 +288,26 @@ mod tests {
         let (month, ..) = next_part(&all, None, &[m("2014-03")], (0, 60)).unwrap();
         assert_eq!(month, m("2014-04"));
         assert_eq!(next_part(&all, Some(m("2014-06")), &[], (0, 60)), None);
+    }
+
+    #[test]
+    fn the_library_is_read_again_only_when_something_may_have_changed() {
+        let last = |basis, months, waiting| {
+            Some(LastCensus {
+                basis,
+                months,
+                waiting,
+            })
+        };
+        assert!(census_needed(None, "b", 0));
+        assert!(!census_needed(last("b", 0, None), "b", 0));
+        assert!(census_needed(last("a", 0, None), "b", 0));
+        // Work left: read again each run to take the next part...
+        assert!(census_needed(last("b", 3, None), "b", 0));
+        // ...unless it waits for room that is still not there.
+        assert!(!census_needed(last("b", 3, Some(50)), "b", 49));
+        assert!(census_needed(last("b", 3, Some(50)), "b", 50));
+        assert!(census_needed(last("a", 3, Some(50)), "b", 0));
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct Census {
     pub bytes: u64,
     /// At least this many runs to go (one part a run).
     pub runs: u64,
+    /// The next part waits for staging to have this many bytes free.
+    pub waiting: Option<u64>,
 }
 
 impl Ledger {
@@ -41,8 +43,8 @@ impl Ledger {
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO backfill_census
-                     (library, at, basis, months, assets, bytes, runs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     (library, at, basis, months, assets, bytes, runs, waiting)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     library,
                     time_text(&c.at),
@@ -50,7 +52,8 @@ impl Ledger {
                     n(c.months),
                     n(c.assets),
                     n(c.bytes),
-                    n(c.runs)
+                    n(c.runs),
+                    c.waiting.map(n)
                 ],
             )
             .map(drop)
@@ -61,7 +64,7 @@ impl Ledger {
     pub fn backfill_census(&self, library: &str) -> Result<Option<Census>> {
         self.conn
             .query_row(
-                "SELECT at, basis, months, assets, bytes, runs FROM backfill_census
+                "SELECT at, basis, months, assets, bytes, runs, waiting FROM backfill_census
                  WHERE library = ?1",
                 params![library],
                 |r| {
@@ -73,6 +76,7 @@ impl Ledger {
                         assets: n(3)?,
                         bytes: n(4)?,
                         runs: n(5)?,
+                        waiting: r.get::<_, Option<i64>>(6)?.map(|v| v.max(0) as u64),
                     })
                 },
             )
@@ -390,6 +394,7 @@ mod tests {
             assets: 5,
             bytes: 900,
             runs: 3,
+            waiting: Some(40),
         };
         ledger.set_backfill_census("anna", &c).unwrap();
         ledger.set_backfill_census("anna", &c).unwrap();

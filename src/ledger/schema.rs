@@ -50,7 +50,8 @@ CREATE TABLE backfill_census (
     months  INTEGER NOT NULL CHECK (months >= 0),
     assets  INTEGER NOT NULL CHECK (assets >= 0),
     bytes   INTEGER NOT NULL CHECK (bytes >= 0),
-    runs    INTEGER NOT NULL CHECK (runs >= 0)
+    runs    INTEGER NOT NULL CHECK (runs >= 0),
+    waiting INTEGER CHECK (waiting >= 0)
 );
 ";
 

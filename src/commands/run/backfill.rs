@@ -171,21 +171,27 @@ fn library(
         return Ok(());
     }
     let settings = phase.config.backfill;
-    // Done, and nothing changed since: the library is not read again.
+    let budget = settings.max_staging_bytes;
+    let used = ledger.staged_bytes_all()?;
+    // Done, or still waiting for room, and nothing changed since: the
+    // library is not read again.
     let basis = format!(
-        "threshold={} start={:?} library={:?}",
+        "threshold={} start={:?} budget={budget} library={:?}",
         phase.threshold,
         settings.start,
         ledger.library_state(&lib.name)?
     );
     let last = ledger.backfill_census(&lib.name)?;
-    if open.is_empty() && last.is_some_and(|c| c.basis == basis && c.months == 0) {
+    let last_seen = last.as_ref().map(|c| decide::LastCensus {
+        basis: &c.basis,
+        months: c.months,
+        waiting: c.waiting,
+    });
+    if !decide::census_needed(last_seen, &basis, budget.saturating_sub(used)) {
         return Ok(());
     }
     let candidates = census(phase, lib, Some(ledger), deps.now, false)?;
     let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
-    let budget = settings.max_staging_bytes;
-    let used = ledger.staged_bytes_all()?;
     let next = decide::next_part(&candidates, settings.start, &busy, (used, budget));
     let part = next.as_ref().map(|(_, _, part)| part);
     record_census(
@@ -294,6 +300,10 @@ fn record_census(
             assets: left.assets,
             bytes: left.bytes,
             runs: left.runs,
+            waiting: match part {
+                Some(Part::Wait { needed, .. }) => Some(*needed),
+                _ => None,
+            },
         },
     )?;
     Ok(())
