@@ -262,14 +262,27 @@ fn a_month_with_originals_in_icloud_is_held_and_later_months_go_on() {
     );
     assert_eq!(repo.archives(), ["photos-anna-backfill-2023-04"]);
 
-    // Photos has downloaded it: the next run archives the month, whole.
+    // The backfill is turned off, and Photos has downloaded the original:
+    // the part already begun is finished, whole; no new one is begun (a
+    // photo of 2023-08 appears in the back catalogue meanwhile).
+    setup.set_extra(format!("{}[backfill]\nenabled = false\n", repo.config("")));
     lib.spec(&uuid(1)).cloud_only = false;
+    lib.add(sized(4, 2023, 8, 1));
     lib.write();
     let out = setup.run_at("2026-11-04T08:00:00Z");
     assert!(
         out.contains("backfilled 2023-01 into photos-anna-backfill-2023-01: 4 files"),
         "{out}"
     );
+    assert_eq!(
+        repo.archives(),
+        [
+            "photos-anna-backfill-2023-01",
+            "photos-anna-backfill-2023-04"
+        ]
+    );
+    let out = setup.run_at("2026-11-05T08:00:00Z");
+    assert!(!out.contains("backfill"), "{out}");
     assert_all_archived(&setup, &repo, &lib, &[uuid(1), uuid(2), uuid(3)]);
     // locate and restore find it like any archived photo.
     let located = setup.command(&["locate", &uuid(1)], &[]).output().unwrap();

@@ -35,30 +35,28 @@ use crate::report::Line;
 use crate::text::human_bytes;
 
 /// Backfills every library ready in this run; `cycle_ok`: nothing of this
-/// run failed so far.
+/// run failed so far. With `[backfill]` turned off, parts already begun are
+/// still finished (their files are staged, and only their part takes them),
+/// and no new one is begun.
 pub(super) fn run(
     phase: &Phase,
     ledger: &mut Ledger,
     deps: &mut Deps,
     cycle_ok: bool,
 ) -> Vec<Line> {
+    let begun = match begun(phase, Some(ledger)) {
+        Ok(begun) => begun,
+        Err(e) => {
+            return vec![Line::failed(
+                "backfill",
+                format!("FAILED: {}", describe_error(&e)),
+            )]
+        }
+    };
+    if let Some(lines) = gate(phase, deps, cycle_ok, begun) {
+        return lines;
+    }
     let config = phase.config;
-    if !config.backfill.enabled {
-        return Vec::new();
-    }
-    let say = |text: &str| vec![Line::ok("backfill", text)];
-    if config.borg.is_none() {
-        return say("enabled, but there is no [borg] section: nothing is backfilled");
-    }
-    if !cycle_ok {
-        return say("waits: this run's backup did not go through");
-    }
-    if deps.on_battery {
-        return say("waits for AC power (only_on_ac_power)");
-    }
-    if super::deadline::half_gone(&config.limits) {
-        return say("waits for the next run: half of this run's deadline is gone");
-    }
     let mut lines = Vec::new();
     for name in phase.ready {
         let Some(lib) = config.libraries.iter().find(|l| l.name == *name) else {
@@ -74,16 +72,29 @@ pub(super) fn run(
     lines
 }
 
+/// Whether a ready library has a backfill part not finished.
+fn begun(phase: &Phase, ledger: Option<&Ledger>) -> Result<bool> {
+    let Some(ledger) = ledger else {
+        return Ok(false);
+    };
+    for name in phase.ready {
+        if ledger.open_backfill(name)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Why the backfill does nothing this run, if it does not: the lines that
-/// say so (none when it is off).
-fn gate(phase: &Phase, deps: &Deps, cycle_ok: bool) -> Option<Vec<Line>> {
+/// say so (none when it is off and has no part to finish).
+fn gate(phase: &Phase, deps: &Deps, cycle_ok: bool, begun: bool) -> Option<Vec<Line>> {
     let config = phase.config;
     let say = |text: &str| Some(vec![Line::ok("backfill", text)]);
-    if !config.backfill.enabled {
+    if !config.backfill.enabled && !begun {
         return Some(Vec::new());
     }
     if config.borg.is_none() {
-        return say("enabled, but there is no [borg] section: nothing is backfilled");
+        return say("there is no [borg] section: nothing is backfilled");
     }
     if !cycle_ok {
         return say("waits: this run's backup did not go through");
@@ -99,7 +110,7 @@ fn gate(phase: &Phase, deps: &Deps, cycle_ok: bool) -> Option<Vec<Line>> {
 
 /// What a dry run says the backfill would do (the ledger is only read).
 pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
-    if let Some(lines) = gate(phase, deps, true) {
+    if let Some(lines) = gate(phase, deps, true, begun(phase, ledger)?) {
         return Ok(lines);
     }
     let settings = phase.config.backfill;
@@ -124,6 +135,9 @@ pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Re
                     part.archive, part.step
                 ),
             ));
+        }
+        if !settings.enabled {
+            continue;
         }
         let candidates = census(phase, lib, ledger, deps.now, true)?;
         let busy: Vec<Month> = open.iter().map(|r| r.first).collect();
@@ -167,10 +181,10 @@ fn library(
     for part in &open {
         archived |= finish_part(phase, lib, ledger, deps, part.clone(), lines)?;
     }
-    if archived {
+    let settings = phase.config.backfill;
+    if archived || !settings.enabled {
         return Ok(());
     }
-    let settings = phase.config.backfill;
     let budget = settings.max_staging_bytes;
     let used = ledger.staged_bytes_all()?;
     // Done, or still waiting for room, and nothing changed since: the
