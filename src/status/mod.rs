@@ -36,6 +36,9 @@ pub(crate) struct Status {
     next_rollover: Option<NaiveDate>,
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
+    /// The last restore drill (`STATE/drill.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drill: Option<crate::drill::record::Record>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +198,7 @@ pub(crate) fn gather(
         next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
         libraries: Vec::new(),
         repo_check: None,
+        drill: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {
@@ -259,6 +263,13 @@ pub(crate) fn gather(
         });
     }
     Ok(status)
+}
+
+impl Status {
+    /// Sets the last restore drill, as `drill.json` has it.
+    pub(crate) fn set_drill(&mut self, drill: Option<crate::drill::record::Record>) {
+        self.drill = drill;
+    }
 }
 
 /// "2026-09 waits for 3 originals still in iCloud, until 2026-10-05", when
