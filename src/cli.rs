@@ -60,6 +60,27 @@ pub(crate) enum Command {
     /// repository, folders and the launch agent; says how to fix what is not ok.
     #[command(after_help = DOCTOR_EXIT_CODES)]
     Doctor(DoctorArgs),
+    /// A restore drill now: extract a random sample of archived files with
+    /// borg (and read a sample of the remote mirror back) and compare them
+    /// with what was recorded when they were staged.
+    #[command(after_help = DRILL_EXIT_CODES)]
+    Drill(DrillArgs),
+}
+
+const DRILL_EXIT_CODES: &str = "Exit codes: 0 every sampled file came back as recorded \
+     (or nothing to drill yet), 1 a file did not, or the repository did not answer, \
+     2 usage or config error (no [borg] section)";
+
+#[derive(Debug, Args)]
+pub(crate) struct DrillArgs {
+    /// Archived files to sample (default: [drill] files, else 20).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::MAX_DRILL_FILES)))]
+    pub(crate) files: Option<u32>,
+
+    /// The result as JSON: the counts and every sampled file with its verdict.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 pub(crate) mod archives;
 pub(crate) mod assets;
 pub mod doctor;
+pub(crate) mod drill;
 pub(crate) mod init_repo;
 pub(crate) mod install;
 pub(crate) mod locate;

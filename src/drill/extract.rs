@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use super::verdict::{judge, ReadBack, Verdict};
 use crate::archive::access::Access;
 use crate::archive::borg;
-use crate::error_text::describe_error;
 use crate::ledger::ArchivedFile;
 use crate::process::CommandRunner;
 
@@ -97,15 +96,22 @@ fn extract(
         paths,
         dest,
     );
-    access
-        .run(
-            runner,
-            &cmd,
-            left,
-            &format!("extracting from archive {archive}"),
-        )
-        .map(drop)
-        .map_err(|e| describe_error(&e))
+    // borg's first line says what is wrong (a traceback may follow).
+    let out = runner
+        .run(&cmd, left)
+        .map_err(|e| format!("borg extract: {}", crate::error_text::describe(&e)))?;
+    match borg::Exit::of(out.status.code()) {
+        borg::Exit::Ok | borg::Exit::Warning => Ok(()),
+        borg::Exit::Error => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            let first = said.lines().map(str::trim).find(|l| !l.is_empty());
+            Err(format!(
+                "borg extract failed ({}){}",
+                out.status,
+                first.map(|l| format!(": {l}")).unwrap_or_default()
+            ))
+        }
+    }
 }
 
 /// Reads the extracted copy of `file` under `root` and judges it.

@@ -42,10 +42,17 @@ impl Record {
         self.matched == self.files && self.mirror_matched == self.mirror_files
     }
 
-    /// "20/20 files from 7 archives, 2026-12-05; mirror 5/5", with the
-    /// drill's date as the caller shows dates.
+    /// "20/20 files from 7 archives, 2026-12-05; mirror 5/5" (or "mirror
+    /// 4/4 files, 2026-09-25" with no archive yet), with the drill's date as
+    /// the caller shows dates.
     #[must_use]
     pub(crate) fn summary(&self, date: NaiveDate) -> String {
+        if self.files == 0 && self.mirror_files > 0 {
+            return format!(
+                "mirror {}/{} files, {date}",
+                self.mirror_matched, self.mirror_files
+            );
+        }
         let mut text = format!(
             "{}/{} files from {} archive{}, {date}",
             self.matched,
@@ -162,6 +169,16 @@ mod tests {
             ..record()
         };
         assert!(!failed.passed());
+        let mirror_only = Record {
+            files: 0,
+            matched: 0,
+            archives: 0,
+            ..record()
+        };
+        assert_eq!(
+            mirror_only.summary(r.at.date_naive()),
+            "mirror 5/5 files, 2026-12-05"
+        );
     }
 
     #[test]
