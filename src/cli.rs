@@ -68,7 +68,7 @@ pub(crate) enum Command {
 }
 
 const DRILL_EXIT_CODES: &str = "Exit codes: 0 every sampled file came back as recorded \
-     (or nothing to drill yet), 1 a file did not, or the repository did not answer, \
+     (or nothing to drill yet), 1 a file did not, or the repository could not be reached, \
      2 usage or config error (no [borg] section)";
 
 #[derive(Debug, Args)]

@@ -146,6 +146,31 @@ fn a_due_drill_proves_the_archives_and_waits_until_due_again() {
 }
 
 #[test]
+fn the_passphrase_is_read_only_once_there_is_an_archive_to_drill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, _lib, mut setup) = september(tmp.path(), &drill(7, 20, 0));
+    let log = tmp.path().join("passphrase-reads.txt");
+    let file = format!("file:{}", repo.passphrase_file.display());
+    let command = format!(
+        "command:echo read >> '{}'; cat '{}'",
+        log.display(),
+        repo.passphrase_file.display()
+    );
+    let extra = setup.extra().replace(&file, &command);
+    setup.set_extra(extra);
+    // A due drill with nothing archived yet: no line, no passphrase read.
+    let first = setup.run_at("2026-09-25T08:00:00Z");
+    assert!(!first.contains("drill"), "{first}");
+    assert!(
+        !log.exists(),
+        "the passphrase was read with nothing to drill"
+    );
+    let october = setup.run_at("2026-10-01T00:05:00Z");
+    assert!(october.contains("drill: proven restore: 4/4"), "{october}");
+    assert!(log.exists());
+}
+
+#[test]
 fn a_damaged_chunk_fails_the_drill_naming_archive_and_file() {
     let tmp = tempfile::tempdir().unwrap();
     let (repo, _lib, mut setup) = september(tmp.path(), &drill(1, 20, 0));
@@ -244,13 +269,46 @@ fn a_repository_out_of_reach_is_a_warning_and_the_drill_stays_due() {
     std::fs::remove_file(setup.state().join("drill.json")).unwrap();
     let out = setup.run_at("2026-10-02T08:00:00Z");
     assert!(
-        out.contains("drill: WARNING: restore drill not made, the borg repository did not answer"),
+        out.contains(
+            "drill: WARNING: restore drill not made, the borg repository could not be reached"
+        ),
         "{out}"
     );
     assert!(!setup.state().join("drill.json").exists());
     std::fs::rename(&aside, &repo.location).unwrap();
     let back = setup.run_at("2026-10-02T08:05:00Z");
     assert!(back.contains("drill: proven restore: 4/4"), "{back}");
+}
+
+#[test]
+fn the_drill_waits_while_an_earlier_step_fails_and_needs_borg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, lib, mut setup) = september(tmp.path(), &drill(1, 20, 0));
+    setup.run_at("2026-09-25T08:00:00Z");
+    setup.run_at("2026-10-01T00:05:00Z");
+    // Two days later a drill is due, but the library cannot be read.
+    let aside = tmp.path().join("aside.photoslibrary");
+    std::fs::rename(&lib.path, &aside).unwrap();
+    let failed = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-10-03T08:00:00Z")]);
+    assert_eq!(failed.code, 1, "{}", failed.out);
+    assert!(failed.out.contains("anna: FAILED"), "{}", failed.out);
+    assert!(!failed.out.contains("drill"), "{}", failed.out);
+    std::fs::rename(&aside, &lib.path).unwrap();
+    let back = setup.run_at("2026-10-03T08:05:00Z");
+    assert!(
+        back.contains("drill: proven restore: 4/4 files from 1 archive, 2026-10-03"),
+        "{back}"
+    );
+    // Without [borg] the command is a config error.
+    setup.set_extra(drill(1, 20, 0));
+    let ran = at(&setup, &["drill"], "2026-10-03T09:00:00Z");
+    assert_eq!(ran.code, 2, "{}\n{}", ran.out, ran.err);
+    assert!(
+        ran.err
+            .contains("there is no [borg] section, and drill needs one"),
+        "{}",
+        ran.err
+    );
 }
 
 #[test]

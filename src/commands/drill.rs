@@ -6,8 +6,8 @@
 //! decrypted view (mounted for it, then released). It holds the run lock, so
 //! it never meets a run halfway through a rollover, and keeps its result in
 //! `drill.json` and `status.json` as a run's drill does. Exit 0 when every
-//! file came back as recorded, 1 when one did not or the repository did not
-//! answer, 2 without a `[borg]` section.
+//! file came back as recorded, 1 when one did not or the repository could
+//! not be reached, 2 without a `[borg]` section.
 
 use std::io::Write;
 use std::path::Path;
@@ -63,7 +63,6 @@ pub(crate) fn run(
             .map_err(anyhow::Error::from)?;
         return Ok(true);
     };
-    let access = Access::open(section, machine.borg)?;
     let want = Want {
         files: files
             .or(config.drill.map(|d| d.files))
@@ -72,8 +71,9 @@ pub(crate) fn run(
     };
     let until = Instant::now() + BOUND;
     let outcome = with_mirror(config, machine, want, out, |plain| {
+        let open = || Access::open(section, machine.borg);
         let repo = drill::Repo {
-            access: &access,
+            open: &open,
             runner: machine.borg.runner,
         };
         drill::perform(&ledger, &repo, plain, want, &mut Rng::from_entropy(), until)
@@ -141,7 +141,7 @@ fn report(
             )?;
             return Ok(true);
         }
-        Outcome::Unreachable(why) => bail!("the borg repository did not answer: {why}"),
+        Outcome::Unreachable(why) => bail!("the borg repository could not be reached: {why}"),
         Outcome::Drilled(report) => report,
     };
     let record = report.record(now);

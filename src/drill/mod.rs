@@ -118,14 +118,16 @@ pub(crate) enum Outcome {
     Drilled(Report),
     /// No verified archive and no mirrored file yet: nothing to drill.
     Nothing,
-    /// The repository did not answer (off network, locked, ...): no verdict
-    /// on any archive; the drill stays due.
+    /// The repository could not be reached (passphrase, off network,
+    /// locked, ...): no verdict on any archive; the drill stays due.
     Unreachable(String),
 }
 
-/// The repository as the drill reaches it.
+/// The repository as the drill reaches it: opened (borg found, passphrase
+/// read) only once there is an archive to sample, so a drill with nothing
+/// archived yet never touches the Keychain.
 pub(crate) struct Repo<'a> {
-    pub(crate) access: &'a Access,
+    pub(crate) open: &'a dyn Fn() -> Result<Access>,
     pub(crate) runner: &'a dyn CommandRunner,
 }
 
@@ -150,8 +152,12 @@ pub(crate) fn perform(
     }
     let mut report = Report::default();
     if !candidates.is_empty() && want.files > 0 {
-        let listed = match list_archives(repo, until) {
-            Ok(names) => names,
+        let reached = (repo.open)().and_then(|access| {
+            let listed = list_archives(&access, repo.runner, until)?;
+            Ok((access, listed))
+        });
+        let (access, listed) = match reached {
+            Ok(reached) => reached,
             Err(e) => return Ok(Outcome::Unreachable(describe_error(&e))),
         };
         let sizes: Vec<u64> = candidates.iter().map(|c| c.files).collect();
@@ -167,14 +173,8 @@ pub(crate) fn perform(
             }
             report.archives += 1;
             let verdicts = if listed.contains(&candidate.archive) {
-                extract::archive_sample(
-                    repo.access,
-                    repo.runner,
-                    &candidate.archive,
-                    &chosen,
-                    until,
-                )
-                .context("making the drill's private scratch folder")?
+                extract::archive_sample(&access, repo.runner, &candidate.archive, &chosen, until)
+                    .context("making the drill's private scratch folder")?
             } else {
                 let gone = "its archive is not in the repository, though the ledger \
                             records it verified and not pruned";
@@ -210,13 +210,16 @@ pub(crate) fn perform(
 }
 
 /// The archives the repository holds: the proof that it answers.
-fn list_archives(repo: &Repo, until: Instant) -> Result<HashSet<String>> {
-    let access = repo.access;
+fn list_archives(
+    access: &Access,
+    runner: &dyn CommandRunner,
+    until: Instant,
+) -> Result<HashSet<String>> {
     let cmd = borg::list_archives(&access.program, &access.repo, &access.passphrase);
     let bound = until
         .saturating_duration_since(Instant::now())
         .min(LIST_BOUND);
-    let (out, _) = access.run(repo.runner, &cmd, bound, "listing the archives")?;
+    let (out, _) = access.run(runner, &cmd, bound, "listing the archives")?;
     let names = borg::parse_archive_names(&String::from_utf8_lossy(&out.stdout))
         .map_err(anyhow::Error::msg)?;
     Ok(names.into_iter().collect())

@@ -68,26 +68,22 @@ pub(super) fn run(
         return lines;
     }
     let until = Instant::now() + left.saturating_sub(MARGIN);
-    let access = match Access::open(
-        borg,
-        &access::Deps {
-            runner: deps.runner,
-            secrets: deps.secrets,
-            tool_dirs: &deps.mount_env.tool_dirs,
-        },
-    ) {
-        Ok(access) => access,
-        Err(e) => {
-            lines.push(not_reached(&describe_error(&e)));
-            return lines;
-        }
-    };
     let want = Want {
         files: settings.files as usize,
         mirror_files: settings.mirror_files as usize,
     };
+    let open = || {
+        Access::open(
+            borg,
+            &access::Deps {
+                runner: deps.runner,
+                secrets: deps.secrets,
+                tool_dirs: &deps.mount_env.tool_dirs,
+            },
+        )
+    };
     let repo = drill::Repo {
-        access: &access,
+        open: &open,
         runner: deps.runner,
     };
     let outcome = drill::perform(ledger, &repo, plain, want, &mut Rng::from_entropy(), until);
@@ -112,12 +108,12 @@ pub(super) fn run(
     lines
 }
 
-/// The repository did not answer: a warning; the drill stays due.
+/// The repository could not be reached: a warning; the drill stays due.
 fn not_reached(why: &str) -> Line {
     let mut line = Line::ok(
         SUBJECT,
         format!(
-            "WARNING: restore drill not made, the borg repository did not answer \
+            "WARNING: restore drill not made, the borg repository could not be reached \
              (tried again next run): {why}"
         ),
     );
