@@ -13,7 +13,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -39,7 +39,8 @@ pub(crate) struct Machine<'a> {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// Makes a drill now; `Ok(true)` when every sampled file matched.
+/// Makes a drill now; `Ok(true)` when every sampled file matched. No
+/// `[borg]` section is a config failure.
 pub(crate) fn run(
     config: &Config,
     files: Option<u32>,
@@ -48,19 +49,23 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> Result<bool, Failure> {
     let section = access::section(config, "drill")?;
-    let _lock = match crate::lock::acquire(&config.state_dir, machine.now)
-        .map_err(anyhow::Error::from)?
-    {
+    Ok(drill_now(config, section, (files, json), machine, out)?)
+}
+
+fn drill_now(
+    config: &Config,
+    section: &crate::config::Borg,
+    (files, json): (Option<u32>, bool),
+    machine: &Machine,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    let _lock = match crate::lock::acquire(&config.state_dir, machine.now)? {
         Ok(lock) => lock,
-        Err(busy) => {
-            return Err(anyhow!("{busy}: the drill waits for it to end; try again later").into())
-        }
+        Err(busy) => bail!("{busy}: the drill waits for it to end; try again later"),
     };
-    let ledger = Ledger::open_existing_read_only(&config.state_dir.join("ledger.sqlite"))
-        .map_err(anyhow::Error::from)?;
-    let Some(ledger) = ledger else {
-        writeln!(out, "nothing to drill yet: no run has recorded anything")
-            .map_err(anyhow::Error::from)?;
+    let Some(ledger) = Ledger::open_existing_read_only(&config.state_dir.join("ledger.sqlite"))?
+    else {
+        writeln!(out, "nothing to drill yet: no run has recorded anything")?;
         return Ok(true);
     };
     let want = Want {
@@ -70,7 +75,7 @@ pub(crate) fn run(
         mirror_files: config.drill.map_or(0, |d| d.mirror_files) as usize,
     };
     let until = Instant::now() + BOUND;
-    let outcome = with_mirror(config, machine, want, out, |plain| {
+    let (outcome, mirror_skipped) = with_mirror(config, machine, want, |plain| {
         let open = || Access::open(section, machine.borg);
         let repo = drill::Repo {
             open: &open,
@@ -78,32 +83,33 @@ pub(crate) fn run(
         };
         drill::perform(&ledger, &repo, plain, want, &mut Rng::from_entropy(), until)
     })?;
-    Ok(report(config, machine.now, &outcome, json, out)?)
+    let said = Said {
+        json,
+        mirror_skipped,
+    };
+    report(config, machine.now, &outcome, &said, out)
 }
 
 /// Runs `f` with the decrypted view mounted when the config has a remote
 /// volume and the drill wants mirrored files (released afterwards unless
-/// kept mounted); without it, or off network, `f` gets `None` and says so.
+/// kept mounted). Without one `f` gets `None`; off network too, and then
+/// the second value says why the mirror was not drilled.
 fn with_mirror(
     config: &Config,
     machine: &Machine,
     want: Want,
-    out: &mut dyn Write,
     f: impl FnOnce(Option<&Path>) -> Result<Outcome>,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Option<String>)> {
     let Some(remote) = config.remote.as_ref().filter(|_| want.mirror_files > 0) else {
-        return f(None);
+        return Ok((f(None)?, None));
     };
     let env = MountEnv::on(machine.host);
     let runner = machine.borg.runner;
     match network::gate(remote, env.os, &env.tool_dirs, runner) {
         Reachability::Reachable { .. } => {}
         Reachability::Unreachable(why) => {
-            writeln!(
-                out,
-                "mirror: not drilled, the server is out of reach: {why}"
-            )?;
-            return f(None);
+            let why = format!("the server is out of reach: {why}");
+            return Ok((f(None)?, Some(why)));
         }
         Reachability::Refused(refused) => bail!("{refused}; fix: {}", refused.fix()),
     }
@@ -121,7 +127,13 @@ fn with_mirror(
     };
     let outcome = result?;
     released?;
-    Ok(outcome)
+    Ok((outcome, None))
+}
+
+/// How to say it: JSON or lines, and why the mirror was left out.
+struct Said {
+    json: bool,
+    mirror_skipped: Option<String>,
 }
 
 /// Says how the drill went, keeps it (`drill.json`, `status.json`), and
@@ -130,7 +142,7 @@ fn report(
     config: &Config,
     now: DateTime<Utc>,
     outcome: &Outcome,
-    json: bool,
+    said: &Said,
     out: &mut dyn Write,
 ) -> Result<bool> {
     let report = match outcome {
@@ -150,10 +162,14 @@ fn report(
         status.set_drill(Some(record.clone()));
         crate::status::write(&config.state_dir, &status)?;
     }
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &Json::of(&record, report))?;
+    if said.json {
+        let json = Json::of(&record, report, said.mirror_skipped.clone());
+        serde_json::to_writer_pretty(&mut *out, &json)?;
         writeln!(out)?;
     } else {
+        if let Some(why) = &said.mirror_skipped {
+            writeln!(out, "mirror: not drilled, {why}")?;
+        }
         for checked in report.archived.iter().chain(&report.mirrored) {
             let word = if checked.verdict.matched() {
                 "ok"
@@ -179,6 +195,8 @@ struct Json<'a> {
     #[serde(flatten)]
     record: &'a record::Record,
     checked: Vec<JsonFile>,
+    /// Why no mirrored file was read back, when one should have been.
+    mirror_skipped: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -192,7 +210,11 @@ struct JsonFile {
 }
 
 impl<'a> Json<'a> {
-    fn of(record: &'a record::Record, report: &drill::Report) -> Self {
+    fn of(
+        record: &'a record::Record,
+        report: &drill::Report,
+        mirror_skipped: Option<String>,
+    ) -> Self {
         let file = |c: &Checked| JsonFile {
             archive: match &c.place {
                 Place::Archive(name) => Some(name.clone()),
@@ -211,6 +233,7 @@ impl<'a> Json<'a> {
                 .chain(&report.mirrored)
                 .map(file)
                 .collect(),
+            mirror_skipped,
         }
     }
 }
