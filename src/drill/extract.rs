@@ -4,8 +4,10 @@
 //! trusted: only plain relative paths are asked of borg (whose extraction
 //! stays inside its working folder), and what it wrote is read without
 //! following any symbolic link. borg stops an extraction at the first damaged
-//! chunk, so when the archive's extraction fails each file is extracted again
+//! chunk, so when an extraction fails each of its files is extracted again
 //! alone: the failure then names exactly the files that cannot be restored.
+//! Files go in batches, each judged and removed before the next, so scratch
+//! never holds more than a batch (`BATCH_BYTES`).
 //! The passphrase reaches borg only through its environment (`borg::extract`).
 
 use std::path::{Component, Path};
@@ -16,6 +18,13 @@ use crate::archive::access::Access;
 use crate::archive::borg;
 use crate::ledger::ArchivedFile;
 use crate::process::CommandRunner;
+
+/// Files per `borg extract` (they are its arguments).
+const BATCH_FILES: usize = 100;
+/// Bytes extracted at once: a batch is judged and removed before the next,
+/// so a drill of large videos never holds more than this in scratch (a
+/// larger file goes alone).
+const BATCH_BYTES: u64 = 4 << 30;
 
 /// Extracts `files` of `archive` and judges each against the ledger; every
 /// borg child ends by `until`. The verdicts are in the order of `files`.
@@ -37,42 +46,82 @@ pub(crate) fn archive_sample(
             })
         })
         .collect();
-    let safe: Vec<usize> = (0..files.len())
-        .filter(|&i| verdicts[i].is_none())
+    let safe: Vec<&ArchivedFile> = files
+        .iter()
+        .zip(&verdicts)
+        .filter(|(_, v)| v.is_none())
+        .map(|(f, _)| f)
         .collect();
-    if safe.is_empty() {
-        return Ok(verdicts.into_iter().flatten().collect());
+    let sizes: Vec<u64> = safe.iter().map(|f| f.size).collect();
+    let mut judged = Vec::with_capacity(safe.len());
+    for (n, batch) in batches(&sizes, BATCH_FILES, BATCH_BYTES)
+        .into_iter()
+        .enumerate()
+    {
+        let dir = new_dir(scratch.path(), &format!("batch-{n}"))?;
+        let batch: Vec<&ArchivedFile> = batch.into_iter().map(|i| safe[i]).collect();
+        judged.extend(batch_verdicts(
+            access, runner, archive, &batch, &dir, until,
+        )?);
+        std::fs::remove_dir_all(&dir)?;
     }
-    let all = new_dir(scratch.path(), "all")?;
-    let paths: Vec<String> = safe.iter().map(|&i| files[i].path.clone()).collect();
-    match extract(access, runner, archive, &paths, &all, until) {
-        Ok(()) => {
-            for &i in &safe {
-                verdicts[i] = Some(judge_file(&all, &files[i]));
+    let mut judged = judged.into_iter();
+    Ok(verdicts
+        .iter_mut()
+        .map(|v| v.take().or_else(|| judged.next()))
+        .map(|v| v.unwrap_or_else(|| Verdict::Unreadable("not judged".into())))
+        .collect())
+}
+
+/// One batch extracted into `dir` and judged; when borg fails, each file
+/// again alone, so the failure names exactly the files it concerns.
+fn batch_verdicts(
+    access: &Access,
+    runner: &dyn CommandRunner,
+    archive: &str,
+    batch: &[&ArchivedFile],
+    dir: &Path,
+    until: Instant,
+) -> std::io::Result<Vec<Verdict>> {
+    let together = new_dir(dir, "together")?;
+    let paths: Vec<String> = batch.iter().map(|f| f.path.clone()).collect();
+    if extract(access, runner, archive, &paths, &together, until).is_ok() {
+        return Ok(batch.iter().map(|f| judge_file(&together, f)).collect());
+    }
+    let mut verdicts = Vec::with_capacity(batch.len());
+    for (n, file) in batch.iter().enumerate() {
+        let alone = new_dir(dir, &format!("file-{n}"))?;
+        let path = std::slice::from_ref(&file.path);
+        verdicts.push(
+            match extract(access, runner, archive, path, &alone, until) {
+                Ok(()) => judge_file(&alone, file),
+                Err(why) => Verdict::Unreadable(why),
+            },
+        );
+        std::fs::remove_dir_all(&alone)?;
+    }
+    Ok(verdicts)
+}
+
+/// Consecutive batches of `sizes` (indices), each at most `max_files`
+/// long and `max_bytes` big, except a file bigger than that alone.
+#[must_use]
+fn batches(sizes: &[u64], max_files: usize, max_bytes: u64) -> Vec<Vec<usize>> {
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut bytes = 0u64;
+    for (i, &size) in sizes.iter().enumerate() {
+        match batches.last_mut() {
+            Some(last) if last.len() < max_files && bytes.saturating_add(size) <= max_bytes => {
+                last.push(i);
+                bytes += size;
+            }
+            _ => {
+                batches.push(vec![i]);
+                bytes = size;
             }
         }
-        // Which file is damaged: each alone, in a folder of its own.
-        Err(_) => {
-            for (n, &i) in safe.iter().enumerate() {
-                let alone = new_dir(scratch.path(), &format!("file-{n}"))?;
-                let file = &files[i];
-                verdicts[i] = Some(
-                    match extract(
-                        access,
-                        runner,
-                        archive,
-                        std::slice::from_ref(&file.path),
-                        &alone,
-                        until,
-                    ) {
-                        Ok(()) => judge_file(&alone, file),
-                        Err(why) => Verdict::Unreadable(why),
-                    },
-                );
-            }
-        }
     }
-    Ok(verdicts.into_iter().flatten().collect())
+    batches
 }
 
 /// One `borg extract` into `dest`, within what is left until `until`.
@@ -196,6 +245,19 @@ fn new_dir(parent: &Path, name: &str) -> std::io::Result<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_bounded_by_count_and_bytes() {
+        assert_eq!(
+            batches(&[1, 1, 1, 1, 1], 2, 100),
+            [vec![0, 1], vec![2, 3], vec![4]]
+        );
+        assert_eq!(
+            batches(&[60, 50, 10, 200, 5], 10, 100),
+            [vec![0], vec![1, 2], vec![3], vec![4]]
+        );
+        assert!(batches(&[], 2, 100).is_empty());
+    }
 
     #[test]
     fn only_plain_relative_paths_are_asked_of_borg() {
