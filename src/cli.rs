@@ -341,4 +341,22 @@ mod tests {
         assert_eq!(args.label, "org.photos-backup");
         assert!(Cli::try_parse_from(["photos-backup", "doctor", "--label", "a/b"]).is_err());
     }
+
+    #[test]
+    fn drill_takes_a_bounded_sample_size_and_json() {
+        let Command::Drill(args) =
+            Cli::try_parse_from(["photos-backup", "drill", "--files", "5", "--json"])
+                .unwrap()
+                .command
+        else {
+            panic!("not drill")
+        };
+        assert_eq!((args.files, args.json), (Some(5), true));
+        for bad in ["0", "10001", "many"] {
+            assert!(
+                Cli::try_parse_from(["photos-backup", "drill", "--files", bad]).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }
