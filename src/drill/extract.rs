@@ -20,7 +20,7 @@ use crate::ledger::ArchivedFile;
 use crate::process::CommandRunner;
 
 /// Files per `borg extract` (they are its arguments).
-const BATCH_FILES: usize = 100;
+const BATCH_FILES: usize = 500;
 /// Bytes extracted at once: a batch is judged and removed before the next,
 /// so a drill of large videos never holds more than this in scratch (a
 /// larger file goes alone).
