@@ -124,7 +124,18 @@ fn a_due_drill_proves_the_archives_and_waits_until_due_again() {
         record
     );
 
-    // Seven days after the last: due again.
+    // Seven days after the last: due again (a dry run only says so).
+    let dry = setup.run_with(
+        &["--dry-run"],
+        &[("PHOTOS_BACKUP_NOW", "2026-10-08T00:05:00Z")],
+    );
+    assert!(
+        dry.out.contains(
+            "drill: would make a restore drill of 20 archived files (last drill: 2026-10-01)"
+        ),
+        "{}",
+        dry.out
+    );
     let due = setup.run_at("2026-10-08T00:05:00Z");
     assert!(
         due.contains("drill: proven restore: 4/4 files from 1 archive, 2026-10-08"),

@@ -108,6 +108,29 @@ pub(super) fn run(
     lines
 }
 
+/// What a dry run says: that a drill is due (the ledger and the repository
+/// are not read).
+pub(super) fn preview(config: &Config, deps: &Deps) -> Vec<Line> {
+    let (Some(settings), Some(_)) = (config.drill, config.borg.as_ref()) else {
+        return Vec::new();
+    };
+    let last = record::read(&config.state_dir).ok().flatten();
+    if !plan::due(last.as_ref().map(|r| r.at), settings.every_days, deps.now) {
+        return Vec::new();
+    }
+    let since = last.map_or_else(
+        || "none yet".to_owned(),
+        |r| When::at(r.at).today.to_string(),
+    );
+    vec![Line::ok(
+        SUBJECT,
+        format!(
+            "would make a restore drill of {} archived files (last drill: {since})",
+            settings.files
+        ),
+    )]
+}
+
 /// The repository could not be reached: a warning; the drill stays due.
 fn not_reached(why: &str) -> Line {
     let mut line = Line::ok(

@@ -284,11 +284,10 @@ fn export_all(
     emit("rollover", &rolled, &mut report, out)?;
     lines.extend(rolled);
     // The restore drill, last, and only after everything before it went through.
-    let drilled = match (
-        &ledger,
-        dry_run || lines.iter().any(|l| l.status == Status::Failed),
-    ) {
-        (Some(l), false) => drill::run(config, l, plain, deps),
+    let failed = lines.iter().any(|l| l.status == Status::Failed);
+    let drilled = match (&ledger, dry_run, failed) {
+        (_, true, _) => drill::preview(config, deps),
+        (Some(l), false, false) => drill::run(config, l, plain, deps),
         _ => Vec::new(),
     };
     emit("drill", &drilled, &mut report, out)?;
