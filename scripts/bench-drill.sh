@@ -63,7 +63,7 @@ for i in $(seq "$trials"); do
     rm -rf "$out"
 done
 min() { tr ' ' '\n' | grep . | sort -n | head -n 1; }
-d=$(echo $t_drill | min) p=$(echo $t_plain | min)
+d=$(echo "$t_drill" | min) p=$(echo "$t_plain" | min)
 echo "plain borg extract of the sample: ${p}s  (trials:$t_plain)"
 echo "photos-backup drill:              ${d}s  (trials:$t_drill)  peak ${peak} KB"
 awk -v d="$d" -v p="$p" 'BEGIN{printf "drill / plain extract: %.2fx\n", d / p}'
