@@ -174,7 +174,7 @@ pub(crate) fn perform(
             report.archives += 1;
             let verdicts = if listed.contains(&candidate.archive) {
                 extract::archive_sample(&access, repo.runner, &candidate.archive, &chosen, until)
-                    .context("making the drill's private scratch folder")?
+                    .context("the drill's private scratch folder")?
             } else {
                 let gone = "its archive is not in the repository, though the ledger \
                             records it verified and not pruned";
