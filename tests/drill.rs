@@ -377,6 +377,46 @@ fn a_mirrored_file_altered_on_the_plain_side_is_named() {
 /// Alters one byte in the middle of every chunk of `path` in `archive`,
 /// where the repository's segment files hold it: borg's own debug commands
 /// give the chunk ids and each stored object, found again in the segments.
+/// A failed drill is made again at every run, the files it could not read
+/// back first, until they come back as recorded: a one-file sample that
+/// happens to miss the damaged file does not pass, and a run that is not
+/// due by the calendar still fails.
+#[test]
+fn a_failed_drill_fails_every_run_until_its_files_come_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, _lib, mut setup) = september(tmp.path(), &drill(30, 1, 0));
+    setup.run_at("2026-09-25T08:00:00Z");
+    let october = setup.run_at("2026-10-01T00:05:00Z");
+    assert!(october.contains("drill: proven restore: 1/1"), "{october}");
+
+    let damaged = original_path(&setup, 2);
+    damage(&repo, "photos-anna-2026-09", &damaged);
+    let ran = at(&setup, &["drill", "--files", "4"], "2026-10-01T12:00:00Z");
+    assert_eq!(ran.code, 1, "{}\n{}", ran.out, ran.err);
+
+    // Not due by the calendar for 30 days, sample of one: every run still
+    // reads the damaged file again, and fails naming it.
+    for hour in ["13", "14", "15"] {
+        let run = setup.run_with(
+            &[],
+            &[("PHOTOS_BACKUP_NOW", &format!("2026-10-01T{hour}:00:00Z"))],
+        );
+        assert_eq!(run.code, 1, "{}\n{}", run.out, run.err);
+        assert!(
+            run.out.contains("drill: restore drill FAILED")
+                && run
+                    .out
+                    .contains(&format!("archive photos-anna-2026-09: {damaged}")),
+            "{}",
+            run.out
+        );
+    }
+    // The command reads it again too, first.
+    let again = at(&setup, &["drill", "--files", "1"], "2026-10-01T16:00:00Z");
+    assert_eq!(again.code, 1, "{}\n{}", again.out, again.err);
+    assert!(again.out.contains(&damaged), "{}", again.out);
+}
+
 fn damage(repo: &Repo, archive: &str, path: &str) {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("archive.json");

@@ -74,6 +74,13 @@ fn drill_now(
             .unwrap_or(DEFAULT_FILES) as usize,
         mirror_files: config.drill.map_or(0, |d| d.mirror_files) as usize,
     };
+    // The files the last drill could not read back are read again first (a
+    // damaged record: none; the new drill replaces it).
+    let retry = record::read(&config.state_dir)
+        .ok()
+        .flatten()
+        .map(|last| last.retry)
+        .unwrap_or_default();
     let until = Instant::now() + BOUND;
     let (outcome, mirror_skipped) = with_mirror(config, machine, want, |plain| {
         let open = || Access::open(section, machine.borg);
@@ -81,7 +88,14 @@ fn drill_now(
             open: &open,
             runner: machine.borg.runner,
         };
-        drill::perform(&ledger, &repo, plain, want, &mut Rng::from_entropy(), until)
+        drill::perform(
+            &ledger,
+            &repo,
+            plain,
+            (want, &retry),
+            &mut Rng::from_entropy(),
+            until,
+        )
     })?;
     let said = Said {
         json,

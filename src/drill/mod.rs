@@ -29,7 +29,7 @@ use crate::error_text::describe_error;
 use crate::ledger::{Ledger, StagedFile};
 use crate::process::CommandRunner;
 use random::Rng;
-use record::Record;
+use record::{Record, Suspect};
 use verdict::Verdict;
 
 /// The longest the list of archives may take (it proves the repository
@@ -99,6 +99,20 @@ impl Report {
         let matched = |list: &[Checked]| list.iter().filter(|c| c.verdict.matched()).count() as u64;
         let mut failures = self.failures();
         failures.truncate(record::MAX_FAILURES);
+        let retry = self
+            .archived
+            .iter()
+            .chain(&self.mirrored)
+            .filter(|c| !c.verdict.matched())
+            .take(record::MAX_FAILURES)
+            .map(|c| Suspect {
+                archive: match &c.place {
+                    Place::Archive(name) => Some(name.clone()),
+                    Place::Mirror => None,
+                },
+                path: c.path.clone(),
+            })
+            .collect();
         Record {
             at,
             files: self.archived.len() as u64,
@@ -107,6 +121,7 @@ impl Report {
             mirror_files: self.mirrored.len() as u64,
             mirror_matched: matched(&self.mirrored),
             failures,
+            retry,
         }
     }
 }
@@ -133,25 +148,36 @@ pub(crate) struct Repo<'a> {
 
 /// Makes one drill: `want.files` archived files spread across the
 /// archives (through `repo`), `want.mirror_files` mirrored ones under
-/// `plain` (when mounted); every child and read ends by `until`.
+/// `plain` (when mounted), and before them the files the last drill could
+/// not read back (`retry`; those of archives no longer sampled, pruned
+/// say, are left); every child and read ends by `until`.
 pub(crate) fn perform(
     ledger: &Ledger,
     repo: &Repo,
     plain: Option<&Path>,
-    want: Want,
+    (want, retry): (Want, &[Suspect]),
     rng: &mut Rng,
     until: Instant,
 ) -> Result<Outcome> {
     let candidates = plan::candidates(&ledger.rollovers()?);
-    let pool = match plain.filter(|_| want.mirror_files > 0) {
+    let again = |archive: Option<&str>| -> Vec<&str> {
+        retry
+            .iter()
+            .filter(|s| s.archive.as_deref() == archive)
+            .map(|s| s.path.as_str())
+            .collect()
+    };
+    let mirror_again = again(None);
+    let pool = match plain.filter(|_| want.mirror_files > 0 || !mirror_again.is_empty()) {
         Some(_) => mirrored(ledger)?,
         None => Vec::new(),
     };
-    if (candidates.is_empty() || want.files == 0) && pool.is_empty() {
+    let archived_wanted = want.files > 0 || retry.iter().any(|s| s.archive.is_some());
+    if (candidates.is_empty() || !archived_wanted) && pool.is_empty() {
         return Ok(Outcome::Nothing);
     }
     let mut report = Report::default();
-    if !candidates.is_empty() && want.files > 0 {
+    if !candidates.is_empty() && archived_wanted {
         let reached = (repo.open)().and_then(|access| {
             let listed = list_archives(&access, repo.runner, until)?;
             Ok((access, listed))
@@ -163,11 +189,13 @@ pub(crate) fn perform(
         let sizes: Vec<u64> = candidates.iter().map(|c| c.files).collect();
         let shares = plan::shares(&sizes, want.files, rng);
         for (candidate, share) in candidates.iter().zip(shares) {
-            if share == 0 {
+            let forced = again(Some(&candidate.archive));
+            if share == 0 && forced.is_empty() {
                 continue;
             }
             let files = ledger.rollover_files(&candidate.library, &candidate.archive)?;
-            let chosen = plan::choose(files, share, rng);
+            let chosen =
+                plan::choose_after(files, |f| forced.contains(&f.path.as_str()), share, rng);
             if chosen.is_empty() {
                 continue;
             }
@@ -193,7 +221,12 @@ pub(crate) fn perform(
         }
     }
     if let Some(plain) = plain.filter(|_| !pool.is_empty()) {
-        let chosen = plan::choose(pool, want.mirror_files, rng);
+        let chosen = plan::choose_after(
+            pool,
+            |f| mirror_again.contains(&f.path.as_str()),
+            want.mirror_files,
+            rng,
+        );
         let verdicts = mirror::sample(plain, &chosen, until);
         report.mirrored.extend(
             chosen

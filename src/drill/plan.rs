@@ -82,6 +82,21 @@ pub(crate) fn choose<T>(mut items: Vec<T>, k: usize, rng: &mut Rng) -> Vec<T> {
     items
 }
 
+/// The items `again` picks (in their order), then `k` of the others at
+/// random: a drill reads the files the last one could not read back
+/// before its new sample.
+#[must_use]
+pub(crate) fn choose_after<T>(
+    items: Vec<T>,
+    again: impl Fn(&T) -> bool,
+    k: usize,
+    rng: &mut Rng,
+) -> Vec<T> {
+    let (mut chosen, rest): (Vec<T>, Vec<T>) = items.into_iter().partition(|item| again(item));
+    chosen.extend(choose(rest, k, rng));
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +186,23 @@ mod tests {
         assert_eq!((picked.len(), distinct.len()), (10, 10));
         assert_ne!(picked, (0..10).collect::<Vec<_>>());
         assert_eq!(choose(vec![1, 2], 5, &mut rng).len(), 2);
+    }
+
+    #[test]
+    fn the_files_to_read_again_come_first_then_the_sample() {
+        let mut rng = Rng::seeded(5);
+        let picked = choose_after(
+            (0..100).collect::<Vec<u32>>(),
+            |&n| n == 97 || n == 3,
+            2,
+            &mut rng,
+        );
+        assert_eq!(picked.len(), 4);
+        assert_eq!(&picked[..2], [3, 97]);
+        assert!(picked[2..].iter().all(|n| *n != 3 && *n != 97));
+        // Nothing to read again: a plain sample.
+        assert_eq!(choose_after(vec![1, 2, 3], |_| false, 1, &mut rng).len(), 1);
+        // Only files to read again.
+        assert_eq!(choose_after(vec![1, 2, 3], |&n| n == 2, 0, &mut rng), [2]);
     }
 }

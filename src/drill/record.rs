@@ -34,6 +34,22 @@ pub(crate) struct Record {
     pub(crate) mirror_matched: u64,
     /// One line per file that did not match: where, which file, what.
     pub(crate) failures: Vec<String>,
+    /// The files that did not match, read again first by the next drill:
+    /// while there are any, a drill is due at every run, so a damaged
+    /// archive fails every run until its files come back as recorded (a
+    /// random sample that happens to miss them proves nothing).
+    #[serde(default)]
+    pub(crate) retry: Vec<Suspect>,
+}
+
+/// A file a drill could not read back as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Suspect {
+    /// The archive it came from; `None`: the remote mirror.
+    pub(crate) archive: Option<String>,
+    /// Relative to the staging root, as the ledger has it.
+    pub(crate) path: String,
 }
 
 impl Record {
@@ -143,6 +159,7 @@ mod tests {
             mirror_files: 5,
             mirror_matched: 5,
             failures: Vec::new(),
+            retry: Vec::new(),
         }
     }
 

@@ -281,6 +281,7 @@ mod tests {
             mirror_files: 0,
             mirror_matched: 0,
             failures: Vec::new(),
+            retry: Vec::new(),
         };
         s.drill = Some(drill.clone());
         let zone = FixedOffset::east_opt(3600).unwrap();

@@ -39,12 +39,9 @@ pub(super) fn run(
     let (Some(settings), Some(borg)) = (config.drill, config.borg.as_ref()) else {
         return Vec::new();
     };
-    if deps.on_battery {
-        return Vec::new();
-    }
     let mut lines = Vec::new();
     let last = match record::read(&config.state_dir) {
-        Ok(last) => last.map(|r| r.at),
+        Ok(last) => last,
         Err(e) => {
             lines.push(Line::ok(
                 SUBJECT,
@@ -53,20 +50,29 @@ pub(super) fn run(
             None
         }
     };
-    if !plan::due(last, settings.every_days, deps.now) {
+    // A drill that failed stays a failure until one reads its files back
+    // as recorded: a run that cannot drill again says so.
+    let failed = last.as_ref().filter(|r| !r.passed());
+    if deps.on_battery {
+        lines.extend(failed.map(|r| still_failed(r, "on battery")));
+        return lines;
+    }
+    if failed.is_none() && !plan::due(last.as_ref().map(|r| r.at), settings.every_days, deps.now) {
         return lines;
     }
     let left = super::deadline::remaining().unwrap_or(UNWATCHED);
     if left < LEAST_TIME {
-        lines.push(Line::ok(
-            SUBJECT,
-            format!(
-                "restore drill due, left for a later run: {} s to the run's deadline",
-                left.as_secs()
+        let why = format!("{} s to the run's deadline", left.as_secs());
+        lines.push(match failed {
+            Some(r) => still_failed(r, &why),
+            None => Line::ok(
+                SUBJECT,
+                format!("restore drill due, left for a later run: {why}"),
             ),
-        ));
+        });
         return lines;
     }
+    let retry = failed.map_or(&[][..], |r| r.retry.as_slice());
     let until = Instant::now() + left.saturating_sub(MARGIN);
     let want = Want {
         files: settings.files as usize,
@@ -86,10 +92,23 @@ pub(super) fn run(
         open: &open,
         runner: deps.runner,
     };
-    let outcome = drill::perform(ledger, &repo, plain, want, &mut Rng::from_entropy(), until);
+    let outcome = drill::perform(
+        ledger,
+        &repo,
+        plain,
+        (want, retry),
+        &mut Rng::from_entropy(),
+        until,
+    );
     lines.push(match outcome {
         Ok(Outcome::Nothing) => return lines,
-        Ok(Outcome::Unreachable(why)) => not_reached(&why),
+        Ok(Outcome::Unreachable(why)) => match failed {
+            Some(r) => still_failed(
+                r,
+                &format!("the borg repository could not be reached: {why}"),
+            ),
+            None => not_reached(&why),
+        },
         Ok(Outcome::Drilled(report)) => {
             let record = report.record(deps.now);
             let mut line = line_of(&record, When::at(deps.now).today);
@@ -144,6 +163,19 @@ fn not_reached(why: &str) -> Line {
     line
 }
 
+/// The last drill failed and this run could not make another (`why`):
+/// the failure stands, with the files it named.
+fn still_failed(last: &record::Record, why: &str) -> Line {
+    Line::failed(
+        SUBJECT,
+        format!(
+            "the last restore drill FAILED ({}), not made again ({why}): {}",
+            last.summary(When::at(last.at).today),
+            last.failures.join("; ")
+        ),
+    )
+}
+
 /// "proven restore: 20/20 files from 7 archives, ..." or FAILED naming
 /// every file that did not come back as recorded.
 fn line_of(record: &record::Record, today: chrono::NaiveDate) -> Line {
@@ -178,6 +210,7 @@ mod tests {
             mirror_files: 0,
             mirror_matched: 0,
             failures: Vec::new(),
+            retry: Vec::new(),
         };
         let day = record.at.date_naive();
         let ok = line_of(&record, day);
@@ -197,5 +230,13 @@ mod tests {
             "{failed}"
         );
         assert_eq!(not_reached("off").status, Status::Warning);
+        let stands = still_failed(&record, "on battery");
+        assert_eq!(stands.status, Status::Failed);
+        assert!(
+            stands
+                .text
+                .contains("not made again (on battery): archive p-a-2026-09: a/1.jpg"),
+            "{stands}"
+        );
     }
 }
