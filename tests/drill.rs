@@ -384,7 +384,7 @@ fn a_mirrored_file_altered_on_the_plain_side_is_named() {
 #[test]
 fn a_failed_drill_fails_every_run_until_its_files_come_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let (repo, _lib, mut setup) = september(tmp.path(), &drill(30, 1, 0));
+    let (repo, _lib, setup) = september(tmp.path(), &drill(30, 1, 0));
     setup.run_at("2026-09-25T08:00:00Z");
     let october = setup.run_at("2026-10-01T00:05:00Z");
     assert!(october.contains("drill: proven restore: 1/1"), "{october}");
