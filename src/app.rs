@@ -183,6 +183,12 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         }
         // A config that does not load is a finding of the doctor.
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
+        Command::Coverage(args) => Ok(commands::coverage::run(
+            &load_config(cli, host)?,
+            args,
+            clock()?.now(),
+            out,
+        )?),
     }
 }
 

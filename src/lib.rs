@@ -8,6 +8,7 @@ pub mod app;
 pub mod archive;
 mod cli;
 mod clock;
+mod coverage;
 pub mod commands;
 pub mod config;
 mod error_text;
