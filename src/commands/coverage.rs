@@ -55,7 +55,11 @@ pub(crate) fn run(
         }
     }
     out.flush()?;
-    Ok(if report.covered { Code::Ok } else { Code::Failed })
+    Ok(if report.covered {
+        Code::Ok
+    } else {
+        Code::Failed
+    })
 }
 
 /// The configured libraries, or the one named.
@@ -83,7 +87,11 @@ fn chosen<'a>(config: &'a Config, name: Option<&str>) -> Result<Vec<&'a LibraryC
 fn keep(config: &Config, report: &Report) -> Result<()> {
     let mut kept = report.clone();
     if let Ok(Some(previous)) = file::read(&config.state_dir) {
-        let computed: Vec<&str> = report.libraries.iter().map(|l| l.library.as_str()).collect();
+        let computed: Vec<&str> = report
+            .libraries
+            .iter()
+            .map(|l| l.library.as_str())
+            .collect();
         for old in previous.libraries {
             let configured = config.libraries.iter().any(|l| l.name == old.library);
             if configured && !computed.contains(&old.library.as_str()) {

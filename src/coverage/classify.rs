@@ -49,7 +49,9 @@ pub(crate) enum NewVersion {
     Staged,
     /// Not staged. `taken`: the next run takes it (its dates say it
     /// changed since the threshold); else the run never will by itself.
-    NotYet { taken: bool },
+    NotYet {
+        taken: bool,
+    },
 }
 
 /// Why an asset is pending, as data, and whether it waited too long.
@@ -120,7 +122,10 @@ pub(crate) struct Limits {
 pub(crate) fn classify(asset: &CensusAsset, rows: &LibraryRows, limits: Limits) -> Class {
     let none_staged: &[StagedRow] = &[];
     let none_archived: &[ArchivedRow] = &[];
-    let staged = rows.staged.get(&asset.uuid).map_or(none_staged, Vec::as_slice);
+    let staged = rows
+        .staged
+        .get(&asset.uuid)
+        .map_or(none_staged, Vec::as_slice);
     let archived = rows
         .archived
         .get(&asset.uuid)
@@ -263,7 +268,10 @@ mod tests {
     };
 
     fn limits() -> Limits {
-        Limits { now: now(), ..LIMITS }
+        Limits {
+            now: now(),
+            ..LIMITS
+        }
     }
 
     #[test]
@@ -279,7 +287,11 @@ mod tests {
         );
         rows.pending.insert(
             "a".into(),
-            pending("a", "original only in iCloud (download failed: timeout)", 31),
+            pending(
+                "a",
+                "original only in iCloud (download failed: timeout)",
+                31,
+            ),
         );
         assert_eq!(
             classify(&asset("a", false), &rows, limits()),
@@ -366,10 +378,7 @@ mod tests {
             Class::Mirrored
         );
         rows.staged.get_mut("a").unwrap()[0].mirrored = false;
-        assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
-            Class::Staged
-        );
+        assert_eq!(classify(&asset("a", false), &rows, limits()), Class::Staged);
         rows.pending
             .insert("a".into(), pending("a", "referenced file not found", 1));
         assert_eq!(

@@ -48,7 +48,9 @@ pub(crate) fn read(state_dir: &Path) -> Result<Option<Report>, FileError> {
         });
     }
     let mut text = String::new();
-    file.take(MAX_BYTES).read_to_string(&mut text).map_err(err)?;
+    file.take(MAX_BYTES)
+        .read_to_string(&mut text)
+        .map_err(err)?;
     let report: Report = serde_json::from_str(&text).map_err(|e| FileError::Damaged {
         path: path.clone(),
         why: e.to_string(),
@@ -56,7 +58,11 @@ pub(crate) fn read(state_dir: &Path) -> Result<Option<Report>, FileError> {
     if report.version != super::VERSION {
         return Err(FileError::Damaged {
             path,
-            why: format!("version {}, this program writes {}", report.version, super::VERSION),
+            why: format!(
+                "version {}, this program writes {}",
+                report.version,
+                super::VERSION
+            ),
         });
     }
     Ok(Some(report))

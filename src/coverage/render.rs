@@ -12,7 +12,7 @@ pub(crate) fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -93,12 +93,32 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
     }
     let p = &c.pending;
     let waiting: Vec<(u64, &str, &str)> = vec![
-        (c.on_its_way, "newer than the threshold, taken by the next run", "on_its_way"),
+        (
+            c.on_its_way,
+            "newer than the threshold, taken by the next run",
+            "on_its_way",
+        ),
         (c.staged, "staged, not yet mirrored", "staged"),
-        (c.mirrored, "staged and mirrored, archived at the month's end", "mirrored"),
-        (p.in_icloud, "pending: original only in iCloud", "pending_in_icloud"),
-        (p.download_failed, "pending: download failed, tried again", "pending_download_failed"),
-        (p.file_missing, "pending: file missing", "pending_file_missing"),
+        (
+            c.mirrored,
+            "staged and mirrored, archived at the month's end",
+            "mirrored",
+        ),
+        (
+            p.in_icloud,
+            "pending: original only in iCloud",
+            "pending_in_icloud",
+        ),
+        (
+            p.download_failed,
+            "pending: download failed, tried again",
+            "pending_download_failed",
+        ),
+        (
+            p.file_missing,
+            "pending: file missing",
+            "pending_file_missing",
+        ),
         (c.back_catalogue.assets, "back catalogue", "back_catalogue"),
         (
             c.changed.mirrored + c.changed.staged + c.changed.not_yet + c.changed.not_taken,

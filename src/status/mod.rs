@@ -36,6 +36,9 @@ pub(crate) struct Status {
     next_rollover: Option<NaiveDate>,
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
+    /// The last coverage figures (`STATE/coverage.json`), when computed.
+    #[serde(default)]
+    pub(crate) coverage: Option<crate::coverage::Figures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +198,7 @@ pub(crate) fn gather(
         next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
         libraries: Vec::new(),
         repo_check: None,
+        coverage: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {

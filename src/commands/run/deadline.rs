@@ -10,6 +10,7 @@
 //! the monotonic one: the run's own `now` may be simulated.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Set once the run starts archiving: the longer deadline applies.
@@ -17,6 +18,23 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 
 /// Set once the deadline has passed: the watchdog ends the process.
 static EXPIRED: AtomicBool = AtomicBool::new(false);
+
+/// When the watchdog started (the run's start, on the monotonic clock).
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// What is left of the deadline that applies now; `None` without a
+/// watchdog (a dry run).
+#[must_use]
+pub(super) fn remaining(limits: &crate::config::Limits) -> Option<Duration> {
+    let limit = if ARCHIVING.load(Ordering::SeqCst) {
+        limits.archive_deadline.max(limits.deadline)
+    } else {
+        limits.deadline
+    };
+    STARTED
+        .get()
+        .map(|started| limit.saturating_sub(started.elapsed()))
+}
 
 /// Says the run is archiving a month now (it may take `archive_deadline`).
 pub(super) fn archiving() {
@@ -40,7 +58,7 @@ pub(super) fn watch(
     limits: crate::config::Limits,
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
-    let started = Instant::now();
+    let started = *STARTED.get_or_init(Instant::now);
     std::thread::Builder::new()
         .name("deadline".into())
         .spawn(move || loop {

@@ -31,6 +31,7 @@ use crate::secrets::SecretStore;
 use crate::text::human_bytes;
 use crate::threshold;
 
+mod coverage;
 mod deadline;
 mod rollover;
 mod skips;
@@ -288,6 +289,13 @@ fn export_all(
         report.insert("rollover".into(), serde_json::json!(texts));
     }
     lines.extend(rolled);
+    let covered = coverage::step(
+        config,
+        ledger.as_ref().filter(|_| !dry_run),
+        &lines,
+        (deps.now, out),
+    )?;
+    lines.extend(covered);
     let outcome = outcome_of(&lines);
     if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
         let word = if matches!(outcome, RunOutcome::Failed(_)) {
