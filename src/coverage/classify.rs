@@ -8,19 +8,20 @@
 //! - no staged file: pending when the ledger says why; else on its way
 //!   when the run's selection takes it (one of its dates is on or after the
 //!   threshold's midnight); else the back catalogue;
-//! - every staged file equal (role, size, hash) to a file of a verified
-//!   archive: archived, current; unless its version differs from the one
-//!   the ledger recorded (edited, new metadata), then archived but changed,
-//!   the new version not yet staged; or pending again (a part missing);
-//! - some staged file newer than any verified archive's: archived but
-//!   changed (new version mirrored, or staged only) when the asset has a
-//!   file in a verified archive; else pending when the ledger says why,
+//! - every staged file in a verified archive as it is now (role, size,
+//!   hash; the ledger adds that up, `ledger::coverage`): pending again when
+//!   the ledger says so (a part missing); else archived, current, unless
+//!   its version differs from the one the ledger recorded (edited, new
+//!   metadata): archived but changed, the new version not yet staged;
+//! - some staged file in no verified archive as it is now: archived but
+//!   changed (new version mirrored, or staged only) when a verified archive
+//!   holds a file of the asset; else pending when the ledger says why,
 //!   mirrored when every file is, staged otherwise.
 
 use chrono::{DateTime, Utc};
 
 use crate::export::plan::{self, Options, PendingReason};
-use crate::ledger::{ArchivedRow, LibraryRows, StagedRow};
+use crate::ledger::AssetRows;
 use crate::photos::CensusAsset;
 
 /// Where an asset's backup stands.
@@ -117,80 +118,56 @@ pub(crate) struct Limits {
     pub(crate) max_pending_days: Option<u32>,
 }
 
-/// The class of one asset the run backs up.
+/// Whether the asset's class depends on its version: every staged file of
+/// it is in a verified archive as it is now, and it is not pending (then
+/// only the version tells current from changed since).
 #[must_use]
-pub(crate) fn classify(asset: &CensusAsset, rows: &LibraryRows, limits: Limits) -> Class {
-    let none_staged: &[StagedRow] = &[];
-    let none_archived: &[ArchivedRow] = &[];
-    let staged = rows
-        .staged
-        .get(&asset.uuid)
-        .map_or(none_staged, Vec::as_slice);
-    let archived = rows
-        .archived
-        .get(&asset.uuid)
-        .map_or(none_archived, Vec::as_slice);
-    let pending = rows.pending.get(&asset.uuid).map(|p| Pending {
+pub(crate) fn needs_version(rows: Option<&AssetRows>) -> bool {
+    rows.is_some_and(|r| r.staged > 0 && r.unarchived == 0 && r.pending.is_none())
+}
+
+/// The class of one asset the run backs up, from the ledger's `rows` of
+/// it and its current `version` (`None`: not known; then never "changed").
+#[must_use]
+pub(crate) fn classify(
+    asset: &CensusAsset,
+    rows: Option<&AssetRows>,
+    version: Option<u64>,
+    limits: Limits,
+) -> Class {
+    let empty = AssetRows::default();
+    let r = rows.unwrap_or(&empty);
+    let pending = r.pending.as_ref().map(|p| Pending {
         why: Why::of(PendingReason::parse(&p.reason)),
         overdue: limits.max_pending_days.is_some_and(|days| {
             limits.now >= p.first_seen + chrono::Duration::days(i64::from(days))
         }),
     });
-    if staged.is_empty() {
+    let archive = || r.archive.as_deref().unwrap_or_default().to_owned();
+    if r.staged == 0 {
         return match pending {
             Some(p) => Class::Pending(p),
             None if asset.selected => Class::OnItsWay,
             None => Class::BackCatalogue,
         };
     }
-    let in_archive = |f: &StagedRow| {
-        archived
-            .iter()
-            .filter(|a| a.role == f.role && a.size == f.size && a.hash == f.hash)
-            .map(|a| a.archive.as_str())
-            .max()
-    };
-    let holding: Vec<Option<&str>> = staged.iter().map(in_archive).collect();
-    let newest_archive = || {
-        holding
-            .iter()
-            .flatten()
-            .copied()
-            .chain(archived.iter().map(|a| a.archive.as_str()))
-            .max()
-            .unwrap_or_default()
-            .to_owned()
-    };
-    if holding.iter().all(Option::is_some) {
-        let archive = holding.iter().flatten().copied().max().unwrap_or_default();
-        let changed = match (asset.version, rows.versions.get(&asset.uuid)) {
-            (Some(now), Some(recorded)) => now != *recorded,
-            _ => false,
-        };
-        return if let Some(p) = pending {
-            Class::Pending(p)
-        } else if changed {
-            Class::ArchivedChanged {
-                archive: archive.to_owned(),
+    if r.unarchived == 0 {
+        let changed = matches!((version, r.version), (Some(now), Some(then)) if now != then);
+        return match pending {
+            Some(p) => Class::Pending(p),
+            None if changed => Class::ArchivedChanged {
+                archive: archive(),
                 new: NewVersion::NotYet {
                     taken: asset.selected,
                 },
-            }
-        } else {
-            Class::Archived {
-                archive: archive.to_owned(),
-            }
+            },
+            None => Class::Archived { archive: archive() },
         };
     }
-    let all_mirrored = staged
-        .iter()
-        .zip(&holding)
-        .filter(|(_, h)| h.is_none())
-        .all(|(f, _)| f.mirrored);
-    if !archived.is_empty() {
+    if r.archive.is_some() {
         return Class::ArchivedChanged {
-            archive: newest_archive(),
-            new: if all_mirrored {
+            archive: archive(),
+            new: if r.unmirrored == 0 {
                 NewVersion::Mirrored
             } else {
                 NewVersion::Staged
@@ -199,7 +176,7 @@ pub(crate) fn classify(asset: &CensusAsset, rows: &LibraryRows, limits: Limits) 
     }
     match pending {
         Some(p) => Class::Pending(p),
-        None if all_mirrored => Class::Mirrored,
+        None if r.unmirrored == 0 => Class::Mirrored,
         None => Class::Staged,
     }
 }
@@ -214,9 +191,10 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap()
     }
 
-    fn asset(uuid: &str, selected: bool) -> CensusAsset {
+    fn asset(selected: bool) -> CensusAsset {
         CensusAsset {
-            uuid: uuid.to_owned(),
+            pk: 1,
+            uuid: "a".to_owned(),
             original_filename: "IMG_1.HEIC".into(),
             date: Utc
                 .with_ymd_and_hms(2020, 3, 1, 12, 0, 0)
@@ -228,33 +206,13 @@ mod tests {
             shared: false,
             burst: false,
             burst_selected: false,
-            in_icloud: false,
-            version: Some(7),
         }
     }
 
-    fn staged(role: &str, hash: &str, mirrored: bool) -> StagedRow {
-        StagedRow {
-            role: role.into(),
-            size: 10,
-            hash: hash.into(),
-            mirrored,
-        }
-    }
-
-    fn archived(archive: &str, role: &str, hash: &str) -> ArchivedRow {
-        ArchivedRow {
-            archive: archive.into(),
-            role: role.into(),
-            size: 10,
-            hash: hash.into(),
-        }
-    }
-
-    fn pending(uuid: &str, reason: &str, days_ago: i64) -> LedgerPending {
+    fn pending(reason: &str, days_ago: i64) -> LedgerPending {
         LedgerPending {
             library: "anna".into(),
-            uuid: uuid.into(),
+            uuid: "a".into(),
             reason: reason.into(),
             attempts: 1,
             first_seen: now() - chrono::Duration::days(days_ago),
@@ -262,39 +220,43 @@ mod tests {
         }
     }
 
-    const LIMITS: Limits = Limits {
-        now: DateTime::<Utc>::UNIX_EPOCH,
-        max_pending_days: Some(30),
-    };
-
     fn limits() -> Limits {
         Limits {
             now: now(),
-            ..LIMITS
+            max_pending_days: Some(30),
+        }
+    }
+
+    fn staged(files: u32, unarchived: u32, unmirrored: u32, archive: Option<&str>) -> AssetRows {
+        AssetRows {
+            staged: files,
+            unarchived,
+            unmirrored,
+            archive: archive.map(std::rc::Rc::from),
+            pending: None,
+            version: Some(7),
         }
     }
 
     #[test]
     fn never_staged_is_pending_on_its_way_or_the_back_catalogue() {
-        let mut rows = LibraryRows::default();
         assert_eq!(
-            classify(&asset("a", true), &rows, limits()),
+            classify(&asset(true), None, None, limits()),
             Class::OnItsWay
         );
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(false), None, None, limits()),
             Class::BackCatalogue
         );
-        rows.pending.insert(
-            "a".into(),
-            pending(
-                "a",
+        let rows = AssetRows {
+            pending: Some(pending(
                 "original only in iCloud (download failed: timeout)",
                 31,
-            ),
-        );
+            )),
+            ..AssetRows::default()
+        };
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(false), Some(&rows), None, limits()),
             Class::Pending(Pending {
                 why: Why::DownloadFailed,
                 overdue: true
@@ -305,7 +267,7 @@ mod tests {
             ..limits()
         };
         assert_eq!(
-            classify(&asset("a", false), &rows, no_borg),
+            classify(&asset(false), Some(&rows), None, no_borg),
             Class::Pending(Pending {
                 why: Why::DownloadFailed,
                 overdue: false
@@ -315,74 +277,64 @@ mod tests {
 
     #[test]
     fn archived_current_changed_and_not_archived_are_told_apart() {
-        let mut rows = LibraryRows::default();
-        rows.staged.insert(
-            "a".into(),
-            vec![staged("original", "h1", true), staged("xmp", "x1", true)],
-        );
-        rows.archived.insert(
-            "a".into(),
-            vec![
-                archived("p-anna-2026-10", "original", "h1"),
-                archived("p-anna-2026-10", "xmp", "x0"),
-                archived("p-anna-2026-11", "xmp", "x1"),
-            ],
-        );
-        rows.versions.insert("a".into(), 7);
+        let archived = staged(2, 0, 0, Some("p-anna-2026-11"));
+        assert!(needs_version(Some(&archived)));
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(false), Some(&archived), Some(7), limits()),
             Class::Archived {
                 archive: "p-anna-2026-11".into()
             }
         );
-        // Edited in Photos since: the version differs.
-        let mut edited = asset("a", true);
-        edited.version = Some(8);
+        // An unknown version never makes it "changed".
         assert_eq!(
-            classify(&edited, &rows, limits()),
-            Class::ArchivedChanged {
-                archive: "p-anna-2026-11".into(),
-                new: NewVersion::NotYet { taken: true }
+            classify(&asset(false), Some(&archived), None, limits()),
+            Class::Archived {
+                archive: "p-anna-2026-11".into()
             }
-        );
-        edited.selected = false;
-        assert_eq!(
-            classify(&edited, &rows, limits()),
-            Class::ArchivedChanged {
-                archive: "p-anna-2026-11".into(),
-                new: NewVersion::NotYet { taken: false }
-            }
-        );
-        // The new XMP staged, then mirrored.
-        rows.staged.insert(
-            "a".into(),
-            vec![staged("original", "h1", true), staged("xmp", "x2", false)],
         );
         let changed = |new| Class::ArchivedChanged {
             archive: "p-anna-2026-11".into(),
             new,
         };
+        // Edited in Photos since: the version differs; taken by the next
+        // run when its dates say so.
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(true), Some(&archived), Some(8), limits()),
+            changed(NewVersion::NotYet { taken: true })
+        );
+        assert_eq!(
+            classify(&asset(false), Some(&archived), Some(8), limits()),
+            changed(NewVersion::NotYet { taken: false })
+        );
+        // The new XMP staged, then mirrored.
+        let restaged = staged(2, 1, 1, Some("p-anna-2026-11"));
+        assert!(!needs_version(Some(&restaged)));
+        assert_eq!(
+            classify(&asset(false), Some(&restaged), None, limits()),
             changed(NewVersion::Staged)
         );
-        rows.staged.get_mut("a").unwrap()[1].mirrored = true;
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(
+                &asset(false),
+                Some(&staged(2, 1, 0, Some("p-anna-2026-11"))),
+                None,
+                limits()
+            ),
             changed(NewVersion::Mirrored)
         );
         // Never archived: mirrored, staged, or pending with its reason.
-        rows.archived.clear();
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(false), Some(&staged(2, 2, 0, None)), None, limits()),
             Class::Mirrored
         );
-        rows.staged.get_mut("a").unwrap()[0].mirrored = false;
-        assert_eq!(classify(&asset("a", false), &rows, limits()), Class::Staged);
-        rows.pending
-            .insert("a".into(), pending("a", "referenced file not found", 1));
+        let mut only_staged = staged(2, 2, 1, None);
         assert_eq!(
-            classify(&asset("a", false), &rows, limits()),
+            classify(&asset(false), Some(&only_staged), None, limits()),
+            Class::Staged
+        );
+        only_staged.pending = Some(pending("referenced file not found", 1));
+        assert_eq!(
+            classify(&asset(false), Some(&only_staged), None, limits()),
             Class::Pending(Pending {
                 why: Why::FileMissing,
                 overdue: false
@@ -414,7 +366,7 @@ mod tests {
             unpicked_bursts: false,
             ..on
         };
-        let mut a = asset("a", false);
+        let mut a = asset(false);
         assert_eq!(scope(&a, off), Scope::BackedUp);
         a.burst = true;
         assert_eq!(scope(&a, on), Scope::BackedUp);

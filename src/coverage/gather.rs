@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::classify::Limits;
+use super::classify::{self, Limits, Scope};
 use super::{summarize, DatabaseCopy, Inputs, LibraryCoverage, Report};
 use crate::config::{Config, Library as LibraryConfig};
 use crate::export::plan::Options;
@@ -95,15 +95,26 @@ fn library(
         DatabaseCopy::Private => Library::open_with(&lib.path, Check::PagesRead)?,
     };
     let census = library.census(crate::clock::local_midnight(settings.threshold))?;
-    drop(library);
     let rows = match ledger {
         Some(l) => l.coverage_rows(&lib.name)?,
         None => LibraryRows::default(),
     };
+    // The version only where the class depends on it.
+    let asked: Vec<i64> = census
+        .iter()
+        .filter(|a| {
+            classify::scope(a, settings.options) == Scope::BackedUp
+                && classify::needs_version(rows.assets.get(&a.uuid))
+        })
+        .map(|a| a.pk)
+        .collect();
+    let versions = library.versions_of(&asked)?;
+    drop(library);
     Ok(summarize(&Inputs {
         library: &lib.name,
         census: &census,
         rows: &rows,
+        versions: &versions,
         options: settings.options,
         limits: settings.limits,
         backfill: settings.backfill,

@@ -12,7 +12,7 @@ pub(crate) mod file;
 pub(crate) mod gather;
 pub(crate) mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -156,6 +156,9 @@ pub(crate) enum Reason {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Listed {
     pub(crate) class: String,
+    /// The verified archive holding an older version (`archived_changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) archive: Option<String>,
     pub(crate) uuid: String,
     pub(crate) date: String,
     pub(crate) original_filename: String,
@@ -232,6 +235,9 @@ pub(crate) struct Inputs<'a> {
     pub(crate) library: &'a str,
     pub(crate) census: &'a [CensusAsset],
     pub(crate) rows: &'a LibraryRows,
+    /// The current version of the assets whose class depends on it
+    /// (`classify::needs_version`), by row number.
+    pub(crate) versions: &'a HashMap<i64, u64>,
     pub(crate) options: Options,
     pub(crate) limits: Limits,
     /// `[backfill]` is on: the back catalogue is on its way.
@@ -296,7 +302,12 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
         c.assets += 1;
         let month = Month::of(asset.date.date_naive());
         oldest = Some(oldest.map_or(month, |m| m.min(month)));
-        let class = classify::classify(asset, inputs.rows, inputs.limits);
+        let class = classify::classify(
+            asset,
+            inputs.rows.assets.get(&asset.uuid),
+            inputs.versions.get(&asset.pk).copied(),
+            inputs.limits,
+        );
         match &class {
             Class::Archived { .. } => c.archived_current += 1,
             Class::ArchivedChanged { new, .. } => match new {
@@ -327,6 +338,10 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
         ) {
             list.push(Listed {
                 class: class_name(&class).to_owned(),
+                archive: match &class {
+                    Class::ArchivedChanged { archive, .. } => Some(archive.clone()),
+                    _ => None,
+                },
                 uuid: asset.uuid.clone(),
                 date: asset.date.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
                 original_filename: asset.original_filename.clone(),
@@ -347,8 +362,14 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
             assets: n,
         })
         .collect();
+    judge(&mut c, inputs.backfill);
+    c
+}
+
+/// What is not covered, by reason, and so whether all is.
+fn judge(c: &mut LibraryCoverage, backfill: bool) {
     let mut not = Vec::new();
-    if c.back_catalogue.assets > 0 && !inputs.backfill {
+    if c.back_catalogue.assets > 0 && !backfill {
         not.push((Reason::BackCatalogue, c.back_catalogue.assets));
     }
     not.push((Reason::FileMissing, c.pending.file_missing));
@@ -360,7 +381,6 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
         .map(|(reason, assets)| NotCovered { reason, assets })
         .collect();
     c.covered = c.not_covered.is_empty();
-    c
 }
 
 /// `part` of `whole` in percent, rounded down to a tenth: 99.99% is not

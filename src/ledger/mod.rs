@@ -27,7 +27,7 @@ use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
 pub(crate) use asset_versions::VersionBasis;
-pub(crate) use coverage::{ArchivedRow, LibraryRows, StagedRow};
+pub(crate) use coverage::{AssetRows, LibraryRows};
 pub use files::{FileRecord, StagedFile, StagedSource};
 pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;

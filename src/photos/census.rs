@@ -1,17 +1,20 @@
 //! The census: every asset of a library with only what `coverage` needs to
 //! classify it (its uuid, name, creation date and zone, the flags that say
-//! whether a run backs it up, whether its original is on this disk, whether
-//! the run's selection takes it, and its version), read in one narrow pass.
+//! whether a run backs it up, and whether the run's selection takes it),
+//! read in one narrow pass; and, for the assets whose class depends on it,
+//! their version.
 //!
-//! The full reader (`Library::assets`) builds every field, every path and
+//! The full reader (`Library::assets`) builds every field and path and
 //! looks at the library's folders; at 100k assets that is seconds. The
-//! census reads a few columns of the asset and attribute rows, plus the
-//! narrow tables the version needs, and derives nothing else. The rules it
-//! applies are the reader's and the run's own, called, not restated: the
+//! census reads a few columns of the asset and attribute rows and derives
+//! nothing else; the version, which needs every resource, keyword, person
+//! and album row, is read only for the assets asked for (`versions_of`: in
+//! coverage, those found in a verified archive as they are now). The rules
+//! it applies are the reader's and the run's own, called, not restated: the
 //! selection's date condition (`query::since_condition`, evaluated by
 //! SQLite in the same statement), the burst flags (`derive::burst`), the
-//! original in iCloud (`derive::original_missing`), the creation date in
-//! its zone (`derive::created`) and the version (`versions::version`).
+//! creation date in its zone (`derive::created`), the version
+//! (`versions::version` over the same narrow reads as a run's).
 
 use std::collections::HashMap;
 
@@ -23,11 +26,13 @@ use super::query::{self, int, real, text};
 use super::schema::Schema;
 use super::{versions, Check, Library, PhotosError};
 
-/// One asset as the census sees it. Its names are untrusted text.
+/// One asset as the census sees it. Its name is untrusted text.
 // The flags mirror Photos' own columns one to one, hence many bools.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CensusAsset {
+    /// The asset's row number in this database (for `versions_of`).
+    pub(crate) pk: i64,
     pub uuid: String,
     /// The name the file had when imported (else its name in the library).
     pub original_filename: String,
@@ -44,10 +49,6 @@ pub struct CensusAsset {
     pub burst: bool,
     /// A burst frame Photos shows (key frame or picked).
     pub burst_selected: bool,
-    /// The original is not on this disk (only in iCloud).
-    pub in_icloud: bool,
-    /// `photos::versions`' version, when this library's schema has one.
-    pub version: Option<u64>,
 }
 
 impl Library {
@@ -57,16 +58,28 @@ impl Library {
     /// only page by page sends the census to a fresh copy checked whole,
     /// as `assets` does.
     pub fn census(&self, since: DateTime<Utc>) -> Result<Vec<CensusAsset>, PhotosError> {
-        match self.census_rows(since) {
+        match self.census_read(|conn, schema| read(conn, schema, since)) {
             Err(PhotosError::Corrupt { .. }) if self.checked == Check::PagesRead => {
-                Self::open_with(&self.root, Check::Full)?.census_rows(since)
+                Self::open_with(&self.root, Check::Full)?.census(since)
             }
             read => read,
         }
     }
 
-    fn census_rows(&self, since: DateTime<Utc>) -> Result<Vec<CensusAsset>, PhotosError> {
-        read(&self.snapshot.conn, &self.schema, since).map_err(|e| {
+    /// The version (`photos::versions`) of each asset of `pks` (row numbers
+    /// of this database), when the schema has versions; else none.
+    pub(crate) fn versions_of(&self, pks: &[i64]) -> Result<HashMap<i64, u64>, PhotosError> {
+        if pks.is_empty() || !versions::supported(&self.schema) {
+            return Ok(HashMap::new());
+        }
+        self.census_read(|conn, schema| read_versions(conn, schema, pks))
+    }
+
+    fn census_read<T>(
+        &self,
+        f: impl FnOnce(&Connection, &Schema) -> rusqlite::Result<T>,
+    ) -> Result<T, PhotosError> {
+        f(&self.snapshot.conn, &self.schema).map_err(|e| {
             self.read_error.set(true);
             if let Some(log) = &self.log {
                 // Best effort: the read error itself is what the caller sees.
@@ -80,30 +93,14 @@ impl Library {
     }
 }
 
-/// Columns of the census query before the version's.
-const FIRST_VERSION_COLUMN: usize = 14;
-
 fn read(
     conn: &Connection,
     schema: &Schema,
     since: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<CensusAsset>> {
-    let with_version = versions::supported(schema);
-    let resources = query::read_resources(conn, schema, None)?;
-    let none = Vec::new();
-    let (keywords, persons, albums) = if with_version {
-        (
-            query::read_keywords(conn, schema, None)?,
-            query::read_persons(conn, schema, None)?,
-            query::read_albums(conn, schema, None)?,
-        )
-    } else {
-        (HashMap::new(), HashMap::new(), HashMap::new())
-    };
-    let (_, joins, joined) = query::asset_columns(schema);
     let a = &schema.asset;
     let b = &schema.attributes;
-    let mut columns = vec![
+    let columns = [
         "a.Z_PK".to_owned(),
         "a.ZUUID".to_owned(),
         a.col("a", &["ZFILENAME"]),
@@ -114,57 +111,85 @@ fn read(
         a.col("a", &["ZTRASHEDSTATE"]),
         a.col("a", &["ZHIDDEN"]),
         a.col("a", &["ZCLOUDBATCHPUBLISHDATE"]),
-        a.col("a", &["ZKIND"]),
         a.col("a", &["ZAVALANCHEUUID"]),
         a.col("a", &["ZAVALANCHEPICKTYPE"]),
         query::since_condition(schema, since),
     ];
-    debug_assert_eq!(columns.len(), FIRST_VERSION_COLUMN);
-    if with_version {
-        columns.extend(versions::columns(schema, joined.0, joined.1));
-    }
     let sql = format!(
-        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{} ORDER BY a.Z_PK",
+        "SELECT {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK ORDER BY a.Z_PK",
         columns.join(", "),
         a.sql(),
         b.sql(),
-        if with_version { joins.as_str() } else { "" },
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        let pk: i64 = row.get(0)?;
-        let filename = derive::clean(text(row, 2)?).unwrap_or_default();
-        let tz_offset = int(row, 5)?.map(|o| o as i32);
-        let res: &[RawResource] = resources.get(&pk).map_or(&[], Vec::as_slice);
-        let shared = real(row, 9)?.is_some();
-        let (burst, burst_selected) = derive::burst(text(row, 11)?.is_some(), int(row, 12)?);
-        let version = if with_version {
-            let rows = versions::rows(row, FIRST_VERSION_COLUMN)?;
-            Some(versions::version(
-                &rows,
-                keywords.get(&pk).unwrap_or(&none),
-                persons.get(&pk).unwrap_or(&none),
-                albums.get(&pk).unwrap_or(&none),
-                res,
-            ))
-        } else {
-            None
+        let filename =
+            || -> rusqlite::Result<String> { Ok(derive::clean(text(row, 2)?).unwrap_or_default()) };
+        let original_filename = match derive::clean(text(row, 3)?) {
+            Some(name) => name,
+            None => filename()?,
         };
+        let tz_offset = int(row, 5)?.map(|o| o as i32);
+        let (burst, burst_selected) = derive::burst(text(row, 10)?.is_some(), int(row, 11)?);
         out.push(CensusAsset {
+            pk: row.get(0)?,
             uuid: derive::clean(text(row, 1)?).unwrap_or_default(),
-            original_filename: derive::clean(text(row, 3)?).unwrap_or(filename),
+            original_filename,
             date: derive::created(real(row, 4)?, text(row, 6)?.as_deref(), tz_offset),
-            selected: int(row, 13)? == Some(1),
+            selected: int(row, 12)? == Some(1),
             trashed: int(row, 7)? == Some(1),
             hidden: int(row, 8)? == Some(1),
-            shared,
+            shared: real(row, 9)?.is_some(),
             burst,
             burst_selected,
-            in_icloud: derive::original_missing(res, shared && int(row, 10)? == Some(1)),
-            version,
         });
+    }
+    Ok(out)
+}
+
+/// The rows `select_changed` filled, as `query`'s narrow reads take a scope.
+const SCOPE: &str = "IN (SELECT pk FROM temp.changed)";
+
+/// The versions of the assets `pks`, from the same narrow reads and wide
+/// rows' `Z_OPT`s as a run's (`query::for_each`), restricted to them.
+fn read_versions(
+    conn: &Connection,
+    schema: &Schema,
+    pks: &[i64],
+) -> rusqlite::Result<HashMap<i64, u64>> {
+    query::select_changed(conn, pks)?;
+    let scope = Some(SCOPE);
+    let keywords = query::read_keywords(conn, schema, scope)?;
+    let persons = query::read_persons(conn, schema, scope)?;
+    let albums = query::read_albums(conn, schema, scope)?;
+    let resources = query::read_resources(conn, schema, scope)?;
+    let (_, joins, joined) = query::asset_columns(schema);
+    let sql = format!(
+        "SELECT a.Z_PK, {} FROM {} AS a LEFT JOIN {} AS b ON b.ZASSET = a.Z_PK{joins} \
+         WHERE a.Z_PK {} ORDER BY a.Z_PK",
+        versions::columns(schema, joined.0, joined.1).join(", "),
+        schema.asset.sql(),
+        schema.attributes.sql(),
+        SCOPE,
+    );
+    let none = Vec::new();
+    let no_resources: Vec<RawResource> = Vec::new();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = HashMap::with_capacity(pks.len());
+    while let Some(row) = rows.next()? {
+        let pk: i64 = row.get(0)?;
+        let opts = versions::rows(row, 1)?;
+        let version = versions::version(
+            &opts,
+            keywords.get(&pk).unwrap_or(&none),
+            persons.get(&pk).unwrap_or(&none),
+            albums.get(&pk).unwrap_or(&none),
+            resources.get(&pk).unwrap_or(&no_resources),
+        );
+        out.insert(pk, version);
     }
     Ok(out)
 }

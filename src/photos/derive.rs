@@ -537,7 +537,7 @@ pub(super) fn shown_by_photos(a: &Asset) -> bool {
 /// shared-album video on Photos 11 and later, the resource that counts is
 /// its `UUID.medium.MP4` (its poster frame may be here while the video is
 /// not), as osxphotos reads it.
-pub(super) fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
+fn original_missing(resources: &[RawResource], shared_video: bool) -> bool {
     let video_rows = shared_video
         && resources
             .iter()

@@ -158,7 +158,7 @@ pub(super) fn for_each<E>(
 }
 
 /// Fills `temp.changed` with `pks`: the selected assets read in full.
-fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
+pub(super) fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
     conn.pragma_update(None, "query_only", false)?;
     let filled = (|| {
         conn.execute_batch(
