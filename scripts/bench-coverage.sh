@@ -5,8 +5,11 @@
 # the same minutes: `coverage --json` reading the run's kept copy of the
 # database (the lock free), `coverage --json` while a run holds the lock
 # (a private copy of the database, made each time), and the full reader,
-# `assets --json --all`, on the same library. Prints the best and median
-# wall time and peak RSS of each, and the ratios of the medians.
+# `assets --json --all`, on the same library. Then every staged file is
+# recorded in a verified archive (the ledger's rows as a rollover leaves
+# them), so coverage reads the version of every staged asset, and
+# `coverage --json` is timed again. Prints the best and median wall time
+# and peak RSS of each, and the ratios of the medians.
 # Usage: scripts/bench-coverage.sh LIBRARY [ROOT]
 #   LIBRARY: e.g. one from `make_library --assets 100000 --seed 7
 #            --years 2024-2026 --realistic-size --out DIR`
@@ -17,11 +20,12 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 lib=$1
 root=${2:-$(dirname "${BASH_SOURCE[0]}")/..}
 [ -f "$lib/database/Photos.sqlite" ] || bench_die "no $lib/database/Photos.sqlite"
 command -v flock >/dev/null || bench_die "needs flock (util-linux) to hold the run lock"
+command -v python3 >/dev/null || bench_die "needs python3 (its sqlite3 module writes the archive's rows)"
 bench_need_time
 threshold=${BENCH_THRESHOLD:-$(date +%Y)-01-01}
 runs=${BENCH_RUNS:-5}
@@ -44,7 +48,7 @@ timed() {
     echo "$line" >>"$scratch/$name.times"
 }
 
-: >"$scratch/kept.times" >"$scratch/private.times" >"$scratch/assets.times"
+for t in kept private assets archived; do : >"$scratch/$t.times"; done
 lock=$scratch/state/run.lock
 for _ in $(seq "$runs"); do
     timed kept "$bin" --config "$conf" coverage --json
@@ -53,6 +57,23 @@ for _ in $(seq "$runs"); do
 done
 grep -q '"database_copy": "kept"' "$scratch/kept.log" || bench_die "coverage did not read the kept copy"
 grep -q '"database_copy": "private"' "$scratch/private.log" || bench_die "coverage did not make a private copy under the lock"
+
+# Every staged file in one verified archive, as a rollover records it.
+python3 - "$scratch/state/ledger.sqlite" <<'PY'
+import sqlite3, sys
+ledger = sqlite3.connect(sys.argv[1])
+now = "2026-01-01T00:00:00Z"
+with ledger:
+    ledger.execute(
+        "INSERT INTO rollover (library, archive, first_month, last_month, step, planned_at, verified_at)"
+        " VALUES ('bench', 'bench-all', '2000-01', '2999-12', 'verified', ?, ?)", (now, now))
+    ledger.execute(
+        "INSERT INTO rollover_file SELECT library, 'bench-all', uuid, role, path, size, hash"
+        " FROM staged_file WHERE library = 'bench'")
+PY
+for _ in $(seq "$runs"); do
+    timed archived "$bin" --config "$conf" coverage --json
+done
 
 summary() {
     sort -g "$scratch/$1.times" | awk -v what="$2" '{s[NR]=$1; k[NR]=$2} END {
@@ -69,6 +90,8 @@ echo
 summary kept "coverage --json (kept copy, lock free)"
 summary private "coverage --json (private copy, a run holds the lock)"
 summary assets "assets --json --all (the full reader)"
-awk -v a="$(median assets)" -v k="$(median kept)" -v p="$(median private)" 'BEGIN {
-    printf "median ratio: assets --json --all / coverage = %.1fx (kept copy), %.1fx (private copy)\n", a/k, a/p }'
+summary archived "coverage --json (kept copy, every staged file in a verified archive: versions read)"
+grep -E '"archived_current"' "$scratch/archived.log" | head -n 1
+awk -v a="$(median assets)" -v k="$(median kept)" -v p="$(median private)" -v v="$(median archived)" 'BEGIN {
+    printf "median ratio: assets --json --all / coverage = %.1fx (kept copy), %.1fx (private copy), %.1fx (versions read)\n", a/k, a/p, a/v }'
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

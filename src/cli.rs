@@ -108,7 +108,7 @@ pub(crate) struct InstallArgs {
 
 const COVERAGE_EXIT_CODES: &str = "Exit codes: 0 everything covered or on its way within \
      the normal cycle, 1 something is not (a back catalogue without [backfill], a file missing, \
-     pending past [borg] max_pending_days, a change the run does not take) or an error, 2 usage \
+     pending past [borg] max_pending_days) or an error, 2 usage \
      or config error";
 
 #[derive(Debug, Args)]

@@ -48,11 +48,8 @@ pub(crate) enum Class {
 pub(crate) enum NewVersion {
     Mirrored,
     Staged,
-    /// Not staged. `taken`: the next run takes it (its dates say it
-    /// changed since the threshold); else the run never will by itself.
-    NotYet {
-        taken: bool,
-    },
+    /// Not staged yet: the next run takes it.
+    NotYet,
 }
 
 /// Why an asset is pending, as data, and whether it waited too long.
@@ -119,11 +116,15 @@ pub(crate) struct Limits {
 }
 
 /// Whether the asset's class depends on its version: every staged file of
-/// it is in a verified archive as it is now, and it is not pending (then
-/// only the version tells current from changed since).
+/// it is in a verified archive as it is now, it is not pending, and the
+/// run's selection takes it (one of its dates says it changed since the
+/// threshold): only the version then tells current from changed since.
+/// An asset none of whose dates moved is not read again by the run, so
+/// its version is not read here either: the cost is the selection's, as a
+/// run's (a change that moves no date is seen by neither).
 #[must_use]
-pub(crate) fn needs_version(rows: Option<&AssetRows>) -> bool {
-    rows.is_some_and(|r| r.staged > 0 && r.unarchived == 0 && r.pending.is_none())
+pub(crate) fn needs_version(asset: &CensusAsset, rows: Option<&AssetRows>) -> bool {
+    asset.selected && rows.is_some_and(|r| r.staged > 0 && r.unarchived == 0 && r.pending.is_none())
 }
 
 /// The class of one asset the run backs up, from the ledger's `rows` of
@@ -157,9 +158,7 @@ pub(crate) fn classify(
             Some(p) => Class::Pending(p),
             None if changed => Class::ArchivedChanged {
                 archive: archive(),
-                new: NewVersion::NotYet {
-                    taken: asset.selected,
-                },
+                new: NewVersion::NotYet,
             },
             None => Class::Archived { archive: archive() },
         };
@@ -278,7 +277,8 @@ mod tests {
     #[test]
     fn archived_current_changed_and_not_archived_are_told_apart() {
         let archived = staged(2, 0, 0, Some("p-anna-2026-11"));
-        assert!(needs_version(Some(&archived)));
+        assert!(needs_version(&asset(true), Some(&archived)));
+        assert!(!needs_version(&asset(false), Some(&archived)));
         assert_eq!(
             classify(&asset(false), Some(&archived), Some(7), limits()),
             Class::Archived {
@@ -296,19 +296,14 @@ mod tests {
             archive: "p-anna-2026-11".into(),
             new,
         };
-        // Edited in Photos since: the version differs; taken by the next
-        // run when its dates say so.
+        // Edited in Photos since: the version differs.
         assert_eq!(
             classify(&asset(true), Some(&archived), Some(8), limits()),
-            changed(NewVersion::NotYet { taken: true })
-        );
-        assert_eq!(
-            classify(&asset(false), Some(&archived), Some(8), limits()),
-            changed(NewVersion::NotYet { taken: false })
+            changed(NewVersion::NotYet)
         );
         // The new XMP staged, then mirrored.
         let restaged = staged(2, 1, 1, Some("p-anna-2026-11"));
-        assert!(!needs_version(Some(&restaged)));
+        assert!(!needs_version(&asset(true), Some(&restaged)));
         assert_eq!(
             classify(&asset(false), Some(&restaged), None, limits()),
             changed(NewVersion::Staged)

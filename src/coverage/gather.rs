@@ -104,7 +104,7 @@ fn library(
         .iter()
         .filter(|a| {
             classify::scope(a, settings.options) == Scope::BackedUp
-                && classify::needs_version(rows.assets.get(&a.uuid))
+                && classify::needs_version(a, rows.assets.get(&a.uuid))
         })
         .map(|a| a.pk)
         .collect();

@@ -88,13 +88,11 @@ pub(crate) struct Changed {
     pub(crate) staged: u64,
     /// Not staged; the next run takes it.
     pub(crate) not_yet: u64,
-    /// Not staged, and the run's dates do not take it.
-    pub(crate) not_taken: u64,
 }
 
 impl Changed {
     fn total(self) -> u64 {
-        self.mirrored + self.staged + self.not_yet + self.not_taken
+        self.mirrored + self.staged + self.not_yet
     }
 }
 
@@ -146,8 +144,6 @@ pub(crate) enum Reason {
     FileMissing,
     /// Pending longer than `[borg] max_pending_days`.
     PendingOverdue,
-    /// Changed after its archive, and the run's dates do not take it.
-    ChangedNotTaken,
 }
 
 /// One asset of `--list`: where it stands, its creation date (own zone),
@@ -313,8 +309,7 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
             Class::ArchivedChanged { new, .. } => match new {
                 NewVersion::Mirrored => c.changed.mirrored += 1,
                 NewVersion::Staged => c.changed.staged += 1,
-                NewVersion::NotYet { taken: true } => c.changed.not_yet += 1,
-                NewVersion::NotYet { taken: false } => c.changed.not_taken += 1,
+                NewVersion::NotYet => c.changed.not_yet += 1,
             },
             Class::Mirrored => c.mirrored += 1,
             Class::Staged => c.staged += 1,
@@ -374,7 +369,6 @@ fn judge(c: &mut LibraryCoverage, backfill: bool) {
     }
     not.push((Reason::FileMissing, c.pending.file_missing));
     not.push((Reason::PendingOverdue, c.pending.overdue));
-    not.push((Reason::ChangedNotTaken, c.changed.not_taken));
     c.not_covered = not
         .into_iter()
         .filter(|(_, n)| *n > 0)

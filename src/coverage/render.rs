@@ -33,12 +33,12 @@ pub(crate) fn headline(c: &LibraryCoverage) -> String {
         grouped(c.assets),
         grouped(c.archived_current)
     );
-    let total = changed.mirrored + changed.staged + changed.not_yet + changed.not_taken;
+    let total = changed.mirrored + changed.staged + changed.not_yet;
     if total > 0 {
         let parts: Vec<String> = [
             (changed.mirrored, "mirrored"),
             (changed.staged, "staged"),
-            (changed.not_yet + changed.not_taken, "not yet staged"),
+            (changed.not_yet, "not yet staged"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -85,9 +85,6 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
             }
             Reason::FileMissing => "a file is missing and iCloud will not bring it",
             Reason::PendingOverdue => "pending longer than [borg] max_pending_days",
-            Reason::ChangedNotTaken => {
-                "changed after its archive, and the run's dates do not take it"
-            }
         };
         lines.push(format!("    {}: {what}", assets(n.assets)));
     }
@@ -121,7 +118,7 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
         ),
         (c.back_catalogue.assets, "back catalogue", "back_catalogue"),
         (
-            c.changed.mirrored + c.changed.staged + c.changed.not_yet + c.changed.not_taken,
+            c.changed.mirrored + c.changed.staged + c.changed.not_yet,
             "changed since their archive",
             "archived_changed",
         ),
