@@ -93,15 +93,22 @@ median() { sort -g "$scratch/$1.times" | awk '{s[NR]=$1} END {print s[int((NR+1)
 
 assets=$(grep -c '"uuid"' "$scratch/assets.log" || true)
 echo "library: $lib ($assets assets listed by assets --all), threshold $threshold"
-grep -E '"(assets|archived_current|staged|pending|on_its_way|trashed)"|"assets": [0-9]+,$' "$scratch/kept.log" |
-    head -n 8 | tr -s ' ' | tr '\n' ' '
-echo
+figures() {
+    python3 - "$1" <<'PY'
+import json, sys
+lib = json.load(open(sys.argv[1]))["libraries"][0]
+print(f"  {lib['assets']} assets: {lib['archived_current']} archived, {lib['staged']} staged, "
+      f"{sum(lib['pending'].values()) - lib['pending']['overdue']} pending, {lib['on_its_way']} on their way, "
+      f"{lib['back_catalogue']['assets']} back catalogue, {lib['trashed']} trashed")
+PY
+}
+figures "$scratch/kept.log"
 summary kept "coverage --json (kept copy, lock free)"
 summary private "coverage --json (private copy, a run holds the lock)"
 summary assets "assets --json --all (the full reader)"
 summary archived "coverage --json (all staged archived, all selected: their versions read)"
 summary moved "coverage --json (all staged archived, threshold moved to this month)"
-grep -E '"archived_current"' "$scratch/archived.log" "$scratch/moved.log" | head -n 2
+figures "$scratch/moved.log"
 awk -v a="$(median assets)" -v k="$(median kept)" -v p="$(median private)" -v v="$(median archived)" -v m="$(median moved)" 'BEGIN {
     printf "median ratio: assets --json --all / coverage = %.1fx (kept copy), %.1fx (private copy), %.1fx (all archived and selected), %.1fx (threshold moved)\n", a/k, a/p, a/v, a/m }'
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
