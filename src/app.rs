@@ -151,7 +151,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         }
         // A config that does not load is a finding of the doctor.
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
-        Command::Coverage(args) => coverage(cli, args, host, out),
+        Command::Coverage(args) => coverage(cli, args, host, (out, err)),
     }
 }
 
@@ -201,10 +201,15 @@ fn coverage(
     cli: &Cli,
     args: &crate::cli::CoverageArgs,
     host: &Host,
-    out: &mut dyn Write,
+    streams: (&mut dyn Write, &mut dyn Write),
 ) -> Result<Code, Failure> {
     let config = load_config(cli, host)?;
-    Ok(commands::coverage::run(&config, args, clock()?.now(), out)?)
+    Ok(commands::coverage::run(
+        &config,
+        args,
+        clock()?.now(),
+        streams,
+    )?)
 }
 
 /// `doctor`: here, as the agent (`--as-agent`), or as the agent's probe

@@ -350,6 +350,14 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
     );
     let again: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
     assert_eq!(again["libraries"][0]["assets"], 13);
+    // ...and by the command, on stderr.
+    std::fs::write(&kept, "[]").unwrap();
+    let (_, out, err) = coverage(&setup, &["--json"]);
+    assert!(err.contains("coverage.json is damaged"), "{err}");
+    assert!(
+        serde_json::from_str::<Value>(&out).is_ok(),
+        "stdout stays JSON: {out}"
+    );
 }
 
 #[test]

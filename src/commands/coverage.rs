@@ -26,7 +26,7 @@ pub(crate) fn run(
     config: &Config,
     args: &CoverageArgs,
     now: DateTime<Utc>,
-    out: &mut dyn Write,
+    (out, err): (&mut dyn Write, &mut dyn Write),
 ) -> Result<Code> {
     let libraries = chosen(config, args.library.as_deref())?;
     let settings = Settings::of(config, now)?;
@@ -43,7 +43,9 @@ pub(crate) fn run(
         (&settings, copy, args.list),
     )?;
     drop(lock);
-    keep(config, &report)?;
+    if let Some(warning) = keep(config, &report)? {
+        writeln!(err, "warning: {warning}")?;
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
@@ -83,23 +85,26 @@ fn chosen<'a>(config: &'a Config, name: Option<&str>) -> Result<Vec<&'a LibraryC
 }
 
 /// Keeps the figures in `STATE/coverage.json`; the figures of configured
-/// libraries not computed this time (`--library`) are carried over.
-fn keep(config: &Config, report: &Report) -> Result<()> {
+/// libraries not computed this time (`--library`) are carried over. A
+/// damaged file is replaced, never read: the warning says so.
+fn keep(config: &Config, report: &Report) -> Result<Option<String>> {
     let mut kept = report.clone();
-    if let Ok(Some(previous)) = file::read(&config.state_dir) {
-        let computed: Vec<&str> = report
-            .libraries
-            .iter()
-            .map(|l| l.library.as_str())
-            .collect();
-        for old in previous.libraries {
-            let configured = config.libraries.iter().any(|l| l.name == old.library);
-            if configured && !computed.contains(&old.library.as_str()) {
-                kept.covered &= old.covered;
-                kept.libraries.push(old);
+    let mut warning = None;
+    match file::read(&config.state_dir) {
+        Ok(previous) => {
+            for old in previous.map(|p| p.libraries).unwrap_or_default() {
+                let configured = config.libraries.iter().any(|l| l.name == old.library);
+                let computed = report.libraries.iter().any(|l| l.library == old.library);
+                if configured && !computed {
+                    kept.covered &= old.covered;
+                    kept.libraries.push(old);
+                }
             }
+        }
+        Err(e) => {
+            warning = Some(format!("{}; replaced", crate::error_text::describe(&e)));
         }
     }
     file::write(&config.state_dir, &kept)?;
-    Ok(())
+    Ok(warning)
 }
