@@ -91,3 +91,64 @@ pub(crate) fn write(state_dir: &Path, report: &Report) -> Result<(), FileError> 
             why: crate::error_text::describe(&e),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    fn report() -> Report {
+        Report {
+            version: super::super::VERSION,
+            computed_at: Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap(),
+            threshold: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            covered: true,
+            libraries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_figures_round_trip_owner_only_and_a_damaged_file_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read(dir.path()).unwrap().is_none());
+        write(dir.path(), &report()).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), Some(report()));
+        let path = dir.path().join(FILE_NAME);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        for bad in ["{", "{\"version\": 1, \"extra\": 2}", "[]"] {
+            std::fs::write(&path, bad).unwrap();
+            let e = read(dir.path()).unwrap_err();
+            assert!(matches!(e, FileError::Damaged { .. }), "{bad}: {e}");
+            assert!(e.to_string().contains("coverage.json"), "{e}");
+        }
+        let mut newer = serde_json::to_value(report()).unwrap();
+        newer["version"] = 2.into();
+        std::fs::write(&path, newer.to_string()).unwrap();
+        assert!(matches!(
+            read(dir.path()).unwrap_err(),
+            FileError::Damaged { .. }
+        ));
+    }
+
+    #[test]
+    fn a_link_at_its_name_is_refused_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.json");
+        std::fs::write(&elsewhere, serde_json::to_string(&report()).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join(FILE_NAME)).unwrap();
+        assert!(matches!(
+            read(dir.path()).unwrap_err(),
+            FileError::Read { .. }
+        ));
+        // Writing replaces the link; the file it pointed to is untouched.
+        let before = std::fs::read(&elsewhere).unwrap();
+        write(dir.path(), &report()).unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), before);
+        assert!(!std::fs::symlink_metadata(dir.path().join(FILE_NAME))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}

@@ -155,3 +155,17 @@ fn list_line(l: &Listed) -> String {
         printable(&l.original_filename)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(104_233), "104,233");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+    }
+}
