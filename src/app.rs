@@ -84,7 +84,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
     let host = Host::current();
     let host = &host;
     match &cli.command {
-        Command::Run(args) => backup(cli, args, host, out, err),
+        Command::Run(args) => run_backup(cli, args, host, out, err),
         Command::Status(args) => {
             let config = load_config(cli, host)?;
             commands::status::run(&config, args.json, clock()?.now(), out)?;
@@ -152,11 +152,28 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         // A config that does not load is a finding of the doctor.
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
         Command::Coverage(args) => coverage(cli, args, host, (out, err)),
+        Command::Drill(args) => drill(cli, args, host, out),
     }
 }
 
-/// `run`: the backup cycle with its real seams.
-fn backup(
+/// `drill`: a restore drill now, through the repository of the config.
+fn drill(
+    cli: &Cli,
+    args: &crate::cli::DrillArgs,
+    host: &Host,
+    out: &mut dyn Write,
+) -> Result<Code, Failure> {
+    let config = load_config(cli, host)?;
+    let now = clock()?.now();
+    let passed = with_borg(&config, host, |borg| {
+        let machine = commands::drill::Machine { borg, host, now };
+        commands::drill::run(&config, args.files, args.json, &machine, out)
+    })?;
+    Ok(Code::passed(passed))
+}
+
+/// `run`: one backup cycle with the real seams, as the LaunchAgent runs it.
+fn run_backup(
     cli: &Cli,
     args: &crate::cli::RunArgs,
     host: &Host,

@@ -66,6 +66,27 @@ pub(crate) enum Command {
     /// catalogue); trashed ones counted apart.
     #[command(after_help = COVERAGE_EXIT_CODES)]
     Coverage(CoverageArgs),
+    /// A restore drill now: extract a random sample of archived files with
+    /// borg (and read a sample of the remote mirror back) and compare them
+    /// with what was recorded when they were staged.
+    #[command(after_help = DRILL_EXIT_CODES)]
+    Drill(DrillArgs),
+}
+
+const DRILL_EXIT_CODES: &str = "Exit codes: 0 every sampled file came back as recorded \
+     (or nothing to drill yet), 1 a file did not, or the repository could not be reached, \
+     2 usage or config error (no [borg] section)";
+
+#[derive(Debug, Args)]
+pub(crate) struct DrillArgs {
+    /// Archived files to sample (default: [drill] files, else 20).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::MAX_DRILL_FILES)))]
+    pub(crate) files: Option<u32>,
+
+    /// The result as JSON: the counts and every sampled file with its verdict.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,5 +367,23 @@ mod tests {
         };
         assert_eq!(args.label, "org.photos-backup");
         assert!(Cli::try_parse_from(["photos-backup", "doctor", "--label", "a/b"]).is_err());
+    }
+
+    #[test]
+    fn drill_takes_a_bounded_sample_size_and_json() {
+        let Command::Drill(args) =
+            Cli::try_parse_from(["photos-backup", "drill", "--files", "5", "--json"])
+                .unwrap()
+                .command
+        else {
+            panic!("not drill")
+        };
+        assert_eq!((args.files, args.json), (Some(5), true));
+        for bad in ["0", "10001", "many"] {
+            assert!(
+                Cli::try_parse_from(["photos-backup", "drill", "--files", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

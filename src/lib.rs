@@ -11,6 +11,7 @@ mod clock;
 pub mod commands;
 pub mod config;
 mod coverage;
+mod drill;
 mod error_text;
 mod exit;
 pub mod export;

@@ -37,8 +37,11 @@ pub(crate) struct Status {
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
     /// The last coverage figures (`STATE/coverage.json`), when computed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) coverage: Option<crate::coverage::Figures>,
+    /// The last restore drill (`STATE/drill.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drill: Option<crate::drill::record::Record>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +202,7 @@ pub(crate) fn gather(
         libraries: Vec::new(),
         repo_check: None,
         coverage: None,
+        drill: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {
@@ -263,6 +267,13 @@ pub(crate) fn gather(
         });
     }
     Ok(status)
+}
+
+impl Status {
+    /// Sets the last restore drill, as `drill.json` has it.
+    pub(crate) fn set_drill(&mut self, drill: Option<crate::drill::record::Record>) {
+        self.drill = drill;
+    }
 }
 
 /// "2026-09 waits for 3 originals still in iCloud, until 2026-10-05", when

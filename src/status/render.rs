@@ -80,6 +80,14 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
             ));
         }
     }
+    if let Some(d) = &status.drill {
+        let day = d.at.with_timezone(&zone).date_naive();
+        line(if d.passed() {
+            format!("Restore drill: last proven restore: {}", d.summary(day))
+        } else {
+            format!("Restore drill: FAILED: {}", d.summary(day))
+        });
+    }
     for lib in &status.libraries {
         line(String::new());
         for l in library_lines(lib, zone) {
@@ -129,6 +137,12 @@ fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
     }
     if let Some(c) = status.repo_check.as_ref().filter(|c| !c.ok) {
         attention.push(format!("borg check failed: {}", c.message));
+    }
+    if let Some(d) = status.drill.as_ref().filter(|d| !d.passed()) {
+        attention.push(format!(
+            "the last restore drill found files that do not come back as recorded: {}",
+            d.failures.join("; ")
+        ));
     }
     attention
 }
@@ -240,6 +254,7 @@ mod tests {
                 message: "ok".into(),
             }),
             coverage: None,
+            drill: None,
         }
     }
 
@@ -303,6 +318,51 @@ mod tests {
         assert!(text.starts_with(
             "Backed up as of 2026-11-19 06:00 (3 days ago).\nATTENTION: no successful run"
         ));
+    }
+
+    #[test]
+    fn the_last_drill_is_shown_and_a_failed_one_needs_attention() {
+        let mut s = sample();
+        let mut drill = crate::drill::record::Record {
+            at: t(5, 23),
+            files: 20,
+            matched: 20,
+            archives: 7,
+            mirror_files: 0,
+            mirror_matched: 0,
+            failures: Vec::new(),
+        };
+        s.drill = Some(drill.clone());
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let text = render(&s, t(22, 7), zone);
+        assert!(
+            text.contains(
+                "Restore drill: last proven restore: 20/20 files from 7 archives, 2026-11-06\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ATTENTION: the last restore drill"),
+            "{text}"
+        );
+        drill.matched = 19;
+        drill.failures = vec![
+            "archive photos-anna-2026-10: anna/2026/10/01/a.jpg could not be restored: x".into(),
+        ];
+        s.drill = Some(drill);
+        let text = render(&s, t(22, 7), zone);
+        assert!(
+            text.contains("Restore drill: FAILED: 19/20 files"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ATTENTION: the last restore drill found files that do not come back as recorded: archive photos-anna-2026-10: anna/2026/10/01/a.jpg"),
+            "{text}"
+        );
+        // An older status.json without the field still reads.
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json.as_object_mut().unwrap().remove("drill");
+        assert_eq!(serde_json::from_value::<Status>(json).unwrap(), sample());
     }
 
     #[test]

@@ -7,7 +7,6 @@
 //! below `MIN_LEFT`), and whatever goes wrong is a warning line: the
 //! backup itself is done by then and never fails because of it.
 
-use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,31 +27,27 @@ const EVERY: chrono::Duration = chrono::Duration::hours(24);
 
 /// The step, with the run's `lines` so far (it runs only when none
 /// failed) and its ledger (`None`: a dry run, which changes nothing).
-/// Returns the lines it printed to `out`.
+/// Returns its lines.
 pub(super) fn step(
     config: &Config,
     ledger: Option<&Ledger>,
     lines: &[Line],
-    (now, out): (DateTime<Utc>, &mut dyn Write),
-) -> std::io::Result<Vec<Line>> {
+    now: DateTime<Utc>,
+) -> Vec<Line> {
     let Some(ledger) = ledger else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     if lines.iter().any(|l| l.status == Status::Failed) {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let lines = match figures(config, ledger, now) {
+    match figures(config, ledger, now) {
         Ok(lines) => lines,
         Err(why) => {
             let mut line = Line::ok("coverage", format!("WARNING: not computed: {why}"));
             line.status = Status::Warning;
             vec![line]
         }
-    };
-    for line in &lines {
-        writeln!(out, "{line}")?;
     }
-    Ok(lines)
 }
 
 /// The figures when due, as lines; an `Err` is the warning's text.
@@ -70,7 +65,7 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
     if !due(last, verified, now) {
         return Ok(Vec::new());
     }
-    if let Some(left) = super::deadline::remaining(&config.limits).filter(|l| *l < MIN_LEFT) {
+    if let Some(left) = super::deadline::remaining().filter(|l| *l < MIN_LEFT) {
         return Err(format!(
             "{} s left before the run's deadline; a later run computes it",
             left.as_secs()

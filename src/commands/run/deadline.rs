@@ -10,7 +10,6 @@
 //! the monotonic one: the run's own `now` may be simulated.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Set once the run starts archiving: the longer deadline applies.
@@ -19,22 +18,9 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 /// Set once the deadline has passed: the watchdog ends the process.
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 
-/// When the watchdog started (the run's start, on the monotonic clock).
-static STARTED: OnceLock<Instant> = OnceLock::new();
-
-/// What is left of the deadline that applies now; `None` without a
-/// watchdog (a dry run).
-#[must_use]
-pub(super) fn remaining(limits: &crate::config::Limits) -> Option<Duration> {
-    let limit = if ARCHIVING.load(Ordering::SeqCst) {
-        limits.archive_deadline.max(limits.deadline)
-    } else {
-        limits.deadline
-    };
-    STARTED
-        .get()
-        .map(|started| limit.saturating_sub(started.elapsed()))
-}
+/// When the watchdog started, and its limits: what a late step reads to end
+/// before it (`remaining`).
+static STARTED: std::sync::OnceLock<(Instant, crate::config::Limits)> = std::sync::OnceLock::new();
 
 /// Says the run is archiving a month now (it may take `archive_deadline`).
 pub(super) fn archiving() {
@@ -58,7 +44,8 @@ pub(super) fn watch(
     limits: crate::config::Limits,
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
-    let started = *STARTED.get_or_init(Instant::now);
+    let started = Instant::now();
+    let _ = STARTED.set((started, limits));
     std::thread::Builder::new()
         .name("deadline".into())
         .spawn(move || loop {
@@ -71,6 +58,18 @@ pub(super) fn watch(
             std::thread::sleep(Duration::from_millis(500));
         })?;
     Ok(())
+}
+
+/// The time left before the deadline that applies now; `None` without a
+/// watchdog (a dry run, or the cycle called on its own).
+pub(super) fn remaining() -> Option<Duration> {
+    let (started, limits) = STARTED.get()?;
+    let limit = if ARCHIVING.load(Ordering::SeqCst) {
+        limits.archive_deadline.max(limits.deadline)
+    } else {
+        limits.deadline
+    };
+    Some(limit.saturating_sub(started.elapsed()))
 }
 
 /// On the run's way out: once the deadline has passed, the watchdog owns

@@ -256,6 +256,8 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .ok()
         .flatten()
         .map(|r| r.figures());
+    // A damaged drill record is said by the run's drill line, not trusted here.
+    status.set_drill(crate::drill::record::read(&config.state_dir).ok().flatten());
     status::write(&config.state_dir, &status)?;
     Ok(())
 }
