@@ -151,6 +151,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         }
         // A config that does not load is a finding of the doctor.
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
+        Command::Coverage(args) => coverage(cli, args, host, (out, err)),
         Command::Drill(args) => drill(cli, args, host, out),
     }
 }
@@ -209,6 +210,22 @@ fn run_backup(
         ctx,
         out,
         err,
+    )?)
+}
+
+/// `coverage`: its exit code says whether everything is covered.
+fn coverage(
+    cli: &Cli,
+    args: &crate::cli::CoverageArgs,
+    host: &Host,
+    streams: (&mut dyn Write, &mut dyn Write),
+) -> Result<Code, Failure> {
+    let config = load_config(cli, host)?;
+    Ok(commands::coverage::run(
+        &config,
+        args,
+        clock()?.now(),
+        streams,
     )?)
 }
 

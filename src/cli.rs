@@ -60,6 +60,12 @@ pub(crate) enum Command {
     /// repository, folders and the launch agent; says how to fix what is not ok.
     #[command(after_help = DOCTOR_EXIT_CODES)]
     Doctor(DoctorArgs),
+    /// Is every photo safe? Each asset of the libraries against the ledger:
+    /// in a verified archive (as it is now, or changed since), staged,
+    /// mirrored, pending and why, on its way, or never backed up (the back
+    /// catalogue); trashed ones counted apart.
+    #[command(after_help = COVERAGE_EXIT_CODES)]
+    Coverage(CoverageArgs),
     /// A restore drill now: extract a random sample of archived files with
     /// borg (and read a sample of the remote mirror back) and compare them
     /// with what was recorded when they were staged.
@@ -119,6 +125,27 @@ pub(crate) struct InstallArgs {
     /// The agent's label, also its plist's name in ~/Library/LaunchAgents.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
     pub(crate) label: String,
+}
+
+const COVERAGE_EXIT_CODES: &str = "Exit codes: 0 everything covered or on its way within \
+     the normal cycle, 1 something is not (a back catalogue without [backfill], a file missing, \
+     pending past [borg] max_pending_days) or an error, 2 usage \
+     or config error";
+
+#[derive(Debug, Args)]
+pub(crate) struct CoverageArgs {
+    /// Only this library (its name in the config).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) library: Option<String>,
+
+    /// Also name the assets not in a verified archive as they are now
+    /// (uuid, date, file name).
+    #[arg(long)]
+    pub(crate) list: bool,
+
+    /// The figures as JSON, for scripts and monitors (fields in the README).
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 const DOCTOR_EXIT_CODES: &str =

@@ -10,6 +10,7 @@ mod cli;
 mod clock;
 pub mod commands;
 pub mod config;
+mod coverage;
 mod drill;
 mod error_text;
 mod exit;

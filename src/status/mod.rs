@@ -36,6 +36,9 @@ pub(crate) struct Status {
     next_rollover: Option<NaiveDate>,
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
+    /// The last coverage figures (`STATE/coverage.json`), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) coverage: Option<crate::coverage::Figures>,
     /// The last restore drill (`STATE/drill.json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     drill: Option<crate::drill::record::Record>,
@@ -198,6 +201,7 @@ pub(crate) fn gather(
         next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
         libraries: Vec::new(),
         repo_check: None,
+        coverage: None,
         drill: None,
         last_run: run,
     };

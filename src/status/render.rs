@@ -65,6 +65,21 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
             if c.ok { "ok" } else { "FAILED" }
         ));
     }
+    if let Some(c) = &status.coverage {
+        for l in &c.libraries {
+            let open: u64 = l.not_covered.iter().map(|n| n.assets).sum();
+            line(format!(
+                "Coverage:     {}{} (as of {})",
+                l.line(),
+                if open > 0 {
+                    format!("; {open} not covered (photos-backup coverage says why)")
+                } else {
+                    String::new()
+                },
+                when(c.computed_at)
+            ));
+        }
+    }
     if let Some(d) = &status.drill {
         let day = d.at.with_timezone(&zone).date_naive();
         line(if d.passed() {
@@ -238,8 +253,43 @@ mod tests {
                 ok: true,
                 message: "ok".into(),
             }),
+            coverage: None,
             drill: None,
         }
+    }
+
+    #[test]
+    fn the_last_coverage_figures_are_shown() {
+        use crate::coverage::{Figures, LibraryFigures, NotCovered, Reason};
+        let mut s = sample();
+        s.coverage = Some(Figures {
+            computed_at: t(22, 5),
+            covered: false,
+            libraries: vec![LibraryFigures {
+                library: "anna".into(),
+                assets: 104_233,
+                archived: 103_412,
+                back_catalogue: 821,
+                back_catalogue_first_month: Some("2014-03".into()),
+                back_catalogue_span: Some(("2009-01".into(), "2023-12".into())),
+                not_covered: vec![NotCovered {
+                    reason: Reason::BackCatalogue,
+                    assets: 821,
+                }],
+            }],
+        });
+        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        assert!(
+            text.contains(
+                "Coverage:     anna: 99.2% of 104,233 assets in verified archives, back \
+                 catalogue 821 assets, 2014-03 of 2009-01..2023-12; 821 not covered \
+                 (photos-backup coverage says why) (as of 2026-11-22 05:00 (60 minutes ago))"
+            ),
+            "{text}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &s).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), Some(s));
     }
 
     #[test]

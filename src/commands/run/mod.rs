@@ -31,6 +31,7 @@ use crate::secrets::SecretStore;
 use crate::text::human_bytes;
 use crate::threshold;
 
+mod coverage;
 mod deadline;
 mod drill;
 mod rollover;
@@ -283,6 +284,14 @@ fn export_all(
     };
     emit("rollover", &rolled, &mut report, out)?;
     lines.extend(rolled);
+    let covered = coverage::step(
+        config,
+        ledger.as_ref().filter(|_| !dry_run),
+        &lines,
+        deps.now,
+    );
+    emit("coverage", &covered, &mut report, out)?;
+    lines.extend(covered);
     // The restore drill, last, and only after everything before it went through.
     let failed = lines.iter().any(|l| l.status == Status::Failed);
     let drilled = match (&ledger, dry_run, failed) {
