@@ -11,6 +11,8 @@ mod cli;
 mod clock;
 pub mod commands;
 pub mod config;
+mod coverage;
+mod drill;
 mod error_text;
 mod exit;
 pub mod export;

@@ -107,6 +107,18 @@ fn the_back_catalogue_is_archived_month_by_month_within_the_budget() {
     assert!(!setup.state().join("ledger.sqlite").exists());
     assert!(repo.archives().is_empty());
 
+    // coverage names the back catalogue, on its way with [backfill] on.
+    let coverage = setup
+        .command(&["coverage", "--json"], &[])
+        .output()
+        .unwrap();
+    let figures: serde_json::Value = serde_json::from_slice(&coverage.stdout).unwrap();
+    assert_eq!(coverage.status.code(), Some(0), "{figures:#}");
+    assert_eq!(
+        figures["libraries"][0]["back_catalogue"]["first_month"], "2023-01",
+        "{figures:#}"
+    );
+
     let mut outputs = Vec::new();
     let mut current = vec![uuid(20)];
     let days = ["02", "03", "04", "05", "06", "07"];
@@ -213,6 +225,17 @@ fn the_back_catalogue_is_archived_month_by_month_within_the_budget() {
     let mut every: Vec<String> = (1..=11).map(uuid).collect();
     every.extend(current.iter().cloned());
     assert_all_archived(&setup, &repo, &lib, &every);
+    // And coverage says so: every photo in a verified archive.
+    let coverage = setup
+        .command(&["coverage", "--json"], &[])
+        .output()
+        .unwrap();
+    let figures: serde_json::Value = serde_json::from_slice(&coverage.stdout).unwrap();
+    assert_eq!(coverage.status.code(), Some(0), "{figures:#}");
+    assert_eq!(figures["covered"], true, "{figures:#}");
+    let anna = &figures["libraries"][0];
+    assert_eq!(anna["archived_percent"], 100.0, "{figures:#}");
+    assert_eq!(anna["back_catalogue"]["assets"], 0, "{figures:#}");
     let backfilled: Vec<&String> = by_archive
         .keys()
         .filter(|a| a.contains("backfill"))

@@ -12,6 +12,7 @@
 
 mod asset_versions;
 mod backfill;
+mod coverage;
 mod files;
 mod library_state;
 mod pending;
@@ -28,6 +29,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 
 pub(crate) use asset_versions::VersionBasis;
 pub use backfill::{Census, Hold};
+pub(crate) use coverage::{AssetRows, LibraryRows};
 pub use files::{FileRecord, StagedFile, StagedSource};
 pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;

@@ -158,7 +158,7 @@ pub(super) fn for_each<E>(
 }
 
 /// Fills `temp.changed` with `pks`: the selected assets read in full.
-fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
+pub(super) fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
     conn.pragma_update(None, "query_only", false)?;
     let filled = (|| {
         conn.execute_batch(
@@ -214,7 +214,7 @@ fn select_rows(
 
 /// Added, created, edited or modified at or after `since`. Dates beyond year
 /// 9999 are garbage (10.15.7 has one), not "recent".
-fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
+pub(super) fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
     let since = time::to_core_data(since);
     let dates: Vec<String> = [
         "ZADDEDDATE",
@@ -244,7 +244,7 @@ fn sorted_keep_repeats(v: Option<Vec<String>>) -> Vec<String> {
 }
 
 /// Text that may not be valid UTF-8 (a damaged or hostile database): lossy.
-fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
+pub(super) fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
         ValueRef::Integer(n) => Some(n.to_string()),
@@ -268,7 +268,7 @@ fn free_text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
     })
 }
 
-fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
+pub(super) fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Integer(n) => Some(n),
         ValueRef::Real(f) => Some(f as i64),
@@ -279,7 +279,7 @@ fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
     })
 }
 
-fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
+pub(super) fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Integer(n) => Some(n as f64),
         ValueRef::Real(f) => Some(f),
@@ -336,7 +336,7 @@ const VERSION_COLUMNS: usize = 33;
 /// (from `VERSION_COLUMNS` on), the joins they need, and whether the
 /// description and the unmanaged adjustment are joined; a column this
 /// version lacks is `NULL`.
-fn asset_columns(schema: &Schema) -> (Vec<String>, String, (bool, bool)) {
+pub(super) fn asset_columns(schema: &Schema) -> (Vec<String>, String, (bool, bool)) {
     let a = &schema.asset;
     let b = &schema.attributes;
     let mut joins = String::new();
@@ -424,7 +424,7 @@ fn within(column: &str, scope: Option<&str>) -> String {
     scope.map_or_else(String::new, |s| format!(" AND {column} {s}"))
 }
 
-fn read_keywords(
+pub(super) fn read_keywords(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -448,7 +448,7 @@ fn read_keywords(
     )
 }
 
-fn read_persons(
+pub(super) fn read_persons(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -483,7 +483,7 @@ pub(crate) const UNKNOWN_PERSON: &str = "_UNKNOWN_";
 const USER_ALBUM: i64 = 2;
 const SHARED_ALBUM: i64 = 1505;
 
-fn read_albums(
+pub(super) fn read_albums(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,
@@ -510,7 +510,7 @@ fn read_albums(
     )
 }
 
-fn read_resources(
+pub(super) fn read_resources(
     conn: &Connection,
     schema: &Schema,
     scope: Option<&str>,

@@ -36,6 +36,12 @@ pub(crate) struct Status {
     next_rollover: Option<NaiveDate>,
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
+    /// The last coverage figures (`STATE/coverage.json`), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) coverage: Option<crate::coverage::Figures>,
+    /// The last restore drill (`STATE/drill.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drill: Option<crate::drill::record::Record>,
     /// The backfill of the back catalogue, per library that has one.
     #[serde(default)]
     backfill: Option<Vec<BackfillStatus>>,
@@ -225,6 +231,8 @@ pub(crate) fn gather(
         next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
         libraries: Vec::new(),
         repo_check: None,
+        coverage: None,
+        drill: None,
         backfill: None,
         last_run: run,
     };
@@ -345,6 +353,13 @@ fn backfill_status(
             })
             .collect(),
     }))
+}
+
+impl Status {
+    /// Sets the last restore drill, as `drill.json` has it.
+    pub(crate) fn set_drill(&mut self, drill: Option<crate::drill::record::Record>) {
+        self.drill = drill;
+    }
 }
 
 /// "2026-09 waits for 3 originals still in iCloud, until 2026-10-05", when

@@ -34,16 +34,29 @@ use crate::photos::{Library, Selection};
 use crate::report::Line;
 use crate::text::human_bytes;
 
+/// The run's backfill step after the lines of the run so far (none
+/// failed: the cycle went through); a dry run's preview reads the ledger.
+pub(super) fn step(
+    phase: &Phase,
+    ledger: Option<&mut Ledger>,
+    dry_run: bool,
+    deps: &mut Deps,
+    so_far: &[Line],
+) -> Result<Vec<Line>> {
+    let cycle_ok = !so_far
+        .iter()
+        .any(|l| l.status == crate::report::Status::Failed);
+    match (dry_run, ledger) {
+        (false, Some(l)) => Ok(run(phase, l, deps, cycle_ok)),
+        (_, l) => preview(phase, l.map(|l| &*l), deps),
+    }
+}
+
 /// Backfills every library ready in this run; `cycle_ok`: nothing of this
 /// run failed so far. With `[backfill]` turned off, parts already begun are
 /// still finished (their files are staged, and only their part takes them),
 /// and no new one is begun.
-pub(super) fn run(
-    phase: &Phase,
-    ledger: &mut Ledger,
-    deps: &mut Deps,
-    cycle_ok: bool,
-) -> Vec<Line> {
+fn run(phase: &Phase, ledger: &mut Ledger, deps: &mut Deps, cycle_ok: bool) -> Vec<Line> {
     let begun = match begun(phase, Some(ledger)) {
         Ok(begun) => begun,
         Err(e) => {
@@ -109,7 +122,7 @@ fn gate(phase: &Phase, deps: &Deps, cycle_ok: bool, begun: bool) -> Option<Vec<L
 }
 
 /// What a dry run says the backfill would do (the ledger is only read).
-pub(super) fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
+fn preview(phase: &Phase, ledger: Option<&Ledger>, deps: &Deps) -> Result<Vec<Line>> {
     if let Some(lines) = gate(phase, deps, true, begun(phase, ledger)?) {
         return Ok(lines);
     }
@@ -495,8 +508,8 @@ fn census(
             uuids: Vec::new(),
         },
         |a| {
-            if !plan::exported(&a, options) || recent.contains(&a.uuid) || staged.contains(&a.uuid)
-            {
+            let left_out = plan::left_out(a.intrash, (a.burst, a.burst_selected), options);
+            if left_out || recent.contains(&a.uuid) || staged.contains(&a.uuid) {
                 return Ok::<(), anyhow::Error>(());
             }
             let bytes = needed_bytes(&lib.path, &a, options);
