@@ -277,10 +277,10 @@ fn the_text_names_reasons_and_escapes_hostile_names() {
         "{out}"
     );
     assert!(
-        out.contains(&format!(
+        out.contains(
             "    1 asset: in no archive: their archive was removed by retention \
              ([borg] prune_keep_monthly / prune_keep_yearly)\n"
-        )) && out.contains(&format!("{}  2016-07-09", uuid(16))),
+        ) && out.contains(&format!("{}  2016-07-09", uuid(16))),
         "{out}"
     );
     assert!(out.contains("set [backfill] enabled = true"), "{out}");
