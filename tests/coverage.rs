@@ -18,6 +18,8 @@ use synthetic::{AssetSpec, Burst};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 const ARCHIVE: &str = "photos-anna-2026-11";
+/// An archive retention removed (`rollover.pruned_at`).
+const PRUNED: &str = "photos-anna-2016-07";
 
 /// A `[borg]` section (never reached by `coverage`) for `max_pending_days`.
 const BORG: &str = "[borg]\nrepository = \"/nonexistent/repo\"\npassphrase = \"env:NONE\"\nmax_pending_days = 30\n";
@@ -93,6 +95,7 @@ fn every_class() -> (tempfile::TempDir, Setup) {
         utc(2018, 3, 2),
     ));
     lib.add(photo(15, utc(2017, 1, 5), utc(2017, 1, 5)));
+    lib.add(photo(16, utc(2016, 7, 9), utc(2016, 7, 9)));
     lib.write();
     let mut setup = Setup::new();
     setup.add_library("anna", &lib.path);
@@ -125,7 +128,16 @@ fn every_class() -> (tempfile::TempDir, Setup) {
                      'anna/2017/01/05/old.jpeg', 3, 0, 'h15', '3:0', '{a}', '{ARCHIVE}', '{a}');
              INSERT INTO rollover_file VALUES ('anna', '{ARCHIVE}', '{u15}', 'original',
                  'anna/2017/01/05/old.jpeg', 3, 'h15');
-             INSERT INTO asset_version VALUES ('anna', '{u15}', 1, 1);",
+             INSERT INTO asset_version VALUES ('anna', '{u15}', 1, 1);
+             INSERT INTO rollover (library, archive, first_month, last_month, step, planned_at,
+                 verified_at, purged_at, pruned_at)
+                 VALUES ('anna', '{PRUNED}', '2016-07', '2016-07', 'purged', '{b}', '{b}', '{b}', '{a}');
+             INSERT INTO staged_file (library, uuid, role, path, path_key, size, mtime_ns, hash,
+                 source_signature, exported_at, archive, purged_at)
+                 VALUES ('anna', '{u16}', 'original', 'anna/2016/07/09/gone.jpeg',
+                     'anna/2016/07/09/gone.jpeg', 3, 0, 'h16', '3:0', '{b}', '{PRUNED}', '{b}');
+             INSERT INTO rollover_file VALUES ('anna', '{PRUNED}', '{u16}', 'original',
+                 'anna/2016/07/09/gone.jpeg', 3, 'h16');",
             archived = ids(&[1, 2, 3, 4]),
             mirrored = ids(&[5]),
             u2 = uuid(2),
@@ -136,6 +148,7 @@ fn every_class() -> (tempfile::TempDir, Setup) {
             u9 = uuid(9),
             u11 = uuid(11),
             u15 = uuid(15),
+            u16 = uuid(16),
         ),
     );
     setup.push_extra(BORG);
@@ -180,6 +193,7 @@ fn every_class_of_a_hand_built_ledger_is_found() {
         (10, "back_catalogue"),
         (11, "on_its_way"),
         (14, "back_catalogue"),
+        (16, "pruned"),
     ]
     .into_iter()
     .map(|(n, c)| (uuid(n), c.to_owned()))
@@ -195,8 +209,8 @@ fn every_class_of_a_hand_built_ledger_is_found() {
     assert_eq!(archive_of(3), Some(Value::from(ARCHIVE)));
     assert_eq!(archive_of(6), Some(Value::Null), "not archived: no archive");
     assert_eq!(
-        lib["assets"], 13,
-        "1 to 11, 14, 15; 12 trashed, 13 left out"
+        lib["assets"], 14,
+        "1 to 11, 14 to 16; 12 trashed, 13 left out"
     );
     // 15: its version differs too, but no date of it moved: neither a run
     // nor coverage reads it again.
@@ -218,14 +232,16 @@ fn every_class_of_a_hand_built_ledger_is_found() {
         (lib["trashed"].as_u64(), lib["left_out"].as_u64()),
         (Some(1), Some(1))
     );
-    // 5 of 13 in a verified archive (the 'created' one does not count).
-    assert_eq!(lib["archived_percent"], 38.4);
+    // 5 of 14 in a verified archive (the 'created' one does not count, nor
+    // the one retention removed).
+    assert_eq!(lib["archived_percent"], 35.7);
+    assert_eq!(lib["pruned"], 1);
     assert_eq!(
         lib["back_catalogue"],
         serde_json::json!({
             "assets": 2,
             "first_month": "2018-03",
-            "span": ["2017-01", "2019-05"],
+            "span": ["2016-07", "2019-05"],
             "months": [{"month": "2018-03", "assets": 1}, {"month": "2019-05", "assets": 1}]
         })
     );
@@ -237,7 +253,12 @@ fn every_class_of_a_hand_built_ledger_is_found() {
         .collect();
     assert_eq!(
         reasons,
-        ["back_catalogue", "file_missing", "pending_overdue"]
+        [
+            "back_catalogue",
+            "file_missing",
+            "pending_overdue",
+            "pruned"
+        ]
     );
     assert_eq!(lib["database_copy"], "kept");
     assert_eq!(report["covered"], false);
@@ -250,9 +271,16 @@ fn the_text_names_reasons_and_escapes_hostile_names() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.starts_with(
-            "anna: 38.4% of 13 assets in verified archives (2 current, 3 changed since: \
-             1 mirrored, 1 staged, 1 not yet staged); back catalogue: 2 assets, 2018-03 of 2017-01..2019-05\n"
+            "anna: 35.7% of 14 assets in verified archives (2 current, 3 changed since: \
+             1 mirrored, 1 staged, 1 not yet staged); back catalogue: 2 assets, 2018-03 of 2016-07..2019-05\n"
         ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "    1 asset: in no archive: their archive was removed by retention \
+             ([borg] prune_keep_monthly / prune_keep_yearly)\n"
+        ) && out.contains(&format!("{}  2016-07-09", uuid(16))),
         "{out}"
     );
     assert!(out.contains("set [backfill] enabled = true"), "{out}");
@@ -318,7 +346,7 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
     let kept = setup.state().join("coverage.json");
     // The run of `every_class` computed them first (none existed).
     let first: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
-    assert_eq!(first["libraries"][0]["assets"], 13);
+    assert_eq!(first["libraries"][0]["assets"], 14);
     assert!(first["libraries"][0].get("assets_listed").is_none());
     coverage(&setup, &["--list"]);
     let now: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
@@ -331,7 +359,7 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
     // (a run without the `[borg]` that `every_class` added for its limit).
     setup_without_borg(&mut setup);
     let out = setup.run_at("2026-11-21T12:00:00Z");
-    assert!(out.contains("coverage: anna: 38.4% of 13 assets"), "{out}");
+    assert!(out.contains("coverage: anna: 35.7% of 14 assets"), "{out}");
     let ran = setup
         .command(
             &["status"],
@@ -340,7 +368,7 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&ran.stdout);
-    assert!(text.contains("Coverage:     anna: 38.4% of 13 assets in verified archives, back catalogue 2 assets, 2018-03 of 2017-01..2019-05"), "{text}");
+    assert!(text.contains("Coverage:     anna: 35.7% of 14 assets in verified archives, back catalogue 2 assets, 2018-03 of 2016-07..2019-05"), "{text}");
     // A damaged file: reported by the command's run step, never trusted.
     std::fs::write(&kept, "{\"version\": 1").unwrap();
     let out = setup.run_at("2026-11-21T12:05:00Z");
@@ -349,7 +377,7 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
         "{out}"
     );
     let again: Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
-    assert_eq!(again["libraries"][0]["assets"], 13);
+    assert_eq!(again["libraries"][0]["assets"], 14);
     // ...and by the command, on stderr.
     std::fs::write(&kept, "[]").unwrap();
     let (_, out, err) = coverage(&setup, &["--json"]);

@@ -13,6 +13,8 @@
 //!   the ledger says so (a part missing); else archived, current, unless
 //!   its version differs from the one the ledger recorded (edited, new
 //!   metadata): archived but changed, the new version not yet staged;
+//! - a file purged from staging whose archive retention removed since:
+//!   pruned, in no archive now;
 //! - some staged file in no verified archive as it is now: archived but
 //!   changed (new version mirrored, or staged only) when a verified archive
 //!   holds a file of the asset; else pending when the ledger says why,
@@ -41,6 +43,9 @@ pub(crate) enum Class {
     OnItsWay,
     /// Never backed up and older than any threshold.
     BackCatalogue,
+    /// Archived and purged from staging, but retention (`[borg]
+    /// prune_keep_*`) has since removed the archive: in no archive now.
+    Pruned,
 }
 
 /// Where the new version of a changed asset is.
@@ -152,6 +157,9 @@ pub(crate) fn classify(
             None => Class::BackCatalogue,
         };
     }
+    if r.pruned > 0 {
+        return Class::Pruned;
+    }
     if r.unarchived == 0 {
         let changed = matches!((version, r.version), (Some(now), Some(then)) if now != then);
         return match pending {
@@ -231,10 +239,25 @@ mod tests {
             staged: files,
             unarchived,
             unmirrored,
+            pruned: 0,
             archive: archive.map(std::rc::Rc::from),
             pending: None,
             version: Some(7),
         }
+    }
+
+    #[test]
+    fn a_file_whose_archive_retention_removed_is_in_no_archive() {
+        // Purged from staging after its archive was verified; the archive
+        // since pruned: neither staged nor archived.
+        let rows = AssetRows {
+            pruned: 1,
+            ..staged(2, 1, 0, Some("p-a-2016-07"))
+        };
+        assert_eq!(
+            classify(&asset(false), Some(&rows), Some(7), limits()),
+            Class::Pruned
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub(crate) struct LibraryCoverage {
     /// Not staged yet, newer than the threshold: the next run takes them.
     pub(crate) on_its_way: u64,
     pub(crate) back_catalogue: BackCatalogue,
+    /// Archived once, the archive since removed by retention: in no archive.
+    #[serde(default)]
+    pub(crate) pruned: u64,
     pub(crate) trashed: u64,
     /// Unpicked burst frames, with `[export] unpicked_bursts` off.
     pub(crate) left_out: u64,
@@ -144,6 +147,8 @@ pub(crate) enum Reason {
     FileMissing,
     /// Pending longer than `[borg] max_pending_days`.
     PendingOverdue,
+    /// Their archive was removed by retention.
+    Pruned,
 }
 
 /// One asset of `--list`: where it stands, its creation date (own zone),
@@ -256,6 +261,7 @@ fn class_name(class: &Class) -> &'static str {
         },
         Class::OnItsWay => "on_its_way",
         Class::BackCatalogue => "back_catalogue",
+        Class::Pruned => "pruned",
     }
 }
 
@@ -275,6 +281,7 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
         pending: PendingCounts::default(),
         on_its_way: 0,
         back_catalogue: BackCatalogue::default(),
+        pruned: 0,
         trashed: 0,
         left_out: 0,
         covered: true,
@@ -326,6 +333,7 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
                 c.back_catalogue.assets += 1;
                 *months.entry(month).or_default() += 1;
             }
+            Class::Pruned => c.pruned += 1,
         }
         if let (Some(list), false) = (
             &mut c.assets_listed,
@@ -369,6 +377,7 @@ fn judge(c: &mut LibraryCoverage, backfill: bool) {
     }
     not.push((Reason::FileMissing, c.pending.file_missing));
     not.push((Reason::PendingOverdue, c.pending.overdue));
+    not.push((Reason::Pruned, c.pruned));
     c.not_covered = not
         .into_iter()
         .filter(|(_, n)| *n > 0)

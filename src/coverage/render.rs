@@ -85,6 +85,10 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
             }
             Reason::FileMissing => "a file is missing and iCloud will not bring it",
             Reason::PendingOverdue => "pending longer than [borg] max_pending_days",
+            Reason::Pruned => {
+                "in no archive: their archive was removed by retention \
+                 ([borg] prune_keep_monthly / prune_keep_yearly)"
+            }
         };
         lines.push(format!("    {}: {what}", assets(n.assets)));
     }
@@ -117,6 +121,11 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
             "pending_file_missing",
         ),
         (c.back_catalogue.assets, "back catalogue", "back_catalogue"),
+        (
+            c.pruned,
+            "in no archive: their archive was removed by retention",
+            "pruned",
+        ),
         (
             c.changed.mirrored + c.changed.staged + c.changed.not_yet,
             "changed since their archive",

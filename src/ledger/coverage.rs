@@ -23,6 +23,10 @@ pub(crate) struct AssetRows {
     pub(crate) unarchived: u32,
     /// Of `unarchived`, not on the remote volume.
     pub(crate) unmirrored: u32,
+    /// Of `unarchived`, purged from staging after their archive was
+    /// verified, and that archive since removed by retention
+    /// (`rollover.pruned_at`): in no archive now.
+    pub(crate) pruned: u32,
     /// The newest (by name) verified archive holding a file of the asset.
     pub(crate) archive: Option<Rc<str>>,
     pub(crate) pending: Option<Pending>,
@@ -36,8 +40,8 @@ pub(crate) struct LibraryRows {
     pub(crate) assets: HashMap<String, AssetRows>,
 }
 
-/// A verified archive's step.
-const VERIFIED: &str = "r.step IN ('verified', 'purged')";
+/// A verified archive, still in the repository (not removed by retention).
+const VERIFIED: &str = "r.step IN ('verified', 'purged') AND r.pruned_at IS NULL";
 
 impl Ledger {
     /// Everything `coverage` reads of `library`.
@@ -50,9 +54,13 @@ impl Ledger {
         // hash. The table is read in its own order, not through an index
         // of `library`: fetching each row through the index costs three to
         // four times the plain scan at 100k files (docs/benchmarks.md).
+        // An archive retention removed holds nothing any more: its mark does
+        // not count.
         let sql = format!(
-            "SELECT s.uuid, s.mirrored_at IS NOT NULL,
-                 CASE WHEN s.archive IS NOT NULL THEN 1 ELSE EXISTS (
+            "SELECT s.uuid, s.mirrored_at IS NOT NULL, s.purged_at IS NOT NULL,
+                 CASE WHEN s.archive IS NOT NULL AND s.archive NOT IN (
+                     SELECT archive FROM rollover WHERE library = ?1 AND pruned_at IS NOT NULL)
+                 THEN 1 ELSE EXISTS (
                      SELECT 1 FROM rollover_file AS f JOIN rollover AS r
                        ON r.library = f.library AND r.archive = f.archive
                      WHERE f.library = s.library AND f.uuid = s.uuid AND f.role = s.role
@@ -63,10 +71,12 @@ impl Ledger {
             &sql,
             library,
             |r, a| {
-                let (mirrored, held): (bool, bool) = (r.get(1)?, r.get(2)?);
+                let (mirrored, purged, held): (bool, bool, bool) =
+                    (r.get(1)?, r.get(2)?, r.get(3)?);
                 a.staged += 1;
                 a.unarchived += u32::from(!held);
-                a.unmirrored += u32::from(!held && !mirrored);
+                a.unmirrored += u32::from(!held && !mirrored && !purged);
+                a.pruned += u32::from(!held && purged);
                 Ok(())
             },
             &mut rows,
