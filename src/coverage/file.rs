@@ -5,7 +5,6 @@
 //! included, never writing through it), read without following a link and
 //! parsed strictly: a damaged file is an error naming it, never trusted.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::Report;
@@ -32,26 +31,18 @@ pub(crate) enum FileError {
 /// The last figures in `state_dir`, `None` before any were computed.
 pub(crate) fn read(state_dir: &Path) -> Result<Option<Report>, FileError> {
     let path = state_dir.join(FILE_NAME);
-    let err = |source| FileError::Read {
-        path: path.clone(),
-        source,
+    let bytes = match crate::private_fs::read_small(&path, MAX_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(FileError::Damaged {
+                path,
+                why: e.to_string(),
+            })
+        }
+        Err(source) => return Err(FileError::Read { path, source }),
     };
-    let (file, meta) = match crate::private_fs::open_source(&path) {
-        Ok(opened) => opened,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(err(e)),
-    };
-    if meta.len() > MAX_BYTES {
-        return Err(FileError::Damaged {
-            path,
-            why: format!("{} bytes, more than {MAX_BYTES}", meta.len()),
-        });
-    }
-    let mut text = String::new();
-    file.take(MAX_BYTES)
-        .read_to_string(&mut text)
-        .map_err(err)?;
-    let report: Report = serde_json::from_str(&text).map_err(|e| FileError::Damaged {
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| FileError::Damaged {
         path: path.clone(),
         why: e.to_string(),
     })?;

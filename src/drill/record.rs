@@ -4,7 +4,6 @@
 //! a damaged file is reported (and a drill made, which replaces it), never
 //! taken for a drill that passed.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -102,24 +101,17 @@ pub(crate) enum RecordError {
 /// The last drill in `state_dir`, `None` before the first.
 pub(crate) fn read(state_dir: &Path) -> Result<Option<Record>, RecordError> {
     let path = state_dir.join(FILE_NAME);
-    let (file, _) = match crate::private_fs::open_source(&path) {
-        Ok(opened) => opened,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let bytes = match crate::private_fs::read_small(&path, MAX_BYTES) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            return Err(RecordError::Invalid {
+                path,
+                message: e.to_string(),
+            })
+        }
         Err(source) => return Err(RecordError::Read { path, source }),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| RecordError::Read {
-            path: path.clone(),
-            source,
-        })?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(RecordError::Invalid {
-            path,
-            message: format!("larger than {MAX_BYTES} bytes"),
-        });
-    }
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| RecordError::Invalid {

@@ -559,17 +559,9 @@ fn archived_line(library: &str, a: &Archived) -> Line {
         format!("backfill of {}: nothing left to archive", a.first)
     } else {
         format!(
-            "backfilled {} into {}{}: {} files ({}), verified, {} purged",
+            "backfilled {} {}",
             a.first,
-            a.archive,
-            if a.reused {
-                " (made by an interrupted run)"
-            } else {
-                ""
-            },
-            a.files,
-            human_bytes(a.bytes),
-            a.purged
+            super::rollover::archive_done(a)
         )
     };
     Line::ok(library, text)

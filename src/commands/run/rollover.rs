@@ -323,6 +323,23 @@ fn period_text(first: Month, last: Month) -> String {
     }
 }
 
+/// "into ARCHIVE: N files (SIZE), verified, N purged": the end of the line
+/// of a monthly archive and of a backfill part.
+pub(super) fn archive_done(a: &Archived) -> String {
+    format!(
+        "into {}{}: {} files ({}), verified, {} purged",
+        a.archive,
+        if a.reused {
+            " (made by an interrupted run)"
+        } else {
+            ""
+        },
+        a.files,
+        human_bytes(a.bytes),
+        a.purged
+    )
+}
+
 fn archived_line(library: &str, a: &Archived) -> Line {
     let mut text = if a.files == 0 {
         format!(
@@ -331,17 +348,9 @@ fn archived_line(library: &str, a: &Archived) -> Line {
         )
     } else {
         format!(
-            "archived {} into {}{}: {} files ({}), verified, {} purged",
+            "archived {} {}",
             period_text(a.first, a.last),
-            a.archive,
-            if a.reused {
-                " (made by an interrupted run)"
-            } else {
-                ""
-            },
-            a.files,
-            human_bytes(a.bytes),
-            a.purged
+            archive_done(a)
         )
     };
     let mut line = Line::ok(library, "");
