@@ -476,6 +476,21 @@ mod tests {
     }
 
     #[test]
+    fn a_small_file_is_read_whole_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state.json");
+        assert_eq!(read_small(&file, 5).unwrap(), None);
+        fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_small(&file, 5).unwrap().unwrap(), b"12345");
+        let e = read_small(&file, 4).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("larger than 4 bytes"), "{e}");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_small(&link, 5).is_err());
+    }
+
+    #[test]
     fn tighten_removes_group_others_and_special_bits_once() {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("lib/2024");
