@@ -17,13 +17,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 assets=${1:-6000}
 kb=${2:-512}
 trials=${3:-3}
-command -v borg >/dev/null || bench_die "needs borg: apt-get install borgbackup"
 command -v python3 >/dev/null || bench_die "needs python3"
 bench_scratch
 bench_build .
-export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
-export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes TZ=UTC
-printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
+bench_borg
 
 # The library: photos of 2014 only, the usual mix; the originals the
 # generator leaves in iCloud are written to disk (as if Photos had

@@ -17,14 +17,11 @@ files=${1:-2000}
 kb=${2:-2048}
 sample=${3:-20}
 trials=${4:-5}
-command -v borg >/dev/null || bench_die "needs borg: apt-get install borgbackup"
 command -v jq >/dev/null || bench_die "needs jq: apt-get install jq"
 bench_need_time
 bench_scratch
 bench_build .
-export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
-export BORG_RELOCATED_REPO_ACCESS_IS_OK=no TZ=UTC
-printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
+bench_borg
 
 lib="$scratch/Month.photoslibrary"
 "$make" --assets $((files / 2)) --seed 5 --out "$lib" --file-size $((kb * 1024)) \
