@@ -15,12 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 files=${1:-5000}
 kb=${2:-1024}
 trials=${3:-3}
-command -v borg >/dev/null || bench_die "needs borg: apt-get install borgbackup"
 bench_scratch
 bench_build .
-export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
-export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes TZ=UTC
-printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
+bench_borg
 
 # The template: a library of about FILES/2 assets of the usual mix (originals,
 # Live videos, RAWs, edits, XMP; originals only in iCloud stay pending and,

@@ -44,6 +44,16 @@ bench_build() {
     make=$(cd "$1" && pwd)/target/release/examples/make_library
 }
 
+# bench_borg: checks for borg and sets up its environment for a benchmark
+# (a fixed passphrase, also in $scratch/pass for the config's `file:`
+# reference; UTC). Call after bench_scratch.
+bench_borg() {
+    command -v borg >/dev/null || bench_die "needs borg: apt-get install borgbackup"
+    export BORG_PASSPHRASE=bench-passphrase BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=no
+    export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes TZ=UTC
+    printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
+}
+
 # bench_config FILE STATE STAGING THRESHOLD LIBRARY: writes a config of one
 # library named "bench" at LIBRARY, staging into STAGING, state in STATE.
 bench_config() {

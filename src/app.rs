@@ -84,39 +84,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
     let host = Host::current();
     let host = &host;
     match &cli.command {
-        Command::Run(args) => {
-            let config = load_config(cli, host)?;
-            let mut progress = progress_for(cli);
-            // -v: every program run, on stderr (and so in launchd's log).
-            let traced = crate::process::Traced {
-                inner: &crate::process::System,
-                log: std::sync::Mutex::new(std::io::stderr()),
-            };
-            let runner: &dyn crate::process::CommandRunner = if cli.verbose > 0 {
-                &traced
-            } else {
-                &crate::process::System
-            };
-            let photos_app = crate::export::download::PhotosApp { runner };
-            let secrets = secret_store(&config, host);
-            let clock = clock()?;
-            let ctx = commands::run::unattended::Context {
-                now: clock.now(),
-                clock,
-                runner,
-                secrets: &secrets,
-                downloader: platform::can_ask_photos().then_some(&photos_app as _),
-                progress: progress.as_mut(),
-                host,
-            };
-            Ok(commands::run::unattended::command(
-                &config,
-                (args.dry_run, cli.quiet),
-                ctx,
-                out,
-                err,
-            )?)
-        }
+        Command::Run(args) => run_backup(cli, args, host, out, err),
         Command::Status(args) => {
             let config = load_config(cli, host)?;
             commands::status::run(&config, args.json, clock()?.now(), out)?;
@@ -183,7 +151,82 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         }
         // A config that does not load is a finding of the doctor.
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
+        Command::Coverage(args) => coverage(cli, args, host, (out, err)),
+        Command::Drill(args) => drill(cli, args, host, out),
     }
+}
+
+/// `drill`: a restore drill now, through the repository of the config.
+fn drill(
+    cli: &Cli,
+    args: &crate::cli::DrillArgs,
+    host: &Host,
+    out: &mut dyn Write,
+) -> Result<Code, Failure> {
+    let config = load_config(cli, host)?;
+    let now = clock()?.now();
+    let passed = with_borg(&config, host, |borg| {
+        let machine = commands::drill::Machine { borg, host, now };
+        commands::drill::run(&config, args.files, args.json, &machine, out)
+    })?;
+    Ok(Code::passed(passed))
+}
+
+/// `run`: one backup cycle with the real seams, as the LaunchAgent runs it.
+fn run_backup(
+    cli: &Cli,
+    args: &crate::cli::RunArgs,
+    host: &Host,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Code, Failure> {
+    let config = load_config(cli, host)?;
+    let mut progress = progress_for(cli);
+    // -v: every program run, on stderr (and so in launchd's log).
+    let traced = crate::process::Traced {
+        inner: &crate::process::System,
+        log: std::sync::Mutex::new(std::io::stderr()),
+    };
+    let runner: &dyn crate::process::CommandRunner = if cli.verbose > 0 {
+        &traced
+    } else {
+        &crate::process::System
+    };
+    let photos_app = crate::export::download::PhotosApp { runner };
+    let secrets = secret_store(&config, host);
+    let clock = clock()?;
+    let ctx = commands::run::unattended::Context {
+        now: clock.now(),
+        clock,
+        runner,
+        secrets: &secrets,
+        downloader: platform::can_ask_photos().then_some(&photos_app as _),
+        progress: progress.as_mut(),
+        host,
+    };
+    Ok(commands::run::unattended::command(
+        &config,
+        (args.dry_run, cli.quiet),
+        ctx,
+        out,
+        err,
+    )?)
+}
+
+/// `coverage`: its exit code says whether everything is covered.
+fn coverage(
+    cli: &Cli,
+    args: &crate::cli::CoverageArgs,
+    host: &Host,
+    streams: (&mut dyn Write, &mut dyn Write),
+) -> Result<Code, Failure> {
+    let config = load_config(cli, host)?;
+    Ok(commands::coverage::run(
+        &config,
+        args,
+        clock()?.now(),
+        streams,
+    )?)
 }
 
 /// `doctor`: here, as the agent (`--as-agent`), or as the agent's probe

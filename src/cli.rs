@@ -60,6 +60,33 @@ pub(crate) enum Command {
     /// repository, folders and the launch agent; says how to fix what is not ok.
     #[command(after_help = DOCTOR_EXIT_CODES)]
     Doctor(DoctorArgs),
+    /// Is every photo safe? Each asset of the libraries against the ledger:
+    /// in a verified archive (as it is now, or changed since), staged,
+    /// mirrored, pending and why, on its way, or never backed up (the back
+    /// catalogue); trashed ones counted apart.
+    #[command(after_help = COVERAGE_EXIT_CODES)]
+    Coverage(CoverageArgs),
+    /// A restore drill now: extract a random sample of archived files with
+    /// borg (and read a sample of the remote mirror back) and compare them
+    /// with what was recorded when they were staged.
+    #[command(after_help = DRILL_EXIT_CODES)]
+    Drill(DrillArgs),
+}
+
+const DRILL_EXIT_CODES: &str = "Exit codes: 0 every sampled file came back as recorded \
+     (or nothing to drill yet), 1 a file did not, or the repository could not be reached, \
+     2 usage or config error (no [borg] section)";
+
+#[derive(Debug, Args)]
+pub(crate) struct DrillArgs {
+    /// Archived files to sample (default: [drill] files, else 20).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::MAX_DRILL_FILES)))]
+    pub(crate) files: Option<u32>,
+
+    /// The result as JSON: the counts and every sampled file with its verdict.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +125,27 @@ pub(crate) struct InstallArgs {
     /// The agent's label, also its plist's name in ~/Library/LaunchAgents.
     #[arg(long, default_value = crate::launchd::DEFAULT_LABEL, value_parser = label)]
     pub(crate) label: String,
+}
+
+const COVERAGE_EXIT_CODES: &str = "Exit codes: 0 everything covered or on its way within \
+     the normal cycle, 1 something is not (a back catalogue without [backfill], a file missing, \
+     pending past [borg] max_pending_days) or an error, 2 usage \
+     or config error";
+
+#[derive(Debug, Args)]
+pub(crate) struct CoverageArgs {
+    /// Only this library (its name in the config).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) library: Option<String>,
+
+    /// Also name the assets not in a verified archive as they are now
+    /// (uuid, date, file name).
+    #[arg(long)]
+    pub(crate) list: bool,
+
+    /// The figures as JSON, for scripts and monitors (fields in the README).
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 const DOCTOR_EXIT_CODES: &str =
@@ -319,5 +367,23 @@ mod tests {
         };
         assert_eq!(args.label, "org.photos-backup");
         assert!(Cli::try_parse_from(["photos-backup", "doctor", "--label", "a/b"]).is_err());
+    }
+
+    #[test]
+    fn drill_takes_a_bounded_sample_size_and_json() {
+        let Command::Drill(args) =
+            Cli::try_parse_from(["photos-backup", "drill", "--files", "5", "--json"])
+                .unwrap()
+                .command
+        else {
+            panic!("not drill")
+        };
+        assert_eq!((args.files, args.json), (Some(5), true));
+        for bad in ["0", "10001", "many"] {
+            assert!(
+                Cli::try_parse_from(["photos-backup", "drill", "--files", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -67,10 +67,13 @@ struct RawConfig {
     run: RawRun,
     remote: Option<RawRemote>,
     borg: Option<RawBorg>,
+    drill: Option<RawDrill>,
     #[serde(default)]
     pub(crate) notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
     libraries: Vec<RawLibrary>,
+    #[serde(default)]
+    backfill: crate::backfill::settings::RawBackfill,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +158,15 @@ struct RawBorg {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawDrill {
+    enabled: Option<bool>,
+    every_days: Option<u32>,
+    files: Option<u32>,
+    mirror_files: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawLibrary {
     name: String,
     path: String,
@@ -182,9 +194,13 @@ pub struct Config {
     pub remote: Option<Remote>,
     /// The long-term store; `None`: nothing is archived or purged.
     pub(crate) borg: Option<Borg>,
+    /// Restore drills (`[drill]`); `None`: none in runs.
+    pub(crate) drill: Option<Drill>,
     /// How failures are notified (`[notify]`).
     pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
+    /// `[backfill]`: the back catalogue, a part at a time (off by default).
+    pub(crate) backfill: crate::backfill::settings::Settings,
 }
 
 /// A backup that stops is never silent: past `deadline` (`archive_deadline`
@@ -268,6 +284,21 @@ pub(crate) struct Borg {
     /// `None`: found on PATH, `/opt/homebrew/bin`, `/usr/local/bin`.
     pub(crate) program: Option<PathBuf>,
 }
+
+/// Restore drills: every so many days a run extracts a random sample of
+/// archived files with borg and compares them with the ledger, and reads a
+/// sample of the remote mirror back through the decrypted view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Drill {
+    pub(crate) every_days: u32,
+    /// Archived files per drill, spread across the archives.
+    pub(crate) files: u32,
+    /// Mirrored files per drill (0: no mirror sample).
+    pub(crate) mirror_files: u32,
+}
+
+/// The most files one drill may sample: each is read back in full.
+pub(crate) const MAX_DRILL_FILES: u32 = 10_000;
 
 /// What the check before any purge compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,6 +475,7 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
     let borg = (raw.borg)
         .map(|b| validate_borg(b, &resolve, &key_error))
         .transpose()?;
+    let drill = validate_drill(raw.drill.as_ref(), &key_error)?;
     let notify = crate::notify::settings::validate(
         raw.notify,
         crate::platform::has_notification_center(),
@@ -476,8 +508,11 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
         export,
         remote,
         borg,
+        drill,
         notify,
         libraries,
+        backfill: crate::backfill::settings::validate(&raw.backfill)
+            .map_err(|e| key_error(&e.key, e.message))?,
     })
 }
 
@@ -682,6 +717,30 @@ fn validate_borg(
         known_hosts: optional("borg.known_hosts", b.known_hosts)?,
         program: optional("borg.borg", b.borg)?,
     })
+}
+
+/// `[drill]`: on unless `enabled = false`; counts within bounds.
+fn validate_drill(
+    d: Option<&RawDrill>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Option<Drill>, ConfigError> {
+    let Some(d) = d else {
+        return Ok(None);
+    };
+    let count = |key: &str, value: Option<u32>, default: u32, min: u32| match value {
+        Some(n) if n < min => Err(key_error(key, format!("must be at least {min}"))),
+        Some(n) if n > MAX_DRILL_FILES => {
+            Err(key_error(key, format!("must be at most {MAX_DRILL_FILES}")))
+        }
+        Some(n) => Ok(n),
+        None => Ok(default),
+    };
+    let drill = Drill {
+        every_days: count("drill.every_days", d.every_days, 7, 1)?,
+        files: count("drill.files", d.files, 20, 1)?,
+        mirror_files: count("drill.mirror_files", d.mirror_files, 5, 0)?,
+    };
+    Ok(d.enabled.unwrap_or(true).then_some(drill))
 }
 
 fn validate_limits(
@@ -993,6 +1052,37 @@ mod tests {
             msg.contains("key `remote.password`") && !msg.contains("hunter2"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn drill_defaults_off_switch_and_refusals() {
+        assert_eq!(parse_str(MINIMAL).unwrap().drill, None);
+        let drill = |body: &str| parse_str(&format!("{MINIMAL}\n[drill]\n{body}\n"));
+        assert_eq!(
+            drill("").unwrap().drill,
+            Some(Drill {
+                every_days: 7,
+                files: 20,
+                mirror_files: 5
+            })
+        );
+        let d = drill("every_days = 3\nfiles = 2\nmirror_files = 0")
+            .unwrap()
+            .drill
+            .unwrap();
+        assert_eq!((d.every_days, d.files, d.mirror_files), (3, 2, 0));
+        assert_eq!(drill("enabled = false").unwrap().drill, None);
+        for (body, key) in [
+            ("every_days = 0", "drill.every_days"),
+            ("files = 0", "drill.files"),
+            ("files = 10001", "drill.files"),
+            ("mirror_files = 20000", "drill.mirror_files"),
+            ("every_days = \"weekly\"", "drill.every_days"),
+            ("sample = 3", "sample"),
+        ] {
+            let msg = drill(body).unwrap_err().to_string();
+            assert!(msg.contains(key), "{body}: {msg}");
+        }
     }
 
     #[test]

@@ -6,10 +6,13 @@
 
 pub mod app;
 pub mod archive;
+mod backfill;
 mod cli;
 mod clock;
 pub mod commands;
 pub mod config;
+mod coverage;
+mod drill;
 mod error_text;
 mod exit;
 pub mod export;

@@ -12,7 +12,7 @@
 //! made before these rules.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Read as _};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -205,6 +205,26 @@ pub(crate) fn open_source(path: &Path) -> io::Result<(File, fs::Metadata)> {
         ));
     }
     Ok((file, meta))
+}
+
+/// A small file of ours (a state file) read whole, as `open_source` opens
+/// it: `None` when there is none, `InvalidData` when it is larger than
+/// `max` bytes (not ours: never read into memory).
+pub(crate) fn read_small(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let (file, _) = match open_source(path) {
+        Ok(opened) => opened,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(Some(bytes))
 }
 
 /// What a non-regular file is, in words.
@@ -453,6 +473,21 @@ mod tests {
         assert!(e.contains("FIFO"), "{e}");
         let e = open_source(dir.path()).unwrap_err().to_string();
         assert!(e.contains("folder"), "{e}");
+    }
+
+    #[test]
+    fn a_small_file_is_read_whole_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("state.json");
+        assert_eq!(read_small(&file, 5).unwrap(), None);
+        fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_small(&file, 5).unwrap().unwrap(), b"12345");
+        let e = read_small(&file, 4).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("larger than 4 bytes"), "{e}");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(read_small(&link, 5).is_err());
     }
 
     #[test]

@@ -171,9 +171,10 @@ pub(crate) fn roll_over(
     }
 }
 
-/// Takes a rollover from the step it reached to the end. `fresh`: planned
-/// in this run, with this many files just listed for it.
-fn finish(
+/// Takes a rollover (monthly, or a backfill part) from the step it reached
+/// to the end. `fresh`: planned in this run, with this many files just
+/// listed for it.
+pub(crate) fn finish(
     ctx: &Context,
     ledger: &mut Ledger,
     mut r: Rollover,
@@ -206,7 +207,11 @@ fn finish(
             None => reused = true,
             Some(0) => {}
             Some(_) => {
-                failpoint::pause("rollover-before-create");
+                failpoint::pause(point(
+                    &r,
+                    "rollover-before-create",
+                    "backfill-before-create",
+                ));
                 match create(ctx, ledger, &r) {
                     Ok(w) => warning = w,
                     // Someone made an archive of that name (a ledger restored
@@ -214,12 +219,16 @@ fn finish(
                     Err(_) if fresh.is_some() && archive_exists(ctx, &r.archive)? => reused = true,
                     Err(e) => return Err(e),
                 }
-                failpoint::pause("rollover-created");
+                failpoint::pause(point(&r, "rollover-created", "backfill-created"));
             }
         }
         ledger.set_rollover_step(&r.library, &r.archive, Step::Created, ctx.when.now)?;
         r = refreshed(ledger, &r)?;
-        failpoint::pause("rollover-created-recorded");
+        failpoint::pause(point(
+            &r,
+            "rollover-created-recorded",
+            "backfill-created-recorded",
+        ));
     }
     if r.step == Step::Created {
         if r.files > 0 {
@@ -241,14 +250,14 @@ fn finish(
         }
         ledger.set_rollover_step(&r.library, &r.archive, Step::Verified, ctx.when.now)?;
         r = refreshed(ledger, &r)?;
-        failpoint::pause("rollover-verified");
+        failpoint::pause(point(&r, "rollover-verified", "backfill-verified"));
     }
     let mut purged = 0;
     if r.step == Step::Verified {
         ledger.mark_archived(&r.library, &r.archive, ctx.when.now)?;
-        failpoint::pause("rollover-marked");
+        failpoint::pause(point(&r, "rollover-marked", "backfill-marked"));
         purged = purge(ctx, ledger, &r)?;
-        failpoint::pause("rollover-purged-files");
+        failpoint::pause(point(&r, "rollover-purged-files", "backfill-purged-files"));
         ledger.set_rollover_step(&r.library, &r.archive, Step::Purged, ctx.when.now)?;
         r = refreshed(ledger, &r)?;
     }
@@ -263,6 +272,15 @@ fn finish(
         missing: r.missing,
         warning,
     })
+}
+
+/// The failpoint of a step: a backfill part's steps have names of their own.
+fn point(r: &Rollover, monthly: &'static str, backfill: &'static str) -> &'static str {
+    if r.backfill {
+        backfill
+    } else {
+        monthly
+    }
 }
 
 fn refreshed(ledger: &Ledger, r: &Rollover) -> Result<Rollover> {
@@ -424,7 +442,7 @@ fn purge(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<usize> {
         return Ok(0);
     };
     remove(first)?;
-    failpoint::pause("rollover-purged-one");
+    failpoint::pause(point(r, "rollover-purged-one", "backfill-purged-one"));
     // A few at a time: over SSHFS each deletion is a round trip.
     let chunk = rest.len().div_ceil(PURGE_THREADS).max(1);
     std::thread::scope(|scope| {

@@ -33,7 +33,12 @@ pub(crate) fn prunable(
         .rollovers()?
         .into_iter()
         .filter(|r| {
-            r.library == library && r.step == Step::Purged && r.files > 0 && r.pruned_at.is_none()
+            // The backfill's archives hold the only copy of old months.
+            r.library == library
+                && r.step == Step::Purged
+                && r.files > 0
+                && r.pruned_at.is_none()
+                && !r.backfill
         })
         .map(|r| (r.archive, r.last))
         .collect();

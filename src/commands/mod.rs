@@ -4,7 +4,9 @@
 
 pub(crate) mod archives;
 pub(crate) mod assets;
+pub(crate) mod coverage;
 pub mod doctor;
+pub(crate) mod drill;
 pub(crate) mod init_repo;
 pub(crate) mod install;
 pub(crate) mod locate;

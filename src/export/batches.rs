@@ -102,7 +102,7 @@ pub fn walk<S: std::hash::BuildHasher>(
         ledger.as_deref_mut(),
         staging,
         already,
-        (now, per_batch.max(1), &basis),
+        (now, per_batch.max(1), Some(&basis)),
     );
     if let (Err(_), Some(l)) = (&walked, ledger.filter(|_| walked.is_err())) {
         // Best effort: the walk's own error is what the caller sees.
@@ -111,6 +111,42 @@ pub fn walk<S: std::hash::BuildHasher>(
     walked
 }
 
+/// Stages the assets `uuids` of library `name` (the backfill's part),
+/// whatever their dates, each read in full. The library's versions and
+/// their basis are the normal cycle's: this walk neither forgets nor
+/// renews them (it records the versions of the assets it stages).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn walk_assets<S: std::hash::BuildHasher>(
+    name: &str,
+    library: Library,
+    uuids: &[String],
+    options: Options,
+    ledger: &mut Ledger,
+    staging: Staging,
+    already: &HashSet<&str, S>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Totals> {
+    let selection = Selection {
+        all: true,
+        // No asset is added or changed at or after the end of time: the
+        // selection is the uuids alone.
+        since: Some(DateTime::<Utc>::MAX_UTC),
+        uuids: uuids.to_vec(),
+    };
+    walk_versions(
+        name,
+        library,
+        &selection,
+        options,
+        Some(ledger),
+        Some(staging),
+        already,
+        (now, ASSETS, None),
+    )
+}
+
+/// `basis`: the versions' basis of a walk of the normal cycle; `None`: a
+/// walk of named assets that reads them all and leaves the basis alone.
 #[allow(clippy::too_many_arguments)]
 fn walk_versions<S: std::hash::BuildHasher>(
     name: &str,
@@ -120,20 +156,20 @@ fn walk_versions<S: std::hash::BuildHasher>(
     mut ledger: Option<&mut Ledger>,
     mut staging: Option<Staging>,
     already: &HashSet<&str, S>,
-    (now, per_batch, basis): (DateTime<Utc>, usize, &str),
+    (now, per_batch, basis): (DateTime<Utc>, usize, Option<&str>),
 ) -> anyhow::Result<Totals> {
     let sources = Sources::new(&library.root)
         .with_context(|| format!("reading {}", library.root.display()))?;
-    let records = ledger.is_some() && staging.is_some();
-    let mut read = match ledger.as_deref().filter(|_| records) {
-        Some(l) => versions::read(
+    let records = ledger.is_some() && staging.is_some() && basis.is_some();
+    let mut read = match (ledger.as_deref().filter(|_| records), basis) {
+        (Some(l), Some(basis)) => versions::read(
             l.version_basis(name)?.as_ref(),
             basis,
             library.checked == Check::Full,
             crate::photos::versions::supported(&library.schema),
             now,
         ),
-        None => Read::Full,
+        _ => Read::Full,
     };
     let mut library = library;
     let mut totals = Totals::default();
@@ -187,7 +223,7 @@ fn walk_versions<S: std::hash::BuildHasher>(
         }
     };
     outcome?;
-    if let (Read::Full, Some(l), true) = (read, ledger.as_deref(), records) {
+    if let (Read::Full, Some(l), true, Some(basis)) = (read, ledger.as_deref(), records, basis) {
         l.set_version_basis(
             name,
             &VersionBasis {
@@ -711,7 +747,10 @@ mod tests {
         // Back to schema 3, as a ledger written by the previous version.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER asset_version_forget; DROP TABLE asset_version;
+            "DROP TABLE backfill_asset; DROP TABLE backfill_hold; DROP TABLE backfill_census;
+             DROP INDEX staged_file_by_batch; ALTER TABLE staged_file DROP COLUMN batch;
+             ALTER TABLE rollover DROP COLUMN backfill;
+             DROP TRIGGER asset_version_forget; DROP TABLE asset_version;
              DROP TABLE version_basis; PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -106,6 +106,54 @@ const NO_ORIGINAL: &str = "Photos names no original file";
 /// that is not there, e.g. on a disconnected drive.
 const REFERENCED_MISSING: &str = "referenced file not found";
 
+/// Marks the reason of an original in iCloud whose download failed.
+const DOWNLOAD_FAILED: &str = "download failed";
+
+/// The reason recorded when Photos could not give the original in iCloud.
+pub(crate) fn download_failed(error: &dyn std::fmt::Display) -> String {
+    format!("{IN_ICLOUD} ({DOWNLOAD_FAILED}: {error})")
+}
+
+/// A pending reason as data. The ledger stores reasons as the text the
+/// constants above make (parts joined by `"; "`); this is the one place
+/// that reads that text back, so decisions read these flags.
+// Independent facts about one asset, hence several bools.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PendingReason {
+    /// The original is only in iCloud (Photos may be asked for it).
+    pub(crate) original_in_icloud: bool,
+    /// ...and asking Photos for it failed.
+    pub(crate) download_failed: bool,
+    /// A RAW partner or Live Photo video is only in iCloud.
+    pub(crate) companion_in_icloud: bool,
+    /// A file is not there and iCloud will not bring it: a referenced
+    /// original not found, no original named, a name refused as unsafe, a
+    /// file that could not be read.
+    pub(crate) file_missing: bool,
+}
+
+impl PendingReason {
+    /// Reads a reason as recorded by the plan and the downloads.
+    #[must_use]
+    pub(crate) fn parse(text: &str) -> Self {
+        let mut reason = Self::default();
+        for part in text.split("; ") {
+            if part == IN_ICLOUD {
+                reason.original_in_icloud = true;
+            } else if part.starts_with(&format!("{IN_ICLOUD} ({DOWNLOAD_FAILED}")) {
+                reason.original_in_icloud = true;
+                reason.download_failed = true;
+            } else if part == OTHER_IN_ICLOUD {
+                reason.companion_in_icloud = true;
+            } else {
+                reason.file_missing = true;
+            }
+        }
+        reason
+    }
+}
+
 /// The plan for one library.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Plan {
@@ -237,6 +285,17 @@ fn plan(
     )
 }
 
+/// Whether a run leaves an asset out of the backup: in the trash, or a
+/// burst frame nobody picked when `[export] unpicked_bursts` is off.
+#[must_use]
+pub(crate) fn left_out(
+    trashed: bool,
+    (burst, burst_selected): (bool, bool),
+    options: Options,
+) -> bool {
+    trashed || (burst && !burst_selected && !options.unpicked_bursts)
+}
+
 /// `plan` of one batch of the selected assets; `claimed` holds the claims
 /// given out by the plans of the batches before (claim -> uuid), so two new
 /// assets never share a base even when the ledger does not hold them yet
@@ -252,7 +311,7 @@ pub(super) fn plan_batch<S: std::hash::BuildHasher>(
 ) -> Plan {
     let mut plan = Plan::default();
     for (index, asset) in assets.iter().enumerate() {
-        if asset.intrash || (asset.burst && !asset.burst_selected && !options.unpicked_bursts) {
+        if left_out(asset.intrash, (asset.burst, asset.burst_selected), options) {
             plan.skipped += 1;
             continue;
         }
@@ -384,7 +443,7 @@ fn plan_sidecar(plan: &mut Plan, (index, asset): (usize, &Asset), known: &Known,
 
 /// The bytes of an asset's XMP sidecar.
 #[must_use]
-pub(super) fn sidecar(asset: &Asset) -> Vec<u8> {
+pub(crate) fn sidecar(asset: &Asset) -> Vec<u8> {
     xmp::sidecar(asset).into_bytes()
 }
 

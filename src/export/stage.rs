@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::copy;
 use super::download::{self, Downloader};
 use super::layout::Role;
-use super::plan::{Action, Plan, IN_ICLOUD};
+use super::plan::{download_failed, Action, PendingReason, Plan, IN_ICLOUD};
 use crate::ledger::{Ledger, StagedFile};
 use crate::photos::Asset;
 
@@ -178,9 +178,6 @@ fn record(
     failure.map_or(Ok(()), Err)
 }
 
-/// Marks the pending reason of an asset whose download failed.
-const DOWNLOAD_FAILED: &str = "download failed";
-
 /// The backoff step of a pending asset whose download failed: its attempts
 /// count the marking as pending (1) and then each failure, so the first
 /// failure is step 0.
@@ -193,9 +190,9 @@ fn backoff_step(attempts: u32) -> u32 {
 /// over. (Marking an asset pending is not a failure.)
 #[must_use]
 pub(crate) fn download_due(p: &crate::ledger::Pending, now: DateTime<Utc>) -> bool {
-    p.reason.contains(IN_ICLOUD)
-        && (!p.reason.contains(DOWNLOAD_FAILED)
-            || download::due(backoff_step(p.attempts), p.last_attempt, now))
+    let reason = PendingReason::parse(&p.reason);
+    reason.original_in_icloud
+        && (!reason.download_failed || download::due(backoff_step(p.attempts), p.last_attempt, now))
 }
 
 /// Files per ledger transaction and folder fsync.
@@ -368,7 +365,11 @@ pub(crate) fn download_pending(
         .map(|p| (p.uuid.clone(), p))
         .collect();
     let mut asked = 0;
-    for p in plan.pending.iter().filter(|p| p.reason.contains(IN_ICLOUD)) {
+    for p in plan
+        .pending
+        .iter()
+        .filter(|p| PendingReason::parse(&p.reason).original_in_icloud)
+    {
         let Some(dest) = &p.original_dest else {
             continue;
         };
@@ -393,7 +394,7 @@ pub(crate) fn download_pending(
                     Ok(original) => original,
                     Err(e) => {
                         staged.download_failures += 1;
-                        let reason = format!("{IN_ICLOUD} (download failed: {e})");
+                        let reason = download_failed(&e);
                         ledger.set_pending(library, &p.uuid, &reason, now)?;
                         continue;
                     }
@@ -434,12 +435,7 @@ pub(crate) fn download_pending(
             }
             Err(e) => {
                 staged.download_failures += 1;
-                ledger.set_pending(
-                    library,
-                    &p.uuid,
-                    &format!("{IN_ICLOUD} (download failed: {e})"),
-                    now,
-                )?;
+                ledger.set_pending(library, &p.uuid, &download_failed(&e), now)?;
             }
         }
     }

@@ -98,6 +98,7 @@ impl Ledger {
                 source_signature = excluded.source_signature,
                 exported_at = excluded.exported_at,
                 archive = excluded.archive,
+                batch = NULL,
                 purged_at = NULL";
         let result = self.conn.prepare_cached(sql).and_then(|mut stmt| {
             stmt.execute(params![

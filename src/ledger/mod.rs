@@ -11,6 +11,8 @@
 //! everything. Time is always passed in.
 
 mod asset_versions;
+mod backfill;
+mod coverage;
 mod files;
 mod library_state;
 mod pending;
@@ -26,6 +28,8 @@ use rusqlite::types::{FromSqlError, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 
 pub(crate) use asset_versions::VersionBasis;
+pub use backfill::{Census, Hold};
+pub(crate) use coverage::{AssetRows, LibraryRows};
 pub use files::{FileRecord, StagedFile, StagedSource};
 pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;

@@ -64,6 +64,9 @@ pub struct Rollover {
     pub missing: Vec<String>,
     /// What borg said when it finished with a warning.
     pub(crate) warning: Option<String>,
+    /// A part of the backfill of the back catalogue (one month, its own
+    /// files), not a monthly rollover.
+    pub backfill: bool,
 }
 
 /// One file an archive was given, as it was then.
@@ -79,7 +82,7 @@ pub struct ArchivedFile {
 }
 
 const COLUMNS: &str = "library, archive, first_month, last_month, step, planned_at, created_at,
-     verified_at, purged_at, pruned_at, files, bytes, missing, warning";
+     verified_at, purged_at, pruned_at, files, bytes, missing, warning, backfill";
 
 fn conversion(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
@@ -113,6 +116,7 @@ impl Rollover {
             bytes: row.get(11)?,
             missing: serde_json::from_str(&missing).map_err(|e| conversion(12, e))?,
             warning: row.get(13)?,
+            backfill: row.get(14)?,
         })
     }
 }
@@ -161,13 +165,25 @@ impl Ledger {
 
     /// Makes the files of a planned rollover the files of `library` staged
     /// and not purged, as they are now (replacing an earlier list: staging
-    /// may have changed since a killed run made it). Returns (files, bytes).
+    /// may have changed since a killed run made it): a monthly rollover's,
+    /// those of no backfill part and of no asset a backfill part not yet
+    /// archived takes (a run killed before it marked them, an edit staged
+    /// meanwhile: the part takes them when it marks its files again); a
+    /// backfill part's, its own (`batch`).
+    /// Returns (files, bytes).
     pub fn snapshot_rollover(&self, library: &str, archive: &str) -> Result<(u64, u64)> {
         let sql = "
             DELETE FROM rollover_file WHERE library = ?1 AND archive = ?2;
             INSERT INTO rollover_file (library, archive, uuid, role, path, size, hash)
                 SELECT library, ?2, uuid, role, path, size, hash FROM staged_file
-                WHERE library = ?1 AND purged_at IS NULL;
+                WHERE library = ?1 AND purged_at IS NULL AND batch IS (
+                    SELECT CASE WHEN backfill = 1 THEN archive END FROM rollover
+                    WHERE library = ?1 AND archive = ?2)
+                AND (batch IS NOT NULL OR NOT EXISTS (
+                    SELECT 1 FROM backfill_asset b JOIN rollover p
+                        ON p.library = b.library AND p.archive = b.archive
+                    WHERE b.library = ?1 AND b.uuid = staged_file.uuid
+                      AND p.step = 'planned'));
             UPDATE rollover SET
                 files = (SELECT count(*) FROM rollover_file WHERE library = ?1 AND archive = ?2),
                 bytes = (SELECT coalesce(sum(size), 0) FROM rollover_file
@@ -194,11 +210,11 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    /// The rollover of `library` a killed run left unfinished, if any.
+    /// The monthly rollover of `library` a killed run left unfinished, if any.
     pub fn open_rollover(&self, library: &str) -> Result<Option<Rollover>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM rollover WHERE library = ?1 AND step != 'purged'
-             ORDER BY planned_at LIMIT 1"
+             AND backfill = 0 ORDER BY planned_at LIMIT 1"
         );
         self.conn
             .query_row(&sql, params![library], Rollover::from_row)
@@ -206,12 +222,13 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    /// The last month `library` has a finished rollover for.
+    /// The last month `library` has a finished monthly rollover for (the
+    /// backfill's archives of older months do not count).
     pub fn archived_through(&self, library: &str) -> Result<Option<Month>> {
         Ok(self
             .rollovers()?
             .into_iter()
-            .filter(|r| r.library == library && r.step == Step::Purged)
+            .filter(|r| r.library == library && r.step == Step::Purged && !r.backfill)
             .map(|r| r.last)
             .max())
     }

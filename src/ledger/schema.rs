@@ -8,7 +8,52 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 4;
+pub(super) const LATEST: u32 = 5;
+
+/// Version 5: the backfill of the back catalogue (`backfill.rs`). Its
+/// archives are rollovers too (`rollover.backfill = 1`, one month, a part of
+/// it), so `locate`, `restore` and `archives` need no special case; the
+/// monthly rollover ignores them. `staged_file.batch` names the backfill
+/// part a staged file belongs to: the monthly rollover takes only files
+/// without one, a part only its own. Staging a file again (an edit, by the
+/// normal cycle) clears it (`record_file`), so the new version goes with
+/// the month it was made in. `backfill_asset` is what a part was planned
+/// to take, so a killed run stages the same assets again;
+/// `backfill_hold` a month whose originals are still in iCloud;
+/// `backfill_census` what the last look at the back catalogue found left
+/// (for `status`, and so an unchanged library is not read again once its
+/// back catalogue is done).
+const V5: &str = "
+ALTER TABLE staged_file ADD COLUMN batch TEXT;
+CREATE INDEX staged_file_by_batch ON staged_file (library, batch) WHERE batch IS NOT NULL;
+ALTER TABLE rollover ADD COLUMN backfill INTEGER NOT NULL DEFAULT 0 CHECK (backfill IN (0, 1));
+
+CREATE TABLE backfill_asset (
+    library TEXT NOT NULL,
+    archive TEXT NOT NULL,
+    uuid    TEXT NOT NULL,
+    PRIMARY KEY (library, archive, uuid)
+) WITHOUT ROWID;
+
+CREATE TABLE backfill_hold (
+    library TEXT NOT NULL,
+    month   TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    since   TEXT NOT NULL,
+    PRIMARY KEY (library, month)
+) WITHOUT ROWID;
+
+CREATE TABLE backfill_census (
+    library TEXT PRIMARY KEY NOT NULL,
+    at      TEXT NOT NULL,
+    basis   TEXT NOT NULL,
+    months  INTEGER NOT NULL CHECK (months >= 0),
+    assets  INTEGER NOT NULL CHECK (assets >= 0),
+    bytes   INTEGER NOT NULL CHECK (bytes >= 0),
+    runs    INTEGER NOT NULL CHECK (runs >= 0),
+    waiting INTEGER CHECK (waiting >= 0)
+);
+";
 
 /// Version 4: the version of each asset when it was last staged, and the
 /// basis of those versions (program, Photos model, export options) with
@@ -229,6 +274,7 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         1 => tx.execute_batch(V2),
         2 => tx.execute_batch(V3),
         3 => tx.execute_batch(V4),
+        4 => tx.execute_batch(V5),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }
@@ -336,5 +382,47 @@ mod tests {
         // Version 4: no versions yet, so the next run reads in full.
         assert_eq!(ledger.version_basis("A").unwrap(), None);
         assert_eq!(ledger.unchanged_assets("A", &[("1", 0)]).unwrap(), [None]);
+    }
+
+    #[test]
+    fn version_5_keeps_a_version_4_ledger_monthly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&[V1, V2, V3, V4].concat()).unwrap();
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO staged_file (library, uuid, role, path, path_key, size, mtime_ns,
+                     hash, source_signature, exported_at)
+                 VALUES ('A', 'u', 'original', 'A/2026/10/a.jpg', 'a', 10, 0, 'h', 's', 'then');
+                 INSERT INTO rollover (library, archive, first_month, last_month, step, planned_at)
+                 VALUES ('A', 'p-A-2026-09', '2026-09', '2026-09', 'purged',
+                         '2026-10-01T00:00:00Z');",
+            )
+            .unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(version(&ledger.conn).unwrap(), LATEST);
+        let rollovers = ledger.rollovers().unwrap();
+        assert!(!rollovers[0].backfill);
+        assert_eq!(
+            ledger.archived_through("A").unwrap(),
+            Some("2026-09".parse().unwrap())
+        );
+        // The staged file belongs to no backfill part: the monthly rollover takes it.
+        ledger
+            .plan_rollover(
+                "A",
+                "p-A-2026-10",
+                ("2026-10".parse().unwrap(), "2026-10".parse().unwrap()),
+                &[],
+                at(1),
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.snapshot_rollover("A", "p-A-2026-10").unwrap(),
+            (1, 10)
+        );
     }
 }

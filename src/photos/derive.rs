@@ -207,7 +207,7 @@ fn nfc(s: String) -> String {
 }
 
 /// Untrusted text from the database, in the form Photos shows it (NFC).
-fn clean(s: Option<String>) -> Option<String> {
+pub(super) fn clean(s: Option<String>) -> Option<String> {
     s.map(nfc).filter(|s| !s.is_empty())
 }
 
@@ -217,6 +217,20 @@ fn flag(v: Option<i64>) -> bool {
 
 fn core_date(v: Option<f64>) -> Option<DateTime<Utc>> {
     v.and_then(time::from_core_data)
+}
+
+/// The creation date in the photo's own time zone (the epoch when the
+/// database has none).
+#[must_use]
+pub(super) fn created(
+    date_created: Option<f64>,
+    tz_name: Option<&str>,
+    tz_offset: Option<i32>,
+) -> DateTime<FixedOffset> {
+    match core_date(date_created) {
+        Some(t) => time::with_offset(t, time::offset_for(t, tz_name, tz_offset)),
+        None => DateTime::<Utc>::UNIX_EPOCH.fixed_offset(),
+    }
 }
 
 /// Builds the asset from its row and the rows that hang off it.
@@ -233,10 +247,7 @@ pub(super) fn asset(
     let filename = clean(raw.filename).unwrap_or_default();
     let original_filename = clean(raw.original_filename).unwrap_or_else(|| filename.clone());
     let tzoffset = raw.tz_offset.map(|o| o as i32);
-    let date: DateTime<FixedOffset> = match core_date(raw.date_created) {
-        Some(t) => time::with_offset(t, time::offset_for(t, raw.tz_name.as_deref(), tzoffset)),
-        None => DateTime::<Utc>::UNIX_EPOCH.fixed_offset(),
-    };
+    let date = created(raw.date_created, raw.tz_name.as_deref(), tzoffset);
     let shared = raw.cloud_batch_publish.is_some();
     let isreference = raw.saved_asset_type == Some(paths::SAVED_REFERENCED);
     let subtype = raw.kind_subtype.unwrap_or(0);
@@ -278,8 +289,7 @@ pub(super) fn asset(
         (Some(lat), Some(lon)) if !is_no_location(lat, lon) => (Some(lat), Some(lon)),
         _ => (None, None),
     };
-    let pick = raw.avalanche_pick.unwrap_or(0);
-    let burst = raw.avalanche_uuid.is_some();
+    let (burst, burst_selected) = burst(raw.avalanche_uuid.is_some(), raw.avalanche_pick);
 
     Asset {
         pk: raw.pk,
@@ -310,7 +320,7 @@ pub(super) fn asset(
         longitude,
         burst,
         burst_uuid: clean(raw.avalanche_uuid),
-        burst_selected: burst && (pick == 0 || pick & (PICK_SELECTED | PICK_KEY) != 0),
+        burst_selected,
         live_photo: subtype == SUBTYPE_LIVE,
         has_raw,
         israw,
@@ -564,6 +574,17 @@ fn adjustment_files(
         );
     }
     resources
+}
+
+/// Whether an asset is a burst frame (it has a burst uuid), and whether it
+/// is one Photos shows: the key frame or one the user picked.
+#[must_use]
+pub(super) fn burst(in_burst: bool, pick: Option<i64>) -> (bool, bool) {
+    let pick = pick.unwrap_or(0);
+    (
+        in_burst,
+        in_burst && (pick == 0 || pick & (PICK_SELECTED | PICK_KEY) != 0),
+    )
 }
 
 /// What Photos shows in its main views: not in the trash, a real photo or

@@ -4,6 +4,7 @@
 //! It never writes to, locks or leaves files in the library: everything is read
 //! from a private copy (see `snapshot`).
 
+mod census;
 mod derive;
 pub mod integrity;
 mod kept;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+pub use census::CensusAsset;
 pub use integrity::{Check, CheckLog};
 pub use model::{Asset, Resource, ResourceRole};
 pub use query::{Selection, Visit};

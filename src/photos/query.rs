@@ -158,7 +158,7 @@ pub(super) fn for_each<E>(
 }
 
 /// Fills `temp.changed` with `pks`: the selected assets read in full.
-fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
+pub(super) fn select_changed(conn: &Connection, pks: &[i64]) -> rusqlite::Result<()> {
     conn.pragma_update(None, "query_only", false)?;
     let filled = (|| {
         conn.execute_batch(
@@ -214,7 +214,7 @@ fn select_rows(
 
 /// Added, created, edited or modified at or after `since`. Dates beyond year
 /// 9999 are garbage (10.15.7 has one), not "recent".
-fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
+pub(super) fn since_condition(schema: &Schema, since: DateTime<Utc>) -> String {
     let since = time::to_core_data(since);
     let dates: Vec<String> = [
         "ZADDEDDATE",
@@ -244,7 +244,7 @@ pub(super) fn sorted_keep_repeats(v: Option<Vec<String>>) -> Vec<String> {
 }
 
 /// Text that may not be valid UTF-8 (a damaged or hostile database): lossy.
-fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
+pub(super) fn text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
         ValueRef::Integer(n) => Some(n.to_string()),
@@ -268,7 +268,7 @@ fn free_text(row: &Row, i: usize) -> rusqlite::Result<Option<String>> {
     })
 }
 
-fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
+pub(super) fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Integer(n) => Some(n),
         ValueRef::Real(f) => Some(f as i64),
@@ -279,7 +279,7 @@ fn int(row: &Row, i: usize) -> rusqlite::Result<Option<i64>> {
     })
 }
 
-fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
+pub(super) fn real(row: &Row, i: usize) -> rusqlite::Result<Option<f64>> {
     Ok(match row.get_ref(i)? {
         ValueRef::Integer(n) => Some(n as f64),
         ValueRef::Real(f) => Some(f),

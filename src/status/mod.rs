@@ -36,6 +36,42 @@ pub(crate) struct Status {
     next_rollover: Option<NaiveDate>,
     libraries: Vec<LibraryStatus>,
     repo_check: Option<CheckInfo>,
+    /// The last coverage figures (`STATE/coverage.json`), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) coverage: Option<crate::coverage::Figures>,
+    /// The last restore drill (`STATE/drill.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    drill: Option<crate::drill::record::Record>,
+    /// The backfill of the back catalogue, per library that has one.
+    #[serde(default)]
+    backfill: Option<Vec<BackfillStatus>>,
+}
+
+/// How far the backfill of one library's back catalogue got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BackfillStatus {
+    library: String,
+    /// Months with a verified archive, and what those archives hold.
+    months_done: u64,
+    parts_done: u64,
+    bytes_archived: u64,
+    /// What the last look at the back catalogue found left (besides the
+    /// part then started), and when.
+    left: Option<BackfillLeft>,
+    /// A part a killed or held run left, and the step it reached.
+    unfinished: Option<String>,
+    /// Months held for originals still only in iCloud, with why.
+    held: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BackfillLeft {
+    at: DateTime<Utc>,
+    months: u64,
+    assets: u64,
+    bytes: u64,
+    /// At least this many runs to go (one part a run).
+    runs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +231,9 @@ pub(crate) fn gather(
         next_rollover: threshold.map(|t| Month::of(t).next().first_day()),
         libraries: Vec::new(),
         repo_check: None,
+        coverage: None,
+        drill: None,
+        backfill: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {
@@ -217,7 +256,11 @@ pub(crate) fn gather(
                 }),
             }
         }
-        let mine: Vec<_> = rollovers.iter().filter(|r| r.library == *name).collect();
+        // The backfill's archives have a status of their own.
+        let mine: Vec<_> = rollovers
+            .iter()
+            .filter(|r| r.library == *name && !r.backfill)
+            .collect();
         let done = mine
             .iter()
             .filter(|r| r.step == Step::Purged)
@@ -257,8 +300,66 @@ pub(crate) fn gather(
                 .map(|r| format!("{} (reached: {:?})", r.archive, r.step)),
             held,
         });
+        if let Some(b) = backfill_status(ledger, &rollovers, name)? {
+            status.backfill.get_or_insert_with(Vec::new).push(b);
+        }
     }
     Ok(status)
+}
+
+/// The backfill of `library`, when it has begun.
+fn backfill_status(
+    ledger: &Ledger,
+    rollovers: &[crate::ledger::Rollover],
+    library: &str,
+) -> crate::ledger::Result<Option<BackfillStatus>> {
+    let parts: Vec<_> = rollovers
+        .iter()
+        .filter(|r| r.library == library && r.backfill)
+        .collect();
+    let census = ledger.backfill_census(library)?;
+    if parts.is_empty() && census.is_none() {
+        return Ok(None);
+    }
+    let done: Vec<_> = parts.iter().filter(|r| r.step == Step::Purged).collect();
+    let mut months: Vec<Month> = done.iter().map(|r| r.first).collect();
+    months.dedup();
+    Ok(Some(BackfillStatus {
+        library: library.to_owned(),
+        months_done: months.len() as u64,
+        parts_done: done.len() as u64,
+        bytes_archived: done.iter().map(|r| r.bytes).sum(),
+        left: census.map(|c| BackfillLeft {
+            at: c.at,
+            months: c.months,
+            assets: c.assets,
+            bytes: c.bytes,
+            runs: c.runs,
+        }),
+        unfinished: parts
+            .iter()
+            .find(|r| r.step != Step::Purged)
+            .map(|r| format!("{} (reached: {:?})", r.archive, r.step)),
+        held: ledger
+            .backfill_holds(library)?
+            .into_iter()
+            .map(|h| {
+                format!(
+                    "{}: {}, since {}",
+                    h.month,
+                    h.reason,
+                    h.since.format("%Y-%m-%d")
+                )
+            })
+            .collect(),
+    }))
+}
+
+impl Status {
+    /// Sets the last restore drill, as `drill.json` has it.
+    pub(crate) fn set_drill(&mut self, drill: Option<crate::drill::record::Record>) {
+        self.drill = drill;
+    }
 }
 
 /// "2026-09 waits for 3 originals still in iCloud, until 2026-10-05", when

@@ -65,13 +65,70 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
             if c.ok { "ok" } else { "FAILED" }
         ));
     }
+    if let Some(c) = &status.coverage {
+        for l in &c.libraries {
+            let open: u64 = l.not_covered.iter().map(|n| n.assets).sum();
+            line(format!(
+                "Coverage:     {}{} (as of {})",
+                l.line(),
+                if open > 0 {
+                    format!("; {open} not covered (photos-backup coverage says why)")
+                } else {
+                    String::new()
+                },
+                when(c.computed_at)
+            ));
+        }
+    }
+    if let Some(d) = &status.drill {
+        let day = d.at.with_timezone(&zone).date_naive();
+        line(if d.passed() {
+            format!("Restore drill: last proven restore: {}", d.summary(day))
+        } else {
+            format!("Restore drill: FAILED: {}", d.summary(day))
+        });
+    }
     for lib in &status.libraries {
         line(String::new());
         for l in library_lines(lib, zone) {
             line(l);
         }
+        let backfill = status.backfill.iter().flatten();
+        for b in backfill.filter(|b| b.library == lib.name) {
+            for l in backfill_lines(b) {
+                line(l);
+            }
+        }
     }
     out
+}
+
+/// The backfill of one library: what is done, what is left, what waits.
+fn backfill_lines(b: &super::BackfillStatus) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  backfill:   {} months done ({} archives, {})",
+        b.months_done,
+        b.parts_done,
+        human_bytes(b.bytes_archived)
+    )];
+    match &b.left {
+        Some(l) if l.months == 0 => lines.push("  backfill:   nothing left".into()),
+        Some(l) => lines.push(format!(
+            "  backfill:   left {} months, {} photos ({}); {} runs to go at least",
+            l.months,
+            l.assets,
+            human_bytes(l.bytes),
+            l.runs
+        )),
+        None => {}
+    }
+    if let Some(u) = &b.unfinished {
+        lines.push(format!("  backfill:   in progress: {u}"));
+    }
+    for h in &b.held {
+        lines.push(format!("  backfill:   held {h}"));
+    }
+    lines
 }
 
 /// What needs the user's attention, most important first.
@@ -114,6 +171,12 @@ fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
     }
     if let Some(c) = status.repo_check.as_ref().filter(|c| !c.ok) {
         attention.push(format!("borg check failed: {}", c.message));
+    }
+    if let Some(d) = status.drill.as_ref().filter(|d| !d.passed()) {
+        attention.push(format!(
+            "the last restore drill found files that do not come back as recorded: {}",
+            d.failures.join("; ")
+        ));
     }
     attention
 }
@@ -224,7 +287,67 @@ mod tests {
                 ok: true,
                 message: "ok".into(),
             }),
+            coverage: None,
+            drill: None,
+            backfill: None,
         }
+    }
+
+    #[test]
+    fn a_status_with_a_backfill() {
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let mut status = sample();
+        status.backfill = Some(vec![super::super::BackfillStatus {
+            library: "anna".into(),
+            months_done: 14,
+            parts_done: 17,
+            bytes_archived: 61_000_000_000,
+            left: Some(super::super::BackfillLeft {
+                at: t(22, 6),
+                months: 95,
+                assets: 88_123,
+                bytes: 700_000_000_000,
+                runs: 120,
+            }),
+            unfinished: None,
+            held: vec!["2014-03: 2 originals still only in iCloud, since 2026-11-20".into()],
+        }]);
+        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), zone);
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn the_last_coverage_figures_are_shown() {
+        use crate::coverage::{Figures, LibraryFigures, NotCovered, Reason};
+        let mut s = sample();
+        s.coverage = Some(Figures {
+            computed_at: t(22, 5),
+            covered: false,
+            libraries: vec![LibraryFigures {
+                library: "anna".into(),
+                assets: 104_233,
+                archived: 103_412,
+                back_catalogue: 821,
+                back_catalogue_first_month: Some("2014-03".into()),
+                back_catalogue_span: Some(("2009-01".into(), "2023-12".into())),
+                not_covered: vec![NotCovered {
+                    reason: Reason::BackCatalogue,
+                    assets: 821,
+                }],
+            }],
+        });
+        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        assert!(
+            text.contains(
+                "Coverage:     anna: 99.2% of 104,233 assets in verified archives, back \
+                 catalogue 821 assets, 2014-03 of 2009-01..2023-12; 821 not covered \
+                 (photos-backup coverage says why) (as of 2026-11-22 05:00 (60 minutes ago))"
+            ),
+            "{text}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &s).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), Some(s));
     }
 
     #[test]
@@ -253,6 +376,52 @@ mod tests {
         assert!(text.starts_with(
             "Backed up as of 2026-11-19 06:00 (3 days ago).\nATTENTION: no successful run"
         ));
+    }
+
+    #[test]
+    fn the_last_drill_is_shown_and_a_failed_one_needs_attention() {
+        let mut s = sample();
+        let mut drill = crate::drill::record::Record {
+            at: t(5, 23),
+            files: 20,
+            matched: 20,
+            archives: 7,
+            mirror_files: 0,
+            mirror_matched: 0,
+            failures: Vec::new(),
+            retry: Vec::new(),
+        };
+        s.drill = Some(drill.clone());
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let text = render(&s, t(22, 7), zone);
+        assert!(
+            text.contains(
+                "Restore drill: last proven restore: 20/20 files from 7 archives, 2026-11-06\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ATTENTION: the last restore drill"),
+            "{text}"
+        );
+        drill.matched = 19;
+        drill.failures = vec![
+            "archive photos-anna-2026-10: anna/2026/10/01/a.jpg could not be restored: x".into(),
+        ];
+        s.drill = Some(drill);
+        let text = render(&s, t(22, 7), zone);
+        assert!(
+            text.contains("Restore drill: FAILED: 19/20 files"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ATTENTION: the last restore drill found files that do not come back as recorded: archive photos-anna-2026-10: anna/2026/10/01/a.jpg"),
+            "{text}"
+        );
+        // An older status.json without the field still reads.
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json.as_object_mut().unwrap().remove("drill");
+        assert_eq!(serde_json::from_value::<Status>(json).unwrap(), sample());
     }
 
     #[test]

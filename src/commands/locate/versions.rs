@@ -237,6 +237,7 @@ pub(crate) mod tests {
             bytes: 1,
             missing: Vec::new(),
             warning: None,
+            backfill: false,
         }
     }
 

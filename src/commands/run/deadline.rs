@@ -18,6 +18,10 @@ static ARCHIVING: AtomicBool = AtomicBool::new(false);
 /// Set once the deadline has passed: the watchdog ends the process.
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 
+/// When the watchdog started, and its limits: what a late step reads to end
+/// before it (`remaining`).
+static STARTED: std::sync::OnceLock<(Instant, crate::config::Limits)> = std::sync::OnceLock::new();
+
 /// Says the run is archiving a month now (it may take `archive_deadline`).
 pub(super) fn archiving() {
     ARCHIVING.store(true, Ordering::SeqCst);
@@ -41,6 +45,7 @@ pub(super) fn watch(
     expire: impl FnOnce(Duration) + Send + 'static,
 ) -> std::io::Result<()> {
     let started = Instant::now();
+    let _ = STARTED.set((started, limits));
     std::thread::Builder::new()
         .name("deadline".into())
         .spawn(move || loop {
@@ -53,6 +58,25 @@ pub(super) fn watch(
             std::thread::sleep(Duration::from_millis(500));
         })?;
     Ok(())
+}
+
+/// The time left before the deadline that applies now; `None` without a
+/// watchdog (a dry run, or the cycle called on its own).
+pub(super) fn remaining() -> Option<Duration> {
+    let (started, limits) = STARTED.get()?;
+    let limit = if ARCHIVING.load(Ordering::SeqCst) {
+        limits.archive_deadline.max(limits.deadline)
+    } else {
+        limits.deadline
+    };
+    Some(limit.saturating_sub(started.elapsed()))
+}
+
+/// Whether less than half of the run's deadline is left: optional work
+/// (the backfill) is left for a later run, never pushing the run past it.
+#[must_use]
+pub(super) fn half_gone(limits: &crate::config::Limits) -> bool {
+    remaining().is_some_and(|left| left < limits.deadline / 2)
 }
 
 /// On the run's way out: once the deadline has passed, the watchdog owns

@@ -31,7 +31,10 @@ use crate::secrets::SecretStore;
 use crate::text::human_bytes;
 use crate::threshold;
 
+mod backfill;
+mod coverage;
 mod deadline;
+mod drill;
 mod rollover;
 mod skips;
 pub(crate) mod unattended;
@@ -280,14 +283,28 @@ fn export_all(
         (false, Some(l)) => rollover::run(&phase, l, deps),
         (_, l) => rollover::preview(&phase, l.map(|l| &*l), deps)?,
     };
-    for line in &rolled {
-        writeln!(out, "{line}")?;
-    }
-    if !rolled.is_empty() {
-        let texts: Vec<String> = rolled.iter().map(ToString::to_string).collect();
-        report.insert("rollover".into(), serde_json::json!(texts));
-    }
+    emit("rollover", &rolled, &mut report, out)?;
     lines.extend(rolled);
+    let backfilled = backfill::step(&phase, ledger.as_mut(), dry_run, deps, &lines)?;
+    emit("backfill", &backfilled, &mut report, out)?;
+    lines.extend(backfilled);
+    let covered = coverage::step(
+        config,
+        ledger.as_ref().filter(|_| !dry_run),
+        &lines,
+        deps.now,
+    );
+    emit("coverage", &covered, &mut report, out)?;
+    lines.extend(covered);
+    // The restore drill, last, and only after everything before it went through.
+    let failed = lines.iter().any(|l| l.status == Status::Failed);
+    let drilled = match (&ledger, dry_run, failed) {
+        (_, true, _) => drill::preview(config, deps),
+        (Some(l), false, false) => drill::run(config, l, plain, deps),
+        _ => Vec::new(),
+    };
+    emit("drill", &drilled, &mut report, out)?;
+    lines.extend(drilled);
     let outcome = outcome_of(&lines);
     if let (Some(id), Some(l)) = (run_id, ledger.as_ref()) {
         let word = if matches!(outcome, RunOutcome::Failed(_)) {
@@ -298,6 +315,23 @@ fn export_all(
         l.finish_run(id, deps.now, word, &serde_json::Value::Object(report))?;
     }
     Ok(outcome)
+}
+
+/// Prints the lines of a step and keeps them in the run's report under `key`.
+fn emit(
+    key: &str,
+    lines: &[Line],
+    report: &mut serde_json::Map<String, serde_json::Value>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    if !lines.is_empty() {
+        let texts: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        report.insert(key.into(), serde_json::json!(texts));
+    }
+    Ok(())
 }
 
 /// A run failed when any of its lines did; otherwise it is done, with the

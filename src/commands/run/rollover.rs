@@ -81,15 +81,15 @@ type Step = fn(&mut Access<'_, '_>, &mut Ledger, &mut Vec<Line>) -> Result<()>;
 
 /// The repository, opened (passphrase read, borg found) only when a step
 /// needs it.
-struct Access<'a, 'd> {
-    borg: &'a crate::config::Borg,
-    phase: &'a Phase<'a>,
-    deps: &'a Deps<'d>,
-    opened: Option<(crate::secrets::Secret, std::path::PathBuf)>,
+pub(super) struct Access<'a, 'd> {
+    pub(super) borg: &'a crate::config::Borg,
+    pub(super) phase: &'a Phase<'a>,
+    pub(super) deps: &'a Deps<'d>,
+    pub(super) opened: Option<(crate::secrets::Secret, std::path::PathBuf)>,
 }
 
 impl Access<'_, '_> {
-    fn context(&mut self) -> Result<Context<'_>> {
+    pub(super) fn context(&mut self) -> Result<Context<'_>> {
         if self.opened.is_none() {
             let access = crate::archive::access::Access::open(
                 self.borg,
@@ -323,6 +323,23 @@ fn period_text(first: Month, last: Month) -> String {
     }
 }
 
+/// "into ARCHIVE: N files (SIZE), verified, N purged": the end of the line
+/// of a monthly archive and of a backfill part.
+pub(super) fn archive_done(a: &Archived) -> String {
+    format!(
+        "into {}{}: {} files ({}), verified, {} purged",
+        a.archive,
+        if a.reused {
+            " (made by an interrupted run)"
+        } else {
+            ""
+        },
+        a.files,
+        human_bytes(a.bytes),
+        a.purged
+    )
+}
+
 fn archived_line(library: &str, a: &Archived) -> Line {
     let mut text = if a.files == 0 {
         format!(
@@ -331,17 +348,9 @@ fn archived_line(library: &str, a: &Archived) -> Line {
         )
     } else {
         format!(
-            "archived {} into {}{}: {} files ({}), verified, {} purged",
+            "archived {} {}",
             period_text(a.first, a.last),
-            a.archive,
-            if a.reused {
-                " (made by an interrupted run)"
-            } else {
-                ""
-            },
-            a.files,
-            human_bytes(a.bytes),
-            a.purged
+            archive_done(a)
         )
     };
     let mut line = Line::ok(library, "");

@@ -244,7 +244,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .flatten()
         .or(Some(config.default_threshold));
     let has_remote = config.remote.is_some();
-    let status = status::gather(
+    let mut status = status::gather(
         run,
         previous.as_ref(),
         ledger.as_ref(),
@@ -252,6 +252,12 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         threshold,
         (has_remote, config.borg.as_ref().map(|b| b.max_pending_days)),
     )?;
+    status.coverage = crate::coverage::file::read(&config.state_dir)
+        .ok()
+        .flatten()
+        .map(|r| r.figures());
+    // A damaged drill record is said by the run's drill line, not trusted here.
+    status.set_drill(crate::drill::record::read(&config.state_dir).ok().flatten());
     status::write(&config.state_dir, &status)?;
     Ok(())
 }

@@ -1,0 +1,110 @@
+//! `photos-backup coverage [--library NAME] [--list] [--json]`: is every
+//! photo safe? The libraries' census against the ledger (`coverage`), one
+//! line per library for people (what is not covered grouped by reason,
+//! `--list` naming the assets) or JSON for scripts; the figures are kept in
+//! `STATE/coverage.json` for `status`. Exit 0 when everything is covered or
+//! on its way within the normal cycle, 1 when something is not.
+//!
+//! The run lock is tried (never waited for): free, coverage holds it and
+//! reads the run's kept copy of each database; held by a run, it reads a
+//! private copy of its own and says so (`database_copy` in the JSON).
+
+use std::io::Write;
+
+use anyhow::{bail, Result};
+use chrono::{DateTime, Utc};
+
+use crate::cli::CoverageArgs;
+use crate::config::{Config, Library as LibraryConfig};
+use crate::coverage::gather::{self, Settings};
+use crate::coverage::{file, render, DatabaseCopy, Report};
+use crate::exit::Code;
+
+/// Computes, keeps and prints the coverage; the exit code says whether
+/// everything is covered.
+pub(crate) fn run(
+    config: &Config,
+    args: &CoverageArgs,
+    now: DateTime<Utc>,
+    (out, err): (&mut dyn Write, &mut dyn Write),
+) -> Result<Code> {
+    let libraries = chosen(config, args.library.as_deref())?;
+    let settings = Settings::of(config, now)?;
+    let ledger = gather::ledger(config)?;
+    let lock = crate::lock::acquire(&config.state_dir, now)?;
+    let copy = match lock {
+        Ok(_) => DatabaseCopy::Kept,
+        Err(_) => DatabaseCopy::Private,
+    };
+    let report = gather::report(
+        config,
+        &libraries,
+        ledger.as_ref(),
+        (&settings, copy, args.list),
+    )?;
+    drop(lock);
+    if let Some(warning) = keep(config, &report)? {
+        writeln!(err, "warning: {warning}")?;
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        for lib in &report.libraries {
+            for line in render::library(lib) {
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if report.covered {
+        Code::Ok
+    } else {
+        Code::Failed
+    })
+}
+
+/// The configured libraries, or the one named.
+fn chosen<'a>(config: &'a Config, name: Option<&str>) -> Result<Vec<&'a LibraryConfig>> {
+    let all: Vec<&LibraryConfig> = config.libraries.iter().collect();
+    let Some(name) = name else {
+        return Ok(all);
+    };
+    match all.iter().find(|l| l.name == name) {
+        Some(lib) => Ok(vec![*lib]),
+        None => bail!(
+            "no library named {:?} in {} (configured: {})",
+            crate::printable::printable(name),
+            config.file.display(),
+            all.iter()
+                .map(|l| l.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Keeps the figures in `STATE/coverage.json`; the figures of configured
+/// libraries not computed this time (`--library`) are carried over. A
+/// damaged file is replaced, never read: the warning says so.
+fn keep(config: &Config, report: &Report) -> Result<Option<String>> {
+    let mut kept = report.clone();
+    let mut warning = None;
+    match file::read(&config.state_dir) {
+        Ok(previous) => {
+            for old in previous.map(|p| p.libraries).unwrap_or_default() {
+                let configured = config.libraries.iter().any(|l| l.name == old.library);
+                let computed = report.libraries.iter().any(|l| l.library == old.library);
+                if configured && !computed {
+                    kept.covered &= old.covered;
+                    kept.libraries.push(old);
+                }
+            }
+        }
+        Err(e) => {
+            warning = Some(format!("{}; replaced", crate::error_text::describe(&e)));
+        }
+    }
+    file::write(&config.state_dir, &kept)?;
+    Ok(warning)
+}
