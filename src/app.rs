@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::cli::{Cli, Command, SecretCommand};
+use crate::cli::{Cli, Command, ConfigCommand, SecretCommand};
 use crate::clock::Clock;
 use crate::commands::doctor::as_agent::AgentEnv;
 use crate::config::{self, Config};
@@ -153,7 +153,24 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         Command::Doctor(args) => Ok(doctor(cli, args, host, out)?),
         Command::Coverage(args) => coverage(cli, args, host, (out, err)),
         Command::Drill(args) => drill(cli, args, host, out),
+        Command::Config(command) => config_command(cli, command, host, out),
     }
+}
+
+/// `config init` / `config check`: `--path`, else the config of every command.
+fn config_command(
+    cli: &Cli,
+    command: &ConfigCommand,
+    host: &Host,
+    out: &mut dyn Write,
+) -> Result<Code, Failure> {
+    let (ConfigCommand::Init(args) | ConfigCommand::Check(args)) = command;
+    let path = args.path.clone().unwrap_or_else(|| config_path(cli, host));
+    match command {
+        ConfigCommand::Init(_) => commands::config_cmd::init(&path, host, out)?,
+        ConfigCommand::Check(_) => commands::config_cmd::check(&config::load(&path, host)?, out)?,
+    }
+    Ok(Code::Ok)
 }
 
 /// `drill`: a restore drill now, through the repository of the config.

@@ -71,6 +71,29 @@ pub(crate) enum Command {
     /// with what was recorded when they were staged.
     #[command(after_help = DRILL_EXIT_CODES)]
     Drill(DrillArgs),
+    /// Write a first config file, or see what one means.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Write the example config (your Photos library filled in when it is at
+    /// ~/Pictures/Photos Library.photoslibrary) to the config path; never
+    /// overwrites a file. Exit codes: 0 written, 1 not (the file exists).
+    Init(ConfigPathArgs),
+    /// Load the config and print its settings resolved (absolute paths,
+    /// defaults filled; secrets as their references, never read). Exit codes:
+    /// 0 it loads, 2 it does not (the error names the file and the key).
+    Check(ConfigPathArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigPathArgs {
+    /// The config file (default: as for every command: --config,
+    /// `$PHOTOS_BACKUP_CONFIG`, else ~/.config/photos-backup/photos_backup.conf).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) path: Option<PathBuf>,
 }
 
 const DRILL_EXIT_CODES: &str = "Exit codes: 0 every sampled file came back as recorded \
@@ -367,6 +390,21 @@ mod tests {
         };
         assert_eq!(args.label, "org.photos-backup");
         assert!(Cli::try_parse_from(["photos-backup", "doctor", "--label", "a/b"]).is_err());
+    }
+
+    #[test]
+    fn config_has_init_and_check_with_a_path() {
+        let init =
+            Cli::try_parse_from(["photos-backup", "config", "init", "--path", "/tmp/c"]).unwrap();
+        assert!(
+            matches!(init.command, Command::Config(ConfigCommand::Init(ConfigPathArgs { path: Some(p) })) if p == std::path::Path::new("/tmp/c"))
+        );
+        let check = Cli::try_parse_from(["photos-backup", "config", "check"]).unwrap();
+        assert!(matches!(
+            check.command,
+            Command::Config(ConfigCommand::Check(ConfigPathArgs { path: None }))
+        ));
+        assert!(Cli::try_parse_from(["photos-backup", "config"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod assets;
+pub(crate) mod config_cmd;
 pub(crate) mod coverage;
 pub mod doctor;
 pub(crate) mod drill;
