@@ -125,14 +125,15 @@ pub(crate) fn check(config: &Config, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// The settings as lines of text; secrets as their references only.
+/// The settings as lines of text; secrets as their references only, every
+/// value from the file through `printable`.
 #[must_use]
 fn describe(c: &Config) -> String {
     let mut s = String::new();
     let secs = |d: std::time::Duration| d.as_secs();
-    let _ = writeln!(s, "config file {}: ok", c.file.display());
-    let _ = writeln!(s, "[state] dir = {}", c.state_dir.display());
-    let _ = writeln!(s, "        log_dir = {}", c.log_dir.display());
+    let _ = writeln!(s, "config file {}: ok", p(c.file.display()));
+    let _ = writeln!(s, "[state] dir = {}", p(c.state_dir.display()));
+    let _ = writeln!(s, "        log_dir = {}", p(c.log_dir.display()));
     let _ = writeln!(
         s,
         "[run] only_on_ac_power = {}, deadline_seconds = {}, archive_deadline_seconds = {}, \
@@ -145,7 +146,7 @@ fn describe(c: &Config) -> String {
     let _ = writeln!(
         s,
         "[staging] dir = {}, group_readable = {}",
-        c.staging_dir.display(),
+        p(c.staging_dir.display()),
         c.staging_group_readable
     );
     let _ = writeln!(s, "[threshold] default = {}", c.default_threshold);
@@ -192,7 +193,7 @@ fn describe(c: &Config) -> String {
             s,
             "[[library]] {} = {}",
             library.name,
-            library.path.display()
+            p(library.path.display())
         );
     }
     s
@@ -209,18 +210,18 @@ fn remote_and_borg(c: &Config, s: &mut String) {
                 "[remote] {}@{}:{} dir = {}\n         password = {} (a reference; not read)\n         \
                  cipher_mount = {}\n         plain_mount = {}\n         identity_file = {}, \
                  known_hosts = {}, keep_mounted = {}, probe_timeout_seconds = {}, interface = {}",
-                r.user,
-                r.host,
+                p(&r.user),
+                p(&r.host),
                 r.port,
-                r.dir,
-                r.password,
-                r.cipher_mount.display(),
-                r.plain_mount.display(),
+                p(&r.dir),
+                p(&r.password),
+                p(r.cipher_mount.display()),
+                p(r.plain_mount.display()),
                 or_default(r.identity_file.as_deref(), "ssh's own"),
                 or_default(r.known_hosts.as_deref(), "ssh's own"),
                 r.keep_mounted,
                 secs(r.probe_timeout),
-                r.interface.as_deref().unwrap_or("any"),
+                p(r.interface.as_deref().unwrap_or("any")),
             );
         }
     }
@@ -233,10 +234,10 @@ fn remote_and_borg(c: &Config, s: &mut String) {
                  prefix = {}, compression = {}, lock_wait_seconds = {}, verify = {}, \
                  max_pending_days = {}, check_every_days = {}, prune_keep_monthly = {}, \
                  prune_keep_yearly = {}",
-                b.repository,
-                b.passphrase,
-                b.prefix,
-                b.compression,
+                p(&b.repository),
+                p(&b.passphrase),
+                p(&b.prefix),
+                p(&b.compression),
                 b.lock_wait,
                 match b.verify {
                     crate::config::Verify::Size => "size",
@@ -259,7 +260,7 @@ fn notify_method(method: &crate::notify::Method) -> String {
         // Only the program: its arguments may hold a topic or a token.
         crate::notify::Method::Command(words) => format!(
             "command {} (its {} arguments not shown)",
-            words.first().map_or("", String::as_str),
+            p(words.first().map_or("", String::as_str)),
             words.len().saturating_sub(1)
         ),
         crate::notify::Method::None => "none".to_owned(),
@@ -267,11 +268,16 @@ fn notify_method(method: &crate::notify::Method) -> String {
 }
 
 fn or_default(path: Option<&Path>, default: &str) -> String {
-    path.map_or_else(|| default.to_owned(), |p| p.display().to_string())
+    path.map_or_else(|| default.to_owned(), |path| p(path.display()))
 }
 
 fn number_or(value: Option<u32>, default: &str) -> String {
     value.map_or_else(|| default.to_owned(), |v| v.to_string())
+}
+
+/// A value of the config file (untrusted text) made safe for a terminal.
+fn p(value: impl std::fmt::Display) -> String {
+    crate::printable::printable(&value.to_string())
 }
 
 #[cfg(test)]
@@ -283,6 +289,37 @@ mod tests {
         assert_eq!(library_name(Path::new("/Users/anna")), "anna");
         assert_eq!(library_name(Path::new("/Users/.jo é.")), "jo");
         assert_eq!(library_name(Path::new("/")), "me");
+    }
+
+    #[test]
+    fn values_of_the_file_cannot_drive_the_terminal() {
+        let host = Host {
+            home: "/Users/anna".into(),
+            ..Host::current()
+        };
+        // Both keys take any text today: a reference's command, a route's interface.
+        let text = example_for(Path::new("/Users/anna"), true)
+            .replace(
+                "# interface = \"utun*\"",
+                "interface = \"u\\u001b[2J\\nfake\"",
+            )
+            .replace(
+                "password = \"keychain:photos-backup-gocryptfs\"",
+                "password = \"command:echo \\u001b[2J\"",
+            );
+        let config = crate::config::parse(&text, Path::new("/c/pb.conf"), &host).unwrap();
+        let shown = describe(&config);
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains("\nfake"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("password = command:echo \\u{1b}[2J"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("[[library]] anna = /Users/anna/Pictures/Photos Library.photoslibrary")
+        );
     }
 
     #[test]
