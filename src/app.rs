@@ -87,8 +87,8 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         Command::Run(args) => run_backup(cli, args, host, out, err),
         Command::Status(args) => {
             let config = load_config(cli, host)?;
-            commands::status::run(&config, args.json, clock()?.now(), out)?;
-            Ok(Code::Ok)
+            let healthy = commands::status::run(&config, args, clock()?.now(), out)?;
+            Ok(Code::passed(healthy || !args.check))
         }
         Command::Assets(args) => {
             let libraries = match &args.library {

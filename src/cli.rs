@@ -206,11 +206,21 @@ fn label(text: &str) -> Result<String, String> {
     crate::launchd::check_label(text).map(|()| text.to_owned())
 }
 
+const STATUS_EXIT_CODES: &str = "Exit codes: 0 done (with --check: healthy), 1 an error, or \
+     with --check: something needs attention (no run yet included), 2 usage or config error";
+
 #[derive(Debug, Args)]
+#[command(after_help = STATUS_EXIT_CODES)]
 pub(crate) struct StatusArgs {
-    /// The status file as it is (JSON), for scripts and monitors.
+    /// The status file (JSON), for scripts and monitors; its `verdict`
+    /// decided now.
     #[arg(long)]
     pub(crate) json: bool,
+
+    /// For monitors: exit 0 when healthy, 1 when anything needs attention
+    /// (the ATTENTION lines, printed; no run yet counts).
+    #[arg(long)]
+    pub(crate) check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -174,7 +174,7 @@ fn report(
     record::write(&config.state_dir, &record)?;
     if let Some(mut status) = crate::status::read(&config.state_dir)? {
         status.set_drill(Some(record.clone()));
-        crate::status::write(&config.state_dir, &status)?;
+        crate::status::write(&config.state_dir, &status, now)?;
     }
     if said.json {
         let json = Json::of(&record, report, said.mirror_skipped.clone());

@@ -1,6 +1,8 @@
-//! `photos-backup status [--json]`: is my data safe, and since when? Reads
-//! `STATE/status.json`, which every real run writes, and renders it for
-//! people (or prints it as it is, for scripts). It never touches the
+//! `photos-backup status [--json] [--check]`: is my data safe, and since
+//! when? Reads `STATE/status.json`, which every real run writes, and renders
+//! it for people (or prints it, for scripts), its verdict decided at the
+//! time of asking. `--check` answers in the exit code for monitors, by the
+//! rules of the ATTENTION lines (`status::Verdict`). It never touches the
 //! libraries, the server or the repository, so it answers at once.
 
 use std::io::Write;
@@ -8,28 +10,43 @@ use std::io::Write;
 use anyhow::{bail, Result};
 use chrono::{DateTime, Local, Offset, Utc};
 
+use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::status;
 
-/// Prints the status; an error when no run has written one yet.
+/// Prints the status; whether it is healthy (only `--check` makes that the
+/// exit code). No status file yet is an error, or with `--check` (and
+/// without `--json`) an attention line.
 pub(crate) fn run(
     config: &Config,
-    json: bool,
+    args: &StatusArgs,
     now: DateTime<Utc>,
     out: &mut dyn Write,
-) -> Result<()> {
+) -> Result<bool> {
+    let path = config.state_dir.join(status::FILE_NAME);
     let Some(status) = status::read(&config.state_dir)? else {
-        bail!(
-            "no run has finished yet: {} does not exist (run `photos-backup run`, or install the LaunchAgent)",
-            config.state_dir.join(status::FILE_NAME).display()
-        );
+        let why = format!("no run has finished yet: {} does not exist", path.display());
+        if args.check && !args.json {
+            writeln!(out, "ATTENTION: {why}")?;
+            return Ok(false);
+        }
+        bail!("{why} (run `photos-backup run`, or install the LaunchAgent)");
     };
-    if json {
+    let status = status.judged(now);
+    let healthy = status.verdict.as_ref().is_some_and(|v| v.healthy);
+    if args.json {
         serde_json::to_writer_pretty(&mut *out, &status)?;
         writeln!(out)?;
+    } else if args.check {
+        for line in status.verdict.iter().flat_map(|v| &v.attention) {
+            writeln!(out, "ATTENTION: {line}")?;
+        }
+        if healthy {
+            writeln!(out, "healthy")?;
+        }
     } else {
         let zone = now.with_timezone(&Local).offset().fix();
         write!(out, "{}", status::render(&status, now, zone))?;
     }
-    Ok(())
+    Ok(healthy)
 }

@@ -6,6 +6,7 @@
 //! since when?" without reading anything else.
 
 mod render;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use crate::archive::period::Month;
 use crate::ledger::{Ledger, Step};
 
 pub(crate) use render::render;
+pub(crate) use verdict::Verdict;
 
 /// The file name in the state dir.
 pub(crate) const FILE_NAME: &str = "status.json";
@@ -45,6 +47,11 @@ pub(crate) struct Status {
     /// The backfill of the back catalogue, per library that has one.
     #[serde(default)]
     backfill: Option<Vec<BackfillStatus>>,
+    /// Healthy, or what needs attention, as of the last write
+    /// ([`Verdict::of`], the rules of the ATTENTION lines). Absent in files
+    /// written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) verdict: Option<Verdict>,
 }
 
 /// How far the backfill of one library's back catalogue got.
@@ -185,14 +192,20 @@ pub(crate) fn read(state_dir: &Path) -> Result<Option<Status>, StatusError> {
         })
 }
 
-/// Writes the status atomically (temp file, fsync, rename).
-pub(crate) fn write(state_dir: &Path, status: &Status) -> Result<(), StatusError> {
+/// Writes the status atomically (temp file, fsync, rename), with its
+/// verdict as of `now`.
+pub(crate) fn write(
+    state_dir: &Path,
+    status: &Status,
+    now: DateTime<Utc>,
+) -> Result<(), StatusError> {
     let path = state_dir.join(FILE_NAME);
     let err = |source| StatusError::Write {
         path: path.clone(),
         source,
     };
-    let mut text = serde_json::to_string_pretty(status).unwrap_or_default();
+    let judged = status.judged(now);
+    let mut text = serde_json::to_string_pretty(&judged).unwrap_or_default();
     text.push('\n');
     crate::private_fs::create_dir_all(state_dir).map_err(err)?;
     crate::export::copy::write_atomic(&path, text.as_bytes(), None)
@@ -234,6 +247,7 @@ pub(crate) fn gather(
         coverage: None,
         drill: None,
         backfill: None,
+        verdict: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {
@@ -356,6 +370,15 @@ fn backfill_status(
 }
 
 impl Status {
+    /// This status with its verdict as of `now`.
+    #[must_use]
+    pub(crate) fn judged(&self, now: DateTime<Utc>) -> Status {
+        Status {
+            verdict: Some(Verdict::of(self, now)),
+            ..self.clone()
+        }
+    }
+
     /// Sets the last restore drill, as `drill.json` has it.
     pub(crate) fn set_drill(&mut self, drill: Option<crate::drill::record::Record>) {
         self.drill = drill;

@@ -4,11 +4,9 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use super::verdict::attention;
 use super::{RunResult, Status};
 use crate::text::human_bytes;
-
-/// A run older than this without success is worth a warning.
-const STALE_HOURS: i64 = 24;
 
 /// The status as lines of text, at `now`, times shown in `zone`.
 #[must_use]
@@ -131,56 +129,6 @@ fn backfill_lines(b: &super::BackfillStatus) -> Vec<String> {
     lines
 }
 
-/// What needs the user's attention, most important first.
-fn attention(status: &Status, now: DateTime<Utc>) -> Vec<String> {
-    let mut attention = Vec::new();
-    if status
-        .last_success
-        .is_none_or(|t| (now - t).num_hours() >= STALE_HOURS)
-    {
-        attention.push("no successful run for more than a day".to_owned());
-    }
-    if status.last_run.outcome == RunResult::Failed {
-        attention.push(format!(
-            "the last run failed: {}",
-            status.last_run.detail.as_deref().unwrap_or("(no detail)")
-        ));
-    }
-    for lib in &status.libraries {
-        let pending: u64 = lib.pending.iter().map(|p| p.count).sum();
-        if pending > 0 {
-            attention.push(format!(
-                "{}: {pending} photos not backed up yet (pending)",
-                lib.name
-            ));
-        }
-        if let Some(h) = &lib.held {
-            attention.push(format!("{}: {h}", lib.name));
-        }
-        if let Some(r) = &lib.unfinished_rollover {
-            attention.push(format!("{}: unfinished archive {r}", lib.name));
-        }
-        if let Some(a) = lib.last_archive.as_ref().filter(|a| !a.missing.is_empty()) {
-            attention.push(format!(
-                "{}: {} archived without the originals of {} assets",
-                lib.name,
-                a.name,
-                a.missing.len()
-            ));
-        }
-    }
-    if let Some(c) = status.repo_check.as_ref().filter(|c| !c.ok) {
-        attention.push(format!("borg check failed: {}", c.message));
-    }
-    if let Some(d) = status.drill.as_ref().filter(|d| !d.passed()) {
-        attention.push(format!(
-            "the last restore drill found files that do not come back as recorded: {}",
-            d.failures.join("; ")
-        ));
-    }
-    attention
-}
-
 /// The lines of one library.
 fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
     let mut lines = Vec::new();
@@ -236,16 +184,16 @@ fn ago(d: chrono::Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::*;
     use super::*;
     use chrono::TimeZone;
 
-    fn t(d: u32, h: u32) -> DateTime<Utc> {
+    pub(in crate::status) fn t(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
     }
 
-    fn sample() -> Status {
+    pub(in crate::status) fn sample() -> Status {
         Status {
             version: VERSION,
             last_run: RunInfo {
@@ -290,6 +238,7 @@ mod tests {
             coverage: None,
             drill: None,
             backfill: None,
+            verdict: None,
         }
     }
 
@@ -346,8 +295,8 @@ mod tests {
             "{text}"
         );
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), &s).unwrap();
-        assert_eq!(read(dir.path()).unwrap(), Some(s));
+        write(dir.path(), &s, t(22, 6)).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), Some(s.judged(t(22, 6))));
     }
 
     #[test]
@@ -428,8 +377,16 @@ mod tests {
     fn the_file_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(read(dir.path()).unwrap(), None);
-        write(dir.path(), &sample()).unwrap();
-        assert_eq!(read(dir.path()).unwrap(), Some(sample()));
+        write(dir.path(), &sample(), t(22, 7)).unwrap();
+        let read_back = read(dir.path()).unwrap().unwrap();
+        assert_eq!(read_back, sample().judged(t(22, 7)));
+        // The verdict is the ATTENTION lines, as of the write.
+        let verdict = read_back.verdict.unwrap();
+        assert!(!verdict.healthy);
+        assert_eq!(
+            verdict.attention,
+            ["anna: 3 photos not backed up yet (pending)"]
+        );
         std::fs::write(dir.path().join(FILE_NAME), "{").unwrap();
         let msg = read(dir.path()).unwrap_err().to_string();
         assert!(msg.contains("status.json"), "{msg}");

@@ -244,6 +244,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .flatten()
         .or(Some(config.default_threshold));
     let has_remote = config.remote.is_some();
+    let ended = run.ended;
     let mut status = status::gather(
         run,
         previous.as_ref(),
@@ -258,7 +259,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .map(|r| r.figures());
     // A damaged drill record is said by the run's drill line, not trusted here.
     status.set_drill(crate::drill::record::read(&config.state_dir).ok().flatten());
-    status::write(&config.state_dir, &status)?;
+    status::write(&config.state_dir, &status, ended)?;
     Ok(())
 }
 
