@@ -280,18 +280,7 @@ mod tests {
     use super::*;
 
     fn staged(uuid: &str, path: &str) -> StagedFile {
-        StagedFile {
-            library: "anna".into(),
-            uuid: uuid.into(),
-            role: "original".into(),
-            path: path.into(),
-            size: 10,
-            mtime_ns: 1,
-            hash: format!("h-{uuid}"),
-            source_signature: "10:1".into(),
-            exported_at: at(100),
-            archive: None,
-        }
+        super::super::tests::staged(uuid, path, &format!("h-{uuid}"))
     }
 
     fn month(s: &str) -> Month {

@@ -363,6 +363,22 @@ mod tests {
         Utc.timestamp_opt(secs, 123_456_789).unwrap()
     }
 
+    /// An original of library `anna`, staged, of 10 bytes.
+    pub(super) fn staged(uuid: &str, path: &str, hash: &str) -> StagedFile {
+        StagedFile {
+            library: "anna".into(),
+            uuid: uuid.into(),
+            role: "original".into(),
+            path: path.into(),
+            size: 10,
+            mtime_ns: 1,
+            hash: hash.into(),
+            source_signature: "10:1".into(),
+            exported_at: at(100),
+            archive: None,
+        }
+    }
+
     pub(super) fn temp_ledger() -> (tempfile::TempDir, Ledger) {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("state/ledger.sqlite")).unwrap();

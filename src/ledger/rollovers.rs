@@ -412,24 +412,8 @@ impl Ledger {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{at, temp_ledger};
-    use super::super::StagedFile;
+    use super::super::tests::{at, staged, temp_ledger};
     use super::*;
-
-    fn staged(uuid: &str, path: &str, hash: &str) -> StagedFile {
-        StagedFile {
-            library: "anna".into(),
-            uuid: uuid.into(),
-            role: "original".into(),
-            path: path.into(),
-            size: 10,
-            mtime_ns: 1,
-            hash: hash.into(),
-            source_signature: "10:1".into(),
-            exported_at: at(100),
-            archive: None,
-        }
-    }
 
     fn oct() -> (Month, Month) {
         let m = Month {

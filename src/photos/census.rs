@@ -79,17 +79,7 @@ impl Library {
         &self,
         f: impl FnOnce(&Connection, &Schema) -> rusqlite::Result<T>,
     ) -> Result<T, PhotosError> {
-        f(&self.snapshot.conn, &self.schema).map_err(|e| {
-            self.read_error.set(true);
-            if let Some(log) = &self.log {
-                // Best effort: the read error itself is what the caller sees.
-                let _ = log.failed(&self.db);
-            }
-            PhotosError::Corrupt {
-                path: self.db.clone(),
-                detail: e.to_string(),
-            }
-        })
+        f(&self.snapshot.conn, &self.schema).map_err(|e| self.sql_error(&e))
     }
 }
 

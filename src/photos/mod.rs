@@ -244,9 +244,9 @@ impl Library {
         })
     }
 
-    /// A read error of the walk on other threads: the database is called
+    /// A read error (of the walk on other threads, of the census): the database is called
     /// damaged, and the log (if any) forgets its last full check.
-    fn sql_error(&self, e: &rusqlite::Error) -> PhotosError {
+    pub(super) fn sql_error(&self, e: &rusqlite::Error) -> PhotosError {
         self.read_error.set(true);
         if let Some(log) = &self.log {
             // Best effort: the read error itself is what the caller sees.
