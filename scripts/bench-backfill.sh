@@ -57,18 +57,6 @@ start = "2014-01"
 max_staging_gb = 1000
 CONF
 
-fresh() { # fresh DIR: a copy of the template and an empty repository
-    rm -rf "$1"
-    cp -a "$template" "$1"
-    borg init --encryption=repokey-blake2 "$1/repo" >/dev/null 2>&1
-}
-seconds() { # seconds COMMAND...: wall time of COMMAND
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b - a}'
-}
 run_at() { # run_at DIR: one run on 2026-11-02
     PHOTOS_BACKUP_NOW=2026-11-02T06:00:00Z "$bin" -q --config "$1/photos_backup.conf" run
 }
@@ -88,7 +76,7 @@ plain() { # plain DIR: borg create of the month's files, as extracted
 }
 
 # The month's files, as the backfill archived them, for plain borg.
-fresh "$scratch/first"
+bench_fresh "$template" "$scratch/first"
 ours "$scratch/first" || bench_die "the backfill did not archive 2014-01"
 archive=$(borg list --short "$scratch/first/repo" | grep -- '-backfill-2014-01$')
 rm -rf "$scratch/month" && mkdir -p "$scratch/month"
@@ -102,9 +90,9 @@ echo "== backfill of 2014-01: $files files ($((bytes / 1048576)) MiB) of a libra
 min() { tr ' ' '\n' | sort -n | head -n 1; }
 t_borg="" t_ours="" t_off=""
 for _ in $(seq "$trials"); do
-    fresh "$scratch/b" && t_borg+=" $(seconds plain "$scratch/b")"
-    fresh "$scratch/o" && t_ours+=" $(seconds ours "$scratch/o")"
-    fresh "$scratch/f" && t_off+=" $(seconds off "$scratch/f")"
+    bench_fresh "$template" "$scratch/b" && t_borg+=" $(bench_seconds plain "$scratch/b")"
+    bench_fresh "$template" "$scratch/o" && t_ours+=" $(bench_seconds ours "$scratch/o")"
+    bench_fresh "$template" "$scratch/f" && t_off+=" $(bench_seconds off "$scratch/f")"
 done
 b=$(echo $t_borg | min) o=$(echo $t_ours | min) f=$(echo $t_off | min)
 echo "plain borg create of the month:   ${b}s  (trials:$t_borg)"

@@ -43,18 +43,6 @@ staged=$(find "$template/staging/bench" -type f | wc -l)
 bytes=$(du -sb "$template/staging/bench" | cut -f1)
 echo "== rollover of $staged staged files ($((bytes / 1048576)) MiB), $trials trials each"
 
-fresh() { # fresh DIR: a copy of the template and an empty repository
-    rm -rf "$1"
-    cp -a "$template" "$1"
-    borg init --encryption=repokey-blake2 "$1/repo" >/dev/null 2>&1
-}
-seconds() { # seconds COMMAND...: wall time of COMMAND
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b - a}'
-}
 ours() { # ours DIR VERIFY
     sed -i "s/^verify = .*/verify = \"$2\"/" "$1/photos_backup.conf"
     PHOTOS_BACKUP_NOW=2026-11-01T06:00:00Z "$bin" -q --config "$1/photos_backup.conf" run
@@ -66,9 +54,9 @@ plain() { # plain DIR
 min() { tr ' ' '\n' | sort -n | head -n 1; }
 t_borg="" t_size="" t_content=""
 for _ in $(seq "$trials"); do
-    fresh "$scratch/b" && t_borg+=" $(seconds plain "$scratch/b")"
-    fresh "$scratch/s" && t_size+=" $(seconds ours "$scratch/s" size)"
-    fresh "$scratch/c" && t_content+=" $(seconds ours "$scratch/c" content)"
+    bench_fresh "$template" "$scratch/b" && t_borg+=" $(bench_seconds plain "$scratch/b")"
+    bench_fresh "$template" "$scratch/s" && t_size+=" $(bench_seconds ours "$scratch/s" size)"
+    bench_fresh "$template" "$scratch/c" && t_content+=" $(bench_seconds ours "$scratch/c" content)"
 done
 b=$(echo $t_borg | min) s=$(echo $t_size | min) c=$(echo $t_content | min)
 echo "plain borg create:                 ${b}s  (trials:$t_borg)"

@@ -54,6 +54,23 @@ bench_borg() {
     printf '%s' "$BORG_PASSPHRASE" >"$scratch/pass" && chmod 600 "$scratch/pass"
 }
 
+# bench_fresh TEMPLATE DIR: DIR as a copy of TEMPLATE, with an empty
+# repository in DIR/repo.
+bench_fresh() {
+    rm -rf "$2"
+    cp -a "$1" "$2"
+    borg init --encryption=repokey-blake2 "$2/repo" >/dev/null 2>&1
+}
+
+# bench_seconds COMMAND...: the wall time of COMMAND, its output discarded.
+bench_seconds() {
+    local start end
+    start=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b - a}'
+}
+
 # bench_config FILE STATE STAGING THRESHOLD LIBRARY: writes a config of one
 # library named "bench" at LIBRARY, staging into STAGING, state in STATE.
 bench_config() {

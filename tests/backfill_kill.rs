@@ -7,10 +7,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use common::borg::Repo;
-use common::remote::kill;
 use common::setup::Setup;
 use common::timeline::{archived, photo, staged_files, Growing};
 use common::{utc, uuid};
@@ -74,17 +72,7 @@ fn assert_staging_is_the_ledger(setup: &Setup) {
 
 fn kill_at(point: &str) {
     let (_tmp, repo, lib, setup) = back_catalogue();
-    let mut child = setup.spawn_with(&[
-        ("PHOTOS_BACKUP_NOW", "2026-11-02T08:00:00Z"),
-        (photos_backup::failpoint::VAR, point),
-    ]);
-    setup.wait_for_output(
-        &mut child,
-        &format!("paused at {point}"),
-        Duration::from_secs(120),
-    );
-    kill(child.id(), "KILL");
-    let _ = child.wait();
+    setup.killed_at("2026-11-02T08:00:00Z", point);
     // Before the next run, the part's files may be anywhere between
     // staged and purged, but never lost.
     let ledger = setup.ledger();
@@ -206,17 +194,7 @@ fn killed_after_staging_then_the_month_ends_before_the_part_resumes() {
     // yet marked as the part's, must not go into November's archive.
     let (_tmp, repo, _lib, setup) = back_catalogue();
     let point = "backfill-staged";
-    let mut child = setup.spawn_with(&[
-        ("PHOTOS_BACKUP_NOW", "2026-11-02T08:00:00Z"),
-        (photos_backup::failpoint::VAR, point),
-    ]);
-    setup.wait_for_output(
-        &mut child,
-        &format!("paused at {point}"),
-        Duration::from_secs(120),
-    );
-    kill(child.id(), "KILL");
-    let _ = child.wait();
+    setup.killed_at("2026-11-02T08:00:00Z", point);
     let out = setup.run_at("2026-12-01T00:05:00Z");
     assert_eq!(
         repo.archives(),

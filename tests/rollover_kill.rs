@@ -61,17 +61,7 @@ fn assert_nothing_lost(setup: &Setup) {
 
 fn kill_at(point: &str) {
     let (_tmp, repo, lib, setup) = september(4, 2000, "verify = \"content\"");
-    let mut child = setup.spawn_with(&[
-        ("PHOTOS_BACKUP_NOW", "2026-10-01T00:05:00Z"),
-        (photos_backup::failpoint::VAR, point),
-    ]);
-    setup.wait_for_output(
-        &mut child,
-        &format!("paused at {point}"),
-        Duration::from_secs(120),
-    );
-    kill(child.id(), "KILL");
-    let _ = child.wait();
+    setup.killed_at("2026-10-01T00:05:00Z", point);
     assert_nothing_lost(&setup);
     assert_recovered(&setup, &repo, &lib, 4);
 }

@@ -145,6 +145,22 @@ impl Setup {
         }
     }
 
+    /// Spawns a run at `now` that pauses at failpoint `point`, waits for
+    /// the pause (bounded), and SIGKILLs it there.
+    pub fn killed_at(&self, now: &str, point: &str) {
+        let mut child = self.spawn_with(&[
+            ("PHOTOS_BACKUP_NOW", now),
+            (photos_backup::failpoint::VAR, point),
+        ]);
+        self.wait_for_output(
+            &mut child,
+            &format!("paused at {point}"),
+            Duration::from_secs(120),
+        );
+        child.kill().unwrap();
+        let _ = child.wait();
+    }
+
     pub fn spawned_output(&self) -> String {
         let read = |n: &str| std::fs::read_to_string(self.root().join(n)).unwrap_or_default();
         format!("{}\n{}", read("spawned.out"), read("spawned.err"))
