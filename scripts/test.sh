@@ -23,8 +23,12 @@ root=$PWD
 
 # Debian packages the tests use; add new ones here.
 #   sqlite3, time (GNU /usr/bin/time, benchmarks), borgbackup, openssh-server,
-#   sshfs, gocryptfs, fuse3 (end-to-end tests on loopback).
-APT_PACKAGES=(sqlite3 time borgbackup openssh-server sshfs gocryptfs fuse3 passwd util-linux)
+#   sshfs, gocryptfs, fuse3 (end-to-end tests on loopback); zsh, fish
+#   (the completion scripts, loaded by the real shells), mandoc (the man
+#   page rendered), ruby (the Homebrew formula checked and run through a
+#   stand-in for Homebrew's API: tests/cli_install.rs).
+APT_PACKAGES=(sqlite3 time borgbackup openssh-server sshfs gocryptfs fuse3 passwd util-linux
+    zsh fish mandoc ruby)
 RUST_COMPONENTS=(clippy rustfmt)
 MACOS_TARGET=aarch64-apple-darwin
 

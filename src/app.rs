@@ -154,6 +154,14 @@ fn dispatch(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<Code,
         Command::Coverage(args) => coverage(cli, args, host, (out, err)),
         Command::Drill(args) => drill(cli, args, host, out),
         Command::Config(command) => config_command(cli, command, host, out),
+        Command::Completions(args) => {
+            commands::completions::run(args.shell, out)?;
+            Ok(Code::Ok)
+        }
+        Command::Man => {
+            commands::man::run(out)?;
+            Ok(Code::Ok)
+        }
     }
 }
 
@@ -349,13 +357,14 @@ fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
     }
 }
 
-/// `--config`, else `$PHOTOS_BACKUP_CONFIG`, else the default file.
+/// `--config`, else `$PHOTOS_BACKUP_CONFIG` (both read by clap into
+/// `cli.config`), else the default file (`$XDG_CONFIG_HOME` on Linux).
 #[must_use]
 fn config_path(cli: &Cli, host: &Host) -> PathBuf {
-    cli.config
-        .clone()
-        .or_else(|| std::env::var_os("PHOTOS_BACKUP_CONFIG").map(PathBuf::from))
-        .unwrap_or_else(|| platform::default_config_file(&host.home))
+    cli.config.clone().unwrap_or_else(|| {
+        let xdg_config_home = std::env::var_os("XDG_CONFIG_HOME");
+        crate::host::default_config_file(host.os, &host.home, xdg_config_home.as_deref())
+    })
 }
 
 /// The config of the command line; its error is a config failure (exit 2).

@@ -6,13 +6,24 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// What `--version` prints after the name: the package's version and the
+/// commit the binary was built from (`build.rs`: git, else
+/// `$PHOTOS_BACKUP_COMMIT`, else `unknown`; `-dirty` when the sources differ
+/// from it).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PHOTOS_BACKUP_BUILD_COMMIT"),
+    ")"
+);
+
 /// Unattended, incremental, encrypted backups of Apple Photos libraries.
 #[derive(Debug, Parser)]
-#[command(name = "photos-backup", version, about, long_about = None)]
+#[command(name = "photos-backup", version = VERSION, about, long_about = None)]
 pub(crate) struct Cli {
-    /// Configuration file (default: `$PHOTOS_BACKUP_CONFIG`, else
-    /// `~/.config/photos-backup/photos_backup.conf`).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// Configuration file (default: `~/.config/photos-backup/photos_backup.conf`;
+    /// on Linux in `$XDG_CONFIG_HOME` instead of `~/.config` when it is set).
+    #[arg(long, global = true, value_name = "PATH", env = CONFIG_ENV)]
     pub(crate) config: Option<PathBuf>,
 
     /// More output: with -v, `run` shows every program it starts (secrets masked).
@@ -74,6 +85,22 @@ pub(crate) enum Command {
     /// Write a first config file, or see what one means.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the completion script of a shell to standard output, e.g.
+    /// `photos-backup completions zsh > ~/.zfunc/_photos-backup`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to standard output, e.g.
+    /// `photos-backup man | man -l -`; every command and option in one page.
+    Man,
+}
+
+/// The environment variable that names the config file when `--config` does not.
+pub(crate) const CONFIG_ENV: &str = "PHOTOS_BACKUP_CONFIG";
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_name = "SHELL")]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +118,7 @@ pub(crate) enum ConfigCommand {
 #[derive(Debug, Args)]
 pub(crate) struct ConfigPathArgs {
     /// The config file (default: as for every command: --config,
-    /// `$PHOTOS_BACKUP_CONFIG`, else ~/.config/photos-backup/photos_backup.conf).
+    /// `$PHOTOS_BACKUP_CONFIG`, else the default path).
     #[arg(long, value_name = "PATH")]
     pub(crate) path: Option<PathBuf>,
 }

@@ -80,9 +80,47 @@ fn default_state_dir(os: Os, home: &Path, xdg_state_home: Option<&OsStr>) -> Pat
     .join("photos-backup")
 }
 
+/// The config file when neither `--config` nor `$PHOTOS_BACKUP_CONFIG` names
+/// one: `photos-backup/photos_backup.conf` in `$XDG_CONFIG_HOME` on Linux
+/// when that is absolute, else in `~/.config` (on macOS always: the path the
+/// README, the launch agent and every existing setup use).
+#[must_use]
+pub fn default_config_file(os: Os, home: &Path, xdg_config_home: Option<&OsStr>) -> PathBuf {
+    let xdg = match os {
+        Os::MacOs => None,
+        Os::Linux => xdg_config_home
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute()),
+    };
+    xdg.unwrap_or_else(|| home.join(".config"))
+        .join("photos-backup")
+        .join("photos_backup.conf")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_config_file_per_system() {
+        let home = Path::new("/home/ann");
+        let xdg = Some(OsStr::new("/etc/xdg-ann"));
+        assert_eq!(
+            default_config_file(Os::MacOs, home, xdg),
+            PathBuf::from("/home/ann/.config/photos-backup/photos_backup.conf")
+        );
+        assert_eq!(
+            default_config_file(Os::Linux, home, xdg),
+            PathBuf::from("/etc/xdg-ann/photos-backup/photos_backup.conf")
+        );
+        for unset_or_relative in [None, Some(OsStr::new("cfg")), Some(OsStr::new(""))] {
+            assert_eq!(
+                default_config_file(Os::Linux, home, unset_or_relative),
+                PathBuf::from("/home/ann/.config/photos-backup/photos_backup.conf"),
+                "{unset_or_relative:?}"
+            );
+        }
+    }
 
     #[test]
     fn default_state_dir_per_system() {

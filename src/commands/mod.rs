@@ -4,6 +4,7 @@
 
 pub(crate) mod archives;
 pub(crate) mod assets;
+pub(crate) mod completions;
 pub(crate) mod config_cmd;
 pub(crate) mod coverage;
 pub mod doctor;
@@ -11,6 +12,7 @@ pub(crate) mod drill;
 pub(crate) mod init_repo;
 pub(crate) mod install;
 pub(crate) mod locate;
+pub(crate) mod man;
 pub(crate) mod restore;
 pub mod run;
 pub(crate) mod secret;

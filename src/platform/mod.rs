@@ -73,14 +73,6 @@ pub(crate) fn copy_clones() -> bool {
     imp::COPY_CLONES
 }
 
-/// The default config file: `~/.config/photos-backup/photos_backup.conf`.
-#[must_use]
-pub(crate) fn default_config_file(home: &Path) -> PathBuf {
-    home.join(".config")
-        .join("photos-backup")
-        .join("photos_backup.conf")
-}
-
 /// Whether this system has Notification Center (macOS).
 #[must_use]
 pub fn has_notification_center() -> bool {
