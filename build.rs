@@ -5,8 +5,8 @@
 //! HEAD, with `-dirty` when the files the binary is built from differ from
 //! it; else `unknown` (no git, not a checkout, git too slow). Every git call
 //! is bounded in time. Cargo reruns this when HEAD moves (the HEAD file,
-//! the branch's ref, packed refs), when the index changes, or when the
-//! sources do, so the answer stays true.
+//! the branch's ref, packed refs) or when the sources change, so the answer
+//! stays true.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -48,11 +48,10 @@ fn from_git(root: &Path) -> Option<String> {
         &["rev-parse", "--path-format=absolute", "--git-common-dir"],
     )
     .map_or_else(|| git_dir.clone(), PathBuf::from);
-    // In a worktree HEAD and the index are in its own git dir, branches in
-    // the common one.
-    for file in [git_dir.join("HEAD"), git_dir.join("index")] {
-        println!("cargo:rerun-if-changed={}", file.display());
-    }
+    // In a worktree HEAD is in its own git dir, branches in the common one.
+    // (Not the index: `git status` rewrites it, and what is staged or not
+    // makes no difference to the answer.)
+    println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
     println!(
         "cargo:rerun-if-changed={}",
         common_dir.join("packed-refs").display()

@@ -85,7 +85,7 @@ fn default_state_dir(os: Os, home: &Path, xdg_state_home: Option<&OsStr>) -> Pat
 /// when that is absolute, else in `~/.config` (on macOS always: the path the
 /// README, the launch agent and every existing setup use).
 #[must_use]
-pub fn default_config_file(os: Os, home: &Path, xdg_config_home: Option<&OsStr>) -> PathBuf {
+pub(crate) fn default_config_file(os: Os, home: &Path, xdg_config_home: Option<&OsStr>) -> PathBuf {
     let xdg = match os {
         Os::MacOs => None,
         Os::Linux => xdg_config_home

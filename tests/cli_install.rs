@@ -4,7 +4,8 @@
 //! page as mandoc renders it; `$PHOTOS_BACKUP_CONFIG` shown in `--help` and
 //! `$XDG_CONFIG_HOME` choosing the default config path; and the Homebrew
 //! formula, checked by Ruby and run (all but `cargo install`) through a
-//! stand-in for Homebrew's API (`tests/formula/brew.rb`). The shells,
+//! stand-in for Homebrew's API (`tests/formula/brew.rb`); and a README that
+//! shows every command the binary has. The shells,
 //! mandoc, ruby and git are required, never skipped: `scripts/test.sh`
 //! installs them.
 
@@ -385,6 +386,18 @@ fn the_formula_is_valid_ruby_and_installs_what_the_binary_makes() {
             !help.contains("\nCommands:"),
             "`photos-backup {}` names no subcommand",
             words.join(" ")
+        );
+    }
+}
+
+#[test]
+fn the_readme_shows_every_command() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for command in commands() {
+        assert!(
+            readme.contains(&format!("photos-backup {command}")),
+            "README.md never shows `photos-backup {command}`"
         );
     }
 }
