@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 /// What `--version` prints after the name: the package's version and the
-/// commit the binary was built from (`build.rs`: git, else
-/// `$PHOTOS_BACKUP_COMMIT`, else `unknown`; `-dirty` when the sources differ
-/// from it).
+/// commit the binary was built from (`build.rs`: `$PHOTOS_BACKUP_COMMIT`
+/// when set, else git's short hash with `-dirty` when the sources differ
+/// from it, else `unknown`).
 pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (",
