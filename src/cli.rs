@@ -190,6 +190,10 @@ pub(crate) struct DoctorArgs {
     #[arg(long)]
     pub(crate) test_notification: bool,
 
+    /// Print the checks as one JSON document (for scripts), once all are done.
+    #[arg(long, conflicts_with_all = ["as_agent", "agent_report"])]
+    pub(crate) json: bool,
+
     /// Used by `--as-agent`'s one-off agent: write the report to FILE.
     #[arg(long, value_name = "FILE", hide = true)]
     pub(crate) agent_report: Option<std::path::PathBuf>,
