@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use anyhow::{bail, Result};
-use chrono::{DateTime, Local, Offset, Utc};
+use chrono::{DateTime, Local, Utc};
 
 use crate::cli::StatusArgs;
 use crate::config::Config;
@@ -45,8 +45,7 @@ pub(crate) fn run(
             writeln!(out, "healthy")?;
         }
     } else {
-        let zone = now.with_timezone(&Local).offset().fix();
-        write!(out, "{}", status::render(&status, now, zone))?;
+        write!(out, "{}", status::render(&status, now, &Local))?;
     }
     Ok(healthy)
 }

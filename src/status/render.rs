@@ -1,20 +1,23 @@
 //! The status as text for people: first whether the photos are safe and
 //! since when, then what needs attention, then the details per library.
 //! Pure: the time and the time zone are passed in, so snapshot tests pin it.
+//! Each past time is shown with the offset it had in that zone (a July run
+//! in summer time, a December one in winter time).
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 use super::verdict::attention;
 use super::{RunResult, Status};
+use crate::local_time::Zone;
 use crate::text::human_bytes;
 
 /// The status as lines of text, at `now`, times shown in `zone`.
 #[must_use]
-pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String {
+pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: &dyn Zone) -> String {
     let when = |t: DateTime<Utc>| {
         format!(
             "{} ({})",
-            t.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            zone.local(t).format("%Y-%m-%d %H:%M"),
             ago(now - t)
         )
     };
@@ -79,7 +82,7 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
         }
     }
     if let Some(d) = &status.drill {
-        let day = d.at.with_timezone(&zone).date_naive();
+        let day = zone.local(d.at).date_naive();
         line(if d.passed() {
             format!("Restore drill: last proven restore: {}", d.summary(day))
         } else {
@@ -130,7 +133,7 @@ fn backfill_lines(b: &super::BackfillStatus) -> Vec<String> {
 }
 
 /// The lines of one library.
-fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
+fn library_lines(lib: &super::LibraryStatus, zone: &dyn Zone) -> Vec<String> {
     let mut lines = Vec::new();
     lines.push(format!("{}:", lib.name));
     let mirrored = match lib.unmirrored_files {
@@ -153,7 +156,7 @@ fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
             a.files,
             human_bytes(a.bytes),
             a.verified_at
-                .map(|t| format!(", verified {}", t.with_timezone(&zone).format("%Y-%m-%d")))
+                .map(|t| format!(", verified {}", zone.local(t).format("%Y-%m-%d")))
                 .unwrap_or_default()
         )),
         (Some(month), None) => lines.push(format!(
@@ -187,7 +190,7 @@ fn ago(d: chrono::Duration) -> String {
 pub(super) mod tests {
     use super::super::*;
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{FixedOffset, TimeZone};
 
     pub(in crate::status) fn t(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
@@ -261,7 +264,7 @@ pub(super) mod tests {
             unfinished: None,
             held: vec!["2014-03: 2 originals still only in iCloud, since 2026-11-20".into()],
         }]);
-        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), zone);
+        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), &zone);
         insta::assert_snapshot!(text);
     }
 
@@ -285,7 +288,7 @@ pub(super) mod tests {
                 }],
             }],
         });
-        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        let text = render(&s, t(22, 6), &FixedOffset::east_opt(0).unwrap());
         assert!(
             text.contains(
                 "Coverage:     anna: 99.2% of 104,233 assets in verified archives, back \
@@ -305,8 +308,49 @@ pub(super) mod tests {
         insta::assert_snapshot!(render(
             &sample(),
             t(22, 6) + chrono::Duration::minutes(4),
-            zone
+            &zone
         ));
+    }
+
+    /// A December status with runs from July (summer time) and December
+    /// (winter time): each shown with the offset it had, not today's.
+    fn across_a_clock_change(zone: &str) -> String {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let mut s = sample();
+        s.last_run.started = utc("2026-12-06T05:55:00Z");
+        s.last_run.ended = utc("2026-12-06T06:00:00Z");
+        s.last_success = Some(s.last_run.ended);
+        s.last_error = Some(ErrorInfo {
+            at: utc("2026-07-14T06:30:00Z"),
+            message: "anna: mirror FAILED: server gone".into(),
+        });
+        s.repo_check = Some(CheckInfo {
+            at: utc("2026-07-31T22:30:00Z"),
+            ok: true,
+            message: "ok".into(),
+        });
+        s.libraries[0].pending.clear();
+        let zone = crate::local_time::tests::Named::of(zone);
+        render(&s, utc("2026-12-06T06:10:00Z"), &zone)
+    }
+
+    #[test]
+    fn past_times_have_the_offset_they_had_in_berlin() {
+        let text = across_a_clock_change("Europe/Berlin");
+        insta::assert_snapshot!(text);
+        // December at +01:00, July at +02:00 (the check crosses midnight).
+        assert!(text.contains("as of 2026-12-06 07:00 ("), "{text}");
+        assert!(text.contains("Last error:   2026-07-14 08:30 ("), "{text}");
+        assert!(text.contains("borg check:   2026-08-01 00:30 ("), "{text}");
+    }
+
+    #[test]
+    fn past_times_have_the_offset_they_had_in_chicago() {
+        let text = across_a_clock_change("America/Chicago");
+        // December at -06:00, July at -05:00.
+        assert!(text.contains("as of 2026-12-06 00:00 ("), "{text}");
+        assert!(text.contains("Last error:   2026-07-14 01:30 ("), "{text}");
+        assert!(text.contains("borg check:   2026-07-31 17:30 ("), "{text}");
     }
 
     #[test]
@@ -320,7 +364,7 @@ pub(super) mod tests {
         s.libraries[0].held = Some(
             "2026-10 waits for 3 originals still in iCloud, until 2026-11-25 at the latest".into(),
         );
-        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        let text = render(&s, t(22, 6), &FixedOffset::east_opt(0).unwrap());
         insta::assert_snapshot!(text);
         assert!(text.starts_with(
             "Backed up as of 2026-11-19 06:00 (3 days ago).\nATTENTION: no successful run"
@@ -342,7 +386,7 @@ pub(super) mod tests {
         };
         s.drill = Some(drill.clone());
         let zone = FixedOffset::east_opt(3600).unwrap();
-        let text = render(&s, t(22, 7), zone);
+        let text = render(&s, t(22, 7), &zone);
         assert!(
             text.contains(
                 "Restore drill: last proven restore: 20/20 files from 7 archives, 2026-11-06\n"
@@ -358,7 +402,7 @@ pub(super) mod tests {
             "archive photos-anna-2026-10: anna/2026/10/01/a.jpg could not be restored: x".into(),
         ];
         s.drill = Some(drill);
-        let text = render(&s, t(22, 7), zone);
+        let text = render(&s, t(22, 7), &zone);
         assert!(
             text.contains("Restore drill: FAILED: 19/20 files"),
             "{text}"
