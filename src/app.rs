@@ -350,7 +350,7 @@ fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
     } else if std::io::stderr().is_terminal() {
         Box::new(crate::export::progress::Bar::default())
     } else {
-        Box::new(crate::export::progress::Lines::default())
+        Box::new(crate::export::progress::Lines::to_stderr())
     }
 }
 
