@@ -225,6 +225,11 @@ pub(crate) struct StatusArgs {
     /// (the ATTENTION lines, printed; no run yet counts).
     #[arg(long)]
     pub(crate) check: bool,
+
+    /// Also show each library by year as a bar chart (in verified archives,
+    /// staged, pending, not backed up), from the last coverage figures.
+    #[arg(long, conflicts_with_all = ["json", "check"])]
+    pub(crate) chart: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,12 +2,14 @@
 //! since when, then what needs attention, then the details per library.
 //! Pure: the time and the time zone are passed in, so snapshot tests pin it.
 //! Each past time is shown with the offset it had in that zone (a July run
-//! in summer time, a December one in winter time).
+//! in summer time, a December one in winter time). With `--chart`, each
+//! library by year as a bar chart from the last coverage figures.
 
 use chrono::{DateTime, Utc};
 
 use super::verdict::attention;
 use super::{RunResult, Status};
+use crate::coverage::chart::Glyphs;
 use crate::local_time::Zone;
 use crate::text::human_bytes;
 
@@ -99,6 +101,43 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: &dyn Zone) -> St
             for l in backfill_lines(b) {
                 line(l);
             }
+        }
+    }
+    out
+}
+
+/// Each library by year as a bar chart (`status --chart`), from the last
+/// coverage figures, after a blank line.
+#[must_use]
+pub(crate) fn chart(
+    status: &Status,
+    now: DateTime<Utc>,
+    zone: &dyn Zone,
+    glyphs: Glyphs,
+) -> String {
+    let mut out = String::from("\n");
+    let Some(c) = &status.coverage else {
+        out.push_str("By year: no coverage figures yet (photos-backup coverage computes them)\n");
+        return out;
+    };
+    out.push_str(&format!(
+        "By year, as of {} ({}):\n",
+        zone.local(c.computed_at).format("%Y-%m-%d %H:%M"),
+        ago(now - c.computed_at)
+    ));
+    for l in &c.libraries {
+        let lines = if l.years.is_empty() && l.assets > 0 {
+            // Figures kept by a version without the years.
+            vec![format!(
+                "{} by year: not in the last figures (photos-backup coverage computes them)",
+                crate::printable::printable(&l.library)
+            )]
+        } else {
+            crate::coverage::chart::chart(&l.library, &l.years, glyphs)
+        };
+        for line in lines {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     out
@@ -286,6 +325,7 @@ pub(super) mod tests {
                     reason: Reason::BackCatalogue,
                     assets: 821,
                 }],
+                years: Vec::new(),
             }],
         });
         let text = render(&s, t(22, 6), &FixedOffset::east_opt(0).unwrap());
@@ -300,6 +340,53 @@ pub(super) mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &s, t(22, 6)).unwrap();
         assert_eq!(read(dir.path()).unwrap(), Some(s.judged(t(22, 6))));
+    }
+
+    #[test]
+    fn a_chart_by_year_from_the_last_figures() {
+        use crate::coverage::{Figures, LibraryFigures, YearCount};
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let now = t(22, 7);
+        let mut s = sample();
+        assert_eq!(
+            chart(&s, now, &zone, Glyphs::Ascii),
+            "\nBy year: no coverage figures yet (photos-backup coverage computes them)\n"
+        );
+        let figures = |library: &str, assets, years| LibraryFigures {
+            library: library.into(),
+            assets,
+            archived: 0,
+            back_catalogue: 0,
+            back_catalogue_first_month: None,
+            back_catalogue_span: None,
+            not_covered: Vec::new(),
+            years,
+        };
+        let year = |year, archived, staged, pending, not_backed_up| YearCount {
+            year,
+            archived,
+            staged,
+            pending,
+            not_backed_up,
+        };
+        s.coverage = Some(Figures {
+            computed_at: t(22, 5),
+            covered: false,
+            libraries: vec![
+                figures(
+                    "anna",
+                    2_436,
+                    vec![
+                        year(2016, 300, 0, 0, 12),
+                        year(2024, 1_100, 0, 0, 0),
+                        year(2026, 700, 290, 4, 30),
+                    ],
+                ),
+                figures("ben", 0, Vec::new()),
+                figures("cleo", 10, Vec::new()),
+            ],
+        });
+        insta::assert_snapshot!(chart(&s, now, &zone, Glyphs::Blocks));
     }
 
     #[test]
