@@ -275,6 +275,11 @@ fn doctor(
     }
     let mut machine = commands::doctor::Machine::on(host, &args.label);
     machine.test_notification = args.test_notification;
+    let format = if args.json {
+        commands::doctor::Format::Json
+    } else {
+        commands::doctor::Format::Text
+    };
     // As the agent: no Keychain dialog either (nobody would answer it).
     let _no_keychain_ui = match &args.agent_report {
         Some(_) => Some(platform::forbid_keychain_ui()?),
@@ -293,9 +298,9 @@ fn doctor(
             &secret_store(&config, host),
             &crate::process::System,
             &machine,
-            sink,
+            (sink, format),
         )?,
-        Err(e) => commands::doctor::bad_config(&config_path(cli, host), &e, sink)?,
+        Err(e) => commands::doctor::bad_config(&config_path(cli, host), &e, (sink, format))?,
     };
     if let Some(path) = &args.agent_report {
         let text = String::from_utf8_lossy(&report);
@@ -353,7 +358,7 @@ fn progress_for(cli: &Cli) -> Box<dyn crate::export::stage::Progress> {
     } else if std::io::stderr().is_terminal() {
         Box::new(crate::export::progress::Bar::default())
     } else {
-        Box::new(crate::export::progress::Lines::default())
+        Box::new(crate::export::progress::Lines::to_stderr())
     }
 }
 

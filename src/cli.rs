@@ -217,6 +217,10 @@ pub(crate) struct DoctorArgs {
     #[arg(long)]
     pub(crate) test_notification: bool,
 
+    /// Print the checks as one JSON document (for scripts), once all are done.
+    #[arg(long, conflicts_with_all = ["as_agent", "agent_report"])]
+    pub(crate) json: bool,
+
     /// Used by `--as-agent`'s one-off agent: write the report to FILE.
     #[arg(long, value_name = "FILE", hide = true)]
     pub(crate) agent_report: Option<std::path::PathBuf>,
@@ -248,6 +252,11 @@ pub(crate) struct StatusArgs {
     /// (the ATTENTION lines, printed; no run yet counts).
     #[arg(long)]
     pub(crate) check: bool,
+
+    /// Also show each library by year as a bar chart (in verified archives,
+    /// staged, pending, not backed up), from the last coverage figures.
+    #[arg(long, conflicts_with_all = ["json", "check"])]
+    pub(crate) chart: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ pub mod failpoint;
 pub mod host;
 pub mod launchd;
 pub mod ledger;
+mod local_time;
 mod lock;
 mod logfile;
 pub mod notify;

@@ -262,6 +262,23 @@ fn every_class_of_a_hand_built_ledger_is_found() {
     );
     assert_eq!(lib["database_copy"], "kept");
     assert_eq!(report["covered"], false);
+    // By year, oldest first: the classes in four groups, adding up.
+    let years = lib["years"].as_array().unwrap();
+    let sum = |key: &str| years.iter().map(|y| y[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(
+        (
+            sum("archived"),
+            sum("staged"),
+            sum("pending"),
+            sum("not_backed_up")
+        ),
+        (5, 2, 3, 4),
+        "archived current or changed; mirrored or staged; pending; \
+         on its way, back catalogue or pruned: {years:#?}"
+    );
+    let order: Vec<i64> = years.iter().map(|y| y["year"].as_i64().unwrap()).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert_eq!(order.first(), Some(&2016), "the pruned photo of 2016-07");
 }
 
 #[test]
@@ -293,6 +310,29 @@ fn the_text_names_reasons_and_escapes_hostile_names() {
     // Without --list, no asset is named.
     let (_, out, _) = coverage(&setup, &[]);
     assert!(!out.contains(&uuid(14)), "{out}");
+    // The library by year, in ASCII (not a terminal): a row per year with
+    // its count, the legend.
+    let (_, report) = json(&setup, &[]);
+    let chart: Vec<&str> = out.lines().skip_while(|l| *l != "anna by year:").collect();
+    let years = report["libraries"][0]["years"].as_array().unwrap();
+    assert_eq!(chart.len(), years.len() + 2, "{out}");
+    for (row, year) in chart[1..].iter().zip(years) {
+        let total: u64 = ["archived", "staged", "pending", "not_backed_up"]
+            .iter()
+            .map(|k| year[k].as_u64().unwrap())
+            .sum();
+        assert!(
+            row.starts_with(&format!("  {} ", year["year"]))
+                && row.ends_with(&format!(" {total}"))
+                && row.is_ascii()
+                && row.len() <= 80,
+            "{row:?} for {year}"
+        );
+    }
+    assert_eq!(
+        chart.last().unwrap(),
+        &"  # in verified archives  = staged  ~ pending  . not backed up"
+    );
 }
 
 #[test]
@@ -369,6 +409,32 @@ fn the_figures_are_kept_for_status_by_the_command_and_by_the_run() {
         .unwrap();
     let text = String::from_utf8_lossy(&ran.stdout);
     assert!(text.contains("Coverage:     anna: 35.7% of 14 assets in verified archives, back catalogue 2 assets, 2018-03 of 2016-07..2019-05"), "{text}");
+    assert!(!text.contains("by year"), "a chart only when asked: {text}");
+    // `status --chart`: the same rows as `coverage` draws, from the kept figures.
+    let ran = setup
+        .command(
+            &["status", "--chart"],
+            &[("PHOTOS_BACKUP_NOW", "2026-11-21T12:01:00Z")],
+        )
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+    let with_chart = String::from_utf8_lossy(&ran.stdout);
+    let (_, drawn, _) = coverage(&setup, &[]);
+    let rows = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip_while(|l| *l != "anna by year:")
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(
+        with_chart.starts_with(text.as_ref())
+            && with_chart
+                .contains("\nBy year, as of 2026-11-21 12:00 (1 minute ago):\nanna by year:\n"),
+        "{with_chart}"
+    );
+    assert!(rows(&with_chart).len() > 2, "{with_chart}");
+    assert_eq!(rows(&with_chart), rows(&drawn));
     // A damaged file: reported by the command's run step, never trusted.
     std::fs::write(&kept, "{\"version\": 1").unwrap();
     let out = setup.run_at("2026-11-21T12:05:00Z");

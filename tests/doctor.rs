@@ -57,11 +57,16 @@ impl Case {
     }
 
     fn doctor(&self) -> Ran {
+        self.doctor_with(&[])
+    }
+
+    /// `doctor` with more arguments (`--json`).
+    fn doctor_with(&self, args: &[&str]) -> Ran {
         let home = self.home();
         let out = self
             .setup
             .command(
-                &["doctor"],
+                &[&["doctor"][..], args].concat(),
                 &[
                     ("HOME", home.to_str().unwrap()),
                     ("PATH", &path_with(&self.bin())),
@@ -223,6 +228,79 @@ fn a_missing_library_fails_with_the_key_to_correct() {
     assert_status(&ran, "folder staging.dir", "ok");
     assert_status(&ran, "launch agent", "ok");
     assert!(ran.out.contains("1 FAILED"), "{}", ran.out);
+}
+
+/// `doctor --json` of `case`: its exit code and the document.
+fn doctor_json(case: &Case) -> (i32, serde_json::Value) {
+    let ran = case.doctor_with(&["--json"]);
+    let value = serde_json::from_str(&ran.out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", ran.out, ran.err));
+    (ran.code, value)
+}
+
+#[test]
+fn json_has_the_same_checks_and_exit_code_as_the_text() {
+    let mut case = Case::new();
+    let (code, doc) = doctor_json(&case);
+    let text = case.doctor();
+    assert_eq!((code, text.code), (0, 0), "{doc}\n{}", text.out);
+    assert_eq!(doc["passed"], true, "{doc}");
+    let checks = doc["checks"].as_array().unwrap();
+    // One object per text line but the summary, in the same order.
+    let subjects: Vec<&str> = checks
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    let text_subjects: Vec<&str> = text
+        .out
+        .lines()
+        .filter(|l| !l.starts_with("doctor: "))
+        .filter_map(|l| l.get(8..)?.split(':').next())
+        .collect();
+    assert_eq!(subjects, text_subjects);
+    let library = &checks[1];
+    assert_eq!(library["level"], "ok", "{doc}");
+    assert!(library["fix"].is_null(), "{doc}");
+    assert!(
+        library["found"]
+            .as_str()
+            .unwrap()
+            .contains("opens read-only: 2 assets outside the trash"),
+        "{doc}"
+    );
+
+    // A library gone: failed, with its fix, exit 1 as the text.
+    case.setup = Setup::new();
+    case.setup
+        .add_library("anna", &case.tmp.path().join("Gone.photoslibrary"));
+    let (code, doc) = doctor_json(&case);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(
+        (doc["passed"].clone(), doc["failed"].clone()),
+        (false.into(), 1.into())
+    );
+    let gone = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"] == "library anna")
+        .unwrap();
+    assert_eq!(gone["level"], "failed", "{doc}");
+    assert!(
+        gone["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("set `library[0].path` in "),
+        "{doc}"
+    );
+
+    // A config that does not load: its one check, still JSON.
+    case.setup.set_threshold("2026-13-01");
+    let (code, doc) = doctor_json(&case);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["checks"].as_array().unwrap().len(), 1, "{doc}");
+    assert_eq!(doc["checks"][0]["subject"], "config", "{doc}");
+    assert_eq!(doc["checks"][0]["level"], "failed", "{doc}");
 }
 
 #[test]

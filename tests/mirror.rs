@@ -9,6 +9,7 @@ use std::path::Path;
 
 use common::setup::{tree, Setup};
 use common::utc;
+use photos_backup::export::stage::Silent;
 use photos_backup::ledger::Ledger;
 use photos_backup::remote::mirror;
 use synthetic::{Flavor, SyntheticLibrary};
@@ -41,7 +42,14 @@ fn staging_is_mirrored_once_and_changes_again() {
     let now = utc(2026, 3, 1);
     let mut ledger = Ledger::open(&setup.state().join("ledger.sqlite")).unwrap();
 
-    let first = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    let first = mirror::mirror(
+        "m",
+        (&setup.staging(), &remote),
+        &mut ledger,
+        now,
+        &mut Silent,
+    )
+    .unwrap();
     assert!(first.files > 40, "{first:?}");
     assert_eq!(
         files(&remote),
@@ -49,7 +57,14 @@ fn staging_is_mirrored_once_and_changes_again() {
         "remote differs from staging"
     );
 
-    let second = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    let second = mirror::mirror(
+        "m",
+        (&setup.staging(), &remote),
+        &mut ledger,
+        now,
+        &mut Silent,
+    )
+    .unwrap();
     assert_eq!(second, mirror::Mirrored::default(), "a second pass copied");
 
     // A killed run: a file copied but not recorded; and a file that changed.
@@ -75,7 +90,14 @@ fn staging_is_mirrored_once_and_changes_again() {
         })
         .unwrap();
     ledger.record_file(a).unwrap();
-    let third = mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    let third = mirror::mirror(
+        "m",
+        (&setup.staging(), &remote),
+        &mut ledger,
+        now,
+        &mut Silent,
+    )
+    .unwrap();
     assert_eq!((third.files, third.found), (1, 1), "{third:?}");
     assert_eq!(
         std::fs::read(remote.join(&b.path)).unwrap(),
@@ -84,7 +106,14 @@ fn staging_is_mirrored_once_and_changes_again() {
 
     // Nothing is deleted remotely, even when staging loses a file.
     std::fs::remove_file(setup.staging().join(&a.path)).unwrap();
-    mirror::mirror("m", &setup.staging(), &remote, &mut ledger, now).unwrap();
+    mirror::mirror(
+        "m",
+        (&setup.staging(), &remote),
+        &mut ledger,
+        now,
+        &mut Silent,
+    )
+    .unwrap();
     assert!(remote.join(&a.path).is_file());
     // No temp files anywhere.
     assert!(tree(&remote).keys().all(|p| !p.contains(".pbtmp.")));

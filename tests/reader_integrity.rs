@@ -462,7 +462,7 @@ struct DamageAtFirstFile {
 }
 
 impl photos_backup::export::stage::Progress for DamageAtFirstFile {
-    fn start(&mut self, _: usize, _: u64) {}
+    fn start(&mut self, _: photos_backup::export::stage::Step, _: usize, _: u64) {}
 
     fn file_done(&mut self, _: u64) {
         self.files += 1;

@@ -65,6 +65,20 @@ fn a_run_mirrors_a_real_library_onto_the_encrypted_volume() {
     let ran = setup.run(&[]);
     assert_eq!(ran.code, 0, "{}\n{}", ran.out, ran.err);
     assert!(ran.out.contains("mirrored"), "{}", ran.out);
+    // Not on a terminal: the mirror's progress is a log line, as staging's.
+    let mirrored = ran
+        .out
+        .split("; mirrored ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{}", ran.out));
+    assert!(
+        ran.err.contains(&format!("mirror: done, {mirrored})\n"))
+            && ran.err.contains("staging: done, "),
+        "{}\n{}",
+        ran.out,
+        ran.err
+    );
     for text in [&ran.out, &ran.err] {
         assert!(
             !text.contains(server.password_text()),

@@ -1,7 +1,8 @@
 //! `photos-backup coverage [--library NAME] [--list] [--json]`: is every
 //! photo safe? The libraries' census against the ledger (`coverage`), one
 //! line per library for people (what is not covered grouped by reason,
-//! `--list` naming the assets) or JSON for scripts; the figures are kept in
+//! `--list` naming the assets, then the library by year as a bar chart) or
+//! JSON for scripts; the figures are kept in
 //! `STATE/coverage.json` for `status`. Exit 0 when everything is covered or
 //! on its way within the normal cycle, 1 when something is not.
 //!
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::CoverageArgs;
 use crate::config::{Config, Library as LibraryConfig};
+use crate::coverage::chart::{self, Glyphs};
 use crate::coverage::gather::{self, Settings};
 use crate::coverage::{file, render, DatabaseCopy, Report};
 use crate::exit::Code;
@@ -50,8 +52,12 @@ pub(crate) fn run(
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
+        let glyphs = glyphs();
         for lib in &report.libraries {
             for line in render::library(lib) {
+                writeln!(out, "{line}")?;
+            }
+            for line in chart::chart(&lib.library, &lib.years, glyphs) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -62,6 +68,16 @@ pub(crate) fn run(
     } else {
         Code::Failed
     })
+}
+
+/// How a chart on stdout is drawn: blocks on a UTF-8 terminal, else ASCII.
+#[must_use]
+pub(crate) fn glyphs() -> Glyphs {
+    use std::io::IsTerminal;
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    Glyphs::choose(std::io::stdout().is_terminal(), locale.as_deref())
 }
 
 /// The configured libraries, or the one named.

@@ -9,7 +9,9 @@
 //! I/O functions (the `CommandRunner`, paths), `judge` turns each fact into
 //! a [`Check`] with pure functions, and this file runs them in order and
 //! prints each line as soon as it is known (a secret command or a slow
-//! server should not leave the screen blank).
+//! server should not leave the screen blank). With `--json` the same checks
+//! are printed once, at the end, as one typed JSON document ([`Json`]) for
+//! scripts; the exit code is the same.
 
 pub(crate) mod as_agent;
 mod facts;
@@ -81,6 +83,81 @@ impl Check {
             fix: Some(fix.into()),
         }
     }
+}
+
+/// How a check came out, as `doctor --json` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Level {
+    Ok,
+    Warning,
+    Failed,
+}
+
+impl From<Status> for Level {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Ok => Level::Ok,
+            Status::Warning => Level::Warning,
+            Status::Failed => Level::Failed,
+        }
+    }
+}
+
+/// One check in `doctor --json`: what the text line says, field by field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+struct JsonCheck<'a> {
+    subject: &'a str,
+    level: Level,
+    found: &'a str,
+    /// For anything not ok: a concrete command or setting (`null` when ok).
+    fix: Option<&'a str>,
+}
+
+/// The whole of `doctor --json`: every check in the text's order, the
+/// counts of the summary line and whether nothing FAILED (the exit code).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+struct Json<'a> {
+    version: u32,
+    passed: bool,
+    ok: usize,
+    warnings: usize,
+    failed: usize,
+    checks: Vec<JsonCheck<'a>>,
+}
+
+/// The version of the `doctor --json` document.
+const JSON_VERSION: u32 = 1;
+
+/// `checks` as the `doctor --json` document.
+#[must_use]
+fn json(checks: &[Check]) -> Json<'_> {
+    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    Json {
+        version: JSON_VERSION,
+        passed: passed(checks),
+        ok: count(Status::Ok),
+        warnings: count(Status::Warning),
+        failed: count(Status::Failed),
+        checks: checks
+            .iter()
+            .map(|c| JsonCheck {
+                subject: &c.subject,
+                level: c.status.into(),
+                found: &c.found,
+                fix: c.fix.as_deref(),
+            })
+            .collect(),
+    }
+}
+
+/// How the report is printed (`--json` or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// A line per check as soon as it is known, then the summary line.
+    Text,
+    /// One JSON document once every check is done.
+    Json,
 }
 
 /// `STATUS  SUBJECT: FOUND -> fix: FIX`, one line.
@@ -158,18 +235,35 @@ impl Machine {
     }
 }
 
-/// Prints each check as it comes and keeps them for the summary.
+/// Prints each check as it comes (text) and keeps them for the summary or
+/// the JSON document.
 struct Report<'a> {
     out: &'a mut dyn Write,
+    format: Format,
     checks: Vec<Check>,
 }
 
 impl Report<'_> {
     fn add(&mut self, check: Check) -> Result<()> {
-        writeln!(self.out, "{}", render(&check))?;
-        self.out.flush()?;
+        if self.format == Format::Text {
+            writeln!(self.out, "{}", render(&check))?;
+            self.out.flush()?;
+        }
         self.checks.push(check);
         Ok(())
+    }
+
+    /// The summary line, or the whole JSON document; `true` when nothing FAILED.
+    fn finish(self) -> Result<bool> {
+        match self.format {
+            Format::Text => writeln!(self.out, "{}", summary(&self.checks))?,
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *self.out, &json(&self.checks))?;
+                writeln!(self.out)?;
+            }
+        }
+        self.out.flush()?;
+        Ok(passed(&self.checks))
     }
 }
 
@@ -179,13 +273,14 @@ pub(crate) fn run(
     store: &dyn SecretStore,
     runner: &dyn CommandRunner,
     machine: &Machine,
-    out: &mut dyn Write,
+    (out, format): (&mut dyn Write, Format),
 ) -> Result<bool> {
     // Fixes name it, and the launch agent's plist holds it, absolute.
     let file = std::path::absolute(&config.file).unwrap_or_else(|_| config.file.clone());
     let file = file.as_path();
     let mut report = Report {
         out,
+        format,
         checks: Vec::new(),
     };
     report.add(judge::config(config, file))?;
@@ -252,8 +347,7 @@ pub(crate) fn run(
     let agent = facts::agent(machine, runner);
     report.add(judge::agent(&agent, machine, file))?;
 
-    writeln!(report.out, "{}", summary(&report.checks))?;
-    Ok(passed(&report.checks))
+    report.finish()
 }
 
 /// The report of a config that does not load: that line, and nothing else
@@ -261,12 +355,15 @@ pub(crate) fn run(
 pub(crate) fn bad_config(
     file: &Path,
     error: &crate::config::ConfigError,
-    out: &mut dyn Write,
+    (out, format): (&mut dyn Write, Format),
 ) -> Result<bool> {
-    let check = judge::config_error(file, error);
-    writeln!(out, "{}", render(&check))?;
-    writeln!(out, "{}", summary(std::slice::from_ref(&check)))?;
-    Ok(false)
+    let mut report = Report {
+        out,
+        format,
+        checks: Vec::new(),
+    };
+    report.add(judge::config_error(file, error))?;
+    report.finish()
 }
 
 #[cfg(test)]
@@ -308,6 +405,32 @@ mod tests {
     }
 
     #[test]
+    fn the_json_has_each_check_typed_and_the_counts() {
+        let checks = [
+            Check::ok("config", "/c.conf loads"),
+            Check::warning("server", "off\nnetwork", "later"),
+            Check::failed("tool borg", "not found", "install it"),
+        ];
+        let value = serde_json::to_value(json(&checks)).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({
+                "version": 1,
+                "passed": false,
+                "ok": 1,
+                "warnings": 1,
+                "failed": 1,
+                "checks": [
+                    {"subject": "config", "level": "ok", "found": "/c.conf loads", "fix": null},
+                    {"subject": "server", "level": "warning", "found": "off\nnetwork", "fix": "later"},
+                    {"subject": "tool borg", "level": "failed", "found": "not found", "fix": "install it"},
+                ]
+            })
+        );
+        assert!(json(&checks[..2]).passed);
+    }
+
+    #[test]
     fn a_config_that_does_not_load_is_the_only_line() {
         let file = Path::new("/etc/pb.conf");
         let error = crate::config::ConfigError::Key {
@@ -316,7 +439,7 @@ mod tests {
             message: "\"sha\" must be \"size\" or \"content\"".into(),
         };
         let mut out = Vec::new();
-        assert!(!bad_config(file, &error, &mut out).unwrap());
+        assert!(!bad_config(file, &error, (&mut out, Format::Text)).unwrap());
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{text}");

@@ -2,13 +2,14 @@
 //! when? Reads `STATE/status.json`, which every real run writes, and renders
 //! it for people (or prints it, for scripts), its verdict decided at the
 //! time of asking. `--check` answers in the exit code for monitors, by the
-//! rules of the ATTENTION lines (`status::Verdict`). It never touches the
+//! rules of the ATTENTION lines (`status::Verdict`). `--chart` adds each
+//! library by year as a bar chart, from the last coverage figures. It never touches the
 //! libraries, the server or the repository, so it answers at once.
 
 use std::io::Write;
 
 use anyhow::{bail, Result};
-use chrono::{DateTime, Local, Offset, Utc};
+use chrono::{DateTime, Local, Utc};
 
 use crate::cli::StatusArgs;
 use crate::config::Config;
@@ -45,8 +46,11 @@ pub(crate) fn run(
             writeln!(out, "healthy")?;
         }
     } else {
-        let zone = now.with_timezone(&Local).offset().fix();
-        write!(out, "{}", status::render(&status, now, zone))?;
+        write!(out, "{}", status::render(&status, now, &Local))?;
+        if args.chart {
+            let glyphs = crate::commands::coverage::glyphs();
+            write!(out, "{}", status::chart(&status, now, &Local, glyphs))?;
+        }
     }
     Ok(healthy)
 }

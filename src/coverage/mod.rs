@@ -3,10 +3,11 @@
 //! against the ledger (`classify`, pure), the classes are added up per
 //! library into figures (`summarize`, pure) with the verdict "covered, or on
 //! its way within the normal cycle" or what is not, and the figures are
-//! rendered for people (`render`) and kept in `STATE/coverage.json`
-//! (`file`) for `status`. The command (`commands::coverage`) and the run's
+//! rendered for people (`render`, and by year as a bar chart: `chart`) and
+//! kept in `STATE/coverage.json` (`file`) for `status`. The command (`commands::coverage`) and the run's
 //! step (`commands::run::coverage`) gather the inputs.
 
+pub(crate) mod chart;
 pub(crate) mod classify;
 pub(crate) mod file;
 pub(crate) mod gather;
@@ -14,7 +15,7 @@ pub(crate) mod render;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::archive::period::Month;
@@ -71,9 +72,57 @@ pub(crate) struct LibraryCoverage {
     pub(crate) covered: bool,
     /// What is not, by reason (empty when `covered`).
     pub(crate) not_covered: Vec<NotCovered>,
+    /// The assets by the year of their creation date (own zone), oldest
+    /// first: the bar chart's figures.
+    #[serde(default)]
+    pub(crate) years: Vec<YearCount>,
     /// With `--list`: the assets not in a verified archive, current.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) assets_listed: Option<Vec<Listed>>,
+}
+
+/// One year of a library, its assets in four groups that add up to all
+/// the run backs up of that year.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct YearCount {
+    pub(crate) year: i32,
+    /// In a verified archive (current, or changed since).
+    pub(crate) archived: u64,
+    /// Staged (mirrored or not), waiting for the month's archive.
+    pub(crate) staged: u64,
+    /// Pending: in iCloud only, a download failed, a file missing.
+    pub(crate) pending: u64,
+    /// In no archive and not staged: on its way, the back catalogue, pruned.
+    pub(crate) not_backed_up: u64,
+}
+
+impl YearCount {
+    /// `year`, no asset counted yet.
+    #[must_use]
+    fn of(year: i32) -> Self {
+        Self {
+            year,
+            ..Self::default()
+        }
+    }
+
+    /// Every asset of the year.
+    #[must_use]
+    pub(crate) fn total(&self) -> u64 {
+        self.archived + self.staged + self.pending + self.not_backed_up
+    }
+
+    /// Counts one asset of `class`.
+    fn add(&mut self, class: &Class) {
+        let group = match class {
+            Class::Archived { .. } | Class::ArchivedChanged { .. } => &mut self.archived,
+            Class::Mirrored | Class::Staged => &mut self.staged,
+            Class::Pending(_) => &mut self.pending,
+            Class::OnItsWay | Class::BackCatalogue | Class::Pruned => &mut self.not_backed_up,
+        };
+        *group += 1;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +232,9 @@ pub(crate) struct LibraryFigures {
     pub(crate) back_catalogue_first_month: Option<String>,
     pub(crate) back_catalogue_span: Option<(String, String)>,
     pub(crate) not_covered: Vec<NotCovered>,
+    /// By year, for `status --chart` (empty in figures kept before it).
+    #[serde(default)]
+    pub(crate) years: Vec<YearCount>,
 }
 
 impl Report {
@@ -203,6 +255,7 @@ impl Report {
                     back_catalogue_first_month: l.back_catalogue.first_month.clone(),
                     back_catalogue_span: l.back_catalogue.span.clone(),
                     not_covered: l.not_covered.clone(),
+                    years: l.years.clone(),
                 })
                 .collect(),
         }
@@ -286,9 +339,11 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
         left_out: 0,
         covered: true,
         not_covered: Vec::new(),
+        years: Vec::new(),
         assets_listed: inputs.list.then(Vec::new),
     };
     let mut months: BTreeMap<Month, u64> = BTreeMap::new();
+    let mut years: BTreeMap<i32, YearCount> = BTreeMap::new();
     let mut oldest: Option<Month> = None;
     for asset in inputs.census {
         match classify::scope(asset, inputs.options) {
@@ -311,30 +366,15 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
             inputs.versions.get(&asset.pk).copied(),
             inputs.limits,
         );
-        match &class {
-            Class::Archived { .. } => c.archived_current += 1,
-            Class::ArchivedChanged { new, .. } => match new {
-                NewVersion::Mirrored => c.changed.mirrored += 1,
-                NewVersion::Staged => c.changed.staged += 1,
-                NewVersion::NotYet => c.changed.not_yet += 1,
-            },
-            Class::Mirrored => c.mirrored += 1,
-            Class::Staged => c.staged += 1,
-            Class::Pending(p) => {
-                match p.why {
-                    Why::InIcloud => c.pending.in_icloud += 1,
-                    Why::DownloadFailed => c.pending.download_failed += 1,
-                    Why::FileMissing => c.pending.file_missing += 1,
-                }
-                c.pending.overdue += u64::from(p.overdue && p.why != Why::FileMissing);
-            }
-            Class::OnItsWay => c.on_its_way += 1,
-            Class::BackCatalogue => {
-                c.back_catalogue.assets += 1;
-                *months.entry(month).or_default() += 1;
-            }
-            Class::Pruned => c.pruned += 1,
+        count(&mut c, &class);
+        if class == Class::BackCatalogue {
+            *months.entry(month).or_default() += 1;
         }
+        let year = asset.date.year();
+        years
+            .entry(year)
+            .or_insert_with(|| YearCount::of(year))
+            .add(&class);
         if let (Some(list), false) = (
             &mut c.assets_listed,
             matches!(class, Class::Archived { .. }),
@@ -365,8 +405,34 @@ pub(crate) fn summarize(inputs: &Inputs) -> LibraryCoverage {
             assets: n,
         })
         .collect();
+    c.years = years.into_values().collect();
     judge(&mut c, inputs.backfill);
     c
+}
+
+/// Counts one asset of `class` in the library's figures.
+fn count(c: &mut LibraryCoverage, class: &Class) {
+    match class {
+        Class::Archived { .. } => c.archived_current += 1,
+        Class::ArchivedChanged { new, .. } => match new {
+            NewVersion::Mirrored => c.changed.mirrored += 1,
+            NewVersion::Staged => c.changed.staged += 1,
+            NewVersion::NotYet => c.changed.not_yet += 1,
+        },
+        Class::Mirrored => c.mirrored += 1,
+        Class::Staged => c.staged += 1,
+        Class::Pending(p) => {
+            match p.why {
+                Why::InIcloud => c.pending.in_icloud += 1,
+                Why::DownloadFailed => c.pending.download_failed += 1,
+                Why::FileMissing => c.pending.file_missing += 1,
+            }
+            c.pending.overdue += u64::from(p.overdue && p.why != Why::FileMissing);
+        }
+        Class::OnItsWay => c.on_its_way += 1,
+        Class::BackCatalogue => c.back_catalogue.assets += 1,
+        Class::Pruned => c.pruned += 1,
+    }
 }
 
 /// What is not covered, by reason, and so whether all is.

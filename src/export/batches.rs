@@ -425,8 +425,8 @@ fn known_file(f: StagedSource) -> Option<KnownFile> {
 struct Continued<'a>(&'a mut dyn Progress);
 
 impl Progress for Continued<'_> {
-    fn start(&mut self, files: usize, bytes: u64) {
-        self.0.start(files, bytes);
+    fn start(&mut self, step: stage::Step, files: usize, bytes: u64) {
+        self.0.start(step, files, bytes);
     }
 
     fn file_done(&mut self, bytes: u64) {

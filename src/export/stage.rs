@@ -16,9 +16,30 @@ use super::plan::{download_failed, Action, PendingReason, Plan, IN_ICLOUD};
 use crate::ledger::{Ledger, StagedFile};
 use crate::photos::Asset;
 
+/// What a progress display counts: the copy into staging, or the one from
+/// staging onto the remote volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Staging,
+    Mirror,
+}
+
+impl Step {
+    /// The word a progress line starts with.
+    #[must_use]
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Step::Staging => "staging",
+            Step::Mirror => "mirror",
+        }
+    }
+}
+
 /// Reports progress: bytes done, files done. A progress bar or log lines.
 pub trait Progress {
-    fn start(&mut self, files: usize, bytes: u64);
+    /// `files` of `bytes` to copy in `step`; called again in the same step
+    /// before `finish`, it adds to the totals.
+    fn start(&mut self, step: Step, files: usize, bytes: u64);
     fn file_done(&mut self, bytes: u64);
     fn finish(&mut self);
 }
@@ -27,7 +48,7 @@ pub trait Progress {
 pub struct Silent;
 
 impl Progress for Silent {
-    fn start(&mut self, _: usize, _: u64) {}
+    fn start(&mut self, _: Step, _: usize, _: u64) {}
     fn file_done(&mut self, _: u64) {}
     fn finish(&mut self) {}
 }
@@ -61,7 +82,7 @@ pub(super) fn execute<S: std::hash::BuildHasher>(
     progress: &mut dyn Progress,
 ) -> anyhow::Result<Staged> {
     let mut staged = Staged::default();
-    progress.start(plan.actions.len(), plan.bytes());
+    progress.start(Step::Staging, plan.actions.len(), plan.bytes());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     super::folders::allow_open_handles();
     let state_dir = ledger.path().parent().unwrap_or(Path::new(".")).to_owned();

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::archive::period::Month;
 use crate::ledger::{Ledger, Step};
 
-pub(crate) use render::render;
+pub(crate) use render::{chart, render};
 pub(crate) use verdict::Verdict;
 
 /// The file name in the state dir.

@@ -1,20 +1,25 @@
 //! The status as text for people: first whether the photos are safe and
 //! since when, then what needs attention, then the details per library.
 //! Pure: the time and the time zone are passed in, so snapshot tests pin it.
+//! Each past time is shown with the offset it had in that zone (a July run
+//! in summer time, a December one in winter time). With `--chart`, each
+//! library by year as a bar chart from the last coverage figures.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 use super::verdict::attention;
 use super::{RunResult, Status};
+use crate::coverage::chart::Glyphs;
+use crate::local_time::Zone;
 use crate::text::human_bytes;
 
 /// The status as lines of text, at `now`, times shown in `zone`.
 #[must_use]
-pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> String {
+pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: &dyn Zone) -> String {
     let when = |t: DateTime<Utc>| {
         format!(
             "{} ({})",
-            t.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            zone.local(t).format("%Y-%m-%d %H:%M"),
             ago(now - t)
         )
     };
@@ -79,7 +84,7 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
         }
     }
     if let Some(d) = &status.drill {
-        let day = d.at.with_timezone(&zone).date_naive();
+        let day = zone.local(d.at).date_naive();
         line(if d.passed() {
             format!("Restore drill: last proven restore: {}", d.summary(day))
         } else {
@@ -96,6 +101,43 @@ pub(crate) fn render(status: &Status, now: DateTime<Utc>, zone: FixedOffset) -> 
             for l in backfill_lines(b) {
                 line(l);
             }
+        }
+    }
+    out
+}
+
+/// Each library by year as a bar chart (`status --chart`), from the last
+/// coverage figures, after a blank line.
+#[must_use]
+pub(crate) fn chart(
+    status: &Status,
+    now: DateTime<Utc>,
+    zone: &dyn Zone,
+    glyphs: Glyphs,
+) -> String {
+    let mut out = String::from("\n");
+    let Some(c) = &status.coverage else {
+        out.push_str("By year: no coverage figures yet (photos-backup coverage computes them)\n");
+        return out;
+    };
+    out.push_str(&format!(
+        "By year, as of {} ({}):\n",
+        zone.local(c.computed_at).format("%Y-%m-%d %H:%M"),
+        ago(now - c.computed_at)
+    ));
+    for l in &c.libraries {
+        let lines = if l.years.is_empty() && l.assets > 0 {
+            // Figures kept by a version without the years.
+            vec![format!(
+                "{} by year: not in the last figures (photos-backup coverage computes them)",
+                crate::printable::printable(&l.library)
+            )]
+        } else {
+            crate::coverage::chart::chart(&l.library, &l.years, glyphs)
+        };
+        for line in lines {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     out
@@ -130,7 +172,7 @@ fn backfill_lines(b: &super::BackfillStatus) -> Vec<String> {
 }
 
 /// The lines of one library.
-fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
+fn library_lines(lib: &super::LibraryStatus, zone: &dyn Zone) -> Vec<String> {
     let mut lines = Vec::new();
     lines.push(format!("{}:", lib.name));
     let mirrored = match lib.unmirrored_files {
@@ -153,7 +195,7 @@ fn library_lines(lib: &super::LibraryStatus, zone: FixedOffset) -> Vec<String> {
             a.files,
             human_bytes(a.bytes),
             a.verified_at
-                .map(|t| format!(", verified {}", t.with_timezone(&zone).format("%Y-%m-%d")))
+                .map(|t| format!(", verified {}", zone.local(t).format("%Y-%m-%d")))
                 .unwrap_or_default()
         )),
         (Some(month), None) => lines.push(format!(
@@ -187,7 +229,7 @@ fn ago(d: chrono::Duration) -> String {
 pub(super) mod tests {
     use super::super::*;
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{FixedOffset, TimeZone};
 
     pub(in crate::status) fn t(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
@@ -261,7 +303,7 @@ pub(super) mod tests {
             unfinished: None,
             held: vec!["2014-03: 2 originals still only in iCloud, since 2026-11-20".into()],
         }]);
-        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), zone);
+        let text = render(&status, t(22, 6) + chrono::Duration::minutes(4), &zone);
         insta::assert_snapshot!(text);
     }
 
@@ -283,9 +325,10 @@ pub(super) mod tests {
                     reason: Reason::BackCatalogue,
                     assets: 821,
                 }],
+                years: Vec::new(),
             }],
         });
-        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        let text = render(&s, t(22, 6), &FixedOffset::east_opt(0).unwrap());
         assert!(
             text.contains(
                 "Coverage:     anna: 99.2% of 104,233 assets in verified archives, back \
@@ -300,13 +343,101 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_chart_by_year_from_the_last_figures() {
+        use crate::coverage::{Figures, LibraryFigures, YearCount};
+        let zone = FixedOffset::east_opt(3600).unwrap();
+        let now = t(22, 7);
+        let mut s = sample();
+        assert_eq!(
+            chart(&s, now, &zone, Glyphs::Ascii),
+            "\nBy year: no coverage figures yet (photos-backup coverage computes them)\n"
+        );
+        let figures = |library: &str, assets, years| LibraryFigures {
+            library: library.into(),
+            assets,
+            archived: 0,
+            back_catalogue: 0,
+            back_catalogue_first_month: None,
+            back_catalogue_span: None,
+            not_covered: Vec::new(),
+            years,
+        };
+        let year = |year, archived, staged, pending, not_backed_up| YearCount {
+            year,
+            archived,
+            staged,
+            pending,
+            not_backed_up,
+        };
+        s.coverage = Some(Figures {
+            computed_at: t(22, 5),
+            covered: false,
+            libraries: vec![
+                figures(
+                    "anna",
+                    2_436,
+                    vec![
+                        year(2016, 300, 0, 0, 12),
+                        year(2024, 1_100, 0, 0, 0),
+                        year(2026, 700, 290, 4, 30),
+                    ],
+                ),
+                figures("ben", 0, Vec::new()),
+                figures("cleo", 10, Vec::new()),
+            ],
+        });
+        insta::assert_snapshot!(chart(&s, now, &zone, Glyphs::Blocks));
+    }
+
+    #[test]
     fn a_healthy_status() {
         let zone = FixedOffset::east_opt(3600).unwrap();
         insta::assert_snapshot!(render(
             &sample(),
             t(22, 6) + chrono::Duration::minutes(4),
-            zone
+            &zone
         ));
+    }
+
+    /// A December status with runs from July (summer time) and December
+    /// (winter time): each shown with the offset it had, not today's.
+    fn across_a_clock_change(zone: &str) -> String {
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let mut s = sample();
+        s.last_run.started = utc("2026-12-06T05:55:00Z");
+        s.last_run.ended = utc("2026-12-06T06:00:00Z");
+        s.last_success = Some(s.last_run.ended);
+        s.last_error = Some(ErrorInfo {
+            at: utc("2026-07-14T06:30:00Z"),
+            message: "anna: mirror FAILED: server gone".into(),
+        });
+        s.repo_check = Some(CheckInfo {
+            at: utc("2026-07-31T22:30:00Z"),
+            ok: true,
+            message: "ok".into(),
+        });
+        s.libraries[0].pending.clear();
+        let zone = crate::local_time::tests::Named::of(zone);
+        render(&s, utc("2026-12-06T06:10:00Z"), &zone)
+    }
+
+    #[test]
+    fn past_times_have_the_offset_they_had_in_berlin() {
+        let text = across_a_clock_change("Europe/Berlin");
+        insta::assert_snapshot!(text);
+        // December at +01:00, July at +02:00 (the check crosses midnight).
+        assert!(text.contains("as of 2026-12-06 07:00 ("), "{text}");
+        assert!(text.contains("Last error:   2026-07-14 08:30 ("), "{text}");
+        assert!(text.contains("borg check:   2026-08-01 00:30 ("), "{text}");
+    }
+
+    #[test]
+    fn past_times_have_the_offset_they_had_in_chicago() {
+        let text = across_a_clock_change("America/Chicago");
+        // December at -06:00, July at -05:00.
+        assert!(text.contains("as of 2026-12-06 00:00 ("), "{text}");
+        assert!(text.contains("Last error:   2026-07-14 01:30 ("), "{text}");
+        assert!(text.contains("borg check:   2026-07-31 17:30 ("), "{text}");
     }
 
     #[test]
@@ -320,7 +451,7 @@ pub(super) mod tests {
         s.libraries[0].held = Some(
             "2026-10 waits for 3 originals still in iCloud, until 2026-11-25 at the latest".into(),
         );
-        let text = render(&s, t(22, 6), FixedOffset::east_opt(0).unwrap());
+        let text = render(&s, t(22, 6), &FixedOffset::east_opt(0).unwrap());
         insta::assert_snapshot!(text);
         assert!(text.starts_with(
             "Backed up as of 2026-11-19 06:00 (3 days ago).\nATTENTION: no successful run"
@@ -342,7 +473,7 @@ pub(super) mod tests {
         };
         s.drill = Some(drill.clone());
         let zone = FixedOffset::east_opt(3600).unwrap();
-        let text = render(&s, t(22, 7), zone);
+        let text = render(&s, t(22, 7), &zone);
         assert!(
             text.contains(
                 "Restore drill: last proven restore: 20/20 files from 7 archives, 2026-11-06\n"
@@ -358,7 +489,7 @@ pub(super) mod tests {
             "archive photos-anna-2026-10: anna/2026/10/01/a.jpg could not be restored: x".into(),
         ];
         s.drill = Some(drill);
-        let text = render(&s, t(22, 7), zone);
+        let text = render(&s, t(22, 7), &zone);
         assert!(
             text.contains("Restore drill: FAILED: 19/20 files"),
             "{text}"

@@ -220,7 +220,7 @@ mod tests {
             ]
         );
         // The text for people shows the same lines, and only them.
-        let text = render(&s, t(22, 7), FixedOffset::east_opt(0).unwrap());
+        let text = render(&s, t(22, 7), &FixedOffset::east_opt(0).unwrap());
         let shown: Vec<&str> = text
             .lines()
             .filter_map(|l| l.strip_prefix("ATTENTION: "))

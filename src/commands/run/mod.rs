@@ -203,6 +203,36 @@ fn record_skip(config: &Config, reason: &str, now: DateTime<Utc>) -> Result<()> 
     Ok(())
 }
 
+/// Mirrors `library` from staging onto the decrypted view, said in its
+/// `line`; `false` when the mirror failed (the library is then not ready
+/// to archive).
+fn mirror_library(
+    library: &str,
+    paths: (&Path, &Path),
+    ledger: &mut Ledger,
+    deps: &mut Deps,
+    line: &mut Line,
+) -> bool {
+    match mirror::mirror(library, paths, ledger, deps.now, &mut *deps.progress) {
+        Ok(m) => {
+            if m.files > 0 {
+                line.text.push_str(&format!(
+                    "; mirrored {} files ({})",
+                    m.files,
+                    human_bytes(m.bytes)
+                ));
+            }
+            true
+        }
+        Err(e) => {
+            line.status = Status::Failed;
+            line.text
+                .push_str(&format!("; mirror FAILED: {}", describe_error(&e)));
+            false
+        }
+    }
+}
+
 /// Exports (and, with a remote volume mounted at `plain`, mirrors) every library.
 fn export_all(
     config: &Config,
@@ -249,21 +279,8 @@ fn export_all(
         };
         // The mirror also catches up on files an earlier run could not copy.
         if let (Some(plain), Some(l)) = (plain, ledger.as_mut()) {
-            match mirror::mirror(&lib.name, &config.staging_dir, plain, l, deps.now) {
-                Ok(m) if m.files > 0 => {
-                    line.text.push_str(&format!(
-                        "; mirrored {} files ({})",
-                        m.files,
-                        human_bytes(m.bytes)
-                    ));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    ready.retain(|name| *name != lib.name);
-                    line.status = Status::Failed;
-                    line.text
-                        .push_str(&format!("; mirror FAILED: {}", describe_error(&e)));
-                }
+            if !mirror_library(&lib.name, (&config.staging_dir, plain), l, deps, &mut line) {
+                ready.retain(|name| *name != lib.name);
             }
         }
         writeln!(out, "{line}")?;
