@@ -22,6 +22,7 @@ pub mod launchd;
 pub mod ledger;
 mod lock;
 mod logfile;
+mod monitor;
 pub mod notify;
 pub mod photos;
 pub mod platform;
