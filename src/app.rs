@@ -318,6 +318,7 @@ fn secret_store(config: &Config, host: &Host) -> crate::secrets::ReferenceStore<
     let references = [
         config.remote.as_ref().map(|r| r.password.as_str()),
         config.borg.as_ref().map(|b| b.passphrase.as_str()),
+        config.monitor.as_ref().map(|m| m.url.as_str()),
     ];
     for reference in references.into_iter().flatten() {
         if let Ok(crate::secrets::Reference::Env(name)) =

@@ -74,6 +74,7 @@ struct RawConfig {
     libraries: Vec<RawLibrary>,
     #[serde(default)]
     backfill: crate::backfill::settings::RawBackfill,
+    monitor: Option<crate::monitor::settings::RawMonitor>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +202,8 @@ pub struct Config {
     pub libraries: Vec<Library>,
     /// `[backfill]`: the back catalogue, a part at a time (off by default).
     pub(crate) backfill: crate::backfill::settings::Settings,
+    /// `[monitor]`: dead-man pings; `None`: none.
+    pub(crate) monitor: Option<crate::monitor::Settings>,
 }
 
 /// A backup that stops is never silent: past `deadline` (`archive_deadline`
@@ -364,7 +367,7 @@ pub fn parse(text: &str, path: &Path, host: &Host) -> Result<Config, ConfigError
     let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let key = printable(&e.path().to_string());
         let mut message = toml_message(text, e.inner());
-        if key.ends_with(".password") || key.ends_with(".passphrase") {
+        if key.ends_with(".password") || key.ends_with(".passphrase") || key == "monitor.url" {
             // The message would quote the value, and the value may be the secret.
             message = "must be a secret reference in quotes: keychain:NAME, command:..., \
                        file:PATH or env:NAME"
@@ -495,13 +498,12 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
         &key_error,
     )?;
 
-    let limits = validate_limits(&raw.run, &key_error)?;
     Ok(Config {
         file: path.to_owned(),
         state_dir,
         log_dir,
         only_on_ac_power: raw.run.only_on_ac_power.unwrap_or(false),
-        limits,
+        limits: validate_limits(&raw.run, &key_error)?,
         staging_dir,
         staging_group_readable: raw_staging.group_readable,
         default_threshold,
@@ -513,7 +515,30 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
         libraries,
         backfill: crate::backfill::settings::validate(&raw.backfill)
             .map_err(|e| key_error(&e.key, e.message))?,
+        monitor: validate_monitor(raw.monitor, &key_error)?,
     })
+}
+
+/// `[monitor]`: its settings, and its URL a secret reference (the text is
+/// not repeated: it may be the URL itself).
+fn validate_monitor(
+    raw: Option<crate::monitor::settings::RawMonitor>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Option<crate::monitor::Settings>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let settings =
+        crate::monitor::settings::validate(raw).map_err(|e| key_error(&e.key, e.message))?;
+    if !crate::secrets::Reference::is_valid(&settings.url) {
+        return Err(key_error(
+            "monitor.url",
+            "must be a secret reference to the ping URL: keychain:NAME, command:..., \
+             file:PATH or env:NAME (the URL lets anyone mark the backup healthy)"
+                .into(),
+        ));
+    }
+    Ok(Some(settings))
 }
 
 /// A section every config has, or the error that names it.
@@ -1168,6 +1193,43 @@ mod tests {
             c.notify.repeat_after,
             std::time::Duration::from_secs(6 * 3600)
         );
+    }
+
+    #[test]
+    fn monitor_settings_and_errors_that_name_the_key_but_never_the_url() {
+        assert_eq!(parse_str(MINIMAL).unwrap().monitor, None);
+        let c = parse_str(&format!(
+            "{MINIMAL}\n[monitor]\nurl = \"keychain:pb-ping\"\nstyle = \"uptime-kuma\"\n"
+        ))
+        .unwrap();
+        let m = c.monitor.unwrap();
+        assert_eq!(
+            (m.url.as_str(), m.style),
+            (
+                "keychain:pb-ping",
+                crate::monitor::settings::Style::UptimeKuma
+            )
+        );
+        for (monitor, key) in [
+            ("url = \"https://hc-ping.com/s3cr3t-uuid\"", "monitor.url"),
+            ("url = [\"https://hc-ping.com/s3cr3t-uuid\"]", "monitor.url"),
+            ("url = \"env:P\"\nstyle = \"pager\"", "monitor.style"),
+            ("url = \"env:P\"\non_skip = \"ping\"", "monitor.on_skip"),
+            (
+                "url = \"env:P\"\ntimeout_seconds = 0",
+                "monitor.timeout_seconds",
+            ),
+            ("url = \"env:P\"\ntimeout = 3", "timeout"),
+        ] {
+            let msg = parse_str(&format!("{MINIMAL}\n[monitor]\n{monitor}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                msg.contains("/etc/pb/photos_backup.conf") && msg.contains(key),
+                "{monitor}: {msg}"
+            );
+            assert!(!msg.contains("s3cr3t"), "{msg}");
+        }
     }
 
     #[test]

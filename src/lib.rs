@@ -23,6 +23,7 @@ pub mod ledger;
 mod local_time;
 mod lock;
 mod logfile;
+mod monitor;
 pub mod notify;
 pub mod photos;
 pub mod platform;

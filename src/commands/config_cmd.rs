@@ -188,6 +188,20 @@ fn describe(c: &Config) -> String {
         secs(c.notify.repeat_after) / 3600,
         c.notify.on_success
     );
+    match &c.monitor {
+        None => s.push_str("[monitor] none: no dead-man pings\n"),
+        Some(monitor) => {
+            let _ = writeln!(
+                s,
+                "[monitor] url = {} (a reference; not read), style = {}, on_skip = {}, \
+                 timeout_seconds = {}",
+                p(&monitor.url),
+                monitor.style.name(),
+                monitor.on_skip.name(),
+                secs(monitor.timeout)
+            );
+        }
+    }
     for library in &c.libraries {
         let _ = writeln!(
             s,

@@ -21,7 +21,11 @@ pub(super) fn configured(config: &Config) -> Vec<(&'static str, &str)> {
         .borg
         .iter()
         .map(|borg| ("borg.passphrase", borg.passphrase.as_str()));
-    remote.chain(borg).collect()
+    let monitor = config
+        .monitor
+        .iter()
+        .map(|monitor| ("monitor.url", monitor.url.as_str()));
+    remote.chain(borg).chain(monitor).collect()
 }
 
 /// Reads every configured secret and prints one line each, `ok` or the
@@ -31,7 +35,7 @@ pub(crate) fn check(config: &Config, store: &dyn SecretStore, out: &mut dyn Writ
     if secrets.is_empty() {
         writeln!(
             out,
-            "no secrets configured in {} (it has no [remote] or [borg] section)",
+            "no secrets configured in {} (it has no [remote], [borg] or [monitor] section)",
             config.file.display()
         )?;
         return Ok(true);

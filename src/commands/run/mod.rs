@@ -50,7 +50,14 @@ pub struct Deps<'a> {
     /// On battery with `only_on_ac_power`: the archive waits (and the
     /// caller gives no downloader).
     pub on_battery: bool,
+    /// Called once when the run begins real work: past the network gate (a
+    /// skipped run never calls it), before the mounts. The monitor's start
+    /// ping; what it has to say goes to the run's output.
+    pub on_begin: Option<OnBegin<'a>>,
 }
+
+/// What `Deps::on_begin` calls, with the run's output.
+pub type OnBegin<'a> = &'a dyn Fn(&mut dyn Write);
 
 /// How a whole run ended: the exit code's meaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +112,9 @@ pub fn run(
         if local_threshold.is_none() && !dry_run {
             write_first_threshold(&config.staging_dir, threshold)?;
         }
+        if !dry_run {
+            begin(deps, out);
+        }
         return export_all(config, threshold, dry_run, None, deps, out);
     };
     match network::gate(
@@ -124,6 +134,7 @@ pub fn run(
         }
         Reachability::Reachable { .. } => {}
     }
+    begin(deps, out);
     let password = deps.secrets.get(&remote.password)?;
     let mut mounted = mount::ensure_mounted(remote, &password, deps.runner, &deps.mount_env)?;
     let repaired =
@@ -179,6 +190,13 @@ pub fn run(
     let outcome = result?;
     released?;
     Ok(outcome)
+}
+
+/// Tells the caller the run begins real work (`Deps::on_begin`).
+fn begin(deps: &Deps, out: &mut dyn Write) {
+    if let Some(on_begin) = deps.on_begin {
+        on_begin(out);
+    }
 }
 
 /// How long the walk of the cipher folder for half-made folders may take.

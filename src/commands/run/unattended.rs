@@ -4,13 +4,14 @@
 //! a failure), a whole-run deadline, the mounts released on SIGTERM (both
 //! bounded), the Mac kept awake while it works, the heavy steps held on
 //! battery when so configured, every line also in the log file, and at the
-//! end `status.json`, the notification, and the watch on long stretches of
-//! skips. A dry run takes no lock, writes no log or status and never
-//! notifies.
+//! end `status.json`, the monitor's ping, the notification, and the watch
+//! on long stretches of skips. A dry run takes no lock, writes no log or
+//! status, never pings and never notifies.
 
 use std::io::Write;
+use std::sync::{Arc, OnceLock};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 
 use super::{Deps, RunOutcome};
@@ -21,6 +22,7 @@ use crate::exit::Code;
 use crate::export::stage::Progress;
 use crate::host::Host;
 use crate::logfile::{LogFile, Tee};
+use crate::monitor::{Event, Monitor, MonitorError, OnSkip};
 use crate::process::{CommandLine, CommandRunner};
 use crate::remote::mount::{self, MountEnv};
 use crate::report::{join, Status};
@@ -68,7 +70,7 @@ pub(crate) fn command(
     err: &mut dyn Write,
 ) -> Result<Code> {
     if dry_run {
-        let mut deps = deps(config, ctx, false);
+        let mut deps = deps(config, ctx, false, None);
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
     let host = ctx.host;
@@ -80,21 +82,15 @@ pub(crate) fn command(
     )?;
     let _lock = match crate::lock::acquire(&config.state_dir, ctx.now)? {
         Ok(lock) => lock,
-        Err(busy) if busy.stuck(ctx.now, config.limits.longest_run()) => {
-            return stuck_lock(config, host, &busy, (ctx.now, ctx.clock), ctx.runner, err);
-        }
-        Err(busy) => {
-            // The active run writes the status; this one only says why not.
-            writeln!(out, "skipped: {busy}")?;
-            watch_skips(config, host, &busy.to_string(), ctx.now, ctx.runner, err)?;
-            return Ok(Code::Skipped);
-        }
+        Err(busy) => return not_locked(config, &busy, &ctx, out, err),
     };
     // No Keychain dialog: under launchd nobody answers it, and the lock is held.
     let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config, host)?;
-    stop_at_deadline(config, host, ctx.now, ctx.clock)?;
+    // The monitor is opened later; the watchdog pings its failure too.
+    let pinger = Arc::new(OnceLock::new());
+    stop_at_deadline(config, host, (ctx.now, ctx.clock), Arc::clone(&pinger))?;
     // Children of a run that was killed (SIGKILL ends only the run) go now;
     // a mount one of them finished is judged like any other.
     let children = config.state_dir.join(CHILDREN_FILE);
@@ -111,7 +107,9 @@ pub(crate) fn command(
     let on_battery = config.only_on_ac_power
         && crate::power::current(pmset.as_deref(), ctx.runner) == crate::power::Power::Battery;
     let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
-    let mut deps = deps(config, ctx, on_battery);
+    let monitor = open_monitor(config, host, ctx.secrets, Some(&pinger));
+    let begin = |out: &mut dyn Write| ping(&monitor, Event::Start, runner, out);
+    let mut deps = deps(config, ctx, on_battery, Some(&begin));
 
     let mut log = open_log(config, now, err)?;
     // Quiet (the LaunchAgent): the lines go to the log only.
@@ -123,7 +121,11 @@ pub(crate) fn command(
     if let Some(line) = tightened {
         writeln!(tee, "{line}")?;
     }
-    let result = super::run(config, false, &mut deps, &mut tee);
+    warn_unopened(&monitor, &mut tee);
+    // The run's last lines, for a failure ping.
+    let mut tail = crate::monitor::Tail::new(&mut tee, crate::monitor::MAX_BODY);
+    let result = super::run(config, false, &mut deps, &mut tail);
+    let tail = tail.text();
     if let (Err(e), Some(log)) = (&result, tee.log.as_mut()) {
         // The caller prints the error; the log gets it too.
         let _ = writeln!(log, "error: {}", describe_error(e));
@@ -147,6 +149,14 @@ pub(crate) fn command(
             describe_error(&e)
         )?;
     }
+    ping_after(
+        &monitor,
+        (&result, detail.as_deref()),
+        ended - now,
+        &tail,
+        runner,
+        &mut tee,
+    );
     let event = match outcome {
         RunResult::Ok => crate::notify::Outcome::Ok,
         RunResult::Skipped => crate::notify::Outcome::Skipped,
@@ -182,7 +192,12 @@ fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
 }
 
 #[allow(clippy::needless_pass_by_value)] // the context is taken apart into the deps
-fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
+fn deps<'a: 'b, 'b>(
+    config: &Config,
+    ctx: Context<'a>,
+    on_battery: bool,
+    on_begin: Option<super::OnBegin<'b>>,
+) -> Deps<'b> {
     Deps {
         now: ctx.now,
         downloader: ctx.downloader.filter(|_| !on_battery),
@@ -191,6 +206,7 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
         secrets: ctx.secrets,
         mount_env: MountEnv::on(ctx.host),
         on_battery: on_battery && config.only_on_ac_power,
+        on_begin,
     }
 }
 
@@ -301,8 +317,8 @@ fn release_everything(remote: Option<&crate::config::Remote>, host: &Host) -> Re
 fn stop_at_deadline(
     config: &Config,
     host: &Host,
-    started: DateTime<Utc>,
-    clock: Clock,
+    (started, clock): (DateTime<Utc>, Clock),
+    monitor: Arc<OnceLock<Monitor>>,
 ) -> Result<()> {
     let config = config.clone();
     let host = host.clone();
@@ -321,6 +337,7 @@ fn stop_at_deadline(
             Some(Err(left)) => why.push_str(&format!("; left behind: {left}")),
             None => why.push_str("; the mounts could not be released in time"),
         }
+        let body = format!("photos-backup run failed: {why}");
         // Bounded: the notification may be the very thing that hangs.
         let reported = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
             report_failure(
@@ -333,6 +350,19 @@ fn stop_at_deadline(
         });
         if reported.is_none() {
             eprintln!("photos-backup: the failure could not be recorded and notified in time");
+        }
+        if let Some(monitor) = monitor.get().cloned() {
+            // Bounded by the ping's own timeout too.
+            let pinged = crate::terminate::bounded(crate::terminate::RELEASE_BOUND, move || {
+                if let Err(e) = monitor.ping(Event::Failure(&body), &crate::process::System) {
+                    warn_failed(&e, &mut std::io::stderr());
+                }
+            });
+            if pinged.is_none() {
+                eprintln!(
+                    "photos-backup: warning: [monitor]: the failure ping did not end in time"
+                );
+            }
         }
         // Nothing of this run outlives it, a hung notification included.
         crate::process::stop_all_children();
@@ -427,6 +457,146 @@ fn watch_skips(
             super::skips::FILE_NAME
         )?;
     }
+    Ok(())
+}
+
+/// The run's monitor when `[monitor]` is set, its URL read through
+/// `secrets`, also handed to `watchdog` when given; an `Err` is said as a
+/// warning, and nothing is pinged.
+fn open_monitor(
+    config: &Config,
+    host: &Host,
+    secrets: &dyn crate::secrets::SecretStore,
+    watchdog: Option<&OnceLock<Monitor>>,
+) -> Result<Option<Monitor>> {
+    let Some(settings) = &config.monitor else {
+        return Ok(None);
+    };
+    let url = secrets.get(&settings.url).context("[monitor] url")?;
+    let monitor = Monitor::open(settings, url.expose(), &host.tool_dirs)?;
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.set(monitor.clone());
+    }
+    Ok(Some(monitor))
+}
+
+/// A monitor that cannot be pinged is a warning line.
+fn warn_unopened(monitor: &Result<Option<Monitor>>, out: &mut dyn Write) {
+    if let Err(e) = monitor {
+        let _ = writeln!(out, "photos-backup: warning: {}", describe_error(e));
+    }
+}
+
+/// A ping that failed is a warning line, never the run's result.
+fn warn_failed(error: &MonitorError, out: &mut dyn Write) {
+    let _ = writeln!(
+        out,
+        "photos-backup: warning: {}",
+        crate::error_text::describe(error)
+    );
+}
+
+/// Sends `event` when there is a monitor.
+fn ping(
+    monitor: &Result<Option<Monitor>>,
+    event: Event,
+    runner: &dyn CommandRunner,
+    out: &mut dyn Write,
+) {
+    if let Ok(Some(monitor)) = monitor {
+        if let Err(e) = monitor.ping(event, runner) {
+            warn_failed(&e, out);
+        }
+    }
+}
+
+/// The ping of a run that ended: success with its one-line summary, failure
+/// with its summary and last log lines (capped), a skip per `on_skip`.
+fn ping_after(
+    monitor: &Result<Option<Monitor>>,
+    (result, detail): (&Result<RunOutcome>, Option<&str>),
+    took: chrono::TimeDelta,
+    log_tail: &str,
+    runner: &dyn CommandRunner,
+    out: &mut dyn Write,
+) {
+    let Ok(Some(pinged)) = monitor else {
+        return;
+    };
+    let took = took.num_seconds();
+    let text = match result {
+        Ok(RunOutcome::Done(warnings)) if warnings.is_empty() => {
+            format!("photos-backup run ok in {took} s")
+        }
+        Ok(RunOutcome::Done(warnings)) => format!(
+            "photos-backup run ok in {took} s, {} warning{}: {}",
+            warnings.len(),
+            crate::text::plural(warnings.len() as u64),
+            join(warnings, Status::Warning)
+        ),
+        Ok(RunOutcome::Skipped(why)) if pinged.on_skip() == OnSkip::Log => {
+            format!("skipped: {why}")
+        }
+        Ok(RunOutcome::Skipped(_)) => return,
+        Ok(RunOutcome::Failed(_)) | Err(_) => crate::monitor::failure_body(
+            &format!(
+                "photos-backup run failed after {took} s: {}",
+                detail.unwrap_or("")
+            ),
+            log_tail,
+            crate::monitor::MAX_BODY,
+        ),
+    };
+    let event = match result {
+        Ok(RunOutcome::Done(_)) => Event::Success(&text),
+        Ok(RunOutcome::Skipped(_)) => Event::Skipped(&text),
+        _ => Event::Failure(&text),
+    };
+    ping(monitor, event, runner, out);
+}
+
+/// The lock is held. By a stuck run: a failure (and the monitor's failure
+/// ping); else a skip (and a log ping with `on_skip = "log"`).
+fn not_locked(
+    config: &Config,
+    busy: &crate::lock::Busy,
+    ctx: &Context,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Code> {
+    let (host, now, runner) = (ctx.host, ctx.now, ctx.runner);
+    if busy.stuck(now, config.limits.longest_run()) {
+        let code = stuck_lock(config, host, busy, (now, ctx.clock), runner, err)?;
+        let why = format!("photos-backup run failed: {busy}, longer than any run may take");
+        ping_without_lock(config, ctx, Event::Failure(&why), err)?;
+        return Ok(code);
+    }
+    // The active run writes the status; this one only says why not.
+    writeln!(out, "skipped: {busy}")?;
+    watch_skips(config, host, &busy.to_string(), now, runner, err)?;
+    let why = format!("skipped: {busy}");
+    ping_without_lock(config, ctx, Event::Skipped(&why), err)?;
+    Ok(Code::Skipped)
+}
+
+/// The ping of a run that did not get the lock: a skip's (`on_skip =
+/// "log"`), or a stuck lock's failure. No Keychain dialog meanwhile.
+fn ping_without_lock(
+    config: &Config,
+    ctx: &Context,
+    event: Event,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let Some(settings) = &config.monitor else {
+        return Ok(());
+    };
+    if matches!(event, Event::Skipped(_)) && settings.on_skip == OnSkip::Nothing {
+        return Ok(());
+    }
+    let _no_keychain_ui = crate::platform::forbid_keychain_ui()?;
+    let monitor = open_monitor(config, ctx.host, ctx.secrets, None);
+    warn_unopened(&monitor, err);
+    ping(&monitor, event, ctx.runner, err);
     Ok(())
 }
 
