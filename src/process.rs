@@ -3,12 +3,13 @@
 //! program. Each child leads a process group of its own, so that a timeout
 //! kills all it started too (a `sh -c` grandchild must not live on holding
 //! our pipes), and the groups still running are known, for the whole-run
-//! deadline and the signal handler to stop them. A child we time out is
-//! never waited for on our thread: one stuck in the kernel (a dead FUSE
-//! mount) must not take the run with it. Secrets reach a child only through
-//! its standard input or an environment variable marked secret, never its
-//! arguments, and every rendering of a command line (`Display`, `Debug`,
-//! errors, logs) masks them. No other module spawns a process.
+//! deadline and the signal handler to stop them. A child is waited for on a
+//! thread of its own (the caller waits with a timeout on what that thread
+//! reports), so one stuck in the kernel (a dead FUSE mount) never takes the
+//! run with it. Secrets reach a child only through its standard input or an
+//! environment variable marked secret, never its arguments, and every
+//! rendering of a command line (`Display`, `Debug`, errors, logs) masks
+//! them. No other module spawns a process.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -363,13 +364,17 @@ fn read_capped(
     rx
 }
 
-/// Kills `child`'s group and reaps it on a thread: a child stuck in the
-/// kernel must not hold the caller.
-fn abandon(group: u32, mut child: std::process::Child) {
-    kill_group(group);
+/// Waits for `child` on a thread of its own, which reaps it whenever it
+/// ends: the caller waits on the channel with a timeout, and a child stuck
+/// in the kernel (a dead FUSE mount) holds only that thread, never the run.
+fn wait_in_thread(
+    mut child: std::process::Child,
+) -> mpsc::Receiver<std::io::Result<std::process::ExitStatus>> {
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let _ = child.wait();
+        let _ = tx.send(child.wait());
     });
+    rx
 }
 
 impl CommandRunner for System {
@@ -413,29 +418,25 @@ impl CommandRunner for System {
         let stderr = child.stderr.take().map(|e| read_capped(e, MAX_STDERR));
         let deadline = Instant::now() + timeout;
         let _listed = listed;
-        let stop = |child, error| {
-            abandon(group, child);
+        let exited = wait_in_thread(child);
+        // The waiter thread reaps the leader once it ends; the group goes.
+        let stop = |error| {
+            kill_group(group);
             Err(error)
         };
         let timed_out = || ProcessError::Timeout {
             program: cmd.name(),
             seconds: timeout.as_secs(),
         };
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() >= deadline => return stop(child, timed_out()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(source) => {
-                    return stop(
-                        child,
-                        ProcessError::Start {
-                            program: cmd.name(),
-                            source,
-                        },
-                    )
-                }
+        let status = match exited.recv_timeout(timeout) {
+            Ok(Ok(status)) => status,
+            Ok(Err(source)) => {
+                return stop(ProcessError::Start {
+                    program: cmd.name(),
+                    source,
+                })
             }
+            Err(_) => return stop(timed_out()),
         };
         // The output ends when every process holding the pipes has closed
         // them: a grandchild that keeps them counts against the timeout.
@@ -461,7 +462,7 @@ impl CommandRunner for System {
                 stdout,
                 stderr,
             }),
-            (Err(e), _) | (_, Err(e)) => stop(child, e),
+            (Err(e), _) | (_, Err(e)) => stop(e),
         }
     }
 }
