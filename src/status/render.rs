@@ -239,6 +239,7 @@ pub(super) mod tests {
             drill: None,
             backfill: None,
             verdict: None,
+            log: None,
         }
     }
 

@@ -43,9 +43,10 @@ pub(crate) struct Context<'a> {
     pub(crate) host: &'a Host,
 }
 
-/// The run log, or `None` with a warning: a log that cannot be opened does
-/// not stop the backup.
-fn open_log(config: &Config, now: DateTime<Utc>, err: &mut dyn Write) -> Result<Option<LogFile>> {
+/// The run log, its lines stamped by `clock`, or `None` with a warning: a
+/// log that cannot be opened does not stop the backup.
+fn open_log(config: &Config, clock: Clock, err: &mut dyn Write) -> Result<Option<LogFile>> {
+    let now = Box::new(move || clock.now());
     match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
         Ok(log) => Ok(Some(log)),
         Err(e) => {
@@ -105,6 +106,14 @@ pub(crate) fn command(
         )?;
     }
     crate::process::record_children_in(children);
+    // launchd's files of our output, which nothing else rotates.
+    if let Err((path, e)) = crate::launchd::rotate_logs(&host.home) {
+        writeln!(
+            err,
+            "photos-backup: warning: cannot rotate {}: {e}",
+            path.display()
+        )?;
+    }
     crate::failpoint::pause("run-locked");
     keep_awake(&host.tool_dirs);
     let pmset = crate::tools::find("pmset", None, &host.tool_dirs).ok();
@@ -113,7 +122,7 @@ pub(crate) fn command(
     let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
     let mut deps = deps(config, ctx, on_battery);
 
-    let mut log = open_log(config, now, err)?;
+    let mut log = open_log(config, clock, err)?;
     // Quiet (the LaunchAgent): the lines go to the log only.
     let mut sink = std::io::sink();
     let mut tee = Tee {
@@ -259,6 +268,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .map(|r| r.figures());
     // A damaged drill record is said by the run's drill line, not trusted here.
     status.set_drill(crate::drill::record::read(&config.state_dir).ok().flatten());
+    status.set_log(&crate::logfile::path(&config.log_dir));
     status::write(&config.state_dir, &status, ended)?;
     Ok(())
 }
