@@ -97,6 +97,48 @@ impl LogFile {
     }
 }
 
+impl LogFile {
+    /// A second handle on the same log, its lines stamped by `now`, or
+    /// `None` when the file cannot be opened again.
+    pub(crate) fn try_clone(&self, now: Now) -> Option<Self> {
+        Some(Self {
+            file: self.file.try_clone().ok()?,
+            now,
+            at_line_start: true,
+        })
+    }
+}
+
+/// Lines said from deep in a run while it works (`borg create`'s
+/// progress), whole lines at a time: to the log through a handle of its
+/// own, and on standard error unless quiet, as the staging progress is.
+pub(crate) struct Notes {
+    log: std::sync::Mutex<Option<LogFile>>,
+    echo: bool,
+}
+
+impl Notes {
+    #[must_use]
+    pub(crate) fn new(log: Option<LogFile>, echo: bool) -> Self {
+        Self {
+            log: std::sync::Mutex::new(log),
+            echo,
+        }
+    }
+
+    /// Says `line`; a log that cannot be written never fails the backup.
+    pub(crate) fn say(&self, line: &str) {
+        if self.echo {
+            eprintln!("{line}");
+        }
+        if let Ok(mut log) = self.log.lock() {
+            if let Some(log) = log.as_mut() {
+                let _ = log.write_all(format!("{line}\n").as_bytes());
+            }
+        }
+    }
+}
+
 impl Write for LogFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut text = Vec::with_capacity(buf.len() + 32);

@@ -1,11 +1,15 @@
 //! Logs that tell the truth, through the real binary: a run rotates the
 //! LaunchAgent's own output files (launchd opens them at each launch and
-//! never rotates them) by the run log's rule, and `status` says where the
-//! run log is, in its text and in `status --json`.
+//! never rotates them) by the run log's rule, `status` says where the run
+//! log is, in its text and in `status --json`, and a `borg create` (real
+//! borg) says how far it got in the log while it works, its result the
+//! same as ever.
 
 mod common;
 
+use common::borg::require_borg;
 use common::setup::Setup;
+use common::timeline::{archived, september};
 
 /// The agent's log folder under `home` (`launchd::log_dir`).
 fn agent_logs(home: &std::path::Path) -> std::path::PathBuf {
@@ -63,4 +67,30 @@ fn a_run_rotates_the_agent_output_files_once_full_and_status_names_the_log() {
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(setup.state().join("status.json")).unwrap()).unwrap();
     assert_eq!(file["log"], log.display().to_string());
+}
+
+#[test]
+fn a_long_borg_create_logs_its_progress_and_archives_the_same() {
+    require_borg();
+    // 200 MB in five photos: long enough for borg to report as it reads.
+    let (_tmp, repo, _lib, setup) = september(5, 40_000_000, "");
+    let out = setup.run_at("2026-10-01T00:05:00Z");
+    let archive = "photos-kim-2026-09";
+    assert!(out.contains(&format!("into {archive}: 10 files")), "{out}");
+    let log = std::fs::read_to_string(setup.state().join("logs/photos-backup.log")).unwrap();
+    let progress: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(&format!("archiving {archive}: ")))
+        .collect();
+    assert!(!progress.is_empty(), "no progress line:\n{log}");
+    for line in &progress {
+        // Sizes for people, of the known total.
+        assert!(line.contains(" MB of 200.0 MB ("), "{line}");
+    }
+    // Not a record per file or per fraction of a second: a few lines.
+    assert!(progress.len() <= 4, "{progress:?}");
+    // The archive is what it always was: every file, as the ledger says.
+    let by_archive = archived(&setup, &repo, "kim");
+    assert_eq!(by_archive[archive].len(), 5, "{by_archive:?}");
+    assert_eq!(repo.archives(), [archive]);
 }

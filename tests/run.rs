@@ -420,6 +420,7 @@ fn run_with(
         secrets: &secrets,
         mount_env: photos_backup::remote::mount::MountEnv::on(&photos_backup::host::Host::current()),
         on_battery: false,
+        note: &|_| {},
     };
     let mut out = Vec::new();
     let outcome = photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 
-use super::borg::{Exit, Repository};
+use super::borg::{self, Exit, LogLine, Repository};
 use crate::config::{Borg, Config, ConfigError};
 use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
 use crate::secrets::{Secret, SecretStore};
@@ -87,6 +87,39 @@ pub(super) fn run_borg(
     let out = runner
         .run(cmd, timeout)
         .with_context(|| format!("{what} in borg repository {location}"))?;
+    judge(out, location, what)
+}
+
+/// The most of borg's messages kept for an error or a warning.
+const MAX_MESSAGES: usize = 64 * 1024;
+
+/// [`run_borg`] for a command with `--log-json` (`borg create`): each
+/// progress record goes to `on_progress` as it comes (bytes read, files
+/// done), and the output's standard error is borg's messages as text, as
+/// without `--log-json`.
+pub(super) fn run_borg_with_progress(
+    runner: &dyn CommandRunner,
+    location: &str,
+    (cmd, timeout, what): (&CommandLine, Duration, &str),
+    on_progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Output, Option<String>)> {
+    let mut said = Vec::new();
+    let mut out = runner
+        .run_with_lines(cmd, timeout, &mut |line| match borg::log_line(line) {
+            LogLine::Progress { bytes, files } => on_progress(bytes, files),
+            LogLine::Message(text) if said.len() < MAX_MESSAGES => {
+                said.extend_from_slice(text.as_bytes());
+                said.push(b'\n');
+            }
+            LogLine::Message(_) | LogLine::Other => {}
+        })
+        .with_context(|| format!("{what} in borg repository {location}"))?;
+    out.stderr = said;
+    judge(out, location, what)
+}
+
+/// What borg's exit status means for `what`.
+fn judge(out: Output, location: &str, what: &str) -> Result<(Output, Option<String>)> {
     match Exit::of(out.status.code()) {
         Exit::Ok => Ok((out, None)),
         Exit::Warning => {

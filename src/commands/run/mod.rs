@@ -50,6 +50,9 @@ pub struct Deps<'a> {
     /// On battery with `only_on_ac_power`: the archive waits (and the
     /// caller gives no downloader).
     pub on_battery: bool,
+    /// Where a line said while a long step works goes (`borg create`'s
+    /// progress): the log, as it happens.
+    pub note: &'a dyn Fn(&str),
 }
 
 /// How a whole run ended: the exit code's meaning.

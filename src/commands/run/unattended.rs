@@ -69,7 +69,7 @@ pub(crate) fn command(
     err: &mut dyn Write,
 ) -> Result<Code> {
     if dry_run {
-        let mut deps = deps(config, ctx, false);
+        let mut deps = deps(config, ctx, false, &|_| {});
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
     let host = ctx.host;
@@ -96,33 +96,23 @@ pub(crate) fn command(
     // Armed before anything can hang, test hooks included.
     release_mounts_on_signal(config, host)?;
     stop_at_deadline(config, host, ctx.now, ctx.clock)?;
-    // Children of a run that was killed (SIGKILL ends only the run) go now;
-    // a mount one of them finished is judged like any other.
-    let children = config.state_dir.join(CHILDREN_FILE);
-    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_names) {
-        writeln!(
-            err,
-            "photos-backup: stopped {name} (process group {group}), left running by a killed run"
-        )?;
-    }
-    crate::process::record_children_in(children);
-    // launchd's files of our output, which nothing else rotates.
-    if let Err((path, e)) = crate::launchd::rotate_logs(&host.home) {
-        writeln!(
-            err,
-            "photos-backup: warning: cannot rotate {}: {e}",
-            path.display()
-        )?;
-    }
+    tidy_up(config, host, err)?;
     crate::failpoint::pause("run-locked");
     keep_awake(&host.tool_dirs);
     let pmset = crate::tools::find("pmset", None, &host.tool_dirs).ok();
     let on_battery = config.only_on_ac_power
         && crate::power::current(pmset.as_deref(), ctx.runner) == crate::power::Power::Battery;
     let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
-    let mut deps = deps(config, ctx, on_battery);
-
     let mut log = open_log(config, clock, err)?;
+    // Progress said while a step works, to the log through a handle of its own.
+    let stamp = move || clock.now();
+    let notes = crate::logfile::Notes::new(
+        log.as_ref().and_then(|l| l.try_clone(Box::new(stamp))),
+        !quiet,
+    );
+    let note = |line: &str| notes.say(line);
+    let mut deps = deps(config, ctx, on_battery, &note);
+
     // Quiet (the LaunchAgent): the lines go to the log only.
     let mut sink = std::io::sink();
     let mut tee = Tee {
@@ -180,6 +170,29 @@ pub(crate) fn command(
     exit_code(&result?, &mut tee)
 }
 
+/// Before the work: the children of a run that was killed (SIGKILL ends
+/// only the run) go now, and a mount one of them finished is judged like
+/// any other; this run's children are recorded from now on; launchd's
+/// files of our output, which nothing else rotates, are rotated.
+fn tidy_up(config: &Config, host: &Host, err: &mut dyn Write) -> Result<()> {
+    let children = config.state_dir.join(CHILDREN_FILE);
+    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_names) {
+        writeln!(
+            err,
+            "photos-backup: stopped {name} (process group {group}), left running by a killed run"
+        )?;
+    }
+    crate::process::record_children_in(children);
+    if let Err((path, e)) = crate::launchd::rotate_logs(&host.home) {
+        writeln!(
+            err,
+            "photos-backup: warning: cannot rotate {}: {e}",
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
 /// How a run ended for `status.json` and the notification, and why.
 fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
     match result {
@@ -191,7 +204,12 @@ fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
 }
 
 #[allow(clippy::needless_pass_by_value)] // the context is taken apart into the deps
-fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
+fn deps<'a: 'n, 'n>(
+    config: &Config,
+    ctx: Context<'a>,
+    on_battery: bool,
+    note: &'n dyn Fn(&str),
+) -> Deps<'n> {
     Deps {
         now: ctx.now,
         downloader: ctx.downloader.filter(|_| !on_battery),
@@ -200,6 +218,7 @@ fn deps<'a>(config: &Config, ctx: Context<'a>, on_battery: bool) -> Deps<'a> {
         secrets: ctx.secrets,
         mount_env: MountEnv::on(ctx.host),
         on_battery: on_battery && config.only_on_ac_power,
+        note,
     }
 }
 
