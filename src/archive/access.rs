@@ -140,6 +140,43 @@ mod tests {
     use crate::exit::{Code, Failure};
 
     #[test]
+    fn with_progress_borg_messages_read_as_text_and_progress_goes_to_the_caller() {
+        let stderr = [
+            r#"{"original_size": 1000, "nfiles": 1, "type": "archive_progress", "finished": false}"#,
+            r#"{"type": "log_message", "message": "a.jpg: stat: [Errno 2] No such file", "levelname": "WARNING"}"#,
+            r#"{"message": "Saving files cache", "type": "progress_message", "finished": false}"#,
+            r#"{"original_size": 2000, "nfiles": 2, "type": "archive_progress", "finished": false}"#,
+        ]
+        .join("\n");
+        let cmd = CommandLine::new("borg", ["create"]);
+        let run = |code: i32| {
+            let runner = crate::fake_runner::FakeRunner::exiting(code, &stderr);
+            let mut seen = Vec::new();
+            let result = run_borg_with_progress(
+                &runner,
+                "/repo",
+                (&cmd, Duration::from_secs(5), "creating archive a"),
+                &mut |bytes, files| seen.push((bytes, files)),
+            );
+            (result, seen)
+        };
+        let (result, seen) = run(1);
+        assert_eq!(seen, [(1000, 1), (2000, 2)]);
+        let (out, warning) = result.unwrap();
+        assert_eq!(
+            warning.as_deref(),
+            Some("a.jpg: stat: [Errno 2] No such file")
+        );
+        assert_eq!(out.stderr, b"a.jpg: stat: [Errno 2] No such file\n");
+        let (result, _) = run(2);
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(
+            err.ends_with("borg failed (exit status: 2): a.jpg: stat: [Errno 2] No such file"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn without_borg_the_error_names_the_file_the_section_and_who_needs_it() {
         let env = crate::host::Host {
             home: PathBuf::from("/home/ann"),
