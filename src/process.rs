@@ -209,6 +209,9 @@ pub const MAX_STDERR: usize = 1 << 20;
 /// longer one comes in pieces.
 const MAX_LINE: u64 = 64 * 1024;
 
+/// The most lines of standard error waiting for the caller at a time.
+const EVENTS_QUEUED: usize = 1024;
+
 /// What the threads around a child report to the one waiting for it.
 enum Event {
     /// A line of standard error (streaming only).
@@ -373,13 +376,14 @@ pub(crate) fn stop_all_children() -> usize {
     groups.len()
 }
 
-/// Reads `from` to its end in a thread, keeping at most `limit` bytes; more
-/// stops the reading (`Err`), and the writer meets a closed pipe.
+/// Reads `from` to its end in a thread, keeping at most `limit` bytes, and
+/// hands what it kept to `done`; more stops the reading (`Err`), and the
+/// writer meets a closed pipe.
 fn read_capped(
     mut from: impl Read + Send + 'static,
     limit: usize,
-) -> mpsc::Receiver<Result<Vec<u8>, ()>> {
-    let (tx, rx) = mpsc::channel();
+    done: impl FnOnce(Result<Vec<u8>, ()>) + Send + 'static,
+) {
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         let took = (&mut from)
@@ -387,20 +391,18 @@ fn read_capped(
             .read_to_end(&mut kept)
             .map_err(|_| ());
         // A read error: what came so far is what there is.
-        let result = if took.is_ok() && kept.len() > limit {
+        done(if took.is_ok() && kept.len() > limit {
             Err(())
         } else {
             Ok(kept)
-        };
-        let _ = tx.send(result);
+        });
     });
-    rx
 }
 
 /// Reads standard error line by line in a thread, each line to `events`
 /// as it comes, keeping the first `limit` bytes (more is dropped, never an
 /// error: progress goes on as long as the child works).
-fn read_lines(from: impl Read + Send + 'static, limit: usize, events: mpsc::Sender<Event>) {
+fn read_lines(from: impl Read + Send + 'static, limit: usize, events: mpsc::SyncSender<Event>) {
     use std::io::BufRead;
     std::thread::spawn(move || {
         let mut reader = std::io::BufReader::new(from);
@@ -427,7 +429,7 @@ fn read_lines(from: impl Read + Send + 'static, limit: usize, events: mpsc::Send
 /// Waits for `child` on a thread of its own, which reaps it whenever it
 /// ends: the caller waits on the channel with a timeout, and a child stuck
 /// in the kernel (a dead FUSE mount) holds only that thread, never the run.
-fn wait_in_thread(mut child: std::process::Child, events: mpsc::Sender<Event>) {
+fn wait_in_thread(mut child: std::process::Child, events: mpsc::SyncSender<Event>) {
     std::thread::spawn(move || {
         let _ = events.send(Event::Exited(child.wait()));
     });
@@ -493,19 +495,23 @@ fn run_child(
             let _ = stdin.write_all(&bytes);
         });
     }
-    let stdout = child
-        .stdout
-        .take()
-        .map(|o| read_capped(o, cmd.max_stdout.unwrap_or(usize::MAX - 1)));
+    let stdout = child.stdout.take().map(|o| {
+        let (tx, rx) = mpsc::channel();
+        read_capped(o, cmd.max_stdout.unwrap_or(usize::MAX - 1), move |r| {
+            let _ = tx.send(r);
+        });
+        rx
+    });
     let deadline = Instant::now() + timeout;
-    let (events, rx) = mpsc::channel();
+    // Bounded: a child that writes faster than the caller takes its lines
+    // waits for it.
+    let (events, rx) = mpsc::sync_channel(EVENTS_QUEUED);
     match child.stderr.take() {
         Some(e) if on_line.is_some() => read_lines(e, MAX_STDERR, events.clone()),
         Some(e) => {
-            let capped = read_capped(e, MAX_STDERR);
             let events = events.clone();
-            std::thread::spawn(move || {
-                let _ = events.send(Event::Stderr(capped.recv().unwrap_or(Err(()))));
+            read_capped(e, MAX_STDERR, move |r| {
+                let _ = events.send(Event::Stderr(r));
             });
         }
         None => {
