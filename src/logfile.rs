@@ -240,6 +240,26 @@ mod tests {
     }
 
     #[test]
+    fn notes_go_to_the_same_log_through_their_own_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = LogFile::open(dir.path(), 1 << 20, still()).unwrap();
+        let notes = Notes::new(log.try_clone(ticking()), false);
+        writeln!(log, "staged").unwrap();
+        notes.say("archiving a: 1.0 GB of 4.0 GB (25%)");
+        notes.say("archiving a: 2.0 GB of 4.0 GB (50%)");
+        writeln!(log, "archived").unwrap();
+        drop((log, notes));
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(
+            text,
+            "2026-11-22T06:00:00Z staged\n\
+             2026-11-22T06:00:00Z archiving a: 1.0 GB of 4.0 GB (25%)\n\
+             2026-11-22T06:01:00Z archiving a: 2.0 GB of 4.0 GB (50%)\n\
+             2026-11-22T06:00:00Z archived\n"
+        );
+    }
+
+    #[test]
     fn the_log_rotates_when_full() {
         let dir = tempfile::tempdir().unwrap();
         for _ in 0..(KEEP + 2) {
