@@ -3,12 +3,13 @@
 //! program. Each child leads a process group of its own, so that a timeout
 //! kills all it started too (a `sh -c` grandchild must not live on holding
 //! our pipes), and the groups still running are known, for the whole-run
-//! deadline and the signal handler to stop them. A child we time out is
-//! never waited for on our thread: one stuck in the kernel (a dead FUSE
-//! mount) must not take the run with it. Secrets reach a child only through
-//! its standard input or an environment variable marked secret, never its
-//! arguments, and every rendering of a command line (`Display`, `Debug`,
-//! errors, logs) masks them. No other module spawns a process.
+//! deadline and the signal handler to stop them. A child is waited for on a
+//! thread of its own (the caller waits with a timeout on what that thread
+//! reports), so one stuck in the kernel (a dead FUSE mount) never takes the
+//! run with it. Secrets reach a child only through its standard input or an
+//! environment variable marked secret, never its arguments, and every
+//! rendering of a command line (`Display`, `Debug`, errors, logs) masks
+//! them. No other module spawns a process.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -176,6 +177,25 @@ fn withheld_from(cmd: &CommandLine) -> Vec<String> {
 pub trait CommandRunner {
     /// Runs `cmd` to completion or until `timeout`; output is captured.
     fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError>;
+
+    /// Runs `cmd` like [`CommandRunner::run`], giving each line of its
+    /// standard error to `on_line` (without its line end) as it comes, for
+    /// a child that reports progress there. Its standard error may then be
+    /// longer than the cap: the output keeps the first [`MAX_STDERR`]
+    /// bytes, the rest only reaches `on_line`. This default, for stand-ins,
+    /// gives the lines once the child has ended.
+    fn run_with_lines(
+        &self,
+        cmd: &CommandLine,
+        timeout: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, ProcessError> {
+        let out = self.run(cmd, timeout)?;
+        for line in String::from_utf8_lossy(&out.stderr).lines() {
+            on_line(line);
+        }
+        Ok(out)
+    }
 }
 
 /// Runs real processes, each in a process group of its own.
@@ -183,7 +203,24 @@ pub trait CommandRunner {
 pub struct System;
 
 /// The most standard error bytes kept (a message, never data).
-const MAX_STDERR: usize = 1 << 20;
+pub const MAX_STDERR: usize = 1 << 20;
+
+/// The longest line of standard error given whole to a line reader; a
+/// longer one comes in pieces.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// The most lines of standard error waiting for the caller at a time.
+const EVENTS_QUEUED: usize = 1024;
+
+/// What the threads around a child report to the one waiting for it.
+enum Event {
+    /// A line of standard error (streaming only).
+    Line(String),
+    /// Standard error has ended: what was kept, or `Err` for too much.
+    Stderr(Result<Vec<u8>, ()>),
+    /// The child has ended (and was reaped).
+    Exited(std::io::Result<std::process::ExitStatus>),
+}
 
 /// Process groups of children still running (with their program's name),
 /// for [`stop_all_children`].
@@ -339,13 +376,14 @@ pub(crate) fn stop_all_children() -> usize {
     groups.len()
 }
 
-/// Reads `from` to its end in a thread, keeping at most `limit` bytes; more
-/// stops the reading (`Err`), and the writer meets a closed pipe.
+/// Reads `from` to its end in a thread, keeping at most `limit` bytes, and
+/// hands what it kept to `done`; more stops the reading (`Err`), and the
+/// writer meets a closed pipe.
 fn read_capped(
     mut from: impl Read + Send + 'static,
     limit: usize,
-) -> mpsc::Receiver<Result<Vec<u8>, ()>> {
-    let (tx, rx) = mpsc::channel();
+    done: impl FnOnce(Result<Vec<u8>, ()>) + Send + 'static,
+) {
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         let took = (&mut from)
@@ -353,117 +391,193 @@ fn read_capped(
             .read_to_end(&mut kept)
             .map_err(|_| ());
         // A read error: what came so far is what there is.
-        let result = if took.is_ok() && kept.len() > limit {
+        done(if took.is_ok() && kept.len() > limit {
             Err(())
         } else {
             Ok(kept)
-        };
-        let _ = tx.send(result);
+        });
     });
-    rx
 }
 
-/// Kills `child`'s group and reaps it on a thread: a child stuck in the
-/// kernel must not hold the caller.
-fn abandon(group: u32, mut child: std::process::Child) {
-    kill_group(group);
+/// Reads standard error line by line in a thread, each line to `events`
+/// as it comes, keeping the first `limit` bytes (more is dropped, never an
+/// error: progress goes on as long as the child works).
+fn read_lines(from: impl Read + Send + 'static, limit: usize, events: mpsc::SyncSender<Event>) {
+    use std::io::BufRead;
     std::thread::spawn(move || {
-        let _ = child.wait();
+        let mut reader = std::io::BufReader::new(from);
+        let (mut kept, mut line) = (Vec::new(), Vec::new());
+        loop {
+            line.clear();
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let room = limit.saturating_sub(kept.len()).min(line.len());
+                    kept.extend_from_slice(&line[..room]);
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end_matches(['\n', '\r']).to_owned();
+                    if events.send(Event::Line(text)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = events.send(Event::Stderr(Ok(kept)));
+    });
+}
+
+/// Waits for `child` on a thread of its own, which reaps it whenever it
+/// ends: the caller waits on the channel with a timeout, and a child stuck
+/// in the kernel (a dead FUSE mount) holds only that thread, never the run.
+fn wait_in_thread(mut child: std::process::Child, events: mpsc::SyncSender<Event>) {
+    std::thread::spawn(move || {
+        let _ = events.send(Event::Exited(child.wait()));
     });
 }
 
 impl CommandRunner for System {
     fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
-        use std::os::unix::process::CommandExt;
-        let mut command = std::process::Command::new(&cmd.program);
-        command
-            .args(&cmd.args)
-            .process_group(0)
-            .stdin(if cmd.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for name in withheld_from(cmd) {
-            command.env_remove(name);
-        }
-        for var in &cmd.env {
-            command.env(&var.name, &var.value);
-        }
-        if let Some(dir) = &cmd.cwd {
-            command.current_dir(dir);
-        }
-        let mut child = command.spawn().map_err(|source| ProcessError::Start {
-            program: cmd.name(),
-            source,
-        })?;
-        let group = child.id();
-        let listed = Listed::new(group, &cmd.program);
-        if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
-            std::thread::spawn(move || {
-                let _ = stdin.write_all(&bytes);
+        run_child(cmd, timeout, None)
+    }
+
+    fn run_with_lines(
+        &self,
+        cmd: &CommandLine,
+        timeout: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, ProcessError> {
+        run_child(cmd, timeout, Some(on_line))
+    }
+}
+
+/// Starts `cmd` in a process group of its own, its three streams piped
+/// (standard input only when it has some).
+fn spawn(cmd: &CommandLine) -> Result<std::process::Child, ProcessError> {
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(&cmd.program);
+    command
+        .args(&cmd.args)
+        .process_group(0)
+        .stdin(if cmd.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for name in withheld_from(cmd) {
+        command.env_remove(name);
+    }
+    for var in &cmd.env {
+        command.env(&var.name, &var.value);
+    }
+    if let Some(dir) = &cmd.cwd {
+        command.current_dir(dir);
+    }
+    command.spawn().map_err(|source| ProcessError::Start {
+        program: cmd.name(),
+        source,
+    })
+}
+
+/// Runs `cmd` in a process group of its own; with `on_line`, its standard
+/// error is streamed to it line by line.
+fn run_child(
+    cmd: &CommandLine,
+    timeout: Duration,
+    mut on_line: Option<&mut dyn FnMut(&str)>,
+) -> Result<Output, ProcessError> {
+    let mut child = spawn(cmd)?;
+    let group = child.id();
+    let _listed = Listed::new(group, &cmd.program);
+    if let (Some(bytes), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&bytes);
+        });
+    }
+    let stdout = child.stdout.take().map(|o| {
+        let (tx, rx) = mpsc::channel();
+        read_capped(o, cmd.max_stdout.unwrap_or(usize::MAX - 1), move |r| {
+            let _ = tx.send(r);
+        });
+        rx
+    });
+    let deadline = Instant::now() + timeout;
+    // Bounded: a child that writes faster than the caller takes its lines
+    // waits for it.
+    let (events, rx) = mpsc::sync_channel(EVENTS_QUEUED);
+    match child.stderr.take() {
+        Some(e) if on_line.is_some() => read_lines(e, MAX_STDERR, events.clone()),
+        Some(e) => {
+            let events = events.clone();
+            read_capped(e, MAX_STDERR, move |r| {
+                let _ = events.send(Event::Stderr(r));
             });
         }
-        let stdout = child
-            .stdout
-            .take()
-            .map(|o| read_capped(o, cmd.max_stdout.unwrap_or(usize::MAX - 1)));
-        let stderr = child.stderr.take().map(|e| read_capped(e, MAX_STDERR));
-        let deadline = Instant::now() + timeout;
-        let _listed = listed;
-        let stop = |child, error| {
-            abandon(group, child);
-            Err(error)
-        };
-        let timed_out = || ProcessError::Timeout {
-            program: cmd.name(),
-            seconds: timeout.as_secs(),
-        };
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() >= deadline => return stop(child, timed_out()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-                Err(source) => {
-                    return stop(
-                        child,
-                        ProcessError::Start {
-                            program: cmd.name(),
-                            source,
-                        },
-                    )
-                }
-            }
-        };
-        // The output ends when every process holding the pipes has closed
-        // them: a grandchild that keeps them counts against the timeout.
-        let collect = |rx: Option<mpsc::Receiver<Result<Vec<u8>, ()>>>, limit: usize| {
-            let Some(rx) = rx else {
-                return Ok(Vec::new());
-            };
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(Ok(bytes)) => Ok(bytes),
-                Ok(Err(())) => Err(ProcessError::TooMuchOutput {
-                    program: cmd.name(),
-                    limit,
-                }),
-                Err(_) => Err(timed_out()),
-            }
-        };
-        let out = collect(stdout, cmd.max_stdout.unwrap_or(usize::MAX));
-        let err = collect(stderr, MAX_STDERR);
-        match (out, err) {
-            (Ok(stdout), Ok(stderr)) => Ok(Output {
-                status,
-                stdout,
-                stderr,
-            }),
-            (Err(e), _) | (_, Err(e)) => stop(child, e),
+        None => {
+            let _ = events.send(Event::Stderr(Ok(Vec::new())));
         }
     }
+    wait_in_thread(child, events);
+    // The waiter thread reaps the leader once it ends; the group goes.
+    let stop = |error| {
+        kill_group(group);
+        Err(error)
+    };
+    let timed_out = || ProcessError::Timeout {
+        program: cmd.name(),
+        seconds: timeout.as_secs(),
+    };
+    // Standard error ends when every process holding it has closed it: a
+    // grandchild that keeps it counts against the timeout.
+    let (mut status, mut stderr) = (None, None);
+    while status.is_none() || stderr.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Event::Line(line)) => {
+                if let Some(on_line) = on_line.as_mut() {
+                    on_line(&line);
+                }
+            }
+            Ok(Event::Stderr(Ok(bytes))) => stderr = Some(bytes),
+            Ok(Event::Stderr(Err(()))) => {
+                return stop(ProcessError::TooMuchOutput {
+                    program: cmd.name(),
+                    limit: MAX_STDERR,
+                })
+            }
+            Ok(Event::Exited(Ok(ended))) => status = Some(ended),
+            Ok(Event::Exited(Err(source))) => {
+                return stop(ProcessError::Start {
+                    program: cmd.name(),
+                    source,
+                })
+            }
+            Err(_) => return stop(timed_out()),
+        }
+    }
+    let (Some(status), Some(stderr)) = (status, stderr) else {
+        unreachable!("the loop ends with both")
+    };
+    // Likewise standard output.
+    let stdout = match stdout {
+        None => Vec::new(),
+        Some(rx) => match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(())) => {
+                return stop(ProcessError::TooMuchOutput {
+                    program: cmd.name(),
+                    limit: cmd.max_stdout.unwrap_or(usize::MAX),
+                })
+            }
+            Err(_) => return stop(timed_out()),
+        },
+    };
+    Ok(Output {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// A runner that says what it runs (`-v`): each command line, secrets
@@ -473,10 +587,15 @@ pub(crate) struct Traced<'a, W: std::io::Write + Send> {
     pub(crate) log: std::sync::Mutex<W>,
 }
 
-impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
-    fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
+impl<W: std::io::Write + Send> Traced<'_, W> {
+    /// Runs through `run`, then says what ran and how it ended.
+    fn traced(
+        &self,
+        cmd: &CommandLine,
+        run: impl FnOnce() -> Result<Output, ProcessError>,
+    ) -> Result<Output, ProcessError> {
         let started = Instant::now();
-        let result = self.inner.run(cmd, timeout);
+        let result = run();
         let ended = match &result {
             Ok(out) => out.status.to_string(),
             Err(e) => crate::error_text::describe(e),
@@ -489,6 +608,21 @@ impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
             );
         }
         result
+    }
+}
+
+impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
+    fn run(&self, cmd: &CommandLine, timeout: Duration) -> Result<Output, ProcessError> {
+        self.traced(cmd, || self.inner.run(cmd, timeout))
+    }
+
+    fn run_with_lines(
+        &self,
+        cmd: &CommandLine,
+        timeout: Duration,
+        on_line: &mut dyn FnMut(&str),
+    ) -> Result<Output, ProcessError> {
+        self.traced(cmd, || self.inner.run_with_lines(cmd, timeout, on_line))
     }
 }
 
@@ -762,6 +896,87 @@ mod tests {
         stranger.wait().unwrap();
         assert!(!record.exists());
         assert!(stop_orphans(&record, &process_names).is_empty());
+    }
+
+    #[test]
+    fn standard_error_lines_reach_the_caller_while_the_child_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        // The child ends only once the caller has seen its first line.
+        let script = format!(
+            "echo ready >&2; while [ ! -e '{}' ]; do sleep 0.05; done; echo done >&2; echo out",
+            go.display()
+        );
+        let mut seen = Vec::new();
+        let out = System
+            .run_with_lines(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_secs(20),
+                &mut |line| {
+                    if line == "ready" {
+                        std::fs::write(&go, "").unwrap();
+                    }
+                    seen.push(line.to_owned());
+                },
+            )
+            .unwrap();
+        assert_eq!(seen, ["ready", "done"]);
+        assert_eq!(out.stderr, b"ready\ndone\n");
+        assert_eq!(out.stdout, b"out\n");
+    }
+
+    #[test]
+    fn streamed_standard_error_past_the_cap_is_kept_short_not_refused() {
+        let lines = MAX_STDERR / 4 + 1000;
+        let script = format!("yes abc | head -n {lines} >&2");
+        let mut count = 0;
+        let out = System
+            .run_with_lines(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_secs(20),
+                &mut |line| {
+                    assert_eq!(line, "abc");
+                    count += 1;
+                },
+            )
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(count, lines);
+        assert_eq!(out.stderr.len(), MAX_STDERR);
+        // Without streaming, that much is refused.
+        let err = System
+            .run(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_secs(20),
+            )
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::TooMuchOutput { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_streamed_child_still_times_out_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let script = format!(
+            "echo started >&2; sleep 60 & echo $! > {}; wait",
+            pid_file.display()
+        );
+        let mut seen = 0;
+        let err = System
+            .run_with_lines(
+                &CommandLine::new("sh", ["-c", &script]),
+                Duration::from_millis(500),
+                &mut |_| seen += 1,
+            )
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::Timeout { .. }), "{err}");
+        assert_eq!(seen, 1);
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(wait_ended(pid), "the sleep {pid} outlived the timeout");
     }
 
     #[test]

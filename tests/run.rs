@@ -421,6 +421,7 @@ fn run_with(
         mount_env: photos_backup::remote::mount::MountEnv::on(&photos_backup::host::Host::current()),
         on_battery: false,
         on_begin: None,
+        note: &|_| {},
     };
     let mut out = Vec::new();
     let outcome = photos_backup::commands::run::run(&config, false, &mut deps, &mut out).unwrap();

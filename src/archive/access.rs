@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 
-use super::borg::{Exit, Repository};
+use super::borg::{self, Exit, LogLine, Repository};
 use crate::config::{Borg, Config, ConfigError};
 use crate::process::{stderr_excerpt, CommandLine, CommandRunner};
 use crate::secrets::{Secret, SecretStore};
@@ -87,6 +87,39 @@ pub(super) fn run_borg(
     let out = runner
         .run(cmd, timeout)
         .with_context(|| format!("{what} in borg repository {location}"))?;
+    judge(out, location, what)
+}
+
+/// The most of borg's messages kept for an error or a warning.
+const MAX_MESSAGES: usize = 64 * 1024;
+
+/// [`run_borg`] for a command with `--log-json` (`borg create`): each
+/// progress record goes to `on_progress` as it comes (bytes read, files
+/// done), and the output's standard error is borg's messages as text, as
+/// without `--log-json`.
+pub(super) fn run_borg_with_progress(
+    runner: &dyn CommandRunner,
+    location: &str,
+    (cmd, timeout, what): (&CommandLine, Duration, &str),
+    on_progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Output, Option<String>)> {
+    let mut said = Vec::new();
+    let mut out = runner
+        .run_with_lines(cmd, timeout, &mut |line| match borg::log_line(line) {
+            LogLine::Progress { bytes, files } => on_progress(bytes, files),
+            LogLine::Message(text) if said.len() < MAX_MESSAGES => {
+                said.extend_from_slice(text.as_bytes());
+                said.push(b'\n');
+            }
+            LogLine::Message(_) | LogLine::Other => {}
+        })
+        .with_context(|| format!("{what} in borg repository {location}"))?;
+    out.stderr = said;
+    judge(out, location, what)
+}
+
+/// What borg's exit status means for `what`.
+fn judge(out: Output, location: &str, what: &str) -> Result<(Output, Option<String>)> {
     match Exit::of(out.status.code()) {
         Exit::Ok => Ok((out, None)),
         Exit::Warning => {
@@ -105,6 +138,43 @@ pub(super) fn run_borg(
 mod tests {
     use super::*;
     use crate::exit::{Code, Failure};
+
+    #[test]
+    fn with_progress_borg_messages_read_as_text_and_progress_goes_to_the_caller() {
+        let stderr = [
+            r#"{"original_size": 1000, "nfiles": 1, "type": "archive_progress", "finished": false}"#,
+            r#"{"type": "log_message", "message": "a.jpg: stat: [Errno 2] No such file", "levelname": "WARNING"}"#,
+            r#"{"message": "Saving files cache", "type": "progress_message", "finished": false}"#,
+            r#"{"original_size": 2000, "nfiles": 2, "type": "archive_progress", "finished": false}"#,
+        ]
+        .join("\n");
+        let cmd = CommandLine::new("borg", ["create"]);
+        let run = |code: i32| {
+            let runner = crate::fake_runner::FakeRunner::exiting(code, &stderr);
+            let mut seen = Vec::new();
+            let result = run_borg_with_progress(
+                &runner,
+                "/repo",
+                (&cmd, Duration::from_secs(5), "creating archive a"),
+                &mut |bytes, files| seen.push((bytes, files)),
+            );
+            (result, seen)
+        };
+        let (result, seen) = run(1);
+        assert_eq!(seen, [(1000, 1), (2000, 2)]);
+        let (out, warning) = result.unwrap();
+        assert_eq!(
+            warning.as_deref(),
+            Some("a.jpg: stat: [Errno 2] No such file")
+        );
+        assert_eq!(out.stderr, b"a.jpg: stat: [Errno 2] No such file\n");
+        let (result, _) = run(2);
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(
+            err.ends_with("borg failed (exit status: 2): a.jpg: stat: [Errno 2] No such file"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn without_borg_the_error_names_the_file_the_section_and_who_needs_it() {

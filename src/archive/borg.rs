@@ -2,9 +2,10 @@
 //! functions, tested as argument lists), what an exit status means (0 ok,
 //! 1 warning, 2 and up or a signal: error), the archive names of a period,
 //! and the check that an archive holds exactly what the ledger says, before
-//! anything is purged. The passphrase reaches borg only through the child's
-//! environment (marked secret, so it is masked wherever a command is shown),
-//! never its arguments.
+//! anything is purged; and what `borg create --log-json` reports as it goes,
+//! paced into progress lines for people. The passphrase reaches borg only
+//! through the child's environment (marked secret, so it is masked wherever
+//! a command is shown), never its arguments.
 
 use std::path::{Path, PathBuf};
 
@@ -116,7 +117,8 @@ fn borg(program: &Path, repo: &Repository, passphrase: &Secret, args: Vec<String
 }
 
 /// `borg create` of `paths` (relative to `base`, given on standard input so
-/// thousands of files never meet an argument-length limit).
+/// thousands of files never meet an argument-length limit). It reports its
+/// progress on standard error, one JSON record a line ([`log_line`]).
 #[must_use]
 pub fn create(
     program: &Path,
@@ -130,6 +132,8 @@ pub fn create(
     let args = vec![
         "create".to_owned(),
         "--json".to_owned(),
+        "--progress".to_owned(),
+        "--log-json".to_owned(),
         "--lock-wait".to_owned(),
         repo.lock_wait.to_string(),
         "--compression".to_owned(),
@@ -142,6 +146,100 @@ pub fn create(
     borg(program, repo, passphrase, args)
         .current_dir(PathBuf::from(base))
         .stdin(list)
+}
+
+/// One line of what borg writes on standard error with `--log-json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LogLine {
+    /// `archive_progress` of `borg create`: bytes read so far
+    /// (`original_size`) and files done (`nfiles`).
+    Progress { bytes: u64, files: u64 },
+    /// A message for people (`log_message`: a warning, an error), or a line
+    /// that is not a JSON record (kept as it is).
+    Message(String),
+    /// Anything else (the cache's progress, the end of the progress).
+    Other,
+}
+
+/// What one line of borg's `--log-json` standard error is.
+#[must_use]
+pub(crate) fn log_line(line: &str) -> LogLine {
+    let Ok(serde_json::Value::Object(record)) = serde_json::from_str(line) else {
+        return LogLine::Message(line.to_owned());
+    };
+    let number = |key: &str| record.get(key).and_then(serde_json::Value::as_u64);
+    match record.get("type").and_then(serde_json::Value::as_str) {
+        Some("log_message") => LogLine::Message(
+            record
+                .get("message")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        Some("archive_progress") => match (number("original_size"), number("nfiles")) {
+            (Some(bytes), Some(files)) => LogLine::Progress { bytes, files },
+            _ => LogLine::Other,
+        },
+        _ => LogLine::Other,
+    }
+}
+
+/// Paces the progress of one `borg create` into lines for the log: one
+/// every [`CreateProgress::EVERY`], and one at each quarter of the known
+/// size (the files the archive was given), never more.
+#[derive(Debug, Clone)]
+pub(crate) struct CreateProgress {
+    archive: String,
+    /// The size of what is archived, as the ledger knows it.
+    total: u64,
+    /// When the last line was said (time since the start).
+    said_at: std::time::Duration,
+    /// The last quarter of `total` said (0 to 3).
+    quarter: u64,
+}
+
+impl CreateProgress {
+    /// A line at least this often while borg works.
+    pub(crate) const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+    #[must_use]
+    pub(crate) fn new(archive: &str, total: u64) -> Self {
+        Self {
+            archive: archive.to_owned(),
+            total,
+            said_at: std::time::Duration::ZERO,
+            quarter: 0,
+        }
+    }
+
+    /// The line to say when borg has read `bytes` of `files` files after
+    /// `elapsed`, if it is time for one.
+    pub(crate) fn line(
+        &mut self,
+        bytes: u64,
+        files: u64,
+        elapsed: std::time::Duration,
+    ) -> Option<String> {
+        let quarter = (u128::from(bytes) * 4)
+            .checked_div(u128::from(self.total))
+            .map_or(0, |q| u64::try_from(q.min(3)).unwrap_or(3));
+        if quarter <= self.quarter && elapsed < self.said_at + Self::EVERY {
+            return None;
+        }
+        self.quarter = self.quarter.max(quarter);
+        self.said_at = elapsed;
+        let share = (u128::from(bytes) * 100)
+            .checked_div(u128::from(self.total))
+            .map_or(String::new(), |p| format!(" ({}%)", p.min(100)));
+        Some(format!(
+            "archiving {}: {} of {}{share}, {files} file{} done, {} s",
+            self.archive,
+            crate::text::human_bytes(bytes),
+            crate::text::human_bytes(self.total),
+            crate::text::plural(files),
+            elapsed.as_secs()
+        ))
+    }
 }
 
 /// `borg list --json-lines REPO::ARCHIVE`: every item of an archive, with
@@ -427,6 +525,68 @@ mod tests {
     }
 
     #[test]
+    fn log_json_lines_are_progress_messages_or_nothing() {
+        assert_eq!(
+            log_line(
+                r#"{"original_size": 16775975, "compressed_size": 16776190, "deduplicated_size": 16776190, "nfiles": 3, "path": "a.jpg", "time": 1.5, "type": "archive_progress", "finished": false}"#
+            ),
+            LogLine::Progress {
+                bytes: 16_775_975,
+                files: 3
+            }
+        );
+        assert_eq!(
+            log_line(r#"{"time": 1.5, "type": "archive_progress", "finished": true}"#),
+            LogLine::Other
+        );
+        assert_eq!(
+            log_line(
+                r#"{"type": "log_message", "time": 1.5, "message": "x.jpg: stat: [Errno 2] No such file", "levelname": "WARNING", "name": "borg.archiver"}"#
+            ),
+            LogLine::Message("x.jpg: stat: [Errno 2] No such file".into())
+        );
+        assert_eq!(
+            log_line(
+                r#"{"message": "Saving files cache", "operation": 2, "type": "progress_message", "finished": false}"#
+            ),
+            LogLine::Other
+        );
+        assert_eq!(
+            log_line("Traceback (most recent call last):"),
+            LogLine::Message("Traceback (most recent call last):".into())
+        );
+    }
+
+    #[test]
+    fn create_progress_says_a_line_each_quarter_and_every_half_minute_no_more() {
+        let s = std::time::Duration::from_secs;
+        let mut p = CreateProgress::new("photos-kim-2026-09", 4_000_000_000);
+        assert_eq!(p.line(100_000_000, 1, s(1)), None);
+        assert_eq!(
+            p.line(1_000_000_000, 10, s(5)).as_deref(),
+            Some("archiving photos-kim-2026-09: 1.0 GB of 4.0 GB (25%), 10 files done, 5 s")
+        );
+        // Same quarter, under half a minute since: nothing.
+        assert_eq!(p.line(1_500_000_000, 15, s(20)), None);
+        assert_eq!(
+            p.line(1_600_000_000, 16, s(35)).as_deref(),
+            Some("archiving photos-kim-2026-09: 1.6 GB of 4.0 GB (40%), 16 files done, 35 s")
+        );
+        // Two quarters at once: one line.
+        assert!(p.line(3_100_000_000, 31, s(36)).is_some());
+        assert_eq!(p.line(3_200_000_000, 32, s(37)), None);
+        // The last quarter is the last one said by size.
+        assert_eq!(p.line(4_000_000_000, 40, s(38)), None);
+        // An unknown size: by time only, without a share.
+        let mut p = CreateProgress::new("a", 0);
+        assert_eq!(p.line(5, 1, s(10)), None);
+        assert_eq!(
+            p.line(5, 1, s(30)).as_deref(),
+            Some("archiving a: 5 B of 0 B, 1 file done, 30 s")
+        );
+    }
+
+    #[test]
     fn archive_names_of_a_month_and_of_a_span() {
         assert_eq!(
             archive_name("photos", "anna", (2026, 1), (2026, 1)),
@@ -466,6 +626,8 @@ mod tests {
             [
                 "create",
                 "--json",
+                "--progress",
+                "--log-json",
                 "--lock-wait",
                 "600",
                 "--compression",

@@ -52,6 +52,8 @@ pub(crate) struct Context<'a> {
     /// The decrypted remote volume, when mounted.
     pub(crate) plain: Option<&'a Path>,
     pub(crate) when: When,
+    /// Where a progress line goes (the run's log), as it happens.
+    pub(crate) note: &'a dyn Fn(&str),
 }
 
 /// What happened to one library.
@@ -309,14 +311,13 @@ fn archive_exists(ctx: &Context, archive: &str) -> Result<bool> {
     Ok(names.iter().any(|n| n == archive))
 }
 
-/// `borg create` of the files the rollover was given; returns borg's
-/// warning, if it gave one (also kept in the ledger).
+/// `borg create` of the files the rollover was given, its progress noted
+/// as it goes ([`borg::CreateProgress`]); returns borg's warning, if it
+/// gave one (also kept in the ledger).
 fn create(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<Option<String>> {
-    let paths: Vec<String> = ledger
-        .rollover_files(&r.library, &r.archive)?
-        .into_iter()
-        .map(|f| f.path)
-        .collect();
+    let files = ledger.rollover_files(&r.library, &r.archive)?;
+    let total = files.iter().map(|f| f.size).sum();
+    let paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
     let cmd = borg::create(
         &ctx.program,
         &ctx.repo,
@@ -327,7 +328,18 @@ fn create(ctx: &Context, ledger: &Ledger, r: &Rollover) -> Result<Option<String>
         &paths,
     );
     let what = format!("creating archive {}", r.archive);
-    let (_, warning) = run_borg(ctx, &cmd, CREATE_TIMEOUT, &what)?;
+    let mut progress = borg::CreateProgress::new(&r.archive, total);
+    let started = std::time::Instant::now();
+    let (_, warning) = super::access::run_borg_with_progress(
+        ctx.runner,
+        &ctx.repo.location,
+        (&cmd, CREATE_TIMEOUT, &what),
+        &mut |bytes, files| {
+            if let Some(line) = progress.line(bytes, files, started.elapsed()) {
+                (ctx.note)(&line);
+            }
+        },
+    )?;
     if let Some(w) = &warning {
         ledger.set_rollover_warning(&r.library, &r.archive, w)?;
     }

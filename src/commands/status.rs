@@ -2,9 +2,10 @@
 //! when? Reads `STATE/status.json`, which every real run writes, and renders
 //! it for people (or prints it, for scripts), its verdict decided at the
 //! time of asking. `--check` answers in the exit code for monitors, by the
-//! rules of the ATTENTION lines (`status::Verdict`). `--chart` adds each
-//! library by year as a bar chart, from the last coverage figures. It never touches the
-//! libraries, the server or the repository, so it answers at once.
+//! rules of the ATTENTION lines (`status::Verdict`). Both forms say where
+//! the run log is. `--chart` adds each library by year as a bar chart,
+//! from the last coverage figures. It never touches the libraries, the
+//! server or the repository, so it answers at once.
 
 use std::io::Write;
 
@@ -33,7 +34,10 @@ pub(crate) fn run(
         }
         bail!("{why} (run `photos-backup run`, or install the LaunchAgent)");
     };
-    let status = status.judged(now);
+    let mut status = status.judged(now);
+    // Where the log is by the config read now (a file written before the
+    // field existed, or a log folder moved since).
+    status.set_log(&crate::logfile::path(&config.log_dir));
     let healthy = status.verdict.as_ref().is_some_and(|v| v.healthy);
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &status)?;
@@ -47,6 +51,9 @@ pub(crate) fn run(
         }
     } else {
         write!(out, "{}", status::render(&status, now, &Local))?;
+        if let Some(log) = status.log() {
+            writeln!(out, "\nLog:          {log}")?;
+        }
         if args.chart {
             let glyphs = crate::commands::coverage::glyphs();
             write!(out, "{}", status::chart(&status, now, &Local, glyphs))?;

@@ -47,6 +47,20 @@ pub(crate) fn log_dir(home: &Path) -> PathBuf {
     home.join("Library").join("Logs").join("photos-backup")
 }
 
+/// Rotates the agent's stdout and stderr files in `log_dir(home)` that have
+/// reached [`crate::logfile::MAX_BYTES`], by the run log's rule. launchd
+/// opens them at each launch and never rotates them, so the run does, at
+/// its start (this run's output goes on into the renamed file; the next
+/// launch starts a new one). Returns the file that could not be rotated.
+pub(crate) fn rotate_logs(home: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    let dir = log_dir(home);
+    for name in [STDOUT_LOG, STDERR_LOG] {
+        crate::logfile::rotate(&dir, name, crate::logfile::MAX_BYTES)
+            .map_err(|e| (dir.join(name), e))?;
+    }
+    Ok(())
+}
+
 /// A label is a reverse-DNS name and becomes a file name: letters, digits,
 /// `.`, `-` and `_`, not starting with `.` or `-`, at most 128 characters.
 pub(crate) fn check_label(label: &str) -> Result<(), String> {
@@ -85,6 +99,28 @@ mod tests {
             log_dir(home),
             Path::new("/Users/ann/Library/Logs/photos-backup")
         );
+    }
+
+    #[test]
+    fn the_agent_logs_rotate_once_full() {
+        let home = tempfile::tempdir().unwrap();
+        // Nothing there (Linux, or never installed): nothing to do.
+        rotate_logs(home.path()).unwrap();
+        let dir = log_dir(home.path());
+        std::fs::create_dir_all(&dir).unwrap();
+        let full = vec![b'x'; usize::try_from(crate::logfile::MAX_BYTES).unwrap()];
+        std::fs::write(dir.join(STDERR_LOG), &full).unwrap();
+        std::fs::write(dir.join(STDOUT_LOG), b"a line\n").unwrap();
+        rotate_logs(home.path()).unwrap();
+        assert!(!dir.join(STDERR_LOG).exists());
+        assert_eq!(
+            std::fs::metadata(dir.join(format!("{STDERR_LOG}.1")))
+                .unwrap()
+                .len(),
+            crate::logfile::MAX_BYTES
+        );
+        assert_eq!(std::fs::read(dir.join(STDOUT_LOG)).unwrap(), b"a line\n");
+        assert!(!dir.join(format!("{STDOUT_LOG}.1")).exists());
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub(crate) struct Status {
     /// written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) verdict: Option<Verdict>,
+    /// The run log (`logfile::path` of the config's log folder), so
+    /// whoever reads the status knows where to look next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log: Option<String>,
 }
 
 /// How far the backfill of one library's back catalogue got.
@@ -248,6 +252,7 @@ pub(crate) fn gather(
         drill: None,
         backfill: None,
         verdict: None,
+        log: None,
         last_run: run,
     };
     let Some(ledger) = ledger else {
@@ -377,6 +382,17 @@ impl Status {
             verdict: Some(Verdict::of(self, now)),
             ..self.clone()
         }
+    }
+
+    /// Sets where the run log is.
+    pub(crate) fn set_log(&mut self, path: &Path) {
+        self.log = Some(path.display().to_string());
+    }
+
+    /// Where the run log is, when known.
+    #[must_use]
+    pub(crate) fn log(&self) -> Option<&str> {
+        self.log.as_deref()
     }
 
     /// Sets the last restore drill, as `drill.json` has it.

@@ -281,6 +281,7 @@ pub(super) mod tests {
             drill: None,
             backfill: None,
             verdict: None,
+            log: None,
         }
     }
 

@@ -54,6 +54,9 @@ pub struct Deps<'a> {
     /// skipped run never calls it), before the mounts. The monitor's start
     /// ping; what it has to say goes to the run's output.
     pub on_begin: Option<OnBegin<'a>>,
+    /// Where a line said while a long step works goes (`borg create`'s
+    /// progress): the log, as it happens.
+    pub note: &'a dyn Fn(&str),
 }
 
 /// What `Deps::on_begin` calls, with the run's output.

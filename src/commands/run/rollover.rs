@@ -116,6 +116,7 @@ impl Access<'_, '_> {
             staging: &self.phase.config.staging_dir,
             plain: self.phase.plain,
             when: When::at(self.deps.now),
+            note: self.deps.note,
         })
     }
 }

@@ -45,9 +45,10 @@ pub(crate) struct Context<'a> {
     pub(crate) host: &'a Host,
 }
 
-/// The run log, or `None` with a warning: a log that cannot be opened does
-/// not stop the backup.
-fn open_log(config: &Config, now: DateTime<Utc>, err: &mut dyn Write) -> Result<Option<LogFile>> {
+/// The run log, its lines stamped by `clock`, or `None` with a warning: a
+/// log that cannot be opened does not stop the backup.
+fn open_log(config: &Config, clock: Clock, err: &mut dyn Write) -> Result<Option<LogFile>> {
+    let now = Box::new(move || clock.now());
     match LogFile::open(&config.log_dir, crate::logfile::MAX_BYTES, now) {
         Ok(log) => Ok(Some(log)),
         Err(e) => {
@@ -70,7 +71,7 @@ pub(crate) fn command(
     err: &mut dyn Write,
 ) -> Result<Code> {
     if dry_run {
-        let mut deps = deps(config, ctx, false, None);
+        let mut deps = deps(config, ctx, false, None, &|_| {});
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
     let host = ctx.host;
@@ -91,16 +92,7 @@ pub(crate) fn command(
     // The monitor is opened later; the watchdog pings its failure too.
     let pinger = Arc::new(OnceLock::new());
     stop_at_deadline(config, host, (ctx.now, ctx.clock), Arc::clone(&pinger))?;
-    // Children of a run that was killed (SIGKILL ends only the run) go now;
-    // a mount one of them finished is judged like any other.
-    let children = config.state_dir.join(CHILDREN_FILE);
-    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_names) {
-        writeln!(
-            err,
-            "photos-backup: stopped {name} (process group {group}), left running by a killed run"
-        )?;
-    }
-    crate::process::record_children_in(children);
+    tidy_up(config, host, err)?;
     crate::failpoint::pause("run-locked");
     keep_awake(&host.tool_dirs);
     let pmset = crate::tools::find("pmset", None, &host.tool_dirs).ok();
@@ -109,9 +101,16 @@ pub(crate) fn command(
     let (now, clock, runner) = (ctx.now, ctx.clock, ctx.runner);
     let monitor = open_monitor(config, host, ctx.secrets, Some(&pinger));
     let begin = |out: &mut dyn Write| ping(&monitor, Event::Start, runner, out);
-    let mut deps = deps(config, ctx, on_battery, Some(&begin));
+    let mut log = open_log(config, clock, err)?;
+    // Progress said while a step works, to the log through a handle of its own.
+    let stamp = move || clock.now();
+    let notes = crate::logfile::Notes::new(
+        log.as_ref().and_then(|l| l.try_clone(Box::new(stamp))),
+        !quiet,
+    );
+    let note = |line: &str| notes.say(line);
+    let mut deps = deps(config, ctx, on_battery, Some(&begin), &note);
 
-    let mut log = open_log(config, now, err)?;
     // Quiet (the LaunchAgent): the lines go to the log only.
     let mut sink = std::io::sink();
     let mut tee = Tee {
@@ -181,6 +180,29 @@ pub(crate) fn command(
     exit_code(&result?, &mut tee)
 }
 
+/// Before the work: the children of a run that was killed (SIGKILL ends
+/// only the run) go now, and a mount one of them finished is judged like
+/// any other; this run's children are recorded from now on; launchd's
+/// files of our output, which nothing else rotates, are rotated.
+fn tidy_up(config: &Config, host: &Host, err: &mut dyn Write) -> Result<()> {
+    let children = config.state_dir.join(CHILDREN_FILE);
+    for (group, name) in crate::process::stop_orphans(&children, &crate::process::process_names) {
+        writeln!(
+            err,
+            "photos-backup: stopped {name} (process group {group}), left running by a killed run"
+        )?;
+    }
+    crate::process::record_children_in(children);
+    if let Err((path, e)) = crate::launchd::rotate_logs(&host.home) {
+        writeln!(
+            err,
+            "photos-backup: warning: cannot rotate {}: {e}",
+            path.display()
+        )?;
+    }
+    Ok(())
+}
+
 /// How a run ended for `status.json` and the notification, and why.
 fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
     match result {
@@ -197,6 +219,7 @@ fn deps<'a: 'b, 'b>(
     ctx: Context<'a>,
     on_battery: bool,
     on_begin: Option<super::OnBegin<'b>>,
+    note: &'b dyn Fn(&str),
 ) -> Deps<'b> {
     Deps {
         now: ctx.now,
@@ -207,6 +230,7 @@ fn deps<'a: 'b, 'b>(
         mount_env: MountEnv::on(ctx.host),
         on_battery: on_battery && config.only_on_ac_power,
         on_begin,
+        note,
     }
 }
 
@@ -275,6 +299,7 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
         .map(|r| r.figures());
     // A damaged drill record is said by the run's drill line, not trusted here.
     status.set_drill(crate::drill::record::read(&config.state_dir).ok().flatten());
+    status.set_log(&crate::logfile::path(&config.log_dir));
     status::write(&config.state_dir, &status, ended)?;
     Ok(())
 }
