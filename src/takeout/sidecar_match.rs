@@ -1,0 +1,328 @@
+//! Which JSON belongs to which media file, over the member paths of a whole
+//! Takeout set (every part together, since Google puts a photo and its JSON
+//! in different parts: immich-go `docs/google-takeout.md`, issue 380). Pure:
+//! names in, a typed answer out, nothing read. The naming rules are in
+//! `names`; this file applies them per folder and settles conflicts the
+//! same way every time.
+//!
+//! The answer has every member in exactly one place: a media file is in a
+//! pair or without JSON; a JSON is in a pair, an album's metadata, one of
+//! Takeout's own files or without media. A JSON that fits several media
+//! files by their own names goes to one (the best rule, then the first by
+//! folder, name and part) and the case is listed; edited copies and the
+//! video halves of Live and motion photos share their original's JSON.
+
+use std::collections::HashMap;
+
+use super::names::{self, Naming};
+
+/// One member of one part: `path` as it is in the archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The part's position in its set (`-001` is 0).
+    pub part: usize,
+    pub path: String,
+}
+
+/// Why a media file got its JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    /// By its own name.
+    Own(Naming),
+    /// An edited copy (`-edited`, `-bearbeitet`, ...), by its original's name.
+    Edited(Naming),
+    /// The video half of a Live or motion photo, through its photo's JSON.
+    LivePartner,
+}
+
+/// A media file and its JSON (indices into the members).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub media: usize,
+    pub json: usize,
+    pub rule: Rule,
+}
+
+/// A conflict and how it was settled.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ambiguity {
+    /// One JSON name twice in one folder (the same file in two parts, or NFC
+    /// and NFD spellings): the first by part, then path is used.
+    SameJson { used: usize, others: Vec<usize> },
+    /// Several JSON names fit one media file (`NAME.json` and
+    /// `NAME.supplemental-metadata.json`): the first by rule order is used.
+    SeveralJson {
+        media: usize,
+        used: usize,
+        others: Vec<usize>,
+    },
+    /// Several media files fit one JSON by their own names (two long names
+    /// cut to the same 46 units): the best rule wins, on a tie the first by
+    /// folder, name, part; the others are without JSON.
+    SharedJson {
+        json: usize,
+        winner: usize,
+        others: Vec<usize>,
+    },
+}
+
+/// Every member sorted into what it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matching {
+    /// By media index.
+    pub pairs: Vec<Pair>,
+    pub media_without_json: Vec<usize>,
+    pub json_without_media: Vec<usize>,
+    /// Album metadata files (`metadata.json`, `Metadaten.json`, ...).
+    pub album_files: Vec<usize>,
+    /// Takeout's own JSON files (`print-subscriptions.json`, ...).
+    pub takeout_files: Vec<usize>,
+    pub ambiguities: Vec<Ambiguity>,
+}
+
+impl Matching {
+    /// The JSON of media member `media`, if it has one.
+    #[must_use]
+    pub fn json_of(&self, media: usize) -> Option<&Pair> {
+        self.pairs.iter().find(|p| p.media == media)
+    }
+}
+
+/// A media file's claim on a JSON.
+struct Claim {
+    json: usize,
+    rule: Rule,
+}
+
+/// The members by kind, with the JSON by folder and name.
+struct Index<'m> {
+    members: &'m [Member],
+    /// (folder, JSON key) → JSON members, first by part then path.
+    jsons: HashMap<(String, String), Vec<usize>>,
+    /// Media members by folder, name, part.
+    media: Vec<usize>,
+}
+
+impl<'m> Index<'m> {
+    /// Sorts `members` into `out`'s album and Takeout files, the JSON and
+    /// the media; the same JSON name twice in a folder is listed.
+    fn new(members: &'m [Member], out: &mut Matching) -> Self {
+        let mut jsons: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut media: Vec<usize> = Vec::new();
+        for (i, m) in members.iter().enumerate() {
+            if m.path.ends_with('/') {
+                continue;
+            }
+            let name = names::file_name(&m.path);
+            match names::json_key(name) {
+                Some(_) if names::is_album_metadata(name) => out.album_files.push(i),
+                Some(_) if names::is_takeout_file(name) => out.takeout_files.push(i),
+                Some(key) => jsons
+                    .entry((names::nfc(names::folder(&m.path)), key))
+                    .or_default()
+                    .push(i),
+                None => media.push(i),
+            }
+        }
+        for list in jsons.values_mut() {
+            list.sort_by(|&a, &b| {
+                (members[a].part, &members[a].path, a).cmp(&(members[b].part, &members[b].path, b))
+            });
+            if let [used, others @ ..] = list.as_slice() {
+                if !others.is_empty() {
+                    out.ambiguities.push(Ambiguity::SameJson {
+                        used: *used,
+                        others: others.to_vec(),
+                    });
+                }
+            }
+        }
+        media.sort_by_cached_key(|&i| order(members, i));
+        Self {
+            members,
+            jsons,
+            media,
+        }
+    }
+
+    /// The JSON that fit a media file named `name` in `folder`, best first.
+    fn lookup(&self, folder: &str, name: &str) -> Vec<(usize, Naming)> {
+        names::sidecar_names(name)
+            .into_iter()
+            .filter_map(|(key, naming)| {
+                let found = self.jsons.get(&(folder.to_owned(), key))?;
+                Some((found[0], naming))
+            })
+            .collect()
+    }
+
+    /// Each media file's claim by its own name, else (an edited copy) by
+    /// its original's; several JSON for one file are listed.
+    fn claims(&self, out: &mut Matching) -> HashMap<usize, Claim> {
+        let mut claims = HashMap::new();
+        for &i in &self.media {
+            let path = &self.members[i].path;
+            let folder = names::nfc(names::folder(path));
+            let name = names::file_name(path);
+            let mut found: Vec<(usize, Rule)> = self
+                .lookup(&folder, name)
+                .into_iter()
+                .map(|(json, naming)| (json, Rule::Own(naming)))
+                .collect();
+            if found.is_empty() {
+                if let Some(original) = names::unedited(name) {
+                    found = self
+                        .lookup(&folder, &original)
+                        .into_iter()
+                        .map(|(json, naming)| (json, Rule::Edited(naming)))
+                        .collect();
+                }
+            }
+            if let [(json, rule), rest @ ..] = found.as_slice() {
+                let mut others: Vec<usize> = rest.iter().map(|(j, _)| *j).collect();
+                others.retain(|j| j != json);
+                others.sort_unstable();
+                others.dedup();
+                if !others.is_empty() {
+                    out.ambiguities.push(Ambiguity::SeveralJson {
+                        media: i,
+                        used: *json,
+                        others,
+                    });
+                }
+                claims.insert(
+                    i,
+                    Claim {
+                        json: *json,
+                        rule: *rule,
+                    },
+                );
+            }
+        }
+        claims
+    }
+
+    /// A JSON several media files claim by their own names goes to one: the
+    /// best rule, on a tie the first in order. The same path in two parts
+    /// is one file twice, not a conflict.
+    fn settle_shared(&self, claims: &mut HashMap<usize, Claim>, out: &mut Matching) {
+        let mut by_json: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &i in &self.media {
+            if let Some(Claim {
+                json,
+                rule: Rule::Own(_),
+            }) = claims.get(&i)
+            {
+                by_json.entry(*json).or_default().push(i);
+            }
+        }
+        let mut by_json: Vec<(usize, Vec<usize>)> = by_json.into_iter().collect();
+        by_json.sort_unstable();
+        for (json, claimants) in by_json {
+            let Some(winner) = claimants.iter().copied().min_by_key(|i| claims[i].rule) else {
+                continue;
+            };
+            let others: Vec<usize> = claimants
+                .into_iter()
+                .filter(|&i| self.members[i].path != self.members[winner].path)
+                .collect();
+            if !others.is_empty() {
+                for i in &others {
+                    claims.remove(i);
+                }
+                out.ambiguities.push(Ambiguity::SharedJson {
+                    json,
+                    winner,
+                    others,
+                });
+            }
+        }
+    }
+
+    /// The video half of a Live or motion photo without a JSON of its own
+    /// shares its photo's: `NAME.MP` or `NAME.MP~2` beside `NAME.MP.jpg`,
+    /// `NAME.MOV` beside `NAME.HEIC`, `NAME.MP4` beside `NAME.jpg`. With
+    /// several photos of that stem, the first in order.
+    fn live_partners(&self, claims: &mut HashMap<usize, Claim>) {
+        let mut photos: HashMap<(String, String), usize> = HashMap::new();
+        for &i in &self.media {
+            let path = &self.members[i].path;
+            if names::is_video(path) || !claims.contains_key(&i) {
+                continue;
+            }
+            let (stem, _) = names::split_extension(names::file_name(path));
+            photos
+                .entry((names::nfc(names::folder(path)), names::nfc(stem)))
+                .or_insert(i);
+        }
+        for &i in &self.media {
+            let path = &self.members[i].path;
+            if claims.contains_key(&i) || !names::is_video(path) {
+                continue;
+            }
+            let folder = names::nfc(names::folder(path));
+            let name = names::nfc(names::file_name(path));
+            let (stem, _) = names::split_extension(&name);
+            let photo = [name.as_str(), stem]
+                .iter()
+                .find_map(|s| photos.get(&(folder.clone(), (*s).to_owned())));
+            if let Some(photo) = photo {
+                let json = claims[photo].json;
+                claims.insert(
+                    i,
+                    Claim {
+                        json,
+                        rule: Rule::LivePartner,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The order conflicts are settled in: folder, name (NFC), part, index.
+fn order(members: &[Member], i: usize) -> (String, String, usize, usize) {
+    let path = &members[i].path;
+    (
+        names::nfc(names::folder(path)),
+        names::nfc(names::file_name(path)),
+        members[i].part,
+        i,
+    )
+}
+
+/// Matches every media file of `members` with its JSON (see the module).
+#[must_use]
+pub fn match_members(members: &[Member]) -> Matching {
+    let mut out = Matching::default();
+    let index = Index::new(members, &mut out);
+    let mut claims = index.claims(&mut out);
+    index.settle_shared(&mut claims, &mut out);
+    index.live_partners(&mut claims);
+
+    let mut used = vec![false; members.len()];
+    for &i in &index.media {
+        match claims.get(&i) {
+            Some(claim) => {
+                used[claim.json] = true;
+                out.pairs.push(Pair {
+                    media: i,
+                    json: claim.json,
+                    rule: claim.rule,
+                });
+            }
+            None => out.media_without_json.push(i),
+        }
+    }
+    let mut unused: Vec<usize> = index
+        .jsons
+        .values()
+        .filter_map(|list| list.first())
+        .copied()
+        .filter(|&j| !used[j])
+        .collect();
+    unused.sort_by_cached_key(|&j| order(members, j));
+    out.json_without_media = unused;
+    out.ambiguities.sort();
+    out
+}
