@@ -125,7 +125,11 @@ pub fn split_extension(name: &str) -> (&str, &str) {
 #[must_use]
 pub fn split_counter(name: &str) -> (String, Option<u32>) {
     let (stem, extension) = split_extension(name);
-    if let Some(open) = stem.strip_suffix(')').and_then(|s| s.rfind('(')) {
+    if let Some(open) = stem
+        .strip_suffix(')')
+        .and_then(|s| s.rfind('('))
+        .filter(|&open| open > 0)
+    {
         let digits = &stem[open + 1..stem.len() - 1];
         if !digits.is_empty() && digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit()) {
             if let Ok(n) = digits.parse() {
@@ -183,8 +187,10 @@ pub enum Naming {
     /// cut to `.supplemental-meta`, `.supple`, `.s`, or gone with part of
     /// the name).
     Cut,
-    /// The stem alone: a file uploaded without an extension gets one in the
-    /// export but its JSON does not (`GooglePhotosTakeoutHelper` `_noExtension`).
+    /// The stem alone (or with the supplemental infix): a file uploaded
+    /// without an extension gets one in the export but its JSON does not
+    /// (`GooglePhotosTakeoutHelper` `_noExtension`; `2013-12-03(1).jpg` with
+    /// `2013-12-03.supplemental-metadata(1).json`, google-photos-exif).
     WithoutExtension,
 }
 
@@ -225,8 +231,11 @@ pub fn sidecar_names(name: &str) -> Vec<(String, Naming)> {
     }
     let (stem, extension) = split_extension(&base);
     if !extension.is_empty() {
-        for cut in cuts(stem, SIDECAR_LIMIT) {
-            push(cut, Naming::WithoutExtension);
+        let supplemental = format!("{stem}{SUPPLEMENTAL}");
+        for whole in [stem, supplemental.as_str()] {
+            for cut in cuts(whole, SIDECAR_LIMIT) {
+                push(cut, Naming::WithoutExtension);
+            }
         }
     }
     out
@@ -308,4 +317,402 @@ pub fn is_video(name: &str) -> bool {
     let extension = extension.to_ascii_lowercase();
     let extension = extension.split('~').next().unwrap_or_default();
     VIDEO_EXTENSIONS.contains(&extension)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `json` (a JSON member's name) is among the sidecar names of
+    /// the media file `media`.
+    fn fits(media: &str, json: &str) -> bool {
+        let key = json_key(json).expect("a JSON name");
+        sidecar_names(media).iter().any(|(k, _)| *k == key)
+    }
+
+    #[test]
+    fn the_counter_moves_behind_the_extension() {
+        // immich-go docs/google-takeout.md: IMG_3479(1).JPG with IMG_3479.JPG(1).json.
+        assert_eq!(
+            split_counter("IMG_3479(1).JPG"),
+            ("IMG_3479.JPG".into(), Some(1))
+        );
+        assert_eq!(split_counter("IMG_3479(12)"), ("IMG_3479".into(), Some(12)));
+        assert_eq!(split_counter("IMG_3479.JPG"), ("IMG_3479.JPG".into(), None));
+        // Not a counter: words, an empty pair, nothing before it, not last.
+        for name in ["photo(copy).jpg", "photo().jpg", "(1).jpg", "a(1)b.jpg"] {
+            assert_eq!(split_counter(name), (name.into(), None), "{name}");
+        }
+        // GooglePhotosTakeoutHelper `_bracketSwap`: only the last pair moves.
+        assert_eq!(
+            split_counter("image(3).(2)(3).jpg"),
+            ("image(3).(2).jpg".into(), Some(3))
+        );
+        // immich-go matcher test.
+        assert!(fits("DSC_0101(1).JPG", "DSC_0101.JPG(1).json"));
+        assert!(fits("IMG_2710(1).HEIC", "IMG_2710.HEIC(1).json"));
+        assert!(!fits("DSC_0102(1).JPG", "DSC_0102.JPG(2).json"));
+        assert!(!fits("DSC_0103.JPG", "DSC_0103.JPG(1).json"));
+        assert!(!fits("DSC_0104(1).JPG", "DSC_0104.JPG.json"));
+        // The "rekindle" Takeout plan: the counter is relocated, not stripped.
+        assert!(fits(
+            "DSC00107(1).JPG",
+            "DSC00107.JPG.supplemental-metadata(1).json"
+        ));
+        assert!(!fits(
+            "DSC00107.JPG",
+            "DSC00107.JPG.supplemental-metadata(1).json"
+        ));
+    }
+
+    #[test]
+    fn plain_and_supplemental_names() {
+        // immich-go matcher test; open-noodle/gallery issue 404.
+        assert!(fits(
+            "PXL_20211013_220651983.jpg",
+            "PXL_20211013_220651983.jpg.json"
+        ));
+        assert!(!fits(
+            "PXL_20211013_220651958.jpg",
+            "PXL_20211013_220651983.jpg.json"
+        ));
+        assert!(fits(
+            "IMG_3397.JPG",
+            "IMG_3397.JPG.supplemental-metadata.json"
+        ));
+        assert!(fits(
+            "PXL_20231118_035751175.MP.jpg",
+            "PXL_20231118_035751175.MP.jpg.json"
+        ));
+        assert!(fits(
+            "PXL_20210102_221126856.MP~2.jpg",
+            "PXL_20210102_221126856.MP~2.jpg.json"
+        ));
+        let names = sidecar_names("IMG_1.jpg");
+        assert_eq!(names[0], ("IMG_1.jpg.json".into(), Naming::Plain));
+        assert_eq!(
+            names[1],
+            (
+                "IMG_1.jpg.supplemental-metadata.json".into(),
+                Naming::Supplemental
+            )
+        );
+    }
+
+    #[test]
+    fn the_supplemental_infix_is_cut_to_46_units() {
+        // GooglePhotosTakeoutHelper pull request 449 and issue 353: every
+        // prefix of the infix appears, down to `.s` and `.`.
+        let cases = [
+            (
+                "IMG_20200920_131207.jpg",
+                "IMG_20200920_131207.jpg.supplemental-metadata.json",
+            ),
+            (
+                "PXL_20211013_220651983.jpg",
+                "PXL_20211013_220651983.jpg.supplemental-metada.json",
+            ),
+            (
+                "Screenshot_20200101-120000_ChromeXY.jpg",
+                "Screenshot_20200101-120000_ChromeXY.jpg.supple.json",
+            ),
+            (
+                "Screenshot_20200101-120000_Chromium12345.jpg",
+                "Screenshot_20200101-120000_Chromium12345.jpg.s.json",
+            ),
+            (
+                "Screenshot_20200101-120000_Chromium123456.jpg",
+                "Screenshot_20200101-120000_Chromium123456.jpg..json",
+            ),
+        ];
+        for (media, json) in cases {
+            assert!(fits(media, json), "{media} / {json}");
+            assert_eq!(json.len(), 51.min(media.len() + 27), "{json}");
+        }
+        // The counter after the cut infix (Wacheee/GooglePhotosTakeoutHelper
+        // issue 15 shows `.supple(18).json`).
+        assert!(fits(
+            "Screenshot_20200101-120000_ChromeXY(18).jpg",
+            "Screenshot_20200101-120000_ChromeXY.jpg.supple(18).json"
+        ));
+    }
+
+    #[test]
+    fn long_names_are_cut_and_media_stems_at_47() {
+        // immich-go matcher test: a 47-character name loses its last
+        // character; the counter stays after the cut.
+        assert!(fits(
+            "05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jpg",
+            "05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jp.json"
+        ));
+        assert!(fits(
+            "13039_327707840323_537645323_9470255_27214_n(1).jpg",
+            "13039_327707840323_537645323_9470255_27214_n.j(1).json"
+        ));
+        // A media stem cut at 47, its JSON cut from the original name at 46.
+        let media = "PXL_20230809_203449253.LONG_EXPOSURE-02.ORIGINA.jpg";
+        assert_eq!(utf16_len(split_extension(media).0), MEDIA_STEM_LIMIT);
+        assert!(fits(
+            media,
+            "PXL_20230809_203449253.LONG_EXPOSURE-02.ORIGIN.json"
+        ));
+        // A name without an extension on upload.
+        assert!(fits("20030616.jpg", "20030616.json"));
+        assert!(fits(
+            "2013-12-03(1).jpg",
+            "2013-12-03.supplemental-metadata(1).json"
+        ));
+    }
+
+    #[test]
+    fn google_counts_utf16_units() {
+        // immich-go matcher test: 22 emoji (2 units each) and `☺️` (2) make
+        // 46 units in 24 characters; the media name has one emoji more.
+        let json = "😀😃😄😁😆😅😂🤣🥲☺️😊😇🙂🙃😉😌😍🥰😘😗😙😚😋.json";
+        let media = "😀😃😄😁😆😅😂🤣🥲☺️😊😇🙂🙃😉😌😍🥰😘😗😙😚😋😛.jpg";
+        assert_eq!(utf16_len(json.strip_suffix(".json").unwrap()), 46);
+        assert!(fits(media, json));
+        // Cut through a surrogate pair: the whole emoji goes.
+        let odd = format!("{}😀😀.jpg", "a".repeat(45));
+        assert!(fits(&odd, &format!("{}.json", "a".repeat(45))));
+    }
+
+    #[test]
+    fn cuts_by_units_characters_or_bytes() {
+        let accented = "é".repeat(50);
+        let by = cuts(&accented, 46);
+        // Characters and units agree for `é`; bytes cut at 23 characters.
+        assert_eq!(by, vec!["é".repeat(46).as_str(), "é".repeat(23).as_str()]);
+        assert_eq!(cuts("short", 46), vec!["short"]);
+        let emoji = "😀".repeat(30);
+        assert_eq!(
+            cuts(&emoji, 46),
+            vec![
+                "😀".repeat(30).as_str(),
+                "😀".repeat(23).as_str(),
+                "😀".repeat(11).as_str()
+            ]
+        );
+        // A byte cut through `é` arrives as U+FFFD: dropped from the key.
+        let media = format!("{}é.jpg", "a".repeat(45));
+        let broken = format!("{}\u{fffd}.json", "a".repeat(45));
+        assert!(fits(&media, &broken));
+        assert_eq!(
+            json_key(&format!("{}\u{fffd}(2).json", "a".repeat(45))),
+            Some(format!("{}(2).json", "a".repeat(45)))
+        );
+    }
+
+    #[test]
+    fn nfc_and_nfd_names_meet() {
+        // GooglePhotosTakeoutHelper pull request 247: macOS writes NFD.
+        let nfd = "Cafe\u{301} de Flore.jpg";
+        let nfc_json = "Caf\u{e9} de Flore.jpg.json";
+        assert!(fits(nfd, nfc_json));
+        assert!(fits(
+            "Caf\u{e9} de Flore.jpg",
+            "Cafe\u{301} de Flore.jpg.json"
+        ));
+        // 46 units counted after normalization.
+        let long_nfd = format!("{}e\u{301}xyz.jpg", "a".repeat(44));
+        assert!(fits(&long_nfd, &format!("{}\u{e9}x.json", "a".repeat(44))));
+    }
+
+    #[test]
+    fn json_keys() {
+        assert_eq!(json_key("IMG.jpg.JSON"), Some("IMG.jpg.json".into()));
+        assert_eq!(json_key("IMG.jpg"), None);
+        assert_eq!(json_key("json"), None);
+        assert_eq!(json_key(".json"), Some(".json".into()));
+        assert_eq!(json_key("é.json"), Some("é.json".into()));
+    }
+
+    #[test]
+    fn edited_copies_name_their_original() {
+        // immich-go matcher test and docs: `-modifié` shares the JSON.
+        assert_eq!(
+            unedited("PXL_20220405_090123740.PORTRAIT-modifié.jpg").as_deref(),
+            Some("PXL_20220405_090123740.PORTRAIT.jpg")
+        );
+        // NFD, upper case, counter kept, the longest suffix wins.
+        assert_eq!(
+            unedited("IMG-modifie\u{301}.jpg").as_deref(),
+            Some("IMG.jpg")
+        );
+        assert_eq!(unedited("IMG_1-EDITED.JPG").as_deref(), Some("IMG_1.JPG"));
+        assert_eq!(unedited("IMG-edited(1).jpg").as_deref(), Some("IMG(1).jpg"));
+        assert_eq!(unedited("IMG-ha editado.jpg").as_deref(), Some("IMG.jpg"));
+        for (suffix, original) in [
+            ("-bearbeitet", "Urlaub"),
+            ("-editado", "Praia"),
+            ("-modificato", "Mare"),
+            ("-bewerkt", "Strand"),
+            ("-edytowane", "Plaża"),
+            ("-編集済み", "写真"),
+            ("-편집됨", "사진"),
+        ] {
+            let name = format!("{original}{suffix}.jpg");
+            assert_eq!(unedited(&name), Some(format!("{original}.jpg")), "{name}");
+        }
+        assert_eq!(unedited("IMG_1.jpg"), None);
+        assert_eq!(unedited("-edited.jpg").as_deref(), Some(".jpg"));
+        assert_eq!(unedited("credited.jpg"), None);
+        // A stem cut at 47 units through the suffix.
+        let original = "a".repeat(41);
+        let cut = format!("{original}-bearb.jpg");
+        assert_eq!(unedited(&cut), Some(format!("{original}.jpg")));
+        // Not at 46 units: `-b` there is part of the name.
+        assert_eq!(unedited(&format!("{}-bearb.jpg", "a".repeat(40))), None);
+    }
+
+    #[test]
+    fn album_and_takeout_files() {
+        // immich-go docs/google-takeout.md, "Some key file names are
+        // spelled in the user language".
+        for name in [
+            "metadata.json",
+            "Metadaten.json",
+            "métadonnées.json",
+            "me\u{301}tadonne\u{301}es.json",
+            "metadati.json",
+            "metadatos.json",
+            "метаданные.json",
+        ] {
+            assert!(is_album_metadata(name), "{name}");
+        }
+        for name in ["metadata.jpg.json", "metadata(1).json", "IMG.jpg.json"] {
+            assert!(!is_album_metadata(name), "{name}");
+        }
+        assert!(is_takeout_file("print-subscriptions.json"));
+        assert!(!is_takeout_file("IMG.jpg.json"));
+    }
+
+    #[test]
+    fn videos_of_live_and_motion_photos() {
+        for name in ["X.MP", "X.MP~2", "X.MOV", "x.mp4", "clip.M4V"] {
+            assert!(is_video(name), "{name}");
+        }
+        for name in ["X.MP.jpg", "X.HEIC", "X", "X.json"] {
+            assert!(!is_video(name), "{name}");
+        }
+    }
+
+    /// A small deterministic generator (xorshift), for property checks
+    /// without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// A media name as Google could export it: ASCII, accented, CJK and
+    /// emoji characters, maybe a counter, maybe no extension (only when the
+    /// stem has no dot: else its last dot would start one).
+    fn random_name(rng: &mut Rng) -> (String, String, Option<u32>) {
+        const ALPHABET: [&str; 12] = [
+            "a", "Z", "_", "-", " ", "7", ".", "é", "ß", "写", "😀", "☺️",
+        ];
+        let len = 1 + rng.below(70);
+        let stem: String = (0..len)
+            .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+            .collect::<String>()
+            .trim_start_matches('.')
+            .to_owned();
+        let stem = if stem.is_empty() {
+            "x".to_owned()
+        } else {
+            stem
+        };
+        let mut extension = [".jpg", ".HEIC", ".mp4", ".jpeg", ""][rng.below(5)];
+        if stem.contains('.') && extension.is_empty() {
+            extension = ".png";
+        }
+        let counter = (rng.below(3) == 0).then(|| 1 + rng.below(20) as u32);
+        (stem, extension.to_owned(), counter)
+    }
+
+    /// The sidecar name by the rule as converters state it: the original
+    /// name (maybe with the supplemental infix) cut to 46 UTF-16 units,
+    /// then the counter, then `.json`.
+    fn google_json(original: &str, supplemental: bool, counter: Option<u32>) -> String {
+        let whole = if supplemental {
+            format!("{original}.supplemental-metadata")
+        } else {
+            original.to_owned()
+        };
+        let mut units = 0;
+        let cut: String = whole
+            .chars()
+            .take_while(|c| {
+                units += c.len_utf16();
+                units <= 46
+            })
+            .collect();
+        let counter = counter.map_or(String::new(), |n| format!("({n})"));
+        format!("{cut}{counter}.json")
+    }
+
+    /// The exported media name: the stem cut to 47 units, the counter, the
+    /// extension.
+    fn google_media(stem: &str, extension: &str, counter: Option<u32>) -> String {
+        let mut units = 0;
+        let cut: String = stem
+            .chars()
+            .take_while(|c| {
+                units += c.len_utf16();
+                units <= 47
+            })
+            .collect();
+        let counter = counter.map_or(String::new(), |n| format!("({n})"));
+        format!("{cut}{counter}{extension}")
+    }
+
+    #[test]
+    fn every_generated_media_name_finds_its_generated_json() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..5000 {
+            let (stem, extension, counter) = random_name(&mut rng);
+            let supplemental = rng.below(2) == 0;
+            let original = format!("{stem}{extension}");
+            let media = google_media(&stem, &extension, counter);
+            let json = google_json(&original, supplemental, counter);
+            assert!(fits(&media, &json), "{media:?} / {json:?}");
+            // Spelled NFD on one side.
+            let nfd: String = media.nfd().collect();
+            assert!(fits(&nfd, &json), "NFD {media:?} / {json:?}");
+            // Another counter never fits.
+            let other = google_json(&original, supplemental, Some(counter.map_or(1, |n| n + 1)));
+            assert!(!fits(&media, &other), "{media:?} / {other:?}");
+        }
+    }
+
+    #[test]
+    fn every_generated_edited_copy_names_its_original() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for _ in 0..2000 {
+            let (stem, extension, counter) = random_name(&mut rng);
+            let stem = stem.trim_end_matches(['-', ' ']);
+            if stem.is_empty() || utf16_len(stem) >= MEDIA_STEM_LIMIT - 1 {
+                continue;
+            }
+            let suffix = EDITED_SUFFIXES[rng.below(EDITED_SUFFIXES.len())];
+            let edited = google_media(&format!("{stem}{suffix}"), &extension, counter);
+            let original = unedited(&edited).unwrap_or_else(|| panic!("{edited:?}"));
+            // The original's JSON is the one its name gives.
+            let json = google_json(&format!("{stem}{extension}"), true, counter);
+            assert!(
+                fits(&original, &json),
+                "{edited:?} → {original:?} / {json:?}"
+            );
+        }
+    }
 }

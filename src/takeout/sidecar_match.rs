@@ -99,6 +99,8 @@ struct Index<'m> {
     members: &'m [Member],
     /// (folder, JSON key) → JSON members, first by part then path.
     jsons: HashMap<(String, String), Vec<usize>>,
+    /// The same keyed in lowercase, for names that differ only in case.
+    folded: HashMap<(String, String), usize>,
     /// Media members by folder, name, part.
     media: Vec<usize>,
 }
@@ -138,20 +140,44 @@ impl<'m> Index<'m> {
             }
         }
         media.sort_by_cached_key(|&i| order(members, i));
+        let mut folded = HashMap::new();
+        let mut keys: Vec<(&(String, String), usize)> =
+            jsons.iter().map(|(key, list)| (key, list[0])).collect();
+        keys.sort_unstable();
+        for ((folder, key), json) in keys {
+            folded
+                .entry((folder.clone(), key.to_lowercase()))
+                .or_insert(json);
+        }
         Self {
             members,
             jsons,
+            folded,
             media,
         }
     }
 
-    /// The JSON that fit a media file named `name` in `folder`, best first.
+    /// The JSON that fit a media file named `name` in `folder`, best first;
+    /// only when none has the exact name, those that differ in case (other
+    /// importers fold case: the "rekindle" Takeout plan, "Filename lookups
+    /// casefold").
     fn lookup(&self, folder: &str, name: &str) -> Vec<(usize, Naming)> {
-        names::sidecar_names(name)
-            .into_iter()
+        let candidates = names::sidecar_names(name);
+        let exact: Vec<(usize, Naming)> = candidates
+            .iter()
             .filter_map(|(key, naming)| {
-                let found = self.jsons.get(&(folder.to_owned(), key))?;
-                Some((found[0], naming))
+                let found = self.jsons.get(&(folder.to_owned(), key.clone()))?;
+                Some((found[0], *naming))
+            })
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        candidates
+            .iter()
+            .filter_map(|(key, naming)| {
+                let found = self.folded.get(&(folder.to_owned(), key.to_lowercase()))?;
+                Some((*found, *naming))
             })
             .collect()
     }
