@@ -50,7 +50,8 @@ pub enum Ambiguity {
     /// and NFD spellings): the first by part, then path is used.
     SameJson { used: usize, others: Vec<usize> },
     /// Several JSON names fit one media file (`NAME.json` and
-    /// `NAME.supplemental-metadata.json`): the first by rule order is used.
+    /// `NAME.supplemental-metadata.json`): the first by rule order is used;
+    /// the others, claimed by nothing else, are also without media.
     SeveralJson {
         media: usize,
         used: usize,
@@ -351,4 +352,377 @@ pub fn match_members(members: &[Member]) -> Matching {
     out.json_without_media = unused;
     out.ambiguities.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GP: &str = "Takeout/Google Photos";
+
+    fn members(list: &[(usize, &str)]) -> Vec<Member> {
+        list.iter()
+            .map(|&(part, path)| Member {
+                part,
+                path: path.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The pairs by path, for readable assertions.
+    fn pairs(m: &[Member], out: &Matching) -> Vec<(String, String, Rule)> {
+        let mut v: Vec<_> = out
+            .pairs
+            .iter()
+            .map(|p| (m[p.media].path.clone(), m[p.json].path.clone(), p.rule))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn paths(m: &[Member], list: &[usize]) -> Vec<String> {
+        list.iter().map(|&i| m[i].path.clone()).collect()
+    }
+
+    /// Every member is in exactly one list (JSON left out as a duplicate
+    /// name are in `SameJson`).
+    fn assert_accounted(m: &[Member], out: &Matching) {
+        let mut seen = vec![0; m.len()];
+        let mut jsons_used = std::collections::HashSet::new();
+        for p in &out.pairs {
+            seen[p.media] += 1;
+            jsons_used.insert(p.json);
+        }
+        for &j in &jsons_used {
+            seen[j] += 1;
+        }
+        for list in [
+            &out.media_without_json,
+            &out.json_without_media,
+            &out.album_files,
+            &out.takeout_files,
+        ] {
+            for &i in list {
+                seen[i] += 1;
+            }
+        }
+        for a in &out.ambiguities {
+            if let Ambiguity::SameJson { others, .. } = a {
+                for &i in others {
+                    seen[i] += 1;
+                }
+            }
+        }
+        for (i, count) in seen.iter().enumerate() {
+            let directory = m[i].path.ends_with('/');
+            assert_eq!(*count, usize::from(!directory), "{}", m[i].path);
+        }
+    }
+
+    #[test]
+    fn a_year_folder_with_every_naming() {
+        let m = members(&[
+            (0, "Takeout/Google Photos/Photos from 2023/"),
+            (0, &format!("{GP}/Photos from 2023/IMG_3479.JPG")),
+            (0, &format!("{GP}/Photos from 2023/IMG_3479(1).JPG")),
+            (0, &format!("{GP}/Photos from 2023/IMG_3479.JPG.json")),
+            (0, &format!("{GP}/Photos from 2023/IMG_3479.JPG(1).json")),
+            (
+                0,
+                &format!("{GP}/Photos from 2023/PXL_20211013_220651983.jpg"),
+            ),
+            (
+                0,
+                &format!(
+                    "{GP}/Photos from 2023/PXL_20211013_220651983.jpg.supplemental-metada.json"
+                ),
+            ),
+            (
+                0,
+                &format!("{GP}/Photos from 2023/05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jpg"),
+            ),
+            (
+                0,
+                &format!(
+                    "{GP}/Photos from 2023/05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jp.json"
+                ),
+            ),
+            (0, &format!("{GP}/Photos from 2023/20030616.jpg")),
+            (0, &format!("{GP}/Photos from 2023/20030616.json")),
+            (0, &format!("{GP}/Photos from 2023/lonely.jpg")),
+            (0, &format!("{GP}/Photos from 2023/gone.jpg.json")),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        let y = |n: &str| format!("{GP}/Photos from 2023/{n}");
+        assert_eq!(
+            pairs(&m, &out),
+            vec![
+                (
+                    y("05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jpg"),
+                    y("05yqt21kruxwwlhhgrwrdyb6chhwszi9bqmzu16w0 2.jp.json"),
+                    Rule::Own(Naming::Cut)
+                ),
+                (
+                    y("20030616.jpg"),
+                    y("20030616.json"),
+                    Rule::Own(Naming::WithoutExtension)
+                ),
+                (
+                    y("IMG_3479(1).JPG"),
+                    y("IMG_3479.JPG(1).json"),
+                    Rule::Own(Naming::Plain)
+                ),
+                (
+                    y("IMG_3479.JPG"),
+                    y("IMG_3479.JPG.json"),
+                    Rule::Own(Naming::Plain)
+                ),
+                (
+                    y("PXL_20211013_220651983.jpg"),
+                    y("PXL_20211013_220651983.jpg.supplemental-metada.json"),
+                    Rule::Own(Naming::Cut)
+                ),
+            ]
+        );
+        assert_eq!(paths(&m, &out.media_without_json), vec![y("lonely.jpg")]);
+        assert_eq!(paths(&m, &out.json_without_media), vec![y("gone.jpg.json")]);
+        assert!(out.ambiguities.is_empty(), "{:?}", out.ambiguities);
+    }
+
+    #[test]
+    fn edited_copies_share_the_original_json() {
+        // immich-go docs/google-takeout.md: two images, one JSON.
+        let f = |n: &str| format!("{GP}/Photos from 2022/{n}");
+        let m = members(&[
+            (0, &f("PXL_20220405_090123740.PORTRAIT.jpg")),
+            (0, &f("PXL_20220405_090123740.PORTRAIT-modifié.jpg")),
+            (1, &f("PXL_20220405_090123740.PORTRAIT.jpg.json")),
+            (0, &f("IMG_1-bearbeitet.jpg")),
+            (0, &f("IMG_1.jpg.supplemental-metadata.json")),
+            // An edited copy with a JSON of its own keeps it.
+            (0, &f("odd-edited.jpg")),
+            (0, &f("odd-edited.jpg.json")),
+            (0, &f("odd.jpg.json")),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        assert_eq!(
+            pairs(&m, &out),
+            vec![
+                (
+                    f("IMG_1-bearbeitet.jpg"),
+                    f("IMG_1.jpg.supplemental-metadata.json"),
+                    Rule::Edited(Naming::Supplemental)
+                ),
+                (
+                    f("PXL_20220405_090123740.PORTRAIT-modifié.jpg"),
+                    f("PXL_20220405_090123740.PORTRAIT.jpg.json"),
+                    Rule::Edited(Naming::Plain)
+                ),
+                (
+                    f("PXL_20220405_090123740.PORTRAIT.jpg"),
+                    f("PXL_20220405_090123740.PORTRAIT.jpg.json"),
+                    Rule::Own(Naming::Plain)
+                ),
+                (
+                    f("odd-edited.jpg"),
+                    f("odd-edited.jpg.json"),
+                    Rule::Own(Naming::Plain)
+                ),
+            ]
+        );
+        assert_eq!(paths(&m, &out.json_without_media), vec![f("odd.jpg.json")]);
+    }
+
+    #[test]
+    fn live_and_motion_photos_share_one_json() {
+        // immich-go testgp_livephoto_test.go ("motion picture").
+        let f = |n: &str| format!("{GP}/motion/{n}");
+        let m = members(&[
+            (0, &f("PXL_20210102_221126856.MP~2.jpg.json")),
+            (0, &f("PXL_20210102_221126856.MP~2")),
+            (0, &f("PXL_20210102_221126856.MP~2.jpg")),
+            (0, &f("PXL_20210102_221126856.MP.jpg.json")),
+            (0, &f("PXL_20210102_221126856.MP.jpg")),
+            (1, &f("PXL_20210102_221126856.MP")),
+            (0, &f("20231227_152817.jpg.json")),
+            (0, &f("20231227_152817.jpg")),
+            (2, &f("20231227_152817.MP4")),
+            (0, &f("IMG_0001.HEIC")),
+            (0, &f("IMG_0001.HEIC.supplemental-metadata.json")),
+            (0, &f("IMG_0001.MOV")),
+            // A video with its own JSON stays itself.
+            (0, &f("nomotion.MP4")),
+            (0, &f("nomotion.MP4.json")),
+            // A video whose photo has no JSON has none.
+            (0, &f("bare.jpg")),
+            (0, &f("bare.mov")),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        let shared: Vec<(String, String)> = pairs(&m, &out)
+            .into_iter()
+            .filter(|(_, _, rule)| *rule == Rule::LivePartner)
+            .map(|(media, json, _)| (media, json))
+            .collect();
+        assert_eq!(
+            shared,
+            vec![
+                (f("20231227_152817.MP4"), f("20231227_152817.jpg.json")),
+                (
+                    f("IMG_0001.MOV"),
+                    f("IMG_0001.HEIC.supplemental-metadata.json")
+                ),
+                (
+                    f("PXL_20210102_221126856.MP"),
+                    f("PXL_20210102_221126856.MP.jpg.json")
+                ),
+                (
+                    f("PXL_20210102_221126856.MP~2"),
+                    f("PXL_20210102_221126856.MP~2.jpg.json")
+                ),
+            ]
+        );
+        let nomotion = out
+            .pairs
+            .iter()
+            .find(|p| m[p.media].path == f("nomotion.MP4"))
+            .unwrap();
+        assert_eq!(m[nomotion.json].path, f("nomotion.MP4.json"));
+        assert_eq!(
+            paths(&m, &out.media_without_json),
+            vec![f("bare.jpg"), f("bare.mov")]
+        );
+    }
+
+    #[test]
+    fn albums_parts_and_duplicates() {
+        // immich-go issue 380: a photo in "1 anno fa", a year folder and an
+        // album, its JSON in other parts than the photo.
+        let year = |n: &str| format!("Takeout/Google Foto/Photos from 2022/{n}");
+        let album = |n: &str| format!("Takeout/Google Foto/Amsterdam 2022/{n}");
+        let ago = |n: &str| format!("Takeout/Google Foto/1 anno fa/{n}");
+        let m = members(&[
+            (0, &ago("130917ad28385b5a-photo.jpg")),
+            (0, &ago("130917ad28385b5a-photo.jpg.json")),
+            (2, &year("130917ad28385b5a-photo.jpg.json")),
+            (3, &year("130917ad28385b5a-photo.jpg")),
+            (8, &album("130917ad28385b5a-photo.jpg.json")),
+            (8, &album("130917ad28385b5a-photo.jpg")),
+            (8, &album("metadati.json")),
+            (8, &ago("130917ad28385b5a-photo.jpg.json")),
+            (9, &ago("130917ad28385b5a-photo.jpg")),
+            (9, "Takeout/Google Foto/print-subscriptions.json"),
+            (9, "Takeout/archive_browser.html"),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        let got = pairs(&m, &out);
+        assert_eq!(got.len(), 4, "{got:?}");
+        for (media, json, rule) in &got {
+            assert_eq!(format!("{media}.json"), *json);
+            assert_eq!(*rule, Rule::Own(Naming::Plain));
+        }
+        // The JSON twice in "1 anno fa" (parts 1 and 9): the first part's.
+        assert_eq!(
+            out.ambiguities,
+            vec![Ambiguity::SameJson {
+                used: 1,
+                others: vec![7]
+            }]
+        );
+        // The same photo twice at one path is one file: both take the JSON.
+        assert!(out.pairs.iter().filter(|p| p.json == 1).count() == 2);
+        assert_eq!(paths(&m, &out.album_files), vec![album("metadati.json")]);
+        assert_eq!(
+            paths(&m, &out.takeout_files),
+            vec!["Takeout/Google Foto/print-subscriptions.json".to_owned()]
+        );
+        // Everything that is not JSON is media: nothing is dropped unseen.
+        assert_eq!(
+            paths(&m, &out.media_without_json),
+            vec!["Takeout/archive_browser.html".to_owned()]
+        );
+    }
+
+    #[test]
+    fn conflicts_are_settled_the_same_way_every_time() {
+        let f = |n: &str| format!("{GP}/Photos from 2020/{n}");
+        let stem = "x".repeat(44);
+        let m = members(&[
+            // Both spellings of one sidecar: the plain one is used.
+            (0, &f("IMG_9.jpg.supplemental-metadata.json")),
+            (0, &f("IMG_9.jpg.json")),
+            (0, &f("IMG_9.jpg")),
+            // Two long names cut to the same JSON: the exact name wins over
+            // the cut one.
+            (0, &f(&format!("{stem}.j.json"))),
+            (0, &f(&format!("{stem}.jpg"))),
+            (0, &f(&format!("{stem}.j"))),
+            // Two names cut the same way: the first by name wins.
+            (0, &f(&format!("{stem}ab.png"))),
+            (0, &f(&format!("{stem}ab.gif"))),
+            (0, &f(&format!("{stem}ab.json"))),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        assert_eq!(
+            out.ambiguities,
+            vec![
+                Ambiguity::SeveralJson {
+                    media: 2,
+                    used: 1,
+                    others: vec![0]
+                },
+                Ambiguity::SharedJson {
+                    json: 3,
+                    winner: 5,
+                    others: vec![4]
+                },
+                Ambiguity::SharedJson {
+                    json: 8,
+                    winner: 7,
+                    others: vec![6]
+                },
+            ]
+        );
+        // The spelling not used is listed as without media too.
+        assert_eq!(
+            paths(&m, &out.json_without_media),
+            vec![f("IMG_9.jpg.supplemental-metadata.json")]
+        );
+        assert_eq!(
+            paths(&m, &out.media_without_json),
+            vec![f(&format!("{stem}.jpg")), f(&format!("{stem}ab.png"))]
+        );
+        // The order of the members does not change the answer.
+        let mut reversed = m.clone();
+        reversed.reverse();
+        let again = match_members(&reversed);
+        assert_eq!(pairs(&reversed, &again), pairs(&m, &out));
+        assert_eq!(again.ambiguities.len(), 3);
+    }
+
+    #[test]
+    fn nfd_folders_case_and_cut_characters() {
+        // An extracted Takeout copied on macOS: NFD names; JSON from a zip: NFC.
+        let m = members(&[
+            (0, "Takeout/Google Photos/Cafe\u{301}/Cre\u{300}me.jpg"),
+            (1, "Takeout/Google Photos/Caf\u{e9}/Cr\u{e8}me.jpg.json"),
+            // Only the case differs: taken when nothing matches exactly.
+            (0, "Takeout/Google Photos/Caf\u{e9}/IMG_7.JPG"),
+            (0, "Takeout/Google Photos/Caf\u{e9}/img_7.jpg.json"),
+            (0, "Takeout/Google Photos/Caf\u{e9}/IMG_8.jpg"),
+            (0, "Takeout/Google Photos/Caf\u{e9}/IMG_8.jpg.json"),
+            (0, "Takeout/Google Photos/Caf\u{e9}/img_8.jpg.json"),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        let by_media: HashMap<usize, usize> = out.pairs.iter().map(|p| (p.media, p.json)).collect();
+        assert_eq!(by_media.get(&0), Some(&1));
+        assert_eq!(by_media.get(&2), Some(&3));
+        assert_eq!(by_media.get(&4), Some(&5));
+        assert_eq!(out.json_without_media, vec![6]);
+    }
 }
