@@ -494,6 +494,42 @@ mod tests {
     }
 
     #[test]
+    fn hostile_takeout_fields() {
+        let fields = Fields {
+            title: None,
+            description: Some("</dc:description>\u{0}"),
+            keywords: vec![],
+            persons: vec!["<b>", "\u{1b}[2J"],
+            albums: vec!["Trip & \"friends\"", "]]>", "", " "],
+            created: asset().date,
+            modified: None,
+            location: Some((91.0, 10.0)),
+            favorite: false,
+            identity: Identity::Takeout {
+                content_hash: "\"/><evil/>",
+                original_filename: "../\u{7f}IMG.jpg",
+            },
+        };
+        let xml = write(&fields);
+        assert_well_formed(&xml);
+        assert!(
+            xml.contains("<rdf:li>Trip &amp; &quot;friends&quot;</rdf:li>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<rdf:li>]]&gt;</rdf:li>"), "{xml}");
+        assert_eq!(
+            xml.matches("<rdf:li>").count(),
+            4,
+            "blank albums dropped: {xml}"
+        );
+        assert!(!xml.contains("GPS"), "latitude out of range: {xml}");
+        assert!(
+            xml.contains("<photosbackup:OriginalFilename>../IMG.jpg<"),
+            "{xml}"
+        );
+    }
+
+    #[test]
     fn long_titles_are_kept_whole() {
         let mut a = asset();
         let title = "Long & winding ".repeat(700);

@@ -210,3 +210,176 @@ pub fn shown_at(
     });
     instant.with_timezone(&offset)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Timelike;
+
+    use super::*;
+
+    /// A sidecar as Google writes it (open-noodle/gallery issue 404), with
+    /// people and a favorite added and fields we do not read.
+    const FULL: &str = r#"{
+  "title": "IMG_3397.JPG",
+  "description": "Chengdu, with Anna",
+  "imageViews": "2973",
+  "creationTime": {"timestamp": "1258549448", "formatted": "18 Nov 2009, 13:04:08 UTC"},
+  "photoTakenTime": {"timestamp": "1258375918", "formatted": "16 Nov 2009, 12:51:58 UTC"},
+  "geoData": {"latitude": 30.657819000000003, "longitude": 104.0739, "altitude": 0.0,
+              "latitudeSpan": 0.0, "longitudeSpan": 0.0},
+  "geoDataExif": {"latitude": 30.6578197, "longitude": 104.0738983, "altitude": 486.2,
+                  "latitudeSpan": 0.0, "longitudeSpan": 0.0},
+  "people": [{"name": "Anna"}, {"name": "  "}, {"name": "Bob"}],
+  "favorited": true,
+  "url": "https://photos.google.com/photo/AF1Qip",
+  "googlePhotosOrigin": {"mobileUpload": {"deviceType": "ANDROID_PHONE"}}
+}"#;
+
+    #[test]
+    fn a_full_sidecar() {
+        let s =
+            parse_sidecar("Takeout/Google Photos/x/IMG_3397.JPG.json", FULL.as_bytes()).unwrap();
+        assert_eq!(s.title.as_deref(), Some("IMG_3397.JPG"));
+        assert_eq!(s.description.as_deref(), Some("Chengdu, with Anna"));
+        assert_eq!(s.taken, Utc.timestamp_opt(1_258_375_918, 0).single());
+        assert_eq!(s.created, Utc.timestamp_opt(1_258_549_448, 0).single());
+        assert_eq!(s.location, Some((30.657_819_000_000_003, 104.0739)));
+        assert_eq!(s.people, vec!["Anna".to_owned(), "Bob".to_owned()]);
+        assert!(s.favorite);
+    }
+
+    #[test]
+    fn a_sparse_sidecar() {
+        let s = parse_sidecar("a.json", br#"{"title": "", "description": " "}"#).unwrap();
+        assert_eq!(s, Sidecar::default());
+    }
+
+    #[test]
+    fn zero_zero_is_no_place() {
+        let place = |geo: &str, exif: &str| {
+            let json = format!(
+                r#"{{"geoData": {{"latitude": {geo}}}, "geoDataExif": {{"latitude": {exif}}}}}"#
+            );
+            parse_sidecar("a.json", json.as_bytes()).unwrap().location
+        };
+        assert_eq!(
+            place("1.5, \"longitude\": 2.5", "3.0, \"longitude\": 4.0"),
+            Some((1.5, 2.5))
+        );
+        assert_eq!(
+            place("0.0, \"longitude\": 0.0", "3.0, \"longitude\": 4.0"),
+            Some((3.0, 4.0))
+        );
+        assert_eq!(
+            place("0.0, \"longitude\": 0.0", "0.0, \"longitude\": 0.0"),
+            None
+        );
+        // On the equator or the meridian is a place.
+        assert_eq!(
+            place("0.0, \"longitude\": 4.0", "0, \"longitude\": 0"),
+            Some((0.0, 4.0))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_member_and_the_place() {
+        let member = "Takeout/Google Photos/x/IMG\u{1b}.jpg.json";
+        let err = |json: &str| {
+            let e = parse_sidecar(member, json.as_bytes()).unwrap_err();
+            crate::error_text::describe(&e)
+        };
+        let wrong_type = err(r#"{"photoTakenTime": {"timestamp": 1258375918}}"#);
+        assert!(wrong_type.contains("IMG\\u{1b}.jpg.json"), "{wrong_type}");
+        assert!(
+            wrong_type.contains("photoTakenTime.timestamp"),
+            "{wrong_type}"
+        );
+        let people = err(r#"{"people": [{"name": 3}]}"#);
+        assert!(people.contains("people[0].name"), "{people}");
+        let favorite = err(r#"{"favorited": "yes"}"#);
+        assert!(favorite.contains("favorited"), "{favorite}");
+        let bad_seconds = err(r#"{"creationTime": {"timestamp": "12.5"}}"#);
+        assert!(
+            bad_seconds.contains("creationTime.timestamp"),
+            "{bad_seconds}"
+        );
+        assert!(bad_seconds.contains("\"12.5\""), "{bad_seconds}");
+        let truncated = err(r#"{"title": "IMG"#);
+        assert!(truncated.contains("not Takeout metadata"), "{truncated}");
+        let trailing = err("{} {}");
+        assert!(trailing.contains("the end"), "{trailing}");
+        let not_object = err("[]");
+        assert!(not_object.contains("IMG"), "{not_object}");
+        let big = vec![b' '; MAX_JSON_BYTES + 1];
+        let e = parse_sidecar(member, &big).unwrap_err();
+        assert!(matches!(e, MetadataError::TooLarge { .. }), "{e}");
+    }
+
+    #[test]
+    fn seconds_are_whole_and_in_range() {
+        assert_eq!(seconds("0"), Utc.timestamp_opt(0, 0).single());
+        assert_eq!(seconds("-86400"), Utc.timestamp_opt(-86_400, 0).single());
+        for bad in ["", "-", "+5", " 5", "5 ", "1e9", "0x10", "9999999999999"] {
+            assert_eq!(seconds(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn album_titles() {
+        let a = parse_album(
+            "Takeout/Google Photos/Urlaub/Metadaten.json",
+            br#"{"title": "Urlaub 2019", "description": "", "access": "protected",
+                 "date": {"timestamp": "1563000000", "formatted": "13.07.2019"}}"#,
+        )
+        .unwrap();
+        assert_eq!(a.title.as_deref(), Some("Urlaub 2019"));
+        assert_eq!(
+            parse_album("m.json", br#"{"title": ""}"#).unwrap().title,
+            None
+        );
+        assert!(parse_album("m.json", br#"{"title": []}"#).is_err());
+    }
+
+    #[test]
+    fn the_taken_time_comes_first_then_the_file_then_the_upload() {
+        let at = |s| Utc.timestamp_opt(s, 0).single();
+        let both = Sidecar {
+            taken: at(100),
+            created: at(300),
+            ..Sidecar::default()
+        };
+        let upload_only = Sidecar {
+            created: at(300),
+            ..Sidecar::default()
+        };
+        assert_eq!(taken_instant(Some(&both), at(200)), at(100));
+        assert_eq!(taken_instant(Some(&upload_only), at(200)), at(200));
+        assert_eq!(taken_instant(Some(&upload_only), None), at(300));
+        assert_eq!(taken_instant(None, at(200)), at(200));
+        assert_eq!(taken_instant(None, None), None);
+    }
+
+    #[test]
+    fn the_day_follows_the_configured_zone_unless_the_file_has_an_offset() {
+        let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        // 2023-07-01 22:30 UTC is the 2nd in Berlin (summer, +02:00).
+        let summer = Utc.with_ymd_and_hms(2023, 7, 1, 22, 30, 0).unwrap();
+        let shown = shown_at(summer, None, &berlin);
+        assert_eq!(shown.to_rfc3339(), "2023-07-02T00:30:00+02:00");
+        // Winter: +01:00, still the 1st at 22:30 UTC + 1.
+        let winter = Utc.with_ymd_and_hms(2023, 1, 1, 22, 30, 0).unwrap();
+        assert_eq!(
+            shown_at(winter, None, &berlin).to_rfc3339(),
+            "2023-01-01T23:30:00+01:00"
+        );
+        // The file's own offset wins.
+        let new_york = FixedOffset::west_opt(4 * 3600).unwrap();
+        let own = shown_at(summer, Some(new_york), &berlin);
+        assert_eq!(own.to_rfc3339(), "2023-07-01T18:30:00-04:00");
+        assert_eq!(own.hour(), 18);
+        assert_eq!(
+            shown_at(summer, None, &jiff::tz::TimeZone::UTC).to_rfc3339(),
+            "2023-07-01T22:30:00+00:00"
+        );
+    }
+}
