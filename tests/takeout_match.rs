@@ -281,3 +281,103 @@ fn every_generated_set_matches_exactly() {
         );
     }
 }
+
+/// From member names and contents to the XMP of each photo: the pairing,
+/// the JSON, the album title of the folder, the day in the configured zone.
+#[test]
+fn a_small_set_to_its_sidecars() {
+    use photos_backup::export::xmp::write;
+    use photos_backup::takeout::metadata::{parse_album, parse_sidecar, shown_at, taken_instant};
+    use photos_backup::takeout::xmp_fields::fields;
+
+    let year = "Takeout/Google Fotos/Photos from 2021";
+    let album = "Takeout/Google Fotos/Urlaub";
+    let json = r#"{"title": "PXL_20210811_190258322.jpg", "description": "Am Strand",
+        "photoTakenTime": {"timestamp": "1628708578", "formatted": "11.08.2021"},
+        "creationTime": {"timestamp": "1628800000"},
+        "geoData": {"latitude": 0.0, "longitude": 0.0},
+        "geoDataExif": {"latitude": 54.1, "longitude": 7.9},
+        "people": [{"name": "Carla"}], "favorited": true, "appSource": {"androidPackageName": "x"}}"#;
+    let contents: HashMap<String, &str> = [
+        (
+            format!("{year}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
+            json,
+        ),
+        (
+            format!("{album}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
+            json,
+        ),
+        (
+            format!("{album}/Metadaten.json"),
+            r#"{"title": "Urlaub an der See"}"#,
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let m: Vec<Member> = [
+        (
+            2,
+            format!("{year}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
+        ),
+        (0, format!("{album}/PXL_20210811_190258322.jpg")),
+        (1, format!("{album}/Metadaten.json")),
+        (0, format!("{year}/PXL_20210811_190258322.jpg")),
+        (
+            1,
+            format!("{album}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
+        ),
+        (1, format!("{album}/PXL_20210811_190258322-bearbeitet.jpg")),
+    ]
+    .into_iter()
+    .map(|(part, path)| Member { part, path })
+    .collect();
+    let matching = match_members(&m);
+    assert_eq!(matching.pairs.len(), 3);
+    let titles: HashMap<&str, String> = matching
+        .album_files
+        .iter()
+        .map(|&i| {
+            let path = m[i].path.as_str();
+            let title = parse_album(path, contents[path].as_bytes())
+                .unwrap()
+                .title
+                .unwrap();
+            (path.rsplit_once('/').unwrap().0, title)
+        })
+        .collect();
+    let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+    let mut sidecars = BTreeMap::new();
+    for pair in &matching.pairs {
+        let json_path = m[pair.json].path.as_str();
+        let sidecar = parse_sidecar(json_path, contents[json_path].as_bytes()).unwrap();
+        let taken = shown_at(taken_instant(Some(&sidecar), None).unwrap(), None, &berlin);
+        let media = m[pair.media].path.as_str();
+        let (folder, name) = media.rsplit_once('/').unwrap();
+        let albums: Vec<&str> = titles.get(folder).map(String::as_str).into_iter().collect();
+        let xml = write(&fields(Some(&sidecar), taken, &albums, "blake3:00ff", name));
+        sidecars.insert(media.to_owned(), xml);
+    }
+    for (media, xml) in &sidecars {
+        assert!(
+            xml.contains("<rdf:li xml:lang=\"x-default\">Am Strand</rdf:li>"),
+            "{media}"
+        );
+        assert!(
+            xml.contains("<photoshop:DateCreated>2021-08-11T21:02:58+02:00<"),
+            "{media}"
+        );
+        assert!(xml.contains("<exif:GPSLatitude>54,06.000000N<"), "{media}");
+        assert!(xml.contains("<rdf:li>Carla</rdf:li>"), "{media}");
+        assert!(xml.contains("<xmp:Rating>5<"), "{media}");
+        assert!(
+            xml.contains("<photosbackup:OriginalFilename>PXL_20210811_190258322.jpg<"),
+            "{media}"
+        );
+        let in_album = media.starts_with(album);
+        assert_eq!(
+            xml.contains("<rdf:li>Urlaub an der See</rdf:li>"),
+            in_album,
+            "{media}"
+        );
+    }
+}

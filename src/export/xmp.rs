@@ -196,7 +196,7 @@ pub fn write(fields: &Fields) -> String {
 /// cheaper than the sidecar itself, so a run compares it with the ledger's
 /// and generates only changed sidecars.
 #[must_use]
-pub fn fingerprint_of(fields: &Fields) -> String {
+pub(crate) fn fingerprint_of(fields: &Fields) -> String {
     static GENERATOR: std::sync::OnceLock<blake3::Hash> = std::sync::OnceLock::new();
     let generator = GENERATOR.get_or_init(|| blake3::hash(include_bytes!("xmp.rs")));
     let mut h = blake3::Hasher::new();

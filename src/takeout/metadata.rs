@@ -20,7 +20,7 @@ use crate::printable::printable;
 
 /// The largest JSON parsed: real sidecars are about a kilobyte; a larger
 /// member named `.json` is not one of Google's.
-pub const MAX_JSON_BYTES: usize = 1 << 20;
+pub(crate) const MAX_JSON_BYTES: usize = 1 << 20;
 
 /// A media file's metadata from its JSON.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -18,16 +18,16 @@ use unicode_normalization::UnicodeNormalization;
 /// units, as Java and JavaScript strings do: immich-go's matcher test has a
 /// JSON of 22 emoji and a two-unit `☺️` (24 characters, 46 units) for a
 /// media name one emoji longer.
-pub const SIDECAR_LIMIT: usize = 46;
+pub(crate) const SIDECAR_LIMIT: usize = 46;
 
 /// How long a media file's name without its extension may be; longer names
 /// are cut (immich-go matcher test: `…LONG_EXPOSURE-02.ORIGINA.jpg`, a
 /// 47-unit stem, beside the JSON `…LONG_EXPOSURE-02.ORIGIN.json`).
-pub const MEDIA_STEM_LIMIT: usize = 47;
+pub(crate) const MEDIA_STEM_LIMIT: usize = 47;
 
 /// The infix of the sidecar names Google writes since late 2024
 /// (`NAME.supplemental-metadata.json`; ente issue 4953), cut like the rest.
-pub const SUPPLEMENTAL: &str = ".supplemental-metadata";
+pub(crate) const SUPPLEMENTAL: &str = ".supplemental-metadata";
 
 /// The "edited" suffixes Google appends to an edited copy's stem, in the
 /// account's language; the copy has no JSON of its own and shares its
@@ -35,7 +35,7 @@ pub const SUPPLEMENTAL: &str = ".supplemental-metadata";
 /// have corresponding JSON"; the lists of `GooglePhotosTakeoutHelper`
 /// `lib/extras.dart` and immich-go's table). Lowercase NFC; the longest
 /// that matches wins (`-ha editado` over `-editado`).
-pub const EDITED_SUFFIXES: [&str; 22] = [
+pub(crate) const EDITED_SUFFIXES: [&str; 22] = [
     "-отредактировано",
     "-відредаговано",
     "-đã chỉnh sửa",
@@ -63,7 +63,7 @@ pub const EDITED_SUFFIXES: [&str; 22] = [
 /// The album metadata file, named in the account's language (immich-go
 /// `docs/google-takeout.md`, "Some key file names are spelled in the user
 /// language"), NFC and lowercase.
-pub const ALBUM_METADATA_NAMES: [&str; 9] = [
+pub(crate) const ALBUM_METADATA_NAMES: [&str; 9] = [
     "metadata.json",
     "métadonnées.json",
     "metadati.json",
@@ -77,7 +77,7 @@ pub const ALBUM_METADATA_NAMES: [&str; 9] = [
 
 /// JSON files Takeout writes beside the albums that belong to no media file
 /// (immich-go issue logs, ente and other importers skip the same three).
-pub const TAKEOUT_FILES: [&str; 3] = [
+pub(crate) const TAKEOUT_FILES: [&str; 3] = [
     "print-subscriptions.json",
     "shared_album_comments.json",
     "user-generated-memory-titles.json",
@@ -92,26 +92,26 @@ const VIDEO_EXTENSIONS: [&str; 8] = [
 
 /// `s` in NFC.
 #[must_use]
-pub fn nfc(s: &str) -> String {
+pub(crate) fn nfc(s: &str) -> String {
     s.nfc().collect()
 }
 
 /// The file name of a member path (after the last `/`).
 #[must_use]
-pub fn file_name(path: &str) -> &str {
+pub(crate) fn file_name(path: &str) -> &str {
     path.rsplit_once('/').map_or(path, |(_, name)| name)
 }
 
 /// The folder of a member path (before the last `/`; empty at the top).
 #[must_use]
-pub fn folder(path: &str) -> &str {
+pub(crate) fn folder(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 /// `name` split before its extension (the last `.` that does not start
 /// the name): `("IMG_1", ".jpg")`; `("20030616", "")` without one.
 #[must_use]
-pub fn split_extension(name: &str) -> (&str, &str) {
+pub(crate) fn split_extension(name: &str) -> (&str, &str) {
     match name.rfind('.') {
         Some(i) if i > 0 => name.split_at(i),
         _ => (name, ""),
@@ -123,7 +123,7 @@ pub fn split_extension(name: &str) -> (&str, &str) {
 /// counter is the last `(digits)` right before the extension
 /// (immich-go `docs/google-takeout.md`: `IMG_3479(1).JPG`).
 #[must_use]
-pub fn split_counter(name: &str) -> (String, Option<u32>) {
+pub(crate) fn split_counter(name: &str) -> (String, Option<u32>) {
     let (stem, extension) = split_extension(name);
     if let Some(open) = stem
         .strip_suffix(')')
@@ -142,7 +142,7 @@ pub fn split_counter(name: &str) -> (String, Option<u32>) {
 
 /// How many UTF-16 code units `s` takes.
 #[must_use]
-pub fn utf16_len(s: &str) -> usize {
+pub(crate) fn utf16_len(s: &str) -> usize {
     s.chars().map(char::len_utf16).sum()
 }
 
@@ -165,7 +165,7 @@ fn prefix_by(s: &str, limit: usize, cost: impl Fn(char) -> usize) -> &str {
 /// or partial UTF-8 sequence arrives as U+FFFD, which [`json_key`] drops).
 /// Distinct prefixes, longest first.
 #[must_use]
-pub fn cuts(s: &str, limit: usize) -> Vec<&str> {
+pub(crate) fn cuts(s: &str, limit: usize) -> Vec<&str> {
     let mut out = vec![
         prefix_by(s, limit, char::len_utf16),
         prefix_by(s, limit, |_| 1),
@@ -202,7 +202,7 @@ pub enum Naming {
 /// it and then `(1).json`: immich-go `matchNormal`, ente pull request 4956,
 /// `GooglePhotosTakeoutHelper` `_bracketSwap`).
 #[must_use]
-pub fn sidecar_names(name: &str) -> Vec<(String, Naming)> {
+pub(crate) fn sidecar_names(name: &str) -> Vec<(String, Naming)> {
     let name = nfc(name);
     let (base, counter) = split_counter(&name);
     let counter = counter.map_or(String::new(), |n| format!("({n})"));
@@ -245,7 +245,7 @@ pub fn sidecar_names(name: &str) -> Vec<(String, Naming)> {
 /// lowercase, without U+FFFD where a cut went through a character. `None`
 /// for a name that does not end in `.json` (in any case).
 #[must_use]
-pub fn json_key(name: &str) -> Option<String> {
+pub(crate) fn json_key(name: &str) -> Option<String> {
     let cut = name.len().checked_sub(5)?;
     let (rest, extension) = (name.get(..cut)?, name.get(cut..)?);
     if !extension.eq_ignore_ascii_case(".json") {
@@ -268,7 +268,7 @@ pub fn json_key(name: &str) -> Option<String> {
 /// none. Suffixes compare in any case. A stem cut at [`MEDIA_STEM_LIMIT`]
 /// may end in a cut suffix (`-bearb`): two of its characters or more count.
 #[must_use]
-pub fn unedited(name: &str) -> Option<String> {
+pub(crate) fn unedited(name: &str) -> Option<String> {
     let name = nfc(name);
     let (base, counter) = split_counter(&name);
     let (stem, extension) = split_extension(&base);
@@ -299,20 +299,20 @@ pub fn unedited(name: &str) -> Option<String> {
 
 /// Whether `name` is an album's metadata file (in any of the languages).
 #[must_use]
-pub fn is_album_metadata(name: &str) -> bool {
+pub(crate) fn is_album_metadata(name: &str) -> bool {
     let name = nfc(name).to_lowercase();
     ALBUM_METADATA_NAMES.contains(&name.as_str())
 }
 
 /// Whether `name` is one of Takeout's own JSON files, no media's sidecar.
 #[must_use]
-pub fn is_takeout_file(name: &str) -> bool {
+pub(crate) fn is_takeout_file(name: &str) -> bool {
     TAKEOUT_FILES.contains(&name)
 }
 
 /// Whether `name` looks like the video half of a Live or motion photo.
 #[must_use]
-pub fn is_video(name: &str) -> bool {
+pub(crate) fn is_video(name: &str) -> bool {
     let (_, extension) = split_extension(name);
     let extension = extension.to_ascii_lowercase();
     let extension = extension.split('~').next().unwrap_or_default();

@@ -81,14 +81,6 @@ pub struct Matching {
     pub ambiguities: Vec<Ambiguity>,
 }
 
-impl Matching {
-    /// The JSON of media member `media`, if it has one.
-    #[must_use]
-    pub fn json_of(&self, media: usize) -> Option<&Pair> {
-        self.pairs.iter().find(|p| p.media == media)
-    }
-}
-
 /// A media file's claim on a JSON.
 struct Claim {
     json: usize,
