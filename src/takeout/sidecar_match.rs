@@ -90,10 +90,11 @@ struct Claim {
 /// The members by kind, with the JSON by folder and name.
 struct Index<'m> {
     members: &'m [Member],
-    /// (folder, JSON key) → JSON members, first by part then path.
-    jsons: HashMap<(String, String), Vec<usize>>,
-    /// The same keyed in lowercase, for names that differ only in case.
-    folded: HashMap<(String, String), usize>,
+    /// Folder → JSON key → JSON members, first by part then path.
+    jsons: HashMap<String, HashMap<String, Vec<usize>>>,
+    /// Folder → lowercase JSON key → the first of them, for names that
+    /// differ only in case.
+    folded: HashMap<String, HashMap<String, usize>>,
     /// Media members by folder, name, part.
     media: Vec<usize>,
 }
@@ -102,7 +103,7 @@ impl<'m> Index<'m> {
     /// Sorts `members` into `out`'s album and Takeout files, the JSON and
     /// the media; the same JSON name twice in a folder is listed.
     fn new(members: &'m [Member], out: &mut Matching) -> Self {
-        let mut jsons: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut jsons: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         let mut media: Vec<usize> = Vec::new();
         for (i, m) in members.iter().enumerate() {
             if m.path.ends_with('/') {
@@ -113,13 +114,15 @@ impl<'m> Index<'m> {
                 Some(_) if names::is_album_metadata(name) => out.album_files.push(i),
                 Some(_) if names::is_takeout_file(name) => out.takeout_files.push(i),
                 Some(key) => jsons
-                    .entry((names::nfc(names::folder(&m.path)), key))
+                    .entry(names::nfc(names::folder(&m.path)))
+                    .or_default()
+                    .entry(key)
                     .or_default()
                     .push(i),
                 None => media.push(i),
             }
         }
-        for list in jsons.values_mut() {
+        for list in jsons.values_mut().flat_map(HashMap::values_mut) {
             list.sort_by(|&a, &b| {
                 (members[a].part, &members[a].path, a).cmp(&(members[b].part, &members[b].path, b))
             });
@@ -133,14 +136,15 @@ impl<'m> Index<'m> {
             }
         }
         media.sort_by_cached_key(|&i| order(members, i));
-        let mut folded = HashMap::new();
-        let mut keys: Vec<(&(String, String), usize)> =
-            jsons.iter().map(|(key, list)| (key, list[0])).collect();
-        keys.sort_unstable();
-        for ((folder, key), json) in keys {
-            folded
-                .entry((folder.clone(), key.to_lowercase()))
-                .or_insert(json);
+        let mut folded: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        for (folder, keys) in &jsons {
+            let mut keys: Vec<(&String, usize)> =
+                keys.iter().map(|(key, list)| (key, list[0])).collect();
+            keys.sort_unstable();
+            let lower = folded.entry(folder.clone()).or_default();
+            for (key, json) in keys {
+                lower.entry(key.to_lowercase()).or_insert(json);
+            }
         }
         Self {
             members,
@@ -155,23 +159,21 @@ impl<'m> Index<'m> {
     /// importers fold case: the "rekindle" Takeout plan, "Filename lookups
     /// casefold").
     fn lookup(&self, folder: &str, name: &str) -> Vec<(usize, Naming)> {
+        let (Some(exact), Some(any_case)) = (self.jsons.get(folder), self.folded.get(folder))
+        else {
+            return Vec::new();
+        };
         let candidates = names::sidecar_names(name);
-        let exact: Vec<(usize, Naming)> = candidates
+        let found: Vec<(usize, Naming)> = candidates
             .iter()
-            .filter_map(|(key, naming)| {
-                let found = self.jsons.get(&(folder.to_owned(), key.clone()))?;
-                Some((found[0], *naming))
-            })
+            .filter_map(|(key, naming)| Some((exact.get(key)?[0], *naming)))
             .collect();
-        if !exact.is_empty() {
-            return exact;
+        if !found.is_empty() {
+            return found;
         }
         candidates
             .iter()
-            .filter_map(|(key, naming)| {
-                let found = self.folded.get(&(folder.to_owned(), key.to_lowercase()))?;
-                Some((*found, *naming))
-            })
+            .filter_map(|(key, naming)| Some((*any_case.get(&key.to_lowercase())?, *naming)))
             .collect()
     }
 
@@ -336,6 +338,7 @@ pub fn match_members(members: &[Member]) -> Matching {
     let mut unused: Vec<usize> = index
         .jsons
         .values()
+        .flat_map(HashMap::values)
         .filter_map(|list| list.first())
         .copied()
         .filter(|&j| !used[j])
