@@ -282,55 +282,54 @@ fn every_generated_set_matches_exactly() {
     }
 }
 
-/// From member names and contents to the XMP of each photo: the pairing,
-/// the JSON, the album title of the folder, the day in the configured zone.
-#[test]
-fn a_small_set_to_its_sidecars() {
-    use photos_backup::export::xmp::write;
-    use photos_backup::takeout::metadata::{parse_album, parse_sidecar, shown_at, taken_instant};
-    use photos_backup::takeout::xmp_fields::fields;
+const YEAR: &str = "Takeout/Google Fotos/Photos from 2021";
+const ALBUM: &str = "Takeout/Google Fotos/Urlaub";
 
-    let year = "Takeout/Google Fotos/Photos from 2021";
-    let album = "Takeout/Google Fotos/Urlaub";
+/// A photo in a year folder and an album (with its edited copy), the JSON
+/// in other parts, the album's `Metadaten.json`: the members and the
+/// contents of the JSON among them.
+fn small_set() -> (Vec<Member>, HashMap<String, &'static str>) {
     let json = r#"{"title": "PXL_20210811_190258322.jpg", "description": "Am Strand",
         "photoTakenTime": {"timestamp": "1628708578", "formatted": "11.08.2021"},
         "creationTime": {"timestamp": "1628800000"},
         "geoData": {"latitude": 0.0, "longitude": 0.0},
         "geoDataExif": {"latitude": 54.1, "longitude": 7.9},
         "people": [{"name": "Carla"}], "favorited": true, "appSource": {"androidPackageName": "x"}}"#;
+    let sidecar = "PXL_20210811_190258322.jpg.supplemental-metada.json";
     let contents: HashMap<String, &str> = [
+        (format!("{YEAR}/{sidecar}"), json),
+        (format!("{ALBUM}/{sidecar}"), json),
         (
-            format!("{year}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
-            json,
-        ),
-        (
-            format!("{album}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
-            json,
-        ),
-        (
-            format!("{album}/Metadaten.json"),
+            format!("{ALBUM}/Metadaten.json"),
             r#"{"title": "Urlaub an der See"}"#,
         ),
     ]
     .into_iter()
     .collect();
-    let m: Vec<Member> = [
-        (
-            2,
-            format!("{year}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
-        ),
-        (0, format!("{album}/PXL_20210811_190258322.jpg")),
-        (1, format!("{album}/Metadaten.json")),
-        (0, format!("{year}/PXL_20210811_190258322.jpg")),
-        (
-            1,
-            format!("{album}/PXL_20210811_190258322.jpg.supplemental-metada.json"),
-        ),
-        (1, format!("{album}/PXL_20210811_190258322-bearbeitet.jpg")),
+    let members = [
+        (2, format!("{YEAR}/{sidecar}")),
+        (0, format!("{ALBUM}/PXL_20210811_190258322.jpg")),
+        (1, format!("{ALBUM}/Metadaten.json")),
+        (0, format!("{YEAR}/PXL_20210811_190258322.jpg")),
+        (1, format!("{ALBUM}/{sidecar}")),
+        (1, format!("{ALBUM}/PXL_20210811_190258322-bearbeitet.jpg")),
     ]
     .into_iter()
     .map(|(part, path)| Member { part, path })
     .collect();
+    (members, contents)
+}
+
+/// From member names and contents to the XMP of each photo: the pairing,
+/// the JSON, the album title of the folder, the day in the configured zone.
+#[test]
+fn a_small_set_to_its_sidecars() {
+    use photos_backup::export::xmp::write;
+    use photos_backup::takeout::metadata::{parse_album, parse_sidecar, shown_at, taken_instant};
+    use photos_backup::takeout::xmp_fields::{fields, fingerprint};
+
+    let (m, contents) = small_set();
+    let (year, album) = (YEAR, ALBUM);
     let matching = match_members(&m);
     assert_eq!(matching.pairs.len(), 3);
     let titles: HashMap<&str, String> = matching
@@ -347,6 +346,7 @@ fn a_small_set_to_its_sidecars() {
         .collect();
     let berlin = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
     let mut sidecars = BTreeMap::new();
+    let mut fingerprints = BTreeMap::new();
     for pair in &matching.pairs {
         let json_path = m[pair.json].path.as_str();
         let sidecar = parse_sidecar(json_path, contents[json_path].as_bytes()).unwrap();
@@ -354,8 +354,13 @@ fn a_small_set_to_its_sidecars() {
         let media = m[pair.media].path.as_str();
         let (folder, name) = media.rsplit_once('/').unwrap();
         let albums: Vec<&str> = titles.get(folder).map(String::as_str).into_iter().collect();
-        let xml = write(&fields(Some(&sidecar), taken, &albums, "blake3:00ff", name));
-        sidecars.insert(media.to_owned(), xml);
+        // A stand-in for the content hash: the same photo in two folders
+        // has the same content, its edited copy another.
+        let hash = format!("blake3:{name}");
+        let f = fields(Some(&sidecar), taken, &albums, &hash, name);
+        assert_eq!(fingerprint(&f), fingerprint(&f.clone()));
+        sidecars.insert(media.to_owned(), write(&f));
+        fingerprints.insert(media.to_owned(), fingerprint(&f));
     }
     for (media, xml) in &sidecars {
         assert!(
@@ -380,4 +385,12 @@ fn a_small_set_to_its_sidecars() {
             "{media}"
         );
     }
+    // Three sidecars: the album's copy, the year folder's (no album) and
+    // the edited copy (its own content) all differ.
+    let edited = &fingerprints[&format!("{album}/PXL_20210811_190258322-bearbeitet.jpg")];
+    let original = &fingerprints[&format!("{album}/PXL_20210811_190258322.jpg")];
+    let in_year = &fingerprints[&format!("{year}/PXL_20210811_190258322.jpg")];
+    assert_ne!(edited, original);
+    assert_ne!(in_year, original);
+    assert_ne!(in_year, edited);
 }

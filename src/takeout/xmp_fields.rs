@@ -8,7 +8,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::metadata::Sidecar;
-use crate::export::xmp::{Fields, Identity};
+use crate::export::xmp::{fingerprint_of, Fields, Identity};
 
 /// The sidecar fields of a media file: its JSON (if any parsed), when it
 /// was taken as shown (`metadata::shown_at`), the titles of the albums it
@@ -41,12 +41,32 @@ pub fn fields<'a>(
     }
 }
 
+/// A fingerprint of a Takeout sidecar: of its fields (and the writer's
+/// source, `export::xmp::fingerprint_of`) and of the sources that turn a
+/// JSON into fields (this file and `metadata.rs`), so that a change to
+/// either rewrites every Takeout sidecar once. Same fingerprint, same
+/// sidecar.
+#[must_use]
+pub fn fingerprint(fields: &Fields) -> String {
+    static MAPPING: std::sync::OnceLock<blake3::Hash> = std::sync::OnceLock::new();
+    let mapping = MAPPING.get_or_init(|| {
+        let mut h = blake3::Hasher::new();
+        h.update(include_bytes!("xmp_fields.rs"));
+        h.update(include_bytes!("metadata.rs"));
+        h.finalize()
+    });
+    let mut h = blake3::Hasher::new();
+    h.update(mapping.as_bytes());
+    h.update(fingerprint_of(fields).as_bytes());
+    format!("xmp-takeout:{}", h.finalize().to_hex())
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::export::xmp::{fingerprint_of, write};
+    use crate::export::xmp::write;
     use crate::takeout::metadata::{parse_sidecar, shown_at};
 
     const JSON: &str = r#"{
@@ -180,7 +200,7 @@ mod tests {
         let sidecar = parse_sidecar("a.json", JSON.as_bytes()).unwrap();
         let taken = Utc.timestamp_opt(1_562_257_812, 0).unwrap().fixed_offset();
         let base_fields = fields(Some(&sidecar), taken, &["A"], HASH, "n.jpg");
-        let base = fingerprint_of(&base_fields);
+        let base = fingerprint(&base_fields);
         let changes: Vec<(&str, Change)> = vec![
             ("description", Box::new(|s| s.description = None)),
             (
@@ -202,7 +222,7 @@ mod tests {
                 write(&base_fields),
                 "{what}: must change the sidecar"
             );
-            assert_ne!(fingerprint_of(&f), base, "{what}");
+            assert_ne!(fingerprint(&f), base, "{what}");
         }
         let later = fields(
             Some(&sidecar),
@@ -211,10 +231,10 @@ mod tests {
             HASH,
             "n.jpg",
         );
-        assert_ne!(fingerprint_of(&later), base);
+        assert_ne!(fingerprint(&later), base);
         let album = fields(Some(&sidecar), taken, &["B"], HASH, "n.jpg");
-        assert_ne!(fingerprint_of(&album), base);
+        assert_ne!(fingerprint(&album), base);
         let hash = fields(Some(&sidecar), taken, &["A"], "blake3:00", "n.jpg");
-        assert_ne!(fingerprint_of(&hash), base);
+        assert_ne!(fingerprint(&hash), base);
     }
 }
