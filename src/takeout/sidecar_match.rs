@@ -29,6 +29,9 @@ pub struct Member {
 pub enum Rule {
     /// By its own name.
     Own(Naming),
+    /// By its own name in another case (`IMG_7.JPG` with `img_7.jpg.json`),
+    /// when no JSON has the exact name; an exact claim on the same JSON wins.
+    OwnAnyCase(Naming),
     /// An edited copy (`-edited`, `-bearbeitet`, ...), by its original's name.
     Edited(Naming),
     /// The video half of a Live or motion photo, through its photo's JSON.
@@ -158,10 +161,11 @@ impl<'m> Index<'m> {
     /// only when none has the exact name, those that differ in case (other
     /// importers fold case: the "rekindle" Takeout plan, "Filename lookups
     /// casefold").
-    fn lookup(&self, folder: &str, name: &str) -> Vec<(usize, Naming)> {
+    /// Whether the names found differ in case is the second value.
+    fn lookup(&self, folder: &str, name: &str) -> (Vec<(usize, Naming)>, bool) {
         let (Some(exact), Some(any_case)) = (self.jsons.get(folder), self.folded.get(folder))
         else {
-            return Vec::new();
+            return (Vec::new(), false);
         };
         let candidates = names::sidecar_names(name);
         let found: Vec<(usize, Naming)> = candidates
@@ -169,12 +173,13 @@ impl<'m> Index<'m> {
             .filter_map(|(key, naming)| Some((exact.get(key)?[0], *naming)))
             .collect();
         if !found.is_empty() {
-            return found;
+            return (found, false);
         }
-        candidates
+        let found = candidates
             .iter()
             .filter_map(|(key, naming)| Some((*any_case.get(&key.to_lowercase())?, *naming)))
-            .collect()
+            .collect();
+        (found, true)
     }
 
     /// Each media file's claim by its own name, else (an edited copy) by
@@ -185,15 +190,21 @@ impl<'m> Index<'m> {
             let path = &self.members[i].path;
             let folder = names::nfc(names::folder(path));
             let name = names::file_name(path);
-            let mut found: Vec<(usize, Rule)> = self
-                .lookup(&folder, name)
+            let (own, any_case) = self.lookup(&folder, name);
+            let rule = if any_case {
+                Rule::OwnAnyCase
+            } else {
+                Rule::Own
+            };
+            let mut found: Vec<(usize, Rule)> = own
                 .into_iter()
-                .map(|(json, naming)| (json, Rule::Own(naming)))
+                .map(|(json, naming)| (json, rule(naming)))
                 .collect();
             if found.is_empty() {
                 if let Some(original) = names::unedited(name) {
                     found = self
                         .lookup(&folder, &original)
+                        .0
                         .into_iter()
                         .map(|(json, naming)| (json, Rule::Edited(naming)))
                         .collect();
@@ -231,7 +242,7 @@ impl<'m> Index<'m> {
         for &i in &self.media {
             if let Some(Claim {
                 json,
-                rule: Rule::Own(_),
+                rule: Rule::Own(_) | Rule::OwnAnyCase(_),
             }) = claims.get(&i)
             {
                 by_json.entry(*json).or_default().push(i);
@@ -719,5 +730,38 @@ mod tests {
         assert_eq!(by_media.get(&2), Some(&3));
         assert_eq!(by_media.get(&4), Some(&5));
         assert_eq!(out.json_without_media, vec![6]);
+        assert_eq!(
+            out.pairs.iter().find(|p| p.media == 2).map(|p| p.rule),
+            Some(Rule::OwnAnyCase(Naming::Plain))
+        );
+    }
+
+    #[test]
+    fn the_exact_case_wins_over_another_case() {
+        let f = |n: &str| format!("{GP}/Photos from 2021/{n}");
+        // `IMG_7.JPG` sorts first, but `img_7.jpg` has the exact name.
+        let m = members(&[
+            (0, &f("IMG_7.JPG")),
+            (0, &f("img_7.jpg")),
+            (0, &f("img_7.jpg.json")),
+        ]);
+        let out = match_members(&m);
+        assert_accounted(&m, &out);
+        assert_eq!(
+            pairs(&m, &out),
+            vec![(
+                f("img_7.jpg"),
+                f("img_7.jpg.json"),
+                Rule::Own(Naming::Plain)
+            )]
+        );
+        assert_eq!(
+            out.ambiguities,
+            vec![Ambiguity::SharedJson {
+                json: 2,
+                winner: 1,
+                others: vec![0]
+            }]
+        );
     }
 }
