@@ -6,8 +6,10 @@
 //! cited at each rule and in the tests.
 //!
 //! Names are compared in NFC (an extracted Takeout on macOS may hold NFD
-//! names) and case-sensitively, as Google writes them; only `.json` is
-//! matched in any case.
+//! names) and case-sensitively, as Google writes them; `.json` in any case
+//! (`sidecar_match` falls back to any case for the rest when nothing is
+//! exact). Everything that is not `.json` counts as media: a backup drops
+//! nothing unseen.
 
 use unicode_normalization::UnicodeNormalization;
 

@@ -7,7 +7,8 @@
 //!
 //! The answer has every member in exactly one place: a media file is in a
 //! pair or without JSON; a JSON is in a pair, an album's metadata, one of
-//! Takeout's own files or without media. A JSON that fits several media
+//! Takeout's own files, without media, or a second copy of a JSON name in
+//! its folder (`Ambiguity::SameJson`). A JSON that fits several media
 //! files by their own names goes to one (the best rule, then the first by
 //! folder, name and part) and the case is listed; edited copies and the
 //! video halves of Live and motion photos share their original's JSON.
