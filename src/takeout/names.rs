@@ -479,6 +479,9 @@ mod tests {
         assert!(fits(&odd, &format!("{}.json", "a".repeat(45))));
     }
 
+    /// Whether Google cuts by bytes or characters is not settled in public
+    /// threads for every export (immich-go `matchNormal` tries both; the
+    /// emoji case above shows UTF-16 units): all three are tried.
     #[test]
     fn cuts_by_units_characters_or_bytes() {
         let accented = "é".repeat(50);
@@ -520,6 +523,7 @@ mod tests {
         assert!(fits(&long_nfd, &format!("{}\u{e9}x.json", "a".repeat(44))));
     }
 
+    /// `.JSON` in capitals: immich-go's in-memory test Takeouts write it so.
     #[test]
     fn json_keys() {
         assert_eq!(json_key("IMG.jpg.JSON"), Some("IMG.jpg.json".into()));
@@ -589,6 +593,8 @@ mod tests {
         assert!(!is_takeout_file("IMG.jpg.json"));
     }
 
+    /// immich-go `testgp_livephoto_test.go`: `.MP`, `.MP~2`, `.MP4`; an
+    /// iPhone's `.MOV`.
     #[test]
     fn videos_of_live_and_motion_photos() {
         for name in ["X.MP", "X.MP~2", "X.MOV", "x.mp4", "clip.M4V"] {

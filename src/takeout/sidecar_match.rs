@@ -426,6 +426,8 @@ mod tests {
         }
     }
 
+    /// Names from immich-go's docs and matcher test, ente issue 4953,
+    /// `GooglePhotosTakeoutHelper` `_noExtension`.
     #[test]
     fn a_year_folder_with_every_naming() {
         let m = members(&[
@@ -653,6 +655,10 @@ mod tests {
         );
     }
 
+    /// Our own rule (no public source settles these): the best rule, then
+    /// the first by folder, name, part; never the order members arrive in
+    /// (the "rekindle" Takeout plan: "Never let dictionary insertion order
+    /// resolve a collision").
     #[test]
     fn conflicts_are_settled_the_same_way_every_time() {
         let f = |n: &str| format!("{GP}/Photos from 2020/{n}");
@@ -711,6 +717,8 @@ mod tests {
         assert_eq!(again.ambiguities.len(), 3);
     }
 
+    /// `GooglePhotosTakeoutHelper` pull request 247 (macOS NFD names); the
+    /// "rekindle" Takeout plan ("Filename lookups casefold").
     #[test]
     fn nfd_folders_case_and_cut_characters() {
         // An extracted Takeout copied on macOS: NFD names; JSON from a zip: NFC.
