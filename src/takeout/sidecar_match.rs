@@ -720,7 +720,7 @@ mod tests {
     /// `GooglePhotosTakeoutHelper` pull request 247 (macOS NFD names); the
     /// "rekindle" Takeout plan ("Filename lookups casefold").
     #[test]
-    fn nfd_folders_case_and_cut_characters() {
+    fn nfd_folders_and_case() {
         // An extracted Takeout copied on macOS: NFD names; JSON from a zip: NFC.
         let m = members(&[
             (0, "Takeout/Google Photos/Cafe\u{301}/Cre\u{300}me.jpg"),
