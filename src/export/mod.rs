@@ -17,4 +17,4 @@ mod source;
 pub mod stage;
 pub(crate) mod temps;
 mod versions;
-mod xmp;
+pub mod xmp;

@@ -2,10 +2,14 @@
 //! captions, keywords, people, favorites and often the corrected date and
 //! place only in its database, not in the file; a backup of the bare files
 //! would lose them. The sidecar carries them in the standard properties that
-//! exiftool, Lightroom and digiKam read, plus the asset's uuid in a namespace
+//! exiftool, Lightroom and digiKam read, plus an identifier in a namespace
 //! of our own. The text is untrusted, so it is escaped and stripped of what
 //! XML 1.0 forbids; the output is deterministic so that the export compares
 //! sidecars by hash and rewrites only the ones that changed.
+//!
+//! One writer serves every source: a source maps what it knows into
+//! [`Fields`] (Photos' `Asset` below, a Google Takeout JSON in
+//! `takeout::xmp_fields`), and [`write`] turns those into the packet.
 
 use std::collections::BTreeSet;
 
@@ -15,7 +19,8 @@ use unicode_normalization::UnicodeNormalization;
 use crate::photos::query::UNKNOWN_PERSON;
 use crate::photos::Asset;
 
-/// Our namespace: the uuid ties a sidecar (and so its file) back to the asset.
+/// Our namespace: the identifier ties a sidecar (and so its file) back to
+/// its source.
 const NAMESPACE: &str = "https://photos-backup.invalid/ns/1.0/";
 
 /// The namespaces the sidecar declares, in order.
@@ -28,9 +33,91 @@ const NAMESPACES: [(&str, &str); 6] = [
     ("photosbackup", NAMESPACE),
 ];
 
+/// What a sidecar carries, whatever the source. Lists are sets: their
+/// order does not change the bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fields<'a> {
+    pub title: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub keywords: Vec<&'a str>,
+    /// Named people only (Photos' unnamed faces are left out by its mapping).
+    pub persons: Vec<&'a str>,
+    /// Album titles; Photos' mapping gives none (its sidecars predate them).
+    pub albums: Vec<&'a str>,
+    /// When the photo was taken, in the zone it is shown in.
+    pub created: DateTime<FixedOffset>,
+    pub modified: Option<DateTime<FixedOffset>>,
+    /// Latitude and longitude in degrees; written only when both are in range.
+    pub location: Option<(f64, f64)>,
+    pub favorite: bool,
+    pub identity: Identity<'a>,
+}
+
+/// Where the file came from, in our namespace.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Identity<'a> {
+    /// An Apple Photos asset: its uuid, the name it was imported under,
+    /// the name of the original in the library, whether it is hidden.
+    Photos {
+        uuid: &'a str,
+        original_filename: &'a str,
+        library_filename: &'a str,
+        hidden: bool,
+    },
+    /// A Google Takeout media file: its content hash (what the Takeout
+    /// source deduplicates by, the same in every part, folder and
+    /// scheduled export; a Takeout path is not, so it is left out) and
+    /// the name Google kept for it (the JSON `title`, never cut).
+    Takeout {
+        content_hash: &'a str,
+        original_filename: &'a str,
+    },
+}
+
+/// The fields of a Photos asset.
+fn photos_fields(asset: &Asset) -> Fields<'_> {
+    Fields {
+        title: asset.title.as_deref(),
+        description: asset.description.as_deref(),
+        keywords: asset.keywords.iter().map(String::as_str).collect(),
+        persons: asset
+            .persons
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != UNKNOWN_PERSON)
+            .collect(),
+        albums: Vec::new(),
+        created: asset.date,
+        modified: asset
+            .date_modified
+            .map(|m| m.with_timezone(asset.date.offset())),
+        location: asset.latitude.zip(asset.longitude),
+        favorite: asset.favorite,
+        identity: Identity::Photos {
+            uuid: &asset.uuid,
+            original_filename: &asset.original_filename,
+            library_filename: &asset.filename,
+            hidden: asset.hidden,
+        },
+    }
+}
+
 /// The XMP packet for `asset`: same asset, same bytes.
 #[must_use]
 pub(super) fn sidecar(asset: &Asset) -> String {
+    write(&photos_fields(asset))
+}
+
+/// A fingerprint of everything `sidecar` reads from the asset (see
+/// [`fingerprint_of`]).
+#[must_use]
+pub(super) fn fingerprint(asset: &Asset) -> String {
+    fingerprint_of(&photos_fields(asset))
+}
+
+/// The XMP packet for `fields`: same fields, same bytes.
+#[must_use]
+pub fn write(fields: &Fields) -> String {
     let mut x = String::new();
     x.push_str("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
     x.push_str("<x:xmpmeta xmlns:x=\"adobe:ns:meta/\" x:xmptk=\"photos-backup\">\n");
@@ -41,32 +128,23 @@ pub(super) fn sidecar(asset: &Asset) -> String {
     }
     x.push_str(">\n");
 
-    alt(&mut x, "dc:title", asset.title.as_deref());
-    alt(&mut x, "dc:description", asset.description.as_deref());
-    bag(
-        &mut x,
-        "dc:subject",
-        asset.keywords.iter().map(String::as_str),
-    );
-    let persons = asset.persons.iter().map(String::as_str);
+    alt(&mut x, "dc:title", fields.title);
+    alt(&mut x, "dc:description", fields.description);
+    bag(&mut x, "dc:subject", fields.keywords.iter().copied());
     bag(
         &mut x,
         "Iptc4xmpExt:PersonInImage",
-        persons.filter(|p| *p != UNKNOWN_PERSON),
+        fields.persons.iter().copied(),
     );
 
-    let created = date(&asset.date);
+    let created = date(&fields.created);
     simple(&mut x, "photoshop:DateCreated", &created);
     simple(&mut x, "xmp:CreateDate", &created);
     simple(&mut x, "exif:DateTimeOriginal", &created);
-    if let Some(modified) = asset.date_modified {
-        simple(
-            &mut x,
-            "xmp:ModifyDate",
-            &date(&modified.with_timezone(asset.date.offset())),
-        );
+    if let Some(modified) = fields.modified {
+        simple(&mut x, "xmp:ModifyDate", &date(&modified));
     }
-    if let (Some(lat), Some(lon)) = (asset.latitude, asset.longitude) {
+    if let Some((lat, lon)) = fields.location {
         if let (Some(lat), Some(lon)) = (
             coordinate(lat, 90.0, 'N', 'S'),
             coordinate(lon, 180.0, 'E', 'W'),
@@ -75,17 +153,35 @@ pub(super) fn sidecar(asset: &Asset) -> String {
             simple(&mut x, "exif:GPSLongitude", &lon);
         }
     }
-    simple(&mut x, "xmp:Rating", if asset.favorite { "5" } else { "0" });
-
-    simple(&mut x, "photosbackup:AssetUUID", &asset.uuid);
     simple(
         &mut x,
-        "photosbackup:OriginalFilename",
-        &asset.original_filename,
+        "xmp:Rating",
+        if fields.favorite { "5" } else { "0" },
     );
-    simple(&mut x, "photosbackup:LibraryFilename", &asset.filename);
-    if asset.hidden {
-        simple(&mut x, "photosbackup:Hidden", "True");
+    bag(&mut x, "photosbackup:Album", fields.albums.iter().copied());
+
+    match &fields.identity {
+        Identity::Photos {
+            uuid,
+            original_filename,
+            library_filename,
+            hidden,
+        } => {
+            simple(&mut x, "photosbackup:AssetUUID", uuid);
+            simple(&mut x, "photosbackup:OriginalFilename", original_filename);
+            simple(&mut x, "photosbackup:LibraryFilename", library_filename);
+            if *hidden {
+                simple(&mut x, "photosbackup:Hidden", "True");
+            }
+        }
+        Identity::Takeout {
+            content_hash,
+            original_filename,
+        } => {
+            simple(&mut x, "photosbackup:ContentHash", content_hash);
+            simple(&mut x, "photosbackup:OriginalFilename", original_filename);
+            simple(&mut x, "photosbackup:Source", "Google Takeout");
+        }
     }
 
     x.push_str("  </rdf:Description>\n");
@@ -95,12 +191,12 @@ pub(super) fn sidecar(asset: &Asset) -> String {
     x
 }
 
-/// A fingerprint of everything `sidecar` reads from the asset, and of this
-/// file's source (so a change to the output changes every fingerprint):
-/// same fingerprint, same sidecar. Much cheaper than the sidecar itself, so
-/// a run compares it with the ledger's and generates only changed sidecars.
+/// A fingerprint of `fields` and of this file's source (so a change to the
+/// output changes every fingerprint): same fingerprint, same sidecar. Much
+/// cheaper than the sidecar itself, so a run compares it with the ledger's
+/// and generates only changed sidecars.
 #[must_use]
-pub(super) fn fingerprint(asset: &Asset) -> String {
+pub(crate) fn fingerprint_of(fields: &Fields) -> String {
     static GENERATOR: std::sync::OnceLock<blake3::Hash> = std::sync::OnceLock::new();
     let generator = GENERATOR.get_or_init(|| blake3::hash(include_bytes!("xmp.rs")));
     let mut h = blake3::Hasher::new();
@@ -114,36 +210,50 @@ pub(super) fn fingerprint(asset: &Asset) -> String {
         h.update(&[u8::from(s.is_some())]);
         text(h, s.unwrap_or(""));
     };
-    optional(&mut h, asset.title.as_deref());
-    optional(&mut h, asset.description.as_deref());
-    for list in [&asset.keywords, &asset.persons] {
+    optional(&mut h, fields.title);
+    optional(&mut h, fields.description);
+    for list in [&fields.keywords, &fields.persons, &fields.albums] {
         h.update(&(list.len() as u64).to_le_bytes());
         for item in list {
             text(&mut h, item);
         }
     }
-    let instant = |h: &mut blake3::Hasher, seconds: i64, nanos: u32| {
-        h.update(&seconds.to_le_bytes());
-        h.update(&nanos.to_le_bytes());
+    let instant = |h: &mut blake3::Hasher, d: &DateTime<FixedOffset>| {
+        h.update(&d.timestamp().to_le_bytes());
+        h.update(&d.timestamp_subsec_nanos().to_le_bytes());
+        h.update(&d.offset().local_minus_utc().to_le_bytes());
     };
-    instant(
-        &mut h,
-        asset.date.timestamp(),
-        asset.date.timestamp_subsec_nanos(),
-    );
-    h.update(&asset.date.offset().local_minus_utc().to_le_bytes());
-    h.update(&[u8::from(asset.date_modified.is_some())]);
-    if let Some(d) = asset.date_modified {
-        instant(&mut h, d.timestamp(), d.timestamp_subsec_nanos());
+    instant(&mut h, &fields.created);
+    h.update(&[u8::from(fields.modified.is_some())]);
+    if let Some(d) = &fields.modified {
+        instant(&mut h, d);
     }
-    for coordinate in [asset.latitude, asset.longitude] {
-        h.update(&[u8::from(coordinate.is_some())]);
-        h.update(&coordinate.unwrap_or(0.0).to_bits().to_le_bytes());
+    h.update(&[u8::from(fields.location.is_some())]);
+    let (lat, lon) = fields.location.unwrap_or((0.0, 0.0));
+    h.update(&lat.to_bits().to_le_bytes());
+    h.update(&lon.to_bits().to_le_bytes());
+    h.update(&[u8::from(fields.favorite)]);
+    match &fields.identity {
+        Identity::Photos {
+            uuid,
+            original_filename,
+            library_filename,
+            hidden,
+        } => {
+            h.update(&[0, u8::from(*hidden)]);
+            text(&mut h, uuid);
+            text(&mut h, original_filename);
+            text(&mut h, library_filename);
+        }
+        Identity::Takeout {
+            content_hash,
+            original_filename,
+        } => {
+            h.update(&[1]);
+            text(&mut h, content_hash);
+            text(&mut h, original_filename);
+        }
     }
-    h.update(&[u8::from(asset.favorite), u8::from(asset.hidden)]);
-    text(&mut h, &asset.uuid);
-    text(&mut h, &asset.original_filename);
-    text(&mut h, &asset.filename);
     format!("xmp-in:{}", h.finalize().to_hex())
 }
 
@@ -381,6 +491,42 @@ mod tests {
         let xml = sidecar(&a);
         assert_well_formed(&xml);
         insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn hostile_takeout_fields() {
+        let fields = Fields {
+            title: None,
+            description: Some("</dc:description>\u{0}"),
+            keywords: vec![],
+            persons: vec!["<b>", "\u{1b}[2J"],
+            albums: vec!["Trip & \"friends\"", "]]>", "", " "],
+            created: asset().date,
+            modified: None,
+            location: Some((91.0, 10.0)),
+            favorite: false,
+            identity: Identity::Takeout {
+                content_hash: "\"/><evil/>",
+                original_filename: "../\u{7f}IMG.jpg",
+            },
+        };
+        let xml = write(&fields);
+        assert_well_formed(&xml);
+        assert!(
+            xml.contains("<rdf:li>Trip &amp; &quot;friends&quot;</rdf:li>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<rdf:li>]]&gt;</rdf:li>"), "{xml}");
+        assert_eq!(
+            xml.matches("<rdf:li>").count(),
+            4,
+            "blank albums dropped: {xml}"
+        );
+        assert!(!xml.contains("GPS"), "latitude out of range: {xml}");
+        assert!(
+            xml.contains("<photosbackup:OriginalFilename>../IMG.jpg<"),
+            "{xml}"
+        );
     }
 
     #[test]
