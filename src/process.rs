@@ -454,9 +454,8 @@ impl CommandRunner for System {
 /// (standard input only when it has some).
 fn spawn(cmd: &CommandLine) -> Result<std::process::Child, ProcessError> {
     use std::os::unix::process::CommandExt;
-    let mut command = std::process::Command::new(&cmd.program);
+    let mut command = command_of(cmd);
     command
-        .args(&cmd.args)
         .process_group(0)
         .stdin(if cmd.stdin.is_some() {
             Stdio::piped()
@@ -465,6 +464,17 @@ fn spawn(cmd: &CommandLine) -> Result<std::process::Child, ProcessError> {
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command.spawn().map_err(|source| ProcessError::Start {
+        program: cmd.name(),
+        source,
+    })
+}
+
+/// `cmd` as a `std::process::Command`: its program, arguments, environment
+/// (what is withheld removed) and folder; the caller sets what it connects.
+fn command_of(cmd: &CommandLine) -> std::process::Command {
+    let mut command = std::process::Command::new(&cmd.program);
+    command.args(&cmd.args);
     for name in withheld_from(cmd) {
         command.env_remove(name);
     }
@@ -474,10 +484,7 @@ fn spawn(cmd: &CommandLine) -> Result<std::process::Child, ProcessError> {
     if let Some(dir) = &cmd.cwd {
         command.current_dir(dir);
     }
-    command.spawn().map_err(|source| ProcessError::Start {
-        program: cmd.name(),
-        source,
-    })
+    command
 }
 
 /// Runs `cmd` in a process group of its own; with `on_line`, its standard
@@ -629,21 +636,11 @@ impl<W: std::io::Write + Send> CommandRunner for Traced<'_, W> {
 /// Starts `cmd` and leaves it running, reaped by a thread when it ends
 /// (`caffeinate -w PID` ends with us). Its output is discarded.
 pub(crate) fn spawn_background(cmd: &CommandLine) -> Result<(), ProcessError> {
-    let mut command = std::process::Command::new(&cmd.program);
+    let mut command = command_of(cmd);
     command
-        .args(&cmd.args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for name in withheld_from(cmd) {
-        command.env_remove(name);
-    }
-    for var in &cmd.env {
-        command.env(&var.name, &var.value);
-    }
-    if let Some(dir) = &cmd.cwd {
-        command.current_dir(dir);
-    }
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut child = command.spawn().map_err(|source| ProcessError::Start {
         program: cmd.name(),
         source,
