@@ -226,13 +226,13 @@ fn run_backup(
         runner,
         secrets: &secrets,
         downloader: platform::can_ask_photos().then_some(&photos_app as _),
-        progress: progress.as_mut(),
         host,
     };
     Ok(commands::run::unattended::command(
         &config,
         (args.dry_run, cli.quiet),
         ctx,
+        progress.as_mut(),
         out,
         err,
     )?)

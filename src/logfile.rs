@@ -131,11 +131,48 @@ impl Notes {
         if self.echo {
             eprintln!("{line}");
         }
+        self.record(line);
+    }
+
+    /// Writes `line` to the log only.
+    fn record(&self, line: &str) {
         if let Ok(mut log) = self.log.lock() {
             if let Some(log) = log.as_mut() {
                 let _ = log.write_all(format!("{line}\n").as_bytes());
             }
         }
+    }
+
+    /// A writer whose whole lines go to the log only (the staging and
+    /// mirror progress, which the terminal shows its own way).
+    #[must_use]
+    pub(crate) fn log_lines(&self) -> LogLines<'_> {
+        LogLines {
+            notes: self,
+            partial: Vec::new(),
+        }
+    }
+}
+
+/// See [`Notes::log_lines`].
+pub(crate) struct LogLines<'a> {
+    notes: &'a Notes,
+    partial: Vec<u8>,
+}
+
+impl Write for LogLines<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            self.notes
+                .record(String::from_utf8_lossy(&line[..end]).as_ref());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -256,6 +293,26 @@ mod tests {
              2026-11-22T06:00:00Z archiving a: 1.0 GB of 4.0 GB (25%)\n\
              2026-11-22T06:01:00Z archiving a: 2.0 GB of 4.0 GB (50%)\n\
              2026-11-22T06:00:00Z archived\n"
+        );
+    }
+
+    #[test]
+    fn progress_written_in_pieces_reaches_the_log_as_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = LogFile::open(dir.path(), 1 << 20, still()).unwrap();
+        let notes = Notes::new(log.try_clone(ticking()), false);
+        {
+            let mut lines = notes.log_lines();
+            write!(lines, "staging: 1/3 files, ").unwrap();
+            write!(lines, "1.0 MB/2.5 MB\nmirror: 1/").unwrap();
+            writeln!(lines, "1 file").unwrap();
+        }
+        drop((notes, log));
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(
+            text,
+            "2026-11-22T06:00:00Z staging: 1/3 files, 1.0 MB/2.5 MB\n\
+             2026-11-22T06:01:00Z mirror: 1/1 file\n"
         );
     }
 

@@ -71,9 +71,14 @@ struct Count {
 pub(crate) struct Lines<W: Write> {
     out: W,
     every: Duration,
+    /// The `done` line only after a step said how far it was (a log that
+    /// already has the run's own `staged N files` line).
+    done_only_when_long: bool,
     /// The step going on, its totals and what is done.
     current: Option<(Step, Count, Count)>,
     last: Instant,
+    /// Whether the step going on said how far it was.
+    said: bool,
 }
 
 impl Lines<std::io::Stderr> {
@@ -91,9 +96,19 @@ impl<W: Write> Lines<W> {
         Self {
             out,
             every,
+            done_only_when_long: false,
             current: None,
             last: Instant::now(),
+            said: false,
         }
+    }
+
+    /// The same, but a step short enough to say nothing on its way ends
+    /// without its `done` line too.
+    #[must_use]
+    pub(crate) fn only_long_steps(mut self) -> Self {
+        self.done_only_when_long = true;
+        self
     }
 }
 
@@ -106,6 +121,7 @@ impl<W: Write> Progress for Lines<W> {
             // None, or a step that ended in an error, without `finish`.
             current => {
                 self.last = Instant::now();
+                self.said = false;
                 let fresh = current.insert((step, Count::default(), Count::default()));
                 (&mut fresh.1, &mut fresh.2)
             }
@@ -122,6 +138,7 @@ impl<W: Write> Progress for Lines<W> {
         done.bytes += bytes;
         if self.last.elapsed() >= self.every {
             self.last = Instant::now();
+            self.said = true;
             // Best effort: a progress line that cannot be written stops nothing.
             let _ = writeln!(
                 self.out,
@@ -138,7 +155,7 @@ impl<W: Write> Progress for Lines<W> {
 
     fn finish(&mut self) {
         if let Some((step, total, done)) = self.current.take() {
-            if total.files > 0 {
+            if total.files > 0 && (self.said || !self.done_only_when_long) {
                 let _ = writeln!(
                     self.out,
                     "{}: done, {} file{} ({})",
@@ -149,6 +166,29 @@ impl<W: Write> Progress for Lines<W> {
                 );
             }
         }
+    }
+}
+
+/// Two progress reports of one copy (the terminal's and the log's).
+pub(crate) struct Both<'a>(
+    pub(crate) &'a mut dyn Progress,
+    pub(crate) &'a mut dyn Progress,
+);
+
+impl Progress for Both<'_> {
+    fn start(&mut self, step: Step, files: usize, bytes: u64) {
+        self.0.start(step, files, bytes);
+        self.1.start(step, files, bytes);
+    }
+
+    fn file_done(&mut self, bytes: u64) {
+        self.0.file_done(bytes);
+        self.1.file_done(bytes);
+    }
+
+    fn finish(&mut self) {
+        self.0.finish();
+        self.1.finish();
     }
 }
 
@@ -209,5 +249,23 @@ mod tests {
         lines.file_done(100);
         lines.finish();
         assert_eq!(text(&out), "mirror: done, 2 files (200 B)\n");
+    }
+
+    #[test]
+    fn only_long_steps_end_with_a_done_line() {
+        let (mut short, mut long) = (Vec::new(), Vec::new());
+        {
+            let mut quick = Lines::new(&mut short, Duration::from_secs(3600)).only_long_steps();
+            let mut slow = Lines::new(&mut long, Duration::ZERO).only_long_steps();
+            let mut both = Both(&mut quick, &mut slow);
+            both.start(Step::Staging, 1, 10);
+            both.file_done(10);
+            both.finish();
+        }
+        assert_eq!(text(&short), "");
+        assert_eq!(
+            text(&long),
+            "staging: 1/1 file, 10 B/10 B\nstaging: done, 1 file (10 B)\n"
+        );
     }
 }

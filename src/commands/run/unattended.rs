@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error_text::describe_error;
 use crate::exit::Code;
+use crate::export::progress::{Both, Lines};
 use crate::export::stage::Progress;
 use crate::host::Host;
 use crate::logfile::{LogFile, Tee};
@@ -31,7 +32,10 @@ use crate::status::{self, RunInfo, RunResult};
 /// The state dir's list of the running children's process groups.
 const CHILDREN_FILE: &str = "children";
 
-/// What the command needs from outside: time, programs, secrets, progress.
+/// How often a long copy says how far it is in the log.
+const LOG_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the command needs from outside: time, programs, secrets.
 pub(crate) struct Context<'a> {
     /// The run's time, read once by `app`.
     pub(crate) now: DateTime<Utc>,
@@ -40,9 +44,15 @@ pub(crate) struct Context<'a> {
     pub(crate) runner: &'a dyn CommandRunner,
     pub(crate) secrets: &'a dyn crate::secrets::SecretStore,
     pub(crate) downloader: Option<&'a dyn crate::export::download::Downloader>,
-    pub(crate) progress: &'a mut dyn Progress,
     /// The machine, described once by the caller.
     pub(crate) host: &'a Host,
+}
+
+/// Progress said while a step works, to the log through a handle of its
+/// own (and on stderr unless quiet).
+fn notes(log: Option<&LogFile>, clock: Clock, quiet: bool) -> crate::logfile::Notes {
+    let stamp = move || clock.now();
+    crate::logfile::Notes::new(log.and_then(|l| l.try_clone(Box::new(stamp))), !quiet)
 }
 
 /// The run log, its lines stamped by `clock`, or `None` with a warning: a
@@ -67,11 +77,12 @@ pub(crate) fn command(
     config: &Config,
     (dry_run, quiet): (bool, bool),
     ctx: Context,
+    progress: &mut dyn Progress,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Code> {
     if dry_run {
-        let mut deps = deps(config, ctx, false, None, &|_| {});
+        let mut deps = deps(config, ctx, progress, false, None, &|_| {});
         return exit_code(&super::run(config, true, &mut deps, out)?, out);
     }
     let host = ctx.host;
@@ -102,14 +113,13 @@ pub(crate) fn command(
     let monitor = open_monitor(config, host, ctx.secrets, Some(&pinger));
     let begin = |out: &mut dyn Write| ping(&monitor, Event::Start, runner, out);
     let mut log = open_log(config, clock, err)?;
-    // Progress said while a step works, to the log through a handle of its own.
-    let stamp = move || clock.now();
-    let notes = crate::logfile::Notes::new(
-        log.as_ref().and_then(|l| l.try_clone(Box::new(stamp))),
-        !quiet,
-    );
+    let notes = notes(log.as_ref(), clock, quiet);
     let note = |line: &str| notes.say(line);
-    let mut deps = deps(config, ctx, on_battery, Some(&begin), &note);
+    // Staging's and the mirror's progress go to the log as well: under
+    // launchd (quiet) the log is the only place a long copy shows.
+    let mut logged = Lines::new(notes.log_lines(), LOG_PROGRESS_EVERY).only_long_steps();
+    let mut progress = Both(progress, &mut logged);
+    let mut deps = deps(config, ctx, &mut progress, on_battery, Some(&begin), &note);
 
     // Quiet (the LaunchAgent): the lines go to the log only.
     let mut sink = std::io::sink();
@@ -217,6 +227,7 @@ fn result_of(result: &Result<RunOutcome>) -> (RunResult, Option<String>) {
 fn deps<'a: 'b, 'b>(
     config: &Config,
     ctx: Context<'a>,
+    progress: &'b mut dyn Progress,
     on_battery: bool,
     on_begin: Option<super::OnBegin<'b>>,
     note: &'b dyn Fn(&str),
@@ -224,7 +235,7 @@ fn deps<'a: 'b, 'b>(
     Deps {
         now: ctx.now,
         downloader: ctx.downloader.filter(|_| !on_battery),
-        progress: ctx.progress,
+        progress,
         runner: ctx.runner,
         secrets: ctx.secrets,
         mount_env: MountEnv::on(ctx.host),
