@@ -860,7 +860,10 @@ fn validate_remote(
         password: r.password,
         keep_mounted: r.keep_mounted.unwrap_or(false),
         probe_timeout: std::time::Duration::from_secs(r.probe_timeout_seconds.unwrap_or(3).max(1)),
-        interface: r.interface,
+        interface: r
+            .interface
+            .map(|i| plain("remote.interface", &i))
+            .transpose()?,
         sshfs: optional("remote.sshfs", r.sshfs)?,
         gocryptfs: optional("remote.gocryptfs", r.gocryptfs)?,
     })
@@ -1069,6 +1072,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("key `remote.host`"), "{msg}");
+        // An interface pattern is one word too: no line break or escape to
+        // reach a log or the route command.
+        let with_interface = |toml_string: &str| {
+            format!("{}interface = {toml_string}\n", remote("nas", "keychain:x"))
+        };
+        assert!(parse_str(&with_interface(r#""utun*""#)).is_ok());
+        let msg = parse_str(&with_interface(r#""utun*\u001b[2J""#))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("key `remote.interface`"), "{msg}");
         // A password written in the config is refused, and not repeated.
         let msg = parse_str(&remote("nas", "hunter2"))
             .unwrap_err()

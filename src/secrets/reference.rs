@@ -36,6 +36,8 @@ pub enum ReferenceError {
     Keychain,
     #[error("env: needs a variable name (letters, digits and '_', not starting with a digit)")]
     EnvName,
+    #[error("`{0}` must not hold control characters (a line break, an escape)")]
+    Control(&'static str),
 }
 
 impl Reference {
@@ -53,6 +55,9 @@ impl Reference {
         };
         if rest.is_empty() {
             return Err(ReferenceError::Empty(kind));
+        }
+        if matches!(kind, "command:" | "file:") && rest.chars().any(char::is_control) {
+            return Err(ReferenceError::Control(kind));
         }
         match kind {
             "keychain:" => parse_keychain(rest),
@@ -174,6 +179,15 @@ mod tests {
             ("env:1PASSWORD", ReferenceError::EnvName),
             ("env:PB-PASSWORD", ReferenceError::EnvName),
             ("env:hunter2 x", ReferenceError::EnvName),
+            (
+                "command:op read x\nrm -rf ~",
+                ReferenceError::Control("command:"),
+            ),
+            (
+                "command:printf '\u{1b}[2J'",
+                ReferenceError::Control("command:"),
+            ),
+            ("file:/etc/p\tw", ReferenceError::Control("file:")),
         ];
         for (text, expected) in cases {
             let err = Reference::parse(text).unwrap_err();
