@@ -34,6 +34,7 @@ mod report;
 mod scratch;
 pub mod secrets;
 mod status;
+pub mod takeout;
 mod terminate;
 mod text;
 pub mod threshold;
