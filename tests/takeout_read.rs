@@ -430,3 +430,89 @@ fn a_part_rewritten_with_the_same_size_and_time_gets_another_fingerprint() {
     );
     assert_ne!(after, before);
 }
+
+#[test]
+fn a_zip_written_as_a_stream_reads_back_and_a_cut_one_names_the_part() {
+    // Written without seeking: sizes in data descriptors after each member
+    // (general purpose bit 3), as a server streaming a download writes.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("takeout-20240701T221728Z-001.zip");
+    let mut zip = zip::ZipWriter::new_stream(fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    let mut want = Vec::new();
+    for i in 0..5u8 {
+        let name = format!("Takeout/Google Photos/Photos from 2020/IMG_{i}.jpg");
+        let body: Vec<u8> = (0..20_000u32)
+            .map(|k| (k * 7 + u32::from(i)) as u8)
+            .collect();
+        zip.start_file(name.as_str(), options).unwrap();
+        zip.write_all(&body).unwrap();
+        want.push((name, body.len() as u64, *blake3::hash(&body).as_bytes()));
+    }
+    zip.finish().unwrap();
+    let (got, result) = read_all(&path, Format::Zip);
+    result.unwrap();
+    assert_eq!(got.files, want);
+
+    let len = fs::metadata(&path).unwrap().len();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let (_, result) = read_all(&path, Format::Zip);
+    match result {
+        Err(ReadError::Damaged { part, .. }) => assert_eq!(part, path),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_inbox_that_cannot_be_listed_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no inbox");
+    let err = inbox::scan(&missing).unwrap_err();
+    assert!(matches!(&err, inbox::InboxError::List { inbox, .. } if *inbox == missing));
+    assert!(err.to_string().contains("no inbox"), "{err}");
+    let err = inbox::fingerprint(&missing.join("takeout-20240701T221728Z-001.zip")).unwrap_err();
+    assert!(matches!(err, inbox::InboxError::Part { .. }));
+}
+
+#[test]
+fn a_zip_of_more_than_65535_members_reads_every_one() {
+    // Past 65,535 entries the count lives only in the zip64 end records.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("takeout-20240701T221728Z-001.zip");
+    let mut zip = zip::ZipWriter::new(io::BufWriter::new(fs::File::create(&path).unwrap()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let n = 65_600u32;
+    for i in 0..n {
+        zip.start_file(
+            format!("Takeout/Google Photos/Photos from 2020/{i}.json"),
+            options,
+        )
+        .unwrap();
+        zip.write_all(&i.to_le_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    let bytes = fs::read(&path).unwrap();
+    assert!(
+        bytes.windows(4).any(|w| w == b"PK\x06\x06"),
+        "a zip64 end record"
+    );
+    let mut seen = 0u32;
+    archive::read_members(&path, Format::Zip, &mut |item| {
+        let Item::File(mut m) = item else {
+            panic!("refused")
+        };
+        let mut body = Vec::new();
+        io::Read::read_to_end(&mut m, &mut body)?;
+        assert_eq!(body, seen.to_le_bytes());
+        seen += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, n);
+}

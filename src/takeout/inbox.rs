@@ -312,12 +312,34 @@ fn group(mut parts: Vec<(PartName, Part)>) -> Vec<TakeoutSet> {
     sets
 }
 
+/// An inbox or a part that could not be looked at.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    #[error("cannot list the Takeout inbox {}", inbox.display())]
+    List {
+        inbox: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read the Takeout part {}", part.display())]
+    Part {
+        part: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
 /// Lists `inbox` (one level, links not followed) and classifies it.
-pub fn scan(inbox: &Path) -> io::Result<Scan> {
+pub fn scan(inbox: &Path) -> Result<Scan, InboxError> {
+    let list = |source| InboxError::List {
+        inbox: inbox.to_owned(),
+        source,
+    };
+    let part = |path: PathBuf| move |source| InboxError::Part { part: path, source };
     let mut entries = Vec::new();
-    for dirent in fs::read_dir(inbox)? {
-        let dirent = dirent?;
-        let meta = fs::symlink_metadata(dirent.path())?;
+    for dirent in fs::read_dir(inbox).map_err(list)? {
+        let dirent = dirent.map_err(list)?;
+        let meta = fs::symlink_metadata(dirent.path()).map_err(part(dirent.path()))?;
         let kind = if meta.file_type().is_symlink() {
             EntryKind::Link
         } else if meta.is_dir() {
@@ -328,7 +350,7 @@ pub fn scan(inbox: &Path) -> io::Result<Scan> {
         } else if meta.is_file() {
             EntryKind::File {
                 size: meta.len(),
-                modified: meta.modified()?,
+                modified: meta.modified().map_err(part(dirent.path()))?,
             }
         } else {
             EntryKind::Other
@@ -361,7 +383,14 @@ pub struct Fingerprint {
 pub const EDGE: u64 = 64 * 1024;
 
 /// The fingerprint of the part at `path` (read-only, no link followed).
-pub fn fingerprint(path: &Path) -> io::Result<Fingerprint> {
+pub fn fingerprint(path: &Path) -> Result<Fingerprint, InboxError> {
+    fingerprint_of(path).map_err(|source| InboxError::Part {
+        part: path.to_owned(),
+        source,
+    })
+}
+
+fn fingerprint_of(path: &Path) -> io::Result<Fingerprint> {
     let (mut file, meta) = private_fs::open_source(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; EDGE as usize];
