@@ -516,3 +516,30 @@ fn a_zip_of_more_than_65535_members_reads_every_one() {
     .unwrap();
     assert_eq!(seen, n);
 }
+
+#[test]
+fn a_zip_name_without_the_utf8_flag_is_read_as_cp437() {
+    // Old zip tools write names in code page 437 without the flag: byte
+    // 0x82 is "é" there (and not UTF-8 at all).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("takeout-20240701T221728Z-001.zip");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    zip.start_file("Takeout/Caf#.jpg", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"photo").unwrap();
+    zip.finish().unwrap();
+    let mut bytes = fs::read(&path).unwrap();
+    let mut patched = 0;
+    for i in 0..bytes.len() - 16 {
+        if &bytes[i..i + 16] == b"Takeout/Caf#.jpg" {
+            bytes[i + 11] = 0x82;
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "the local and the central header");
+    fs::write(&path, &bytes).unwrap();
+    let (got, result) = read_all(&path, Format::Zip);
+    result.unwrap();
+    assert_eq!(got.files.len(), 1);
+    assert_eq!(got.files[0].0, "Takeout/Café.jpg");
+}
