@@ -10,17 +10,17 @@
 //! `creationTime`, `photoTakenTime`, `geoData`, `geoDataExif`, `people`,
 //! `favorited`, `url`), an album `metadata.json`, and
 //! `Takeout/archive_browser.html` in the first part. The naming rules
-//! followed (sources: ente-io/ente#4956, TheLastGimbus/GooglePhotosTakeoutHelper
-//! #8, #353 and #449, `Xentraxx/GooglePhotosTakeoutHelper_Neo#29`,
-//! pulsejet/memories#1559):
+//! followed (sources: ente-io/ente#4956, andyjohnson0/TakeoutExtractor#23,
+//! TheLastGimbus/GooglePhotosTakeoutHelper #8, #353 and #449,
+//! `Xentraxx/GooglePhotosTakeoutHelper_Neo#29`, pulsejet/memories#1559):
 //!
 //! - a sidecar is `NAME` + `.supplemental-metadata` (newer exports) or
 //!   nothing (older ones), cut to 46 characters, then the duplicate counter
 //!   `(N)` if any, then `.json`: `IMG(1).jpg` gets `IMG.jpg(1).json` or
 //!   `IMG.jpg.supplemental-metadata(1).json`, and a long name gets
 //!   `.supplemental-meta.json`, `.supple.json`, `.s.json` or a cut `NAME`;
-//! - a media name longer than 47 characters is cut to 47, its extension
-//!   kept (the JSON `title` keeps the whole name);
+//! - a media name's stem longer than 47 characters is cut to 47, its
+//!   extension kept (the JSON `title` keeps the whole name);
 //! - an edited copy is `STEM-edited.EXT`, localized (`-bearbeitet`,
 //!   `-modifié`, `-editado`), with no sidecar of its own;
 //! - a motion photo is `STEM.MP.jpg` beside `STEM.MP4`, a Live Photo
@@ -235,15 +235,14 @@ fn cut(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// A media name as Google writes it: at most 47 characters, extension kept.
+/// A media name as Google writes it: the stem cut to 47 characters, the
+/// extension kept (andyjohnson0/TakeoutExtractor#23).
 #[must_use]
 pub fn media_file_name(title: &str) -> String {
-    if title.chars().count() <= 47 {
-        return title.to_owned();
+    match title.rsplit_once('.') {
+        Some((stem, ext)) => format!("{}.{ext}", cut(stem, 47)),
+        None => cut(title, 47),
     }
-    let (stem, ext) = title.rsplit_once('.').unwrap_or((title, ""));
-    let keep = 47 - ext.chars().count() - 1;
-    format!("{}.{ext}", cut(stem, keep))
 }
 
 /// A sidecar's name for a media file named `name` (as in the folder, before
@@ -729,9 +728,14 @@ mod tests {
             ),
             "Urlaub in Knaufspesch in der Schneifel (38).JP.json"
         );
-        let long = "Screenshot_20220207_102421_com.snapchat.android.00001.jpg";
-        assert_eq!(media_file_name(long).chars().count(), 47);
-        assert!(media_file_name(long).ends_with(".jpg"));
+        // andyjohnson0/TakeoutExtractor#23.
+        assert_eq!(
+            media_file_name(
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUdifferentStuffHere.jpg"
+            ),
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU.jpg"
+        );
+        assert_eq!(media_file_name("IMG_0001.jpg"), "IMG_0001.jpg");
         assert_eq!(with_counter("IMG_0001.jpg", Some(1)), "IMG_0001(1).jpg");
     }
 
