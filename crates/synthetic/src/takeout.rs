@@ -747,6 +747,8 @@ mod tests {
         let m = spec.write(dir.path()).unwrap();
         assert!(m.parts.len() >= 3, "{}", m.parts.len());
         let paths: Vec<&str> = m.members.iter().map(|x| x.path.as_str()).collect();
+        let unique: std::collections::HashSet<&str> = paths.iter().copied().collect();
+        assert_eq!(unique.len(), paths.len(), "every path once");
         let any = |f: &dyn Fn(&str) -> bool| paths.iter().any(|p| f(p));
         assert!(any(&|p| p.ends_with(".supplemental-metadata(1).json")));
         assert!(any(
