@@ -432,7 +432,7 @@ fn a_part_rewritten_with_the_same_size_and_time_gets_another_fingerprint() {
 }
 
 #[test]
-fn a_zip_written_as_a_stream_reads_back_and_a_cut_one_names_the_part() {
+fn a_zip_written_as_a_stream_reads_back_and_a_cut_one_names_part_and_member() {
     // Written without seeking: sizes in data descriptors after each member
     // (general purpose bit 3), as a server streaming a download writes.
     let dir = tempfile::tempdir().unwrap();
@@ -463,7 +463,11 @@ fn a_zip_written_as_a_stream_reads_back_and_a_cut_one_names_the_part() {
         .unwrap();
     let (_, result) = read_all(&path, Format::Zip);
     match result {
-        Err(ReadError::Damaged { part, .. }) => assert_eq!(part, path),
+        Err(ReadError::Damaged { part, at, .. }) => {
+            assert_eq!(part, path);
+            // Half of five equal members: the third is where the data ends.
+            assert_eq!(at, At::Member(want[2].0.clone()));
+        }
         other => panic!("{other:?}"),
     }
 }

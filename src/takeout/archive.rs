@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::member_path::{self, MemberPath, Refusal};
+use super::zip_walk;
 use crate::printable::printable;
 use crate::private_fs;
 
@@ -355,33 +356,17 @@ fn dos_time(t: zip::DateTime) -> Option<chrono::NaiveDateTime> {
 }
 
 /// A zip whose central directory cannot be read (the end of the file is
-/// missing: a cut download). Its local headers are walked from the start
-/// to name the member where the data ends.
+/// missing: a cut download): its local headers name the member where the
+/// data ends (`zip_walk`).
 fn zip_without_directory(part: &Path, cause: io::Error) -> ReadError {
-    let damaged = |at, source| ReadError::Damaged {
+    let (at, source) = match open_part(part) {
+        Ok(file) => zip_walk::where_it_breaks(file, cause),
+        Err(_) => (At::After(None), cause),
+    };
+    ReadError::Damaged {
         part: part.to_owned(),
         at,
         source,
-    };
-    let Ok(file) = open_part(part) else {
-        return damaged(At::After(None), cause);
-    };
-    let mut stream = BufReader::new(file);
-    let mut last = None;
-    loop {
-        match zip::read::read_zipfile_from_stream(&mut stream) {
-            Ok(Some(mut member)) => {
-                let name = printable(&String::from_utf8_lossy(member.name_raw()));
-                if let Err(e) = io::copy(&mut member, &mut io::sink()) {
-                    return damaged(At::Member(name), e);
-                }
-                last = Some(name);
-            }
-            // The members end where the directory should begin, yet it did
-            // not read: the directory or its end record is what is damaged.
-            Ok(None) => return damaged(At::After(last), cause),
-            Err(e) => return damaged(At::After(last), e.into()),
-        }
     }
 }
 

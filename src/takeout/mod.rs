@@ -7,3 +7,4 @@
 pub mod archive;
 pub mod inbox;
 pub mod member_path;
+mod zip_walk;
