@@ -155,3 +155,38 @@ fn skip_descriptor(r: &mut impl Read, zip64: bool) -> io::Result<()> {
     };
     skip_exactly(r, left)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(id: u16, body: &[u8]) -> Vec<u8> {
+        let mut f = id.to_le_bytes().to_vec();
+        f.extend((body.len() as u16).to_le_bytes());
+        f.extend(body);
+        f
+    }
+
+    #[test]
+    fn zip64_sizes_come_from_the_extra_field_only_where_the_header_says_so() {
+        let sizes: Vec<u8> = [5_000_000_000u64, 4_900_000_000]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let mut extra = field(0x5455, &[1, 0, 0, 0, 0]);
+        extra.extend(field(ZIP64_EXTRA, &sizes));
+        // Both sizes in the field: uncompressed first, then compressed.
+        assert_eq!(
+            zip64_sizes(&extra, 0xFFFF_FFFF, 0xFFFF_FFFF),
+            (true, 4_900_000_000)
+        );
+        // Only the compressed size in the field.
+        let extra = field(ZIP64_EXTRA, &5_000_000_000u64.to_le_bytes());
+        assert_eq!(zip64_sizes(&extra, 0xFFFF_FFFF, 10), (true, 5_000_000_000));
+        // A zip64 field with the sizes in the header (forced zip64).
+        assert_eq!(zip64_sizes(&extra, 10, 20), (true, 10));
+        assert_eq!(zip64_sizes(&field(0x5455, &[1]), 10, 20), (false, 10));
+        // A field running past the end is not read out of bounds.
+        assert_eq!(zip64_sizes(&[1, 0, 50, 0, 1, 2], 10, 20), (true, 10));
+    }
+}
