@@ -32,6 +32,7 @@ mod files;
 mod flavor;
 mod random;
 mod realistic;
+pub mod takeout;
 mod writer;
 
 use std::ops::RangeInclusive;
