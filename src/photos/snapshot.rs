@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use crate::scratch::{self, Scratch};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{kept, PhotosError};
+use super::{kept, sparse, PhotosError};
 
 /// Pauses before each new copy after one raced a write by Photos: Photos
 /// writes in bursts, so waiting a little usually finds it idle.
@@ -181,6 +181,31 @@ pub fn take_with<T>(
     kept: Option<&Path>,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
+    take_pages(db, copy, kept, None, check)
+}
+
+/// The tables a reader reads, learnt from a connection to a copy that holds
+/// the schema and what its discovery reads (`schema::Schema::tables_read`).
+pub(super) type Tables<'a> = &'a dyn Fn(&Connection) -> Result<Vec<String>, PhotosError>;
+
+/// Like `take_checked`, with only the pages of the tables `tables` names in
+/// the copy (see `sparse`), or the whole database when they cannot be
+/// walked: for a listing, which reads those tables and nothing else.
+pub(super) fn take_read_pages<T>(
+    db: &Path,
+    tables: Tables,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
+    take_pages(db, &plain_copy, None, Some(tables), check)
+}
+
+fn take_pages<T>(
+    db: &Path,
+    copy: Copier,
+    kept: Option<&Path>,
+    tables: Option<Tables>,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
     let mut damaged = Vec::new();
     for pause in RETRY_PAUSES_MS {
         if damaged.len() == DAMAGED_COPIES {
@@ -192,13 +217,12 @@ pub fn take_with<T>(
             None => {
                 let dir = scratch::create("snapshot")
                     .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
-                let target = dir.path().join("Photos.sqlite");
-                copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
-                (target, Some(dir))
+                (dir.path().join("Photos.sqlite"), Some(dir))
             }
             // A copy found damaged is not reused: the next one is fresh.
             Some(kept) => (kept::refresh(db, kept, copy, !damaged.is_empty())?, None),
         };
+        // The WAL first: the copy of only the pages read walks its pages too.
         if before.wal.is_some() {
             let wal = wal_path(db);
             match copy_owner_only(copy, &wal, &wal_path(&target)) {
@@ -206,6 +230,14 @@ pub fn take_with<T>(
                 // Photos checkpointed and removed it mid-copy: try again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(PhotosError::io(&wal, e)),
+            }
+        }
+        if kept.is_none() {
+            let sparse = tables.is_some_and(|tables| {
+                copy_read_pages(db, &target, before.wal.is_some(), tables).is_some()
+            });
+            if !sparse {
+                copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
             }
         }
         if Fingerprint::of(db)? != before {
@@ -233,6 +265,48 @@ pub fn take_with<T>(
     Err(damaged
         .pop()
         .unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+}
+
+/// Copies to `target` the pages of `db` that hold the schema, the tables
+/// the schema's discovery reads (`Z_PRIMARYKEY`, `Z_METADATA`, SQLite's
+/// statistics), then the tables `tables` names, with their indexes (the
+/// query planner may read them). `None` when the walk gave up or the
+/// tables could not be learnt: the caller copies the whole file, whose
+/// check says what is wrong, if anything.
+fn copy_read_pages(db: &Path, target: &Path, wal: bool, tables: Tables) -> Option<()> {
+    let wal_copy = wal_path(target);
+    let mut copy = sparse::SparseCopy::new(db, wal.then_some(wal_copy.as_path()), target).ok()?;
+    let rows = copy.schema().ok()?;
+    let roots = |wanted: &dyn Fn(&str) -> bool| -> Vec<u32> {
+        rows.iter()
+            .filter(|row| wanted(&row.table))
+            .map(|row| row.root)
+            .collect()
+    };
+    let for_discovery = |t: &str| {
+        t.starts_with("sqlite_")
+            || t.eq_ignore_ascii_case("Z_PRIMARYKEY")
+            || t.eq_ignore_ascii_case("Z_METADATA")
+    };
+    copy.trees(&roots(&for_discovery)).ok()?;
+    let read = {
+        let conn = open(target, db).ok()?;
+        tables(&conn).ok()
+    };
+    // The index of the WAL built by that connection goes: the copy's reader builds its own.
+    let _ = fs::remove_file(shm_path(target));
+    let read = read?;
+    copy.trees(&roots(&|t: &str| {
+        for_discovery(t) || read.iter().any(|r| r.eq_ignore_ascii_case(t))
+    }))
+    .ok()
+}
+
+/// The `-shm` file (the WAL's index) that belongs to a database file.
+pub(super) fn shm_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-shm");
+    PathBuf::from(name)
 }
 
 impl Snapshot {
