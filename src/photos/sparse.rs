@@ -628,6 +628,60 @@ mod tests {
         assert_eq!(answer(&to), answer(&db));
     }
 
+    /// A library of Apple's schema and realistic size, its last writes in
+    /// the WAL: the listing from the copy of the pages read is the listing
+    /// from a whole copy checked whole, asset for asset, and the copy
+    /// holds a fraction of the file (the analysis tables are holes that
+    /// read as errors).
+    #[test]
+    fn a_listing_from_the_pages_read_is_the_listing_from_a_whole_copy() {
+        use crate::photos::{Library, PhotosError, Selection};
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Sparse.photoslibrary");
+        synthetic::SyntheticLibrary::new(synthetic::Flavor::Modern)
+            .random(1_500, 5, 2020..=2024)
+            .realistic_size(true)
+            .write(&root)
+            .unwrap();
+        let db = root.join("database/Photos.sqlite");
+        assert!(fs::metadata(wal_path(&db)).unwrap().len() > 0);
+        let all = Selection {
+            all: true,
+            ..Selection::default()
+        };
+        let list = |lib: &Library| {
+            let mut out = Vec::new();
+            lib.for_each_asset(&all, |a| {
+                out.push(a);
+                Ok::<(), PhotosError>(())
+            })
+            .unwrap();
+            out
+        };
+        let whole = Library::open(&root).unwrap();
+        let sparse = Library::open_for_listing(&root).unwrap();
+        let expected = list(&whole);
+        assert!(expected.len() >= 1_500, "{}", expected.len());
+        assert!(list(&sparse) == expected);
+
+        let copy = fs::metadata(sparse.snapshot.path()).unwrap();
+        assert_eq!(copy.len(), fs::metadata(&db).unwrap().len());
+        assert!(
+            copy.blocks() * 512 < copy.len() / 2,
+            "{} of {}",
+            copy.blocks() * 512,
+            copy.len()
+        );
+        let unread = sparse
+            .snapshot
+            .conn
+            .query_row("SELECT count(*) FROM ZSCENEPRINT", [], |r| {
+                r.get::<_, i64>(0)
+            });
+        assert!(unread.is_err(), "{unread:?}");
+    }
+
     /// A file the walk cannot parse is refused, for a whole copy instead.
     #[test]
     fn a_page_of_an_unknown_kind_ends_the_walk() {
