@@ -269,7 +269,7 @@ fn take_pages<T>(
 
 /// Copies to `target` the pages of `db` that hold the schema, the tables
 /// the schema's discovery reads (`Z_PRIMARYKEY`, `Z_METADATA`, SQLite's
-/// statistics), then the tables `tables` names, with their indexes (the
+/// statistics, the shadow tables of virtual tables), then the tables `tables` names, with their indexes (the
 /// query planner may read them). `None` when the walk gave up or the
 /// tables could not be learnt: the caller copies the whole file, whose
 /// check says what is wrong, if anything.
@@ -279,14 +279,23 @@ fn copy_read_pages(db: &Path, target: &Path, wal: bool, tables: Tables) -> Optio
     let rows = copy.schema().ok()?;
     let roots = |wanted: &dyn Fn(&str) -> bool| -> Vec<u32> {
         rows.iter()
-            .filter(|row| wanted(&row.table))
+            .filter(|row| row.root > 0 && wanted(&row.table))
             .map(|row| row.root)
             .collect()
+    };
+    let shadow = |t: &str| {
+        rows.iter().any(|v| {
+            v.is_virtual
+                && t.len() > v.name.len()
+                && t.as_bytes()[v.name.len()] == b'_'
+                && t[..v.name.len()].eq_ignore_ascii_case(&v.name)
+        })
     };
     let for_discovery = |t: &str| {
         t.starts_with("sqlite_")
             || t.eq_ignore_ascii_case("Z_PRIMARYKEY")
             || t.eq_ignore_ascii_case("Z_METADATA")
+            || shadow(t)
     };
     copy.trees(&roots(&for_discovery)).ok()?;
     let read = {

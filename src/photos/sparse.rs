@@ -13,8 +13,9 @@
 //!
 //! What stays true (see `snapshot`, `integrity`): the copy is taken between
 //! two fingerprints of the database and its WAL, as a whole copy is; the
-//! WAL is copied whole, and every version of a page the WAL holds is walked
-//! too, so whatever version SQLite reads, its children are in the copy.
+//! WAL is copied whole, and a page SQLite reads from the WAL (the frames
+//! its recovery believes: salts and checksums, up to the last commit) is
+//! walked in that version, the others in the database file's.
 //! SQLite checks each page it reads as before; a page the walk missed
 //! would be a hole of zeros, which SQLite calls damaged (a b-tree page of
 //! type 0, an overflow chain cut short), never a row. The walk never
@@ -50,7 +51,12 @@ impl From<io::Error> for Unwalkable {
 pub(super) struct SchemaRow {
     pub(super) name: String,
     pub(super) table: String,
+    /// 0 for a row without a b-tree (a virtual table, a view, a trigger).
     pub(super) root: u32,
+    /// A virtual table (Photos has an R*Tree): SQLite reads its shadow
+    /// tables (`NAME_node`, ...) as soon as a statement names it, even to
+    /// list its columns.
+    pub(super) is_virtual: bool,
 }
 
 /// What a page is reached as.
@@ -75,8 +81,9 @@ pub(super) struct SparseCopy {
     usable: usize,
     /// Pages in the database file.
     pages: u64,
-    /// The WAL copy and, by page number, the offsets of its frames' pages.
-    wal: Option<(File, HashMap<u32, Vec<u64>>)>,
+    /// The WAL copy and, by page number, where in it the version of the
+    /// page SQLite reads is (the last committed frame of the page).
+    wal: Option<(File, HashMap<u32, u64>)>,
     reached: HashMap<u32, Role>,
 }
 
@@ -117,6 +124,11 @@ impl SparseCopy {
             wal,
             reached: HashMap::new(),
         };
+        // SQLite reads the file's own first page (the header: page size,
+        // WAL mode) before it looks at the WAL, which may hold a newer one.
+        let mut first = vec![0u8; page_size];
+        copy.source.read_exact_at(&mut first, 0)?;
+        copy.target.write_all_at(&first, 0)?;
         if be32(&header, 52)? != 0 {
             copy.pointer_maps()?;
         }
@@ -146,8 +158,7 @@ impl SparseCopy {
         Ok(())
     }
 
-    /// Copies the schema's b-tree and returns its rows, as every version of
-    /// its pages has them (a row of an older version only adds a b-tree).
+    /// Copies the schema's b-tree and returns its rows.
     pub(super) fn schema(&mut self) -> Result<Vec<SchemaRow>, Unwalkable> {
         let mut cells = Vec::new();
         self.walk(&[1], Some(&mut cells))?;
@@ -196,9 +207,10 @@ impl SparseCopy {
             let mut i = 0;
             while i < fresh.len() {
                 let first = fresh[i].0;
-                if u64::from(first) > self.pages {
-                    // Only in the WAL (or nowhere: SQLite says so when it reads it).
-                    self.parse_wal_versions(fresh[i], &mut next, cells.as_deref_mut())?;
+                if self.in_wal(first) || u64::from(first) > self.pages {
+                    // SQLite reads this page from the WAL (or nowhere, and
+                    // says the database is damaged when it tries).
+                    self.parse_wal_version(fresh[i], &mut next, cells.as_deref_mut())?;
                     i += 1;
                     continue;
                 }
@@ -207,6 +219,7 @@ impl SparseCopy {
                     && end - i < RUN_PAGES
                     && fresh[end].0 == fresh[end - 1].0 + 1
                     && u64::from(fresh[end].0) <= self.pages
+                    && !self.in_wal(fresh[end].0)
                 {
                     end += 1;
                 }
@@ -217,7 +230,6 @@ impl SparseCopy {
                 for (k, &(page, role)) in fresh[i..end].iter().enumerate() {
                     let bytes = &buf[k * self.page_size..(k + 1) * self.page_size];
                     self.parse(page, role, bytes, &mut next, cells.as_deref_mut())?;
-                    self.parse_wal_versions((page, role), &mut next, cells.as_deref_mut())?;
                 }
                 i = end;
             }
@@ -226,22 +238,29 @@ impl SparseCopy {
         Ok(())
     }
 
-    /// The children of every version of `page` the WAL holds.
-    fn parse_wal_versions(
+    /// Whether SQLite reads `page` from the WAL.
+    fn in_wal(&self, page: u32) -> bool {
+        self.wal
+            .as_ref()
+            .is_some_and(|(_, frames)| frames.contains_key(&page))
+    }
+
+    /// The children of the version of `page` the WAL holds, if it holds one.
+    fn parse_wal_version(
         &self,
         (page, role): (u32, Role),
         next: &mut Vec<(u32, Role)>,
-        mut cells: Option<&mut Vec<Vec<u8>>>,
+        cells: Option<&mut Vec<Vec<u8>>>,
     ) -> Result<(), Unwalkable> {
         let Some((wal, frames)) = &self.wal else {
             return Ok(());
         };
+        let Some(&at) = frames.get(&page) else {
+            return Ok(());
+        };
         let mut bytes = vec![0u8; self.page_size];
-        for &at in frames.get(&page).into_iter().flatten() {
-            wal.read_exact_at(&mut bytes, at)?;
-            self.parse(page, role, &bytes, next, cells.as_deref_mut())?;
-        }
-        Ok(())
+        wal.read_exact_at(&mut bytes, at)?;
+        self.parse(page, role, &bytes, next, cells)
     }
 
     /// What one version of a page leads to.
@@ -353,39 +372,75 @@ fn same_kind(a: Role, b: Role) -> bool {
     )
 }
 
-/// Where each page's versions are in the WAL copy at `path`: every frame of
-/// the WAL's current generation (its salts), committed or not.
-fn wal_frames(path: &Path, page_size: usize) -> Result<(File, HashMap<u32, Vec<u64>>), Unwalkable> {
+/// Where the version of each page SQLite reads is in the WAL copy at
+/// `path`: the last frame of the page in the frames SQLite's recovery
+/// believes (the file format's "WAL File Format": salts and a running
+/// checksum that match, up to the last commit frame). A WAL whose header
+/// is not valid is one SQLite ignores: no page is read from it.
+fn wal_frames(path: &Path, page_size: usize) -> Result<(File, HashMap<u32, u64>), Unwalkable> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
-    let mut frames: HashMap<u32, Vec<u64>> = HashMap::new();
+    let mut committed: HashMap<u32, u64> = HashMap::new();
     let mut header = [0u8; 32];
     if len < 32 {
-        return Ok((file, frames));
+        return Ok((file, committed));
     }
     file.read_exact_at(&mut header, 0)?;
-    if !matches!(be32(&header, 0)?, 0x377f_0682 | 0x377f_0683) {
-        return Ok((file, frames)); // Not a WAL SQLite would read.
+    let big_endian = match be32(&header, 0)? {
+        0x377f_0682 => false,
+        0x377f_0683 => true,
+        _ => return Ok((file, committed)),
+    };
+    let mut sum = checksum(big_endian, (0, 0), &header[..24]);
+    if sum != (be32(&header, 24)?, be32(&header, 28)?) {
+        return Ok((file, committed));
     }
-    if be32(&header, 8)? as usize != page_size {
-        return Err(Unwalkable::Format("WAL page size"));
+    if be32(&header, 4)? != 3_007_000 || be32(&header, 8)? as usize != page_size {
+        return Err(Unwalkable::Format("WAL version or page size"));
     }
-    let frame = 24 + page_size as u64;
-    let mut head = [0u8; 24];
+    let mut pending: HashMap<u32, u64> = HashMap::new();
+    let mut frame = vec![0u8; 24 + page_size];
     let mut at = 32;
-    while at + frame <= len {
-        file.read_exact_at(&mut head, at)?;
-        if head[8..16] == header[16..24] {
-            frames.entry(be32(&head, 0)?).or_default().push(at + 24);
+    while at + frame.len() as u64 <= len {
+        file.read_exact_at(&mut frame, at)?;
+        let page = be32(&frame, 0)?;
+        if page == 0 || frame[8..16] != header[16..24] {
+            break;
         }
-        at += frame;
+        sum = checksum(big_endian, sum, &frame[..8]);
+        sum = checksum(big_endian, sum, &frame[24..]);
+        if sum != (be32(&frame, 16)?, be32(&frame, 20)?) {
+            break;
+        }
+        pending.insert(page, at + 24);
+        if be32(&frame, 4)? != 0 {
+            committed.extend(pending.drain());
+        }
+        at += frame.len() as u64;
     }
-    Ok((file, frames))
+    Ok((file, committed))
+}
+
+/// The WAL's running checksum of `bytes` (a multiple of 8 long), from `sum`.
+fn checksum(big_endian: bool, (mut s0, mut s1): (u32, u32), bytes: &[u8]) -> (u32, u32) {
+    let word = |b: &[u8]| {
+        let b = [b[0], b[1], b[2], b[3]];
+        if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    for pair in bytes.chunks_exact(8) {
+        s0 = s0.wrapping_add(word(&pair[..4])).wrapping_add(s1);
+        s1 = s1.wrapping_add(word(&pair[4..])).wrapping_add(s0);
+    }
+    (s0, s1)
 }
 
 /// The name, table and root page of a `sqlite_schema` row (type, name,
 /// tbl_name, rootpage, sql), from its record's local bytes; `None` for a
-/// row without a b-tree (a view, a trigger).
+/// view, a trigger.
 fn schema_row(record: &[u8]) -> Result<Option<SchemaRow>, Unwalkable> {
     let (header, mut pos) = varint(record, 0)?;
     let header = usize::try_from(header).map_err(|_| Unwalkable::Format("record header"))?;
@@ -419,7 +474,7 @@ fn schema_row(record: &[u8]) -> Result<Option<SchemaRow>, Unwalkable> {
         (t >= 13 && t % 2 == 1).then(|| String::from_utf8_lossy(b).into_owned())
     };
     let root = match values[3] {
-        (0 | 8, _) => return Ok(None),
+        (0 | 8, _) => 0,
         (9, _) => 1,
         (1..=6, b) => {
             let mut n: i64 = if b[0] & 0x80 != 0 { -1 } else { 0 };
@@ -430,8 +485,14 @@ fn schema_row(record: &[u8]) -> Result<Option<SchemaRow>, Unwalkable> {
         }
         _ => return Err(Unwalkable::Format("root page")),
     };
+    let is_table = text(values[0]).is_some_and(|t| t == "table");
     match (text(values[1]), text(values[2])) {
-        (Some(name), Some(table)) if root > 0 => Ok(Some(SchemaRow { name, table, root })),
+        (Some(name), Some(table)) if root > 0 || is_table => Ok(Some(SchemaRow {
+            name,
+            table,
+            root,
+            is_virtual: root == 0,
+        })),
         (Some(_), Some(_)) => Ok(None),
         _ => Err(Unwalkable::Format("schema row")),
     }
@@ -544,7 +605,7 @@ mod tests {
         let rows = copy.schema().unwrap();
         let roots: Vec<u32> = rows
             .iter()
-            .filter(|r| names.contains(&r.table.as_str()))
+            .filter(|r| names.contains(&r.table.as_str()) && r.root > 0)
             .map(|r| r.root)
             .collect();
         assert!(!roots.is_empty());
@@ -600,10 +661,11 @@ mod tests {
     }
 
     /// With writes in the WAL (rows added, deleted, changed, pages split),
-    /// every page SQLite reads through the WAL is in the copy or the WAL:
-    /// the copy with its WAL answers as the database with its own.
+    /// the walk reaches the pages SQLite reads, in the version it reads
+    /// (the WAL's last committed one): the copy with its WAL answers as the
+    /// database with its own.
     #[test]
-    fn pages_the_wal_changed_are_walked_in_every_version() {
+    fn pages_the_wal_changed_are_walked_in_the_version_sqlite_reads() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path(), true);
         assert!(fs::metadata(wal_path(&db)).unwrap().len() > 100_000);
@@ -697,6 +759,7 @@ mod tests {
         fs::write(&db, &bytes).unwrap();
         let mut copy = SparseCopy::new(&db, None, &dir.path().join("c")).unwrap();
         let roots: Vec<u32> = copy.schema().unwrap().iter().map(|r| r.root).collect();
+        assert!(!roots.contains(&0), "{roots:?}: no virtual table here");
         let err = copy.trees(&roots).unwrap_err();
         assert!(
             matches!(err, Unwalkable::Format("b-tree page type")),
