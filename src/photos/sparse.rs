@@ -72,6 +72,12 @@ enum Role {
 /// Most contiguous pages read (and written) at once.
 const RUN_PAGES: usize = 256;
 
+/// A level of the walk with this many pages is copied on several threads.
+const PARALLEL_PAGES: usize = 1024;
+
+/// Threads at most (the copy shares one file's lock in the kernel).
+const MAX_THREADS: usize = 4;
+
 /// The copy being made: the database read, the WAL's versions of pages,
 /// the copy written, and what was reached so far.
 pub(super) struct SparseCopy {
@@ -85,6 +91,8 @@ pub(super) struct SparseCopy {
     /// page SQLite reads is (the last committed frame of the page).
     wal: Option<(File, HashMap<u32, u64>)>,
     reached: HashMap<u32, Role>,
+    /// Levels of at least this many pages are copied on several threads.
+    parallel_from: usize,
 }
 
 impl SparseCopy {
@@ -123,6 +131,7 @@ impl SparseCopy {
             pages: len / page_size as u64,
             wal,
             reached: HashMap::new(),
+            parallel_from: PARALLEL_PAGES,
         };
         // SQLite reads the file's own first page (the header: page size,
         // WAL mode) before it looks at the WAL, which may hold a newer one.
@@ -203,39 +212,75 @@ impl SparseCopy {
                     }
                 }
             }
-            let mut next = Vec::new();
-            let mut i = 0;
-            while i < fresh.len() {
-                let first = fresh[i].0;
-                if self.in_wal(first) || u64::from(first) > self.pages {
-                    // SQLite reads this page from the WAL (or nowhere, and
-                    // says the database is damaged when it tries).
-                    self.parse_wal_version(fresh[i], &mut next, cells.as_deref_mut())?;
-                    i += 1;
-                    continue;
-                }
-                let mut end = i + 1;
-                while end < fresh.len()
-                    && end - i < RUN_PAGES
-                    && fresh[end].0 == fresh[end - 1].0 + 1
-                    && u64::from(fresh[end].0) <= self.pages
-                    && !self.in_wal(fresh[end].0)
-                {
-                    end += 1;
-                }
-                let offset = (u64::from(first) - 1) * self.page_size as u64;
-                let mut buf = vec![0u8; (end - i) * self.page_size];
-                self.source.read_exact_at(&mut buf, offset)?;
-                self.target.write_all_at(&buf, offset)?;
-                for (k, &(page, role)) in fresh[i..end].iter().enumerate() {
-                    let bytes = &buf[k * self.page_size..(k + 1) * self.page_size];
-                    self.parse(page, role, bytes, &mut next, cells.as_deref_mut())?;
-                }
-                i = end;
-            }
-            level = next;
+            level = match cells.as_deref_mut() {
+                Some(cells) => self.copy_pages(&fresh, Some(cells))?,
+                None if fresh.len() >= self.parallel_from => self.copy_pages_in_parts(&fresh)?,
+                None => self.copy_pages(&fresh, None)?,
+            };
         }
         Ok(())
+    }
+
+    /// `copy_pages` of consecutive parts of `pages` on as many threads as
+    /// there are cores (up to `MAX_THREADS`): the leaves of a large table
+    /// are most of the work, and they come in one level.
+    fn copy_pages_in_parts(&self, pages: &[(u32, Role)]) -> Result<Vec<(u32, Role)>, Unwalkable> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS));
+        let part = pages.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = pages
+                .chunks(part)
+                .map(|pages| scope.spawn(move || self.copy_pages(pages, None)))
+                .collect();
+            let mut next = Vec::new();
+            for part in parts {
+                let found = part
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                next.extend(found);
+            }
+            Ok(next)
+        })
+    }
+
+    /// Copies `pages` (in page order, none seen before), a run of
+    /// neighbours at a time, and returns what they lead to.
+    fn copy_pages(
+        &self,
+        pages: &[(u32, Role)],
+        mut cells: Option<&mut Vec<Vec<u8>>>,
+    ) -> Result<Vec<(u32, Role)>, Unwalkable> {
+        let mut next = Vec::new();
+        let mut i = 0;
+        while i < pages.len() {
+            let first = pages[i].0;
+            if self.in_wal(first) || u64::from(first) > self.pages {
+                // SQLite reads this page from the WAL (or nowhere, and
+                // says the database is damaged when it tries).
+                self.parse_wal_version(pages[i], &mut next, cells.as_deref_mut())?;
+                i += 1;
+                continue;
+            }
+            let mut end = i + 1;
+            while end < pages.len()
+                && end - i < RUN_PAGES
+                && pages[end].0 == pages[end - 1].0 + 1
+                && u64::from(pages[end].0) <= self.pages
+                && !self.in_wal(pages[end].0)
+            {
+                end += 1;
+            }
+            let offset = (u64::from(first) - 1) * self.page_size as u64;
+            let mut buf = vec![0u8; (end - i) * self.page_size];
+            self.source.read_exact_at(&mut buf, offset)?;
+            self.target.write_all_at(&buf, offset)?;
+            for (k, &(page, role)) in pages[i..end].iter().enumerate() {
+                let bytes = &buf[k * self.page_size..(k + 1) * self.page_size];
+                self.parse(page, role, bytes, &mut next, cells.as_deref_mut())?;
+            }
+            i = end;
+        }
+        Ok(next)
     }
 
     /// Whether SQLite reads `page` from the WAL.
@@ -596,12 +641,17 @@ mod tests {
         db
     }
 
-    fn copy_of(db: &Path, wal: bool, to: &Path, names: &[&str]) -> SparseCopy {
+    /// The copy of `names` from `db` (with its WAL), every level of the walk
+    /// in parts on several threads when `parts`.
+    fn copy_of(db: &Path, wal: bool, to: &Path, names: &[&str], parts: bool) -> SparseCopy {
         let wal_copy = wal_path(to);
         if wal {
             fs::copy(wal_path(db), &wal_copy).unwrap();
         }
         let mut copy = SparseCopy::new(db, wal.then_some(wal_copy.as_path()), to).unwrap();
+        if parts {
+            copy.parallel_from = 2;
+        }
         let rows = copy.schema().unwrap();
         let roots: Vec<u32> = rows
             .iter()
@@ -615,16 +665,16 @@ mod tests {
 
     use std::fs;
 
-    /// Without a WAL, the walk reaches exactly the pages `dbstat` gives for
-    /// the schema, the tables asked for and their indexes, and nothing of
-    /// the rest: the copy answers the same queries as the database, checks
+    /// Without a WAL, the walk (every level in parts on several threads)
+    /// reaches exactly the pages `dbstat` gives for the schema, the tables
+    /// asked for and their indexes, and nothing of the rest: the copy answers the same queries as the database, checks
     /// clean, and a table left out is an error when read, never rows.
     #[test]
     fn the_walk_copies_exactly_the_pages_of_the_trees_asked_for() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path(), false);
         let to = dir.path().join("copy.sqlite");
-        let copy = copy_of(&db, false, &to, &["wanted", "names"]);
+        let copy = copy_of(&db, false, &to, &["wanted", "names"], true);
         let reached: BTreeSet<u32> = copy.reached.keys().copied().collect();
         let wanted = dbstat(&db, &["sqlite_schema", "wanted", "wanted_name", "names"]);
         assert_eq!(reached, wanted);
@@ -670,7 +720,7 @@ mod tests {
         let db = database(dir.path(), true);
         assert!(fs::metadata(wal_path(&db)).unwrap().len() > 100_000);
         let to = dir.path().join("copy.sqlite");
-        let copy = copy_of(&db, true, &to, &["wanted", "names"]);
+        let copy = copy_of(&db, true, &to, &["wanted", "names"], false);
         let reached: BTreeSet<u32> = copy.reached.keys().copied().collect();
         let wanted = dbstat(&db, &["sqlite_schema", "wanted", "wanted_name", "names"]);
         assert!(
