@@ -483,8 +483,8 @@ fn checksum(big_endian: bool, (mut s0, mut s1): (u32, u32), bytes: &[u8]) -> (u3
     (s0, s1)
 }
 
-/// The name, table and root page of a `sqlite_schema` row (type, name,
-/// tbl_name, rootpage, sql), from its record's local bytes; `None` for a
+/// The name, table and root page of a `sqlite_schema` row (`type`, `name`,
+/// `tbl_name`, `rootpage`, `sql`), from its record's local bytes; `None` for a
 /// view, a trigger.
 fn schema_row(record: &[u8]) -> Result<Option<SchemaRow>, Unwalkable> {
     let (header, mut pos) = varint(record, 0)?;
