@@ -9,6 +9,9 @@
 //! is read: see `integrity`), and the copy is retried when the files changed
 //! while they were copied (Photos wrote or checkpointed mid-copy).
 //!
+//! A listing (`assets`) copies only the pages of the tables it reads
+//! (`take_read_pages`, see `sparse`), between the same two fingerprints.
+//!
 //! The copy is read through SQLite's bounded page cache, not a memory map:
 //! a run that reads a few thousand rows of a gigabyte database holds a few
 //! megabytes, not the pages of every table it once touched.
@@ -233,10 +236,13 @@ fn take_pages<T>(
             }
         }
         if kept.is_none() {
-            let sparse = tables.is_some_and(|tables| {
-                copy_read_pages(db, &target, before.wal.is_some(), tables).is_some()
+            // A listing: a clone where the file system makes one, else the
+            // pages read, else (the walk gave up) the whole file.
+            let copied = tables.is_some_and(|tables| {
+                cloned(db, &target)
+                    || copy_read_pages(db, &target, before.wal.is_some(), tables).is_some()
             });
-            if !sparse {
+            if !copied {
                 copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
             }
         }
@@ -265,6 +271,33 @@ fn take_pages<T>(
     Err(damaged
         .pop()
         .unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+}
+
+/// Whether a clone of `db` (no bytes copied: free, and cheaper than the
+/// pages read) is at `target`, where the file system makes one. Linux:
+/// `FICLONE` (btrfs, XFS; ext4 cannot). macOS: `std::fs::copy` clones on
+/// APFS, where Photos keeps its libraries, and copies elsewhere, as every
+/// copy did before the copy of the pages read.
+#[cfg(target_os = "linux")]
+fn cloned(db: &Path, target: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (Ok(source), Ok(copy)) = (
+        fs::File::open(db),
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(target),
+    ) else {
+        return false;
+    };
+    rustix::fs::ioctl_ficlone(&copy, &source).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cloned(db: &Path, target: &Path) -> bool {
+    copy_owner_only(&plain_copy, db, target).is_ok()
 }
 
 /// Copies to `target` the pages of `db` that hold the schema, the tables
