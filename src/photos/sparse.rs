@@ -794,6 +794,41 @@ mod tests {
         assert!(unread.is_err(), "{unread:?}");
     }
 
+    /// Photos writing while the pages are copied (here, when the copy asks
+    /// which tables are read) changes the fingerprint: the copy is thrown
+    /// away and taken again, as a whole copy is, and the one read has the
+    /// write.
+    #[test]
+    fn a_write_during_the_copy_of_the_pages_read_takes_it_again() {
+        use crate::photos::snapshot::take_read_pages;
+        use crate::photos::PhotosError;
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path(), true);
+        let asked = std::cell::Cell::new(0);
+        let tables = |_: &Connection| {
+            asked.set(asked.get() + 1);
+            if asked.get() == 1 {
+                Connection::open(&db)
+                    .unwrap()
+                    .execute("INSERT INTO names VALUES (100000, 'late')", [])
+                    .unwrap();
+            }
+            Ok(vec!["wanted".to_owned(), "names".to_owned()])
+        };
+        let late = |conn: &Connection| {
+            conn.query_row("SELECT count(*) FROM names WHERE name = 'late'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| PhotosError::Corrupt {
+                path: db.clone(),
+                detail: e.to_string(),
+            })
+        };
+        let (_copy, found) = take_read_pages(&db, &tables, late).unwrap();
+        assert_eq!(asked.get(), 2);
+        assert_eq!(found, 1);
+    }
+
     /// A file the walk cannot parse is refused, for a whole copy instead.
     #[test]
     fn a_page_of_an_unknown_kind_ends_the_walk() {
