@@ -38,7 +38,7 @@ pub(crate) fn run(
         out.write_all(b"[")?;
     }
     for path in libraries {
-        let library = Library::open_with(path, crate::photos::Check::PagesRead)?;
+        let library = Library::open_for_listing(path)?;
         if let Some(w) = &library.schema.warning {
             writeln!(err, "warning: {}: {w}", path.display())?;
         }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::snapshot::{wal_path, Copier};
+use super::snapshot::{shm_path, wal_path, Copier};
 use super::PhotosError;
 
 const COPY: &str = "Photos.sqlite";
@@ -116,12 +116,6 @@ fn remove_file(path: &Path) -> Result<(), PhotosError> {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(PhotosError::io(path, e)),
         _ => Ok(()),
     }
-}
-
-fn shm_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-shm");
-    PathBuf::from(name)
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {

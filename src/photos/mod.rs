@@ -17,6 +17,7 @@ mod plist_guard;
 pub mod query;
 mod schema;
 pub mod snapshot;
+mod sparse;
 mod time;
 pub mod versions;
 
@@ -89,6 +90,32 @@ impl Library {
     /// Opens the library with the given check of its copy (see `integrity`).
     pub(crate) fn open_with(root: &Path, check: Check) -> Result<Self, PhotosError> {
         Self::open_copy(root, check, None)
+    }
+
+    /// Opens the library for a listing (`assets`): its copy holds only the
+    /// pages of the tables the reader reads (`snapshot::take_read_pages`),
+    /// checked as SQLite reads them.
+    pub(crate) fn open_for_listing(root: &Path) -> Result<Self, PhotosError> {
+        let db = database_path(root)?;
+        let tables = |conn: &rusqlite::Connection| {
+            let schema = Schema::discover(conn, &db)?;
+            Ok(schema
+                .tables_read()
+                .into_iter()
+                .map(str::to_owned)
+                .collect())
+        };
+        let (snapshot, schema) =
+            snapshot::take_read_pages(&db, &tables, |conn| Schema::discover(conn, &db))?;
+        Ok(Self {
+            root: root.to_owned(),
+            db,
+            schema,
+            checked: Check::PagesRead,
+            snapshot,
+            log: None,
+            read_error: Cell::new(false),
+        })
     }
 
     /// Opens the library from a copy in a temp dir, or from the copy kept

@@ -1,10 +1,11 @@
 //! The copy of a large database on Linux, in ranges on several threads.
 //!
 //! Every read of a library starts with a private copy of its database
-//! (`snapshot`). On APFS `std::fs::copy` clones it for free; on a Linux
-//! disk that cannot clone, the kernel copies the bytes, and on one core a
-//! gigabyte database costs a third of a second, the largest single cost of
-//! `assets --json` at 100k assets. Split into ranges copied at the same
+//! (`snapshot`; a listing copies only the pages it reads, `sparse`). On
+//! APFS `std::fs::copy` clones it for free; on a Linux disk that cannot
+//! clone, the kernel copies the bytes, and on one core a gigabyte database
+//! costs a third of a second (the run's first copy, a fresh copy after a
+//! damaged one). Split into ranges copied at the same
 //! time (`copy_file_range` with offsets: no bytes through user space), it
 //! costs less where there are cores to spare. Anything unusual (a file
 //! system without `copy_file_range`, an error mid-way) falls back to

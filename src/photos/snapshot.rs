@@ -9,6 +9,9 @@
 //! is read: see `integrity`), and the copy is retried when the files changed
 //! while they were copied (Photos wrote or checkpointed mid-copy).
 //!
+//! A listing (`assets`) copies only the pages of the tables it reads
+//! (`take_read_pages`, see `sparse`), between the same two fingerprints.
+//!
 //! The copy is read through SQLite's bounded page cache, not a memory map:
 //! a run that reads a few thousand rows of a gigabyte database holds a few
 //! megabytes, not the pages of every table it once touched.
@@ -20,7 +23,7 @@ use std::time::SystemTime;
 use crate::scratch::{self, Scratch};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{kept, PhotosError};
+use super::{kept, sparse, PhotosError};
 
 /// Pauses before each new copy after one raced a write by Photos: Photos
 /// writes in bursts, so waiting a little usually finds it idle.
@@ -181,6 +184,31 @@ pub fn take_with<T>(
     kept: Option<&Path>,
     check: impl Fn(&Connection) -> Result<T, PhotosError>,
 ) -> Result<(Snapshot, T), PhotosError> {
+    take_pages(db, copy, kept, None, check)
+}
+
+/// The tables a reader reads, learnt from a connection to a copy that holds
+/// the schema and what its discovery reads (`schema::Schema::tables_read`).
+pub(super) type Tables<'a> = &'a dyn Fn(&Connection) -> Result<Vec<String>, PhotosError>;
+
+/// Like `take_checked`, with only the pages of the tables `tables` names in
+/// the copy (see `sparse`), or the whole database when they cannot be
+/// walked: for a listing, which reads those tables and nothing else.
+pub(super) fn take_read_pages<T>(
+    db: &Path,
+    tables: Tables,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
+    take_pages(db, &plain_copy, None, Some(tables), check)
+}
+
+fn take_pages<T>(
+    db: &Path,
+    copy: Copier,
+    kept: Option<&Path>,
+    tables: Option<Tables>,
+    check: impl Fn(&Connection) -> Result<T, PhotosError>,
+) -> Result<(Snapshot, T), PhotosError> {
     let mut damaged = Vec::new();
     for pause in RETRY_PAUSES_MS {
         if damaged.len() == DAMAGED_COPIES {
@@ -192,13 +220,12 @@ pub fn take_with<T>(
             None => {
                 let dir = scratch::create("snapshot")
                     .map_err(|e| PhotosError::io(&std::env::temp_dir(), e))?;
-                let target = dir.path().join("Photos.sqlite");
-                copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
-                (target, Some(dir))
+                (dir.path().join("Photos.sqlite"), Some(dir))
             }
             // A copy found damaged is not reused: the next one is fresh.
             Some(kept) => (kept::refresh(db, kept, copy, !damaged.is_empty())?, None),
         };
+        // The WAL first: the copy of only the pages read walks its pages too.
         if before.wal.is_some() {
             let wal = wal_path(db);
             match copy_owner_only(copy, &wal, &wal_path(&target)) {
@@ -206,6 +233,17 @@ pub fn take_with<T>(
                 // Photos checkpointed and removed it mid-copy: try again.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(PhotosError::io(&wal, e)),
+            }
+        }
+        if kept.is_none() {
+            // A listing: a clone where the file system makes one, else the
+            // pages read, else (the walk gave up) the whole file.
+            let copied = tables.is_some_and(|tables| {
+                cloned(db, &target)
+                    || copy_read_pages(db, &target, before.wal.is_some(), tables).is_some()
+            });
+            if !copied {
+                copy_owner_only(copy, db, &target).map_err(|e| PhotosError::io(db, e))?;
             }
         }
         if Fingerprint::of(db)? != before {
@@ -233,6 +271,84 @@ pub fn take_with<T>(
     Err(damaged
         .pop()
         .unwrap_or_else(|| PhotosError::Busy(db.to_owned())))
+}
+
+/// Whether a clone of `db` (no bytes copied: free, and cheaper than the
+/// pages read) is at `target`, where the file system makes one. Linux:
+/// `FICLONE` (btrfs, XFS; ext4 cannot). macOS: `std::fs::copy` clones on
+/// APFS, where Photos keeps its libraries, and copies elsewhere, as every
+/// copy did before the copy of the pages read.
+#[cfg(target_os = "linux")]
+fn cloned(db: &Path, target: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (Ok(source), Ok(copy)) = (
+        fs::File::open(db),
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(target),
+    ) else {
+        return false;
+    };
+    rustix::fs::ioctl_ficlone(&copy, &source).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cloned(db: &Path, target: &Path) -> bool {
+    copy_owner_only(&plain_copy, db, target).is_ok()
+}
+
+/// Copies to `target` the pages of `db` that hold the schema, the tables
+/// the schema's discovery reads (`Z_PRIMARYKEY`, `Z_METADATA`, SQLite's
+/// statistics, the shadow tables of virtual tables), then the tables `tables` names, with their indexes (the
+/// query planner may read them). `None` when the walk gave up or the
+/// tables could not be learnt: the caller copies the whole file, whose
+/// check says what is wrong, if anything.
+fn copy_read_pages(db: &Path, target: &Path, wal: bool, tables: Tables) -> Option<()> {
+    let wal_copy = wal_path(target);
+    let mut copy = sparse::SparseCopy::new(db, wal.then_some(wal_copy.as_path()), target).ok()?;
+    let rows = copy.schema().ok()?;
+    let roots = |wanted: &dyn Fn(&str) -> bool| -> Vec<u32> {
+        rows.iter()
+            .filter(|row| row.root > 0 && wanted(&row.table))
+            .map(|row| row.root)
+            .collect()
+    };
+    let shadow = |t: &str| {
+        rows.iter().any(|v| {
+            v.is_virtual
+                && t.len() > v.name.len()
+                && t.as_bytes()[v.name.len()] == b'_'
+                && t[..v.name.len()].eq_ignore_ascii_case(&v.name)
+        })
+    };
+    let for_discovery = |t: &str| {
+        t.starts_with("sqlite_")
+            || t.eq_ignore_ascii_case("Z_PRIMARYKEY")
+            || t.eq_ignore_ascii_case("Z_METADATA")
+            || shadow(t)
+    };
+    copy.trees(&roots(&for_discovery)).ok()?;
+    let read = {
+        let conn = open(target, db).ok()?;
+        tables(&conn).ok()
+    };
+    // The index of the WAL built by that connection goes: the copy's reader builds its own.
+    let _ = fs::remove_file(shm_path(target));
+    let read = read?;
+    copy.trees(&roots(&|t: &str| {
+        for_discovery(t) || read.iter().any(|r| r.eq_ignore_ascii_case(t))
+    }))
+    .ok()
+}
+
+/// The `-shm` file (the WAL's index) that belongs to a database file.
+pub(super) fn shm_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-shm");
+    PathBuf::from(name)
 }
 
 impl Snapshot {
