@@ -29,20 +29,9 @@ fn grandchild(pid_file: &Path) -> u32 {
     text.trim().parse().unwrap()
 }
 
-/// Whether `pid` is gone or a zombie (ended, not yet reaped by init).
-fn ended(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-    })
-}
-
-fn assert_ended(pid: u32) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !ended(pid) && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(ended(pid), "the grandchild {pid} outlived the timeout");
+/// Asserts the grandchild `pid` ended with its command.
+fn grandchild_ended(pid: u32) {
+    common::tools::assert_ended(pid, "the grandchild");
     // Not left for the next test run either.
     let _ = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
@@ -100,7 +89,7 @@ fn a_secret_command_whose_grandchild_would_outlive_it_is_stopped_whole() {
         !stdout.contains(VALUE) && !stderr.contains(VALUE),
         "the value was shown:\n{stdout}\n{stderr}"
     );
-    assert_ended(grandchild(&pid_file));
+    grandchild_ended(grandchild(&pid_file));
 }
 
 #[test]
@@ -122,5 +111,5 @@ fn a_notification_command_whose_grandchild_would_outlive_it_is_stopped_whole() {
         said.contains("notification: sh did not finish within 60 s and was stopped"),
         "{said}"
     );
-    assert_ended(grandchild(&pid_file));
+    grandchild_ended(grandchild(&pid_file));
 }

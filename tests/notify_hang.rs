@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 
 use common::timeline::one_photo;
-use common::tools::{fake_tool, path_with};
+use common::tools::{assert_ended, fake_tool, path_with};
 
 fn hanging_osascript(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("fakebin");
@@ -57,18 +57,8 @@ fn an_osascript_that_never_returns_cannot_hold_the_run_or_its_lock() {
     // a moment later on a loaded machine: a grace of seconds, not the hour
     // it would sleep).
     let pids = std::fs::read_to_string(bin.join("osascript.pids")).unwrap();
-    let gone = |pid: &str| {
-        !Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .unwrap_or_default()
-                .contains(") Z ")
-    };
     for pid in pids.lines() {
-        let since = std::time::Instant::now();
-        while !gone(pid) && since.elapsed() < std::time::Duration::from_secs(5) {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert!(gone(pid), "osascript {pid} still runs");
+        assert_ended(pid.parse().unwrap(), "osascript");
     }
     // The failure is recorded.
     let status = std::fs::read_to_string(setup.state().join("status.json")).unwrap();

@@ -40,3 +40,22 @@ pub fn real_tool(program: &str, package: &str) -> PathBuf {
         panic!("{program} is missing: scripts/test.sh installs it (apt-get install {package})")
     })
 }
+
+/// Whether process `pid` is gone or a zombie (ended, not yet reaped).
+#[must_use]
+pub fn ended(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// Asserts that process `pid` ends within seconds (a SIGKILL lands a
+/// moment after it is sent on a loaded machine); `what` names it.
+pub fn assert_ended(pid: u32, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ended(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(ended(pid), "{what} {pid} still runs");
+}
