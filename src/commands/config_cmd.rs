@@ -210,6 +210,15 @@ fn describe(c: &Config) -> String {
             p(library.path.display())
         );
     }
+    for takeout in &c.takeouts {
+        let _ = writeln!(
+            s,
+            "[[takeout]] {} = {} (time_zone {})",
+            takeout.name,
+            p(takeout.inbox.display()),
+            takeout.time_zone
+        );
+    }
     s
 }
 
