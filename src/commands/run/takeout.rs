@@ -72,8 +72,8 @@ pub(super) fn step<'a>(
 enum SetState {
     /// Every part read with its current fingerprint.
     Done,
-    /// A part failed with its current fingerprint: not read again until it
-    /// changes; the error again.
+    /// Its reading failed with the parts as they are: not read again until
+    /// one changes; the error again.
     Failed(String),
     /// Numbers missing below the highest part.
     Incomplete(Vec<u32>),
@@ -90,18 +90,17 @@ fn set_state(
     now: DateTime<Utc>,
 ) -> SetState {
     let current = |s: &PartState, fp: &str| s.fingerprint == fp;
-    if parts.iter().all(|(s, fp)| {
-        s.as_ref()
-            .is_some_and(|s| current(s, fp) && s.outcome.as_deref() == Some("ok"))
-    }) {
-        return SetState::Done;
-    }
-    if let Some(error) = parts.iter().find_map(|(s, fp)| {
-        s.as_ref()
-            .filter(|s| current(s, fp) && s.outcome.as_deref() == Some("failed"))
-            .map(|s| s.error.clone().unwrap_or_default())
-    }) {
-        return SetState::Failed(error);
+    // Read with these very parts before: not again until one changes.
+    let read_before = parts
+        .iter()
+        .all(|(s, fp)| s.as_ref().is_some_and(|s| current(s, fp) && s.done()));
+    if read_before {
+        let failed = parts.iter().find_map(|(s, _)| {
+            s.as_ref()
+                .filter(|s| s.outcome.as_deref() == Some("failed"))
+                .map(|s| s.error.clone().unwrap_or_default())
+        });
+        return failed.map_or(SetState::Done, SetState::Failed);
     }
     if !set.missing.is_empty() {
         return SetState::Incomplete(set.missing.clone());
@@ -456,13 +455,15 @@ mod tests {
             ),
             SetState::Read
         );
+        let failed = || state("f1", old, Some("failed"));
         assert_eq!(
-            set_state(
-                &s,
-                &parts(state("f1", old, Some("failed")), state("f2", old, None)),
-                now
-            ),
+            set_state(&s, &parts(failed(), state("f2", old, Some("failed"))), now),
             SetState::Failed("cut".into())
+        );
+        // A failed set with a part replaced since: read again.
+        assert_eq!(
+            set_state(&s, &parts(failed(), state("f2", old, None)), now),
+            SetState::Read
         );
         assert_eq!(
             set_state(
