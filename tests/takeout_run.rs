@@ -271,3 +271,45 @@ fn cut_part(setup: &Setup, dir: &Path, inbox: &Path) {
     setup.run_at("2026-06-01T10:41:00Z");
     assert_staged_exactly(setup, &good);
 }
+
+#[test]
+fn a_takeout_month_is_archived_into_borg_and_leaves_staging() {
+    common::borg::require_borg();
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    let manifest = TakeoutSpec::new(11, 12).write(&inbox).unwrap();
+    let repo = common::borg::Repo::init(dir.path());
+    let mut setup = setup(&inbox);
+    setup.set_threshold("2026-03-01");
+    setup.push_extra(&repo.config(""));
+    setup.run_at("2026-03-01T10:00:00Z");
+    setup.run_at("2026-03-01T10:11:00Z");
+    let staged = originals(&setup);
+    assert_eq!(staged.len(), contents(&manifest).len());
+
+    // April: March closes; every staged file of the source is in its archive.
+    setup.run_at("2026-04-01T08:00:00Z");
+    let archive = format!("{NAME}-2026-03");
+    let archives = repo.archives();
+    let name = archives
+        .iter()
+        .find(|a| a.ends_with(&archive))
+        .unwrap_or_else(|| panic!("{archive} in {archives:?}"));
+    let by_archive = common::timeline::archived(&setup, &repo, NAME);
+    let in_it = &by_archive[name];
+    assert_eq!(in_it.len(), staged.len(), "every content, once");
+    for (hash, path) in &staged {
+        assert_eq!(
+            in_it[hash],
+            ["original".to_owned(), "xmp".to_owned()],
+            "{path}"
+        );
+        let bytes = repo.content(name, path);
+        assert_eq!(blake3::hash(&bytes).to_hex().to_string(), *hash, "{path}");
+        assert!(!setup.staging().join(path).exists(), "{path} purged");
+    }
+    // Still known: the same export again stages nothing.
+    let out = setup.run_at("2026-04-01T09:00:00Z");
+    assert!(out.contains("takeout: nothing new"), "{out}");
+}
