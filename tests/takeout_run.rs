@@ -309,6 +309,12 @@ fn a_takeout_month_is_archived_into_borg_and_leaves_staging() {
         assert_eq!(blake3::hash(&bytes).to_hex().to_string(), *hash, "{path}");
         assert!(!setup.staging().join(path).exists(), "{path} purged");
     }
+    // `locate` finds it by its name, in its archive (the ledger's rows).
+    let path = staged.values().next().unwrap();
+    let file = path.rsplit('/').next().unwrap();
+    let out = setup.command(&["locate", file], &[]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(name.as_str()), "{text}");
     // Still known: the same export again stages nothing.
     let out = setup.run_at("2026-04-01T09:00:00Z");
     assert!(out.contains("takeout: nothing new"), "{out}");
