@@ -314,7 +314,16 @@ fn a_takeout_month_is_archived_into_borg_and_leaves_staging() {
     let file = path.rsplit('/').next().unwrap();
     let out = setup.command(&["locate", file], &[]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains(name.as_str()), "{text}");
+    assert!(
+        out.status.success() && text.contains(name.as_str()),
+        "{text}"
+    );
+    // `status.json` has the source's figures, like a library's.
+    let status = fs::read_to_string(setup.state().join("status.json")).unwrap();
+    assert!(
+        status.contains(&format!("\"{NAME}\"")) && status.contains(name.as_str()),
+        "{status}"
+    );
     // Still known: the same export again stages nothing.
     let out = setup.run_at("2026-04-01T09:00:00Z");
     assert!(out.contains("takeout: nothing new"), "{out}");
