@@ -318,6 +318,28 @@ fn a_takeout_month_is_archived_into_borg_and_leaves_staging() {
         out.status.success() && text.contains(name.as_str()),
         "{text}"
     );
+    // `restore` brings it back from the archive, byte for byte.
+    let to = dir.path().join("restored");
+    let out = setup
+        .command(&["restore", file, "--to", to.to_str().unwrap()], &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let back: Vec<_> = walkdir::WalkDir::new(&to)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file() && e.file_name().to_str() == Some(file))
+        .collect();
+    assert_eq!(back.len(), 1, "{back:?}");
+    let bytes = fs::read(back[0].path()).unwrap();
+    assert_eq!(
+        Some(&blake3::hash(&bytes).to_hex().to_string()),
+        staged.iter().find(|(_, p)| *p == path).map(|(h, _)| h)
+    );
     // `status.json` has the source's figures, like a library's.
     let status = fs::read_to_string(setup.state().join("status.json")).unwrap();
     assert!(
