@@ -8,8 +8,9 @@
 //! sidecars and recorded like a library's files (the uuid is the content
 //! hash), in one ledger transaction with its parts marked read. A part
 //! that breaks fails the source's line naming part and member; nothing of
-//! its set is staged, and it is not read again until it changes. The inbox
-//! is only ever read.
+//! its set is staged, and it is not read again until it changes. A set is
+//! begun only while half of the run's deadline is left. The inbox is only
+//! ever read.
 
 use std::collections::HashSet;
 use std::fs;
@@ -173,6 +174,12 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
                     set.id
                 ));
             }
+            // A set may take long to read: begun only with half the
+            // run's deadline left, else the next run takes it.
+            SetState::Read if super::deadline::half_gone(&config.limits) => said.push(format!(
+                "{}: left for the next run (half of the run's deadline is gone)",
+                set.id
+            )),
             SetState::Read => {
                 let fps: Vec<(&str, &str)> = (set.parts.iter())
                     .zip(&parts)
