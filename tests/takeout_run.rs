@@ -350,3 +350,70 @@ fn a_takeout_month_is_archived_into_borg_and_leaves_staging() {
     let out = setup.run_at("2026-04-01T09:00:00Z");
     assert!(out.contains("takeout: nothing new"), "{out}");
 }
+
+#[test]
+fn a_file_left_unrecorded_is_taken_over_when_its_bytes_match_and_kept_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    let manifest = TakeoutSpec::new(5, 8).write(&inbox).unwrap();
+    let setup = setup(&inbox);
+    setup.run_at("2026-03-01T10:00:00Z");
+    // Two photos' places in staging, as a killed run (same bytes) or
+    // something else (other bytes) left them.
+    let mut plain = manifest.members.iter().filter(|m| {
+        let name = m.path.rsplit('/').next().unwrap();
+        m.path.contains("/Photos from ")
+            && name.is_ascii()
+            && Path::new(name).extension().is_some_and(|e| e == "jpg")
+            && matches!(m.role, Role::Media { json: Some(_), .. })
+    });
+    let (same, other) = (plain.next().unwrap(), plain.next().unwrap());
+    let place = |m: &synthetic::takeout::ManifestMember| {
+        let Role::Media { expected, .. } = &m.role else {
+            unreachable!()
+        };
+        let rel = format!(
+            "{}{}",
+            day_folder(expected.taken),
+            m.path.rsplit('/').next().unwrap()
+        );
+        fs::create_dir_all(setup.staging().join(&rel).parent().unwrap()).unwrap();
+        rel
+    };
+    let bytes = |m: &synthetic::takeout::ManifestMember| {
+        let mut found = None;
+        photos_backup::takeout::archive::read_members(
+            &manifest.parts[m.part].path,
+            photos_backup::takeout::archive::Format::Zip,
+            &mut |item| {
+                if let photos_backup::takeout::archive::Item::File(mut f) = item {
+                    if f.path.as_str() == m.path {
+                        let mut b = Vec::new();
+                        std::io::Read::read_to_end(&mut f, &mut b)?;
+                        found = Some(b);
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        found.unwrap()
+    };
+    let same_rel = place(same);
+    fs::write(setup.staging().join(&same_rel), bytes(same)).unwrap();
+    let other_rel = place(other);
+    fs::write(setup.staging().join(&other_rel), b"not the photo").unwrap();
+
+    setup.run_at("2026-03-01T10:11:00Z");
+    let staged = originals(&setup);
+    assert_eq!(staged[&hex(&same.blake3)], same_rel, "taken over");
+    let moved = &staged[&hex(&other.blake3)];
+    assert_ne!(moved, &other_rel, "another name beside it");
+    assert_eq!(
+        fs::read(setup.staging().join(&other_rel)).unwrap(),
+        b"not the photo",
+        "kept as it was"
+    );
+    assert_staged_exactly(&setup, &manifest);
+}

@@ -326,12 +326,21 @@ fn stage_one(
     let dir = private_fs::create_dirs_below(&config.staging_dir, Path::new(&day))
         .with_context(|| format!("creating {day} in staging"))?;
     let safe = layout::sanitize_name(&item.name);
+    // A name is free unless the ledger has it (or its sidecar's), or a file
+    // with other bytes lies there. The same bytes unrecorded are what a run
+    // killed between the rename and the ledger left: taken over.
     let in_use = |name: &str| {
-        let xmp = format!("{name}.xmp");
-        [name, xmp.as_str()].iter().any(|n| {
-            taken.contains(&format!("{day}/{n}").to_lowercase())
-                || fs::symlink_metadata(dir.join(n)).is_ok()
-        })
+        let recorded = [name.to_owned(), format!("{name}.xmp")]
+            .iter()
+            .any(|n| taken.contains(&format!("{day}/{n}").to_lowercase()));
+        recorded
+            || fs::symlink_metadata(dir.join(name)).is_ok_and(|m| {
+                !m.is_file()
+                    || crate::export::copy::hash_file(&dir.join(name))
+                        .ok()
+                        .as_deref()
+                        != Some(item.hash.as_str())
+            })
     };
     let name = plan::unique_name(&safe, &item.hash, &in_use);
     let xmp_name = format!("{name}.xmp");
