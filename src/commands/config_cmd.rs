@@ -346,6 +346,32 @@ mod tests {
     }
 
     #[test]
+    fn a_takeout_is_shown_and_its_example_kept_in_both_examples() {
+        for found in [true, false] {
+            let text = example_for(Path::new("/Users/anna"), found);
+            assert!(text.contains("# [[takeout]]\n"), "{text}");
+        }
+        let host = Host {
+            home: "/Users/anna".into(),
+            ..Host::current()
+        };
+        let text = example_for(Path::new("/Users/anna"), true).replace(
+            "# [[takeout]]\n# name = \"carla-google\"\n# inbox = ",
+            "[[takeout]]\nname = \"carla-google\"\ninbox = ",
+        );
+        let text = text.replace("# time_zone = ", "time_zone = ");
+        let config = crate::config::parse(&text, Path::new("/c/pb.conf"), &host).unwrap();
+        let shown = describe(&config);
+        assert!(
+            shown.contains(
+                "[[takeout]] carla-google = /Users/anna/Library/CloudStorage/\
+                 GoogleDrive-carla@example.com/My Drive/Takeout (time_zone Europe/Berlin)"
+            ),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn the_example_with_a_library_found_has_only_it() {
         let text = example_for(Path::new("/Users/anna"), true);
         assert!(text.starts_with("# photos-backup configuration"));
