@@ -26,6 +26,7 @@ use crate::export::{layout, xmp};
 use crate::ledger::{Ledger, PartState, StagedFile};
 use crate::private_fs;
 use crate::report::{Line, Status};
+use crate::takeout::archive::ReadError;
 use crate::takeout::inbox::{self, Fingerprint, TakeoutSet};
 use crate::takeout::ingest::{self, Content, Holding};
 use crate::takeout::plan::{self, SetPlan};
@@ -192,9 +193,14 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
                         }
                         said.push(text);
                     }
-                    Err(error) => {
+                    Err(SetError::Part(error)) => {
                         status = Status::Failed;
                         ledger.finish_takeout_parts(&t.name, &fps, now, Some(&error))?;
+                        said.push(format!("{}: FAILED: {error}", set.id));
+                    }
+                    // Ours (staging, the ledger): the next run tries again.
+                    Err(SetError::Local(error)) => {
+                        status = Status::Failed;
                         said.push(format!("{}: FAILED: {error}", set.id));
                     }
                 }
@@ -218,9 +224,20 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
     Ok(line)
 }
 
+/// Why a set was not staged, as text for its line.
+#[derive(Debug)]
+enum SetError {
+    /// A part is cut or damaged: the set waits until a part changes.
+    Part(String),
+    /// Our side failed (staging, the ledger, a part that vanished): the
+    /// next run tries again.
+    Local(String),
+}
+
 /// Reads, plans and stages one set; its parts (`fps`) are marked read in
-/// the same transaction as its files. `Err`: the error's text, nothing
-/// staged. `Ok`: what it did and whether it warns.
+/// the same transaction as its files. `Err`: nothing recorded (what was
+/// moved into staging before a local failure is taken over by the next
+/// run, its bytes being the same). `Ok`: what it did and whether it warns.
 #[allow(clippy::too_many_arguments)]
 fn read_set(
     config: &Config,
@@ -231,14 +248,18 @@ fn read_set(
     ledger: &mut Ledger,
     now: DateTime<Utc>,
     fps: &[(&str, &str)],
-) -> std::result::Result<(String, bool), String> {
+) -> std::result::Result<(String, bool), SetError> {
+    let local = |e: &dyn std::error::Error| SetError::Local(describe(e));
     let mut holding = Holding::new(holding_dir)
-        .map_err(|e| format!("cannot create {}: {e}", holding_dir.display()))?;
+        .map_err(|e| SetError::Local(format!("cannot create {}: {e}", holding_dir.display())))?;
     let paths: Vec<(PathBuf, _)> = (set.parts.iter())
         .map(|p| (t.inbox.join(&p.name), set.format))
         .collect();
-    let read = ingest::read_set(&paths, &mut holding).map_err(|e| describe(&e))?;
-    let files = ledger.files(&t.name).map_err(|e| describe(&e))?;
+    let read = ingest::read_set(&paths, &mut holding).map_err(|e| match e {
+        ReadError::Damaged { .. } => SetError::Part(describe(&e)),
+        ReadError::Open { .. } | ReadError::Visit { .. } => local(&e),
+    })?;
+    let files = ledger.files(&t.name).map_err(|e| local(&e))?;
     let known: HashSet<String> = files
         .iter()
         .filter(|f| f.role == "original")
@@ -251,8 +272,10 @@ fn read_set(
         let Content::Media(held) = &read.contents[item.member] else {
             continue;
         };
-        let staged = stage_one(config, t, item, held, &mut holding, &mut taken, now)
-            .map_err(|e| format!("staging {}: {}", item.name, describe_error(&e)))?;
+        let staged =
+            stage_one(config, t, item, held, &mut holding, &mut taken, now).map_err(|e| {
+                SetError::Local(format!("staging {}: {}", item.name, describe_error(&e)))
+            })?;
         records.extend(staged);
     }
     let bytes: u64 = records
@@ -267,7 +290,7 @@ fn read_set(
             }
             l.finish_takeout_parts(&t.name, fps, now, None)
         })
-        .map_err(|e| describe(&e))?;
+        .map_err(|e| local(&e))?;
     Ok(summary(set, &planned, read.refused.len(), bytes))
 }
 
