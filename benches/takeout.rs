@@ -2,7 +2,9 @@
 //! every member of a generated ~2 GB part read streaming and hashed with
 //! BLAKE3 (what staging will do), against `unzip -p PART > /dev/null`
 //! (inflate only), `unzip -o -d` (extract to disk) and, for the same set
-//! as tgz, `tar xzOf` (inflate only) and `tar xzf` (extract). Prints
+//! as tgz, `tar xzOf` (inflate only) and `tar xzf` (extract); and the
+//! run's own first step, every media member into a hashed, fsynced holding
+//! file (`takeout::ingest::read_set`), against the extracting tool. Prints
 //! seconds, MB/s and each figure as a ratio of the tool's, and the peak RSS
 //! of this process (the reader's memory must not grow with member size).
 //!
@@ -15,6 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use photos_backup::takeout::archive::{self, Format, Item};
+use photos_backup::takeout::ingest::{self, Holding};
 use synthetic::takeout::{ArchiveFormat, TakeoutSpec};
 
 fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
@@ -42,6 +45,29 @@ fn read_and_hash(part: &Path, format: Format) -> (usize, u64) {
     })
     .expect("the part reads");
     (members, bytes)
+}
+
+/// What a run does before staging: every media member into a hashed,
+/// fsynced holding file (removed again when the `Holding` goes, as the
+/// extracting tools' output is removed).
+fn into_holding(part: &Path, format: Format, holding: &Path, runs: usize) -> Duration {
+    best_of(runs, || {
+        let mut h = Holding::new(holding).expect("a holding folder");
+        ingest::read_set(&[(part.to_owned(), format)], &mut h).expect("the set reads");
+    })
+}
+
+/// The holding figure, and its ratio to the extracting tool's.
+fn holding_rows(ext: &str, tool: &str, held: Duration, extract: Duration, bytes: u64) {
+    row(
+        &format!("{ext}: into holding files, hashed, fsynced (ours)"),
+        held,
+        bytes,
+    );
+    println!(
+        "{ext}: ours into holding / {tool} extract {:.2}",
+        held.as_secs_f64() / extract.as_secs_f64()
+    );
 }
 
 fn run(cmd: &mut Command) {
@@ -95,6 +121,7 @@ fn bench_format(dir: &Path, format: ArchiveFormat, photos: usize, media: u64, ru
     };
     let mut counted = (0, 0);
     let ours = best_of(runs, || counted = read_and_hash(&part, reader_format));
+    let held = into_holding(&part, reader_format, &sub.join("holding"), runs);
     let out = sub.join("extracted");
     let (stream, extract) = if format == ArchiveFormat::Zip {
         let stream = best_of(runs, || run(Command::new("unzip").arg("-p").arg(&part)));
@@ -160,6 +187,7 @@ fn bench_format(dir: &Path, format: ArchiveFormat, photos: usize, media: u64, ru
         ours.as_secs_f64() / stream.as_secs_f64(),
         ours.as_secs_f64() / extract.as_secs_f64()
     );
+    holding_rows(ext, tool, held, extract, counted.1);
     if std::env::var_os("BENCH_DIR").is_none() {
         std::fs::remove_dir_all(&sub).expect("remove the scratch part");
     }

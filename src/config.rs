@@ -72,6 +72,8 @@ struct RawConfig {
     pub(crate) notify: crate::notify::settings::RawNotify,
     #[serde(default, rename = "library")]
     libraries: Vec<RawLibrary>,
+    #[serde(default, rename = "takeout")]
+    takeouts: Vec<RawTakeout>,
     #[serde(default)]
     backfill: crate::backfill::settings::RawBackfill,
     monitor: Option<crate::monitor::settings::RawMonitor>,
@@ -173,6 +175,14 @@ struct RawLibrary {
     path: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTakeout {
+    name: String,
+    inbox: String,
+    time_zone: String,
+}
+
 /// A checked configuration: absolute paths, parsed dates, unique names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -200,6 +210,8 @@ pub struct Config {
     /// How failures are notified (`[notify]`).
     pub notify: crate::notify::Settings,
     pub libraries: Vec<Library>,
+    /// `[[takeout]]`: Google Takeout inboxes, staged like libraries.
+    pub takeouts: Vec<Takeout>,
     /// `[backfill]`: the back catalogue, a part at a time (off by default).
     pub(crate) backfill: crate::backfill::settings::Settings,
     /// `[monitor]`: dead-man pings; `None`: none.
@@ -346,6 +358,18 @@ pub struct Library {
     pub(crate) path: PathBuf,
 }
 
+/// One configured Google Takeout inbox (issue 19): its name shares the
+/// namespace of library names (a staging folder, an archive name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Takeout {
+    pub name: String,
+    /// Where Takeout parts arrive; only ever read.
+    pub inbox: PathBuf,
+    /// An IANA zone name (`Europe/Berlin`), checked to exist: the day
+    /// folder of a photo whose own offset is unknown.
+    pub time_zone: String,
+}
+
 /// Reads and validates the config file at `path`.
 /// Paths in it are resolved against the file's folder made absolute: tools
 /// run from another folder (borg runs in staging) must find them too.
@@ -445,32 +469,7 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
     let default_threshold =
         default_threshold(&raw_threshold.default).map_err(|m| key_error("threshold.default", m))?;
 
-    let defaults = Export::default();
-    let export = Export {
-        edited: raw.export.edited.unwrap_or(defaults.edited),
-        unpicked_bursts: raw
-            .export
-            .unpicked_bursts
-            .unwrap_or(defaults.unpicked_bursts),
-        download_missing: raw
-            .export
-            .download_missing
-            .unwrap_or(defaults.download_missing),
-        max_downloads_per_run: raw
-            .export
-            .max_downloads_per_run
-            .unwrap_or(defaults.max_downloads_per_run),
-        download_timeout: match raw.export.download_timeout_seconds {
-            Some(0) => {
-                return Err(key_error(
-                    "export.download_timeout_seconds",
-                    "must be at least 1".into(),
-                ))
-            }
-            Some(s) => std::time::Duration::from_secs(s),
-            None => defaults.download_timeout,
-        },
-    };
+    let export = validate_export(&raw.export, &key_error)?;
 
     let remote = (raw.remote)
         .map(|r| validate_remote(r, &resolve, &key_error))
@@ -488,6 +487,7 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
     .map_err(|e| key_error(&e.key, e.message))?;
 
     let libraries = validate_libraries(raw.libraries, &resolve, &key_error)?;
+    let takeouts = validate_takeouts(raw.takeouts, &libraries, &resolve, &key_error)?;
     outside_libraries(
         &[
             ("staging.dir", &staging_dir),
@@ -513,9 +513,36 @@ fn validate(raw: RawConfig, path: &Path, host: &Host) -> Result<Config, ConfigEr
         drill,
         notify,
         libraries,
+        takeouts,
         backfill: crate::backfill::settings::validate(&raw.backfill)
             .map_err(|e| key_error(&e.key, e.message))?,
         monitor: validate_monitor(raw.monitor, &key_error)?,
+    })
+}
+
+/// `[export]`: the switches, defaults where not given.
+fn validate_export(
+    raw: &RawExport,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Export, ConfigError> {
+    let defaults = Export::default();
+    Ok(Export {
+        edited: raw.edited.unwrap_or(defaults.edited),
+        unpicked_bursts: raw.unpicked_bursts.unwrap_or(defaults.unpicked_bursts),
+        download_missing: raw.download_missing.unwrap_or(defaults.download_missing),
+        max_downloads_per_run: raw
+            .max_downloads_per_run
+            .unwrap_or(defaults.max_downloads_per_run),
+        download_timeout: match raw.download_timeout_seconds {
+            Some(0) => {
+                return Err(key_error(
+                    "export.download_timeout_seconds",
+                    "must be at least 1".into(),
+                ))
+            }
+            Some(s) => std::time::Duration::from_secs(s),
+            None => defaults.download_timeout,
+        },
     })
 }
 
@@ -596,6 +623,50 @@ fn validate_libraries(
         });
     }
     Ok(libraries)
+}
+
+/// The Takeout inboxes: names checked like library names and unique among
+/// libraries and inboxes together (they name staging folders and archives
+/// alike); a time zone that exists here.
+fn validate_takeouts(
+    raw: Vec<RawTakeout>,
+    libraries: &[Library],
+    resolve: &dyn Fn(&str, &str) -> Result<PathBuf, ConfigError>,
+    key_error: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<Takeout>, ConfigError> {
+    let folder = |name: &str| crate::export::layout::library_dir(name).to_lowercase();
+    let mut names: HashSet<String> = libraries.iter().map(|l| folder(&l.name)).collect();
+    let mut takeouts = Vec::with_capacity(raw.len());
+    for (i, t) in raw.into_iter().enumerate() {
+        let key = format!("takeout[{i}]");
+        check_library_name(&t.name).map_err(|m| key_error(&format!("{key}.name"), m))?;
+        if !names.insert(folder(&t.name)) {
+            return Err(key_error(
+                &format!("{key}.name"),
+                format!(
+                    "{:?} is used by another library or takeout (letter case aside: it names a \
+                     folder)",
+                    t.name
+                ),
+            ));
+        }
+        let inbox = resolve(&format!("{key}.inbox"), &t.inbox)?;
+        if jiff::tz::TimeZone::get(&t.time_zone).is_err() {
+            return Err(key_error(
+                &format!("{key}.time_zone"),
+                format!(
+                    "{} is not a known time zone (an IANA name such as \"Europe/Berlin\")",
+                    crate::printable::printable(&t.time_zone)
+                ),
+            ));
+        }
+        takeouts.push(Takeout {
+            name: t.name,
+            inbox,
+            time_zone: t.time_zone,
+        });
+    }
+    Ok(takeouts)
 }
 
 /// The folders a run writes to must not be inside a library: Photos owns it.
@@ -1043,6 +1114,40 @@ mod tests {
                 .to_string();
             assert!(msg.contains("key `threshold.default`"), "{bad}: {msg}");
         }
+    }
+
+    #[test]
+    fn takeouts_share_the_library_namespace_and_name_the_key() {
+        let ok = parse_str(&format!(
+            "{MINIMAL}\n[[takeout]]\nname = \"carla-google\"\ninbox = \"~/Takeout\"\n\
+             time_zone = \"Europe/Berlin\"\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.takeouts[0].inbox, PathBuf::from("/home/ann/Takeout"));
+        assert_eq!(ok.takeouts[0].time_zone, "Europe/Berlin");
+        let refused = |block: &str, key: &str| {
+            let e = parse_str(&format!("{MINIMAL}\n{block}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{e}");
+        };
+        refused(
+            "[[takeout]]\nname = \"ANN\"\ninbox = \"/t\"\ntime_zone = \"UTC\"\n",
+            "takeout[0].name",
+        );
+        refused(
+            "[[takeout]]\nname = \"g\"\ninbox = \"/t\"\ntime_zone = \"UTC\"\n\
+             [[takeout]]\nname = \"G\"\ninbox = \"/u\"\ntime_zone = \"UTC\"\n",
+            "takeout[1].name",
+        );
+        refused(
+            "[[takeout]]\nname = \"g\"\ninbox = \"/t\"\ntime_zone = \"Mars/Base\"\n",
+            "takeout[0].time_zone",
+        );
+        refused(
+            "[[takeout]]\nname = \"../g\"\ninbox = \"/t\"\ntime_zone = \"UTC\"\n",
+            "takeout[0].name",
+        );
     }
 
     #[test]

@@ -210,6 +210,15 @@ fn describe(c: &Config) -> String {
             p(library.path.display())
         );
     }
+    for takeout in &c.takeouts {
+        let _ = writeln!(
+            s,
+            "[[takeout]] {} = {} (time_zone {})",
+            takeout.name,
+            p(takeout.inbox.display()),
+            takeout.time_zone
+        );
+    }
     s
 }
 
@@ -338,6 +347,32 @@ mod tests {
                 .to_string();
             assert!(err.contains(key) && !err.contains('\u{1b}'), "{err}");
         }
+    }
+
+    #[test]
+    fn a_takeout_is_shown_and_its_example_kept_in_both_examples() {
+        for found in [true, false] {
+            let text = example_for(Path::new("/Users/anna"), found);
+            assert!(text.contains("# [[takeout]]\n"), "{text}");
+        }
+        let host = Host {
+            home: "/Users/anna".into(),
+            ..Host::current()
+        };
+        let text = example_for(Path::new("/Users/anna"), true).replace(
+            "# [[takeout]]\n# name = \"carla-google\"\n# inbox = ",
+            "[[takeout]]\nname = \"carla-google\"\ninbox = ",
+        );
+        let text = text.replace("# time_zone = ", "time_zone = ");
+        let config = crate::config::parse(&text, Path::new("/c/pb.conf"), &host).unwrap();
+        let shown = describe(&config);
+        assert!(
+            shown.contains(
+                "[[takeout]] carla-google = /Users/anna/Library/CloudStorage/\
+                 GoogleDrive-carla@example.com/My Drive/Takeout (time_zone Europe/Berlin)"
+            ),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl From<ResourceRole> for Role {
 /// ones; at most `MAX_NAME_BYTES`, keeping a short extension; never empty,
 /// `.` or `..` (`unnamed` instead). Idempotent.
 #[must_use]
-fn sanitize_name(name: &str) -> String {
+pub(crate) fn sanitize_name(name: &str) -> String {
     let cleaned: String = name
         .nfc()
         .map(|c| match c {

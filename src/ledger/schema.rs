@@ -8,7 +8,26 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 5;
+pub(super) const LATEST: u32 = 6;
+
+/// Version 6: the parts of Google Takeout sets a `[[takeout]]` source has
+/// looked at (`takeout.rs`): each part's fingerprint, when it was first
+/// seen with it (a part is read once it stayed the same a while), and,
+/// once its whole set was read, when and how that ended. A changed part
+/// gets a new row state and is read again. What a source staged is in
+/// `staged_file` like a library's, its uuid the content hash.
+const V6: &str = "
+CREATE TABLE takeout_part (
+    source       TEXT NOT NULL,
+    part         TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    seen_at      TEXT NOT NULL,
+    processed_at TEXT,
+    outcome      TEXT CHECK (outcome IN ('ok', 'failed')),
+    error        TEXT,
+    PRIMARY KEY (source, part)
+) WITHOUT ROWID;
+";
 
 /// Version 5: the backfill of the back catalogue (`backfill.rs`). Its
 /// archives are rollovers too (`rollover.backfill = 1`, one month, a part of
@@ -275,6 +294,7 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         2 => tx.execute_batch(V3),
         3 => tx.execute_batch(V4),
         4 => tx.execute_batch(V5),
+        5 => tx.execute_batch(V6),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }

@@ -284,9 +284,16 @@ impl<'m> Index<'m> {
                 continue;
             }
             let (stem, _) = names::split_extension(names::file_name(path));
-            photos
-                .entry((names::nfc(names::folder(path)), names::nfc(stem)))
-                .or_insert(i);
+            let folder = names::nfc(names::folder(path));
+            // A Pixel's `X.MP.jpg` goes with `X.MP` and with `X.MP4`.
+            let bare = stem
+                .len()
+                .checked_sub(3)
+                .filter(|&i| i > 0 && stem.get(i..).is_some_and(|e| e.eq_ignore_ascii_case(".MP")))
+                .map(|i| &stem[..i]);
+            for key in std::iter::once(stem).chain(bare) {
+                photos.entry((folder.clone(), names::nfc(key))).or_insert(i);
+            }
         }
         for &i in &self.media {
             let path = &self.members[i].path;
@@ -558,6 +565,10 @@ mod tests {
             (0, &f("20231227_152817.jpg.json")),
             (0, &f("20231227_152817.jpg")),
             (2, &f("20231227_152817.MP4")),
+            // The synthetic Takeout's motion photo: `X.MP.jpg` and `X.MP4`.
+            (0, &f("PXL_20170101_120000028.MP.jpg.json")),
+            (0, &f("PXL_20170101_120000028.MP.jpg")),
+            (0, &f("PXL_20170101_120000028.MP4")),
             (0, &f("IMG_0001.HEIC")),
             (0, &f("IMG_0001.HEIC.supplemental-metadata.json")),
             (0, &f("IMG_0001.MOV")),
@@ -582,6 +593,10 @@ mod tests {
                 (
                     f("IMG_0001.MOV"),
                     f("IMG_0001.HEIC.supplemental-metadata.json")
+                ),
+                (
+                    f("PXL_20170101_120000028.MP4"),
+                    f("PXL_20170101_120000028.MP.jpg.json")
                 ),
                 (
                     f("PXL_20210102_221126856.MP"),

@@ -37,6 +37,7 @@ mod deadline;
 mod drill;
 mod rollover;
 mod skips;
+mod takeout;
 pub(crate) mod unattended;
 
 /// What `run` needs from the outside world.
@@ -311,6 +312,20 @@ fn export_all(
         );
         lines.push(line);
     }
+    // The Takeout sources: staged, then mirrored like a library.
+    let mut took_ready = Vec::new();
+    let took = takeout::step(config, ledger.as_mut(), dry_run, deps.now, &mut took_ready);
+    for (t, mut line) in config.takeouts.iter().zip(took) {
+        if let (Some(plain), Some(l)) = (plain, ledger.as_mut()) {
+            if !mirror_library(&t.name, (&config.staging_dir, plain), l, deps, &mut line) {
+                took_ready.retain(|name| *name != t.name);
+            }
+        }
+        writeln!(out, "{line}")?;
+        report.insert(t.name.clone(), serde_json::Value::String(line.to_string()));
+        lines.push(line);
+    }
+    ready.extend(took_ready);
     let phase = rollover::Phase {
         config,
         threshold,

@@ -289,7 +289,10 @@ fn write_status(config: &Config, run: RunInfo) -> Result<()> {
     let previous = status::read(&config.state_dir).ok().flatten();
     let ledger =
         crate::ledger::Ledger::open_existing_read_only(&config.state_dir.join("ledger.sqlite"))?;
-    let names: Vec<&str> = config.libraries.iter().map(|l| l.name.as_str()).collect();
+    // Takeout sources are staged and archived like libraries: same figures.
+    let names: Vec<&str> = (config.libraries.iter().map(|l| l.name.as_str()))
+        .chain(config.takeouts.iter().map(|t| t.name.as_str()))
+        .collect();
     let threshold = crate::threshold::read(&config.staging_dir)
         .ok()
         .flatten()

@@ -1,0 +1,279 @@
+//! What to stage from a Takeout set once it has been read whole
+//! (`ingest`), decided without touching anything: each distinct content
+//! (BLAKE3) once, whatever number of album and year folders, parts and
+//! earlier exports hold it; with the JSON matched to it (`sidecar_match`)
+//! and the albums it is in; at the day it was taken, as shown where it was
+//! taken (`metadata`). Contents the source staged before are left out.
+//! What a person should know (media without JSON, a JSON that does not
+//! parse) is counted and named, never dropped silently.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+
+use super::archive::Modified;
+use super::ingest::{Content, SetRead};
+use super::metadata::{self, Sidecar};
+use super::names;
+use super::sidecar_match::match_members;
+
+/// One content to stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToStage {
+    /// The member whose holding file is moved (the first copy read).
+    pub member: usize,
+    pub hash: String,
+    /// The member's file name (untrusted: made safe when staged).
+    pub name: String,
+    /// From the first copy that has a JSON that parses.
+    pub sidecar: Option<Sidecar>,
+    /// Album titles of every folder a copy is in, sorted, once each.
+    pub albums: Vec<String>,
+    /// When it was taken, as shown where it was (its day folder).
+    pub taken: DateTime<FixedOffset>,
+}
+
+/// The decision for a set.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SetPlan {
+    pub stage: Vec<ToStage>,
+    /// Distinct contents the source staged in an earlier run.
+    pub known: usize,
+    /// Media copies beyond the first of their content in this set.
+    pub duplicates: usize,
+    /// Media staged without any JSON (paths, printable).
+    pub without_json: Vec<String>,
+    /// JSON that did not parse (with why): its media is staged without it.
+    pub bad_json: Vec<String>,
+}
+
+/// Plans `read` for a source that staged the contents `known` says (by
+/// content hash) before,
+/// with `zone` for times without their own offset; `now` dates a file
+/// that carries no time at all.
+#[must_use]
+pub fn plan(
+    read: &SetRead,
+    known: &dyn Fn(&str) -> bool,
+    zone: &jiff::tz::TimeZone,
+    now: DateTime<Utc>,
+) -> SetPlan {
+    let matching = match_members(&read.members);
+    let mut out = SetPlan::default();
+    let json_of: HashMap<usize, usize> = matching.pairs.iter().map(|p| (p.media, p.json)).collect();
+    let mut sidecars: HashMap<usize, Sidecar> = HashMap::new();
+    for &json in json_of.values() {
+        if sidecars.contains_key(&json) {
+            continue;
+        }
+        let path = &read.members[json].path;
+        let parsed = match &read.contents[json] {
+            Content::Json(bytes) => metadata::parse_sidecar(path, bytes),
+            Content::OversizeJson(size) => Err(metadata::MetadataError::TooLarge {
+                member: crate::printable::printable(path),
+                size: usize::try_from(*size).unwrap_or(usize::MAX),
+            }),
+            Content::Media(_) => continue,
+        };
+        match parsed {
+            Ok(s) => {
+                sidecars.insert(json, s);
+            }
+            Err(e) => out.bad_json.push(crate::error_text::describe(&e)),
+        }
+    }
+    let albums = album_titles(read, &matching.album_files);
+    // Content hash → the copies of it, in read order.
+    let mut by_hash: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for (i, content) in read.contents.iter().enumerate() {
+        if let Content::Media(held) = content {
+            let copies = by_hash.entry(&held.hash).or_default();
+            if copies.is_empty() {
+                order.push(&held.hash);
+            }
+            copies.push(i);
+        }
+    }
+    for hash in order {
+        let copies = &by_hash[hash];
+        out.duplicates += copies.len() - 1;
+        if known(hash) {
+            out.known += 1;
+            continue;
+        }
+        let first = copies[0];
+        let sidecar = copies
+            .iter()
+            .find_map(|m| json_of.get(m).and_then(|j| sidecars.get(j)))
+            .cloned();
+        if !copies.iter().any(|m| json_of.contains_key(m)) {
+            out.without_json
+                .push(crate::printable::printable(&read.members[first].path));
+        }
+        let mut titles: Vec<String> = copies
+            .iter()
+            .filter_map(|&m| albums.get(names::folder(&read.members[m].path)).cloned())
+            .collect();
+        titles.sort();
+        titles.dedup();
+        let modified = match &read.contents[first] {
+            Content::Media(held) => held.modified,
+            Content::Json(_) | Content::OversizeJson(_) => None,
+        };
+        out.stage.push(ToStage {
+            member: first,
+            hash: hash.to_owned(),
+            name: names::file_name(&read.members[first].path).to_owned(),
+            taken: taken(sidecar.as_ref(), modified, zone, now),
+            sidecar,
+            albums: titles,
+        });
+    }
+    out
+}
+
+/// Folder → album title, from the album metadata files that parse.
+fn album_titles(read: &SetRead, album_files: &[usize]) -> HashMap<String, String> {
+    album_files
+        .iter()
+        .filter_map(|&i| {
+            let path = &read.members[i].path;
+            let Content::Json(bytes) = &read.contents[i] else {
+                return None;
+            };
+            let title = metadata::parse_album(path, bytes).ok()?.title?;
+            Some((names::folder(path).to_owned(), title))
+        })
+        .collect()
+}
+
+/// The taken time as shown: the JSON's taken time, else the member's time
+/// in the archive (a zip's is local time without a zone: read in `zone`),
+/// else the JSON's creation time, else `now`.
+fn taken(
+    sidecar: Option<&Sidecar>,
+    modified: Option<Modified>,
+    zone: &jiff::tz::TimeZone,
+    now: DateTime<Utc>,
+) -> DateTime<FixedOffset> {
+    if let Some(at) = sidecar.and_then(|s| s.taken) {
+        return metadata::shown_at(at, None, zone);
+    }
+    match modified {
+        Some(Modified::Unix(secs)) => {
+            if let Some(at) = Utc.timestamp_opt(secs, 0).single() {
+                return metadata::shown_at(at, None, zone);
+            }
+        }
+        Some(Modified::Dos(local)) => {
+            // Local time of the writer: its date is the date shown.
+            let probe = metadata::shown_at(local.and_utc(), None, zone);
+            if let Some(at) = probe.offset().from_local_datetime(&local).single() {
+                return at;
+            }
+        }
+        None => {}
+    }
+    let at = metadata::taken_instant(sidecar, None).unwrap_or(now);
+    metadata::shown_at(at, None, zone)
+}
+
+/// A file name for `name` in a day folder that is not in `taken` (path keys
+/// as `path_key` makes them): the name made safe, or, when that is taken,
+/// with the start of the content hash before the extension.
+#[must_use]
+pub fn unique_name(safe: &str, hash: &str, taken: &dyn Fn(&str) -> bool) -> String {
+    if !taken(safe) {
+        return safe.to_owned();
+    }
+    let (stem, ext) = names::split_extension(safe);
+    format!("{stem}~{}{ext}", &hash[..hash.len().min(12)])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::ingest::Held;
+    use super::super::sidecar_match::Member;
+    use super::*;
+
+    fn media(hash: &str) -> Content {
+        Content::Media(Held {
+            file: PathBuf::from("/h"),
+            size: 1,
+            hash: hash.into(),
+            modified: Some(Modified::Unix(1_700_000_000)),
+        })
+    }
+
+    fn json(text: &str) -> Content {
+        Content::Json(text.as_bytes().to_vec())
+    }
+
+    fn set(members: Vec<(&str, Content)>) -> SetRead {
+        let (paths, contents): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+        SetRead {
+            members: paths
+                .into_iter()
+                .map(|p| Member {
+                    part: 0,
+                    path: p.into(),
+                })
+                .collect(),
+            contents,
+            refused: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_content_once_with_its_json_albums_and_day() {
+        let read = set(vec![
+            ("Takeout/Google Photos/Photos from 2019/a.jpg", media("h1")),
+            (
+                "Takeout/Google Photos/Photos from 2019/a.jpg.json",
+                json(r#"{"photoTakenTime": {"timestamp": "1562194800"}}"#),
+            ),
+            ("Takeout/Google Photos/Trip/a.jpg", media("h1")),
+            (
+                "Takeout/Google Photos/Trip/metadata.json",
+                json(r#"{"title": "Trip"}"#),
+            ),
+            ("Takeout/Google Photos/Photos from 2019/b.jpg", media("h2")),
+            ("Takeout/Google Photos/Photos from 2019/c.jpg", media("h3")),
+            (
+                "Takeout/Google Photos/Photos from 2019/c.jpg.json",
+                json("{not json"),
+            ),
+        ]);
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let p = plan(&read, &|h| h == "h3", &zone, Utc::now());
+        assert_eq!((p.known, p.duplicates), (1, 1));
+        assert_eq!(p.stage.len(), 2);
+        let a = &p.stage[0];
+        assert_eq!((a.hash.as_str(), a.name.as_str()), ("h1", "a.jpg"));
+        assert_eq!(a.albums, ["Trip"]);
+        // 2019-07-03 23:00 UTC is the 4th in Berlin.
+        assert_eq!(a.taken.to_rfc3339(), "2019-07-04T01:00:00+02:00");
+        assert!(a.sidecar.is_some());
+        // No JSON: the archive's time, listed.
+        assert_eq!(p.stage[1].taken.date_naive().to_string(), "2023-11-14");
+        assert_eq!(
+            p.without_json,
+            ["Takeout/Google Photos/Photos from 2019/b.jpg"]
+        );
+        assert_eq!(p.bad_json.len(), 1, "{:?}", p.bad_json);
+        assert!(p.bad_json[0].contains("c.jpg.json"), "{:?}", p.bad_json);
+    }
+
+    #[test]
+    fn a_taken_name_gets_the_hash() {
+        let taken = |n: &str| n == "a.jpg";
+        assert_eq!(unique_name("b.jpg", "0123456789abcdef", &taken), "b.jpg");
+        assert_eq!(
+            unique_name("a.jpg", "0123456789abcdef", &taken),
+            "a~0123456789ab.jpg"
+        );
+    }
+}
