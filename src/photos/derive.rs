@@ -5,6 +5,8 @@
 //! reference answers of the peer reader osxphotos on six real libraries.
 
 use std::collections::{HashMap, HashSet};
+
+use foldhash::fast::RandomState as Fast;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -98,7 +100,7 @@ pub(super) struct Disk {
     root: PathBuf,
     /// Folder (relative to the root) -> the files in it, as this reader
     /// found them (no lock for a folder seen before)...
-    dirs: HashMap<String, Arc<Names>>,
+    dirs: HashMap<String, Arc<Names>, Fast>,
     /// ...and as every reader sharing this one found them (each folder
     /// listed once, by the first reader that needs it, while the others
     /// list other folders).
@@ -106,13 +108,15 @@ pub(super) struct Disk {
 }
 
 /// Folder -> its names, listed once (by whichever reader gets there first).
-type Listed = Mutex<HashMap<String, Arc<OnceLock<Arc<Names>>>>>;
+type Listed = Mutex<HashMap<String, Arc<OnceLock<Arc<Names>>>, Fast>>;
 
 /// The names of the files of one folder: a hash set for "is it there?"
-/// (one hash and one compare, where a sorted set compares a dozen names),
+/// (one hash and one compare, where a sorted set compares a dozen names;
+/// `foldhash`, seeded at random like the standard hasher but several times
+/// faster than its `SipHash`: hashing names was 8% of a 100k listing),
 /// sorted only when a name is looked up by its prefix.
 struct Names {
-    set: HashSet<Box<str>>,
+    set: HashSet<Box<str>, Fast>,
     sorted: OnceLock<Vec<Box<str>>>,
 }
 
@@ -121,7 +125,7 @@ impl Disk {
     pub(super) fn new(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
-            dirs: HashMap::new(),
+            dirs: HashMap::default(),
             listed: Arc::default(),
         }
     }
@@ -131,7 +135,7 @@ impl Disk {
     pub(super) fn sharing(&self) -> Self {
         Self {
             root: self.root.clone(),
-            dirs: HashMap::new(),
+            dirs: HashMap::default(),
             listed: Arc::clone(&self.listed),
         }
     }
