@@ -40,7 +40,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Back up: stage new and changed photos of every configured library.
+    /// Back up: stage new and changed photos of every configured library and Takeout inbox.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
     /// Is my data safe, and since when? What the last run did, what is

@@ -41,15 +41,12 @@ fn staging_is_mirrored_once_and_changes_again() {
     std::fs::create_dir(&remote).unwrap();
     let now = utc(2026, 3, 1);
     let mut ledger = Ledger::open(&setup.state().join("ledger.sqlite")).unwrap();
+    let staging = setup.staging();
+    let pass = |ledger: &mut Ledger| {
+        mirror::mirror("m", (&staging, &remote), ledger, now, &mut Silent).unwrap()
+    };
 
-    let first = mirror::mirror(
-        "m",
-        (&setup.staging(), &remote),
-        &mut ledger,
-        now,
-        &mut Silent,
-    )
-    .unwrap();
+    let first = pass(&mut ledger);
     assert!(first.files > 40, "{first:?}");
     assert_eq!(
         files(&remote),
@@ -57,14 +54,7 @@ fn staging_is_mirrored_once_and_changes_again() {
         "remote differs from staging"
     );
 
-    let second = mirror::mirror(
-        "m",
-        (&setup.staging(), &remote),
-        &mut ledger,
-        now,
-        &mut Silent,
-    )
-    .unwrap();
+    let second = pass(&mut ledger);
     assert_eq!(second, mirror::Mirrored::default(), "a second pass copied");
 
     // A killed run: a file copied but not recorded; and a file that changed.
@@ -90,14 +80,7 @@ fn staging_is_mirrored_once_and_changes_again() {
         })
         .unwrap();
     ledger.record_file(a).unwrap();
-    let third = mirror::mirror(
-        "m",
-        (&setup.staging(), &remote),
-        &mut ledger,
-        now,
-        &mut Silent,
-    )
-    .unwrap();
+    let third = pass(&mut ledger);
     assert_eq!((third.files, third.found), (1, 1), "{third:?}");
     assert_eq!(
         std::fs::read(remote.join(&b.path)).unwrap(),
@@ -106,14 +89,7 @@ fn staging_is_mirrored_once_and_changes_again() {
 
     // Nothing is deleted remotely, even when staging loses a file.
     std::fs::remove_file(setup.staging().join(&a.path)).unwrap();
-    mirror::mirror(
-        "m",
-        (&setup.staging(), &remote),
-        &mut ledger,
-        now,
-        &mut Silent,
-    )
-    .unwrap();
+    pass(&mut ledger);
     assert!(remote.join(&a.path).is_file());
     // No temp files anywhere.
     assert!(tree(&remote).keys().all(|p| !p.contains(".pbtmp.")));
