@@ -39,7 +39,8 @@ pub fn main() -> ExitCode {
     crate::private_fs::restrict_umask();
     // Buffered: a JSON listing of 100k assets is millions of lines, and
     // stdout on its own flushes at every one of them.
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut stdout =
+        std::io::BufWriter::with_capacity(1 << 16, ReaderMayLeave(std::io::stdout().lock()));
     // Stderr is not held locked for the whole run: the signal thread
     // (`terminate`) must be able to say why it stops the process.
     let mut stderr = std::io::stderr();
@@ -49,6 +50,29 @@ pub fn main() -> ExitCode {
         return ExitCode::from(Code::Failed.value());
     }
     ExitCode::from(code.value())
+}
+
+/// Standard output whose reader may go away (`photos-backup man | head`):
+/// once a write finds the pipe closed, the rest of the output is dropped
+/// and the command goes on to its end and its own exit code. Nobody reads
+/// what it would say; a backup that a closed pipe stopped half-way would
+/// be worse.
+struct ReaderMayLeave<W>(W);
+
+impl<W: Write> Write for ReaderMayLeave<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.0.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
 }
 
 /// Runs one parsed command line; returns the exit code.

@@ -207,6 +207,18 @@ fn the_man_page_renders_and_names_every_command() {
 }
 
 #[test]
+fn a_reader_that_leaves_early_is_no_error() {
+    // `photos-backup man | head -c0`: the pipe's reader is gone before the
+    // first write, which so meets a closed pipe (EPIPE) at once.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = photos_backup(&["man"]).stdout(writer).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
 fn help_shows_the_config_variable() {
     let help = stdout_of(&mut photos_backup(&["--help"]));
     assert!(help.contains("[env: PHOTOS_BACKUP_CONFIG=]"), "{help}");
