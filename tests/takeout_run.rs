@@ -272,7 +272,11 @@ fn cut_part(setup: &Setup, dir: &Path, inbox: &Path) {
     setup.run_at("2026-06-01T10:30:00Z");
     setup.run_at("2026-06-01T10:41:00Z");
     assert_staged_exactly(setup, &good);
-    assert_eq!(fs::read_dir(&holding).unwrap().count(), 0, "nothing left held");
+    assert_eq!(
+        fs::read_dir(&holding).unwrap().count(),
+        0,
+        "nothing left held"
+    );
 }
 
 #[test]
