@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::setup::Setup;
-use synthetic::takeout::{Manifest, TakeoutSpec};
+use synthetic::takeout::{ArchiveFormat, Manifest, TakeoutSpec};
 
 const NAME: &str = "carla-google";
 const HOOKS: &str = "PHOTOS_BACKUP_TAKEOUT_HOOKS";
@@ -37,12 +37,17 @@ fn setup(inbox: &Path) -> Setup {
     setup
 }
 
-/// A set of several parts in a new inbox under `dir`.
+/// A set of several zip parts in a new inbox under `dir`.
 fn export(dir: &Path, seed: u64) -> (std::path::PathBuf, Manifest) {
+    export_as(dir, seed, ArchiveFormat::Zip)
+}
+
+fn export_as(dir: &Path, seed: u64, format: ArchiveFormat) -> (std::path::PathBuf, Manifest) {
     let inbox = dir.join("inbox");
     fs::create_dir_all(&inbox).unwrap();
     let mut spec = TakeoutSpec::new(seed, 30);
     spec.part_bytes = 60_000;
+    spec.format = format;
     let manifest = spec.write(&inbox).unwrap();
     assert!(manifest.parts.len() > 2, "a set of several parts");
     (inbox, manifest)
@@ -75,8 +80,12 @@ fn content_count(manifest: &Manifest) -> usize {
 
 /// What an uninterrupted run stages of the set `seed`.
 fn reference(seed: u64) -> BTreeMap<String, Vec<u8>> {
+    reference_as(seed, ArchiveFormat::Zip)
+}
+
+fn reference_as(seed: u64, format: ArchiveFormat) -> BTreeMap<String, Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
-    let (inbox, manifest) = export(dir.path(), seed);
+    let (inbox, manifest) = export_as(dir.path(), seed, format);
     let setup = setup(&inbox);
     setup.run_at(SIGHTED);
     let out = setup.run_at(SETTLED);
@@ -165,6 +174,19 @@ fn a_set_read_across_runs_stages_what_one_run_stages() {
     assert!(out.contains("takeout: nothing new"), "{out}");
     let ran = setup.run_with(&["--dry-run"], &[("PHOTOS_BACKUP_NOW", SETTLED)]);
     assert!(ran.out.contains(": done"), "{}", ran.out);
+}
+
+#[test]
+fn a_tgz_set_read_across_runs_streams_past_what_was_read() {
+    let want = reference_as(27, ArchiveFormat::Tgz);
+    let dir = tempfile::tempdir().unwrap();
+    let (inbox, manifest) = export_as(dir.path(), 27, ArchiveFormat::Tgz);
+    let setup = setup(&inbox);
+    setup.run_at(SIGHTED);
+    let outs = runs_until_staged(&setup, &[(HOOKS, "members_per_run=5,checkpoint_members=2")]);
+    assert!(outs.len() > manifest.parts.len(), "{} runs", outs.len());
+    assert_eq!(staged_tree(&setup), want);
+    assert_nothing_left(&setup, &manifest);
 }
 
 /// Spawns a run at `SETTLED` with `hooks` that pauses at `point`, and

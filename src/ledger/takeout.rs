@@ -316,6 +316,112 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{at, temp_ledger};
+    use super::{MemberKind, PartProgress, TakeoutMember};
+
+    fn media(index: u64, hash: &str) -> TakeoutMember {
+        TakeoutMember {
+            index,
+            path: format!("Takeout/Google Photos/p{index}.jpg"),
+            kind: MemberKind::Media {
+                hash: hash.into(),
+                size: 10 + index,
+                modified: Some("unix:5".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn members_are_kept_per_fingerprint_in_checkpoints() {
+        let (_dir, mut ledger) = temp_ledger();
+        ledger
+            .sight_takeout_part("g", "p-001.zip", "f1", at(0))
+            .unwrap();
+        let json = TakeoutMember {
+            index: 1,
+            path: "Takeout/Google Photos/p0.jpg.json".into(),
+            kind: MemberKind::Json(b"{}".to_vec()),
+        };
+        let refused = TakeoutMember {
+            index: 2,
+            path: "../x".into(),
+            kind: MemberKind::Refused("it climbs out".into()),
+        };
+        let progress = |n, end| PartProgress {
+            members_read: n,
+            bytes_read: 7,
+            read_to_end: end,
+        };
+        ledger
+            .checkpoint_takeout_part(
+                "g",
+                "p-001.zip",
+                "f1",
+                &[media(0, "aa"), json.clone()],
+                progress(2, false),
+            )
+            .unwrap();
+        let big = TakeoutMember {
+            index: 3,
+            path: "Takeout/x.json".into(),
+            kind: MemberKind::OversizeJson(9_000_000),
+        };
+        ledger
+            .checkpoint_takeout_part(
+                "g",
+                "p-001.zip",
+                "f1",
+                &[refused.clone(), big.clone()],
+                progress(4, true),
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.takeout_members("g", "p-001.zip").unwrap(),
+            vec![media(0, "aa"), json, refused, big]
+        );
+        let state = ledger.takeout_part("g", "p-001.zip").unwrap().unwrap();
+        assert_eq!(
+            (state.members_read, state.bytes_read, state.read_to_end),
+            (4, 7, true)
+        );
+        assert_eq!(
+            ledger.takeout_held_hashes("g").unwrap(),
+            ["aa".to_owned()].into()
+        );
+        // A checkpoint for an older fingerprint writes nothing.
+        ledger
+            .sight_takeout_part("g", "p-002.zip", "n1", at(0))
+            .unwrap();
+        ledger
+            .checkpoint_takeout_part(
+                "g",
+                "p-002.zip",
+                "old",
+                &[media(0, "bb")],
+                progress(1, false),
+            )
+            .unwrap();
+        assert!(ledger.takeout_members("g", "p-002.zip").unwrap().is_empty());
+        // The same fingerprint again keeps all; a new one starts over.
+        ledger
+            .sight_takeout_part("g", "p-001.zip", "f1", at(60))
+            .unwrap();
+        assert_eq!(ledger.takeout_members("g", "p-001.zip").unwrap().len(), 4);
+        ledger
+            .sight_takeout_part("g", "p-001.zip", "f2", at(120))
+            .unwrap();
+        assert!(ledger.takeout_members("g", "p-001.zip").unwrap().is_empty());
+        let state = ledger.takeout_part("g", "p-001.zip").unwrap().unwrap();
+        assert_eq!(
+            (state.members_read, state.bytes_read, state.read_to_end),
+            (0, 0, false)
+        );
+        // Forgotten once staged.
+        ledger
+            .checkpoint_takeout_part("g", "p-001.zip", "f2", &[media(0, "cc")], progress(1, true))
+            .unwrap();
+        ledger.forget_takeout_members("g", &["p-001.zip"]).unwrap();
+        assert!(ledger.takeout_held_hashes("g").unwrap().is_empty());
+    }
 
     #[test]
     fn a_part_is_done_once_per_fingerprint() {

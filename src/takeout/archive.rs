@@ -529,3 +529,41 @@ fn folder_members(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item's name, in order, from the `skip`th on.
+    fn names_after(part: &Path, format: Format, skip: u64) -> Vec<String> {
+        let mut names = Vec::new();
+        read_members_after(part, format, skip, &mut |item| {
+            names.push(match item {
+                Item::File(m) => m.path.to_string(),
+                Item::Refused(r) => format!("refused {}", r.name),
+            });
+            Ok(())
+        })
+        .unwrap();
+        names
+    }
+
+    #[test]
+    fn a_folder_goes_on_after_the_items_read_before_links_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("Takeout/Google Photos/Album");
+        std::fs::create_dir_all(&photos).unwrap();
+        for name in ["a.jpg", "b.jpg", "d.jpg"] {
+            std::fs::write(photos.join(name), name).unwrap();
+        }
+        std::os::unix::fs::symlink("/etc/passwd", photos.join("c.jpg")).unwrap();
+        let all = names_after(dir.path(), Format::Folder, 0);
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all[2].starts_with("refused"), "{all:?}");
+        for skip in 0..=5 {
+            let rest = names_after(dir.path(), Format::Folder, skip);
+            let from = usize::try_from(skip).unwrap().min(all.len());
+            assert_eq!(rest, all[from..], "after {skip}");
+        }
+    }
+}

@@ -855,6 +855,25 @@ mod tests {
     }
 
     #[test]
+    fn a_dry_run_sights_in_memory_and_counts_what_is_read() {
+        let now = DateTime::from_timestamp(10_000, 0).unwrap();
+        let mut partly = state("f1", 5, None);
+        partly.members_read = 3;
+        partly.bytes_read = 7;
+        // The same fingerprint keeps its row; another starts over, seen now.
+        assert_eq!(sighted(Some(partly.clone()), "f1", now), partly);
+        let fresh = sighted(Some(partly.clone()), "f2", now);
+        assert_eq!((fresh.seen_at, fresh.members_read), (now, 0));
+        assert_eq!(sighted(None, "f1", now).fingerprint, "f1");
+        // Part 1 (size 1) read whole, part 3 part-way (at most its size).
+        let mut whole = state("f1", 5, None);
+        whole.read_to_end = true;
+        let mut s = set(Vec::new());
+        s.parts[1].size = 100;
+        assert_eq!(read_so_far(&s, &[whole, partly]), (1 + 7, 101));
+    }
+
+    #[test]
     fn a_set_is_read_once_settled_complete_and_not_done() {
         let now = DateTime::from_timestamp(10_000, 0).unwrap();
         let old = 10_000 - 601;
