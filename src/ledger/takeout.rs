@@ -210,31 +210,29 @@ impl Ledger {
     }
 
     fn insert_member(&self, source: &str, part: &str, m: &TakeoutMember) -> Result<()> {
-        let (kind, hash, size, modified, json, reason): (
-            &str,
-            Option<&str>,
-            Option<u64>,
-            Option<&str>,
-            Option<&[u8]>,
-            Option<&str>,
-        ) = match &m.kind {
+        let (mut hash, mut size, mut modified, mut json, mut reason) =
+            (None, None, None, None, None);
+        let kind = match &m.kind {
             MemberKind::Media {
-                hash,
-                size,
-                modified,
-            } => (
-                "media",
-                Some(hash),
-                Some(*size),
-                modified.as_deref(),
-                None,
-                None,
-            ),
-            MemberKind::Json(bytes) => ("json", None, None, None, Some(bytes), None),
-            MemberKind::OversizeJson(size) => {
-                ("oversize_json", None, Some(*size), None, None, None)
+                hash: h,
+                size: n,
+                modified: t,
+            } => {
+                (hash, size, modified) = (Some(h.as_str()), Some(*n), t.as_deref());
+                "media"
             }
-            MemberKind::Refused(why) => ("refused", None, None, None, None, Some(why)),
+            MemberKind::Json(bytes) => {
+                json = Some(bytes.as_slice());
+                "json"
+            }
+            MemberKind::OversizeJson(n) => {
+                size = Some(*n);
+                "oversize_json"
+            }
+            MemberKind::Refused(why) => {
+                reason = Some(why.as_str());
+                "refused"
+            }
         };
         let sql = "INSERT OR REPLACE INTO takeout_member
                    (source, part, idx, path, kind, hash, size, modified, json, reason)

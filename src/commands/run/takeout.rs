@@ -347,38 +347,15 @@ fn source(
                     bounds,
                     read_this_run: &mut read_this_run,
                 };
-                let states: Vec<PartState> = parts
-                    .iter()
-                    .map(|(s, fp)| sighted(s.clone(), fp, now))
-                    .collect();
                 let fps: Vec<(&str, &str)> = (set.parts.iter())
                     .zip(&parts)
                     .map(|(p, (_, fp))| (p.name.as_str(), fp.as_str()))
                     .collect();
-                match reading.run(ledger, &fps, states) {
-                    Ok(Outcome::Staged(text, warns)) => {
-                        if warns {
-                            warn(&mut status);
-                        }
-                        said.push(text);
-                    }
-                    Ok(Outcome::GoesOn(text)) => said.push(text),
-                    Ok(Outcome::LowDisk(text)) => {
-                        warn(&mut status);
-                        said.push(text);
-                    }
-                    Err(SetError::Part(error)) => {
-                        status = Status::Failed;
-                        ledger.finish_takeout_parts(&t.name, &fps, now, Some(&error))?;
-                        said.push(format!("{}: FAILED: {error}", set.id));
-                    }
-                    // Ours (staging, the ledger), or a part that stalled:
-                    // the next run goes on from the last checkpoint.
-                    Err(SetError::Local(error)) => {
-                        status = Status::Failed;
-                        said.push(format!("{}: FAILED: {error}", set.id));
-                    }
-                }
+                let part_states = parts.iter().map(|(s, fp)| sighted(s.clone(), fp, now));
+                let outcome = reading.run(ledger, &fps, part_states.collect());
+                said.push(outcome_text(set, outcome, &mut status, |error| {
+                    ledger.finish_takeout_parts(&t.name, &fps, now, Some(error))
+                })?);
             }
         }
     }
@@ -397,6 +374,40 @@ fn source(
     let mut line = Line::ok(&t.name, text);
     line.status = status;
     Ok(line)
+}
+
+/// A set's turn in words, its line's status updated; `failed_part`
+/// records a damaged part's error against the set's parts.
+fn outcome_text(
+    set: &TakeoutSet,
+    outcome: std::result::Result<Outcome, SetError>,
+    status: &mut Status,
+    failed_part: impl FnOnce(&str) -> crate::ledger::Result<()>,
+) -> Result<String> {
+    Ok(match outcome {
+        Ok(Outcome::Staged(text, warns)) => {
+            if warns {
+                warn(status);
+            }
+            text
+        }
+        Ok(Outcome::GoesOn(text)) => text,
+        Ok(Outcome::LowDisk(text)) => {
+            warn(status);
+            text
+        }
+        Err(SetError::Part(error)) => {
+            *status = Status::Failed;
+            failed_part(&error)?;
+            format!("{}: FAILED: {error}", set.id)
+        }
+        // Ours (staging, the ledger), or a part that stalled: the next run
+        // goes on from the last checkpoint.
+        Err(SetError::Local(error)) => {
+            *status = Status::Failed;
+            format!("{}: FAILED: {error}", set.id)
+        }
+    })
 }
 
 /// Why a set was not staged, as text for its line.
