@@ -373,3 +373,34 @@ fn a_second_export_of_known_contents_writes_no_holding_file() {
     assert_eq!(staged_tree(&setup), staged);
     assert_nothing_left(&setup, &again);
 }
+
+#[test]
+fn too_little_free_space_stops_the_reading_with_a_warning_and_it_goes_on() {
+    let want = reference(28);
+    let dir = tempfile::tempdir().unwrap();
+    let (inbox, manifest) = export(dir.path(), 28);
+    let setup = setup(&inbox);
+    setup.run_at(SIGHTED);
+    // More free space asked for than any disk has: stopped before the
+    // first media member is copied, with what is needed and where.
+    let ran = setup.run_with(
+        &[],
+        &[
+            ("PHOTOS_BACKUP_NOW", SETTLED),
+            (HOOKS, "free_margin_bytes=9000000000000000000"),
+        ],
+    );
+    assert_eq!(ran.code, 0, "a warning, not a failure: {}", ran.out);
+    let holding = setup.staging().join(NAME).join(".holding");
+    assert!(
+        ran.out.contains("WARNING: reading stopped in part 1 of")
+            && ran.out.contains(&holding.display().to_string())
+            && ran.out.contains("goes on next run"),
+        "{}",
+        ran.out
+    );
+    assert!(setup.staged(NAME).is_empty());
+    runs_until_staged(&setup, &[]);
+    assert_eq!(staged_tree(&setup), want);
+    assert_nothing_left(&setup, &manifest);
+}

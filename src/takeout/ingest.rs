@@ -261,6 +261,9 @@ pub struct PartJob {
     pub skip: u64,
     /// Contents the source staged before: not kept in holding.
     pub known: Arc<HashSet<String>>,
+    /// Free space to leave on the holding folder's file system beyond a
+    /// member copied (`FREE_MARGIN`).
+    pub free_margin: u64,
 }
 
 /// Starts reading `job` on a worker thread into `holding`.
@@ -343,7 +346,7 @@ fn read_part(
                     }
                 } else {
                     let available = free_space(&holding.dir)?;
-                    let needed = member.size.saturating_add(FREE_MARGIN);
+                    let needed = member.size.saturating_add(job.free_margin);
                     if available < needed {
                         halt = Some(Halt::LowDisk { needed, available });
                         return Err(io::Error::other("too little free space"));
@@ -429,6 +432,7 @@ pub fn read_set(parts: &[(PathBuf, Format)], holding: &mut Holding) -> Result<Se
             format: *format,
             skip: 0,
             known: Arc::clone(&known),
+            free_margin: FREE_MARGIN,
         };
         let members = RefCell::new(Vec::new());
         let send = |e: Event| {

@@ -66,10 +66,10 @@ const CHECKPOINT_MEMBERS: usize = 2000;
 const HOLDING: &str = ".holding";
 
 /// Test hooks, in builds with the failpoints only (see `crate::failpoint`):
-/// `PHOTOS_BACKUP_TAKEOUT_HOOKS="members_per_run=3,checkpoint_members=2,stall_seconds=2"`
+/// `PHOTOS_BACKUP_TAKEOUT_HOOKS="members_per_run=3,checkpoint_members=2,stall_seconds=2,free_margin_bytes=N"`
 /// stands in for a run's deadline running out, for a large set's
-/// checkpoints and for the stall bound, so tests need neither large sets
-/// nor long waits.
+/// checkpoints, for the stall bound and for a full disk, so tests need
+/// neither large sets, long waits nor a full disk.
 const HOOKS_VAR: &str = "PHOTOS_BACKUP_TAKEOUT_HOOKS";
 
 fn hook(key: &str) -> Option<u64> {
@@ -90,6 +90,8 @@ struct Bounds {
     checkpoint_members: usize,
     /// Members a run may read (a test's stand-in for the deadline).
     members_per_run: Option<u64>,
+    /// Free space to leave beyond a member copied into holding.
+    free_margin: u64,
 }
 
 impl Bounds {
@@ -100,6 +102,7 @@ impl Bounds {
                 .and_then(|n| usize::try_from(n).ok())
                 .unwrap_or(CHECKPOINT_MEMBERS),
             members_per_run: hook("members_per_run"),
+            free_margin: hook("free_margin_bytes").unwrap_or(ingest::FREE_MARGIN),
         }
     }
 }
@@ -353,9 +356,13 @@ fn source(
                     .collect();
                 let part_states = parts.iter().map(|(s, fp)| sighted(s.clone(), fp, now));
                 let outcome = reading.run(ledger, &fps, part_states.collect());
+                let stalled = matches!(outcome, Err(SetError::Stalled(_)));
                 said.push(outcome_text(set, outcome, &mut status, |error| {
                     ledger.finish_takeout_parts(&t.name, &fps, now, Some(error))
                 })?);
+                if stalled {
+                    break;
+                }
             }
         }
     }
@@ -403,7 +410,7 @@ fn outcome_text(
         }
         // Ours (staging, the ledger), or a part that stalled: the next run
         // goes on from the last checkpoint.
-        Err(SetError::Local(error)) => {
+        Err(SetError::Local(error) | SetError::Stalled(error)) => {
             *status = Status::Failed;
             format!("{}: FAILED: {error}", set.id)
         }
@@ -415,9 +422,12 @@ fn outcome_text(
 enum SetError {
     /// A part is cut or damaged: the set waits until a part changes.
     Part(String),
-    /// Our side failed (staging, the ledger, a part that vanished or
-    /// stalled): the next run goes on.
+    /// Our side failed (staging, the ledger, a part that vanished): the
+    /// next run goes on.
     Local(String),
+    /// A part sent no byte for the bound: the source's step ends (its
+    /// other sets are likely in the same Drive folder), the next run goes on.
+    Stalled(String),
 }
 
 /// How a set's turn in this run ended, well.
@@ -489,6 +499,7 @@ impl SetReading<'_> {
                     format: self.set.format,
                     skip: states[i].members_read,
                     known: Arc::clone(&known),
+                    free_margin: self.bounds.free_margin,
                 };
                 self.read_part(ledger, job, &holding, fps[i], &mut states[i])?
             };
@@ -601,7 +612,7 @@ impl SetReading<'_> {
                         || "before its first member".to_owned(),
                         |m| format!("in member {m}"),
                     );
-                    return Err(SetError::Local(format!(
+                    return Err(SetError::Stalled(format!(
                         "reading part {part} stalled {at}: no byte for {} s; is it still being \
                          downloaded by Google Drive? Goes on from there next run",
                         self.bounds.stall.as_secs()
