@@ -439,6 +439,33 @@ mod tests {
     }
 
     #[test]
+    fn version_7_keeps_a_version_6_ledgers_takeout_parts_with_nothing_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&[V1, V2, V3, V4, V5, V6].concat())
+                .unwrap();
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO takeout_part (source, part, fingerprint, seen_at, processed_at, outcome)
+                 VALUES ('g', 'p-001.zip', 'f1', '2026-03-01T10:00:00Z',
+                         '2026-03-01T10:11:00Z', 'ok');",
+            )
+            .unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(version(&ledger.conn).unwrap(), LATEST);
+        let part = ledger.takeout_part("g", "p-001.zip").unwrap().unwrap();
+        assert!(part.done(), "read before stays read");
+        assert_eq!(
+            (part.members_read, part.bytes_read, part.read_to_end),
+            (0, 0, false)
+        );
+        assert!(ledger.takeout_members("g", "p-001.zip").unwrap().is_empty());
+    }
+
+    #[test]
     fn version_5_keeps_a_version_4_ledger_monthly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.sqlite");
