@@ -282,7 +282,7 @@ pub fn spawn_part_reader(job: PartJob, holding: Holding) -> io::Result<PartReade
     Ok(PartReader { events: rx, stop })
 }
 
-/// A reader that sends a heartbeat with the bytes read so far.
+/// A reader that sends a heartbeat with the bytes read so far, each MiB.
 struct Beating<'a, R> {
     inner: R,
     read: u64,
@@ -292,8 +292,12 @@ struct Beating<'a, R> {
 impl<R: Read> Read for Beating<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        let before = self.read;
         self.read += n as u64;
-        (self.send)(Event::Heartbeat(self.read));
+        // One beat per MiB: alive, without a message per small read.
+        if before >> 20 != self.read >> 20 {
+            (self.send)(Event::Heartbeat(self.read));
+        }
         Ok(n)
     }
 }
