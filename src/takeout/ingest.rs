@@ -107,6 +107,16 @@ impl Holding {
     /// folder. Returns how many went.
     pub fn clear_unreferenced(dir: &Path, keep: &HashSet<String>) -> io::Result<usize> {
         let mut removed = 0;
+        match fs::symlink_metadata(dir) {
+            Ok(m) if !m.is_dir() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("is {}, not a folder; refused", private_fs::kind(&m)),
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            _ => {}
+        }
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -526,5 +536,13 @@ mod tests {
             1
         );
         assert!(!holding.file_of(&hash).exists());
+        // A holding folder that is a link is refused, its target untouched.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::write(elsewhere.join("victim"), b"keep").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.path().join("linked")).unwrap();
+        let err = Holding::clear_unreferenced(&dir.path().join("linked"), &HashSet::new());
+        assert!(err.unwrap_err().to_string().contains("refused"));
+        assert!(elsewhere.join("victim").exists());
     }
 }
