@@ -5,10 +5,11 @@
 //! checkpoint, after staging moves and before the ledger commit) loses
 //! nothing and duplicates nothing: the runs after it end exactly where an
 //! uninterrupted run ends. A read that stalls is reported within the bound
-//! and goes on next run; a part replaced mid-way starts over; a second
-//! export whose contents are all staged writes no holding file.
+//! and goes on next run; too little free space stops the reading with a
+//! warning; a part replaced mid-way starts over; a second export whose
+//! contents are all staged writes no holding file.
 //!
-//! The run's deadline and the stall bound are stood in for by the test
+//! The run's deadline, the stall bound and a full disk are stood in for by the test
 //! hooks of `commands::run::takeout` (builds with the failpoints only), so
 //! no test waits for a clock.
 
