@@ -35,7 +35,7 @@ pub use files::{FileRecord, StagedFile, StagedSource};
 pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;
 pub use rollovers::{ArchivedFile, Rollover, Step};
-pub use takeout::PartState;
+pub use takeout::{MemberKind, PartProgress, PartState, TakeoutMember};
 
 /// How long a write waits for another connection's write (a `status` reader
 /// never blocks a writer in WAL mode, but two writers take turns).

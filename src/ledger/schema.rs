@@ -8,7 +8,40 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 6;
+pub(super) const LATEST: u32 = 7;
+
+/// Version 7, the Takeout half (`takeout.rs`): a set too large for one
+/// run is read across runs, part by part, member by member. Each part
+/// keeps how many members are read and whether it is read to its end; each
+/// member read keeps what the plan needs of it (a media member's content
+/// hash, size and archive time, its bytes being in the holding folder by
+/// hash or staged before; a JSON's bytes; why a member was refused). A
+/// part whose fingerprint changes starts over: its member rows go (a
+/// trigger). A set's member rows go once it is staged. Its own constant so
+/// the other table of version 7 merges beside it.
+const V7_TAKEOUT_MEMBERS: &str = "
+ALTER TABLE takeout_part ADD COLUMN members_read INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE takeout_part ADD COLUMN bytes_read INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE takeout_part ADD COLUMN read_to_end INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE takeout_member (
+    source   TEXT NOT NULL,
+    part     TEXT NOT NULL,
+    idx      INTEGER NOT NULL,
+    path     TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('media', 'json', 'oversize_json', 'refused')),
+    hash     TEXT,
+    size     INTEGER,
+    modified TEXT,
+    json     BLOB,
+    reason   TEXT,
+    PRIMARY KEY (source, part, idx)
+) WITHOUT ROWID;
+CREATE INDEX takeout_member_hash ON takeout_member (source, hash);
+CREATE TRIGGER takeout_part_restart AFTER UPDATE OF fingerprint ON takeout_part
+WHEN OLD.fingerprint != NEW.fingerprint BEGIN
+    DELETE FROM takeout_member WHERE source = OLD.source AND part = OLD.part;
+END;
+";
 
 /// Version 6: the parts of Google Takeout sets a `[[takeout]]` source has
 /// looked at (`takeout.rs`): each part's fingerprint, when it was first
@@ -295,6 +328,7 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         3 => tx.execute_batch(V4),
         4 => tx.execute_batch(V5),
         5 => tx.execute_batch(V6),
+        6 => tx.execute_batch(V7_TAKEOUT_MEMBERS),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }
@@ -402,6 +436,33 @@ mod tests {
         // Version 4: no versions yet, so the next run reads in full.
         assert_eq!(ledger.version_basis("A").unwrap(), None);
         assert_eq!(ledger.unchanged_assets("A", &[("1", 0)]).unwrap(), [None]);
+    }
+
+    #[test]
+    fn version_7_keeps_a_version_6_ledgers_takeout_parts_with_nothing_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&[V1, V2, V3, V4, V5, V6].concat())
+                .unwrap();
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO takeout_part (source, part, fingerprint, seen_at, processed_at, outcome)
+                 VALUES ('g', 'p-001.zip', 'f1', '2026-03-01T10:00:00Z',
+                         '2026-03-01T10:11:00Z', 'ok');",
+            )
+            .unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(version(&ledger.conn).unwrap(), LATEST);
+        let part = ledger.takeout_part("g", "p-001.zip").unwrap().unwrap();
+        assert!(part.done(), "read before stays read");
+        assert_eq!(
+            (part.members_read, part.bytes_read, part.read_to_end),
+            (0, 0, false)
+        );
+        assert!(ledger.takeout_members("g", "p-001.zip").unwrap().is_empty());
     }
 
     #[test]

@@ -169,10 +169,23 @@ pub fn read_members(
     format: Format,
     visit: &mut dyn FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), ReadError> {
+    read_members_after(part, format, 0, visit)
+}
+
+/// [`read_members`] from the member after the first `skip` items (files
+/// and refused members, counted as handed out): a zip or a folder passes
+/// over them without reading their data (the central directory, the sorted
+/// walk); a tar.gz can only stream through them, their bytes discarded.
+pub fn read_members_after(
+    part: &Path,
+    format: Format,
+    skip: u64,
+    visit: &mut dyn FnMut(Item<'_>) -> io::Result<()>,
+) -> Result<(), ReadError> {
     match format {
-        Format::Zip => zip_members(part, visit),
-        Format::TarGz => tar_members(part, visit),
-        Format::Folder => folder_members(part, visit),
+        Format::Zip => zip_members(part, skip, visit),
+        Format::TarGz => tar_members(part, skip, visit),
+        Format::Folder => folder_members(part, skip, visit),
     }
 }
 
@@ -274,6 +287,7 @@ const S_IFMT: u32 = 0o170_000;
 
 fn zip_members(
     part: &Path,
+    skip: u64,
     visit: &mut dyn FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let file = open_part(part)?;
@@ -291,7 +305,19 @@ fn zip_members(
         source,
     };
     let mut last: Option<String> = None;
+    let mut items = 0u64;
     for index in 0..zip.len() {
+        if items < skip {
+            // Read before: its kind from the directory alone, its data untouched.
+            let raw = zip
+                .by_index_raw(index)
+                .map_err(|e| damaged(At::After(last.clone()), e.into()))?;
+            if !raw.is_dir() {
+                items += 1;
+                last = raw.name().ok().map(|n| printable(&n));
+            }
+            continue;
+        }
         let mut member = zip
             .by_index(index)
             .map_err(|e| damaged(At::After(last.clone()), e.into()))?;
@@ -374,6 +400,7 @@ fn zip_without_directory(part: &Path, cause: io::Error) -> ReadError {
 
 fn tar_members(
     part: &Path,
+    skip: u64,
     visit: &mut dyn FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let file = open_part(part)?;
@@ -385,12 +412,24 @@ fn tar_members(
         source,
     };
     let mut last: Option<String> = None;
+    let mut items = 0u64;
     let entries = archive.entries().map_err(|e| damaged(At::After(None), e))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| damaged(At::After(last.clone()), e))?;
         let raw_name = entry.path_bytes().into_owned();
         let shown = printable(&String::from_utf8_lossy(&raw_name));
         last = Some(shown.clone());
+        let counted = !matches!(
+            entry.header().entry_type(),
+            tar::EntryType::Directory | tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+        );
+        if counted && items < skip {
+            // Read before: streamed through to the next header, discarded.
+            items += 1;
+            io::copy(&mut entry, &mut io::sink())
+                .map_err(|e| damaged(At::Member(shown.clone()), e))?;
+            continue;
+        }
         let kind = match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => None,
             tar::EntryType::Directory | tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {
@@ -426,6 +465,7 @@ fn tar_members(
 /// `root` (`Takeout/Google Photos/...`) as in an archive.
 fn folder_members(
     root: &Path,
+    skip: u64,
     visit: &mut dyn FnMut(Item<'_>) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let damaged = |at: At, source: io::Error| ReadError::Damaged {
@@ -434,6 +474,7 @@ fn folder_members(
         source,
     };
     let mut last: Option<String> = None;
+    let mut items = 0u64;
     let walk = walkdir::WalkDir::new(root.join("Takeout"))
         .follow_links(false)
         .follow_root_links(false)
@@ -449,6 +490,11 @@ fn folder_members(
             continue;
         }
         last = Some(shown.clone());
+        if items < skip {
+            // Read before: passed over unopened.
+            items += 1;
+            continue;
+        }
         let kind = if file_type.is_symlink() {
             Some(RefusedKind::SymbolicLink)
         } else if file_type.is_file() {
@@ -482,4 +528,42 @@ fn folder_members(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each item's name, in order, from the `skip`th on.
+    fn names_after(part: &Path, format: Format, skip: u64) -> Vec<String> {
+        let mut names = Vec::new();
+        read_members_after(part, format, skip, &mut |item| {
+            names.push(match item {
+                Item::File(m) => m.path.to_string(),
+                Item::Refused(r) => format!("refused {}", r.name),
+            });
+            Ok(())
+        })
+        .unwrap();
+        names
+    }
+
+    #[test]
+    fn a_folder_goes_on_after_the_items_read_before_links_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("Takeout/Google Photos/Album");
+        std::fs::create_dir_all(&photos).unwrap();
+        for name in ["a.jpg", "b.jpg", "d.jpg"] {
+            std::fs::write(photos.join(name), name).unwrap();
+        }
+        std::os::unix::fs::symlink("/etc/passwd", photos.join("c.jpg")).unwrap();
+        let all = names_after(dir.path(), Format::Folder, 0);
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all[2].starts_with("refused"), "{all:?}");
+        for skip in 0..=5 {
+            let rest = names_after(dir.path(), Format::Folder, skip);
+            let from = usize::try_from(skip).unwrap().min(all.len());
+            assert_eq!(rest, all[from..], "after {skip}");
+        }
+    }
 }
