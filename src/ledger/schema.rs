@@ -8,7 +8,34 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 /// The version this program writes.
-pub(super) const LATEST: u32 = 6;
+pub(super) const LATEST: u32 = 7;
+
+/// Version 7 (helper 24d's table; the lead merges helper 24a's into the
+/// same version): what reading each Takeout set found (`takeout_report.rs`),
+/// the latest report per set: its parts, counts and lists (JSON), and every
+/// content hash of the set, so `coverage` can prove each is in the ledger.
+const V7_REPORT: &str = "
+CREATE TABLE takeout_report (
+    source        TEXT NOT NULL,
+    set_id        TEXT NOT NULL,
+    read_at       TEXT NOT NULL,
+    parts         TEXT NOT NULL,
+    media_members INTEGER NOT NULL CHECK (media_members >= 0),
+    contents      INTEGER NOT NULL CHECK (contents >= 0),
+    staged_new    INTEGER NOT NULL CHECK (staged_new >= 0),
+    known         INTEGER NOT NULL CHECK (known >= 0),
+    duplicates    INTEGER NOT NULL CHECK (duplicates >= 0),
+    lists         TEXT NOT NULL,
+    PRIMARY KEY (source, set_id)
+) WITHOUT ROWID;
+
+CREATE TABLE takeout_report_content (
+    source TEXT NOT NULL,
+    set_id TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    PRIMARY KEY (source, set_id, hash)
+) WITHOUT ROWID;
+";
 
 /// Version 6: the parts of Google Takeout sets a `[[takeout]]` source has
 /// looked at (`takeout.rs`): each part's fingerprint, when it was first
@@ -295,6 +322,7 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         3 => tx.execute_batch(V4),
         4 => tx.execute_batch(V5),
         5 => tx.execute_batch(V6),
+        6 => tx.execute_batch(V7_REPORT),
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }
