@@ -12,6 +12,7 @@ pub(crate) mod classify;
 pub(crate) mod file;
 pub(crate) mod gather;
 pub(crate) mod render;
+pub(crate) mod takeout_set;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -283,11 +283,14 @@ fn read_set(
         .filter(|r| r.role == "original")
         .map(|r| r.size)
         .sum();
+    // What the read found, for `coverage` (issue 19).
+    let report = crate::coverage::takeout_set::set_report(&t.name, set, &read, &planned, now);
     ledger
         .transaction(|l| {
             for r in &records {
                 l.record_file(r)?;
             }
+            l.record_takeout_report(&report)?;
             l.finish_takeout_parts(&t.name, fps, now, None)
         })
         .map_err(|e| local(&e))?;
