@@ -66,6 +66,13 @@ pub(crate) fn write(state_dir: &Path, report: &Report) -> Result<(), FileError> 
     for l in &mut kept.libraries {
         l.assets_listed = None;
     }
+    for t in &mut kept.takeouts {
+        for set in &mut t.sets {
+            if let Some(read) = &mut set.read {
+                read.lists.drop_names();
+            }
+        }
+    }
     let mut text = serde_json::to_string_pretty(&kept).map_err(|e| FileError::Write {
         path: path.clone(),
         why: e.to_string(),
@@ -95,6 +102,7 @@ mod tests {
             threshold: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             covered: true,
             libraries: Vec::new(),
+            takeouts: Vec::new(),
         }
     }
 

@@ -71,8 +71,8 @@ mod tests {
 
     use super::*;
     use crate::takeout::archive::{Format, Refused, RefusedKind};
-    use crate::takeout::ingest::Held;
     use crate::takeout::inbox::Part;
+    use crate::takeout::ingest::Held;
     use crate::takeout::plan::ToStage;
     use crate::takeout::sidecar_match::Member;
 
@@ -129,7 +129,13 @@ mod tests {
         let r = set_report("g", &set, &read, &plan, DateTime::UNIX_EPOCH);
         assert_eq!(r.hashes, ["h1", "h2"]);
         assert_eq!(
-            (r.media_members, r.contents, r.staged_new, r.known, r.duplicates),
+            (
+                r.media_members,
+                r.contents,
+                r.staged_new,
+                r.known,
+                r.duplicates
+            ),
             (3, 2, 1, 1, 1)
         );
         assert_eq!(

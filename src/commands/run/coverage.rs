@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::coverage::gather::{self, Settings};
-use crate::coverage::{file, render, DatabaseCopy};
+use crate::coverage::{file, render, takeout_render, DatabaseCopy};
 use crate::error_text::{describe, describe_error};
 use crate::ledger::Ledger;
 use crate::report::{Line, Status};
@@ -73,9 +73,10 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
     }
     let settings = Settings::of(config, now).map_err(|e| describe_error(&e))?;
     let libraries: Vec<_> = config.libraries.iter().collect();
+    let takeouts: Vec<_> = config.takeouts.iter().collect();
     let report = gather::report(
         config,
-        &libraries,
+        (&libraries, &takeouts),
         Some(ledger),
         (&settings, DatabaseCopy::Kept, false),
     )
@@ -85,6 +86,7 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
         .libraries
         .iter()
         .map(|l| Line::ok("coverage", render::headline(l)))
+        .chain((report.takeouts.iter()).map(|t| Line::ok("coverage", takeout_render::headline(t))))
         .collect();
     if let Some(damaged) = damaged {
         lines.push(Line::ok(
