@@ -76,9 +76,15 @@ fn set_line(set: &SetCoverage) -> String {
         ),
         SetState::PartsMissing { numbers } => {
             let n: Vec<String> = numbers.iter().map(u32::to_string).collect();
+            let (part, are) = if n.len() == 1 {
+                ("part", "is")
+            } else {
+                ("parts", "are")
+            };
             format!(
-                "NOT READ: parts {} are missing from the inbox (download them)",
-                n.join(", ")
+                "NOT READ: {part} {} {are} missing from the inbox (download {})",
+                n.join(", "),
+                if n.len() == 1 { "it" } else { "them" }
             )
         }
         SetState::Failed { why } => {
