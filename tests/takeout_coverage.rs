@@ -278,3 +278,59 @@ fn a_set_with_a_part_missing_is_listed_with_its_number() {
     let (_, text) = coverage_text(&setup, "2026-03-01T10:20:00Z");
     assert!(text.contains("part 2 is missing"), "{text}");
 }
+
+#[test]
+fn doctor_names_an_inbox_that_is_not_there_and_passes_one_that_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("Google Drive").join("Takeout");
+    let setup = setup(&inbox);
+    let subject = format!("takeout {NAME}");
+    let doctor = |json: bool| {
+        let args: &[&str] = if json {
+            &["doctor", "--json"]
+        } else {
+            &["doctor"]
+        };
+        let out = setup.command(args, &[]).output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = doctor(false);
+    assert_eq!(code, 1, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("{subject}:")))
+        .unwrap_or_else(|| panic!("no {subject} line in\n{text}"));
+    assert!(
+        line.starts_with("FAILED")
+            && line.contains(&format!("the inbox {} does not exist", inbox.display())),
+        "{line}"
+    );
+    let (code, json) = doctor(true);
+    assert_eq!(code, 1, "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let check = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"] == subject.as_str())
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(check["level"], "failed");
+
+    // There, with a set not read yet: ok, and it says how large.
+    fs::create_dir_all(&inbox).unwrap();
+    let manifest = TakeoutSpec::new(4, 5).write(&inbox).unwrap();
+    let bytes = fs::metadata(&manifest.parts[0].path).unwrap().len();
+    let (_, text) = doctor(false);
+    let line = text
+        .lines()
+        .find(|l| l.contains(&format!("{subject}:")))
+        .unwrap_or_else(|| panic!("no {subject} line in\n{text}"));
+    assert!(line.starts_with("ok"), "{line}");
+    assert!(
+        line.contains("1 Takeout set (largest not read yet: takeout-20240701T221728Z"),
+        "{line} ({bytes} bytes)"
+    );
+}
