@@ -338,7 +338,7 @@ pub(crate) fn run(
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
         if key == "staging.dir" {
-            staging_free = fact.free.clone();
+            staging_free = fact.free;
         }
     }
     if !config.takeouts.is_empty() {

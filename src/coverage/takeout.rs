@@ -10,7 +10,7 @@
 //! members refused, trashed contents left out): counts always, the names
 //! in full in `--json`. Pure: `gather` reads the inbox and the ledger.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -301,11 +301,37 @@ pub(crate) fn summarize(
         not_covered: Vec::new(),
         years: Vec::new(),
     };
+    count_contents(&mut c, rows);
+    let sets_in = |f: fn(&SetState) -> bool| c.sets.iter().filter(|s| f(&s.state)).count() as u64;
+    let problems = [
+        (TakeoutReason::MissingFromLedger, c.missing),
+        (
+            TakeoutReason::PartsMissing,
+            sets_in(|s| matches!(s, SetState::PartsMissing { .. })),
+        ),
+        (
+            TakeoutReason::ReadFailed,
+            sets_in(|s| matches!(s, SetState::Failed { .. })),
+        ),
+        (TakeoutReason::Pruned, c.pruned),
+    ];
+    c.not_covered = problems
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(reason, count)| TakeoutProblem { reason, count })
+        .collect();
+    c.covered = c.not_covered.is_empty();
+    c
+}
+
+/// Counts each content once (across sets) where it stands, and by the year
+/// of its day folder.
+fn count_contents(c: &mut TakeoutCoverage, rows: &[ContentRow]) {
     // Each content once, across sets.
-    let mut seen: HashMap<&str, Where> = HashMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut years: BTreeMap<i32, YearCount> = BTreeMap::new();
     for row in rows {
-        if seen.insert(&row.hash, where_is(row)).is_some() {
+        if !seen.insert(&row.hash) {
             continue;
         }
         let w = where_is(row);
@@ -332,26 +358,6 @@ pub(crate) fn summarize(
         }
     }
     c.years = years.into_values().collect();
-    let sets_in = |f: fn(&SetState) -> bool| c.sets.iter().filter(|s| f(&s.state)).count() as u64;
-    let problems = [
-        (TakeoutReason::MissingFromLedger, c.missing),
-        (
-            TakeoutReason::PartsMissing,
-            sets_in(|s| matches!(s, SetState::PartsMissing { .. })),
-        ),
-        (
-            TakeoutReason::ReadFailed,
-            sets_in(|s| matches!(s, SetState::Failed { .. })),
-        ),
-        (TakeoutReason::Pruned, c.pruned),
-    ];
-    c.not_covered = problems
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(reason, count)| TakeoutProblem { reason, count })
-        .collect();
-    c.covered = c.not_covered.is_empty();
-    c
 }
 
 /// A set's report with where its contents are now.
@@ -397,8 +403,8 @@ mod tests {
         DateTime::from_timestamp(s, 0).unwrap()
     }
 
-    fn part(outcome: Option<&str>) -> Option<PartState> {
-        Some(PartState {
+    fn part(outcome: Option<&str>) -> PartState {
+        PartState {
             fingerprint: "f".into(),
             seen_at: at(10),
             processed_at: outcome.map(|_| at(20)),
@@ -406,7 +412,7 @@ mod tests {
             error: outcome
                 .filter(|o| *o == "failed")
                 .map(|_| "cut at 12 MB".into()),
-        })
+        }
     }
 
     fn set(id: &str, parts: Vec<Option<PartState>>, missing: Vec<u32>) -> InboxSet {
@@ -423,7 +429,7 @@ mod tests {
 
     #[test]
     fn a_set_state_from_its_parts() {
-        let ok = || part(Some("ok"));
+        let ok = || Some(part(Some("ok")));
         assert_eq!(state(&set("a", vec![ok(), ok()], vec![])), SetState::Read);
         assert_eq!(
             state(&set("a", vec![ok()], vec![2])),
@@ -432,7 +438,7 @@ mod tests {
         assert_eq!(
             state(&set(
                 "a",
-                vec![part(Some("failed")), part(Some("failed"))],
+                vec![Some(part(Some("failed"))), Some(part(Some("failed")))],
                 vec![]
             )),
             SetState::Failed {
@@ -440,11 +446,11 @@ mod tests {
             }
         );
         assert_eq!(
-            state(&set("a", vec![ok(), part(None)], vec![])),
+            state(&set("a", vec![ok(), Some(part(None))], vec![])),
             SetState::Waiting { since: at(10) }
         );
         assert_eq!(
-            state(&set("a", vec![part(None), None], vec![])),
+            state(&set("a", vec![Some(part(None)), None], vec![])),
             SetState::NotReadYet
         );
     }
@@ -483,7 +489,7 @@ mod tests {
 
     #[test]
     fn every_content_accounted_for_once_and_a_missing_one_is_not_covered() {
-        let ok = || part(Some("ok"));
+        let ok = || Some(part(Some("ok")));
         let inbox = vec![set("a", vec![ok()], vec![]), set("c", vec![ok()], vec![2])];
         let rows = vec![
             row("a", "h1", Some(("g/2019/07/04/a.jpg", true, true, true))),
