@@ -751,7 +751,9 @@ mod tests {
              DROP INDEX staged_file_by_batch; ALTER TABLE staged_file DROP COLUMN batch;
              ALTER TABLE rollover DROP COLUMN backfill;
              DROP TRIGGER asset_version_forget; DROP TABLE asset_version;
-             DROP TABLE version_basis; DROP TABLE takeout_part; PRAGMA user_version = 3;",
+             DROP TABLE version_basis; DROP TABLE takeout_part;
+             DROP TABLE takeout_report; DROP TABLE takeout_report_content;
+             PRAGMA user_version = 3;",
         )
         .unwrap();
         drop(conn);
