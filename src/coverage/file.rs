@@ -132,6 +132,38 @@ mod tests {
     }
 
     #[test]
+    fn a_takeout_set_is_kept_with_its_list_counts_not_its_names() {
+        use super::super::takeout::{summarize, InboxSet};
+        use crate::ledger::{ReportLists, SetReport};
+        let dir = tempfile::tempdir().unwrap();
+        let set = SetReport {
+            source: "g".into(),
+            set_id: "t".into(),
+            read_at: Utc.with_ymd_and_hms(2026, 12, 6, 11, 0, 0).unwrap(),
+            parts: Vec::new(),
+            media_members: 2,
+            contents: 0,
+            staged_new: 0,
+            known: 0,
+            duplicates: 0,
+            lists: ReportLists {
+                without_json: vec!["a.jpg".into(), "b.jpg".into()],
+                ..ReportLists::default()
+            },
+            hashes: Vec::new(),
+        };
+        let inbox: Vec<InboxSet> = Vec::new();
+        let mut full = report();
+        full.takeouts = vec![summarize("g", Ok(inbox), vec![set], &[])];
+        write(dir.path(), &full).unwrap();
+        let kept = read(dir.path()).unwrap().unwrap();
+        let lists = |r: &Report| r.takeouts[0].sets[0].read.clone().unwrap().lists;
+        assert_eq!(lists(&full).without_json.names, ["a.jpg", "b.jpg"]);
+        assert_eq!(lists(&kept).without_json.count, 2);
+        assert!(lists(&kept).without_json.names.is_empty());
+    }
+
+    #[test]
     fn a_link_at_its_name_is_refused_never_followed() {
         let dir = tempfile::tempdir().unwrap();
         let elsewhere = dir.path().join("elsewhere.json");
