@@ -222,22 +222,7 @@ fn coverage_lists_what_a_set_holds_and_proves_every_content_is_in_the_ledger() {
     assert_eq!(strings(&read["missing"]), Vec::<String>::new());
     assert_eq!(t["covered"], true);
 
-    // The figures kept: after the next run `status` shows them like a
-    // library's, with the chart.
-    setup.run_at("2026-03-01T12:01:00Z");
-    let status = setup
-        .command(
-            &["status", "--chart"],
-            &[("PHOTOS_BACKUP_NOW", "2026-03-01T12:02:00Z")],
-        )
-        .output()
-        .unwrap();
-    let status = String::from_utf8_lossy(&status.stdout);
-    assert!(
-        status.contains(&format!("Coverage:     {NAME}: 0.0% of "))
-            && status.contains(&format!("{NAME} by year:")),
-        "{status}"
-    );
+    status_shows_the_source(&setup);
 
     // The text: counts always, the first names with how many more.
     let (code, text) = coverage_text(&setup, "2026-03-01T12:00:00Z");
@@ -254,6 +239,25 @@ fn coverage_lists_what_a_set_holds_and_proves_every_content_is_in_the_ledger() {
     assert!(text.contains(&format!("{NAME} by year")), "{text}");
 
     content_gone_from_the_ledger(&setup, &hashes);
+}
+
+/// The figures kept: after the next run `status` shows them like a
+/// library's, with the chart.
+fn status_shows_the_source(setup: &Setup) {
+    setup.run_at("2026-03-01T12:01:00Z");
+    let status = setup
+        .command(
+            &["status", "--chart"],
+            &[("PHOTOS_BACKUP_NOW", "2026-03-01T12:02:00Z")],
+        )
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains(&format!("Coverage:     {NAME}: 0.0% of "))
+            && status.contains(&format!("{NAME} by year:")),
+        "{status}"
+    );
 }
 
 /// A content whose row left the ledger: MISSING, and the exit code says so.
