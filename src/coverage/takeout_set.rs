@@ -14,21 +14,28 @@ use crate::takeout::ingest::{Content, SetRead};
 use crate::takeout::plan::SetPlan;
 
 /// The report of `set` of `source`, read at `now` into `read` and planned
-/// as `plan`.
+/// as `plan` for a source that had staged the contents `known` says. The
+/// hashes kept are those the ledger must hold once the set is recorded:
+/// each content staged now or known before (a content left out, such as
+/// one in the trash, is in a list instead).
 #[must_use]
 pub(crate) fn set_report(
     source: &str,
-    set: &TakeoutSet,
-    read: &SetRead,
-    plan: &SetPlan,
+    (set, read, plan): (&TakeoutSet, &SetRead, &SetPlan),
+    known: &dyn Fn(&str) -> bool,
     now: DateTime<Utc>,
 ) -> SetReport {
+    let staged: BTreeSet<&str> = plan.stage.iter().map(|s| s.hash.as_str()).collect();
+    let mut contents = BTreeSet::new();
     let mut hashes = BTreeSet::new();
     let mut media_members = 0u64;
     for content in &read.contents {
         if let Content::Media(held) = content {
             media_members += 1;
-            hashes.insert(held.hash.clone());
+            contents.insert(held.hash.as_str());
+            if staged.contains(held.hash.as_str()) || known(&held.hash) {
+                hashes.insert(held.hash.clone());
+            }
         }
     }
     SetReport {
@@ -44,7 +51,7 @@ pub(crate) fn set_report(
             })
             .collect(),
         media_members,
-        contents: hashes.len() as u64,
+        contents: contents.len() as u64,
         staged_new: plan.stage.len() as u64,
         known: plan.known as u64,
         duplicates: plan.duplicates as u64,
@@ -126,7 +133,19 @@ mod tests {
             }],
             missing: Vec::new(),
         };
-        let r = set_report("g", &set, &read, &plan, DateTime::UNIX_EPOCH);
+        // A content neither staged nor known (left out: in the trash) is
+        // not expected in the ledger; it still counts as the set's.
+        let r = set_report("g", (&set, &read, &plan), &|_| false, DateTime::UNIX_EPOCH);
+        assert_eq!(
+            (r.hashes.as_slice(), r.contents),
+            (&["h2".to_owned()][..], 2)
+        );
+        let r = set_report(
+            "g",
+            (&set, &read, &plan),
+            &|h| h == "h1",
+            DateTime::UNIX_EPOCH,
+        );
         assert_eq!(r.hashes, ["h1", "h2"]);
         assert_eq!(
             (

@@ -284,7 +284,12 @@ fn read_set(
         .map(|r| r.size)
         .sum();
     // What the read found, for `coverage` (issue 19).
-    let report = crate::coverage::takeout_set::set_report(&t.name, set, &read, &planned, now);
+    let report = crate::coverage::takeout_set::set_report(
+        &t.name,
+        (set, &read, &planned),
+        &|h| known.contains(h),
+        now,
+    );
     ledger
         .transaction(|l| {
             for r in &records {
