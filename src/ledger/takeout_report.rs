@@ -135,6 +135,15 @@ impl Ledger {
         Ok(())
     }
 
+    /// When the newest report of any source was made (`None`: none yet).
+    pub fn latest_takeout_report_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.conn
+            .query_row("SELECT max(read_at) FROM takeout_report", [], |r| {
+                super::time_at(r, 0)
+            })
+            .map_err(|e| self.err(e))
+    }
+
     /// The latest report of each set of `source`, by set id (hashes not
     /// read: `takeout_contents` has them with their state).
     pub fn takeout_reports(&self, source: &str) -> Result<Vec<SetReport>> {
@@ -245,6 +254,7 @@ mod tests {
     #[test]
     fn the_latest_report_of_a_set_is_kept_with_its_contents_state() {
         let (_dir, ledger) = temp_ledger();
+        assert_eq!(ledger.latest_takeout_report_at().unwrap(), None);
         ledger
             .record_takeout_report(&report("s1", &["h1", "h2"], 0))
             .unwrap();
@@ -257,6 +267,7 @@ mod tests {
                 ..report("s1", &["h9"], 0)
             })
             .unwrap();
+        assert_eq!(ledger.latest_takeout_report_at().unwrap(), Some(at(60)));
         let reports = ledger.takeout_reports("g").unwrap();
         assert_eq!(reports.len(), 1);
         assert_eq!(

@@ -1,9 +1,9 @@
 //! The run's coverage step: after the rollover, when every earlier step went
 //! through, the coverage figures are computed again and kept in
 //! `STATE/coverage.json` (for `status`), once a day or as soon as an archive
-//! was verified since the last figures. The run holds the lock, so the
-//! census reads the kept copy of each database, just refreshed by the
-//! export. It is bounded by what is left of the run's deadline (skipped
+//! was verified or a Takeout set staged since the last figures. The run
+//! holds the lock, so the census reads the kept copy of each database, just
+//! refreshed by the export. It is bounded by what is left of the run's deadline (skipped
 //! below `MIN_LEFT`), and whatever goes wrong is a warning line: the
 //! backup itself is done by then and never fails because of it.
 
@@ -62,7 +62,11 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
         .into_iter()
         .filter_map(|r| r.verified_at)
         .max();
-    if !due(last, verified, now) {
+    // A Takeout set staged since changes its source's figures as much.
+    let takeout_read = ledger
+        .latest_takeout_report_at()
+        .map_err(|e| describe(&e))?;
+    if !due(last, verified.max(takeout_read), now) {
         return Ok(Vec::new());
     }
     if let Some(left) = super::deadline::remaining().filter(|l| *l < MIN_LEFT) {
