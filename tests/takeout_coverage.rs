@@ -4,7 +4,8 @@
 //! refused, and proves every content of the set is in the ledger; a
 //! content whose staged row is gone is reported MISSING and the exit code
 //! says so; a set with a part missing is listed with the part's number;
-//! doctor names an inbox that is not there.
+//! a set whose part is damaged is listed FAILED with why; doctor names an
+//! inbox that is not there.
 
 mod common;
 
@@ -359,4 +360,48 @@ fn doctor_names_an_inbox_that_is_not_there_and_passes_one_that_is() {
         line.contains("1 Takeout set (largest not read yet: takeout-20240701T221728Z"),
         "{line} ({bytes} bytes)"
     );
+}
+
+#[test]
+fn a_set_whose_part_is_damaged_is_listed_failed_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    let mut spec = TakeoutSpec::new(9, 20);
+    spec.part_bytes = 40_000;
+    spec.truncate = Some((1, 0.5));
+    let manifest = spec.write(&inbox).unwrap();
+    assert!(manifest.parts[1].truncated);
+    let setup = setup(&inbox);
+    setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-03-01T10:00:00Z")]);
+    let ran = setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-03-01T10:11:00Z")]);
+    assert_ne!(ran.code, 0, "{}", ran.out);
+    // Named alone, as `--library` names a library.
+    let out = setup
+        .command(
+            &["coverage", "--json", "--library", NAME],
+            &[("PHOTOS_BACKUP_NOW", "2026-03-01T10:20:00Z")],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["libraries"], serde_json::json!([]));
+    let t = &doc["takeouts"][0];
+    let state = &t["sets"][0]["state"];
+    let part = manifest.parts[1]
+        .path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(state["state"], "failed", "{t:#}");
+    assert!(state["why"].as_str().unwrap().contains(part), "{state}");
+    assert_eq!(
+        t["not_covered"],
+        serde_json::json!([{"reason": "read_failed", "count": 1}])
+    );
+    let (code, text) = coverage_text(&setup, "2026-03-01T10:20:00Z");
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("FAILED: ") && text.contains(part), "{text}");
 }
