@@ -8,7 +8,10 @@
 //! not covered, the exit code shows it). Then the lists a person must see
 //! (media without JSON, JSON without media, JSON that did not parse,
 //! members refused, trashed contents left out): counts always, the names
-//! in full in `--json`. Pure: `gather` reads the inbox and the ledger.
+//! in full in `--json`. A set's state comes from its parts' rows, not from
+//! reading them: a part replaced since its set was read shows as read
+//! until a run sees it changed. Pure: `gather` reads the inbox and the
+//! ledger.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -260,7 +263,9 @@ pub(crate) fn summarize(
     let mut sets = Vec::new();
     for set in &inbox_sets {
         let state = state(set);
-        let report = reports.remove(&set.id).filter(|_| state == SetState::Read);
+        // Its last read, whatever its state now (a part replaced since is
+        // read again; what the last read staged stays accounted for).
+        let report = reports.remove(&set.id);
         sets.push(SetCoverage {
             id: set.id.clone(),
             parts: set.parts.iter().map(|(n, b, _)| (n.clone(), *b)).collect(),
@@ -268,8 +273,8 @@ pub(crate) fn summarize(
             state,
         });
     }
-    // Sets read before whose parts are gone (or changed: read again soon),
-    // or all of them when the inbox could not be looked at.
+    // Sets read before whose parts are gone, or all of them when the inbox
+    // could not be looked at.
     for (id, r) in reports {
         let in_inbox = sets.iter().any(|s| s.id == id);
         if in_inbox {
@@ -499,7 +504,12 @@ mod tests {
             row("b", "h2", Some(("g/2020/01/01/b.jpg", true, false, false))),
             row("b", "h4", Some(("g/2020/02/01/d.jpg", false, false, false))),
         ];
-        let c = summarize("g", Ok(inbox), vec![report("a"), report("b")], &rows);
+        let c = summarize(
+            "g",
+            Ok(inbox.clone()),
+            vec![report("a"), report("b")],
+            &rows,
+        );
         assert_eq!(
             (c.contents, c.archived, c.mirrored, c.staged, c.missing),
             (4, 1, 1, 1, 1)
@@ -532,6 +542,12 @@ mod tests {
                 }
             ]
         );
+        // A part of a set read replaced since: waiting, its last read kept.
+        let mut replaced = inbox;
+        replaced[0].parts[0].2 = Some(part(None));
+        let c2 = summarize("g", Ok(replaced), vec![report("a")], &rows);
+        assert_eq!(c2.sets[0].state, SetState::Waiting { since: at(10) });
+        assert_eq!(c2.sets[0].read.as_ref().unwrap().missing, ["h3"]);
         let years: Vec<(i32, u64, u64)> = c
             .years
             .iter()
