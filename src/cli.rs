@@ -180,7 +180,7 @@ pub(crate) struct InstallArgs {
 const COVERAGE_EXIT_CODES: &str = "Exit codes: 0 everything covered or on its way within \
      the normal cycle, 1 something is not (a back catalogue without [backfill], a file missing, \
      pending past [borg] max_pending_days, a Takeout content missing from the ledger, a Takeout \
-     set with a part missing or damaged) or an error, 2 usage or config error";
+     part damaged or missing past max_pending_days) or an error, 2 usage or config error";
 
 #[derive(Debug, Args)]
 pub(crate) struct CoverageArgs {

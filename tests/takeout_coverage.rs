@@ -295,15 +295,32 @@ fn a_set_with_a_part_missing_is_listed_with_its_number() {
     let manifest = spec.write(&inbox).unwrap();
     assert!(manifest.parts.len() >= 3, "{}", manifest.parts.len());
     fs::remove_file(&manifest.parts[1].path).unwrap();
-    let setup = setup(&inbox);
+    let mut setup = setup(&inbox);
+    // `max_pending_days` as for a library's pending originals (`[borg]`
+    // is never reached by `coverage`).
+    setup.push_extra(
+        "[borg]\nrepository = \"/nonexistent/repo\"\npassphrase = \"env:NONE\"\n\
+         max_pending_days = 30\n",
+    );
     setup.run_with(&[], &[("PHOTOS_BACKUP_NOW", "2026-03-01T10:00:00Z")]);
+    // Within the days: on its way, listed.
     let (code, doc) = coverage_json(&setup, "2026-03-01T10:20:00Z");
     let set = &doc["takeouts"][0]["sets"][0];
     assert_eq!(set["state"]["state"], "parts_missing", "{set:#}");
     assert_eq!(set["state"]["numbers"], serde_json::json!([2]));
-    assert_ne!(code, 0, "a set that cannot be read is not covered");
+    assert_eq!(set["state"]["overdue"], false);
+    assert_eq!(code, 0, "{doc:#}");
     let (_, text) = coverage_text(&setup, "2026-03-01T10:20:00Z");
     assert!(text.contains("part 2 is missing"), "{text}");
+    // Past them: not covered.
+    let (code, doc) = coverage_json(&setup, "2026-04-01T10:20:00Z");
+    assert_eq!(doc["takeouts"][0]["sets"][0]["state"]["overdue"], true);
+    assert_eq!(code, 1, "{doc:#}");
+    let (_, text) = coverage_text(&setup, "2026-04-01T10:20:00Z");
+    assert!(
+        text.contains("part 2 is missing") && text.contains("longer than [borg] max_pending_days"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -154,7 +154,11 @@ mod tests {
         };
         let inbox: Vec<InboxSet> = Vec::new();
         let mut full = report();
-        full.takeouts = vec![summarize("g", Ok(inbox), vec![set], &[])];
+        let limits = super::super::classify::Limits {
+            now: Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap(),
+            max_pending_days: None,
+        };
+        full.takeouts = vec![summarize(("g", limits), Ok(inbox), vec![set], &[])];
         write(dir.path(), &full).unwrap();
         let kept = read(dir.path()).unwrap().unwrap();
         let lists = |r: &Report| r.takeouts[0].sets[0].read.clone().unwrap().lists;

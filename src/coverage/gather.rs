@@ -80,8 +80,10 @@ pub(crate) fn report(
     }
     let mut sources = Vec::new();
     for t in takeouts {
-        sources
-            .push(takeout(t, ledger).with_context(|| format!("coverage of takeout {}", t.name))?);
+        sources.push(
+            takeout(t, ledger, settings.limits)
+                .with_context(|| format!("coverage of takeout {}", t.name))?,
+        );
     }
     Ok(Report {
         version: super::VERSION,
@@ -95,7 +97,7 @@ pub(crate) fn report(
 
 /// One Takeout source: its inbox listed (bounded; no part is read), its
 /// parts' and sets' rows in the ledger.
-fn takeout(t: &Takeout, ledger: Option<&Ledger>) -> Result<TakeoutCoverage> {
+fn takeout(t: &Takeout, ledger: Option<&Ledger>, limits: Limits) -> Result<TakeoutCoverage> {
     let inbox_dir = t.inbox.clone();
     let scan = match crate::terminate::bounded(INBOX_BOUND, move || inbox::scan(&inbox_dir)) {
         Some(Ok(scan)) => Ok(scan),
@@ -129,7 +131,7 @@ fn takeout(t: &Takeout, ledger: Option<&Ledger>) -> Result<TakeoutCoverage> {
         None => (Vec::new(), Vec::new()),
     };
     Ok(super::takeout::summarize(
-        &t.name,
+        (&t.name, limits),
         scan.map(|_| sets),
         reports,
         &rows,

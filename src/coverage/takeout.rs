@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::classify::Limits;
 use super::YearCount;
 use crate::ledger::{ContentRow, PartState, SetReport};
 
@@ -59,7 +60,8 @@ pub(crate) struct TakeoutProblem {
 pub(crate) enum TakeoutReason {
     /// Contents of a set read with no staged original in the ledger.
     MissingFromLedger,
-    /// Sets whose parts are not all in the inbox.
+    /// Sets whose parts are not all in the inbox, longer than `[borg]
+    /// max_pending_days` (as a library's pending originals).
     PartsMissing,
     /// Sets whose reading failed (a damaged part): read again once it changes.
     ReadFailed,
@@ -90,8 +92,15 @@ pub(crate) enum SetState {
     /// Its parts seen by a run, not read yet: waiting for them to settle or
     /// for the next run.
     Waiting { since: DateTime<Utc> },
-    /// Numbers below the highest part that are not in the inbox.
-    PartsMissing { numbers: Vec<u32> },
+    /// Numbers below the highest part that are not in the inbox; since a
+    /// run first saw a part of it; `overdue`: longer than `[borg]
+    /// max_pending_days` (not covered; before, on its way like a library's
+    /// original still in iCloud).
+    PartsMissing {
+        numbers: Vec<u32>,
+        since: Option<DateTime<Utc>>,
+        overdue: bool,
+    },
     /// Its reading failed with the parts as they are.
     Failed { why: String },
     /// Not seen by a run yet.
@@ -188,12 +197,27 @@ pub(crate) struct InboxSet {
     pub(crate) missing: Vec<u32>,
 }
 
-/// Where a set in the inbox stands, from its parts' ledger rows.
+/// Where a set in the inbox stands, from its parts' ledger rows, judged
+/// with `limits` (now, `[borg] max_pending_days`).
 #[must_use]
-pub(crate) fn state(set: &InboxSet) -> SetState {
+pub(crate) fn state(set: &InboxSet, limits: Limits) -> SetState {
     if !set.missing.is_empty() {
+        let since = set
+            .parts
+            .iter()
+            .filter_map(|(_, _, s)| s.as_ref())
+            .map(|s| s.seen_at)
+            .min();
+        let overdue = match (since, limits.max_pending_days) {
+            (Some(since), Some(days)) => {
+                limits.now >= since + chrono::Duration::days(i64::from(days))
+            }
+            _ => false,
+        };
         return SetState::PartsMissing {
             numbers: set.missing.clone(),
+            since,
+            overdue,
         };
     }
     let states: Vec<Option<&PartState>> = set.parts.iter().map(|(_, _, s)| s.as_ref()).collect();
@@ -245,7 +269,7 @@ fn year_of(path: &str) -> Option<i32> {
 /// with why), its reports and their contents' rows.
 #[must_use]
 pub(crate) fn summarize(
-    source: &str,
+    (source, limits): (&str, Limits),
     inbox: Result<Vec<InboxSet>, String>,
     reports: Vec<SetReport>,
     rows: &[ContentRow],
@@ -262,7 +286,7 @@ pub(crate) fn summarize(
     };
     let mut sets = Vec::new();
     for set in &inbox_sets {
-        let state = state(set);
+        let state = state(set, limits);
         // Its last read, whatever its state now (a part replaced since is
         // read again; what the last read staged stays accounted for).
         let report = reports.remove(&set.id);
@@ -312,7 +336,7 @@ pub(crate) fn summarize(
         (TakeoutReason::MissingFromLedger, c.missing),
         (
             TakeoutReason::PartsMissing,
-            sets_in(|s| matches!(s, SetState::PartsMissing { .. })),
+            sets_in(|s| matches!(s, SetState::PartsMissing { overdue: true, .. })),
         ),
         (
             TakeoutReason::ReadFailed,
@@ -432,16 +456,54 @@ mod tests {
         }
     }
 
+    fn limits(days: Option<u32>) -> Limits {
+        Limits {
+            now: at(10 + 86_400 * 3),
+            max_pending_days: days,
+        }
+    }
+
     #[test]
     fn a_set_state_from_its_parts() {
+        let judged = |set: &InboxSet| state(set, limits(Some(3)));
         let ok = || Some(part(Some("ok")));
-        assert_eq!(state(&set("a", vec![ok(), ok()], vec![])), SetState::Read);
+        assert_eq!(judged(&set("a", vec![ok(), ok()], vec![])), SetState::Read);
+        // Parts missing: on their way until `max_pending_days` after a run
+        // first saw the set; never overdue without `[borg]`.
+        let seen_at = |s: i64| {
+            Some(PartState {
+                seen_at: at(s),
+                ..part(Some("ok"))
+            })
+        };
+        let missing =
+            |seen: i64, days| state(&set("a", vec![seen_at(seen)], vec![2]), limits(days));
         assert_eq!(
-            state(&set("a", vec![ok()], vec![2])),
-            SetState::PartsMissing { numbers: vec![2] }
+            missing(10, Some(3)),
+            SetState::PartsMissing {
+                numbers: vec![2],
+                since: Some(at(10)),
+                overdue: true
+            }
         );
+        assert!(matches!(
+            missing(11, Some(3)),
+            SetState::PartsMissing { overdue: false, .. }
+        ));
+        assert!(matches!(
+            missing(10, None),
+            SetState::PartsMissing { overdue: false, .. }
+        ));
+        assert!(matches!(
+            state(&set("a", vec![None], vec![2]), limits(Some(0))),
+            SetState::PartsMissing {
+                since: None,
+                overdue: false,
+                ..
+            }
+        ));
         assert_eq!(
-            state(&set(
+            judged(&set(
                 "a",
                 vec![Some(part(Some("failed"))), Some(part(Some("failed")))],
                 vec![]
@@ -451,11 +513,11 @@ mod tests {
             }
         );
         assert_eq!(
-            state(&set("a", vec![ok(), Some(part(None))], vec![])),
+            judged(&set("a", vec![ok(), Some(part(None))], vec![])),
             SetState::Waiting { since: at(10) }
         );
         assert_eq!(
-            state(&set("a", vec![Some(part(None)), None], vec![])),
+            judged(&set("a", vec![Some(part(None)), None], vec![])),
             SetState::NotReadYet
         );
     }
@@ -505,7 +567,7 @@ mod tests {
             row("b", "h4", Some(("g/2020/02/01/d.jpg", false, false, false))),
         ];
         let c = summarize(
-            "g",
+            ("g", limits(Some(3))),
             Ok(inbox.clone()),
             vec![report("a"), report("b")],
             &rows,
@@ -521,7 +583,14 @@ mod tests {
             [
                 ("a", &SetState::Read),
                 ("b", &SetState::Removed),
-                ("c", &SetState::PartsMissing { numbers: vec![2] })
+                (
+                    "c",
+                    &SetState::PartsMissing {
+                        numbers: vec![2],
+                        since: Some(at(10)),
+                        overdue: true
+                    }
+                )
             ]
         );
         let a = c.sets[0].read.as_ref().unwrap();
@@ -545,7 +614,12 @@ mod tests {
         // A part of a set read replaced since: waiting, its last read kept.
         let mut replaced = inbox;
         replaced[0].parts[0].2 = Some(part(None));
-        let c2 = summarize("g", Ok(replaced), vec![report("a")], &rows);
+        let c2 = summarize(
+            ("g", limits(Some(3))),
+            Ok(replaced),
+            vec![report("a")],
+            &rows,
+        );
         assert_eq!(c2.sets[0].state, SetState::Waiting { since: at(10) });
         assert_eq!(c2.sets[0].read.as_ref().unwrap().missing, ["h3"]);
         let years: Vec<(i32, u64, u64)> = c
@@ -563,7 +637,12 @@ mod tests {
             "h1",
             Some(("g/2019/07/04/a.jpg", true, false, false)),
         )];
-        let c = summarize("g", Err("timed out".into()), vec![report("a")], &rows);
+        let c = summarize(
+            ("g", limits(None)),
+            Err("timed out".into()),
+            vec![report("a")],
+            &rows,
+        );
         assert_eq!(c.inbox_error.as_deref(), Some("timed out"));
         assert_eq!(c.sets[0].state, SetState::Read);
         assert!(c.covered);

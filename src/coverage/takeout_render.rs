@@ -74,18 +74,29 @@ fn set_line(set: &SetCoverage) -> String {
             "seen since {}, waiting for its parts to settle or for the next run",
             since.format("%Y-%m-%d %H:%M UTC")
         ),
-        SetState::PartsMissing { numbers } => {
+        SetState::PartsMissing {
+            numbers,
+            since,
+            overdue,
+        } => {
             let n: Vec<String> = numbers.iter().map(u32::to_string).collect();
             let (part, are) = if n.len() == 1 {
                 ("part", "is")
             } else {
                 ("parts", "are")
             };
-            format!(
+            let mut text = format!(
                 "NOT READ: {part} {} {are} missing from the inbox (download {})",
                 n.join(", "),
                 if n.len() == 1 { "it" } else { "them" }
-            )
+            );
+            if let Some(since) = since {
+                text.push_str(&format!(", since {}", since.format("%Y-%m-%d %H:%M UTC")));
+            }
+            if *overdue {
+                text.push_str(", longer than [borg] max_pending_days");
+            }
+            text
         }
         SetState::Failed { why } => {
             format!("FAILED: {why} (read again once the part is replaced)")
