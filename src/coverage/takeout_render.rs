@@ -54,7 +54,11 @@ pub(crate) fn lines(t: &TakeoutCoverage) -> Vec<String> {
         ));
     }
     if t.sets.is_empty() {
-        out.push("  no Takeout set in the inbox yet".into());
+        out.push(if t.inbox_error.is_some() {
+            "  none read before".into()
+        } else {
+            "  no Takeout set in the inbox yet".into()
+        });
     }
     for set in &t.sets {
         out.push(set_line(set));
@@ -181,6 +185,32 @@ fn shown(names: &[String], count: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_inbox_not_looked_at_is_said_with_the_sets_read_before() {
+        let t = TakeoutCoverage {
+            source: "g".into(),
+            inbox_error: Some("cannot list the Takeout inbox /x".into()),
+            sets: Vec::new(),
+            contents: 0,
+            archived: 0,
+            mirrored: 0,
+            staged: 0,
+            pruned: 0,
+            missing: 0,
+            covered: true,
+            not_covered: Vec::new(),
+            years: Vec::new(),
+        };
+        assert_eq!(
+            lines(&t)[1..],
+            [
+                "  WARNING: the inbox was not looked at (cannot list the Takeout inbox /x); \
+                 the sets read before:",
+                "  none read before"
+            ]
+        );
+    }
 
     #[test]
     fn the_first_few_names_and_how_many_more() {
