@@ -179,12 +179,12 @@ pub(crate) struct InstallArgs {
 
 const COVERAGE_EXIT_CODES: &str = "Exit codes: 0 everything covered or on its way within \
      the normal cycle, 1 something is not (a back catalogue without [backfill], a file missing, \
-     pending past [borg] max_pending_days) or an error, 2 usage \
-     or config error";
+     pending past [borg] max_pending_days, a Takeout content missing from the ledger, a Takeout \
+     part damaged or missing past max_pending_days) or an error, 2 usage or config error";
 
 #[derive(Debug, Args)]
 pub(crate) struct CoverageArgs {
-    /// Only this library (its name in the config).
+    /// Only this library or Takeout source (its name in the config).
     #[arg(long, value_name = "NAME")]
     pub(crate) library: Option<String>,
 

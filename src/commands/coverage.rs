@@ -16,10 +16,10 @@ use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
 
 use crate::cli::CoverageArgs;
-use crate::config::{Config, Library as LibraryConfig};
+use crate::config::{Config, Library as LibraryConfig, Takeout};
 use crate::coverage::chart::{self, Glyphs};
 use crate::coverage::gather::{self, Settings};
-use crate::coverage::{file, render, DatabaseCopy, Report};
+use crate::coverage::{file, render, takeout_render, DatabaseCopy, Report};
 use crate::exit::Code;
 
 /// Computes, keeps and prints the coverage; the exit code says whether
@@ -30,7 +30,7 @@ pub(crate) fn run(
     now: DateTime<Utc>,
     (out, err): (&mut dyn Write, &mut dyn Write),
 ) -> Result<Code> {
-    let libraries = chosen(config, args.library.as_deref())?;
+    let (libraries, takeouts) = chosen(config, args.library.as_deref())?;
     let settings = Settings::of(config, now)?;
     let ledger = gather::ledger(config)?;
     let lock = crate::lock::acquire(&config.state_dir, now)?;
@@ -40,7 +40,7 @@ pub(crate) fn run(
     };
     let report = gather::report(
         config,
-        &libraries,
+        (&libraries, &takeouts),
         ledger.as_ref(),
         (&settings, copy, args.list),
     )?;
@@ -58,6 +58,14 @@ pub(crate) fn run(
                 writeln!(out, "{line}")?;
             }
             for line in chart::chart(&lib.library, &lib.years, glyphs) {
+                writeln!(out, "{line}")?;
+            }
+        }
+        for t in &report.takeouts {
+            for line in takeout_render::lines(t) {
+                writeln!(out, "{line}")?;
+            }
+            for line in chart::chart(&t.source, &t.years, glyphs) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -80,24 +88,33 @@ pub(crate) fn glyphs() -> Glyphs {
     Glyphs::choose(std::io::stdout().is_terminal(), locale.as_deref())
 }
 
-/// The configured libraries, or the one named.
-fn chosen<'a>(config: &'a Config, name: Option<&str>) -> Result<Vec<&'a LibraryConfig>> {
+/// The configured libraries and Takeout sources, or the one named.
+#[allow(clippy::type_complexity)]
+fn chosen<'a>(
+    config: &'a Config,
+    name: Option<&str>,
+) -> Result<(Vec<&'a LibraryConfig>, Vec<&'a Takeout>)> {
     let all: Vec<&LibraryConfig> = config.libraries.iter().collect();
+    let takeouts: Vec<&Takeout> = config.takeouts.iter().collect();
     let Some(name) = name else {
-        return Ok(all);
+        return Ok((all, takeouts));
     };
-    match all.iter().find(|l| l.name == name) {
-        Some(lib) => Ok(vec![*lib]),
-        None => bail!(
-            "no library named {:?} in {} (configured: {})",
-            crate::printable::printable(name),
-            config.file.display(),
-            all.iter()
-                .map(|l| l.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    if let Some(lib) = all.iter().find(|l| l.name == name) {
+        return Ok((vec![*lib], Vec::new()));
     }
+    if let Some(t) = takeouts.iter().find(|t| t.name == name) {
+        return Ok((Vec::new(), vec![*t]));
+    }
+    bail!(
+        "no library named {:?} in {} (nor a takeout; configured: {})",
+        crate::printable::printable(name),
+        config.file.display(),
+        all.iter()
+            .map(|l| l.name.as_str())
+            .chain(takeouts.iter().map(|t| t.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Keeps the figures in `STATE/coverage.json`; the figures of configured
@@ -108,7 +125,20 @@ fn keep(config: &Config, report: &Report) -> Result<Option<String>> {
     let mut warning = None;
     match file::read(&config.state_dir) {
         Ok(previous) => {
-            for old in previous.map(|p| p.libraries).unwrap_or_default() {
+            let previous = previous.unwrap_or_else(|| Report {
+                libraries: Vec::new(),
+                takeouts: Vec::new(),
+                ..report.clone()
+            });
+            for old in previous.takeouts {
+                let configured = config.takeouts.iter().any(|t| t.name == old.source);
+                let computed = report.takeouts.iter().any(|t| t.source == old.source);
+                if configured && !computed {
+                    kept.covered &= old.covered;
+                    kept.takeouts.push(old);
+                }
+            }
+            for old in previous.libraries {
                 let configured = config.libraries.iter().any(|l| l.name == old.library);
                 let computed = report.libraries.iter().any(|l| l.library == old.library);
                 if configured && !computed {

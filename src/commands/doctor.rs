@@ -1,9 +1,10 @@
 //! `photos-backup doctor`: the one command to run when unsure whether the
 //! setup works. It checks, in the order a run needs them, the config, each
 //! library, the tools, the secrets, the server, the borg repository, the
-//! staging and state folders and the launch agent, and prints one line per
-//! check: `ok`, `warning` or `FAILED`, what it found, and for anything not
-//! ok the fix. Nothing FAILED: exit 0 (warnings allowed); else exit 1.
+//! staging and state folders, each Takeout inbox and the launch agent, and
+//! prints one line per check: `ok`, `warning` or `FAILED`, what it found,
+//! and for anything not ok the fix. Nothing FAILED: exit 0 (warnings
+//! allowed); else exit 1.
 //!
 //! Looking and judging are apart: `facts` gathers plain data through thin
 //! I/O functions (the `CommandRunner`, paths), `judge` turns each fact into
@@ -18,6 +19,7 @@ mod facts;
 pub mod judge;
 mod mac;
 mod privacy;
+mod takeout;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -328,12 +330,27 @@ pub(crate) fn run(
         report.add(judge::repository(&fact, borg, file))?;
     }
 
+    let mut staging_free = Err("not looked at".to_owned());
     for (key, dir) in [
         ("staging.dir", &config.staging_dir),
         ("state.dir", &config.state_dir),
     ] {
         let fact = facts::folder(key, dir, machine, runner);
         report.add(judge::folder(&fact, file))?;
+        if key == "staging.dir" {
+            staging_free = fact.free;
+        }
+    }
+    if !config.takeouts.is_empty() {
+        // Which sets are read: the ledger, read-only (none before a run).
+        let ledger =
+            crate::ledger::Ledger::open_existing_read_only(&config.state_dir.join("ledger.sqlite"))
+                .ok()
+                .flatten();
+        for t in &config.takeouts {
+            let fact = takeout::fact(config, t, ledger.as_ref(), staging_free.clone());
+            report.add(takeout::judge(&fact, file))?;
+        }
     }
     report.add(privacy::check(
         &[&config.state_dir, &config.log_dir, &config.staging_dir],

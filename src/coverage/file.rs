@@ -66,6 +66,13 @@ pub(crate) fn write(state_dir: &Path, report: &Report) -> Result<(), FileError> 
     for l in &mut kept.libraries {
         l.assets_listed = None;
     }
+    for t in &mut kept.takeouts {
+        for set in &mut t.sets {
+            if let Some(read) = &mut set.read {
+                read.lists.drop_names();
+            }
+        }
+    }
     let mut text = serde_json::to_string_pretty(&kept).map_err(|e| FileError::Write {
         path: path.clone(),
         why: e.to_string(),
@@ -95,6 +102,7 @@ mod tests {
             threshold: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             covered: true,
             libraries: Vec::new(),
+            takeouts: Vec::new(),
         }
     }
 
@@ -121,6 +129,42 @@ mod tests {
             read(dir.path()).unwrap_err(),
             FileError::Damaged { .. }
         ));
+    }
+
+    #[test]
+    fn a_takeout_set_is_kept_with_its_list_counts_not_its_names() {
+        use super::super::takeout::{summarize, InboxSet};
+        use crate::ledger::{ReportLists, SetReport};
+        let dir = tempfile::tempdir().unwrap();
+        let set = SetReport {
+            source: "g".into(),
+            set_id: "t".into(),
+            read_at: Utc.with_ymd_and_hms(2026, 12, 6, 11, 0, 0).unwrap(),
+            parts: Vec::new(),
+            media_members: 2,
+            contents: 0,
+            staged_new: 0,
+            known: 0,
+            duplicates: 0,
+            lists: ReportLists {
+                without_json: vec!["a.jpg".into(), "b.jpg".into()],
+                ..ReportLists::default()
+            },
+            hashes: Vec::new(),
+        };
+        let inbox: Vec<InboxSet> = Vec::new();
+        let mut full = report();
+        let limits = super::super::classify::Limits {
+            now: Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap(),
+            max_pending_days: None,
+        };
+        full.takeouts = vec![summarize(("g", limits), Ok(inbox), vec![set], &[])];
+        write(dir.path(), &full).unwrap();
+        let kept = read(dir.path()).unwrap().unwrap();
+        let lists = |r: &Report| r.takeouts[0].sets[0].read.clone().unwrap().lists;
+        assert_eq!(lists(&full).without_json.names, ["a.jpg", "b.jpg"]);
+        assert_eq!(lists(&kept).without_json.count, 2);
+        assert!(lists(&kept).without_json.names.is_empty());
     }
 
     #[test]

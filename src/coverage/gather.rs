@@ -6,16 +6,19 @@
 //! else a private copy of its own, so it never races a run over the kept one.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::classify::{self, Limits, Scope};
+use super::takeout::{InboxSet, TakeoutCoverage};
 use super::{summarize, DatabaseCopy, Inputs, LibraryCoverage, Report};
-use crate::config::{Config, Library as LibraryConfig};
+use crate::config::{Config, Library as LibraryConfig, Takeout};
 use crate::export::plan::Options;
 use crate::ledger::{Ledger, LibraryRows};
 use crate::photos::{Check, CheckLog, Library};
+use crate::takeout::inbox;
 
 /// What coverage is judged with.
 #[derive(Debug, Clone, Copy)]
@@ -55,12 +58,16 @@ pub(crate) fn ledger(config: &Config) -> Result<Option<Ledger>> {
     )?)
 }
 
+/// How long listing a Takeout inbox may take (a Google Drive folder can
+/// block a listing while it fetches).
+const INBOX_BOUND: Duration = Duration::from_secs(60);
+
 /// The coverage of the libraries `libraries`, each read from the kept
 /// copy of its database (`copy` = `Kept`: the caller holds the run lock)
-/// or a private one.
+/// or a private one, and of the Takeout sources `takeouts`.
 pub(crate) fn report(
     config: &Config,
-    libraries: &[&LibraryConfig],
+    (libraries, takeouts): (&[&LibraryConfig], &[&Takeout]),
     ledger: Option<&Ledger>,
     (settings, copy, list): (&Settings, DatabaseCopy, bool),
 ) -> Result<Report> {
@@ -71,13 +78,64 @@ pub(crate) fn report(
                 .with_context(|| format!("coverage of library {}", lib.name))?,
         );
     }
+    let mut sources = Vec::new();
+    for t in takeouts {
+        sources.push(
+            takeout(t, ledger, settings.limits)
+                .with_context(|| format!("coverage of takeout {}", t.name))?,
+        );
+    }
     Ok(Report {
         version: super::VERSION,
         computed_at: settings.limits.now,
         threshold: settings.threshold,
-        covered: out.iter().all(|l| l.covered),
+        covered: out.iter().all(|l| l.covered) && sources.iter().all(|t| t.covered),
         libraries: out,
+        takeouts: sources,
     })
+}
+
+/// One Takeout source: its inbox listed (bounded; no part is read), its
+/// parts' and sets' rows in the ledger.
+fn takeout(t: &Takeout, ledger: Option<&Ledger>, limits: Limits) -> Result<TakeoutCoverage> {
+    let inbox_dir = t.inbox.clone();
+    let scan = match crate::terminate::bounded(INBOX_BOUND, move || inbox::scan(&inbox_dir)) {
+        Some(Ok(scan)) => Ok(scan),
+        Some(Err(e)) => Err(crate::error_text::describe(&e)),
+        None => Err(format!(
+            "listing the inbox {} did not end within {} s (is Google Drive still fetching it?)",
+            t.inbox.display(),
+            INBOX_BOUND.as_secs()
+        )),
+    };
+    let mut sets = Vec::new();
+    if let Ok(scan) = &scan {
+        for set in &scan.sets {
+            let mut parts = Vec::new();
+            for p in &set.parts {
+                let state = match ledger {
+                    Some(l) => l.takeout_part(&t.name, &p.name)?,
+                    None => None,
+                };
+                parts.push((p.name.clone(), p.size, state));
+            }
+            sets.push(InboxSet {
+                id: set.id.clone(),
+                parts,
+                missing: set.missing.clone(),
+            });
+        }
+    }
+    let (reports, rows) = match ledger {
+        Some(l) => (l.takeout_reports(&t.name)?, l.takeout_contents(&t.name)?),
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(super::takeout::summarize(
+        (&t.name, limits),
+        scan.map(|_| sets),
+        reports,
+        &rows,
+    ))
 }
 
 fn library(

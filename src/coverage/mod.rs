@@ -12,6 +12,9 @@ pub(crate) mod classify;
 pub(crate) mod file;
 pub(crate) mod gather;
 pub(crate) mod render;
+pub(crate) mod takeout;
+pub(crate) mod takeout_render;
+pub(crate) mod takeout_set;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +42,9 @@ pub(crate) struct Report {
     /// Every library covered or on its way (the exit code 0).
     pub(crate) covered: bool,
     pub(crate) libraries: Vec<LibraryCoverage>,
+    /// The `[[takeout]]` sources (issue 19).
+    #[serde(default)]
+    pub(crate) takeouts: Vec<takeout::TakeoutCoverage>,
 }
 
 /// One library's figures. Counts are assets.
@@ -198,6 +204,12 @@ pub(crate) enum Reason {
     PendingOverdue,
     /// Their archive was removed by retention.
     Pruned,
+    /// Takeout: contents of a set read with no staged original in the ledger.
+    MissingFromLedger,
+    /// Takeout: sets with parts missing from the inbox (counted as sets).
+    PartsMissing,
+    /// Takeout: sets whose reading failed (counted as sets).
+    ReadFailed,
 }
 
 /// One asset of `--list`: where it stands, its creation date (own zone),
@@ -257,8 +269,37 @@ impl Report {
                     not_covered: l.not_covered.clone(),
                     years: l.years.clone(),
                 })
+                .chain(self.takeouts.iter().map(takeout_figures))
                 .collect(),
         }
+    }
+}
+
+/// A Takeout source's figures as `status` shows a library's: its distinct
+/// contents, those in a verified archive, what is not covered (sets count
+/// as one each), by year.
+fn takeout_figures(t: &takeout::TakeoutCoverage) -> LibraryFigures {
+    LibraryFigures {
+        library: t.source.clone(),
+        assets: t.contents,
+        archived: t.archived,
+        back_catalogue: 0,
+        back_catalogue_first_month: None,
+        back_catalogue_span: None,
+        not_covered: t
+            .not_covered
+            .iter()
+            .map(|p| NotCovered {
+                reason: match p.reason {
+                    takeout::TakeoutReason::MissingFromLedger => Reason::MissingFromLedger,
+                    takeout::TakeoutReason::PartsMissing => Reason::PartsMissing,
+                    takeout::TakeoutReason::ReadFailed => Reason::ReadFailed,
+                    takeout::TakeoutReason::Pruned => Reason::Pruned,
+                },
+                assets: p.count,
+            })
+            .collect(),
+        years: t.years.clone(),
     }
 }
 

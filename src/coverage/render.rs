@@ -89,6 +89,8 @@ pub(crate) fn library(c: &LibraryCoverage) -> Vec<String> {
                 "in no archive: their archive was removed by retention \
                  ([borg] prune_keep_monthly / prune_keep_yearly)"
             }
+            // Takeout sources only (`takeout_lines`).
+            Reason::MissingFromLedger | Reason::PartsMissing | Reason::ReadFailed => continue,
         };
         lines.push(format!("    {}: {what}", assets(n.assets)));
     }

@@ -752,6 +752,7 @@ mod tests {
              ALTER TABLE rollover DROP COLUMN backfill;
              DROP TRIGGER asset_version_forget; DROP TABLE asset_version;
              DROP TABLE version_basis; DROP TABLE takeout_member; DROP TABLE takeout_part;
+             DROP TABLE takeout_report; DROP TABLE takeout_report_content;
              PRAGMA user_version = 3;",
         )
         .unwrap();

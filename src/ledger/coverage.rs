@@ -41,7 +41,7 @@ pub(crate) struct LibraryRows {
 }
 
 /// A verified archive, still in the repository (not removed by retention).
-const VERIFIED: &str = "r.step IN ('verified', 'purged') AND r.pruned_at IS NULL";
+pub(super) const VERIFIED: &str = "r.step IN ('verified', 'purged') AND r.pruned_at IS NULL";
 
 impl Ledger {
     /// Everything `coverage` reads of `library`.

@@ -20,6 +20,7 @@ mod rollovers;
 mod runs;
 mod schema;
 mod takeout;
+mod takeout_report;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub(crate) use library_state::LibraryState;
 pub(crate) use pending::Pending;
 pub use rollovers::{ArchivedFile, Rollover, Step};
 pub use takeout::{MemberKind, PartProgress, PartState, TakeoutMember};
+pub use takeout_report::{ContentRow, ReportLists, ReportPart, SetReport, StagedState};
 
 /// How long a write waits for another connection's write (a `status` reader
 /// never blocks a writer in WAL mode, but two writers take turns).

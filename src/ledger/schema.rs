@@ -17,8 +17,8 @@ pub(super) const LATEST: u32 = 7;
 /// hash, size and archive time, its bytes being in the holding folder by
 /// hash or staged before; a JSON's bytes; why a member was refused). A
 /// part whose fingerprint changes starts over: its member rows go (a
-/// trigger). A set's member rows go once it is staged. Its own constant so
-/// the other table of version 7 merges beside it.
+/// trigger). A set's member rows go once it is staged. The same version
+/// adds `V7_REPORT`.
 const V7_TAKEOUT_MEMBERS: &str = "
 ALTER TABLE takeout_part ADD COLUMN members_read INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE takeout_part ADD COLUMN bytes_read INTEGER NOT NULL DEFAULT 0;
@@ -41,6 +41,32 @@ CREATE TRIGGER takeout_part_restart AFTER UPDATE OF fingerprint ON takeout_part
 WHEN OLD.fingerprint != NEW.fingerprint BEGIN
     DELETE FROM takeout_member WHERE source = OLD.source AND part = OLD.part;
 END;
+";
+
+/// Version 7, the coverage half (`takeout_report.rs`): what reading each
+/// Takeout set found, the latest report per set: its parts, counts and lists (JSON), and every
+/// content hash of the set, so `coverage` can prove each is in the ledger.
+const V7_REPORT: &str = "
+CREATE TABLE takeout_report (
+    source        TEXT NOT NULL,
+    set_id        TEXT NOT NULL,
+    read_at       TEXT NOT NULL,
+    parts         TEXT NOT NULL,
+    media_members INTEGER NOT NULL CHECK (media_members >= 0),
+    contents      INTEGER NOT NULL CHECK (contents >= 0),
+    staged_new    INTEGER NOT NULL CHECK (staged_new >= 0),
+    known         INTEGER NOT NULL CHECK (known >= 0),
+    duplicates    INTEGER NOT NULL CHECK (duplicates >= 0),
+    lists         TEXT NOT NULL,
+    PRIMARY KEY (source, set_id)
+) WITHOUT ROWID;
+
+CREATE TABLE takeout_report_content (
+    source TEXT NOT NULL,
+    set_id TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    PRIMARY KEY (source, set_id, hash)
+) WITHOUT ROWID;
 ";
 
 /// Version 6: the parts of Google Takeout sets a `[[takeout]]` source has
@@ -328,7 +354,10 @@ fn step(tx: &Transaction, from: u32) -> rusqlite::Result<()> {
         3 => tx.execute_batch(V4),
         4 => tx.execute_batch(V5),
         5 => tx.execute_batch(V6),
-        6 => tx.execute_batch(V7_TAKEOUT_MEMBERS),
+        6 => {
+            tx.execute_batch(V7_TAKEOUT_MEMBERS)?;
+            tx.execute_batch(V7_REPORT)
+        }
         _ => unreachable!("no step from schema version {from}; LATEST is {LATEST}"),
     }
 }

@@ -1,9 +1,9 @@
 //! The run's coverage step: after the rollover, when every earlier step went
 //! through, the coverage figures are computed again and kept in
 //! `STATE/coverage.json` (for `status`), once a day or as soon as an archive
-//! was verified since the last figures. The run holds the lock, so the
-//! census reads the kept copy of each database, just refreshed by the
-//! export. It is bounded by what is left of the run's deadline (skipped
+//! was verified or a Takeout set staged since the last figures. The run
+//! holds the lock, so the census reads the kept copy of each database, just
+//! refreshed by the export. It is bounded by what is left of the run's deadline (skipped
 //! below `MIN_LEFT`), and whatever goes wrong is a warning line: the
 //! backup itself is done by then and never fails because of it.
 
@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::coverage::gather::{self, Settings};
-use crate::coverage::{file, render, DatabaseCopy};
+use crate::coverage::{file, render, takeout_render, DatabaseCopy};
 use crate::error_text::{describe, describe_error};
 use crate::ledger::Ledger;
 use crate::report::{Line, Status};
@@ -62,7 +62,11 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
         .into_iter()
         .filter_map(|r| r.verified_at)
         .max();
-    if !due(last, verified, now) {
+    // A Takeout set staged since changes its source's figures as much.
+    let takeout_read = ledger
+        .latest_takeout_report_at()
+        .map_err(|e| describe(&e))?;
+    if !due(last, verified.max(takeout_read), now) {
         return Ok(Vec::new());
     }
     if let Some(left) = super::deadline::remaining().filter(|l| *l < MIN_LEFT) {
@@ -73,9 +77,10 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
     }
     let settings = Settings::of(config, now).map_err(|e| describe_error(&e))?;
     let libraries: Vec<_> = config.libraries.iter().collect();
+    let takeouts: Vec<_> = config.takeouts.iter().collect();
     let report = gather::report(
         config,
-        &libraries,
+        (&libraries, &takeouts),
         Some(ledger),
         (&settings, DatabaseCopy::Kept, false),
     )
@@ -85,6 +90,7 @@ fn figures(config: &Config, ledger: &Ledger, now: DateTime<Utc>) -> Result<Vec<L
         .libraries
         .iter()
         .map(|l| Line::ok("coverage", render::headline(l)))
+        .chain((report.takeouts.iter()).map(|t| Line::ok("coverage", takeout_render::headline(t))))
         .collect();
     if let Some(damaged) = damaged {
         lines.push(Line::ok(

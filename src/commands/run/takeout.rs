@@ -691,11 +691,19 @@ impl SetReading<'_> {
             .map(|r| r.size)
             .sum();
         let names: Vec<&str> = fps.iter().map(|(p, _)| *p).collect();
+        // What the read found, for `coverage`.
+        let report = crate::coverage::takeout_set::set_report(
+            &t.name,
+            (self.set, &read, &planned),
+            &|h| known.contains(h),
+            self.now,
+        );
         ledger
             .transaction(|l| {
                 for r in &records {
                     l.record_file(r)?;
                 }
+                l.record_takeout_report(&report)?;
                 l.finish_takeout_parts(&t.name, fps, self.now, None)?;
                 l.forget_takeout_members(&t.name, &names)
             })
