@@ -3,8 +3,11 @@
 //! (BLAKE3) once, whatever number of album and year folders, parts and
 //! earlier exports hold it; with the JSON matched to it (`sidecar_match`)
 //! and the albums it is in; at the day it was taken, as shown where it was
-//! taken (`metadata`). Contents the source staged before are left out.
-//! What a person should know (media without JSON, a JSON that does not
+//! taken (`metadata`, else the file's own capture time: `camera_time`).
+//! Contents the source staged before are left out, and so are contents
+//! whose every copy is in Google Photos' trash (as the Photos side leaves
+//! out trashed assets). What a person should know (trashed contents left
+//! out, media without JSON, JSON without media, a JSON that does not
 //! parse) is counted and named, never dropped silently.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use super::archive::Modified;
+use super::camera_time::CameraTime;
 use super::ingest::{Content, SetRead};
 use super::metadata::{self, Sidecar};
 use super::names;
@@ -41,25 +45,43 @@ pub struct SetPlan {
     pub known: usize,
     /// Media copies beyond the first of their content in this set.
     pub duplicates: usize,
+    /// Contents not staged because the JSON of every copy says it is in
+    /// Google Photos' trash (the first copy's path, printable). A copy
+    /// without JSON, or with one that does not parse, is not known to be
+    /// trashed: its content is staged.
+    pub trashed: Vec<String>,
     /// Media staged without any JSON (paths, printable).
     pub without_json: Vec<String>,
+    /// JSON sidecars whose media is in no part of the set (paths,
+    /// printable; album `metadata.json` and Takeout's own files are not
+    /// sidecars and are not listed).
+    pub json_without_media: Vec<String>,
     /// JSON that did not parse (with why): its media is staged without it.
     pub bad_json: Vec<String>,
 }
 
 /// Plans `read` for a source that staged the contents `known` says (by
-/// content hash) before,
-/// with `zone` for times without their own offset; `now` dates a file
-/// that carries no time at all.
+/// content hash) before. `camera` reads the capture time of a content (by
+/// hash) from its bytes; it is asked only for contents whose JSON has no
+/// taken time. `zone` is for times without their own offset; `now` dates a
+/// file that carries no time at all.
 #[must_use]
 pub fn plan(
     read: &SetRead,
     known: &dyn Fn(&str) -> bool,
+    camera: &dyn Fn(&str) -> Option<CameraTime>,
     zone: &jiff::tz::TimeZone,
     now: DateTime<Utc>,
 ) -> SetPlan {
     let matching = match_members(&read.members);
-    let mut out = SetPlan::default();
+    let mut out = SetPlan {
+        json_without_media: matching
+            .json_without_media
+            .iter()
+            .map(|&j| crate::printable::printable(&read.members[j].path))
+            .collect(),
+        ..SetPlan::default()
+    };
     let json_of: HashMap<usize, usize> = matching.pairs.iter().map(|p| (p.media, p.json)).collect();
     let mut sidecars: HashMap<usize, Sidecar> = HashMap::new();
     for &json in json_of.values() {
@@ -103,9 +125,20 @@ pub fn plan(
             continue;
         }
         let first = copies[0];
+        let sidecar_of = |m: &usize| json_of.get(m).and_then(|j| sidecars.get(j));
+        // Trashed only when every copy's JSON parsed and says so.
+        if copies
+            .iter()
+            .all(|m| sidecar_of(m).is_some_and(|s| s.trashed))
+        {
+            out.trashed
+                .push(crate::printable::printable(&read.members[first].path));
+            continue;
+        }
         let sidecar = copies
             .iter()
-            .find_map(|m| json_of.get(m).and_then(|j| sidecars.get(j)))
+            .filter_map(sidecar_of)
+            .find(|s| !s.trashed)
             .cloned();
         if !copies.iter().any(|m| json_of.contains_key(m)) {
             out.without_json
@@ -125,7 +158,7 @@ pub fn plan(
             member: first,
             hash: hash.to_owned(),
             name: names::file_name(&read.members[first].path).to_owned(),
-            taken: taken(sidecar.as_ref(), modified, zone, now),
+            taken: taken(sidecar.as_ref(), &|| camera(hash), modified, zone, now),
             sidecar,
             albums: titles,
         });
@@ -148,16 +181,25 @@ fn album_titles(read: &SetRead, album_files: &[usize]) -> HashMap<String, String
         .collect()
 }
 
-/// The taken time as shown: the JSON's taken time, else the member's time
-/// in the archive (a zip's is local time without a zone: read in `zone`),
-/// else the JSON's creation time, else `now`.
+/// The taken time as shown (issue 19's order): the JSON's taken time,
+/// else the file's own capture time (`camera`, at its own offset when it
+/// has one), else the JSON's creation (upload) time, else the member's
+/// time in the archive (a zip's is local time without a zone: read in
+/// `zone`), else `now`.
 fn taken(
     sidecar: Option<&Sidecar>,
+    camera: &dyn Fn() -> Option<CameraTime>,
     modified: Option<Modified>,
     zone: &jiff::tz::TimeZone,
     now: DateTime<Utc>,
 ) -> DateTime<FixedOffset> {
     if let Some(at) = sidecar.and_then(|s| s.taken) {
+        return metadata::shown_at(at, None, zone);
+    }
+    if let Some(own) = camera() {
+        return own.shown(zone);
+    }
+    if let Some(at) = sidecar.and_then(|s| s.created) {
         return metadata::shown_at(at, None, zone);
     }
     match modified {
@@ -175,8 +217,7 @@ fn taken(
         }
         None => {}
     }
-    let at = metadata::taken_instant(sidecar, None).unwrap_or(now);
-    metadata::shown_at(at, None, zone)
+    metadata::shown_at(now, None, zone)
 }
 
 /// A file name for `name` in a day folder that is not in `taken` (path keys
@@ -248,7 +289,7 @@ mod tests {
             ),
         ]);
         let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
-        let p = plan(&read, &|h| h == "h3", &zone, Utc::now());
+        let p = plan(&read, &|h| h == "h3", &|_| None, &zone, Utc::now());
         assert_eq!((p.known, p.duplicates), (1, 1));
         assert_eq!(p.stage.len(), 2);
         let a = &p.stage[0];

@@ -27,6 +27,7 @@ use crate::ledger::{Ledger, PartState, StagedFile};
 use crate::private_fs;
 use crate::report::{Line, Status};
 use crate::takeout::archive::ReadError;
+use crate::takeout::camera_time;
 use crate::takeout::inbox::{self, Fingerprint, TakeoutSet};
 use crate::takeout::ingest::{self, Content, Holding};
 use crate::takeout::plan::{self, SetPlan};
@@ -266,7 +267,16 @@ fn read_set(
         .map(|f| f.uuid.clone())
         .collect();
     let mut taken: HashSet<String> = files.iter().map(|f| f.path.to_lowercase()).collect();
-    let planned = plan::plan(&read, &|h| known.contains(h), zone, now);
+    // The capture time of a content from its holding file (asked only
+    // when its JSON has no taken time).
+    let held: std::collections::HashMap<&str, &Path> = (read.contents.iter())
+        .filter_map(|c| match c {
+            Content::Media(h) => Some((h.hash.as_str(), h.file.as_path())),
+            Content::Json(_) | Content::OversizeJson(_) => None,
+        })
+        .collect();
+    let camera = |hash: &str| held.get(hash).and_then(|f| camera_time::read(f));
+    let planned = plan::plan(&read, &|h| known.contains(h), &camera, zone, now);
     let mut records = Vec::new();
     for item in &planned.stage {
         let Content::Media(held) = &read.contents[item.member] else {
