@@ -309,6 +309,116 @@ mod tests {
     }
 
     #[test]
+    fn the_day_comes_from_json_then_camera_then_upload_then_archive() {
+        use std::cell::RefCell;
+
+        use chrono::NaiveDate;
+
+        let dir = "Takeout/Google Photos/Photos from 2020";
+        let read = set(vec![
+            // JSON taken time: the camera is not asked.
+            (&format!("{dir}/taken.jpg"), media("taken")),
+            (
+                &format!("{dir}/taken.jpg.json"),
+                json(
+                    r#"{"photoTakenTime": {"timestamp": "1577836800"},
+                        "creationTime": {"timestamp": "1600000000"}}"#,
+                ),
+            ),
+            // Only an upload time: the camera first, then the upload.
+            (&format!("{dir}/camera.jpg"), media("camera")),
+            (
+                &format!("{dir}/camera.jpg.json"),
+                json(r#"{"creationTime": {"timestamp": "1600000000"}}"#),
+            ),
+            (&format!("{dir}/upload.jpg"), media("upload")),
+            (
+                &format!("{dir}/upload.jpg.json"),
+                json(r#"{"creationTime": {"timestamp": "1600000000"}}"#),
+            ),
+            // No JSON: the camera, else the archive's time.
+            (&format!("{dir}/local.jpg"), media("local")),
+            (&format!("{dir}/bare.jpg"), media("bare")),
+        ]);
+        let asked = RefCell::new(Vec::new());
+        let camera = |hash: &str| {
+            asked.borrow_mut().push(hash.to_owned());
+            let at = NaiveDate::from_ymd_opt(2021, 3, 4)?.and_hms_opt(23, 30, 0)?;
+            match hash {
+                "camera" => Some(CameraTime::Zoned(
+                    FixedOffset::west_opt(5 * 3600)?
+                        .from_local_datetime(&at)
+                        .single()?,
+                )),
+                "local" => Some(CameraTime::Local(at)),
+                _ => None,
+            }
+        };
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let p = plan(&read, &|_| false, &camera, &zone, Utc::now());
+        let day: HashMap<&str, String> = p
+            .stage
+            .iter()
+            .map(|s| (s.hash.as_str(), s.taken.to_rfc3339()))
+            .collect();
+        // 2020-01-01 00:00 UTC is 01:00 in Berlin.
+        assert_eq!(day["taken"], "2020-01-01T01:00:00+01:00");
+        // The camera's own offset, not Berlin's: still the 4th.
+        assert_eq!(day["camera"], "2021-03-04T23:30:00-05:00");
+        // 1600000000 is 2020-09-13 12:26:40 UTC.
+        assert_eq!(day["upload"], "2020-09-13T14:26:40+02:00");
+        assert_eq!(day["local"], "2021-03-04T23:30:00+01:00");
+        // 1700000000 (the member's time) is 2023-11-14 22:13:20 UTC.
+        assert_eq!(day["bare"], "2023-11-14T23:13:20+01:00");
+        assert_eq!(*asked.borrow(), ["camera", "upload", "local", "bare"]);
+    }
+
+    #[test]
+    fn a_content_trashed_in_every_copy_is_left_out_and_listed() {
+        let y = "Takeout/Google Photos/Photos from 2021";
+        let a = "Takeout/Google Photos/Trip";
+        let trashed = r#"{"trashed": true, "photoTakenTime": {"timestamp": "1610000000"}}"#;
+        let kept = r#"{"archived": true, "photoTakenTime": {"timestamp": "1610000000"}}"#;
+        let read = set(vec![
+            // Trashed in both copies: left out.
+            (&format!("{y}/gone.jpg"), media("gone")),
+            (&format!("{y}/gone.jpg.json"), json(trashed)),
+            (&format!("{a}/gone.jpg"), media("gone")),
+            (&format!("{a}/gone.jpg.json"), json(trashed)),
+            // Trashed in one copy only: staged, with the other's JSON.
+            (&format!("{y}/half.jpg"), media("half")),
+            (&format!("{y}/half.jpg.json"), json(trashed)),
+            (&format!("{a}/half.jpg"), media("half")),
+            (&format!("{a}/half.jpg.json"), json(kept)),
+            // Trashed, but another copy has no JSON: staged.
+            (&format!("{y}/nojson.jpg"), media("nojson")),
+            (&format!("{y}/nojson.jpg.json"), json(trashed)),
+            (&format!("{a}/nojson-copy.jpg"), media("nojson")),
+            // Archived: staged as usual.
+            (&format!("{y}/archived.jpg"), media("archived")),
+            (&format!("{y}/archived.jpg.json"), json(kept)),
+            // A trashed content staged before stays known.
+            (&format!("{y}/old.jpg"), media("old")),
+            (&format!("{y}/old.jpg.json"), json(trashed)),
+            // A sidecar whose media is in no part.
+            (&format!("{y}/lost.jpg.json"), json(kept)),
+            (&format!("{a}/metadata.json"), json(r#"{"title": "Trip"}"#)),
+        ]);
+        let zone = jiff::tz::TimeZone::UTC;
+        let p = plan(&read, &|h| h == "old", &|_| None, &zone, Utc::now());
+        let staged: Vec<&str> = p.stage.iter().map(|s| s.hash.as_str()).collect();
+        assert_eq!(staged, ["half", "nojson", "archived"]);
+        assert_eq!(p.trashed, [format!("{y}/gone.jpg")]);
+        assert_eq!((p.known, p.duplicates), (1, 3));
+        let half = &p.stage[0];
+        let sidecar = half.sidecar.as_ref().unwrap();
+        assert!(sidecar.archived && !sidecar.trashed);
+        assert!(p.stage[2].sidecar.as_ref().unwrap().archived);
+        assert_eq!(p.json_without_media, [format!("{y}/lost.jpg.json")]);
+        assert!(p.without_json.is_empty(), "{:?}", p.without_json);
+    }
+
+    #[test]
     fn a_taken_name_gets_the_hash() {
         let taken = |n: &str| n == "a.jpg";
         assert_eq!(unique_name("b.jpg", "0123456789abcdef", &taken), "b.jpg");
