@@ -371,6 +371,15 @@ fn a_small_set_to_its_sidecars() {
             xml.contains("<photoshop:DateCreated>2021-08-11T21:02:58+02:00<"),
             "{media}"
         );
+        // The JSON title (the name as uploaded) is the title too.
+        let title = xml
+            .split("<dc:title>")
+            .nth(1)
+            .and_then(|t| t.split("</dc:title>").next());
+        assert!(
+            title.is_some_and(|t| t.contains(">PXL_20210811_190258322.jpg</rdf:li>")),
+            "{media}: {title:?}"
+        );
         assert!(xml.contains("<exif:GPSLatitude>54,06.000000N<"), "{media}");
         assert!(xml.contains("<rdf:li>Carla</rdf:li>"), "{media}");
         assert!(xml.contains("<xmp:Rating>5<"), "{media}");
