@@ -547,6 +547,108 @@ mod tests {
         assert_eq!(limited.read(&mut [0u8; 4]).unwrap(), 0);
     }
 
+    /// A file of `len` bytes, zeros but for `parts` at their offsets,
+    /// counting what is read from it.
+    struct Sparse {
+        len: u64,
+        at: u64,
+        parts: Vec<(u64, Vec<u8>)>,
+        read: u64,
+    }
+
+    impl Read for Sparse {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = (self.len.saturating_sub(self.at)).min(buf.len() as u64) as usize;
+            buf[..n].fill(0);
+            for (start, bytes) in &self.parts {
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    let pos = self.at + i as u64;
+                    if pos >= *start && pos < start + bytes.len() as u64 {
+                        *b = bytes[(pos - start) as usize];
+                    }
+                }
+            }
+            self.at += n as u64;
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl Seek for Sparse {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.at = match pos {
+                SeekFrom::Start(at) => at,
+                SeekFrom::End(back) => self.len.saturating_add_signed(back),
+                SeekFrom::Current(by) => self.at.saturating_add_signed(by),
+            };
+            Ok(self.at)
+        }
+    }
+
+    #[test]
+    fn a_4_gb_video_costs_a_few_small_reads() {
+        // ftyp, a 4 GB mdat (64-bit size), then the moov.
+        let ftyp = boxed(*b"ftyp", b"mp42\0\0\0\0mp42isom");
+        let mdat_len: u64 = 4 << 30;
+        let mut mdat = vec![0, 0, 0, 1];
+        mdat.extend_from_slice(b"mdat");
+        mdat.extend_from_slice(&mdat_len.to_be_bytes());
+        let moov_at = ftyp.len() as u64 + mdat_len;
+        let moov = boxed(
+            *b"moov",
+            &[mvhd(JULY_4), quicktime_meta("2019-07-04T18:30:12+0200")].concat(),
+        );
+        let mut file = Sparse {
+            len: moov_at + moov.len() as u64,
+            at: 0,
+            parts: vec![(0, [ftyp.clone(), mdat].concat()), (moov_at, moov)],
+            read: 0,
+        };
+        let at = video_time(&mut file);
+        assert!(matches!(at, Some(CameraTime::Zoned(_))), "{at:?}");
+        assert!(file.read < 4096, "read {} bytes", file.read);
+        // Through `read_from`: the exif crate gives up early too.
+        let mut file = Sparse {
+            at: 0,
+            read: 0,
+            ..file
+        };
+        assert!(read_from(&mut file).is_some());
+        assert!(file.read < 64 << 10, "read {} bytes", file.read);
+    }
+
+    #[test]
+    fn damaged_jpegs_are_none_or_their_time() {
+        let good = synthetic::camera::jpeg_with_exif("2019:07:04 23:30:00", Some("-05:00"), 1, 200);
+        let want = DateTime::parse_from_rfc3339("2019-07-04T23:30:00-05:00").unwrap();
+        assert_eq!(time(&good), Some(CameraTime::Zoned(want)));
+        for cut in 0..good.len() {
+            let got = time(&good[..cut]);
+            assert!(
+                got.is_none() || got == Some(CameraTime::Zoned(want)),
+                "{cut}: {got:?}"
+            );
+        }
+        // Every byte of the EXIF block flipped in turn: whatever it reads,
+        // never a panic.
+        let exif_end = 4 + usize::from(u16::from_be_bytes([good[4], good[5]]));
+        for i in 4..exif_end {
+            let mut bad = good.clone();
+            bad[i] ^= 0xff;
+            let _ = time(&bad);
+        }
+        // A segment length past the end; a date that is no date.
+        let mut long = good.clone();
+        long[4..6].copy_from_slice(&[0xff, 0xff]);
+        assert_eq!(time(&long), None);
+        let no_date = synthetic::camera::jpeg_with_exif("2019:02:30 25:00:00", None, 1, 10);
+        assert_eq!(time(&no_date), None);
+        let blank = synthetic::camera::jpeg_with_exif("    :  :     :  :  ", None, 1, 10);
+        assert_eq!(time(&blank), None);
+        let local = synthetic::camera::jpeg_with_exif("2019:07:04 23:30:00", Some("bad"), 1, 10);
+        assert!(matches!(time(&local), Some(CameraTime::Local(_))));
+    }
+
     #[test]
     fn garbage_and_empty_images_are_none() {
         assert_eq!(time(b""), None);
