@@ -650,6 +650,54 @@ mod tests {
     }
 
     #[test]
+    fn png_webp_and_tiff_carry_exif_too() {
+        let jpeg = synthetic::camera::jpeg_with_exif("2021:02:03 04:05:06", Some("+09:30"), 1, 10);
+        let len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+        // After the marker, the length and `Exif\0\0`: a TIFF block.
+        let tiff = &jpeg[12..4 + len];
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend_from_slice(&[0; 4]); // CRC, not checked
+            c
+        };
+        let png = [
+            &b"\x89PNG\r\n\x1a\n"[..],
+            &chunk(b"IHDR", &[0; 13]),
+            &chunk(b"IDAT", &[7; 100]),
+            &chunk(b"eXIf", tiff),
+            &chunk(b"IEND", &[]),
+        ]
+        .concat();
+        let riff = |kind: &[u8], data: &[u8]| {
+            let mut c = kind.to_vec();
+            c.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+            c.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                c.push(0);
+            }
+            c
+        };
+        let chunks = [
+            riff(b"VP8X", &[8, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            riff(b"EXIF", tiff),
+        ]
+        .concat();
+        let webp = [
+            &b"RIFF"[..],
+            &u32::try_from(chunks.len() + 4).unwrap().to_le_bytes(),
+            b"WEBP",
+            &chunks,
+        ]
+        .concat();
+        let want = DateTime::parse_from_rfc3339("2021-02-03T04:05:06+09:30").unwrap();
+        for (kind, bytes) in [("png", png), ("webp", webp), ("tiff", tiff.to_vec())] {
+            assert_eq!(time(&bytes), Some(CameraTime::Zoned(want)), "{kind}");
+        }
+    }
+
+    #[test]
     fn garbage_and_empty_images_are_none() {
         assert_eq!(time(b""), None);
         assert_eq!(time(b"\xff\xd8\xff\xe1\xff\xff"), None);
