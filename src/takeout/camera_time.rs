@@ -183,13 +183,15 @@ fn exif_time<R: io::BufRead + Seek>(source: &mut R) -> Option<CameraTime> {
             u32::from(parsed.minute),
             u32::from(parsed.second),
         )?;
-        let has_offset = [offset, Tag::OffsetTime]
-            .into_iter()
-            .filter_map(ascii)
-            .any(|text| parsed.parse_offset(&text).is_ok());
+        // The offset of this time, else `OffsetTime`; `parse_offset` sets
+        // it only when the text is one.
+        for text in [offset, Tag::OffsetTime].into_iter().filter_map(ascii) {
+            if parsed.parse_offset(&text).is_ok() {
+                break;
+            }
+        }
         let zoned = parsed
             .offset
-            .filter(|_| has_offset)
             .and_then(|minutes| FixedOffset::east_opt(i32::from(minutes) * 60))
             .and_then(|offset| offset.from_local_datetime(&local).single());
         Some(zoned.map_or(CameraTime::Local(local), CameraTime::Zoned))

@@ -142,6 +142,8 @@ fn parse<'de, T: Deserialize<'de>>(member: &str, bytes: &'de [u8]) -> Result<T, 
 /// The metadata in a media file's JSON.
 pub fn parse_sidecar(member: &str, bytes: &[u8]) -> Result<Sidecar, MetadataError> {
     let raw: RawSidecar = parse(member, bytes)?;
+    // `"0"` is no time (immich-go reads it so too): the file's own time
+    // or the next one in line dates the photo, not 1970.
     let time = |key: &'static str, t: Option<RawTime>| -> Result<_, MetadataError> {
         t.map(|t| {
             seconds(&t.timestamp).ok_or_else(|| MetadataError::Timestamp {
@@ -151,6 +153,7 @@ pub fn parse_sidecar(member: &str, bytes: &[u8]) -> Result<Sidecar, MetadataErro
             })
         })
         .transpose()
+        .map(|at| at.filter(|at| at.timestamp() != 0))
     };
     let place = |p: Option<RawPlace>| {
         p.map(|p| (p.latitude, p.longitude))
@@ -256,6 +259,8 @@ mod tests {
     fn a_sparse_sidecar() {
         let s = parse_sidecar("a.json", br#"{"title": "", "description": " "}"#).unwrap();
         assert_eq!(s, Sidecar::default());
+        let zero = br#"{"photoTakenTime": {"timestamp": "0"}, "creationTime": {"timestamp": "0"}}"#;
+        assert_eq!(parse_sidecar("a.json", zero).unwrap(), Sidecar::default());
     }
 
     #[test]
