@@ -23,7 +23,9 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+};
 
 /// The most bytes read from one file. EXIF sits in the first kilobytes of
 /// a JPEG or HEIC; the exif crate reads a TIFF whole, so a TIFF/DNG whose
@@ -66,18 +68,22 @@ impl CameraTime {
             CameraTime::Zoned(at) => at,
             CameraTime::Instant(at) => super::metadata::shown_at(at, None, zone),
             CameraTime::Local(local) => {
-                let offset = jiff::civil::DateTime::new(
-                    i16::try_from(chrono::Datelike::year(&local)).unwrap_or(1970),
-                    chrono::Datelike::month(&local) as i8,
-                    chrono::Datelike::day(&local) as i8,
-                    chrono::Timelike::hour(&local) as i8,
-                    chrono::Timelike::minute(&local) as i8,
-                    chrono::Timelike::second(&local) as i8,
-                    0,
-                )
-                .ok()
-                .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible().ok())
-                .map_or(0, |at| zone.to_offset(at).seconds());
+                let offset = i16::try_from(local.year())
+                    .ok()
+                    .and_then(|year| {
+                        jiff::civil::DateTime::new(
+                            year,
+                            local.month() as i8,
+                            local.day() as i8,
+                            local.hour() as i8,
+                            local.minute() as i8,
+                            local.second() as i8,
+                            0,
+                        )
+                        .ok()
+                    })
+                    .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible().ok())
+                    .map_or(0, |at| zone.to_offset(at).seconds());
                 let offset = FixedOffset::east_opt(offset).unwrap_or_else(|| Utc.fix());
                 offset
                     .from_local_datetime(&local)
