@@ -148,29 +148,24 @@ fn coverage_lists_what_a_set_holds_and_proves_every_content_is_in_the_ledger() {
         Role::Media { json: Some(j), .. } => manifest.members[*j].path.clone(),
         _ => unreachable!(),
     };
-    // Four photos lose their JSON, one JSON does not parse, one member is
-    // refused (it would land outside the folder).
-    // Takeout's own files that are not JSON (`archive_browser.html`) are
-    // staged like media today, without JSON: listed too.
-    let own = manifest
-        .members
-        .iter()
-        .filter(|m| m.role == Role::Other && !m.path.to_ascii_lowercase().ends_with(".json"))
-        .map(|m| m.path.clone());
+    // Four photos lose their JSON, one JSON does not parse, one photo is
+    // lost while its JSON stays, one member is refused (it would land
+    // outside the folder). Takeout's own index page
+    // (`archive_browser.html`) is no photo: neither staged nor listed.
     let without: Vec<String> = plain[..4]
         .iter()
         .map(|&i| manifest.members[i].path.clone())
-        .chain(own)
         .collect();
     let dropped: Vec<String> = plain[..4].iter().map(|&i| json_of(i)).collect();
     let garbled = json_of(plain[4]);
+    let lost = manifest.members[plain[5]].path.clone();
     let part = manifest.parts[0]
         .path
         .file_name()
         .unwrap()
         .to_str()
         .unwrap();
-    let left_out: Vec<&str> = dropped.iter().map(String::as_str).collect();
+    let left_out: Vec<&str> = dropped.iter().chain([&lost]).map(String::as_str).collect();
     rewrite(
         &manifest.parts[0].path,
         &inbox.join(part),
@@ -200,6 +195,11 @@ fn coverage_lists_what_a_set_holds_and_proves_every_content_is_in_the_ledger() {
     let bad = strings(&lists["bad_json"]["names"]);
     assert_eq!(bad.len(), 1, "{lists:#}");
     assert!(bad[0].contains(&garbled), "{bad:?}");
+    assert_eq!(
+        strings(&lists["json_without_media"]["names"]),
+        [json_of(plain[5])],
+        "{lists:#}"
+    );
     let refused = strings(&lists["refused"]["names"]);
     assert_eq!(refused.len(), 1, "{lists:#}");
     assert!(
@@ -210,7 +210,7 @@ fn coverage_lists_what_a_set_holds_and_proves_every_content_is_in_the_ledger() {
     let hashes: BTreeSet<String> = manifest
         .members
         .iter()
-        .filter(|m| !m.path.to_ascii_lowercase().ends_with(".json"))
+        .filter(|m| matches!(m.role, Role::Media { .. }) && m.path != lost)
         .map(|m| hex(&m.blake3))
         .collect();
     let distinct = hashes.len() as u64;

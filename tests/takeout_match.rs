@@ -325,7 +325,7 @@ fn small_set() -> (Vec<Member>, HashMap<String, &'static str>) {
 #[test]
 fn a_small_set_to_its_sidecars() {
     use photos_backup::export::xmp::write;
-    use photos_backup::takeout::metadata::{parse_album, parse_sidecar, shown_at, taken_instant};
+    use photos_backup::takeout::metadata::{parse_album, parse_sidecar, shown_at};
     use photos_backup::takeout::xmp_fields::{fields, fingerprint};
 
     let (m, contents) = small_set();
@@ -350,7 +350,7 @@ fn a_small_set_to_its_sidecars() {
     for pair in &matching.pairs {
         let json_path = m[pair.json].path.as_str();
         let sidecar = parse_sidecar(json_path, contents[json_path].as_bytes()).unwrap();
-        let taken = shown_at(taken_instant(Some(&sidecar), None).unwrap(), None, &berlin);
+        let taken = shown_at(sidecar.taken.unwrap(), None, &berlin);
         let media = m[pair.media].path.as_str();
         let (folder, name) = media.rsplit_once('/').unwrap();
         let albums: Vec<&str> = titles.get(folder).map(String::as_str).into_iter().collect();
@@ -370,6 +370,15 @@ fn a_small_set_to_its_sidecars() {
         assert!(
             xml.contains("<photoshop:DateCreated>2021-08-11T21:02:58+02:00<"),
             "{media}"
+        );
+        // The JSON title (the name as uploaded) is the title too.
+        let title = xml
+            .split("<dc:title>")
+            .nth(1)
+            .and_then(|t| t.split("</dc:title>").next());
+        assert!(
+            title.is_some_and(|t| t.contains(">PXL_20210811_190258322.jpg</rdf:li>")),
+            "{media}: {title:?}"
         );
         assert!(xml.contains("<exif:GPSLatitude>54,06.000000N<"), "{media}");
         assert!(xml.contains("<rdf:li>Carla</rdf:li>"), "{media}");

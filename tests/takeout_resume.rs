@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::setup::Setup;
-use synthetic::takeout::{ArchiveFormat, Manifest, TakeoutSpec};
+use synthetic::takeout::{ArchiveFormat, Manifest, Role, TakeoutSpec};
 
 const NAME: &str = "carla-google";
 const HOOKS: &str = "PHOTOS_BACKUP_TAKEOUT_HOOKS";
@@ -66,12 +66,12 @@ fn staged_tree(setup: &Setup) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Distinct non-JSON contents of the manifest, by hash.
+/// Distinct media contents of the manifest, by hash.
 fn content_count(manifest: &Manifest) -> usize {
     let mut hashes: Vec<_> = manifest
         .members
         .iter()
-        .filter(|m| !m.path.to_ascii_lowercase().ends_with(".json"))
+        .filter(|m| matches!(m.role, Role::Media { .. }))
         .map(|m| m.blake3)
         .collect();
     hashes.sort_unstable();

@@ -29,7 +29,10 @@ pub(crate) fn set_report(
     let mut contents = BTreeSet::new();
     let mut hashes = BTreeSet::new();
     let mut media_members = 0u64;
-    for content in &read.contents {
+    for (member, content) in read.members.iter().zip(&read.contents) {
+        if crate::takeout::names::is_takeout_index(&member.path) {
+            continue;
+        }
         if let Content::Media(held) = content {
             media_members += 1;
             contents.insert(held.hash.as_str());
@@ -63,9 +66,8 @@ pub(crate) fn set_report(
                 .iter()
                 .map(|(part, r)| format!("{part}: {r}"))
                 .collect(),
-            // `SetPlan` gains these (issue 19, helper 24c); wired at the merge.
-            json_without_media: Vec::new(),
-            trashed: Vec::new(),
+            json_without_media: plan.json_without_media.clone(),
+            trashed: plan.trashed.clone(),
         },
         hashes: hashes.into_iter().collect(),
     }
@@ -118,6 +120,8 @@ mod tests {
             duplicates: 1,
             without_json: vec!["a.jpg".into()],
             bad_json: vec!["c.json: bad".into()],
+            json_without_media: vec!["d.jpg.json".into()],
+            trashed: vec!["Trip/a.jpg".into()],
         };
         let set = TakeoutSet {
             id: "t".into(),
@@ -163,6 +167,8 @@ mod tests {
         );
         assert_eq!(r.lists.without_json, ["a.jpg"]);
         assert_eq!(r.lists.bad_json, ["c.json: bad"]);
+        assert_eq!(r.lists.json_without_media, ["d.jpg.json"]);
+        assert_eq!(r.lists.trashed, ["Trip/a.jpg"]);
         assert_eq!(r.lists.refused, ["t-001.zip: ../x.jpg: a symbolic link"]);
     }
 }

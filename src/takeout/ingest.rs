@@ -358,6 +358,16 @@ fn read_part(
                         let rest = io::copy(&mut member, &mut io::sink())?;
                         MemberKind::OversizeJson(bytes.len() as u64 + rest)
                     }
+                } else if names::is_takeout_index(&path) {
+                    // Takeout's own index page: no photo, never staged;
+                    // hashed for its row, not held.
+                    let mut hasher = blake3::Hasher::new();
+                    let size = io::copy(&mut member, &mut hasher)?;
+                    MemberKind::Media {
+                        hash: hasher.finalize().to_hex().to_string(),
+                        size,
+                        modified: member.modified.map(modified_text),
+                    }
                 } else {
                     let available = free_space(&holding.dir)?;
                     let needed = member.size.saturating_add(job.free_margin);

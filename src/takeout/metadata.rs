@@ -9,9 +9,8 @@
 //!
 //! The day folder of a photo: Google gives the instant it was taken in UTC
 //! seconds, without the offset of the place. When the file itself carries
-//! no offset (EXIF `OffsetTimeOriginal`, read by the wiring of the Takeout
-//! source, not here), the configured `time_zone` of the `[[takeout]]`
-//! decides ([`shown_at`]).
+//! no offset (EXIF `OffsetTimeOriginal`, read by `camera_time`), the
+//! configured `time_zone` of the `[[takeout]]` decides ([`shown_at`]).
 
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 use serde::Deserialize;
@@ -39,6 +38,12 @@ pub struct Sidecar {
     pub location: Option<(f64, f64)>,
     pub people: Vec<String>,
     pub favorite: bool,
+    /// `trashed`: in Google Photos' trash when exported (`plan` leaves a
+    /// content out when every copy is).
+    pub trashed: bool,
+    /// `archived`: hidden from the Photos view in Google Photos; staged
+    /// like any other.
+    pub archived: bool,
 }
 
 /// An album folder's `metadata.json`.
@@ -84,6 +89,10 @@ struct RawSidecar {
     people: Vec<RawPerson>,
     #[serde(default)]
     favorited: bool,
+    #[serde(default)]
+    trashed: bool,
+    #[serde(default)]
+    archived: bool,
 }
 
 /// `{"timestamp": "1258375918", "formatted": "16 Nov 2009, 12:51:58 UTC"}`:
@@ -133,6 +142,8 @@ fn parse<'de, T: Deserialize<'de>>(member: &str, bytes: &'de [u8]) -> Result<T, 
 /// The metadata in a media file's JSON.
 pub fn parse_sidecar(member: &str, bytes: &[u8]) -> Result<Sidecar, MetadataError> {
     let raw: RawSidecar = parse(member, bytes)?;
+    // `"0"` is no time (immich-go reads it so too): the file's own time
+    // or the next one in line dates the photo, not 1970.
     let time = |key: &'static str, t: Option<RawTime>| -> Result<_, MetadataError> {
         t.map(|t| {
             seconds(&t.timestamp).ok_or_else(|| MetadataError::Timestamp {
@@ -142,6 +153,7 @@ pub fn parse_sidecar(member: &str, bytes: &[u8]) -> Result<Sidecar, MetadataErro
             })
         })
         .transpose()
+        .map(|at| at.filter(|at| at.timestamp() != 0))
     };
     let place = |p: Option<RawPlace>| {
         p.map(|p| (p.latitude, p.longitude))
@@ -160,6 +172,8 @@ pub fn parse_sidecar(member: &str, bytes: &[u8]) -> Result<Sidecar, MetadataErro
             .filter(|n| !n.trim().is_empty())
             .collect(),
         favorite: raw.favorited,
+        trashed: raw.trashed,
+        archived: raw.archived,
     })
 }
 
@@ -178,20 +192,6 @@ fn seconds(text: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     Utc.timestamp_opt(text.parse().ok()?, 0).single()
-}
-
-/// When a photo was taken, for its folder and its sidecar: the first of
-/// the JSON's `photoTakenTime`, the file's own (EXIF) time and the JSON's
-/// `creationTime` (issue 19's order).
-#[must_use]
-pub fn taken_instant(
-    sidecar: Option<&Sidecar>,
-    own: Option<DateTime<Utc>>,
-) -> Option<DateTime<Utc>> {
-    sidecar
-        .and_then(|s| s.taken)
-        .or(own)
-        .or_else(|| sidecar.and_then(|s| s.created))
 }
 
 /// `instant` as shown where the photo was taken: at the file's own offset
@@ -218,7 +218,9 @@ mod tests {
     use super::*;
 
     /// A sidecar as Google writes it (open-noodle/gallery issue 404), with
-    /// people and a favorite added and fields we do not read.
+    /// people, a favorite and the archive flag added (the flags' names as
+    /// immich-go reads them: `adapters/googlePhotos/json.go`) and fields we
+    /// do not read.
     const FULL: &str = r#"{
   "title": "IMG_3397.JPG",
   "description": "Chengdu, with Anna",
@@ -231,6 +233,7 @@ mod tests {
                   "latitudeSpan": 0.0, "longitudeSpan": 0.0},
   "people": [{"name": "Anna"}, {"name": "  "}, {"name": "Bob"}],
   "favorited": true,
+  "archived": true,
   "url": "https://photos.google.com/photo/AF1Qip",
   "googlePhotosOrigin": {"mobileUpload": {"deviceType": "ANDROID_PHONE"}}
 }"#;
@@ -246,12 +249,18 @@ mod tests {
         assert_eq!(s.location, Some((30.657_819_000_000_003, 104.0739)));
         assert_eq!(s.people, vec!["Anna".to_owned(), "Bob".to_owned()]);
         assert!(s.favorite);
+        assert!(s.archived);
+        assert!(!s.trashed);
+        let trashed = parse_sidecar("a.json", br#"{"trashed": true}"#).unwrap();
+        assert!(trashed.trashed && !trashed.archived && !trashed.favorite);
     }
 
     #[test]
     fn a_sparse_sidecar() {
         let s = parse_sidecar("a.json", br#"{"title": "", "description": " "}"#).unwrap();
         assert_eq!(s, Sidecar::default());
+        let zero = br#"{"photoTakenTime": {"timestamp": "0"}, "creationTime": {"timestamp": "0"}}"#;
+        assert_eq!(parse_sidecar("a.json", zero).unwrap(), Sidecar::default());
     }
 
     #[test]
@@ -298,6 +307,8 @@ mod tests {
         assert!(people.contains("people[0].name"), "{people}");
         let favorite = err(r#"{"favorited": "yes"}"#);
         assert!(favorite.contains("favorited"), "{favorite}");
+        let trashed = err(r#"{"trashed": 1}"#);
+        assert!(trashed.contains("trashed"), "{trashed}");
         let bad_seconds = err(r#"{"creationTime": {"timestamp": "12.5"}}"#);
         assert!(
             bad_seconds.contains("creationTime.timestamp"),
@@ -338,25 +349,6 @@ mod tests {
             None
         );
         assert!(parse_album("m.json", br#"{"title": []}"#).is_err());
-    }
-
-    #[test]
-    fn the_taken_time_comes_first_then_the_file_then_the_upload() {
-        let at = |s| Utc.timestamp_opt(s, 0).single();
-        let both = Sidecar {
-            taken: at(100),
-            created: at(300),
-            ..Sidecar::default()
-        };
-        let upload_only = Sidecar {
-            created: at(300),
-            ..Sidecar::default()
-        };
-        assert_eq!(taken_instant(Some(&both), at(200)), at(100));
-        assert_eq!(taken_instant(Some(&upload_only), at(200)), at(200));
-        assert_eq!(taken_instant(Some(&upload_only), None), at(300));
-        assert_eq!(taken_instant(None, at(200)), at(200));
-        assert_eq!(taken_instant(None, None), None);
     }
 
     #[test]

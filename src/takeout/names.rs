@@ -312,6 +312,15 @@ pub(crate) fn is_takeout_file(name: &str) -> bool {
     TAKEOUT_FILES.contains(&name)
 }
 
+/// Whether the member at `path` is a file of Takeout's own beside its
+/// product folders (`Takeout/archive_browser.html`, the export's index
+/// page): no photo, never staged.
+#[must_use]
+pub(crate) fn is_takeout_index(path: &str) -> bool {
+    path.split_once('/')
+        .is_some_and(|(top, rest)| top == "Takeout" && !rest.is_empty() && !rest.contains('/'))
+}
+
 /// Whether `name` looks like the video half of a Live or motion photo.
 #[must_use]
 pub(crate) fn is_video(name: &str) -> bool {
@@ -569,6 +578,15 @@ mod tests {
         assert_eq!(unedited(&cut), Some(format!("{original}.jpg")));
         // Not at 46 units: `-b` there is part of the name.
         assert_eq!(unedited(&format!("{}-bearb.jpg", "a".repeat(40))), None);
+    }
+
+    #[test]
+    fn takeout_index_files() {
+        assert!(is_takeout_index("Takeout/archive_browser.html"));
+        assert!(!is_takeout_index("Takeout/Google Photos/a.jpg"));
+        assert!(!is_takeout_index("Takeout/"));
+        assert!(!is_takeout_index("Other/archive_browser.html"));
+        assert!(!is_takeout_index("archive_browser.html"));
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! (BLAKE3) once, whatever number of album and year folders, parts and
 //! earlier exports hold it; with the JSON matched to it (`sidecar_match`)
 //! and the albums it is in; at the day it was taken, as shown where it was
-//! taken (`metadata`). Contents the source staged before are left out.
-//! What a person should know (media without JSON, a JSON that does not
+//! taken (`metadata`, else the file's own capture time: `camera_time`).
+//! Contents the source staged before are left out, and so are contents
+//! whose every copy is in Google Photos' trash (as the Photos side leaves
+//! out trashed assets), and Takeout's own index page beside its product
+//! folders (`Takeout/archive_browser.html`). What a person should know (trashed contents left
+//! out, media without JSON, JSON without media, a JSON that does not
 //! parse) is counted and named, never dropped silently.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use super::archive::Modified;
+use super::camera_time::CameraTime;
 use super::ingest::{Content, SetRead};
 use super::metadata::{self, Sidecar};
 use super::names;
@@ -41,25 +46,43 @@ pub struct SetPlan {
     pub known: usize,
     /// Media copies beyond the first of their content in this set.
     pub duplicates: usize,
+    /// Contents not staged because the JSON of every copy says it is in
+    /// Google Photos' trash (the first copy's path, printable). A copy
+    /// without JSON, or with one that does not parse, is not known to be
+    /// trashed: its content is staged.
+    pub trashed: Vec<String>,
     /// Media staged without any JSON (paths, printable).
     pub without_json: Vec<String>,
+    /// JSON sidecars whose media is in no part of the set (paths,
+    /// printable; album `metadata.json` and Takeout's own files are not
+    /// sidecars and are not listed).
+    pub json_without_media: Vec<String>,
     /// JSON that did not parse (with why): its media is staged without it.
     pub bad_json: Vec<String>,
 }
 
 /// Plans `read` for a source that staged the contents `known` says (by
-/// content hash) before,
-/// with `zone` for times without their own offset; `now` dates a file
-/// that carries no time at all.
+/// content hash) before. `camera` reads the capture time of a content (by
+/// hash) from its bytes; it is asked only for contents whose JSON has no
+/// taken time. `zone` is for times without their own offset; `now` dates a
+/// file that carries no time at all.
 #[must_use]
 pub fn plan(
     read: &SetRead,
     known: &dyn Fn(&str) -> bool,
+    camera: &dyn Fn(&str) -> Option<CameraTime>,
     zone: &jiff::tz::TimeZone,
     now: DateTime<Utc>,
 ) -> SetPlan {
     let matching = match_members(&read.members);
-    let mut out = SetPlan::default();
+    let mut out = SetPlan {
+        json_without_media: matching
+            .json_without_media
+            .iter()
+            .map(|&j| crate::printable::printable(&read.members[j].path))
+            .collect(),
+        ..SetPlan::default()
+    };
     let json_of: HashMap<usize, usize> = matching.pairs.iter().map(|p| (p.media, p.json)).collect();
     let mut sidecars: HashMap<usize, Sidecar> = HashMap::new();
     for &json in json_of.values() {
@@ -87,6 +110,9 @@ pub fn plan(
     let mut by_hash: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for (i, content) in read.contents.iter().enumerate() {
+        if names::is_takeout_index(&read.members[i].path) {
+            continue;
+        }
         if let Content::Media(held) = content {
             let copies = by_hash.entry(&held.hash).or_default();
             if copies.is_empty() {
@@ -103,9 +129,20 @@ pub fn plan(
             continue;
         }
         let first = copies[0];
+        let sidecar_of = |m: &usize| json_of.get(m).and_then(|j| sidecars.get(j));
+        // Trashed only when every copy's JSON parsed and says so.
+        if copies
+            .iter()
+            .all(|m| sidecar_of(m).is_some_and(|s| s.trashed))
+        {
+            out.trashed
+                .push(crate::printable::printable(&read.members[first].path));
+            continue;
+        }
         let sidecar = copies
             .iter()
-            .find_map(|m| json_of.get(m).and_then(|j| sidecars.get(j)))
+            .filter_map(sidecar_of)
+            .find(|s| !s.trashed)
             .cloned();
         if !copies.iter().any(|m| json_of.contains_key(m)) {
             out.without_json
@@ -125,7 +162,7 @@ pub fn plan(
             member: first,
             hash: hash.to_owned(),
             name: names::file_name(&read.members[first].path).to_owned(),
-            taken: taken(sidecar.as_ref(), modified, zone, now),
+            taken: taken(sidecar.as_ref(), &|| camera(hash), modified, zone, now),
             sidecar,
             albums: titles,
         });
@@ -148,16 +185,25 @@ fn album_titles(read: &SetRead, album_files: &[usize]) -> HashMap<String, String
         .collect()
 }
 
-/// The taken time as shown: the JSON's taken time, else the member's time
-/// in the archive (a zip's is local time without a zone: read in `zone`),
-/// else the JSON's creation time, else `now`.
+/// The taken time as shown (issue 19's order): the JSON's taken time,
+/// else the file's own capture time (`camera`, at its own offset when it
+/// has one), else the JSON's creation (upload) time, else the member's
+/// time in the archive (a zip's is local time without a zone: read in
+/// `zone`), else `now`.
 fn taken(
     sidecar: Option<&Sidecar>,
+    camera: &dyn Fn() -> Option<CameraTime>,
     modified: Option<Modified>,
     zone: &jiff::tz::TimeZone,
     now: DateTime<Utc>,
 ) -> DateTime<FixedOffset> {
     if let Some(at) = sidecar.and_then(|s| s.taken) {
+        return metadata::shown_at(at, None, zone);
+    }
+    if let Some(own) = camera() {
+        return own.shown(zone);
+    }
+    if let Some(at) = sidecar.and_then(|s| s.created) {
         return metadata::shown_at(at, None, zone);
     }
     match modified {
@@ -175,8 +221,7 @@ fn taken(
         }
         None => {}
     }
-    let at = metadata::taken_instant(sidecar, None).unwrap_or(now);
-    metadata::shown_at(at, None, zone)
+    metadata::shown_at(now, None, zone)
 }
 
 /// A file name for `name` in a day folder that is not in `taken` (path keys
@@ -248,7 +293,7 @@ mod tests {
             ),
         ]);
         let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
-        let p = plan(&read, &|h| h == "h3", &zone, Utc::now());
+        let p = plan(&read, &|h| h == "h3", &|_| None, &zone, Utc::now());
         assert_eq!((p.known, p.duplicates), (1, 1));
         assert_eq!(p.stage.len(), 2);
         let a = &p.stage[0];
@@ -265,6 +310,116 @@ mod tests {
         );
         assert_eq!(p.bad_json.len(), 1, "{:?}", p.bad_json);
         assert!(p.bad_json[0].contains("c.jpg.json"), "{:?}", p.bad_json);
+    }
+
+    #[test]
+    fn the_day_comes_from_json_then_camera_then_upload_then_archive() {
+        use std::cell::RefCell;
+
+        use chrono::NaiveDate;
+
+        let dir = "Takeout/Google Photos/Photos from 2020";
+        let read = set(vec![
+            // JSON taken time: the camera is not asked.
+            (&format!("{dir}/taken.jpg"), media("taken")),
+            (
+                &format!("{dir}/taken.jpg.json"),
+                json(
+                    r#"{"photoTakenTime": {"timestamp": "1577836800"},
+                        "creationTime": {"timestamp": "1600000000"}}"#,
+                ),
+            ),
+            // Only an upload time: the camera first, then the upload.
+            (&format!("{dir}/camera.jpg"), media("camera")),
+            (
+                &format!("{dir}/camera.jpg.json"),
+                json(r#"{"creationTime": {"timestamp": "1600000000"}}"#),
+            ),
+            (&format!("{dir}/upload.jpg"), media("upload")),
+            (
+                &format!("{dir}/upload.jpg.json"),
+                json(r#"{"creationTime": {"timestamp": "1600000000"}}"#),
+            ),
+            // No JSON: the camera, else the archive's time.
+            (&format!("{dir}/local.jpg"), media("local")),
+            (&format!("{dir}/bare.jpg"), media("bare")),
+        ]);
+        let asked = RefCell::new(Vec::new());
+        let camera = |hash: &str| {
+            asked.borrow_mut().push(hash.to_owned());
+            let at = NaiveDate::from_ymd_opt(2021, 3, 4)?.and_hms_opt(23, 30, 0)?;
+            match hash {
+                "camera" => Some(CameraTime::Zoned(
+                    FixedOffset::west_opt(5 * 3600)?
+                        .from_local_datetime(&at)
+                        .single()?,
+                )),
+                "local" => Some(CameraTime::Local(at)),
+                _ => None,
+            }
+        };
+        let zone = jiff::tz::TimeZone::get("Europe/Berlin").unwrap();
+        let p = plan(&read, &|_| false, &camera, &zone, Utc::now());
+        let day: HashMap<&str, String> = p
+            .stage
+            .iter()
+            .map(|s| (s.hash.as_str(), s.taken.to_rfc3339()))
+            .collect();
+        // 2020-01-01 00:00 UTC is 01:00 in Berlin.
+        assert_eq!(day["taken"], "2020-01-01T01:00:00+01:00");
+        // The camera's own offset, not Berlin's: still the 4th.
+        assert_eq!(day["camera"], "2021-03-04T23:30:00-05:00");
+        // 1600000000 is 2020-09-13 12:26:40 UTC.
+        assert_eq!(day["upload"], "2020-09-13T14:26:40+02:00");
+        assert_eq!(day["local"], "2021-03-04T23:30:00+01:00");
+        // 1700000000 (the member's time) is 2023-11-14 22:13:20 UTC.
+        assert_eq!(day["bare"], "2023-11-14T23:13:20+01:00");
+        assert_eq!(*asked.borrow(), ["camera", "upload", "local", "bare"]);
+    }
+
+    #[test]
+    fn a_content_trashed_in_every_copy_is_left_out_and_listed() {
+        let y = "Takeout/Google Photos/Photos from 2021";
+        let a = "Takeout/Google Photos/Trip";
+        let trashed = r#"{"trashed": true, "photoTakenTime": {"timestamp": "1610000000"}}"#;
+        let kept = r#"{"archived": true, "photoTakenTime": {"timestamp": "1610000000"}}"#;
+        let read = set(vec![
+            // Trashed in both copies: left out.
+            (&format!("{y}/gone.jpg"), media("gone")),
+            (&format!("{y}/gone.jpg.json"), json(trashed)),
+            (&format!("{a}/gone.jpg"), media("gone")),
+            (&format!("{a}/gone.jpg.json"), json(trashed)),
+            // Trashed in one copy only: staged, with the other's JSON.
+            (&format!("{y}/half.jpg"), media("half")),
+            (&format!("{y}/half.jpg.json"), json(trashed)),
+            (&format!("{a}/half.jpg"), media("half")),
+            (&format!("{a}/half.jpg.json"), json(kept)),
+            // Trashed, but another copy has no JSON: staged.
+            (&format!("{y}/nojson.jpg"), media("nojson")),
+            (&format!("{y}/nojson.jpg.json"), json(trashed)),
+            (&format!("{a}/nojson-copy.jpg"), media("nojson")),
+            // Archived: staged as usual.
+            (&format!("{y}/archived.jpg"), media("archived")),
+            (&format!("{y}/archived.jpg.json"), json(kept)),
+            // A trashed content staged before stays known.
+            (&format!("{y}/old.jpg"), media("old")),
+            (&format!("{y}/old.jpg.json"), json(trashed)),
+            // A sidecar whose media is in no part.
+            (&format!("{y}/lost.jpg.json"), json(kept)),
+            (&format!("{a}/metadata.json"), json(r#"{"title": "Trip"}"#)),
+        ]);
+        let zone = jiff::tz::TimeZone::UTC;
+        let p = plan(&read, &|h| h == "old", &|_| None, &zone, Utc::now());
+        let staged: Vec<&str> = p.stage.iter().map(|s| s.hash.as_str()).collect();
+        assert_eq!(staged, ["half", "nojson", "archived"]);
+        assert_eq!(p.trashed, [format!("{y}/gone.jpg")]);
+        assert_eq!((p.known, p.duplicates), (1, 3));
+        let half = &p.stage[0];
+        let sidecar = half.sidecar.as_ref().unwrap();
+        assert!(sidecar.archived && !sidecar.trashed);
+        assert!(p.stage[2].sidecar.as_ref().unwrap().archived);
+        assert_eq!(p.json_without_media, [format!("{y}/lost.jpg.json")]);
+        assert!(p.without_json.is_empty(), "{:?}", p.without_json);
     }
 
     #[test]

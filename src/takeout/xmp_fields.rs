@@ -1,9 +1,10 @@
 //! A Takeout media file's metadata as the fields of its XMP sidecar, for
 //! the one XMP writer Photos uses too (`export::xmp`). Google has no title
-//! apart from the file name, so the JSON `title` is the original file name
-//! in our namespace, not `dc:title`; the caption is the description; the
-//! people, favorite, albums and place are kept; the identifier is the
-//! content hash, the same in every part, folder and scheduled export.
+//! apart from the file name: the JSON `title` (the name as uploaded, never
+//! cut) is both the `dc:title` issue 19 asks for and the original file
+//! name in our namespace; the caption is the description; the people,
+//! favorite, albums and place are kept; the identifier is the content
+//! hash, the same in every part, folder and scheduled export.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -23,7 +24,7 @@ pub fn fields<'a>(
     member_name: &'a str,
 ) -> Fields<'a> {
     Fields {
-        title: None,
+        title: sidecar.and_then(|s| s.title.as_deref()),
         description: sidecar.and_then(|s| s.description.as_deref()),
         keywords: Vec::new(),
         persons: sidecar.map_or_else(Vec::new, |s| s.people.iter().map(String::as_str).collect()),
@@ -116,7 +117,10 @@ mod tests {
             "IMG_20190704_183012_long_original_name_kept_w.jpg",
         );
         let xml = write(&f);
-        assert_eq!(value(&xml, "dc:title"), Vec::<&str>::new());
+        assert_eq!(
+            value(&xml, "dc:title"),
+            vec!["IMG_20190704_183012_long_original_name_kept_whole.jpg"]
+        );
         assert_eq!(
             value(&xml, "dc:description"),
             vec!["Fireworks &amp; &lt;friends&gt;"]
@@ -184,6 +188,7 @@ mod tests {
             vec!["2020-02-03T04:05:06+00:00"]
         );
         for absent in [
+            "dc:title",
             "dc:description",
             "PersonInImage",
             "GPS",

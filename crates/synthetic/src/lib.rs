@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod camera;
 mod core_data;
 mod ddl;
 mod files;

@@ -40,6 +40,7 @@ use crate::ledger::{Ledger, MemberKind, PartProgress, PartState, StagedFile, Tak
 use crate::private_fs;
 use crate::report::{Line, Status};
 use crate::takeout::archive::ReadError;
+use crate::takeout::camera_time;
 use crate::takeout::inbox::{self, Fingerprint, TakeoutSet};
 use crate::takeout::ingest::{self, Content, End, Event, Holding, PartJob};
 use crate::takeout::plan::{self, SetPlan};
@@ -654,7 +655,10 @@ impl SetReading<'_> {
             .map(|f| f.uuid.clone())
             .collect();
         let mut taken: HashSet<String> = files.iter().map(|f| f.path.to_lowercase()).collect();
-        let planned = plan::plan(&read, &|h| known.contains(h), self.zone, self.now);
+        // The capture time of a content from its holding file (asked only
+        // when its JSON has no taken time).
+        let camera = |hash: &str| camera_time::read(&holding.file_of(hash));
+        let planned = plan::plan(&read, &|h| known.contains(h), &camera, self.zone, self.now);
         let mut records = Vec::new();
         for item in &planned.stage {
             let Content::Media(held) = &read.contents[item.member] else {
@@ -708,13 +712,25 @@ impl SetReading<'_> {
                 l.forget_takeout_members(&t.name, &names)
             })
             .map_err(|e| local(&e))?;
-        let (text, warns) = summary(self.set, &planned, read.refused.len(), bytes);
+        // What the set held and did not stage (left out: trashed, known,
+        // Takeout's own files) goes now, unless another set's rows still
+        // name it; a failure here is met again, loudly, at the next run's
+        // start.
+        if let Ok(keep) = ledger.takeout_held_hashes(&t.name) {
+            let _ = Holding::clear_unreferenced(self.holding_dir, &keep);
+        }
+        let (text, warns) = summary(self.set, &planned, &read.refused, bytes);
         Ok(Outcome::Staged(text, warns))
     }
 }
 
 /// What a set read gave, and whether it warns.
-fn summary(set: &TakeoutSet, p: &SetPlan, refused: usize, bytes: u64) -> (String, bool) {
+fn summary(
+    set: &TakeoutSet,
+    p: &SetPlan,
+    refused: &[(String, String)],
+    bytes: u64,
+) -> (String, bool) {
     let mut text = format!(
         "{}: staged {} new files ({}), {} already staged, {} duplicate copies",
         set.id,
@@ -723,25 +739,38 @@ fn summary(set: &TakeoutSet, p: &SetPlan, refused: usize, bytes: u64) -> (String
         p.known,
         p.duplicates
     );
-    let warn = !p.without_json.is_empty() || !p.bad_json.is_empty() || refused > 0;
-    if !p.without_json.is_empty() {
-        text.push_str(&format!(
-            "; WARNING: {} without JSON (dated by the archive), e.g. {}",
-            p.without_json.len(),
-            p.without_json[0]
-        ));
-    }
-    if !p.bad_json.is_empty() {
-        text.push_str(&format!(
-            "; WARNING: {} JSON unreadable (their media staged without), e.g. {}",
-            p.bad_json.len(),
-            p.bad_json[0]
-        ));
-    }
-    if refused > 0 {
-        text.push_str(&format!(
-            "; WARNING: {refused} members refused (unsafe names or links)"
-        ));
+    let refused: Vec<String> = refused
+        .iter()
+        .map(|(part, r)| format!("{part}: {r}"))
+        .collect();
+    // What a person should look at (`coverage` lists every name), then
+    // what is only said.
+    let lists = [
+        (
+            true,
+            "without JSON (dated by their own bytes or the archive)",
+            &p.without_json,
+        ),
+        (
+            true,
+            "JSON unreadable (their media staged without)",
+            &p.bad_json,
+        ),
+        (
+            true,
+            "JSON without their media in the set",
+            &p.json_without_media,
+        ),
+        (true, "members refused (unsafe names or links)", &refused),
+        (false, "in Google Photos' trash, left out", &p.trashed),
+    ];
+    let mut warn = false;
+    for (warns, what, names) in lists {
+        if let Some(first) = names.first() {
+            warn |= warns;
+            let label = if warns { "WARNING: " } else { "" };
+            text.push_str(&format!("; {label}{} {what}, e.g. {first}", names.len()));
+        }
     }
     (text, warn)
 }
