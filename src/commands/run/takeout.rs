@@ -33,9 +33,6 @@ use crate::takeout::plan::{self, SetPlan};
 use crate::takeout::xmp_fields;
 use crate::text::human_bytes;
 
-/// How long a part must stay the same before it is read.
-pub(super) const SETTLE: Duration = Duration::from_secs(10 * 60);
-
 /// The holding folder of a source, inside its staging folder (a rename
 /// away from where files go; never mirrored or archived: nothing records
 /// what is in it).
@@ -79,17 +76,19 @@ enum SetState {
     Failed(String),
     /// Numbers missing below the highest part.
     Incomplete(Vec<u32>),
-    /// A part new or changed less than `SETTLE` ago.
+    /// A part new or changed less than the settle time ago.
     Settling,
     Read,
 }
 
 /// Decides a set's state from its parts' ledger rows (after this run's
-/// sighting) and their fingerprints now.
+/// sighting) and their fingerprints now; `settle`: how long they must
+/// have stayed the same (`TakeoutSet::settle_time`).
 fn set_state(
     set: &TakeoutSet,
     parts: &[(Option<PartState>, String)],
     now: DateTime<Utc>,
+    settle: Duration,
 ) -> SetState {
     let current = |s: &PartState, fp: &str| s.fingerprint == fp;
     // Read with these very parts before: not again until one changes.
@@ -111,7 +110,7 @@ fn set_state(
         current(s, fp)
             && (now - s.seen_at)
                 .to_std()
-                .is_ok_and(|waited| waited >= SETTLE)
+                .is_ok_and(|waited| waited >= settle)
     };
     if parts
         .iter()
@@ -148,19 +147,29 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
         .join(HOLDING);
     Holding::clear_leftovers(&holding_dir)
         .with_context(|| format!("clearing {}", holding_dir.display()))?;
-    let scan = inbox::scan(&t.inbox)?;
+    let scan = inbox::scan(&t.inbox, inbox::BOUND)?;
     let mut said = Vec::new();
     let mut status = Status::Ok;
     for set in &scan.sets {
+        if let Some(note) = set.downloading_note() {
+            said.push(format!("{}: {note}", set.id));
+            continue;
+        }
         let mut parts = Vec::new();
         for part in &set.parts {
-            let fp = fingerprint_text(&inbox::fingerprint(&t.inbox.join(&part.name))?);
+            let path = t.inbox.join(&part.name);
+            let fp = fingerprint_text(&inbox::fingerprint(&path, set.format, inbox::BOUND)?);
             ledger.sight_takeout_part(&t.name, &part.name, &fp, now)?;
             parts.push((ledger.takeout_part(&t.name, &part.name)?, fp));
         }
-        match set_state(set, &parts, now) {
+        match set_state(set, &parts, now, set.settle_time(t.settle)) {
             SetState::Done => {}
-            SetState::Settling => said.push(format!("{}: waiting for its parts to settle", set.id)),
+            SetState::Settling => said.push(format!(
+                "{}: waiting for its parts to settle{}",
+                set.id,
+                set.may_continue_note()
+                    .map_or(String::new(), |n| format!(" ({n}: waiting twice as long)"))
+            )),
             SetState::Incomplete(missing) => {
                 warn(&mut status);
                 said.push(format!(
@@ -187,9 +196,13 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
                     .map(|(p, (_, fp))| (p.name.as_str(), fp.as_str()))
                     .collect();
                 match read_set(config, t, set, &holding_dir, &zone, ledger, now, &fps) {
-                    Ok((text, warns)) => {
+                    Ok((mut text, warns)) => {
                         if warns {
                             warn(&mut status);
+                        }
+                        if let Some(note) = set.may_continue_note() {
+                            warn(&mut status);
+                            text.push_str(&format!("; WARNING: {note}"));
                         }
                         said.push(text);
                     }
@@ -206,13 +219,6 @@ fn source(config: &Config, t: &Takeout, ledger: &mut Ledger, now: DateTime<Utc>)
                 }
             }
         }
-    }
-    if !scan.extracted.is_empty() {
-        warn(&mut status);
-        said.push(format!(
-            "WARNING: {} extracted Takeout folders are not read yet (only .zip and .tgz parts)",
-            scan.extracted.len()
-        ));
     }
     let text = if said.is_empty() {
         "takeout: nothing new".to_owned()
@@ -441,6 +447,8 @@ mod tests {
             format: Format::Zip,
             parts: vec![part(1), part(3)],
             missing,
+            downloading: Vec::new(),
+            may_continue_after: None,
         }
     }
 
@@ -457,6 +465,7 @@ mod tests {
     #[test]
     fn a_set_is_read_once_settled_complete_and_not_done() {
         let now = DateTime::from_timestamp(10_000, 0).unwrap();
+        let settle = Duration::from_secs(600);
         let old = 10_000 - 601;
         let fresh = 10_000 - 60;
         let parts = |a, b| vec![(Some(a), "f1".to_owned()), (Some(b), "f2".to_owned())];
@@ -465,7 +474,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, None), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Read
         );
@@ -473,7 +483,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, None), state("f2", fresh, None)),
-                now
+                now,
+                settle
             ),
             SetState::Settling
         );
@@ -481,7 +492,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, Some("ok")), state("f2", old, Some("ok"))),
-                now
+                now,
+                settle
             ),
             SetState::Done
         );
@@ -490,25 +502,32 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, Some("ok")), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Read
         );
         let failed = || state("f1", old, Some("failed"));
         assert_eq!(
-            set_state(&s, &parts(failed(), state("f2", old, Some("failed"))), now),
+            set_state(
+                &s,
+                &parts(failed(), state("f2", old, Some("failed"))),
+                now,
+                settle
+            ),
             SetState::Failed("cut".into())
         );
         // A failed set with a part replaced since: read again.
         assert_eq!(
-            set_state(&s, &parts(failed(), state("f2", old, None)), now),
+            set_state(&s, &parts(failed(), state("f2", old, None)), now, settle),
             SetState::Read
         );
         assert_eq!(
             set_state(
                 &set(vec![2]),
                 &parts(state("f1", old, None), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Incomplete(vec![2])
         );
