@@ -233,11 +233,16 @@ fn digits(s: &str) -> Option<u32> {
 
 /// The browser's " (1)" before the extension of a second download.
 fn is_second_download(name: &str) -> bool {
-    let stem = name.split('.').next().unwrap_or(name);
-    stem.ends_with(')')
-        && stem
-            .rsplit_once(" (")
-            .is_some_and(|(_, n)| n.strip_suffix(')').and_then(digits).is_some())
+    first_download_name(name).is_some()
+}
+
+/// The name without the browser's " (1)": `takeout-...-002 (1).zip` is
+/// `takeout-...-002.zip`.
+fn first_download_name(name: &str) -> Option<String> {
+    let stem = name.split('.').next()?;
+    let (core, n) = stem.rsplit_once(" (")?;
+    n.strip_suffix(')').and_then(digits)?;
+    Some(format!("{core}{}", &name[stem.len()..]))
 }
 
 /// Sorts a listing into sets (of files or of extracted folders) and what is
@@ -262,8 +267,13 @@ pub fn classify(entries: &[Entry]) -> Scan {
             why,
         };
         if let Some((suffix, by)) = PARTIAL_SUFFIXES.iter().find(|(s, _)| lower.ends_with(s)) {
-            // `lower` is ASCII-lowered: the same byte length as `name`.
-            downloads.extend(parse_part_name(&name[..name.len() - suffix.len()]));
+            // `lower` is ASCII-lowered: the same byte length as `name`. A
+            // part downloaded again (` (1)`) is of its set too.
+            let base = &name[..name.len() - suffix.len()];
+            downloads.extend(
+                parse_part_name(base)
+                    .or_else(|| first_download_name(base).and_then(|n| parse_part_name(&n))),
+            );
             scan.ignored.push(ignore(Ignore::PartialDownload(by)));
             continue;
         }
@@ -510,13 +520,13 @@ impl TakeoutSet {
 /// An inbox or a part that could not be looked at.
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
-    #[error("cannot list the Takeout inbox {}", inbox.display())]
+    #[error("cannot list the Takeout inbox {}", shown(inbox))]
     List {
         inbox: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("cannot read the Takeout part {}", part.display())]
+    #[error("cannot read the Takeout part {}", shown(part))]
     Part {
         part: PathBuf,
         #[source]
@@ -525,17 +535,22 @@ pub enum InboxError {
     #[error(
         "the Takeout inbox {} was not listed within {} s (a cloud folder not \
          available offline, or a disk gone?)",
-        inbox.display(),
+        shown(inbox),
         bound.as_secs_f64()
     )]
     ListHung { inbox: PathBuf, bound: Duration },
     #[error(
-        "the Takeout part {} was not read within {} s (a cloud file not \
+        "the Takeout part {} did not answer within {} s (a cloud file not \
          available offline, or a disk gone?)",
-        part.display(),
+        shown(part),
         bound.as_secs_f64()
     )]
     PartHung { part: PathBuf, bound: Duration },
+}
+
+/// A path in a message: a folder's name may hold control characters.
+fn shown(path: &Path) -> String {
+    printable(&path.display().to_string())
 }
 
 /// Lists `inbox` (one level, and one more in each folder for `Takeout/` and
@@ -640,18 +655,21 @@ pub struct Fingerprint {
 pub const EDGE: u64 = 64 * 1024;
 
 /// The fingerprint of the part at `path` (read-only, no link followed),
-/// within `bound`.
+/// within `bound`: a file's whole reading, or for a folder each step of
+/// its walk (a large folder takes long, a blocked one stops answering).
 pub fn fingerprint(
     path: &Path,
     format: Format,
     bound: Duration,
 ) -> Result<Fingerprint, InboxError> {
     let owned = path.to_owned();
-    let read = move || match format {
-        Format::Folder => folder_fingerprint(&owned),
-        Format::Zip | Format::TarGz => fingerprint_of(&owned),
+    let answer = match format {
+        Format::Folder => while_answering(bound, move |alive| folder_fingerprint(&owned, alive)),
+        Format::Zip | Format::TarGz => {
+            crate::terminate::bounded(bound, move || fingerprint_of(&owned))
+        }
     };
-    match crate::terminate::bounded(bound, read) {
+    match answer {
         Some(result) => result.map_err(|source| InboxError::Part {
             part: path.to_owned(),
             source,
@@ -660,6 +678,36 @@ pub fn fingerprint(
             part: path.to_owned(),
             bound,
         }),
+    }
+}
+
+/// Runs `f` on a thread of its own while it says it is `alive` at least
+/// every `bound`: `None` once it has not for that long (the thread is left
+/// behind, like `terminate::bounded`'s).
+fn while_answering<T: Send + 'static>(
+    bound: Duration,
+    f: impl FnOnce(&dyn Fn()) -> T + Send + 'static,
+) -> Option<T> {
+    enum Said<T> {
+        Alive,
+        Done(T),
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let alive = {
+            let tx = tx.clone();
+            move || {
+                let _ = tx.send(Said::Alive);
+            }
+        };
+        let _ = tx.send(Said::Done(f(&alive)));
+    });
+    loop {
+        match rx.recv_timeout(bound) {
+            Ok(Said::Alive) => {}
+            Ok(Said::Done(t)) => return Some(t),
+            Err(_) => return None,
+        }
     }
 }
 
@@ -691,8 +739,9 @@ fn fingerprint_of(path: &Path) -> io::Result<Fingerprint> {
 }
 
 /// Walks `root/Takeout` as the reader does (no link followed, one file
-/// system, by name) and hashes what it lists; nothing is opened.
-fn folder_fingerprint(root: &Path) -> io::Result<Fingerprint> {
+/// system, by name) and hashes what it lists; nothing is opened. `alive`
+/// after each entry.
+fn folder_fingerprint(root: &Path, alive: &dyn Fn()) -> io::Result<Fingerprint> {
     let top = root.join("Takeout");
     let top_meta = fs::symlink_metadata(&top)?;
     if !top_meta.is_dir() {
@@ -710,6 +759,7 @@ fn folder_fingerprint(root: &Path) -> io::Result<Fingerprint> {
         .same_file_system(true)
         .sort_by_file_name();
     for entry in walk {
+        alive();
         let entry = entry.map_err(io::Error::from)?;
         let meta = entry.metadata().map_err(io::Error::from)?;
         let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
@@ -1148,6 +1198,46 @@ mod tests {
     }
 
     #[test]
+    fn a_walk_is_bounded_by_its_silences_not_its_length() {
+        let bound = Duration::from_millis(300);
+        // Longer than the bound in all, but never silent for as long.
+        let steady = while_answering(bound, |alive| {
+            for _ in 0..8 {
+                std::thread::sleep(Duration::from_millis(60));
+                alive();
+            }
+            7
+        });
+        assert_eq!(steady, Some(7));
+        let started = std::time::Instant::now();
+        let stuck = while_answering(bound, |alive| {
+            alive();
+            std::thread::sleep(Duration::from_secs(3600));
+        });
+        assert_eq!(stuck, None);
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_part_downloaded_again_holds_its_set_too() {
+        let scan = classify(&[
+            file("takeout-20240701T221728Z-001.zip"),
+            file("takeout-20240701T221728Z-002.zip"),
+            file("takeout-20240701T221728Z-002 (1).zip.crdownload"),
+        ]);
+        assert_eq!(scan.sets[0].downloading, [2]);
+        assert_eq!(
+            first_download_name("takeout-20240701T221728Z-002 (12).tar.gz").as_deref(),
+            Some("takeout-20240701T221728Z-002.tar.gz")
+        );
+        assert_eq!(
+            first_download_name("takeout-20240701T221728Z-002.zip"),
+            None
+        );
+        assert_eq!(first_download_name("IMG (x).zip"), None);
+    }
+
+    #[test]
     fn a_folder_fingerprint_changes_with_what_it_lists_and_never_follows_a_link() {
         let inbox = tempfile::tempdir().unwrap();
         let root = inbox.path().join("takeout-20240701T221728Z-001");
@@ -1187,10 +1277,12 @@ mod tests {
         fs::write(photos.join("z.json"), b"{}").unwrap();
         assert_ne!(fp(), grown, "a file more");
 
-        let not_takeout = inbox.path().join("Holiday");
+        let not_takeout = inbox.path().join("Holi\x1b[2Jday");
         fs::create_dir(&not_takeout).unwrap();
         let e = fingerprint(&not_takeout, Format::Folder, BOUND).unwrap_err();
         assert!(matches!(e, InboxError::Part { .. }), "{e:?}");
+        assert!(e.to_string().contains("Holi\\u{1b}[2Jday"), "{e}");
+        assert!(!e.to_string().contains('\x1b'), "{e}");
     }
 
     #[test]
