@@ -1163,12 +1163,37 @@ mod tests {
         );
         let settle = Duration::from_secs(600);
         assert_eq!(set.settle_time(settle), 2 * settle);
+        // Seen unchanged one settle time apart: a set that may go on waits.
+        let fp = Fingerprint {
+            size: two,
+            modified_ns: 1,
+            device: 1,
+            inode: 1,
+            edges: [0; 32],
+        };
+        let seen = |secs| Sighting {
+            fingerprint: fp.clone(),
+            seen_at: SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+        };
+        let once = (Some(&seen(1000)), &seen(1600));
+        assert_eq!(
+            readiness(once.0, once.1, set.settle_time(settle)),
+            Readiness::Settling
+        );
+        assert_eq!(
+            readiness(Some(&seen(1000)), &seen(2200), set.settle_time(settle)),
+            Readiness::Ready
+        );
         let last = classify(&[
             sized("takeout-20240701T221728Z-001.zip", two),
             sized("takeout-20240701T221728Z-002.zip", G / 3),
         ]);
         assert_eq!(last.sets[0].may_continue_after, None);
         assert_eq!(last.sets[0].settle_time(settle), settle);
+        assert_eq!(
+            readiness(once.0, once.1, last.sets[0].settle_time(settle)),
+            Readiness::Ready
+        );
     }
 
     #[test]
