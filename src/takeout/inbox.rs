@@ -681,32 +681,36 @@ pub fn fingerprint(
     }
 }
 
-/// Runs `f` on a thread of its own while it says it is `alive` at least
-/// every `bound`: `None` once it has not for that long (the thread is left
-/// behind, like `terminate::bounded`'s).
+/// Runs `f` on a thread of its own as long as it says it is `alive` (a
+/// counter, cheap per step) within every `bound`: `None` after a whole
+/// `bound` without a step (so it was silent for between one and two
+/// bounds; the thread is left behind, like `terminate::bounded`'s).
 fn while_answering<T: Send + 'static>(
     bound: Duration,
     f: impl FnOnce(&dyn Fn()) -> T + Send + 'static,
 ) -> Option<T> {
-    enum Said<T> {
-        Alive,
-        Done(T),
-    }
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let steps = std::sync::Arc::new(AtomicU64::new(0));
     let (tx, rx) = std::sync::mpsc::channel();
+    let counted = std::sync::Arc::clone(&steps);
     std::thread::spawn(move || {
-        let alive = {
-            let tx = tx.clone();
-            move || {
-                let _ = tx.send(Said::Alive);
-            }
+        let alive = move || {
+            counted.fetch_add(1, Ordering::Relaxed);
         };
-        let _ = tx.send(Said::Done(f(&alive)));
+        let _ = tx.send(f(&alive));
     });
+    let mut seen = 0;
     loop {
         match rx.recv_timeout(bound) {
-            Ok(Said::Alive) => {}
-            Ok(Said::Done(t)) => return Some(t),
-            Err(_) => return None,
+            Ok(t) => return Some(t),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let now = steps.load(Ordering::Relaxed);
+                if now == seen {
+                    return None;
+                }
+                seen = now;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
         }
     }
 }
@@ -751,6 +755,7 @@ fn folder_fingerprint(root: &Path, alive: &dyn Fn()) -> io::Result<Fingerprint> 
         ));
     }
     let mut hasher = blake3::Hasher::new();
+    let mut record = Vec::with_capacity(512);
     let mut size = 0u64;
     let mut newest = ns_since_epoch(top_meta.modified()?);
     let walk = walkdir::WalkDir::new(&top)
@@ -779,13 +784,16 @@ fn folder_fingerprint(root: &Path, alive: &dyn Fn()) -> io::Result<Fingerprint> 
         let modified = ns_since_epoch(meta.modified()?);
         newest = newest.max(modified);
         // Lengths first: no two listings hash alike by shifting bytes.
-        hasher.update(&(rel.len() as u64).to_le_bytes());
-        hasher.update(rel);
-        hasher.update(&[tag]);
-        hasher.update(&meta.len().to_le_bytes());
-        hasher.update(&modified.to_le_bytes());
-        hasher.update(&(target.len() as u64).to_le_bytes());
-        hasher.update(&target);
+        // One record, one update (many small updates cost more).
+        record.clear();
+        record.extend_from_slice(&(rel.len() as u64).to_le_bytes());
+        record.extend_from_slice(rel);
+        record.push(tag);
+        record.extend_from_slice(&meta.len().to_le_bytes());
+        record.extend_from_slice(&modified.to_le_bytes());
+        record.extend_from_slice(&(target.len() as u64).to_le_bytes());
+        record.extend_from_slice(&target);
+        hasher.update(&record);
     }
     Ok(Fingerprint {
         size,
