@@ -11,14 +11,24 @@
 //! An extracted folder is a part like a file: `takeout-STAMP-NNN/` holding
 //! `Takeout/` (what an archive tool makes of `takeout-STAMP-NNN.zip`, also
 //! when the folder kept the `.zip` in its name) is part NNN of a set of
-//! folders, grouped like files; `Takeout/` directly in the inbox is a set
-//! of one part named `.` (the inbox itself). Only the `Takeout/` inside is
-//! read, so parts lying beside it in the same folder are not: the inbox is
-//! listed one level deep (`Ignore::NotTakeout` for folders without
-//! `Takeout/`). A folder's fingerprint is a walk of its `Takeout/` (every
-//! path, type, size, modification time, and a link's target, never
-//! followed), so a folder still being unpacked or synced changes and waits
-//! like a part still being copied.
+//! folders, grouped like files; any other folder holding `Takeout/` (all
+//! parts unzipped into one) is a set of one folder, and `Takeout/` directly
+//! in the inbox a set of one part named `.` (the inbox itself). A folder
+//! without `Takeout/` is not Takeout. Only the `Takeout/` inside a folder
+//! is read: parts lying beside it are listed as `Ignore::Nested` (the inbox
+//! is read one level deep). A folder's fingerprint is a walk of its
+//! `Takeout/` (every path, type, size, modification time, and a link's
+//! target, never followed), so a folder still being unpacked or synced
+//! changes and waits like a part still being copied. The zips and the
+//! folders an unzip made of them beside them are two sets of the same
+//! content: both are read, the second stages nothing new.
+//!
+//! A part of a set still being downloaded beside it (its name with a
+//! download suffix, below) holds the set back (`downloading`). A set whose
+//! last part is as full as a part cut at the export's size may go on
+//! (`may_continue_after`): it waits one settle time more, then is read
+//! with a warning, since waiting for a part that may never come is silent
+//! and a set read early may lack JSON that sits in the next part.
 //!
 //! Names, as Google writes them (seen in converter projects' issues):
 //! `takeout-20240701T221728Z-004.zip` (simulot/immich-go#357), `.tgz` parts
