@@ -181,6 +181,7 @@ struct RawTakeout {
     name: String,
     inbox: String,
     time_zone: String,
+    settle_minutes: Option<u64>,
 }
 
 /// A checked configuration: absolute paths, parsed dates, unique names.
@@ -368,6 +369,9 @@ pub struct Takeout {
     /// An IANA zone name (`Europe/Berlin`), checked to exist: the day
     /// folder of a photo whose own offset is unknown.
     pub time_zone: String,
+    /// How long a part must stay unchanged before it is read
+    /// (`settle_minutes`, 10 by default; 0 reads it when first seen).
+    pub settle: std::time::Duration,
 }
 
 /// Reads and validates the config file at `path`.
@@ -625,6 +629,12 @@ fn validate_libraries(
     Ok(libraries)
 }
 
+/// `[[takeout]] settle_minutes` when not given: a browser or Drive writing
+/// a part changes it well within this.
+const DEFAULT_SETTLE_MINUTES: u64 = 10;
+/// The most `settle_minutes` may be: a day.
+const MAX_SETTLE_MINUTES: u64 = 24 * 60;
+
 /// The Takeout inboxes: names checked like library names and unique among
 /// libraries and inboxes together (they name staging folders and archives
 /// alike); a time zone that exists here.
@@ -660,10 +670,21 @@ fn validate_takeouts(
                 ),
             ));
         }
+        let settle_minutes = t.settle_minutes.unwrap_or(DEFAULT_SETTLE_MINUTES);
+        if settle_minutes > MAX_SETTLE_MINUTES {
+            return Err(key_error(
+                &format!("{key}.settle_minutes"),
+                format!(
+                    "{settle_minutes} is more than {MAX_SETTLE_MINUTES} (a day): a part unchanged \
+                     for a day is settled, and a longer wait would hold every export back"
+                ),
+            ));
+        }
         takeouts.push(Takeout {
             name: t.name,
             inbox,
             time_zone: t.time_zone,
+            settle: std::time::Duration::from_secs(settle_minutes * 60),
         });
     }
     Ok(takeouts)
@@ -1125,6 +1146,25 @@ mod tests {
         .unwrap();
         assert_eq!(ok.takeouts[0].inbox, PathBuf::from("/home/ann/Takeout"));
         assert_eq!(ok.takeouts[0].time_zone, "Europe/Berlin");
+        assert_eq!(
+            ok.takeouts[0].settle,
+            std::time::Duration::from_secs(600),
+            "10 minutes unless told"
+        );
+        let settle = |minutes: &str| {
+            parse_str(&format!(
+                "{MINIMAL}\n[[takeout]]\nname = \"g\"\ninbox = \"/t\"\ntime_zone = \"UTC\"\n\
+                 settle_minutes = {minutes}\n"
+            ))
+            .map(|c| c.takeouts[0].settle.as_secs())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(settle("0"), Ok(0), "0: read when first seen (tests)");
+        assert_eq!(settle("1440"), Ok(86_400));
+        for bad in ["1441", "-1", "\"10\"", "1.5"] {
+            let e = settle(bad).unwrap_err();
+            assert!(e.contains("settle_minutes"), "{bad}: {e}");
+        }
         let refused = |block: &str, key: &str| {
             let e = parse_str(&format!("{MINIMAL}\n{block}"))
                 .unwrap_err()

@@ -353,9 +353,10 @@ fn the_inbox_is_scanned_and_read_without_being_changed() {
     .unwrap();
     let before = snapshot(inbox.path());
 
-    let scan = inbox::scan(inbox.path()).unwrap();
-    assert_eq!(scan.sets.len(), 1);
-    let set = &scan.sets[0];
+    let scan = inbox::scan(inbox.path(), inbox::BOUND).unwrap();
+    assert_eq!(scan.sets.len(), 2, "the zip set and the extracted folder");
+    let of = |format| scan.sets.iter().find(|s| s.format == format).unwrap();
+    let set = of(Format::Zip);
     assert_eq!(set.id, "takeout-20240701T221728Z");
     assert_eq!(set.parts.len(), manifest.parts.len());
     assert!(set.missing.is_empty());
@@ -366,22 +367,26 @@ fn the_inbox_is_scanned_and_read_without_being_changed() {
     );
     assert!(why.contains(&Ignore::PartialDownload("Firefox")), "{why:?}");
     assert!(why.contains(&Ignore::Hidden), "{why:?}");
-    assert_eq!(scan.extracted.len(), 1);
+    let folder = of(Format::Folder);
+    assert_eq!(folder.id, set.id, "named like its zip");
+    assert_eq!(folder.parts.len(), 1);
+    assert_eq!(folder.parts[0].name, "takeout-20240701T221728Z-001");
 
     for (i, part) in set.parts.iter().enumerate() {
         let path = inbox.path().join(&part.name);
-        let first = inbox::fingerprint(&path).unwrap();
+        let first = inbox::fingerprint(&path, Format::Zip, inbox::BOUND).unwrap();
         assert_eq!(first.size, part.size);
         let (got, result) = read_all(&path, Format::Zip);
         result.unwrap();
         assert_eq!(got.files, expected(&manifest, i));
         assert_eq!(
-            inbox::fingerprint(&path).unwrap(),
+            inbox::fingerprint(&path, Format::Zip, inbox::BOUND).unwrap(),
             first,
             "reading changes nothing"
         );
     }
-    let root = inbox.path().join(&scan.extracted[0].root);
+    let root = inbox.path().join(&folder.parts[0].name);
+    let listed = inbox::fingerprint(&root, Format::Folder, inbox::BOUND).unwrap();
     let (got, result) = read_all(&root, Format::Folder);
     result.unwrap();
     let mut want = expected(&manifest, 0);
@@ -391,6 +396,11 @@ fn the_inbox_is_scanned_and_read_without_being_changed() {
     assert_eq!(
         refused,
         [RefusedKind::SymbolicLink, RefusedKind::SymbolicLink]
+    );
+    assert_eq!(
+        inbox::fingerprint(&root, Format::Folder, inbox::BOUND).unwrap(),
+        listed,
+        "reading the folder changes nothing"
     );
 
     assert_eq!(
@@ -405,7 +415,7 @@ fn a_part_rewritten_with_the_same_size_and_time_gets_another_fingerprint() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = TakeoutSpec::new(17, 20).write(dir.path()).unwrap();
     let path = &manifest.parts[0].path;
-    let before = inbox::fingerprint(path).unwrap();
+    let before = inbox::fingerprint(path, Format::Zip, inbox::BOUND).unwrap();
     let meta = fs::metadata(path).unwrap();
     // The central directory at the end changes; size and mtime are put back.
     let mut bytes = fs::read(path).unwrap();
@@ -423,7 +433,7 @@ fn a_part_rewritten_with_the_same_size_and_time_gets_another_fingerprint() {
         .unwrap()
         .set_modified(meta.modified().unwrap())
         .unwrap();
-    let after = inbox::fingerprint(path).unwrap();
+    let after = inbox::fingerprint(path, Format::Zip, inbox::BOUND).unwrap();
     assert_eq!(
         (after.size, after.modified_ns),
         (before.size, before.modified_ns)
@@ -476,10 +486,13 @@ fn a_zip_written_as_a_stream_reads_back_and_a_cut_one_names_part_and_member() {
 fn an_inbox_that_cannot_be_listed_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no inbox");
-    let err = inbox::scan(&missing).unwrap_err();
+    let err = inbox::scan(&missing, inbox::BOUND).unwrap_err();
     assert!(matches!(&err, inbox::InboxError::List { inbox, .. } if *inbox == missing));
     assert!(err.to_string().contains("no inbox"), "{err}");
-    let err = inbox::fingerprint(&missing.join("takeout-20240701T221728Z-001.zip")).unwrap_err();
+    let part = missing.join("takeout-20240701T221728Z-001.zip");
+    let err = inbox::fingerprint(&part, Format::Zip, inbox::BOUND).unwrap_err();
+    assert!(matches!(err, inbox::InboxError::Part { .. }));
+    let err = inbox::fingerprint(&missing, Format::Folder, inbox::BOUND).unwrap_err();
     assert!(matches!(err, inbox::InboxError::Part { .. }));
 }
 

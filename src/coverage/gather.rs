@@ -6,7 +6,6 @@
 //! else a private copy of its own, so it never races a run over the kept one.
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -58,10 +57,6 @@ pub(crate) fn ledger(config: &Config) -> Result<Option<Ledger>> {
     )?)
 }
 
-/// How long listing a Takeout inbox may take (a Google Drive folder can
-/// block a listing while it fetches).
-const INBOX_BOUND: Duration = Duration::from_secs(60);
-
 /// The coverage of the libraries `libraries`, each read from the kept
 /// copy of its database (`copy` = `Kept`: the caller holds the run lock)
 /// or a private one, and of the Takeout sources `takeouts`.
@@ -98,16 +93,7 @@ pub(crate) fn report(
 /// One Takeout source: its inbox listed (bounded; no part is read), its
 /// parts' and sets' rows in the ledger.
 fn takeout(t: &Takeout, ledger: Option<&Ledger>, limits: Limits) -> Result<TakeoutCoverage> {
-    let inbox_dir = t.inbox.clone();
-    let scan = match crate::terminate::bounded(INBOX_BOUND, move || inbox::scan(&inbox_dir)) {
-        Some(Ok(scan)) => Ok(scan),
-        Some(Err(e)) => Err(crate::error_text::describe(&e)),
-        None => Err(format!(
-            "listing the inbox {} did not end within {} s (is Google Drive still fetching it?)",
-            t.inbox.display(),
-            INBOX_BOUND.as_secs()
-        )),
-    };
+    let scan = inbox::scan(&t.inbox, inbox::BOUND).map_err(|e| crate::error_text::describe(&e));
     let mut sets = Vec::new();
     if let Ok(scan) = &scan {
         for set in &scan.sets {

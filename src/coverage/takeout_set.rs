@@ -133,6 +133,8 @@ mod tests {
                 modified: SystemTime::UNIX_EPOCH,
             }],
             missing: Vec::new(),
+            downloading: Vec::new(),
+            may_continue_after: None,
         };
         // A content neither staged nor known (left out: in the trash) is
         // not expected in the ledger; it still counts as the set's.

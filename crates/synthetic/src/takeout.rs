@@ -107,6 +107,54 @@ impl TakeoutSpec {
         let plan = plan(self);
         write_parts(self, &plan, dir)
     }
+
+    /// Writes the same set as `write`, already extracted: each part as the
+    /// folder an archive tool makes of it (`takeout-STAMP-001/Takeout/...`,
+    /// each file with its member's time), in `dir` (which must exist). The
+    /// manifest's part paths are those folders; `format`, `force_zip64`
+    /// and `truncate` do not apply.
+    pub fn write_extracted(&self, dir: &Path) -> io::Result<Manifest> {
+        let plan = plan(self);
+        let (part_of, moved) = assign_parts(self, &plan);
+        let parts = part_of.iter().max().map_or(1, |p| p + 1);
+        let mut members: Vec<Option<ManifestMember>> = vec![None; plan.len()];
+        let mut written = Vec::new();
+        for part in 0..parts {
+            let root = dir.join(format!("takeout-{}-{:03}", self.stamp, part + 1));
+            let mut order: Vec<usize> = (0..plan.len()).filter(|&i| part_of[i] == part).collect();
+            order.sort_by_key(|&i| (!moved[i], i));
+            let mut bytes = 0;
+            for &i in &order {
+                let p = &plan[i];
+                let path = root.join(&p.path);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut reader = Hashing {
+                    inner: body_reader(&p.body),
+                    hasher: blake3::Hasher::new(),
+                    count: 0,
+                };
+                let mut file = File::create(&path)?;
+                io::copy(&mut reader, &mut file)?;
+                let when = u64::try_from(p.modified).unwrap_or(0);
+                file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(when))?;
+                bytes += reader.count;
+                members[i] = Some(record(p, part, reader.count, &reader.hasher));
+            }
+            written.push(WrittenPart {
+                path: root,
+                bytes,
+                truncated: false,
+                members: order,
+            });
+        }
+        let members = members.into_iter().collect::<Option<Vec<_>>>();
+        Ok(Manifest {
+            parts: written,
+            members: members.ok_or_else(|| io::Error::other("a member in no part"))?,
+        })
+    }
 }
 
 /// What a member is.
@@ -546,6 +594,34 @@ fn body_len(body: &Body) -> u64 {
         Body::Media { len, .. } => *len,
         Body::Text(b) => b.len() as u64,
     }
+}
+
+/// Which part each member goes in, and whether it was moved one part on
+/// (the same assignment `write_parts` makes, for `write_extracted`).
+fn assign_parts(spec: &TakeoutSpec, plan: &[Planned]) -> (Vec<usize>, Vec<bool>) {
+    let mut part_of = Vec::with_capacity(plan.len());
+    let (mut part, mut filled) = (0usize, 0u64);
+    for p in plan {
+        if filled > 0 && filled + body_len(&p.body) > spec.part_bytes {
+            part += 1;
+            filled = 0;
+        }
+        filled += body_len(&p.body);
+        part_of.push(part);
+    }
+    let parts = part + 1;
+    let mut moved = vec![false; plan.len()];
+    if spec.split_pairs && parts > 1 {
+        for (i, p) in plan.iter().enumerate() {
+            if let Role::Media { json: Some(j), .. } = p.role {
+                if i % 7 == 1 && part_of[i] + 1 < parts && part_of[j] == part_of[i] {
+                    part_of[j] = part_of[i] + 1;
+                    moved[j] = true;
+                }
+            }
+        }
+    }
+    (part_of, moved)
 }
 
 /// Assigns members to parts by size, moves some sidecars one part on, and

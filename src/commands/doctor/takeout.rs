@@ -64,7 +64,8 @@ pub(super) fn fact(
             Ok(m) if !m.is_dir() => return Err(Listing::NotAFolder),
             Ok(_) => {}
         }
-        inbox::scan(&dir).map_err(|e| Listing::Unreadable(crate::error_text::describe(&e)))
+        inbox::scan(&dir, LIST_BOUND)
+            .map_err(|e| Listing::Unreadable(crate::error_text::describe(&e)))
     });
     let listing = match listed {
         None => Listing::TimedOut(LIST_BOUND.as_secs()),

@@ -47,9 +47,6 @@ use crate::takeout::plan::{self, SetPlan};
 use crate::takeout::xmp_fields;
 use crate::text::human_bytes;
 
-/// How long a part must stay the same before it is read.
-pub(super) const SETTLE: Duration = Duration::from_secs(10 * 60);
-
 /// How long a part may send no byte before its reading is given up for
 /// this run (a file in a Drive folder is fetched on demand; the fetch can
 /// take minutes, or never end).
@@ -146,17 +143,20 @@ enum SetState {
     Failed(String),
     /// Numbers missing below the highest part.
     Incomplete(Vec<u32>),
-    /// A part new or changed less than `SETTLE` ago; the longest wait left.
+    /// A part new or changed less than the settle time ago; the longest
+    /// wait left.
     Settling(Duration),
     Read,
 }
 
 /// Decides a set's state from its parts' ledger rows (after this run's
-/// sighting) and their fingerprints now.
+/// sighting) and their fingerprints now; `settle`: how long they must
+/// have stayed the same (`TakeoutSet::settle_time`).
 fn set_state(
     set: &TakeoutSet,
     parts: &[(Option<PartState>, String)],
     now: DateTime<Utc>,
+    settle: Duration,
 ) -> SetState {
     let current = |s: &PartState, fp: &str| s.fingerprint == fp;
     // Read with these very parts before: not again until one changes.
@@ -176,9 +176,9 @@ fn set_state(
     }
     let wait_left = |s: &Option<PartState>, fp: &str| match s {
         Some(s) if current(s, fp) => {
-            SETTLE.saturating_sub((now - s.seen_at).to_std().unwrap_or_default())
+            settle.saturating_sub((now - s.seen_at).to_std().unwrap_or_default())
         }
-        _ => SETTLE,
+        _ => settle,
     };
     let longest = parts
         .iter()
@@ -246,12 +246,17 @@ fn fingerprint_text(f: &Fingerprint) -> String {
 
 /// What a run would do with each set, without writing anything.
 fn dry_source(t: &Takeout, ledger: Option<&Ledger>, now: DateTime<Utc>) -> Result<Line> {
-    let scan = inbox::scan(&t.inbox)?;
+    let scan = inbox::scan(&t.inbox, inbox::BOUND)?;
     let mut said = Vec::new();
     for set in &scan.sets {
+        if let Some(note) = set.downloading_note() {
+            said.push(format!("{}: {note}", set.id));
+            continue;
+        }
         let mut parts = Vec::new();
         for part in &set.parts {
-            let fp = fingerprint_text(&inbox::fingerprint(&t.inbox.join(&part.name))?);
+            let path = t.inbox.join(&part.name);
+            let fp = fingerprint_text(&inbox::fingerprint(&path, set.format, inbox::BOUND)?);
             let state = match ledger {
                 Some(l) => l.takeout_part(&t.name, &part.name)?,
                 None => None,
@@ -259,26 +264,28 @@ fn dry_source(t: &Takeout, ledger: Option<&Ledger>, now: DateTime<Utc>) -> Resul
             parts.push((Some(sighted(state, &fp, now)), fp));
         }
         let states: Vec<PartState> = parts.iter().filter_map(|(s, _)| s.clone()).collect();
-        said.push(match set_state(set, &parts, now) {
-            SetState::Done => format!("{}: done", set.id),
-            SetState::Settling(left) => format!(
-                "{}: settling ({} min still)",
-                set.id,
-                left.as_secs().div_ceil(60)
-            ),
-            SetState::Incomplete(missing) => format!("{}: parts {missing:?} missing", set.id),
-            SetState::Failed(error) => format!("{}: failed ({error})", set.id),
-            SetState::Read => {
-                let (read, total) = read_so_far(set, &states);
-                let left = states.iter().filter(|s| !s.read_to_end).count();
-                format!(
-                    "{}: would read {left} parts, {} ({} already read)",
+        said.push(
+            match set_state(set, &parts, now, set.settle_time(t.settle)) {
+                SetState::Done => format!("{}: done", set.id),
+                SetState::Settling(left) => format!(
+                    "{}: settling ({} min still)",
                     set.id,
-                    human_bytes(total - read),
-                    human_bytes(read)
-                )
-            }
-        });
+                    left.as_secs().div_ceil(60)
+                ),
+                SetState::Incomplete(missing) => format!("{}: parts {missing:?} missing", set.id),
+                SetState::Failed(error) => format!("{}: failed ({error})", set.id),
+                SetState::Read => {
+                    let (read, total) = read_so_far(set, &states);
+                    let left = states.iter().filter(|s| !s.read_to_end).count();
+                    format!(
+                        "{}: would read {left} parts, {} ({} already read)",
+                        set.id,
+                        human_bytes(total - read),
+                        human_bytes(read)
+                    )
+                }
+            },
+        );
     }
     let text = if said.is_empty() {
         "takeout (dry run): nothing new".to_owned()
@@ -304,22 +311,30 @@ fn source(
     let keep = ledger.takeout_held_hashes(&t.name)?;
     Holding::clear_unreferenced(&holding_dir, &keep)
         .with_context(|| format!("clearing {}", holding_dir.display()))?;
-    let scan = inbox::scan(&t.inbox)?;
+    let scan = inbox::scan(&t.inbox, inbox::BOUND)?;
     let mut said = Vec::new();
     let mut status = Status::Ok;
     let mut read_this_run = 0u64;
     for set in &scan.sets {
+        if let Some(note) = set.downloading_note() {
+            said.push(format!("{}: {note}", set.id));
+            continue;
+        }
         let mut parts = Vec::new();
         for part in &set.parts {
-            let fp = fingerprint_text(&inbox::fingerprint(&t.inbox.join(&part.name))?);
+            let path = t.inbox.join(&part.name);
+            let fp = fingerprint_text(&inbox::fingerprint(&path, set.format, inbox::BOUND)?);
             ledger.sight_takeout_part(&t.name, &part.name, &fp, now)?;
             parts.push((ledger.takeout_part(&t.name, &part.name)?, fp));
         }
-        match set_state(set, &parts, now) {
+        match set_state(set, &parts, now, set.settle_time(t.settle)) {
             SetState::Done => {}
-            SetState::Settling(_) => {
-                said.push(format!("{}: waiting for its parts to settle", set.id));
-            }
+            SetState::Settling(_) => said.push(format!(
+                "{}: waiting for its parts to settle{}",
+                set.id,
+                set.may_continue_note()
+                    .map_or(String::new(), |n| format!(" ({n}: waiting twice as long)"))
+            )),
             SetState::Incomplete(missing) => {
                 warn(&mut status);
                 said.push(format!(
@@ -367,13 +382,6 @@ fn source(
             }
         }
     }
-    if !scan.extracted.is_empty() {
-        warn(&mut status);
-        said.push(format!(
-            "WARNING: {} extracted Takeout folders are not read yet (only .zip and .tgz parts)",
-            scan.extracted.len()
-        ));
-    }
     let text = if said.is_empty() {
         "takeout: nothing new".to_owned()
     } else {
@@ -393,9 +401,13 @@ fn outcome_text(
     failed_part: impl FnOnce(&str) -> crate::ledger::Result<()>,
 ) -> Result<String> {
     Ok(match outcome {
-        Ok(Outcome::Staged(text, warns)) => {
+        Ok(Outcome::Staged(mut text, warns)) => {
             if warns {
                 warn(status);
+            }
+            if let Some(note) = set.may_continue_note() {
+                warn(status);
+                text.push_str(&format!("; WARNING: {note}"));
             }
             text
         }
@@ -897,6 +909,8 @@ mod tests {
             format: Format::Zip,
             parts: vec![part(1), part(3)],
             missing,
+            downloading: Vec::new(),
+            may_continue_after: None,
         }
     }
 
@@ -935,6 +949,7 @@ mod tests {
     #[test]
     fn a_set_is_read_once_settled_complete_and_not_done() {
         let now = DateTime::from_timestamp(10_000, 0).unwrap();
+        let settle = Duration::from_secs(600);
         let old = 10_000 - 601;
         let fresh = 10_000 - 60;
         let parts = |a, b| vec![(Some(a), "f1".to_owned()), (Some(b), "f2".to_owned())];
@@ -943,7 +958,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, None), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Read
         );
@@ -951,7 +967,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, None), state("f2", fresh, None)),
-                now
+                now,
+                settle
             ),
             SetState::Settling(Duration::from_secs(540))
         );
@@ -959,7 +976,8 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, Some("ok")), state("f2", old, Some("ok"))),
-                now
+                now,
+                settle
             ),
             SetState::Done
         );
@@ -968,25 +986,32 @@ mod tests {
             set_state(
                 &s,
                 &parts(state("f1", old, Some("ok")), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Read
         );
         let failed = || state("f1", old, Some("failed"));
         assert_eq!(
-            set_state(&s, &parts(failed(), state("f2", old, Some("failed"))), now),
+            set_state(
+                &s,
+                &parts(failed(), state("f2", old, Some("failed"))),
+                now,
+                settle
+            ),
             SetState::Failed("cut".into())
         );
         // A failed set with a part replaced since: read again.
         assert_eq!(
-            set_state(&s, &parts(failed(), state("f2", old, None)), now),
+            set_state(&s, &parts(failed(), state("f2", old, None)), now, settle),
             SetState::Read
         );
         assert_eq!(
             set_state(
                 &set(vec![2]),
                 &parts(state("f1", old, None), state("f2", old, None)),
-                now
+                now,
+                settle
             ),
             SetState::Incomplete(vec![2])
         );
