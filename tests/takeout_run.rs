@@ -31,12 +31,12 @@ fn hex(hash: &[u8; 32]) -> String {
     blake3::Hash::from(*hash).to_hex().to_string()
 }
 
-/// Every content a set holds that is not JSON: hash → the manifest
-/// members with it.
+/// Every media content a set holds (no JSON, not Takeout's own index
+/// page): hash → the manifest members with it.
 fn contents(manifest: &Manifest) -> BTreeMap<String, Vec<usize>> {
     let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, m) in manifest.members.iter().enumerate() {
-        if !m.path.to_ascii_lowercase().ends_with(".json") {
+        if matches!(m.role, Role::Media { .. }) {
             out.entry(hex(&m.blake3)).or_default().push(i);
         }
     }
@@ -164,7 +164,7 @@ fn takeouts_are_staged_once_exactly_and_a_cut_part_stages_nothing_until_replaced
     let copies = first
         .members
         .iter()
-        .filter(|m| !m.path.to_ascii_lowercase().ends_with(".json"))
+        .filter(|m| matches!(m.role, Role::Media { .. }))
         .count();
     assert!(copies > distinct, "the set holds duplicates to drop");
 
