@@ -947,4 +947,85 @@ mod tests {
             .any(|x| m.members.iter().filter(|y| y.blake3 == x.blake3).count() > 1);
         assert!(twice, "a photo in an album folder and a year folder");
     }
+
+    #[test]
+    fn an_export_of_a_changed_library_drops_adds_and_moves_only_what_changed() {
+        let hashes = |m: &Manifest| -> std::collections::BTreeMap<String, [u8; 32]> {
+            m.members
+                .iter()
+                .map(|x| (x.path.clone(), x.blake3))
+                .collect()
+        };
+        let spec = TakeoutSpec::new(5, 24);
+        let base_dir = tempfile::tempdir().unwrap();
+        let base = hashes(&spec.write(base_dir.path()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let changes = ExportChanges {
+            deleted: vec![4],
+            edited_later: vec![6],
+            moved: vec![(0, "Garden".into())],
+            time_shift: 86_400,
+        };
+        let m = spec.write_export(dir.path(), &changes).unwrap();
+        let after = hashes(&m);
+        let gone: Vec<&String> = base.keys().filter(|p| !after.contains_key(*p)).collect();
+        let added: Vec<&String> = after.keys().filter(|p| !base.contains_key(*p)).collect();
+        // Photo 4 is a motion photo: still, video and sidecar gone.
+        assert!(
+            gone.iter()
+                .any(|p| p.ends_with("PXL_20150101_120000004.MP.jpg")),
+            "{gone:?}"
+        );
+        assert!(
+            gone.iter()
+                .any(|p| p.ends_with("PXL_20150101_120000004.MP4")),
+            "{gone:?}"
+        );
+        assert!(
+            added.iter().any(|p| p.ends_with("/IMG_0006-edited.jpg")),
+            "{added:?}"
+        );
+        assert!(added.contains(&&"Takeout/Google Photos/Garden/IMG_0000.jpg".to_owned()));
+        assert!(gone.contains(&&"Takeout/Google Photos/Holiday 2019/IMG_0000.jpg".to_owned()));
+        // Everything else: the same bytes under the same names.
+        for (path, hash) in &after {
+            if let Some(before) = base.get(path) {
+                if !path.ends_with(".json") {
+                    assert_eq!(before, hash, "{path}");
+                }
+            }
+        }
+        // Roles point at the right members after the renumbering.
+        for x in &m.members {
+            if let Role::Media { json: Some(j), .. } = &x.role {
+                assert!(m.members[*j].path.ends_with(".json"), "{}", x.path);
+            }
+            if let Role::Media {
+                companion_of: Some(c),
+                ..
+            } = &x.role
+            {
+                // A companion lies beside its original, moved or not.
+                let folder = |p: &str| p.rsplit_once('/').unwrap().0.to_owned();
+                assert_eq!(folder(&x.path), folder(&m.members[*c].path), "{}", x.path);
+            }
+        }
+        for bad in [
+            ExportChanges {
+                deleted: vec![99],
+                ..ExportChanges::default()
+            },
+            ExportChanges {
+                moved: vec![(1, "Garden".into())],
+                ..ExportChanges::default()
+            },
+            ExportChanges {
+                moved: vec![(0, "Nowhere".into())],
+                ..ExportChanges::default()
+            },
+        ] {
+            let e = spec.write_export(dir.path(), &bad).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad:?}: {e}");
+        }
+    }
 }
