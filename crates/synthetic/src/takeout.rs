@@ -804,8 +804,8 @@ fn changed(
     }
     let mut paths: Vec<&str> = out.iter().map(|p| p.path.as_str()).collect();
     paths.sort_unstable();
-    if let Some(w) = paths.windows(2).find(|w| w[0] == w[1]) {
-        return Err(invalid(format!("two members would be {}", w[0])));
+    if let Some(same) = paths.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
+        return Err(invalid(format!("two members would be {same}")));
     }
     Ok(out)
 }
