@@ -14,9 +14,9 @@
 //! or `cargo bench --bench takeout_rerun` with: `BENCH_TAKEOUT_GB` (size of
 //! the set, default 10), `BENCH_TAKEOUT_PART_MB` (part size, default 2048),
 //! `BENCH_RUNS` (untraced re-runs, default 3), `BENCH_DIR` (scratch, default
-//! a temporary folder, removed; a set kept in `BENCH_DIR` is used again,
-//! staging and state are removed at the end either way). The disk needs about twice the
-//! set's size free (the set, and staging).
+//! a temporary folder, removed; a set kept in `BENCH_DIR` is used again;
+//! staging and state are removed once the runs are measured). The disk
+//! needs about twice the set's size free (the set, and staging).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -277,6 +277,11 @@ fn main() {
         .map(|i| untraced_rerun(&config, &format!("2026-03-01T11:{:02}:00Z", i % 60)))
         .min()
         .expect("at least one run");
+    // The runs are measured: staging goes before the tools read the set
+    // (a kept BENCH_DIR keeps only the set, for the next time).
+    for dir in ["state", "staging"] {
+        fs::remove_dir_all(scratch.join(dir)).expect("remove the scratch run");
+    }
     let mut cat = Command::new("sh");
     cat.arg("-c")
         .arg("cat \"$@\" > /dev/null")
@@ -312,9 +317,5 @@ fn main() {
     );
     for (name, bytes) in &again.by_file {
         println!("  re-run read {bytes} bytes of {name}");
-    }
-    // A kept BENCH_DIR keeps only the set, for the next time.
-    for dir in ["state", "staging"] {
-        fs::remove_dir_all(scratch.join(dir)).expect("remove the scratch run");
     }
 }
