@@ -16,7 +16,8 @@
 //! `BENCH_RUNS` (untraced re-runs, default 3), `BENCH_DIR` (scratch, default
 //! a temporary folder, removed; a set kept in `BENCH_DIR` is used again;
 //! staging and state are removed once the runs are measured). The disk
-//! needs about twice the set's size free (the set, and staging).
+//! needs about twice the set's size free (the set, and staging): checked
+//! before anything is written.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -222,6 +223,22 @@ fn parts_in(inbox: &Path) -> Vec<PathBuf> {
     parts
 }
 
+/// The set, and staging as large: refused up front rather than filling a
+/// shared disk half way through.
+fn check_free_space(scratch: &Path, inbox: &Path, gb: f64) {
+    let need = if parts_in(inbox).is_empty() { 2.1 } else { 1.1 } * gb * 1e9;
+    let stat = rustix::fs::statvfs(scratch).expect("the scratch folder's file system");
+    let free = (stat.f_bavail * stat.f_frsize) as f64;
+    assert!(
+        free >= need,
+        "{}: {:.1} GB free, the set and staging need about {:.1} GB \
+         (set BENCH_TAKEOUT_GB lower, or BENCH_DIR elsewhere)",
+        scratch.display(),
+        free / 1e9,
+        need / 1e9
+    );
+}
+
 fn main() {
     let gb: f64 = env_or("BENCH_TAKEOUT_GB", 10.0);
     let part_mb: u64 = env_or("BENCH_TAKEOUT_PART_MB", 2048);
@@ -246,6 +263,7 @@ fn main() {
         temp.path().to_owned()
     };
     let inbox = scratch.join("inbox");
+    check_free_space(&scratch, &inbox, gb);
     let parts = make_set(&inbox, gb, part_mb);
     let sizes: Vec<u64> = parts
         .iter()
