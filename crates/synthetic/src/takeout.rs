@@ -34,6 +34,7 @@
 //! pattern seeded per photo, like the synthetic library's files:
 //! enough for a sniffer, not decodable images.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -771,6 +772,182 @@ fn write_tgz(
     tar.into_inner()?.finish()?.flush()
 }
 
+/// How one scheduled export of a library differs from the library a
+/// [`TakeoutSpec`] describes, as a library changes between two exports
+/// (photos are named by their index, `0..spec.photos`). Everything not
+/// named stays as the spec writes it, byte for byte.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportChanges {
+    /// Photos deleted in Google: left out with their sidecars and companions.
+    pub deleted: Vec<usize>,
+    /// Photos edited in Google since: each gets an edited copy
+    /// (`STEM-edited.EXT`, new bytes, no sidecar) beside it in every folder.
+    pub edited_later: Vec<usize>,
+    /// Photos moved into another album: (photo, the album's title). The
+    /// photo must be in an album, and the other album must exist.
+    pub moved: Vec<(usize, String)>,
+    /// Seconds added to every member's time in the archive: a later
+    /// export's own file times.
+    pub time_shift: i64,
+}
+
+impl TakeoutSpec {
+    /// Writes the parts of an export of the library as `changes` left it
+    /// into `dir` (which must exist). A change naming a photo that cannot
+    /// take it is an `InvalidInput` error.
+    pub fn write_export(&self, dir: &Path, changes: &ExportChanges) -> io::Result<Manifest> {
+        let plan = changed(self, plan(self), changes)?;
+        write_parts(self, &plan, dir)
+    }
+}
+
+/// The members of a photo's original (in each of its folders): the body seed
+/// that `plan` gives photo `i`.
+fn original_seed(spec: &TakeoutSpec, i: usize) -> u64 {
+    fnv1a(format!("{} {i} original", spec.seed).as_bytes())
+}
+
+/// `plan` with `changes` applied; the member indices in roles renumbered.
+fn changed(
+    spec: &TakeoutSpec,
+    mut plan: Vec<Planned>,
+    changes: &ExportChanges,
+) -> io::Result<Vec<Planned>> {
+    let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
+    let by_seed: HashMap<u64, usize> = (0..spec.photos)
+        .map(|i| (original_seed(spec, i), i))
+        .collect();
+    // The photo each member belongs to: an original by its seed, a
+    // companion and a sidecar by their original.
+    let mut photo: Vec<Option<usize>> = plan
+        .iter()
+        .map(|p| match p.body {
+            Body::Media { seed, .. } => by_seed.get(&seed).copied(),
+            Body::Text(_) => None,
+        })
+        .collect();
+    let originals = photo.clone();
+    for (m, p) in plan.iter().enumerate() {
+        if let Role::Media {
+            json, companion_of, ..
+        } = &p.role
+        {
+            if let (Some(i), Some(j)) = (originals[m], json) {
+                photo[*j] = Some(i);
+            }
+            if let Some(c) = companion_of {
+                photo[m] = photo[m].or(originals[*c]);
+            }
+        }
+    }
+    for &i in changes.deleted.iter().chain(&changes.edited_later) {
+        if !originals.contains(&Some(i)) {
+            return Err(invalid(format!("photo {i} is not in the library")));
+        }
+    }
+    for (i, album) in &changes.moved {
+        move_to_album(&mut plan, &photo, *i, album).map_err(invalid)?;
+    }
+    let mut out: Vec<Planned> = Vec::with_capacity(plan.len());
+    let mut new_index = vec![None; plan.len()];
+    // Edited copies to add: (index in `out`, original's index in `plan`).
+    let mut added = Vec::new();
+    for (m, mut p) in plan.into_iter().enumerate() {
+        if photo[m].is_some_and(|i| changes.deleted.contains(&i)) {
+            continue;
+        }
+        p.modified += changes.time_shift;
+        new_index[m] = Some(out.len());
+        out.push(p);
+        if let Some(i) = originals[m].filter(|i| changes.edited_later.contains(i)) {
+            let copy = edited_later(spec, &out[out.len() - 1], i);
+            added.push(out.len());
+            out.push(copy);
+        }
+    }
+    for (n, p) in out.iter_mut().enumerate() {
+        if let Role::Media {
+            json, companion_of, ..
+        } = &mut p.role
+        {
+            *json = json.and_then(|j| new_index[j]);
+            *companion_of = if added.contains(&n) {
+                Some(n - 1)
+            } else {
+                companion_of.and_then(|c| new_index[c])
+            };
+        }
+    }
+    let mut paths: Vec<&str> = out.iter().map(|p| p.path.as_str()).collect();
+    paths.sort_unstable();
+    if let Some(same) = paths.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]) {
+        return Err(invalid(format!("two members would be {same}")));
+    }
+    Ok(out)
+}
+
+/// Moves the album copy of photo `i` (its original and sidecar; `photo`
+/// says which member is whose) into the folder of `album`.
+fn move_to_album(
+    plan: &mut [Planned],
+    photo: &[Option<usize>],
+    i: usize,
+    album: &str,
+) -> Result<(), String> {
+    let dir = format!("Takeout/Google Photos/{album}/");
+    if !plan.iter().any(|p| p.path == format!("{dir}metadata.json")) {
+        return Err(format!("no album {album:?} to move photo {i} into"));
+    }
+    let mut moved = Vec::new();
+    for (m, p) in plan.iter_mut().enumerate() {
+        if photo[m] != Some(i) {
+            continue;
+        }
+        if let Role::Media { expected, .. } = &mut p.role {
+            if let Some(from) = expected.album.replace(album.to_owned()) {
+                moved.push(from);
+            }
+        }
+    }
+    let Some(from) = moved.first() else {
+        return Err(format!("photo {i} is in no album"));
+    };
+    let from = format!("Takeout/Google Photos/{from}/");
+    for (m, p) in plan.iter_mut().enumerate() {
+        if photo[m] == Some(i) {
+            if let Some(name) = p.path.strip_prefix(&from) {
+                p.path = format!("{dir}{name}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An edited copy of `original` (photo `i`), made after the export the
+/// spec describes: new bytes, named as Google names an edited copy.
+fn edited_later(spec: &TakeoutSpec, original: &Planned, i: usize) -> Planned {
+    let (dir, name) = original.path.rsplit_once('/').expect("in a folder");
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let (Role::Media { expected, .. }, Body::Media { len, .. }) = (&original.role, &original.body)
+    else {
+        unreachable!("an original is media")
+    };
+    Planned {
+        path: format!("{dir}/{stem}-edited.{ext}"),
+        role: Role::Media {
+            json: None,
+            companion_of: None,
+            expected: expected.clone(),
+        },
+        body: Body::Media {
+            magic: magic_for(ext),
+            len: len + 29,
+            seed: fnv1a(format!("{} {i} edited later", spec.seed).as_bytes()),
+        },
+        modified: original.modified + 86_400,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::case_sensitive_file_extension_comparisons)] // the exact case Google writes
 mod tests {
@@ -845,5 +1022,86 @@ mod tests {
             .filter(|x| matches!(x.role, Role::Media { .. }))
             .any(|x| m.members.iter().filter(|y| y.blake3 == x.blake3).count() > 1);
         assert!(twice, "a photo in an album folder and a year folder");
+    }
+
+    #[test]
+    fn an_export_of_a_changed_library_drops_adds_and_moves_only_what_changed() {
+        let hashes = |m: &Manifest| -> std::collections::BTreeMap<String, [u8; 32]> {
+            m.members
+                .iter()
+                .map(|x| (x.path.clone(), x.blake3))
+                .collect()
+        };
+        let spec = TakeoutSpec::new(5, 24);
+        let base_dir = tempfile::tempdir().unwrap();
+        let base = hashes(&spec.write(base_dir.path()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let changes = ExportChanges {
+            deleted: vec![4],
+            edited_later: vec![6],
+            moved: vec![(0, "Garden".into())],
+            time_shift: 86_400,
+        };
+        let m = spec.write_export(dir.path(), &changes).unwrap();
+        let after = hashes(&m);
+        let gone: Vec<&String> = base.keys().filter(|p| !after.contains_key(*p)).collect();
+        let added: Vec<&String> = after.keys().filter(|p| !base.contains_key(*p)).collect();
+        // Photo 4 is a motion photo: still, video and sidecar gone.
+        assert!(
+            gone.iter()
+                .any(|p| p.ends_with("PXL_20150101_120000004.MP.jpg")),
+            "{gone:?}"
+        );
+        assert!(
+            gone.iter()
+                .any(|p| p.ends_with("PXL_20150101_120000004.MP4")),
+            "{gone:?}"
+        );
+        assert!(
+            added.iter().any(|p| p.ends_with("/IMG_0006-edited.jpg")),
+            "{added:?}"
+        );
+        assert!(added.contains(&&"Takeout/Google Photos/Garden/IMG_0000.jpg".to_owned()));
+        assert!(gone.contains(&&"Takeout/Google Photos/Holiday 2019/IMG_0000.jpg".to_owned()));
+        // Everything else: the same bytes under the same names.
+        for (path, hash) in &after {
+            if let Some(before) = base.get(path) {
+                if !path.ends_with(".json") {
+                    assert_eq!(before, hash, "{path}");
+                }
+            }
+        }
+        // Roles point at the right members after the renumbering.
+        for x in &m.members {
+            if let Role::Media { json: Some(j), .. } = &x.role {
+                assert!(m.members[*j].path.ends_with(".json"), "{}", x.path);
+            }
+            if let Role::Media {
+                companion_of: Some(c),
+                ..
+            } = &x.role
+            {
+                // A companion lies beside its original, moved or not.
+                let folder = |p: &str| p.rsplit_once('/').unwrap().0.to_owned();
+                assert_eq!(folder(&x.path), folder(&m.members[*c].path), "{}", x.path);
+            }
+        }
+        for bad in [
+            ExportChanges {
+                deleted: vec![99],
+                ..ExportChanges::default()
+            },
+            ExportChanges {
+                moved: vec![(1, "Garden".into())],
+                ..ExportChanges::default()
+            },
+            ExportChanges {
+                moved: vec![(0, "Nowhere".into())],
+                ..ExportChanges::default()
+            },
+        ] {
+            let e = spec.write_export(dir.path(), &bad).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad:?}: {e}");
+        }
     }
 }
