@@ -31,11 +31,12 @@ fn hex(hash: &[u8; 32]) -> String {
     blake3::Hash::from(*hash).to_hex().to_string()
 }
 
-/// Every content an export holds that is not JSON: hash → its members.
+/// Every media content an export holds (no JSON, not Takeout's own index
+/// page): hash → its members.
 fn contents(manifest: &Manifest) -> BTreeMap<String, Vec<usize>> {
     let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, m) in manifest.members.iter().enumerate() {
-        if !m.path.to_ascii_lowercase().ends_with(".json") {
+        if matches!(m.role, Role::Media { .. }) {
             out.entry(hex(&m.blake3)).or_default().push(i);
         }
     }
