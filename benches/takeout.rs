@@ -12,6 +12,7 @@
 //! scratch: `BENCH_DIR`, default a temporary folder that is removed; parts
 //! kept there are reused; `BENCH_RUNS`, default 2, best of).
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,10 +49,12 @@ fn read_and_hash(part: &Path, format: Format) -> (usize, u64) {
 }
 
 /// What a run does before staging: every media member into a hashed,
-/// fsynced holding file (removed again when the `Holding` goes, as the
-/// extracting tools' output is removed).
+/// fsynced holding file. The holding folder is emptied before each round,
+/// as the extracting tools' output is removed (a file already held by its
+/// hash is not written again: a later round would write nothing).
 fn into_holding(part: &Path, format: Format, holding: &Path, runs: usize) -> Duration {
     best_of(runs, || {
+        Holding::clear_unreferenced(holding, &HashSet::new()).expect("an empty holding folder");
         let mut h = Holding::new(holding).expect("a holding folder");
         ingest::read_set(&[(part.to_owned(), format)], &mut h).expect("the set reads");
     })
