@@ -15,6 +15,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use common::setup::Setup;
+use common::takeout::hex;
 use photos_backup::takeout::archive::{self, Format, Item};
 use synthetic::takeout::{Manifest, Role, TakeoutSpec};
 
@@ -27,10 +28,6 @@ fn setup(inbox: &Path) -> Setup {
         toml::Value::String(inbox.display().to_string())
     ));
     setup
-}
-
-fn hex(hash: &[u8; 32]) -> String {
-    blake3::Hash::from(*hash).to_hex().to_string()
 }
 
 /// `coverage --json` at `now`: its exit code and document.

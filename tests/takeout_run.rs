@@ -13,6 +13,7 @@ use std::fs;
 use std::path::Path;
 
 use common::setup::{Ran, Setup};
+use common::takeout::{contents, hex};
 use synthetic::takeout::{ArchiveFormat, Manifest, Role, TakeoutSpec};
 
 const NAME: &str = "carla-google";
@@ -25,22 +26,6 @@ fn setup(inbox: &Path) -> Setup {
         toml::Value::String(inbox.display().to_string())
     ));
     setup
-}
-
-fn hex(hash: &[u8; 32]) -> String {
-    blake3::Hash::from(*hash).to_hex().to_string()
-}
-
-/// Every media content a set holds (no JSON, not Takeout's own index
-/// page): hash → the manifest members with it.
-fn contents(manifest: &Manifest) -> BTreeMap<String, Vec<usize>> {
-    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, m) in manifest.members.iter().enumerate() {
-        if matches!(m.role, Role::Media { .. }) {
-            out.entry(hex(&m.blake3)).or_default().push(i);
-        }
-    }
-    out
 }
 
 /// The staged originals: content hash → path.

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use common::setup::Setup;
+use common::takeout::{contents, hex};
 use synthetic::takeout::{ExportChanges, Manifest, Role, TakeoutSpec};
 
 const NAME: &str = "carla-google";
@@ -26,22 +27,6 @@ const FIRST_PHOTOS: usize = 30;
 const DELETED: [usize; 5] = [6, 16, 25, 13, 21];
 const EDITED: [usize; 5] = [8, 11, 17, 22, 23];
 const MOVED: [usize; 5] = [0, 5, 15, 20, 0];
-
-fn hex(hash: &[u8; 32]) -> String {
-    blake3::Hash::from(*hash).to_hex().to_string()
-}
-
-/// Every media content an export holds (no JSON, not Takeout's own index
-/// page): hash → its members.
-fn contents(manifest: &Manifest) -> BTreeMap<String, Vec<usize>> {
-    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, m) in manifest.members.iter().enumerate() {
-        if matches!(m.role, Role::Media { .. }) {
-            out.entry(hex(&m.blake3)).or_default().push(i);
-        }
-    }
-    out
-}
 
 /// The day folder a photo taken at `seconds` belongs in, in `ZONE`.
 fn day_folder(seconds: i64) -> String {

@@ -9,6 +9,7 @@
 pub mod borg;
 pub mod remote;
 pub mod setup;
+pub mod takeout;
 pub mod timeline;
 pub mod tmpfs;
 pub mod tools;

@@ -244,6 +244,21 @@ fn fingerprint_text(f: &Fingerprint) -> String {
     )
 }
 
+/// The fingerprint of each part of `set`, as the ledger keeps them (each
+/// taken within `inbox::BOUND`).
+fn fingerprints(t: &Takeout, set: &TakeoutSet) -> Result<Vec<String>> {
+    (set.parts.iter())
+        .map(|part| {
+            let path = t.inbox.join(&part.name);
+            Ok(fingerprint_text(&inbox::fingerprint(
+                &path,
+                set.format,
+                inbox::BOUND,
+            )?))
+        })
+        .collect()
+}
+
 /// What a run would do with each set, without writing anything.
 fn dry_source(t: &Takeout, ledger: Option<&Ledger>, now: DateTime<Utc>) -> Result<Line> {
     let scan = inbox::scan(&t.inbox, inbox::BOUND)?;
@@ -254,9 +269,7 @@ fn dry_source(t: &Takeout, ledger: Option<&Ledger>, now: DateTime<Utc>) -> Resul
             continue;
         }
         let mut parts = Vec::new();
-        for part in &set.parts {
-            let path = t.inbox.join(&part.name);
-            let fp = fingerprint_text(&inbox::fingerprint(&path, set.format, inbox::BOUND)?);
+        for (part, fp) in set.parts.iter().zip(fingerprints(t, set)?) {
             let state = match ledger {
                 Some(l) => l.takeout_part(&t.name, &part.name)?,
                 None => None,
@@ -321,9 +334,7 @@ fn source(
             continue;
         }
         let mut parts = Vec::new();
-        for part in &set.parts {
-            let path = t.inbox.join(&part.name);
-            let fp = fingerprint_text(&inbox::fingerprint(&path, set.format, inbox::BOUND)?);
+        for (part, fp) in set.parts.iter().zip(fingerprints(t, set)?) {
             ledger.sight_takeout_part(&t.name, &part.name, &fp, now)?;
             parts.push((ledger.takeout_part(&t.name, &part.name)?, fp));
         }

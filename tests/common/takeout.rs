@@ -1,0 +1,23 @@
+//! What the Takeout tests ask of a generated set's manifest: the content
+//! hashes as the ledger spells them, and which members are the media a run
+//! stages (no JSON, not Takeout's own index page).
+
+use std::collections::BTreeMap;
+
+use synthetic::takeout::{Manifest, Role};
+
+/// A BLAKE3 hash as lowercase hex (the uuid of a Takeout content).
+pub fn hex(hash: &[u8; 32]) -> String {
+    blake3::Hash::from(*hash).to_hex().to_string()
+}
+
+/// Every media content `manifest` holds: hash → the members with it.
+pub fn contents(manifest: &Manifest) -> BTreeMap<String, Vec<usize>> {
+    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, m) in manifest.members.iter().enumerate() {
+        if matches!(m.role, Role::Media { .. }) {
+            out.entry(hex(&m.blake3)).or_default().push(i);
+        }
+    }
+    out
+}
