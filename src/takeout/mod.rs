@@ -1,12 +1,14 @@
-//! Google Takeout archives as a second kind of source (issue 19), in
-//! progress: finding Takeout parts in an inbox folder (`inbox`), reading
-//! the members of a part streaming, every member path checked first
-//! (`archive`, `member_path`), which JSON belongs to which media file
-//! (`names`, `sidecar_match`), what the JSON says (`metadata`), when the
-//! media file itself says it was taken (`camera_time`) and the XMP
-//! sidecar made from it (`xmp_fields`), a whole set read into holding
-//! files (`ingest`) and what of it to stage (`plan`). The run step that
-//! uses them is `commands::run::takeout`.
+//! Google Takeout archives as a second kind of source (issue 19): finding
+//! Takeout parts and extracted folders in an inbox folder (`inbox`),
+//! reading the members of a part streaming, every member path checked
+//! first (`archive`, `member_path`), which JSON belongs to which media
+//! file (`names`, `sidecar_match`), what the JSON says (`metadata`), when
+//! the media file itself says it was taken (`camera_time`) and the XMP
+//! sidecar made from it (`xmp_fields`), a part read member by member into
+//! holding files named by content, across runs when it must be (`ingest`),
+//! and what of a set to stage once every part is read (`plan`). The run
+//! step that uses them is `commands::run::takeout`; `coverage` reports on
+//! the sets.
 
 pub mod archive;
 pub mod camera_time;
