@@ -242,6 +242,11 @@ fn source(
             }
         }
     }
+    let unread = unread_notes(&scan.ignored);
+    if !unread.is_empty() {
+        warn(&mut status);
+        said.extend(unread);
+    }
     let text = if said.is_empty() {
         "takeout: nothing new".to_owned()
     } else {
@@ -250,6 +255,19 @@ fn source(
     let mut line = Line::ok(&t.name, text);
     line.status = status;
     Ok(line)
+}
+
+/// What the inbox holds that may hold photos and is not read, in words
+/// (a part inside a folder, a name that is not UTF-8): warnings, since a
+/// person must act. Downloads under way, second downloads, links, hidden
+/// and other files are left alone without a word (a set waiting for its
+/// download says so itself).
+fn unread_notes(ignored: &[inbox::Ignored]) -> Vec<String> {
+    ignored
+        .iter()
+        .filter(|i| matches!(i.why, inbox::Ignore::Nested | inbox::Ignore::UnreadableName))
+        .map(|i| format!("WARNING: {} not read: {}", i.name, i.why.reason()))
+        .collect()
 }
 
 /// A set's turn in words, its line's status updated; `failed_part`
@@ -312,4 +330,36 @@ pub(super) enum Outcome {
     GoesOn(String),
     /// Read part-way: too little free space to go on (a warning).
     LowDisk(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::takeout::inbox::{Ignore, Ignored};
+
+    #[test]
+    fn only_what_may_hold_photos_and_is_not_read_is_said() {
+        let ignored = |name: &str, why| Ignored {
+            name: name.into(),
+            why,
+        };
+        let notes = unread_notes(&[
+            ignored("old/takeout-20240101T000000Z-001.zip", Ignore::Nested),
+            ignored(".DS_Store", Ignore::Hidden),
+            ignored(
+                "takeout-x-002.zip.crdownload",
+                Ignore::PartialDownload("Chrome or Edge"),
+            ),
+            ignored("notes.txt", Ignore::NotTakeout),
+            ignored("\\xff.zip", Ignore::UnreadableName),
+        ]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].starts_with(
+                "WARNING: old/takeout-20240101T000000Z-001.zip not read: a part inside a folder"
+            ),
+            "{notes:?}"
+        );
+        assert!(notes[1].contains("not UTF-8"), "{notes:?}");
+    }
 }
