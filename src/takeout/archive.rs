@@ -26,7 +26,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::member_path::{self, MemberPath, Refusal};
-use super::seek_buffer::SeekInBuffer;
 use super::zip_walk;
 use crate::printable::printable;
 use crate::private_fs;
@@ -296,7 +295,7 @@ fn zip_members(
         part: part.to_owned(),
         source,
     })?;
-    let mut zip = match zip::ZipArchive::new(SeekInBuffer::new(file)) {
+    let mut zip = match zip::ZipArchive::new(BufReader::new(file)) {
         Ok(zip) => zip,
         Err(e) => return Err(zip_without_directory(part, e.into())),
     };

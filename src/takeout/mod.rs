@@ -18,7 +18,6 @@ pub mod member_path;
 pub mod metadata;
 pub mod names;
 pub mod plan;
-mod seek_buffer;
 pub mod sidecar_match;
 pub mod xmp_fields;
 mod zip_walk;
