@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 
 use common::setup::{Ran, Setup};
-use common::takeout::{contents, hex};
+use common::takeout::{contents, day_folder, hex};
 use synthetic::takeout::{ArchiveFormat, Manifest, Role, TakeoutSpec};
 
 const NAME: &str = "carla-google";
@@ -36,24 +36,6 @@ fn originals(setup: &Setup) -> BTreeMap<String, String> {
         .filter(|((_, role), _)| role == "original")
         .map(|((uuid, _), (path, _, _))| (uuid, path))
         .collect()
-}
-
-/// The day folder a photo taken at `seconds` belongs in, in `ZONE`.
-fn day_folder(seconds: i64) -> String {
-    use chrono::Datelike;
-    let tz = jiff::tz::TimeZone::get(ZONE).unwrap();
-    let offset = tz
-        .to_offset(jiff::Timestamp::from_second(seconds).unwrap())
-        .seconds();
-    let date = chrono::DateTime::from_timestamp(seconds + i64::from(offset), 0)
-        .unwrap()
-        .date_naive();
-    format!(
-        "{NAME}/{:04}/{:02}/{:02}/",
-        date.year(),
-        date.month(),
-        date.day()
-    )
 }
 
 fn xml_text(s: &str) -> String {
@@ -79,7 +61,7 @@ fn assert_staged_exactly(setup: &Setup, manifest: &Manifest) {
             continue;
         };
         assert!(
-            path.starts_with(&day_folder(expected.taken)),
+            path.starts_with(&day_folder(NAME, ZONE, expected.taken)),
             "{path}: taken at {}",
             expected.taken
         );
@@ -367,7 +349,7 @@ fn a_file_left_unrecorded_is_taken_over_when_its_bytes_match_and_kept_when_not()
         };
         let rel = format!(
             "{}{}",
-            day_folder(expected.taken),
+            day_folder(NAME, ZONE, expected.taken),
             m.path.rsplit('/').next().unwrap()
         );
         fs::create_dir_all(setup.staging().join(&rel).parent().unwrap()).unwrap();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use common::setup::Setup;
-use common::takeout::{contents, hex};
+use common::takeout::{contents, day_folder, hex};
 use synthetic::takeout::{ExportChanges, Manifest, Role, TakeoutSpec};
 
 const NAME: &str = "carla-google";
@@ -27,24 +27,6 @@ const FIRST_PHOTOS: usize = 30;
 const DELETED: [usize; 5] = [6, 16, 25, 13, 21];
 const EDITED: [usize; 5] = [8, 11, 17, 22, 23];
 const MOVED: [usize; 5] = [0, 5, 15, 20, 0];
-
-/// The day folder a photo taken at `seconds` belongs in, in `ZONE`.
-fn day_folder(seconds: i64) -> String {
-    use chrono::Datelike;
-    let tz = jiff::tz::TimeZone::get(ZONE).unwrap();
-    let offset = tz
-        .to_offset(jiff::Timestamp::from_second(seconds).unwrap())
-        .seconds();
-    let date = chrono::DateTime::from_timestamp(seconds + i64::from(offset), 0)
-        .unwrap()
-        .date_naive();
-    format!(
-        "{NAME}/{:04}/{:02}/{:02}/",
-        date.year(),
-        date.month(),
-        date.day()
-    )
-}
 
 /// The albums each content is in, by the folders its copies are in.
 fn albums(manifest: &Manifest) -> BTreeMap<String, BTreeSet<String>> {
@@ -267,7 +249,7 @@ fn a_year_of_scheduled_exports_stages_each_content_once_and_never_drops_one() {
             } = &member.role
             {
                 assert!(
-                    path.starts_with(&day_folder(expected.taken)),
+                    path.starts_with(&day_folder(NAME, ZONE, expected.taken)),
                     "{path}: taken at {}",
                     expected.taken
                 );
