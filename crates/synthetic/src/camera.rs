@@ -10,8 +10,6 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, Timelike};
-
 use crate::random::SplitMix64;
 
 /// A JPEG whose EXIF says it was taken at `taken` (`YYYY:MM:DD HH:MM:SS`),
@@ -145,7 +143,7 @@ pub fn write_zip(path: &Path, members: &[(String, Vec<u8>)], modified: i64) -> i
     let mut options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o644);
-    if let Some(t) = zip_time(modified) {
+    if let Some(t) = crate::takeout::dos_time(modified) {
         options = options.last_modified_time(t);
     }
     for (name, bytes) in members {
@@ -153,17 +151,4 @@ pub fn write_zip(path: &Path, members: &[(String, Vec<u8>)], modified: i64) -> i
         zip.write_all(bytes)?;
     }
     zip.finish()?.flush()
-}
-
-fn zip_time(t: i64) -> Option<zip::DateTime> {
-    let d = DateTime::from_timestamp(t, 0)?.naive_utc();
-    zip::DateTime::from_date_and_time(
-        u16::try_from(d.year()).ok()?,
-        d.month() as u8,
-        d.day() as u8,
-        d.hour() as u8,
-        d.minute() as u8,
-        d.second() as u8,
-    )
-    .ok()
 }

@@ -598,7 +598,7 @@ fn body_len(body: &Body) -> u64 {
 }
 
 /// Which part each member goes in, and whether it was moved one part on
-/// (the same assignment `write_parts` makes, for `write_extracted`).
+/// (for `write_parts` and `write_extracted` alike).
 fn assign_parts(spec: &TakeoutSpec, plan: &[Planned]) -> (Vec<usize>, Vec<bool>) {
     let mut part_of = Vec::with_capacity(plan.len());
     let (mut part, mut filled) = (0usize, 0u64);
@@ -628,28 +628,8 @@ fn assign_parts(spec: &TakeoutSpec, plan: &[Planned]) -> (Vec<usize>, Vec<bool>)
 /// Assigns members to parts by size, moves some sidecars one part on, and
 /// writes each part.
 fn write_parts(spec: &TakeoutSpec, plan: &[Planned], dir: &Path) -> io::Result<Manifest> {
-    let mut part_of = Vec::with_capacity(plan.len());
-    let (mut part, mut filled) = (0usize, 0u64);
-    for p in plan {
-        if filled > 0 && filled + body_len(&p.body) > spec.part_bytes {
-            part += 1;
-            filled = 0;
-        }
-        filled += body_len(&p.body);
-        part_of.push(part);
-    }
-    let parts = part + 1;
-    let mut moved = vec![false; plan.len()];
-    if spec.split_pairs && parts > 1 {
-        for (i, p) in plan.iter().enumerate() {
-            if let Role::Media { json: Some(j), .. } = p.role {
-                if i % 7 == 1 && part_of[i] + 1 < parts && part_of[j] == part_of[i] {
-                    part_of[j] = part_of[i] + 1;
-                    moved[j] = true;
-                }
-            }
-        }
-    }
+    let (part_of, moved) = assign_parts(spec, plan);
+    let parts = part_of.iter().max().map_or(1, |p| p + 1);
     let mut members: Vec<Option<ManifestMember>> = vec![None; plan.len()];
     let mut written = Vec::new();
     for part in 0..parts {
@@ -732,7 +712,7 @@ fn write_zip(
     zip.finish()?.flush()
 }
 
-fn dos_time(t: i64) -> Option<zip::DateTime> {
+pub(crate) fn dos_time(t: i64) -> Option<zip::DateTime> {
     let d = DateTime::from_timestamp(t, 0)?.naive_utc();
     zip::DateTime::from_date_and_time(
         u16::try_from(d.year()).ok()?,
